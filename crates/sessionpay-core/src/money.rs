@@ -1,0 +1,322 @@
+//! Currencies, their minor units, and rounding to them.
+
+use std::fmt;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::error::{Error, Result};
+
+/// An active ISO 4217 currency and the number of digits of its minor unit.
+///
+/// ```
+/// use sessionpay_core::Currency;
+///
+/// let jpy = Currency::try_from_code("jpy")?;
+/// assert_eq!((jpy.code(), jpy.minor_units()), ("JPY", 0));
+/// assert_eq!(Currency::try_from_code("KWD")?.minor_units(), 3);
+/// assert!(Currency::try_from_code("XYZ").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Currency {
+    code: [u8; 3],
+    minor_units: u8,
+}
+
+/// Active ISO 4217 codes with minor units other than 2.
+const NON_TWO_DIGIT: &[(&str, u8)] = &[
+    ("BIF", 0),
+    ("CLP", 0),
+    ("DJF", 0),
+    ("GNF", 0),
+    ("ISK", 0),
+    ("JPY", 0),
+    ("KMF", 0),
+    ("KRW", 0),
+    ("PYG", 0),
+    ("RWF", 0),
+    ("UGX", 0),
+    ("UYI", 0),
+    ("VND", 0),
+    ("VUV", 0),
+    ("XAF", 0),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("BHD", 3),
+    ("IQD", 3),
+    ("JOD", 3),
+    ("KWD", 3),
+    ("LYD", 3),
+    ("OMR", 3),
+    ("TND", 3),
+    ("CLF", 4),
+    ("UYW", 4),
+];
+
+/// Active ISO 4217 codes with two-digit minor units.
+const TWO_DIGIT: &[&str] = &[
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BMD",
+    "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF", "CHW", "CNY",
+    "COP", "COU", "CRC", "CUP", "CVE", "CZK", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP",
+    "GBP", "GEL", "GHS", "GIP", "GMD", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IRR",
+    "JMD", "KES", "KGS", "KHR", "KPW", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "MAD", "MDL", "MGA",
+    "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO",
+    "NOK", "NPR", "NZD", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SBD",
+    "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS",
+    "TMT", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "USD", "USN", "UYU", "UZS", "VED", "VES", "WST", "XCD",
+    "XCG", "YER", "ZAR", "ZMW", "ZWG",
+];
+
+impl Currency {
+    /// Looks up an ISO 4217 code, in any letter case.
+    ///
+    /// # Errors
+    /// [`Error::UnknownCurrency`] when the code is not an active ISO 4217 code
+    /// with a minor unit (precious metals and testing codes have none).
+    pub fn try_from_code(code: &str) -> Result<Currency> {
+        let unknown = || Error::UnknownCurrency {
+            code: code.to_string(),
+        };
+        let bytes = code.as_bytes();
+        if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_alphabetic) {
+            return Err(unknown());
+        }
+        let upper = [
+            bytes[0].to_ascii_uppercase(),
+            bytes[1].to_ascii_uppercase(),
+            bytes[2].to_ascii_uppercase(),
+        ];
+        let minor_units = NON_TWO_DIGIT
+            .iter()
+            .find(|(c, _)| c.as_bytes() == upper)
+            .map(|&(_, m)| m)
+            .or_else(|| TWO_DIGIT.iter().any(|c| c.as_bytes() == upper).then_some(2))
+            .ok_or_else(unknown)?;
+        Ok(Currency {
+            code: upper,
+            minor_units,
+        })
+    }
+
+    /// The currency of an unambiguous money symbol: `£` GBP, `€` EUR, `₹` INR.
+    ///
+    /// `$`, `¥` and other symbols that several currencies share give `None`.
+    pub fn from_unambiguous_symbol(symbol: &str) -> Option<Currency> {
+        let code = match symbol {
+            "£" => "GBP",
+            "€" => "EUR",
+            "₹" => "INR",
+            "₩" => "KRW",
+            "₪" => "ILS",
+            "₦" => "NGN",
+            "₱" => "PHP",
+            "₫" => "VND",
+            "₴" => "UAH",
+            "₺" => "TRY",
+            _ => return None,
+        };
+        Currency::try_from_code(code).ok()
+    }
+
+    /// The upper-case ISO code.
+    pub fn code(&self) -> &str {
+        // OK because `code` only ever holds three ASCII letters.
+        std::str::from_utf8(&self.code).unwrap_or("???")
+    }
+
+    /// Digits of the minor unit (JPY 0, GBP 2, KWD 3).
+    pub fn minor_units(&self) -> u32 {
+        u32::from(self.minor_units)
+    }
+
+    /// One minor unit as an amount (`0.01` for GBP, `1` for JPY).
+    pub fn minor_unit(&self) -> Decimal {
+        Decimal::new(1, self.minor_units())
+    }
+
+    /// Rounds `amount` to the minor unit with `mode`, and gives it exactly that
+    /// many decimal places (so `5` GBP becomes `5.00`).
+    ///
+    /// ```
+    /// use rust_decimal::Decimal;
+    /// use sessionpay_core::{Currency, RoundingMode};
+    ///
+    /// let gbp = Currency::try_from_code("GBP")?;
+    /// let d = |s: &str| s.parse::<Decimal>().unwrap();
+    /// assert_eq!(gbp.round(d("2.345"), RoundingMode::HalfUp).to_string(), "2.35");
+    /// assert_eq!(gbp.round(d("2.345"), RoundingMode::HalfEven).to_string(), "2.34");
+    /// assert_eq!(gbp.round(d("-2.345"), RoundingMode::HalfUp).to_string(), "-2.35");
+    /// assert_eq!(gbp.round(d("5"), RoundingMode::HalfUp).to_string(), "5.00");
+    /// let jpy = Currency::try_from_code("JPY")?;
+    /// assert_eq!(jpy.round(d("1232.5"), RoundingMode::HalfEven).to_string(), "1232");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn round(&self, amount: Decimal, mode: RoundingMode) -> Decimal {
+        let mut rounded = amount.round_dp_with_strategy(self.minor_units(), mode.strategy());
+        // `round_dp` never raises the scale; `rescale` pads with zeros and
+        // cannot lose digits here because the scale is already <= minor units.
+        rounded.rescale(self.minor_units());
+        rounded
+    }
+
+    /// Formats an amount at exactly the minor unit, without symbol or grouping
+    /// (`1234.50`, JPY `1200`), rounding half-up if it has more digits.
+    pub fn format(&self, amount: Decimal) -> String {
+        self.round(amount, RoundingMode::HalfUp).to_string()
+    }
+}
+
+impl fmt::Debug for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Currency({})", self.code())
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl std::str::FromStr for Currency {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Currency> {
+        Currency::try_from_code(s)
+    }
+}
+
+/// How a figure is rounded to the currency's minor unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum RoundingMode {
+    /// Midpoints away from zero: 2.345 → 2.35, -2.345 → -2.35 (the default).
+    #[default]
+    HalfUp,
+    /// Midpoints to the even neighbour (banker's rounding): 2.345 → 2.34.
+    HalfEven,
+}
+
+impl RoundingMode {
+    /// Every mode, in a fixed order.
+    pub const ALL: [RoundingMode; 2] = [RoundingMode::HalfUp, RoundingMode::HalfEven];
+
+    /// The name used in policy files: `half_up` or `half_even`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RoundingMode::HalfUp => "half_up",
+            RoundingMode::HalfEven => "half_even",
+        }
+    }
+
+    /// Parses `half_up` or `half_even`.
+    pub fn from_name(name: &str) -> Option<RoundingMode> {
+        match name {
+            "half_up" => Some(RoundingMode::HalfUp),
+            "half_even" => Some(RoundingMode::HalfEven),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn strategy(self) -> RoundingStrategy {
+        match self {
+            RoundingMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+            RoundingMode::HalfEven => RoundingStrategy::MidpointNearestEven,
+        }
+    }
+}
+
+/// `a + b`, or [`Error::Overflow`] naming `op`.
+pub(crate) fn add(a: Decimal, b: Decimal, op: &'static str) -> Result<Decimal> {
+    a.checked_add(b).ok_or(Error::Overflow { op })
+}
+
+/// `a - b`, or [`Error::Overflow`] naming `op`.
+pub(crate) fn sub(a: Decimal, b: Decimal, op: &'static str) -> Result<Decimal> {
+    a.checked_sub(b).ok_or(Error::Overflow { op })
+}
+
+/// `a * b`, or [`Error::Overflow`] naming `op`.
+pub(crate) fn mul(a: Decimal, b: Decimal, op: &'static str) -> Result<Decimal> {
+    a.checked_mul(b).ok_or(Error::Overflow { op })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn every_listed_code_resolves_with_its_minor_units() {
+        for code in TWO_DIGIT {
+            assert_eq!(Currency::try_from_code(code).unwrap().minor_units(), 2);
+        }
+        for (code, m) in NON_TWO_DIGIT {
+            assert_eq!(
+                Currency::try_from_code(code).unwrap().minor_units(),
+                u32::from(*m)
+            );
+        }
+        assert!(TWO_DIGIT.len() + NON_TWO_DIGIT.len() > 150);
+    }
+
+    #[test]
+    fn codes_are_case_insensitive_and_strict() {
+        assert_eq!(Currency::try_from_code("gbp").unwrap().code(), "GBP");
+        for bad in ["", "GB", "GBPP", "G1P", "XAU", "XXX", "£"] {
+            assert!(Currency::try_from_code(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn midpoints_round_both_ways_per_mode() {
+        let gbp = Currency::try_from_code("GBP").unwrap();
+        let table = [
+            ("0.005", "0.01", "0.00"),
+            ("0.015", "0.02", "0.02"),
+            ("0.025", "0.03", "0.02"),
+            ("-0.005", "-0.01", "0.00"),
+            ("1.2349", "1.23", "1.23"),
+            ("1.2351", "1.24", "1.24"),
+            ("7", "7.00", "7.00"),
+        ];
+        for (input, up, even) in table {
+            assert_eq!(
+                gbp.round(d(input), RoundingMode::HalfUp).to_string(),
+                up,
+                "{input}"
+            );
+            assert_eq!(
+                gbp.round(d(input), RoundingMode::HalfEven).to_string(),
+                even,
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn jpy_and_three_digit_currencies_round_to_their_unit() {
+        let jpy = Currency::try_from_code("JPY").unwrap();
+        assert_eq!(jpy.round(d("1499.5"), RoundingMode::HalfUp).to_string(), "1500");
+        assert_eq!(jpy.round(d("1498.5"), RoundingMode::HalfEven).to_string(), "1498");
+        let kwd = Currency::try_from_code("KWD").unwrap();
+        assert_eq!(kwd.round(d("1.2345"), RoundingMode::HalfUp).to_string(), "1.235");
+        assert_eq!(
+            kwd.round(d("1.2345"), RoundingMode::HalfEven).to_string(),
+            "1.234"
+        );
+        assert_eq!(kwd.round(d("2"), RoundingMode::HalfEven).to_string(), "2.000");
+        assert_eq!(kwd.minor_unit(), d("0.001"));
+    }
+
+    #[test]
+    fn unambiguous_symbols_only() {
+        assert_eq!(Currency::from_unambiguous_symbol("£").unwrap().code(), "GBP");
+        assert_eq!(Currency::from_unambiguous_symbol("€").unwrap().code(), "EUR");
+        assert_eq!(Currency::from_unambiguous_symbol("₹").unwrap().code(), "INR");
+        assert!(Currency::from_unambiguous_symbol("$").is_none());
+        assert!(Currency::from_unambiguous_symbol("¥").is_none());
+    }
+}

@@ -1,0 +1,276 @@
+//! Pay periods, bucketed by the venue-local date of a session's start.
+
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc, Weekday};
+use chrono_tz::Tz;
+
+use crate::error::{Error, Result};
+
+/// How sessions are bucketed into pay periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PeriodKind {
+    /// Calendar months (the default).
+    Month,
+    /// The 1st–15th and the 16th–end of each month.
+    Semimonth,
+    /// Seven days starting on `start`.
+    Week {
+        /// The first day of each week.
+        start: Weekday,
+    },
+    /// Fourteen days, counted from `anchor` (which starts a fortnight).
+    Fortnight {
+        /// A date that starts a fortnight.
+        anchor: NaiveDate,
+    },
+    /// One period holding everything.
+    All,
+}
+
+/// A pay period: inclusive first and last dates.
+///
+/// For [`PeriodKind::All`] the bounds are `NaiveDate::MIN..=NaiveDate::MAX`;
+/// outputs show the dates actually covered instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Period {
+    /// The first day.
+    pub start: NaiveDate,
+    /// The last day.
+    pub end: NaiveDate,
+}
+
+impl PeriodKind {
+    /// The period holding `date`.
+    ///
+    /// ```
+    /// use chrono::{NaiveDate, Weekday};
+    /// use sessionpay_core::PeriodKind;
+    ///
+    /// let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    /// let p = PeriodKind::Month.period_of(date(2024, 2, 29))?;
+    /// assert_eq!((p.start, p.end), (date(2024, 2, 1), date(2024, 2, 29)));
+    /// let p = PeriodKind::Semimonth.period_of(date(2026, 4, 16))?;
+    /// assert_eq!((p.start, p.end), (date(2026, 4, 16), date(2026, 4, 30)));
+    /// let p = PeriodKind::Week { start: Weekday::Sun }.period_of(date(2026, 11, 27))?; // a Friday
+    /// assert_eq!((p.start, p.end), (date(2026, 11, 22), date(2026, 11, 28)));
+    /// let p = PeriodKind::Fortnight { anchor: date(2026, 1, 5) }.period_of(date(2026, 1, 4))?;
+    /// assert_eq!((p.start, p.end), (date(2025, 12, 22), date(2026, 1, 4)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::DateOutOfRange`] at the very ends of the calendar.
+    pub fn period_of(&self, date: NaiveDate) -> Result<Period> {
+        let out_of_range = |what| Error::DateOutOfRange { date, what };
+        match *self {
+            PeriodKind::Month => {
+                let start = date.with_day(1).ok_or_else(|| out_of_range("month start"))?;
+                let end = month_end(start).ok_or_else(|| out_of_range("month end"))?;
+                Ok(Period { start, end })
+            }
+            PeriodKind::Semimonth => {
+                if date.day() <= 15 {
+                    let start = date.with_day(1).ok_or_else(|| out_of_range("semimonth start"))?;
+                    let end = date.with_day(15).ok_or_else(|| out_of_range("semimonth end"))?;
+                    Ok(Period { start, end })
+                } else {
+                    let start = date.with_day(16).ok_or_else(|| out_of_range("semimonth start"))?;
+                    let end = month_end(date).ok_or_else(|| out_of_range("semimonth end"))?;
+                    Ok(Period { start, end })
+                }
+            }
+            PeriodKind::Week { start } => {
+                let back = date.weekday().days_since(start);
+                let first = date
+                    .checked_sub_days(Days::new(u64::from(back)))
+                    .ok_or_else(|| out_of_range("week start"))?;
+                let last = first
+                    .checked_add_days(Days::new(6))
+                    .ok_or_else(|| out_of_range("week end"))?;
+                Ok(Period {
+                    start: first,
+                    end: last,
+                })
+            }
+            PeriodKind::Fortnight { anchor } => {
+                let days = date.signed_duration_since(anchor).num_days();
+                let offset = days.rem_euclid(14);
+                let first = date
+                    .checked_sub_days(Days::new(offset.unsigned_abs()))
+                    .ok_or_else(|| out_of_range("fortnight start"))?;
+                let last = first
+                    .checked_add_days(Days::new(13))
+                    .ok_or_else(|| out_of_range("fortnight end"))?;
+                Ok(Period {
+                    start: first,
+                    end: last,
+                })
+            }
+            PeriodKind::All => Ok(Period {
+                start: NaiveDate::MIN,
+                end: NaiveDate::MAX,
+            }),
+        }
+    }
+}
+
+fn month_end(date: NaiveDate) -> Option<NaiveDate> {
+    date.with_day(1)?.checked_add_months(Months::new(1))?.pred_opt()
+}
+
+/// The venue-local date of an instant.
+///
+/// ```
+/// use sessionpay_core::local_date;
+///
+/// // 23:30 UTC on 31 March is already 1 April in London (BST, +01:00).
+/// let zone: chrono_tz::Tz = "Europe/London".parse()?;
+/// assert_eq!(local_date("2026-03-31T23:30:00Z".parse()?, zone).to_string(), "2026-04-01");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn local_date(instant: DateTime<Utc>, zone: Tz) -> NaiveDate {
+    instant.with_timezone(&zone).date_naive()
+}
+
+/// The venue-local start as ISO 8601 with the offset in force at that instant.
+///
+/// ```
+/// use sessionpay_core::local_start;
+///
+/// let zone: chrono_tz::Tz = "Asia/Kolkata".parse()?;
+/// assert_eq!(local_start("2026-06-21T07:30:00Z".parse()?, zone), "2026-06-21T13:00:00+05:30");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn local_start(instant: DateTime<Utc>, zone: Tz) -> String {
+    instant
+        .with_timezone(&zone)
+        .format("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDateTime;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn local(s: &str, zone: Tz) -> DateTime<Utc> {
+        let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").unwrap();
+        crate::StartsAt::Local(naive).to_utc(zone).unwrap()
+    }
+
+    #[test]
+    fn sessions_either_side_of_local_midnight_around_dst_changes() {
+        // (zone, a DST-change date, the offsets before and after)
+        let cases: [(Tz, NaiveDate, &str, &str); 6] = [
+            (chrono_tz::Europe::London, date(2026, 3, 29), "+00:00", "+01:00"),
+            (chrono_tz::Europe::London, date(2026, 10, 25), "+01:00", "+00:00"),
+            (chrono_tz::America::New_York, date(2026, 3, 8), "-05:00", "-04:00"),
+            (
+                chrono_tz::America::New_York,
+                date(2026, 11, 1),
+                "-04:00",
+                "-05:00",
+            ),
+            (chrono_tz::Australia::Sydney, date(2026, 4, 5), "+11:00", "+10:00"),
+            (
+                chrono_tz::Australia::Sydney,
+                date(2026, 10, 4),
+                "+10:00",
+                "+11:00",
+            ),
+        ];
+        for (zone, change, before, after) in cases {
+            let eve = change.pred_opt().unwrap();
+            let late = local(&format!("{eve}T23:30"), zone);
+            let early = local(&format!("{change}T00:30"), zone);
+            assert_eq!(local_date(late, zone), eve, "{zone} {change}");
+            assert_eq!(local_date(early, zone), change, "{zone} {change}");
+            assert_eq!(local_start(late, zone), format!("{eve}T23:30:00{before}"));
+            // The change happens at 01:00-03:00 local, after 00:30: the offset is still the old one.
+            assert_eq!(local_start(early, zone), format!("{change}T00:30:00{before}"));
+            let next = change.succ_opt().unwrap();
+            let day_after = local(&format!("{next}T00:30"), zone);
+            assert_eq!(local_start(day_after, zone), format!("{next}T00:30:00{after}"));
+            // And 23:30 local on the change day still lands on the change day.
+            let night = local(&format!("{change}T23:30"), zone);
+            assert_eq!(local_date(night, zone), change);
+        }
+    }
+
+    #[test]
+    fn month_boundaries_follow_the_venue_not_utc() {
+        // 2026-01-31T23:30 in New York is 2026-02-01T04:30Z: January there.
+        let ny = chrono_tz::America::New_York;
+        let t = utc("2026-02-01T04:30:00Z");
+        let p = PeriodKind::Month.period_of(local_date(t, ny)).unwrap();
+        assert_eq!(p.start, date(2026, 1, 1));
+        // 2026-01-31T15:30Z is 2026-02-01T02:30+11:00 in Sydney: February there.
+        let syd = chrono_tz::Australia::Sydney;
+        let p = PeriodKind::Month
+            .period_of(local_date(utc("2026-01-31T15:30:00Z"), syd))
+            .unwrap();
+        assert_eq!(p.start, date(2026, 2, 1));
+    }
+
+    #[test]
+    fn kolkata_half_hour_offset() {
+        let zone = chrono_tz::Asia::Kolkata;
+        // 18:29 UTC is 23:59 local; 18:30 UTC is local midnight.
+        assert_eq!(local_date(utc("2026-05-31T18:29:00Z"), zone), date(2026, 5, 31));
+        assert_eq!(local_date(utc("2026-05-31T18:30:00Z"), zone), date(2026, 6, 1));
+        assert_eq!(
+            local_start(utc("2026-05-31T18:30:00Z"), zone),
+            "2026-06-01T00:00:00+05:30"
+        );
+    }
+
+    #[test]
+    fn semimonths_split_on_the_fifteenth() {
+        for (d, start, end) in [
+            (date(2026, 2, 15), date(2026, 2, 1), date(2026, 2, 15)),
+            (date(2026, 2, 16), date(2026, 2, 16), date(2026, 2, 28)),
+            (date(2024, 2, 29), date(2024, 2, 16), date(2024, 2, 29)),
+            (date(2026, 12, 31), date(2026, 12, 16), date(2026, 12, 31)),
+        ] {
+            let p = PeriodKind::Semimonth.period_of(d).unwrap();
+            assert_eq!((p.start, p.end), (start, end), "{d}");
+        }
+    }
+
+    #[test]
+    fn weeks_start_on_the_chosen_day() {
+        let friday = date(2026, 11, 27);
+        for (start, first) in [
+            (Weekday::Mon, date(2026, 11, 23)),
+            (Weekday::Fri, date(2026, 11, 27)),
+            (Weekday::Sat, date(2026, 11, 21)),
+        ] {
+            let p = PeriodKind::Week { start }.period_of(friday).unwrap();
+            assert_eq!(p.start, first);
+            assert_eq!(p.end, first + Days::new(6));
+        }
+    }
+
+    #[test]
+    fn fortnights_count_from_the_anchor_both_ways() {
+        let anchor = date(2026, 1, 5);
+        let kind = PeriodKind::Fortnight { anchor };
+        assert_eq!(kind.period_of(anchor).unwrap().start, anchor);
+        assert_eq!(kind.period_of(date(2026, 1, 18)).unwrap().start, anchor);
+        assert_eq!(
+            kind.period_of(date(2026, 1, 19)).unwrap().start,
+            date(2026, 1, 19)
+        );
+        assert_eq!(
+            kind.period_of(date(2025, 12, 21)).unwrap().start,
+            date(2025, 12, 8)
+        );
+    }
+}

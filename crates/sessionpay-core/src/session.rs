@@ -1,0 +1,357 @@
+//! One instructed session, typed and validated.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+use crate::error::{Error, Result};
+use crate::money::Currency;
+use crate::rate::PayRate;
+
+/// A session's id in TeamUp (unique per session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SessionId(pub u64);
+
+/// An instructor's id in TeamUp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InstructorId(pub u64);
+
+/// A venue's id in TeamUp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct VenueId(pub u64);
+
+/// `class` (events, appointments) or `course_session` (one course date).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SessionType {
+    /// An event or appointment.
+    Class,
+    /// One date of a course.
+    CourseSession,
+}
+
+impl SessionType {
+    /// TeamUp's name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SessionType::Class => "class",
+            SessionType::CourseSession => "course_session",
+        }
+    }
+
+    /// Parses TeamUp's name.
+    pub fn from_name(name: &str) -> Option<SessionType> {
+        match name {
+            "class" => Some(SessionType::Class),
+            "course_session" => Some(SessionType::CourseSession),
+            _ => None,
+        }
+    }
+}
+
+/// Attendance counts, validated: `comped <= attended`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Counts {
+    attended: u32,
+    comped: u32,
+    late_cancels: u32,
+    no_shows: u32,
+}
+
+impl Counts {
+    /// Builds counts, checking that comped attendees are a subset of attended.
+    ///
+    /// ```
+    /// use sessionpay_core::Counts;
+    /// assert!(Counts::try_new(10, 2, 1, 0).is_ok());
+    /// assert!(Counts::try_new(1, 2, 0, 0).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::CompedExceedsAttended`].
+    pub fn try_new(attended: u32, comped: u32, late_cancels: u32, no_shows: u32) -> Result<Counts> {
+        if comped > attended {
+            return Err(Error::CompedExceedsAttended { comped, attended });
+        }
+        Ok(Counts {
+            attended,
+            comped,
+            late_cancels,
+            no_shows,
+        })
+    }
+
+    /// Customers marked attended (comped included).
+    pub fn attended(&self) -> u32 {
+        self.attended
+    }
+
+    /// Attended with a comped (free) booking.
+    pub fn comped(&self) -> u32 {
+        self.comped
+    }
+
+    /// Late cancellations.
+    pub fn late_cancels(&self) -> u32 {
+        self.late_cancels
+    }
+
+    /// No-shows.
+    pub fn no_shows(&self) -> u32 {
+        self.no_shows
+    }
+}
+
+/// The start of a session as the export gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartsAt {
+    /// An instant: the text carried `Z` or an offset.
+    Instant(DateTime<FixedOffset>),
+    /// A venue-local wall-clock time with no offset.
+    Local(NaiveDateTime),
+}
+
+impl StartsAt {
+    /// The instant, reading a local time in `zone`.
+    ///
+    /// In the hour repeated when clocks go back, the earlier offset is taken;
+    /// a time in the skipped hour is an error.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use sessionpay_core::StartsAt;
+    ///
+    /// let zone: chrono_tz::Tz = "Europe/London".parse()?;
+    /// // 01:30 on 2026-10-25 happens twice in London: the earlier (BST, +01:00) is taken.
+    /// let repeated = NaiveDate::from_ymd_opt(2026, 10, 25).unwrap().and_hms_opt(1, 30, 0).unwrap();
+    /// assert_eq!(StartsAt::Local(repeated).to_utc(zone)?.to_rfc3339(), "2026-10-25T00:30:00+00:00");
+    /// // 01:30 on 2026-03-29 never happens in London.
+    /// let skipped = NaiveDate::from_ymd_opt(2026, 3, 29).unwrap().and_hms_opt(1, 30, 0).unwrap();
+    /// assert!(StartsAt::Local(skipped).to_utc(zone).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::SkippedLocalTime`].
+    pub fn to_utc(self, zone: Tz) -> Result<DateTime<Utc>> {
+        match self {
+            StartsAt::Instant(t) => Ok(t.with_timezone(&Utc)),
+            StartsAt::Local(local) => match zone.from_local_datetime(&local) {
+                LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
+                LocalResult::Ambiguous(earlier, _) => Ok(earlier.with_timezone(&Utc)),
+                LocalResult::None => Err(Error::SkippedLocalTime { local, zone }),
+            },
+        }
+    }
+}
+
+/// One instructed session, ready to be paid.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Session {
+    /// TeamUp's session id.
+    pub id: SessionId,
+    /// The session's name.
+    pub name: String,
+    /// The instructor.
+    pub instructor: InstructorId,
+    /// The instructor's name on this session.
+    pub instructor_name: String,
+    /// The venue.
+    pub venue: VenueId,
+    /// The venue's name.
+    pub venue_name: String,
+    /// The venue's IANA time zone.
+    pub zone: Tz,
+    /// The start instant.
+    pub starts_at: DateTime<Utc>,
+    /// Duration in hours, zero or more.
+    pub hours: Decimal,
+    /// Attendance counts.
+    pub counts: Counts,
+    /// Class or course session.
+    pub session_type: SessionType,
+    /// The pay rate, or `None` when the instructor has no rate (pays 0).
+    pub rate: Option<Arc<PayRate>>,
+    /// TeamUp's figure, as given, when present.
+    pub reported: Option<Decimal>,
+    /// TeamUp's figure is provisional.
+    pub pending: bool,
+    /// The currency every amount of this session is in.
+    pub currency: Currency,
+}
+
+impl Session {
+    /// Checks what types alone cannot: hours are zero or more.
+    ///
+    /// # Errors
+    /// [`Error::NegativeHours`].
+    pub fn validate(&self) -> Result<()> {
+        if self.hours.is_sign_negative() && !self.hours.is_zero() {
+            return Err(Error::NegativeHours { hours: self.hours });
+        }
+        Ok(())
+    }
+}
+
+/// What a row says about its currency, in the order SPEC section 2 weighs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CurrencyEvidence {
+    /// `instructor_pay.iso_currency_code`.
+    pub reported_code: Option<Currency>,
+    /// The tiers' currency.
+    pub tiers: Option<Currency>,
+    /// A money symbol seen in a formatted figure.
+    pub symbol: Option<&'static str>,
+}
+
+/// Decides each session's currency and keeps each venue to one currency.
+///
+/// Feed every row's evidence through [`CurrencyBook::observe`] as it is read;
+/// rows that [`CurrencyBook::decide`] cannot place yet (no code, no tiers
+/// currency, no configured venue currency) are placed at the end with
+/// [`CurrencyBook::decide_late`], which also uses what other rows showed for
+/// the venue.
+#[derive(Debug, Clone, Default)]
+pub struct CurrencyBook {
+    configured: std::collections::BTreeMap<VenueId, Currency>,
+    seen: std::collections::BTreeMap<VenueId, Currency>,
+}
+
+impl CurrencyBook {
+    /// A book that knows the configured venue currencies.
+    pub fn new(configured: std::collections::BTreeMap<VenueId, Currency>) -> CurrencyBook {
+        CurrencyBook {
+            configured,
+            seen: Default::default(),
+        }
+    }
+
+    /// The currency of a row from its own evidence and the configuration, if
+    /// those settle it; records it for the venue.
+    ///
+    /// # Errors
+    /// [`Error::CurrencyConflict`] when the venue was seen with another currency.
+    pub fn decide(&mut self, venue: VenueId, evidence: &CurrencyEvidence) -> Result<Option<Currency>> {
+        if let (Some(a), Some(b)) = (evidence.reported_code, evidence.tiers) {
+            if a != b {
+                return Err(Error::CurrencyConflict {
+                    venue: venue.0,
+                    first: a,
+                    second: b,
+                });
+            }
+        }
+        let decided = evidence
+            .reported_code
+            .or(evidence.tiers)
+            .or_else(|| self.configured.get(&venue).copied());
+        match decided {
+            Some(currency) => {
+                self.record(venue, currency)?;
+                Ok(Some(currency))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The currency of a row that [`CurrencyBook::decide`] could not place:
+    /// the one currency the venue showed elsewhere, else an unambiguous symbol.
+    ///
+    /// # Errors
+    /// [`Error::UnknownVenueCurrency`] when nothing settles it,
+    /// [`Error::CurrencyConflict`] when the symbol contradicts the venue.
+    pub fn decide_late(&mut self, venue: VenueId, evidence: &CurrencyEvidence) -> Result<Currency> {
+        if let Some(currency) = self.seen.get(&venue).copied() {
+            return Ok(currency);
+        }
+        match evidence.symbol.and_then(Currency::from_unambiguous_symbol) {
+            Some(currency) => {
+                self.record(venue, currency)?;
+                Ok(currency)
+            }
+            None => Err(Error::UnknownVenueCurrency {
+                venue: venue.0,
+                symbol: evidence.symbol.map(str::to_string),
+            }),
+        }
+    }
+
+    fn record(&mut self, venue: VenueId, currency: Currency) -> Result<()> {
+        for known in [self.configured.get(&venue), self.seen.get(&venue)]
+            .into_iter()
+            .flatten()
+        {
+            if *known != currency {
+                return Err(Error::CurrencyConflict {
+                    venue: venue.0,
+                    first: *known,
+                    second: currency,
+                });
+            }
+        }
+        self.seen.insert(venue, currency);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gbp() -> Currency {
+        Currency::try_from_code("GBP").unwrap()
+    }
+
+    fn eur() -> Currency {
+        Currency::try_from_code("EUR").unwrap()
+    }
+
+    #[test]
+    fn the_reported_code_wins_then_tiers_then_configuration() {
+        let mut book = CurrencyBook::new([(VenueId(1), gbp())].into());
+        let ev = CurrencyEvidence::default();
+        assert_eq!(book.decide(VenueId(1), &ev).unwrap(), Some(gbp()));
+        assert_eq!(book.decide(VenueId(2), &ev).unwrap(), None);
+        let ev = CurrencyEvidence {
+            tiers: Some(eur()),
+            ..Default::default()
+        };
+        assert_eq!(book.decide(VenueId(2), &ev).unwrap(), Some(eur()));
+        // Venue 2 is now known as EUR for rows with nothing to go on.
+        assert_eq!(
+            book.decide_late(VenueId(2), &CurrencyEvidence::default())
+                .unwrap(),
+            eur()
+        );
+    }
+
+    #[test]
+    fn a_venue_with_two_currencies_is_an_error() {
+        let mut book = CurrencyBook::new([(VenueId(1), gbp())].into());
+        let ev = CurrencyEvidence {
+            reported_code: Some(eur()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            book.decide(VenueId(1), &ev),
+            Err(Error::CurrencyConflict { venue: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn shared_symbols_without_configuration_name_the_venue() {
+        let mut book = CurrencyBook::default();
+        let ev = CurrencyEvidence {
+            symbol: Some("$"),
+            ..Default::default()
+        };
+        let err = book.decide_late(VenueId(103), &ev).unwrap_err();
+        assert!(err.to_string().contains("venue 103"), "{err}");
+        let ev = CurrencyEvidence {
+            symbol: Some("£"),
+            ..Default::default()
+        };
+        assert_eq!(book.decide_late(VenueId(101), &ev).unwrap(), gbp());
+    }
+}
