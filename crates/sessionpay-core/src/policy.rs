@@ -193,9 +193,15 @@ pub struct RateTable {
 }
 
 impl RateTable {
+    /// The policy of a rate the file does not name: the built-in defaults
+    /// under `[defaults]`.
+    pub fn default_policy(&self) -> RatePolicy {
+        self.defaults.apply(RatePolicy::default())
+    }
+
     /// The resolved policy of a rate.
     pub fn policy_for(&self, rate: RateId) -> RatePolicy {
-        let base = self.defaults.apply(RatePolicy::default());
+        let base = self.default_policy();
         match self.rates.get(&rate) {
             Some(overrides) => overrides.apply(base),
             None => base,

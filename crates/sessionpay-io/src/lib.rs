@@ -1,1 +1,55 @@
-//! placeholder
+//! # sessionpay-io
+//!
+//! The thin layer between files and [`sessionpay_core`]: streaming readers
+//! for every TeamUp export shape, the rate policy file, and writers.
+//!
+//! - [`expand_inputs`], [`read_input`], [`read_from`]: CSV (three header
+//!   styles), one JSON response, folders of JSON pages, NDJSON, stdin;
+//!   each row becomes a [`ParsedRow`] as it is read.
+//! - [`read_policy_file`], [`parse_policy`]: the TOML policy, strictly.
+//! - [`write_payroll`], [`write_reconcile`], [`write_sessions`]: CSV or JSON.
+//! - [`AtomicFile`]: output that appears only when complete.
+//!
+//! Every error names the file, the record or line, the column or key and the
+//! offending value.
+//!
+//! ```
+//! use std::path::Path;
+//!
+//! let csv = "id,instructor.id,starts_at,venue.id,venue_timezone,hours,attended_count,no_show_count,\
+//! late_cancel_count,comped_counts.attended,instructor_pay_rate.id,instructor_pay_rate.type,\
+//! instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n\
+//! 1,7,2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,£20.00,false\n";
+//! let mut rows = Vec::new();
+//! sessionpay_io::read_from(csv.as_bytes(), Some(sessionpay_io::Shape::Csv), Path::new("x.csv"), &mut |row| {
+//!     rows.push(row);
+//!     Ok(())
+//! })?;
+//! assert_eq!(rows[0].session.reported.unwrap().to_string(), "20.00");
+//! assert_eq!(rows[0].evidence.symbol, Some("£"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod atomic;
+mod error;
+mod field;
+mod output;
+mod policy;
+mod read;
+mod row;
+mod value;
+
+pub use atomic::AtomicFile;
+pub use error::{Error, Location, Place, Result};
+pub use output::{
+    describe_formula, hours, neutralise, write_payroll, write_reconcile, write_sessions, Format, SessionLine,
+    PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
+};
+pub use policy::{parse_policy, read_policy_file};
+pub use read::{expand_inputs, read_from, read_input, Input, Shape};
+pub use row::ParsedRow;

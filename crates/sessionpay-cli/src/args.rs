@@ -1,0 +1,158 @@
+//! Command-line arguments: parsed and checked here, before any file is read.
+
+use std::path::PathBuf;
+
+use chrono::{NaiveDate, Weekday};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rust_decimal::Decimal;
+
+const EXIT_STATUS: &str = "\
+EXIT STATUS:
+  0  success
+  1  the run worked, but reconcile found a mismatch (or --fail-on-mismatch tripped)
+  2  an error: bad input, bad usage, or an I/O failure (nothing is written)";
+
+/// Pays fitness instructors exactly from TeamUp's instructed-sessions report.
+///
+/// sessionpay recomputes every session's pay from its rate and counts under a
+/// rate policy, reconciles it with TeamUp's figure, and rolls payroll up per
+/// instructor and pay period in each venue's local time.
+#[derive(Debug, Parser)]
+#[command(name = "sessionpay", version, after_long_help = EXIT_STATUS, after_help = EXIT_STATUS)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Per-instructor payroll summaries per pay period
+    Payroll(PayrollArgs),
+    /// One row per session: computed against reported pay, with the reason for each mismatch
+    Reconcile(ReconcileArgs),
+    /// One row per session with the full breakdown of its pay
+    Sessions(SessionsArgs),
+    /// Page the instructed-sessions report from TeamUp's API into an NDJSON file
+    Fetch(crate::fetch::FetchArgs),
+}
+
+/// What every command that reads exports shares.
+#[derive(Debug, Args)]
+pub(crate) struct InputArgs {
+    /// Rate policy file (TOML): counting, caps, empty-session pay, tier mode, rounding, venue currencies
+    #[arg(long, value_name = "FILE")]
+    pub(crate) rates: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
+    pub(crate) format: OutputFormat,
+
+    /// Write to FILE (atomically: it appears only when complete) instead of stdout
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Print no notes on stderr (errors are still printed)
+    #[arg(short = 'q', long)]
+    pub(crate) quiet: bool,
+
+    /// Export files (.csv, .json, .ndjson, .jsonl), folders of them (read in name order), or - for stdin
+    #[arg(value_name = "INPUT", required = true)]
+    pub(crate) inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PeriodArg {
+    Month,
+    Semimonth,
+    Week,
+    Fortnight,
+    All,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PayrollArgs {
+    /// Pay period: calendar month, 1st-15th and 16th-end, week, fortnight (needs --anchor), or all
+    #[arg(long, value_enum, default_value_t = PeriodArg::Month)]
+    pub(crate) period: PeriodArg,
+
+    /// First day of a week for --period week
+    #[arg(long, value_name = "DAY", value_parser = parse_weekday, default_value = "monday")]
+    pub(crate) week_start: Weekday,
+
+    /// A date that starts a fortnight, for --period fortnight (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub(crate) anchor: Option<NaiveDate>,
+
+    /// First venue-local date to include (YYYY-MM-DD, inclusive)
+    #[arg(long, value_name = "DATE")]
+    pub(crate) from: Option<NaiveDate>,
+
+    /// Last venue-local date to include (YYYY-MM-DD, inclusive)
+    #[arg(long, value_name = "DATE")]
+    pub(crate) to: Option<NaiveDate>,
+
+    /// Exit with status 1 when any session's reported pay does not match
+    #[arg(long)]
+    pub(crate) fail_on_mismatch: bool,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReconcileArgs {
+    /// Largest difference still counted as a match (an amount, e.g. 0.01)
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_tolerance, default_value = "0")]
+    pub(crate) tolerance: Decimal,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SessionsArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+fn parse_weekday(text: &str) -> Result<Weekday, String> {
+    text.trim()
+        .parse::<Weekday>()
+        .map_err(|_| format!("expected a day of the week such as monday or sun, but found {text:?}"))
+}
+
+fn parse_tolerance(text: &str) -> Result<Decimal, String> {
+    let value = Decimal::from_str_exact(text.trim())
+        .map_err(|_| format!("expected an amount such as 0.01, but found {text:?}"))?;
+    if value.is_sign_negative() && !value.is_zero() {
+        return Err(format!("expected an amount of zero or more, but found {text:?}"));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn weekdays_and_tolerances_parse_strictly() {
+        assert_eq!(parse_weekday("Sunday").unwrap(), Weekday::Sun);
+        assert_eq!(parse_weekday("tue").unwrap(), Weekday::Tue);
+        assert!(parse_weekday("someday").is_err());
+        assert_eq!(parse_tolerance("0.01").unwrap().to_string(), "0.01");
+        assert!(parse_tolerance("-1").is_err());
+        assert!(parse_tolerance("1,5").is_err());
+    }
+}

@@ -1,0 +1,384 @@
+//! Writers for payroll summaries, reconciliations and session line items, as CSV or JSON.
+//!
+//! Amounts are plain decimals at the currency's minor unit; in JSON they are
+//! strings, so no reader turns them into floating point. CSV cells that a
+//! spreadsheet would run as a formula are neutralised.
+
+use std::io::{self, Write};
+
+use rust_decimal::Decimal;
+use serde_json::{json, Map, Value};
+use sessionpay_core::{
+    local_start, Currency, Formula, PayBreakdown, PayrollRow, RateKind, Reconciliation, Session,
+};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// A JSON array of objects, one per line.
+    Json,
+}
+
+/// The payroll columns of SPEC section 6, in order.
+pub const PAYROLL_COLUMNS: [&str; 14] = [
+    "instructor_id",
+    "instructor_name",
+    "currency",
+    "period_start",
+    "period_end",
+    "sessions",
+    "hours",
+    "counted_customers",
+    "computed_pay",
+    "reported_pay",
+    "difference",
+    "mismatched_sessions",
+    "pending_sessions",
+    "unrated_sessions",
+];
+
+/// The reconcile columns: SPEC section 6's, then the names an auditor reads.
+pub const RECONCILE_COLUMNS: [&str; 16] = [
+    "session_id",
+    "instructor_id",
+    "local_start",
+    "pay_rate_id",
+    "counted_customers",
+    "computed_pay",
+    "reported_pay",
+    "difference",
+    "currency",
+    "status",
+    "reason",
+    "instructor_name",
+    "session_name",
+    "venue_id",
+    "rate_type",
+    "hours",
+];
+
+/// The columns of `sessions`: every line item with its breakdown.
+pub const SESSION_COLUMNS: [&str; 25] = [
+    "session_id",
+    "instructor_id",
+    "instructor_name",
+    "session_name",
+    "venue_id",
+    "local_start",
+    "currency",
+    "pay_rate_id",
+    "rate_type",
+    "hours",
+    "attended",
+    "comped_excluded",
+    "late_cancels_added",
+    "no_shows_added",
+    "counted_customers",
+    "formula",
+    "formula_amount",
+    "empty_session_pay_applied",
+    "cap_applied",
+    "raw",
+    "computed_pay",
+    "reported_pay",
+    "difference",
+    "status",
+    "reason",
+];
+
+/// One priced and reconciled session.
+#[derive(Debug, Clone)]
+pub struct SessionLine {
+    /// The session.
+    pub session: Session,
+    /// Its pay.
+    pub pay: PayBreakdown,
+    /// Its reconciliation.
+    pub rec: Reconciliation,
+}
+
+/// A cell a spreadsheet would run as a formula gets a leading apostrophe
+/// (OWASP's advice for CSV injection); other text is unchanged.
+///
+/// ```
+/// assert_eq!(sessionpay_io::neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+/// assert_eq!(sessionpay_io::neutralise("Ana"), "Ana");
+/// ```
+pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{text}")),
+        _ => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+fn amount(currency: Currency, value: Decimal) -> String {
+    currency.format(value)
+}
+
+fn opt_amount(currency: Currency, value: Option<Decimal>) -> String {
+    value.map(|v| amount(currency, v)).unwrap_or_default()
+}
+
+/// Hours without trailing zeros (`1.5`, `1`).
+pub fn hours(value: Decimal) -> String {
+    value.normalize().to_string()
+}
+
+fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(out)
+}
+
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Writes payroll rows (already sorted by the accumulator).
+///
+/// # Errors
+/// Any I/O error of `out`.
+pub fn write_payroll(out: impl Write, rows: &[PayrollRow], format: Format) -> io::Result<()> {
+    match format {
+        Format::Csv => {
+            let mut w = csv_writer(out);
+            w.write_record(PAYROLL_COLUMNS).map_err(csv_io)?;
+            for r in rows {
+                let t = &r.totals;
+                w.write_record([
+                    r.instructor.0.to_string().as_str(),
+                    &neutralise(&r.instructor_name),
+                    r.currency.code(),
+                    &r.period.start.to_string(),
+                    &r.period.end.to_string(),
+                    &t.sessions.to_string(),
+                    &hours(t.hours),
+                    &t.counted_customers.to_string(),
+                    &amount(r.currency, t.computed_pay),
+                    &amount(r.currency, t.reported_pay),
+                    &amount(r.currency, r.difference),
+                    &t.mismatched_sessions.to_string(),
+                    &t.pending_sessions.to_string(),
+                    &t.unrated_sessions.to_string(),
+                ])
+                .map_err(csv_io)?;
+            }
+            w.flush()
+        }
+        Format::Json => write_json_lines(
+            out,
+            rows.iter().map(|r| {
+                let t = &r.totals;
+                json!({
+                    "instructor_id": r.instructor.0,
+                    "instructor_name": r.instructor_name,
+                    "currency": r.currency.code(),
+                    "period_start": r.period.start.to_string(),
+                    "period_end": r.period.end.to_string(),
+                    "sessions": t.sessions,
+                    "hours": hours(t.hours),
+                    "counted_customers": t.counted_customers,
+                    "computed_pay": amount(r.currency, t.computed_pay),
+                    "reported_pay": amount(r.currency, t.reported_pay),
+                    "difference": amount(r.currency, r.difference),
+                    "mismatched_sessions": t.mismatched_sessions,
+                    "pending_sessions": t.pending_sessions,
+                    "unrated_sessions": t.unrated_sessions,
+                })
+            }),
+        ),
+    }
+}
+
+fn reconcile_fields(line: &SessionLine) -> [String; 16] {
+    let s = &line.session;
+    let c = s.currency;
+    [
+        s.id.0.to_string(),
+        s.instructor.0.to_string(),
+        local_start(s.starts_at, s.zone),
+        s.rate.as_ref().map(|r| r.id.0.to_string()).unwrap_or_default(),
+        line.pay.counted.total.to_string(),
+        amount(c, line.pay.pay),
+        opt_amount(c, s.reported),
+        opt_amount(c, line.rec.difference),
+        c.code().to_string(),
+        line.rec.status.as_str().to_string(),
+        line.rec
+            .reason
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_default(),
+        s.instructor_name.clone(),
+        s.name.clone(),
+        s.venue.0.to_string(),
+        s.rate
+            .as_ref()
+            .map(|r| r.kind.as_str().to_string())
+            .unwrap_or_default(),
+        hours(s.hours),
+    ]
+}
+
+/// Writes reconciliation rows, in the order given (sort them by session id first).
+///
+/// # Errors
+/// Any I/O error of `out`.
+pub fn write_reconcile(out: impl Write, lines: &[SessionLine], format: Format) -> io::Result<()> {
+    write_table(
+        out,
+        &RECONCILE_COLUMNS,
+        lines.iter().map(reconcile_fields),
+        format,
+        &[11, 12],
+    )
+}
+
+/// How the formula was applied, in words (`10 × 6.75`, `graduated: 5 × 1.80 + 2 × 2.20`).
+pub fn describe_formula(line: &SessionLine) -> String {
+    let c = line.session.currency;
+    match line.pay.formula {
+        Formula::Unrated => "unrated".to_string(),
+        Formula::PerCustomer { base, customers } => format!("{customers} × {base}"),
+        Formula::PerHour { base, hours: h } => format!("{} h × {base}", hours(h.round_dp(6))),
+        Formula::Slab {
+            tier,
+            amount: a,
+            customers,
+        } => match tier {
+            Some(i) => format!("slab: {customers} × {a} (tier {})", i + 1),
+            None => format!("slab: {customers} customers, no tier holds them"),
+        },
+        Formula::Graduated { customers } => {
+            let Some(RateKind::Tiered { tiers }) = line.session.rate.as_deref().map(|r| &r.kind) else {
+                return format!("graduated: {customers} customers");
+            };
+            let bands: Vec<String> = (0..tiers.as_slice().len())
+                .filter_map(|i| {
+                    let n = tiers.customers_in(i, customers);
+                    (n > 0).then(|| format!("{n} × {}", tiers.as_slice()[i].amount))
+                })
+                .collect();
+            if bands.is_empty() {
+                format!(
+                    "graduated: {customers} customers, none in a tier ({})",
+                    amount(c, Decimal::ZERO)
+                )
+            } else {
+                format!("graduated: {}", bands.join(" + "))
+            }
+        }
+    }
+}
+
+fn session_fields(line: &SessionLine) -> [String; 25] {
+    let s = &line.session;
+    let p = &line.pay;
+    let c = s.currency;
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+    [
+        s.id.0.to_string(),
+        s.instructor.0.to_string(),
+        s.instructor_name.clone(),
+        s.name.clone(),
+        s.venue.0.to_string(),
+        local_start(s.starts_at, s.zone),
+        c.code().to_string(),
+        s.rate.as_ref().map(|r| r.id.0.to_string()).unwrap_or_default(),
+        s.rate
+            .as_ref()
+            .map(|r| r.kind.as_str().to_string())
+            .unwrap_or_default(),
+        hours(s.hours),
+        p.counted.attended.to_string(),
+        p.counted.comped_excluded.to_string(),
+        p.counted.late_cancels_added.to_string(),
+        p.counted.no_shows_added.to_string(),
+        p.counted.total.to_string(),
+        describe_formula(line),
+        p.formula_amount.normalize().to_string(),
+        yes_no(p.empty_session_pay_applied),
+        yes_no(p.cap_applied),
+        p.raw.normalize().to_string(),
+        amount(c, p.pay),
+        opt_amount(c, s.reported),
+        opt_amount(c, line.rec.difference),
+        line.rec.status.as_str().to_string(),
+        line.rec
+            .reason
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_default(),
+    ]
+}
+
+/// Writes session line items with their breakdown, in the order given.
+///
+/// # Errors
+/// Any I/O error of `out`.
+pub fn write_sessions(out: impl Write, lines: &[SessionLine], format: Format) -> io::Result<()> {
+    write_table(
+        out,
+        &SESSION_COLUMNS,
+        lines.iter().map(session_fields),
+        format,
+        &[2, 3],
+    )
+}
+
+/// Writes rows of text cells; `text_columns` are free text from the export
+/// (neutralised in CSV). In JSON, empty cells are `null`.
+fn write_table<const N: usize>(
+    out: impl Write,
+    columns: &[&str; N],
+    rows: impl Iterator<Item = [String; N]>,
+    format: Format,
+    text_columns: &[usize],
+) -> io::Result<()> {
+    match format {
+        Format::Csv => {
+            let mut w = csv_writer(out);
+            w.write_record(columns).map_err(csv_io)?;
+            for mut row in rows {
+                for &i in text_columns {
+                    if let std::borrow::Cow::Owned(safe) = neutralise(&row[i]) {
+                        row[i] = safe;
+                    }
+                }
+                w.write_record(&row).map_err(csv_io)?;
+            }
+            w.flush()
+        }
+        Format::Json => write_json_lines(
+            out,
+            rows.map(|row| {
+                let mut object = Map::new();
+                for (name, cell) in columns.iter().zip(row) {
+                    let value = if cell.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::String(cell)
+                    };
+                    object.insert((*name).to_string(), value);
+                }
+                Value::Object(object)
+            }),
+        ),
+    }
+}
+
+/// A JSON array with one element per line.
+fn write_json_lines(mut out: impl Write, items: impl Iterator<Item = Value>) -> io::Result<()> {
+    out.write_all(b"[")?;
+    let mut first = true;
+    for item in items {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        first = false;
+        serde_json::to_writer(&mut out, &item)?;
+    }
+    out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+    out.flush()
+}

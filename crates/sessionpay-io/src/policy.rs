@@ -1,0 +1,326 @@
+//! The rate policy file (SPEC section 3), read strictly: every mistake names
+//! the file, the line and the key.
+
+use std::path::Path;
+
+use rust_decimal::Decimal;
+use sessionpay_core::{
+    Currency, HoursBasis, PolicyOverrides, RateId, RateTable, RoundingMode, TierMode, VenueId,
+};
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use crate::error::{Error, Location, Result};
+use crate::value;
+
+/// Reads and validates a policy file.
+///
+/// # Errors
+/// [`Error::Io`] when it cannot be read, [`Error::Syntax`] for broken TOML,
+/// an unknown key, a wrong type or a negative amount.
+pub fn read_policy_file(path: &Path) -> Result<RateTable> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8(bytes).map_err(|e| Error::Syntax {
+        path: path.to_path_buf(),
+        location: Location::File,
+        message: format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+    })?;
+    parse_policy(&text, path)
+}
+
+/// Parses policy text; `path` is only used in messages.
+///
+/// ```
+/// use std::path::Path;
+/// use sessionpay_core::{RateId, TierMode};
+///
+/// let table = sessionpay_io::parse_policy(
+///     "[defaults]\ncount_comped = true\n\n[rates.17]\ntier_mode = \"graduated\"\nmax_pay = 80.10\n",
+///     Path::new("rates.toml"),
+/// )?;
+/// let p = table.policy_for(RateId(17));
+/// assert!(p.count_comped);
+/// assert_eq!(p.tier_mode, TierMode::Graduated);
+/// assert_eq!(p.max_pay.unwrap().to_string(), "80.10"); // exact, not via f64
+/// let err = sessionpay_io::parse_policy("[rates.1]\nmax_pay = \"-5\"\n", Path::new("rates.toml")).unwrap_err();
+/// assert_eq!(err.to_string(), "rates.toml: line 2, column 11: key rates.1.max_pay: expected an amount of zero or more, but found \"-5\"");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`read_policy_file`].
+pub fn parse_policy(text: &str, path: &Path) -> Result<RateTable> {
+    let doc = DeTable::parse(text).map_err(|e| {
+        let location = e.span().map_or(Location::File, |s| location_of(text, s.start));
+        Error::Syntax {
+            path: path.to_path_buf(),
+            location,
+            message: format!("broken TOML: {}", e.message().trim()),
+        }
+    })?;
+    let p = PolicyParser { text, path };
+    let mut table = RateTable::default();
+    for (key, value) in doc.get_ref().iter() {
+        match key.get_ref().as_ref() {
+            "defaults" => {
+                let t = p.table(value, "defaults")?;
+                table.defaults = p.overrides(t, "defaults")?;
+            }
+            "rates" => {
+                for (id, rate) in p.table(value, "rates")? {
+                    let name = format!("rates.{}", id.get_ref());
+                    let rate_id = p.id(id, &name)?;
+                    let overrides = p.overrides(p.table(rate, &name)?, &name)?;
+                    table.rates.insert(RateId(rate_id), overrides);
+                }
+            }
+            "venues" => {
+                for (id, venue) in p.table(value, "venues")? {
+                    let name = format!("venues.{}", id.get_ref());
+                    let venue_id = p.id(id, &name)?;
+                    for (k, v) in p.table(venue, &name)? {
+                        let key_name = format!("{name}.{}", k.get_ref());
+                        match k.get_ref().as_ref() {
+                            "currency" => {
+                                let code = p.string(v, &key_name)?;
+                                let currency = Currency::try_from_code(code).map_err(|_| {
+                                    p.error(v.span().start, &key_name, format!("expected an ISO 4217 currency code such as GBP, but found {code:?}"))
+                                })?;
+                                table.venue_currencies.insert(VenueId(venue_id), currency);
+                            }
+                            other => {
+                                return Err(p.error(
+                                    k.span().start,
+                                    &key_name,
+                                    format!("unknown key {other:?}; a venue takes only currency"),
+                                ))
+                            }
+                        }
+                    }
+                }
+            }
+            other => {
+                return Err(p.error(
+                    key.span().start,
+                    other,
+                    format!("unknown key {other:?}; expected [defaults], [rates.ID] or [venues.ID]"),
+                ))
+            }
+        }
+    }
+    Ok(table)
+}
+
+const SETTINGS: &str = "count_comped, count_late_cancels, count_no_shows, tier_mode, empty_session_pay, max_pay, rounding, hours_basis";
+
+struct PolicyParser<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl PolicyParser<'_> {
+    fn error(&self, offset: usize, key: &str, problem: String) -> Error {
+        Error::Syntax {
+            path: self.path.to_path_buf(),
+            location: location_of(self.text, offset),
+            message: format!("key {key}: {problem}"),
+        }
+    }
+
+    fn table<'v, 'i>(&self, value: &'v Spanned<DeValue<'i>>, key: &str) -> Result<&'v DeTable<'i>> {
+        value.get_ref().as_table().ok_or_else(|| {
+            self.error(
+                value.span().start,
+                key,
+                format!("expected a table, but found a {}", value.get_ref().type_str()),
+            )
+        })
+    }
+
+    fn id(&self, key: &Spanned<std::borrow::Cow<'_, str>>, name: &str) -> Result<u64> {
+        value::id(key.get_ref()).map_err(|_| {
+            self.error(
+                key.span().start,
+                name,
+                format!("expected a numeric id, but found {:?}", key.get_ref()),
+            )
+        })
+    }
+
+    fn string<'v>(&self, value: &'v Spanned<DeValue<'_>>, key: &str) -> Result<&'v str> {
+        value.get_ref().as_str().ok_or_else(|| {
+            self.error(
+                value.span().start,
+                key,
+                format!("expected a string, but found a {}", value.get_ref().type_str()),
+            )
+        })
+    }
+
+    fn boolean(&self, value: &Spanned<DeValue<'_>>, key: &str) -> Result<bool> {
+        value.get_ref().as_bool().ok_or_else(|| {
+            self.error(
+                value.span().start,
+                key,
+                format!(
+                    "expected true or false, but found a {}",
+                    value.get_ref().type_str()
+                ),
+            )
+        })
+    }
+
+    /// An amount: a string, integer or float, read exactly from its text.
+    fn amount(&self, value: &Spanned<DeValue<'_>>, key: &str) -> Result<Decimal> {
+        let text: String = match value.get_ref() {
+            DeValue::String(s) => s.to_string(),
+            DeValue::Integer(i) if i.radix() == 10 => i.as_str().replace('_', ""),
+            DeValue::Float(f) => f.as_str().replace('_', ""),
+            other => {
+                return Err(self.error(
+                    value.span().start,
+                    key,
+                    format!(
+                        "expected an amount (a string or a number), but found a {}",
+                        other.type_str()
+                    ),
+                ))
+            }
+        };
+        let amount = value::decimal(&text).map_err(|p| self.error(value.span().start, key, p))?;
+        if amount.is_sign_negative() && !amount.is_zero() {
+            return Err(self.error(
+                value.span().start,
+                key,
+                format!("expected an amount of zero or more, but found {text:?}"),
+            ));
+        }
+        Ok(amount)
+    }
+
+    fn choice<T>(
+        &self,
+        value: &Spanned<DeValue<'_>>,
+        key: &str,
+        parse: fn(&str) -> Option<T>,
+        expected: &str,
+    ) -> Result<T> {
+        let s = self.string(value, key)?;
+        parse(s).ok_or_else(|| {
+            self.error(
+                value.span().start,
+                key,
+                format!("expected {expected}, but found {s:?}"),
+            )
+        })
+    }
+
+    fn overrides(&self, table: &DeTable<'_>, prefix: &str) -> Result<PolicyOverrides> {
+        let mut o = PolicyOverrides::default();
+        for (k, v) in table {
+            let key = format!("{prefix}.{}", k.get_ref());
+            match k.get_ref().as_ref() {
+                "count_comped" => o.count_comped = Some(self.boolean(v, &key)?),
+                "count_late_cancels" => o.count_late_cancels = Some(self.boolean(v, &key)?),
+                "count_no_shows" => o.count_no_shows = Some(self.boolean(v, &key)?),
+                "tier_mode" => {
+                    o.tier_mode =
+                        Some(self.choice(v, &key, TierMode::from_name, "\"slab\" or \"graduated\"")?)
+                }
+                "rounding" => {
+                    o.rounding =
+                        Some(self.choice(v, &key, RoundingMode::from_name, "\"half_up\" or \"half_even\"")?)
+                }
+                "hours_basis" => {
+                    o.hours_basis =
+                        Some(self.choice(v, &key, HoursBasis::from_name, "\"reported\" or \"minutes\"")?)
+                }
+                "empty_session_pay" => o.empty_session_pay = Some(self.amount(v, &key)?),
+                "max_pay" => o.max_pay = Some(self.amount(v, &key)?),
+                other => {
+                    return Err(self.error(
+                        k.span().start,
+                        &key,
+                        format!("unknown key {other:?}; expected one of {SETTINGS}"),
+                    ))
+                }
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// Line and column (from 1) of a byte offset.
+fn location_of(text: &str, offset: usize) -> Location {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() as u64 + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+    Location::Text { line, column }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse_policy(text, Path::new("rates.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn the_conformance_policy_reads() {
+        let text = std::fs::read_to_string("../../fixtures/conformance/rates.toml").unwrap();
+        let table = parse_policy(&text, Path::new("rates.toml")).unwrap();
+        assert_eq!(table.rates.len(), 21);
+        assert_eq!(table.venue_currencies.len(), 7);
+        assert_eq!(table.policy_for(RateId(21)).max_pay, Some(Decimal::new(12000, 0)));
+        assert_eq!(table.policy_for(RateId(20)).tier_mode, TierMode::Graduated);
+    }
+
+    #[test]
+    fn amounts_are_exact_in_every_notation() {
+        for (text, expected) in [
+            ("\"80.10\"", "80.10"),
+            ("80", "80"),
+            ("80.1", "80.1"),
+            ("0.30", "0.30"),
+            ("1_000", "1000"),
+        ] {
+            let t = parse_policy(&format!("[defaults]\nmax_pay = {text}\n"), Path::new("p.toml")).unwrap();
+            assert_eq!(t.defaults.max_pay.unwrap().to_string(), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn mistakes_name_the_line_and_key() {
+        assert_eq!(
+            err("[rates.3]\ncount_comped = true\ncount_noshows = true\n"),
+            "rates.toml: line 3, column 1: key rates.3.count_noshows: unknown key \"count_noshows\"; expected one of count_comped, count_late_cancels, count_no_shows, tier_mode, empty_session_pay, max_pay, rounding, hours_basis"
+        );
+        assert_eq!(
+            err("[defaults]\ncount_comped = \"yes\"\n"),
+            "rates.toml: line 2, column 16: key defaults.count_comped: expected true or false, but found a string"
+        );
+        assert_eq!(
+            err("[rates.x]\ncount_comped = true\n"),
+            "rates.toml: line 1, column 8: key rates.x: expected a numeric id, but found \"x\""
+        );
+        assert_eq!(
+            err("[venues.103]\ncurrency = \"$\"\n"),
+            "rates.toml: line 2, column 12: key venues.103.currency: expected an ISO 4217 currency code such as GBP, but found \"$\""
+        );
+        assert_eq!(
+            err("[rates.1]\ntier_mode = \"stepped\"\n"),
+            "rates.toml: line 2, column 13: key rates.1.tier_mode: expected \"slab\" or \"graduated\", but found \"stepped\""
+        );
+        assert!(
+            err("[rates.1\n").starts_with("rates.toml: line 1, column"),
+            "{}",
+            err("[rates.1\n")
+        );
+        assert!(err("[payroll]\n").contains("unknown key \"payroll\""));
+        assert!(err("[defaults]\nmax_pay = true\n").contains("expected an amount"));
+        assert!(err("[defaults]\nmax_pay = 0x10\n").contains("expected an amount"));
+    }
+}

@@ -1,0 +1,557 @@
+//! Streaming readers for every export shape: CSV, one JSON response, JSON pages, NDJSON, stdin.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use crate::error::{Error, Location, Result};
+use crate::field::Field;
+use crate::row::{Cell, ParsedRow, RowAccess, RowParser};
+
+/// The shape of an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// CSV with a header row.
+    Csv,
+    /// One JSON response `{total, column_headers, rows}` (or a bare array of rows).
+    Json,
+    /// One JSON row object per line.
+    Ndjson,
+}
+
+impl Shape {
+    /// The shape a file name says, by its extension.
+    pub fn from_path(path: &Path) -> Option<Shape> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Shape::Csv),
+            "json" => Some(Shape::Json),
+            "ndjson" | "jsonl" => Some(Shape::Ndjson),
+            _ => None,
+        }
+    }
+}
+
+/// One input to read: a file or standard input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// The path, or `-` for standard input.
+    pub path: PathBuf,
+    /// The shape, when the name tells it; sniffed from the content otherwise.
+    pub shape: Option<Shape>,
+}
+
+impl Input {
+    /// Whether this is standard input.
+    pub fn is_stdin(&self) -> bool {
+        self.path.as_os_str() == "-"
+    }
+
+    /// The name to show in messages.
+    pub fn display_path(&self) -> PathBuf {
+        if self.is_stdin() {
+            PathBuf::from("<stdin>")
+        } else {
+            self.path.clone()
+        }
+    }
+}
+
+/// Expands command-line inputs: files as given, folders into their export
+/// files (`.csv`, `.json`, `.ndjson`, `.jsonl`) in name order, `-` as stdin.
+///
+/// Returns the inputs and the files in folders that were passed over.
+///
+/// # Errors
+/// [`Error::Io`] for a path that cannot be read, [`Error::Shape`] for an
+/// empty folder.
+pub fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<Input>, Vec<PathBuf>)> {
+    let mut inputs = Vec::new();
+    let mut skipped = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            inputs.push(Input {
+                path: path.clone(),
+                shape: None,
+            });
+            continue;
+        }
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.is_dir() {
+            let mut entries = Vec::new();
+            for entry in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
+                let entry = entry.map_err(|e| Error::io(path, e))?;
+                let p = entry.path();
+                let hidden = p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.'));
+                if p.is_file() && !hidden {
+                    entries.push(p);
+                }
+            }
+            entries.sort();
+            let before = inputs.len();
+            for p in entries {
+                match Shape::from_path(&p) {
+                    Some(shape) => inputs.push(Input {
+                        path: p,
+                        shape: Some(shape),
+                    }),
+                    None => skipped.push(p),
+                }
+            }
+            if inputs.len() == before {
+                return Err(Error::Shape {
+                    path: path.clone(),
+                    problem: "the folder holds no .csv, .json, .ndjson or .jsonl file".into(),
+                });
+            }
+        } else {
+            inputs.push(Input {
+                path: path.clone(),
+                shape: Shape::from_path(path),
+            });
+        }
+    }
+    Ok((inputs, skipped))
+}
+
+/// Reads every row of an input, streaming, and hands each to `sink`.
+///
+/// # Errors
+/// The first error of the input or of `sink`.
+pub fn read_input(input: &Input, sink: &mut dyn FnMut(ParsedRow) -> Result<()>) -> Result<()> {
+    let name = input.display_path();
+    let reader: Box<dyn Read> = if input.is_stdin() {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(File::open(&input.path).map_err(|e| Error::io(&name, e))?)
+    };
+    read_from(reader, input.shape, &name, sink)
+}
+
+/// Reads rows from any reader; `shape` `None` sniffs it from the content.
+///
+/// # Errors
+/// The first error of the input or of `sink`.
+pub fn read_from(
+    reader: impl Read,
+    shape: Option<Shape>,
+    path: &Path,
+    sink: &mut dyn FnMut(ParsedRow) -> Result<()>,
+) -> Result<()> {
+    let mut reader = BufReader::with_capacity(256 * 1024, reader);
+    let shape = match shape {
+        Some(shape) => shape,
+        None => sniff(&mut reader, path)?,
+    };
+    let mut parser = RowParser::default();
+    match shape {
+        Shape::Csv => read_csv(reader, path, &mut parser, sink),
+        Shape::Ndjson => read_ndjson(reader, path, &mut parser, sink),
+        Shape::Json => read_json(reader, path, &mut parser, sink),
+    }
+}
+
+/// Tells the shape from the first bytes: `{` then a line holding a whole
+/// object without `rows` is NDJSON, `{` or `[` otherwise JSON, anything else CSV.
+fn sniff(reader: &mut BufReader<impl Read>, path: &Path) -> Result<Shape> {
+    let buf = reader.fill_buf().map_err(|e| Error::io(path, e))?;
+    let text = buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(buf);
+    let start = text.iter().position(|b| !b.is_ascii_whitespace());
+    match start.map(|i| text[i]) {
+        Some(b'[') => Ok(Shape::Json),
+        Some(b'{') => {
+            let first_line = text
+                .split(|&b| b == b'\n')
+                .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()));
+            match first_line.map(serde_json::from_slice::<Value>) {
+                Some(Ok(Value::Object(m))) if !m.contains_key("rows") => Ok(Shape::Ndjson),
+                _ => Ok(Shape::Json),
+            }
+        }
+        _ => Ok(Shape::Csv),
+    }
+}
+
+struct CsvRow<'a> {
+    record: &'a csv::ByteRecord,
+    columns: &'a [Option<usize>],
+    headers: &'a [String],
+}
+
+impl RowAccess for CsvRow<'_> {
+    fn get(&self, field: Field) -> Option<Cell<'_>> {
+        let index = self.columns[field as usize]?;
+        // Each field was checked as UTF-8 before the row was handed out.
+        let bytes = self.record.get(index).unwrap_or_default();
+        Some(Cell::Text(std::str::from_utf8(bytes).unwrap_or_default()))
+    }
+
+    fn column_name(&self, field: Field) -> Cow<'_, str> {
+        match self.columns[field as usize] {
+            Some(i) => Cow::Borrowed(&self.headers[i]),
+            None => Cow::Borrowed(field.key()),
+        }
+    }
+}
+
+fn read_csv(
+    reader: impl Read,
+    path: &Path,
+    parser: &mut RowParser,
+    sink: &mut dyn FnMut(ParsedRow) -> Result<()>,
+) -> Result<()> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let mut record = csv::ByteRecord::new();
+    let syntax = |e: csv::Error| csv_error(e, path);
+    if !csv.read_byte_record(&mut record).map_err(syntax)? {
+        return Err(Error::Shape {
+            path: path.to_path_buf(),
+            problem: "the file is empty: expected a header row".into(),
+        });
+    }
+    let headers = record
+        .iter()
+        .enumerate()
+        .map(|(i, cell)| {
+            std::str::from_utf8(cell)
+                .map(str::to_string)
+                .map_err(|_| Error::Field {
+                    path: path.to_path_buf(),
+                    location: Location::Csv { record: 0, line: 1 },
+                    column: format!("#{}", i + 1),
+                    problem: "the header is not valid UTF-8".into(),
+                })
+        })
+        .collect::<Result<Vec<String>>>()?;
+    let mut columns = vec![None; Field::ALL.len()];
+    for (i, header) in headers.iter().enumerate() {
+        if let Some(field) = Field::from_header(header) {
+            if let Some(first) = columns[field as usize] {
+                return Err(Error::Shape {
+                    path: path.to_path_buf(),
+                    problem: format!(
+                        "columns {:?} and {:?} both hold {}",
+                        headers[first],
+                        header,
+                        field.key()
+                    ),
+                });
+            }
+            columns[field as usize] = Some(i);
+        }
+    }
+    if let Some(missing) = Field::ALL
+        .into_iter()
+        .find(|f| f.is_required() && columns[*f as usize].is_none())
+    {
+        let hint = if headers.len() == 1 {
+            Some("the header has one column: is the file comma-separated?".to_string())
+        } else {
+            None
+        };
+        return Err(Error::MissingColumn {
+            path: path.to_path_buf(),
+            column: missing.key(),
+            hint,
+        });
+    }
+    let width = headers.len();
+    while csv.read_byte_record(&mut record).map_err(syntax)? {
+        let position = record.position().cloned().unwrap_or_else(csv::Position::new);
+        let location = Location::Csv {
+            record: position.record(),
+            line: position.line(),
+        };
+        if record.len() == 1
+            && record
+                .get(0)
+                .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
+        {
+            continue; // a blank line
+        }
+        if record.len() != width {
+            return Err(Error::Row {
+                path: path.to_path_buf(),
+                location,
+                problem: format!(
+                    "expected {width} fields as in the header, but found {}",
+                    record.len()
+                ),
+            });
+        }
+        for (i, cell) in record.iter().enumerate() {
+            if let Err(e) = std::str::from_utf8(cell) {
+                return Err(Error::Field {
+                    path: path.to_path_buf(),
+                    location,
+                    column: headers[i].clone(),
+                    problem: format!(
+                        "not valid UTF-8 (byte {} of the field); re-export the file as UTF-8",
+                        e.valid_up_to()
+                    ),
+                });
+            }
+        }
+        let row = CsvRow {
+            record: &record,
+            columns: &columns,
+            headers: &headers,
+        };
+        sink(parser.parse(&row, path, location)?)?;
+    }
+    Ok(())
+}
+
+fn csv_error(e: csv::Error, path: &Path) -> Error {
+    let location = match e.position() {
+        Some(p) => Location::Csv {
+            record: p.record(),
+            line: p.line(),
+        },
+        None => Location::File,
+    };
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => Error::io(path, source),
+        kind => Error::Syntax {
+            path: path.to_path_buf(),
+            location,
+            message: format!("{kind:?}"),
+        },
+    }
+}
+
+struct JsonRow<'a> {
+    value: &'a Value,
+}
+
+impl RowAccess for JsonRow<'_> {
+    fn get(&self, field: Field) -> Option<Cell<'_>> {
+        let object = self.value.as_object()?;
+        for name in field.names() {
+            if let Some(v) = object.get(*name) {
+                return Some(Cell::Json(v));
+            }
+            if let Some((outer, inner)) = name.split_once('.') {
+                match object.get(outer) {
+                    Some(Value::Object(nested)) => {
+                        if let Some(v) = nested.get(inner) {
+                            return Some(Cell::Json(v));
+                        }
+                    }
+                    // A null parent (a null rate, a null figure) makes its children null.
+                    Some(v @ Value::Null) => return Some(Cell::Json(v)),
+                    _ => {}
+                }
+            }
+        }
+        None
+    }
+
+    fn column_name(&self, field: Field) -> Cow<'_, str> {
+        Cow::Borrowed(field.key())
+    }
+}
+
+fn parse_json_row(
+    value: &Value,
+    path: &Path,
+    location: Location,
+    parser: &mut RowParser,
+    sink: &mut dyn FnMut(ParsedRow) -> Result<()>,
+) -> Result<()> {
+    if !value.is_object() {
+        return Err(Error::Row {
+            path: path.to_path_buf(),
+            location,
+            problem: format!(
+                "expected a row object, but found {}",
+                crate::row::truncate(&value.to_string())
+            ),
+        });
+    }
+    sink(parser.parse(&JsonRow { value }, path, location)?)
+}
+
+fn read_ndjson(
+    mut reader: impl BufRead,
+    path: &Path,
+    parser: &mut RowParser,
+    sink: &mut dyn FnMut(ParsedRow) -> Result<()>,
+) -> Result<()> {
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            return Ok(());
+        }
+        number += 1;
+        let text = if number == 1 {
+            line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&line)
+        } else {
+            &line[..]
+        };
+        if text.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let location = Location::Ndjson { line: number };
+        let value: Value = serde_json::from_slice(text).map_err(|e| Error::Syntax {
+            path: path.to_path_buf(),
+            location,
+            message: json_message(&e, text.last() != Some(&b'\n')),
+        })?;
+        parse_json_row(&value, path, location, parser, sink)?;
+    }
+}
+
+fn json_message(e: &serde_json::Error, at_end: bool) -> String {
+    let mut message = e.to_string();
+    if e.is_eof() && at_end {
+        message.push_str(" (the file looks truncated)");
+    }
+    message
+}
+
+/// Reads one JSON response, handing out each element of `rows` as it is parsed.
+fn read_json(
+    reader: impl Read,
+    path: &Path,
+    parser: &mut RowParser,
+    sink: &mut dyn FnMut(ParsedRow) -> Result<()>,
+) -> Result<()> {
+    let mut state = JsonState {
+        path,
+        parser,
+        sink,
+        failure: None,
+        rows: 0,
+        saw_rows: false,
+    };
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let outcome = (&mut state).deserialize(&mut de).and_then(|()| de.end());
+    if let Some(failure) = state.failure.take() {
+        return Err(failure);
+    }
+    match outcome {
+        Ok(()) if state.saw_rows => Ok(()),
+        Ok(()) => Err(Error::Shape {
+            path: path.to_path_buf(),
+            problem: "not a TeamUp report: expected an object with a \"rows\" array".into(),
+        }),
+        Err(e) => {
+            let location = Location::Text {
+                line: e.line() as u64,
+                column: e.column() as u64,
+            };
+            if e.classify() == serde_json::error::Category::Data {
+                Err(Error::Shape {
+                    path: path.to_path_buf(),
+                    problem: format!("not a TeamUp report: {e}"),
+                })
+            } else {
+                Err(Error::Syntax {
+                    path: path.to_path_buf(),
+                    location,
+                    message: json_message(&e, true),
+                })
+            }
+        }
+    }
+}
+
+struct JsonState<'a> {
+    path: &'a Path,
+    parser: &'a mut RowParser,
+    sink: &'a mut dyn FnMut(ParsedRow) -> Result<()>,
+    failure: Option<Error>,
+    rows: u64,
+    saw_rows: bool,
+}
+
+impl JsonState<'_> {
+    fn row(&mut self, value: &Value) -> Result<()> {
+        self.rows += 1;
+        let location = Location::JsonRow { row: self.rows };
+        parse_json_row(value, self.path, location, self.parser, self.sink)
+    }
+
+    fn rows<'de, A: SeqAccess<'de>>(&mut self, mut seq: A) -> Result<(), A::Error> {
+        self.saw_rows = true;
+        while let Some(value) = seq.next_element::<Value>()? {
+            if let Err(e) = self.row(&value) {
+                self.failure = Some(e);
+                return Err(serde::de::Error::custom("stopped at a bad row"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for &mut JsonState<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for &mut JsonState<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a report object with a \"rows\" array")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "rows" {
+                if self.saw_rows {
+                    return Err(serde::de::Error::custom("\"rows\" appears twice"));
+                }
+                map.next_value_seed(RowsSeed(&mut *self))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.rows(seq)
+    }
+}
+
+struct RowsSeed<'s, 'a>(&'s mut JsonState<'a>);
+
+impl<'de> DeserializeSeed<'de> for RowsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RowsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"rows\" as an array of row objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.0.rows(seq)
+    }
+}

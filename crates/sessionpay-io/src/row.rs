@@ -1,0 +1,495 @@
+//! Turning one row of any shape into a typed session.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+use sessionpay_core::chrono_tz::Tz;
+use sessionpay_core::{
+    Counts, Currency, CurrencyEvidence, InstructorId, PayRate, RateId, RateKind, Session, SessionId,
+    SessionType, Tier, Tiers, VenueId,
+};
+
+use crate::error::{Error, Location, Place, Result};
+use crate::field::Field;
+use crate::value;
+
+/// One cell of a row: CSV text or a JSON value.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Cell<'a> {
+    Text(&'a str),
+    Json(&'a Value),
+}
+
+/// Read access to the fields of one row.
+pub(crate) trait RowAccess {
+    /// The cell of `field`, or `None` when the input has no such column or key.
+    fn get(&self, field: Field) -> Option<Cell<'_>>;
+    /// The name of `field` as this input spells it, for messages.
+    fn column_name(&self, field: Field) -> Cow<'_, str>;
+}
+
+/// A row read from an input, typed, with what it says about its currency.
+///
+/// `session.currency` is provisional (the row's own evidence, or a placeholder)
+/// until the caller settles it with a [`sessionpay_core::CurrencyBook`].
+#[derive(Debug, Clone)]
+pub struct ParsedRow {
+    /// Where the row is in its input.
+    pub location: Location,
+    /// The session.
+    pub session: Session,
+    /// What the row says about its currency.
+    pub evidence: CurrencyEvidence,
+}
+
+/// Turns rows into sessions, parsing each distinct rate and zone once.
+#[derive(Debug, Default)]
+pub(crate) struct RowParser {
+    rates: HashMap<RateKey, Arc<PayRate>>,
+    zones: HashMap<String, Tz>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RateKey {
+    id: u64,
+    name: String,
+    kind: String,
+    base: String,
+    tiers: String,
+}
+
+/// The placeholder currency of a row whose own fields do not name one.
+pub(crate) fn placeholder_currency() -> Currency {
+    // OK because "XXX"-like placeholders are not in the table; USD always is.
+    Currency::try_from_code("USD").unwrap_or_else(|_| unreachable!("USD is an ISO 4217 code"))
+}
+
+impl RowParser {
+    /// Parses one row.
+    pub(crate) fn parse(
+        &mut self,
+        row: &dyn RowAccess,
+        path: &Path,
+        location: Location,
+    ) -> Result<ParsedRow> {
+        let ctx = Ctx { row, path, location };
+        if let Some(missing) = Field::ALL
+            .into_iter()
+            .find(|f| f.is_required() && row.get(*f).is_none())
+        {
+            return Err(ctx.field_error(missing, "missing, and it is required".to_string()));
+        }
+        let id = ctx.required(Field::Id, value::id)?;
+        let instructor = ctx.required(Field::InstructorId, value::id)?;
+        let venue = ctx.required(Field::VenueId, value::id)?;
+        let zone = self.zone(&ctx)?;
+        let starts_at = ctx.required(Field::StartsAt, value::starts_at)?;
+        let hours = ctx.required(Field::Hours, value::decimal)?;
+        if hours.is_sign_negative() && !hours.is_zero() {
+            return Err(ctx.field_error(
+                Field::Hours,
+                format!("expected hours of zero or more, but found {hours}"),
+            ));
+        }
+        let attended = ctx.optional(Field::Attended, value::count)?.unwrap_or(0);
+        let no_shows = ctx.optional(Field::NoShows, value::count)?.unwrap_or(0);
+        let late_cancels = ctx.optional(Field::LateCancels, value::count)?.unwrap_or(0);
+        let comped = ctx.optional(Field::Comped, value::count)?.unwrap_or(0);
+        let counts =
+            Counts::try_new(attended, comped, late_cancels, no_shows).map_err(|e| ctx.row_error(e))?;
+        let session_type = ctx
+            .optional(Field::SessionType, |t| {
+                SessionType::from_name(t.trim())
+                    .ok_or_else(|| format!("expected class or course_session, but found {t:?}"))
+            })?
+            .unwrap_or(SessionType::Class);
+        let pending = ctx.optional(Field::Pending, value::boolean)?.unwrap_or(false);
+        let rate = self.rate(&ctx)?;
+        let (reported, mut evidence) = ctx.pay()?;
+        if let Some(code) = ctx.optional(Field::PayCurrency, |t| {
+            Currency::try_from_code(t.trim())
+                .map_err(|_| format!("expected an ISO 4217 currency code, but found {t:?}"))
+        })? {
+            if evidence.reported_code.is_some_and(|c| c != code) {
+                return Err(ctx.field_error(
+                    Field::PayCurrency,
+                    format!(
+                        "currency {code} differs from the figure's {}",
+                        evidence.reported_code.map(|c| c.to_string()).unwrap_or_default()
+                    ),
+                ));
+            }
+            evidence.reported_code = Some(code);
+        }
+        if let Some(RateKind::Tiered { tiers }) = rate.as_deref().map(|r| &r.kind) {
+            evidence.tiers = tiers.currency();
+        }
+        let starts_at = starts_at.to_utc(zone).map_err(|e| ctx.core_error(e))?;
+        let session = Session {
+            id: SessionId(id),
+            name: ctx.text(Field::Name)?,
+            instructor: InstructorId(instructor),
+            instructor_name: ctx.text(Field::InstructorName)?,
+            venue: VenueId(venue),
+            venue_name: ctx.text(Field::VenueName)?,
+            zone,
+            starts_at,
+            hours,
+            counts,
+            session_type,
+            rate,
+            reported,
+            pending,
+            currency: evidence
+                .reported_code
+                .or(evidence.tiers)
+                .unwrap_or_else(placeholder_currency),
+        };
+        Ok(ParsedRow {
+            location,
+            session,
+            evidence,
+        })
+    }
+
+    fn zone(&mut self, ctx: &Ctx<'_>) -> Result<Tz> {
+        let name = ctx.required(Field::VenueTimezone, |t| Ok(t.trim().to_string()))?;
+        if let Some(zone) = self.zones.get(&name) {
+            return Ok(*zone);
+        }
+        let zone: Tz = name.parse().map_err(|_| {
+            ctx.field_error(
+                Field::VenueTimezone,
+                format!("expected an IANA time zone such as Europe/London, but found {name:?}"),
+            )
+        })?;
+        self.zones.insert(name, zone);
+        Ok(zone)
+    }
+
+    fn rate(&mut self, ctx: &Ctx<'_>) -> Result<Option<Arc<PayRate>>> {
+        let Some(id) = ctx.optional(Field::RateId, value::id)? else {
+            return Ok(None);
+        };
+        let key = RateKey {
+            id,
+            name: ctx.text(Field::RateName)?,
+            kind: ctx.text(Field::RateType)?,
+            base: ctx.text(Field::RateBase)?,
+            tiers: match ctx.row.get(Field::RateTiers) {
+                Some(Cell::Text(t)) => t.to_string(),
+                Some(Cell::Json(v)) => v.to_string(),
+                None => String::new(),
+            },
+        };
+        if let Some(rate) = self.rates.get(&key) {
+            return Ok(Some(Arc::clone(rate)));
+        }
+        let base = || -> Result<Decimal> {
+            let base = ctx.required(Field::RateBase, value::decimal)?;
+            if base.is_sign_negative() && !base.is_zero() {
+                return Err(ctx.field_error(
+                    Field::RateBase,
+                    format!("expected a rate of zero or more, but found {base}"),
+                ));
+            }
+            Ok(base)
+        };
+        let kind = match key.kind.trim() {
+            "per_customer" => RateKind::PerCustomer { base: base()? },
+            "per_hour" => RateKind::PerHour { base: base()? },
+            "per_customer_tiered" => RateKind::Tiered { tiers: ctx.tiers()? },
+            other => {
+                return Err(ctx.field_error(
+                    Field::RateType,
+                    format!("expected per_customer, per_hour or per_customer_tiered, but found {other:?}"),
+                ))
+            }
+        };
+        let rate = Arc::new(PayRate {
+            id: RateId(id),
+            name: key.name.clone(),
+            kind,
+        });
+        // A handful of rates per studio: the cache stays small; cap it anyway
+        // so an export with a new rate per row cannot grow it without bound.
+        if self.rates.len() >= 4096 {
+            self.rates.clear();
+        }
+        self.rates.insert(key, Arc::clone(&rate));
+        Ok(Some(rate))
+    }
+}
+
+struct Ctx<'a> {
+    row: &'a dyn RowAccess,
+    path: &'a Path,
+    location: Location,
+}
+
+impl Ctx<'_> {
+    fn field_error(&self, field: Field, problem: String) -> Error {
+        Error::Field {
+            path: self.path.to_path_buf(),
+            location: self.location,
+            column: self.row.column_name(field).into_owned(),
+            problem,
+        }
+    }
+
+    fn row_error(&self, source: sessionpay_core::Error) -> Error {
+        Error::Row {
+            path: self.path.to_path_buf(),
+            location: self.location,
+            problem: source.to_string(),
+        }
+    }
+
+    fn core_error(&self, source: sessionpay_core::Error) -> Error {
+        Error::Core {
+            place: Place {
+                path: self.path.to_path_buf(),
+                location: self.location,
+            },
+            source,
+        }
+    }
+
+    /// The cell as text, `None` when absent, empty or null.
+    fn scalar(&self, field: Field) -> Result<Option<Cow<'_, str>>> {
+        match self.row.get(field) {
+            None => Ok(None),
+            Some(Cell::Text(t)) if t.trim().is_empty() => Ok(None),
+            Some(Cell::Text(t)) => Ok(Some(Cow::Borrowed(t))),
+            Some(Cell::Json(v)) => match v {
+                Value::Null => Ok(None),
+                Value::String(s) if s.trim().is_empty() => Ok(None),
+                Value::String(s) => Ok(Some(Cow::Borrowed(s))),
+                Value::Number(n) => Ok(Some(Cow::Owned(n.to_string()))),
+                Value::Bool(b) => Ok(Some(Cow::Borrowed(if *b { "true" } else { "false" }))),
+                Value::Array(_) | Value::Object(_) => Err(self.field_error(
+                    field,
+                    format!("expected a single value, but found {}", truncate(&v.to_string())),
+                )),
+            },
+        }
+    }
+
+    fn optional<T>(&self, field: Field, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>> {
+        match self.scalar(field)? {
+            None => Ok(None),
+            Some(text) => parse(&text).map(Some).map_err(|p| self.field_error(field, p)),
+        }
+    }
+
+    fn required<T>(&self, field: Field, parse: impl Fn(&str) -> Result<T, String>) -> Result<T> {
+        match self.optional(field, parse)? {
+            Some(v) => Ok(v),
+            None => Err(self.field_error(field, "expected a value, but found none".to_string())),
+        }
+    }
+
+    fn text(&self, field: Field) -> Result<String> {
+        Ok(self.scalar(field)?.map(Cow::into_owned).unwrap_or_default())
+    }
+
+    fn tiers(&self) -> Result<Tiers> {
+        let field = Field::RateTiers;
+        let parsed;
+        let value = match self.row.get(field) {
+            None => {
+                return Err(self.field_error(
+                    field,
+                    "a tiered rate needs its tiers, but the column is missing".into(),
+                ))
+            }
+            Some(Cell::Json(v)) => v,
+            Some(Cell::Text(t)) => {
+                parsed = serde_json::from_str::<Value>(t).map_err(|e| {
+                    self.field_error(
+                        field,
+                        format!("expected the tiers as JSON ({e}), but found {}", truncate(t)),
+                    )
+                })?;
+                &parsed
+            }
+        };
+        let list = match value {
+            Value::Array(list) if !list.is_empty() => list,
+            other => {
+                return Err(self.field_error(
+                    field,
+                    format!(
+                        "expected a non-empty list of tiers, but found {}",
+                        truncate(&other.to_string())
+                    ),
+                ))
+            }
+        };
+        let mut tiers = Vec::with_capacity(list.len());
+        for (i, tier) in list.iter().enumerate() {
+            tiers.push(self.tier(i, tier)?);
+        }
+        Tiers::try_new(tiers).map_err(|e| self.field_error(field, e.to_string()))
+    }
+
+    fn tier(&self, index: usize, tier: &Value) -> Result<Tier> {
+        let field = Field::RateTiers;
+        let bad = |what: &str, found: &Value| {
+            self.field_error(
+                field,
+                format!(
+                    "tier {index}: expected {what}, but found {}",
+                    truncate(&found.to_string())
+                ),
+            )
+        };
+        let bound = |key: &str, open_ok: bool| -> Result<Option<u32>> {
+            match tier.get(key) {
+                None | Some(Value::Null) if open_ok => Ok(None),
+                Some(v @ (Value::Number(_) | Value::String(_))) => {
+                    let text = match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    value::count(&text)
+                        .map(Some)
+                        .map_err(|_| bad(&format!("{key} as a whole number of customers"), v))
+                }
+                Some(v) => Err(bad(&format!("{key} as a whole number"), v)),
+                None => Err(bad(&format!("a {key}"), tier)),
+            }
+        };
+        if !tier.is_object() {
+            return Err(bad(
+                "an object with lower_bound, upper_bound and per_customer_amount",
+                tier,
+            ));
+        }
+        let lower = bound("lower_bound", false)?.unwrap_or(0);
+        let upper = bound("upper_bound", true)?;
+        let amount_value = tier
+            .get("per_customer_amount")
+            .ok_or_else(|| bad("a per_customer_amount", tier))?;
+        let (amount_value, currency_value) = match amount_value {
+            Value::Object(m) => (m.get("amount").unwrap_or(&Value::Null), m.get("currency")),
+            other => (other, None),
+        };
+        let amount_text = match amount_value {
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.clone(),
+            other => return Err(bad("per_customer_amount.amount as a decimal", other)),
+        };
+        let amount = value::decimal(&amount_text)
+            .map_err(|p| self.field_error(field, format!("tier {index}: {p}")))?;
+        let currency = match currency_value {
+            None | Some(Value::Null) => None,
+            Some(Value::String(code)) => Some(
+                Currency::try_from_code(code)
+                    .map_err(|e| self.field_error(field, format!("tier {index}: {e}")))?,
+            ),
+            Some(other) => return Err(bad("a currency code", other)),
+        };
+        Ok(Tier {
+            lower,
+            upper,
+            amount,
+            currency,
+        })
+    }
+
+    /// TeamUp's figure and what it says about the currency.
+    fn pay(&self) -> Result<(Option<Decimal>, CurrencyEvidence)> {
+        let field = Field::Pay;
+        let mut evidence = CurrencyEvidence::default();
+        let amount = match self.row.get(field) {
+            None => None,
+            Some(Cell::Text(t)) if t.trim().is_empty() => None,
+            Some(Cell::Text(t)) => {
+                let m = value::money(t).map_err(|p| self.field_error(field, p))?;
+                evidence.reported_code = m.code;
+                evidence.symbol = m.symbol;
+                Some(m.amount)
+            }
+            Some(Cell::Json(v)) => match v {
+                Value::Null => None,
+                Value::Number(n) => {
+                    Some(value::decimal(&n.to_string()).map_err(|p| self.field_error(field, p))?)
+                }
+                Value::String(s) if s.trim().is_empty() => None,
+                Value::String(s) => {
+                    let m = value::money(s).map_err(|p| self.field_error(field, p))?;
+                    evidence.reported_code = m.code;
+                    evidence.symbol = m.symbol;
+                    Some(m.amount)
+                }
+                Value::Object(m) => {
+                    let formatted = match m.get("string") {
+                        Some(Value::String(s)) if !s.trim().is_empty() => Some(
+                            value::money(s).map_err(|p| self.field_error(field, format!("string: {p}")))?,
+                        ),
+                        _ => None,
+                    };
+                    if let Some(f) = formatted {
+                        evidence.symbol = f.symbol;
+                        evidence.reported_code = f.code;
+                    }
+                    match m.get("iso_currency_code") {
+                        None | Some(Value::Null) => {}
+                        Some(Value::String(code)) => {
+                            evidence.reported_code =
+                                Some(Currency::try_from_code(code).map_err(|e| {
+                                    self.field_error(field, format!("iso_currency_code: {e}"))
+                                })?);
+                        }
+                        Some(other) => {
+                            return Err(self.field_error(
+                                field,
+                                format!("iso_currency_code: expected a currency code, but found {other}"),
+                            ))
+                        }
+                    }
+                    match m.get("decimal") {
+                        Some(Value::Number(n)) => Some(
+                            value::decimal(&n.to_string())
+                                .map_err(|p| self.field_error(field, format!("decimal: {p}")))?,
+                        ),
+                        Some(Value::String(s)) if !s.trim().is_empty() => Some(
+                            value::decimal(s)
+                                .map_err(|p| self.field_error(field, format!("decimal: {p}")))?,
+                        ),
+                        None | Some(Value::Null) => formatted.map(|f| f.amount),
+                        Some(other) => {
+                            return Err(self.field_error(
+                                field,
+                                format!("decimal: expected a number, but found {other}"),
+                            ))
+                        }
+                    }
+                }
+                Value::Array(_) | Value::Bool(_) => {
+                    return Err(self.field_error(
+                        field,
+                        format!("expected a money object or an amount, but found {v}"),
+                    ))
+                }
+            },
+        };
+        Ok((amount, evidence))
+    }
+}
+
+/// The first 80 characters of a long value, for messages.
+pub(crate) fn truncate(text: &str) -> String {
+    const MAX: usize = 80;
+    if text.chars().count() <= MAX {
+        format!("{text:?}")
+    } else {
+        let head: String = text.chars().take(MAX).collect();
+        format!("{head:?}… ({} bytes)", text.len())
+    }
+}

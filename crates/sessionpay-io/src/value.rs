@@ -1,0 +1,307 @@
+//! Parsing single values exactly from their text: decimals, counts, money cells, times.
+
+use chrono::{DateTime, NaiveDateTime};
+use rust_decimal::Decimal;
+use sessionpay_core::{Currency, StartsAt};
+
+/// Parses a decimal exactly from text: optional sign, digits, one optional
+/// point, optional exponent. No separators, no rounding, at most 28 decimal places.
+///
+/// `1_000` (which `Decimal::from_str` accepts) and `1,5` are refused.
+pub(crate) fn decimal(text: &str) -> Result<Decimal, String> {
+    let t = text.trim();
+    let refuse = || format!("expected a decimal number, but found {text:?}");
+    if t.is_empty() {
+        return Err(format!("expected a decimal number, but found {text:?}"));
+    }
+    let (mantissa, exponent) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], Some(&t[i + 1..])),
+        None => (t, None),
+    };
+    let digits = mantissa.strip_prefix(['-', '+']).unwrap_or(mantissa);
+    let mut points = 0;
+    let mut any_digit = false;
+    for c in digits.chars() {
+        match c {
+            '0'..='9' => any_digit = true,
+            '.' => points += 1,
+            _ => return Err(refuse()),
+        }
+    }
+    if !any_digit || points > 1 {
+        return Err(refuse());
+    }
+    let value = match exponent {
+        None => Decimal::from_str_exact(t).map_err(|_| too_precise(text))?,
+        Some(exp) => {
+            let ok = !exp.is_empty()
+                && exp
+                    .strip_prefix(['-', '+'])
+                    .unwrap_or(exp)
+                    .chars()
+                    .all(|c| c.is_ascii_digit());
+            if !ok {
+                return Err(refuse());
+            }
+            Decimal::from_scientific(t).map_err(|_| too_precise(text))?
+        }
+    };
+    Ok(value)
+}
+
+fn too_precise(text: &str) -> String {
+    format!("{text:?} is out of the exact decimal range (at most 28 digits after the point, magnitude below 7.9e28)")
+}
+
+/// Parses a non-negative whole number that fits `u32`.
+pub(crate) fn count(text: &str) -> Result<u32, String> {
+    let t = text.trim();
+    if let Some(rest) = t.strip_prefix('-') {
+        if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()) {
+            return Err(format!("expected a count of zero or more, but found {text:?}"));
+        }
+    }
+    // "3.0" is a whole number written as a decimal: accept it, refuse "3.5".
+    if let Ok(d) = decimal(t) {
+        if d.is_sign_negative() && !d.is_zero() {
+            return Err(format!("expected a count of zero or more, but found {text:?}"));
+        }
+        if d.fract().is_zero() {
+            if let Ok(n) = u32::try_from(d) {
+                return Ok(n);
+            }
+            return Err(format!("count {text:?} is too large"));
+        }
+    }
+    Err(format!("expected a whole number, but found {text:?}"))
+}
+
+/// Parses an id: a whole number that fits `u64`.
+pub(crate) fn id(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit()) {
+        return t.parse().map_err(|_| format!("id {text:?} is too large"));
+    }
+    Err(format!("expected a whole-number id, but found {text:?}"))
+}
+
+/// Parses a boolean: `true`/`false`, `1`/`0`, `yes`/`no` in any case.
+pub(crate) fn boolean(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "t" | "y" => Ok(true),
+        "false" | "0" | "no" | "f" | "n" => Ok(false),
+        _ => Err(format!("expected true or false, but found {text:?}")),
+    }
+}
+
+/// Parses `starts_at`: RFC 3339 with `Z` or an offset, or a local time without one.
+pub(crate) fn starts_at(text: &str) -> Result<StartsAt, String> {
+    let t = text.trim();
+    if let Ok(instant) = DateTime::parse_from_rfc3339(t) {
+        return Ok(StartsAt::Instant(instant));
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(local) = NaiveDateTime::parse_from_str(t, format) {
+            return Ok(StartsAt::Local(local));
+        }
+    }
+    // An offset without a colon (+0100) or with a space before it.
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f %z",
+    ] {
+        if let Ok(instant) = DateTime::parse_from_str(t, format) {
+            return Ok(StartsAt::Instant(instant));
+        }
+    }
+    Err(format!(
+        "expected an ISO 8601 date-time such as 2026-05-02T09:00:00Z, but found {text:?}"
+    ))
+}
+
+/// A money cell: the amount and what it says about the currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MoneyCell {
+    pub(crate) amount: Decimal,
+    pub(crate) code: Option<Currency>,
+    pub(crate) symbol: Option<&'static str>,
+}
+
+/// Money symbols sessionpay recognises, longest first so `US$` wins over `$`.
+const SYMBOLS: &[&str] = &[
+    "US$", "CA$", "AU$", "NZ$", "HK$", "A$", "C$", "R$", "$", "£", "€", "¥", "₹", "₩", "₪", "₦", "₱", "₫",
+    "₴", "₺", "￥",
+];
+
+/// Parses a money cell: a plain decimal (`1234.50`), or a formatted figure with
+/// a symbol or ISO code before or after it and comma thousands separators
+/// (`£1,234.50`, `$45`, `45.00 €`, `-$9.99`, `$-9.99`, `GBP 12.00`).
+pub(crate) fn money(text: &str) -> Result<MoneyCell, String> {
+    let refuse = || format!("expected an amount such as 45.00 or £1,234.50, but found {text:?}");
+    let mut rest = text.trim();
+    let mut negative = false;
+    let mut symbol = None;
+    let mut code = None;
+    // Leading sign, symbol or code, in any order, each at most once.
+    for _ in 0..3 {
+        if let Some(r) = rest.strip_prefix('-') {
+            if negative {
+                return Err(refuse());
+            }
+            negative = true;
+            rest = r.trim_start();
+        } else if let Some(s) = symbol
+            .is_none()
+            .then(|| SYMBOLS.iter().find(|s| rest.starts_with(**s)))
+            .flatten()
+        {
+            symbol = Some(*s);
+            rest = rest[s.len()..].trim_start();
+        } else if code.is_none() && rest.len() > 3 && rest.as_bytes()[..3].iter().all(u8::is_ascii_alphabetic)
+        {
+            code = Some(Currency::try_from_code(&rest[..3]).map_err(|_| refuse())?);
+            rest = rest[3..].trim_start();
+        }
+    }
+    // Trailing symbol or code.
+    if let Some(s) = symbol
+        .is_none()
+        .then(|| SYMBOLS.iter().find(|s| rest.ends_with(**s)))
+        .flatten()
+    {
+        symbol = Some(*s);
+        rest = rest[..rest.len() - s.len()].trim_end();
+    }
+    if code.is_none() && rest.len() > 3 {
+        let tail = &rest[rest.len() - 3..];
+        if tail.bytes().all(|b| b.is_ascii_alphabetic()) {
+            code = Some(Currency::try_from_code(tail).map_err(|_| refuse())?);
+            rest = rest[..rest.len() - 3].trim_end();
+        }
+    }
+    if rest.starts_with('-') {
+        if negative {
+            return Err(refuse());
+        }
+        negative = true;
+        rest = &rest[1..];
+    }
+    let plain = strip_thousands(rest).ok_or_else(refuse)?;
+    let amount = decimal(&plain).map_err(|_| refuse())?;
+    if amount.is_sign_negative() && !amount.is_zero() && negative {
+        return Err(refuse());
+    }
+    let amount = if negative { -amount } else { amount };
+    Ok(MoneyCell { amount, code, symbol })
+}
+
+/// Removes comma thousands separators, checking they group by three.
+fn strip_thousands(text: &str) -> Option<String> {
+    if !text.contains(',') {
+        return Some(text.to_string());
+    }
+    let (whole, fraction) = match text.find('.') {
+        Some(i) => (&text[..i], &text[i..]),
+        None => (text, ""),
+    };
+    let groups: Vec<&str> = whole.split(',').collect();
+    let first_ok = (1..=3).contains(&groups[0].len());
+    let rest_ok = groups[1..].iter().all(|g| g.len() == 3);
+    if !first_ok || !rest_ok || fraction.contains(',') {
+        return None;
+    }
+    Some(format!("{}{fraction}", groups.concat()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn decimals_are_exact_and_strict() {
+        assert_eq!(decimal("74.25").unwrap(), d("74.25"));
+        assert_eq!(decimal("1.0").unwrap().to_string(), "1.0");
+        assert_eq!(decimal("-0.5").unwrap(), d("-0.5"));
+        assert_eq!(decimal("1e2").unwrap(), d("100"));
+        assert_eq!(decimal("0.1").unwrap().to_string(), "0.1");
+        for bad in [
+            "", "1_000", "1,5", "abc", "1.2.3", "NaN", "inf", "1e", "--1", "0x10",
+        ] {
+            assert!(decimal(bad).is_err(), "{bad:?}");
+        }
+        assert!(decimal("0.00000000000000000000000000001").is_err(), "29 places");
+        assert!(decimal("99999999999999999999999999999999").is_err(), "overflow");
+    }
+
+    #[test]
+    fn counts_are_whole_and_not_negative() {
+        assert_eq!(count("11").unwrap(), 11);
+        assert_eq!(count("3.0").unwrap(), 3);
+        assert!(count("-1").unwrap_err().contains("zero or more"));
+        assert!(count("2.5").unwrap_err().contains("whole number"));
+        assert!(count("x").is_err());
+        assert!(count("99999999999").is_err());
+    }
+
+    #[test]
+    fn money_cells_in_every_shape() {
+        let gbp = Currency::try_from_code("GBP").unwrap();
+        let cases: [(&str, &str, Option<&str>, Option<Currency>); 11] = [
+            ("74.25", "74.25", None, None),
+            ("£1,234.50", "1234.50", Some("£"), None),
+            ("$45", "45", Some("$"), None),
+            ("45.00 €", "45.00", Some("€"), None),
+            ("$-9.99", "-9.99", Some("$"), None),
+            ("-$9.99", "-9.99", Some("$"), None),
+            ("¥1,500", "1500", Some("¥"), None),
+            ("₹9,999.99", "9999.99", Some("₹"), None),
+            ("GBP 12.00", "12.00", None, Some(gbp)),
+            ("12.00 gbp", "12.00", None, Some(gbp)),
+            ("1,234,567.8", "1234567.8", None, None),
+        ];
+        for (text, amount, symbol, code) in cases {
+            let m = money(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!((m.amount, m.symbol, m.code), (d(amount), symbol, code), "{text}");
+        }
+        for bad in [
+            "£",
+            "12,34.00",
+            "1,2345",
+            "£12£",
+            "--1",
+            "-$-1",
+            "12.3.4",
+            "XYZ 12",
+            "1.234,50 €",
+        ] {
+            assert!(money(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn start_times_with_and_without_offsets() {
+        assert!(matches!(
+            starts_at("2026-05-02T02:00:00+01:00"),
+            Ok(StartsAt::Instant(_))
+        ));
+        assert!(matches!(
+            starts_at("2026-02-14T09:00:00Z"),
+            Ok(StartsAt::Instant(_))
+        ));
+        assert!(matches!(starts_at("2026-02-14T09:00:00"), Ok(StartsAt::Local(_))));
+        assert!(matches!(starts_at("2026-02-14 09:00"), Ok(StartsAt::Local(_))));
+        for bad in ["2026-02-30T09:00:00Z", "yesterday", "2026-13-01T00:00:00Z", ""] {
+            assert!(starts_at(bad).is_err(), "{bad}");
+        }
+    }
+}
