@@ -32,8 +32,17 @@ pub(crate) enum Command {
     Reconcile(ReconcileArgs),
     /// One row per session with the full breakdown of its pay
     Sessions(SessionsArgs),
+    /// Work on the rate policy
+    #[command(subcommand)]
+    Rates(RatesCommand),
     /// Page the instructed-sessions report from TeamUp's API into an NDJSON file
     Fetch(crate::fetch::FetchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RatesCommand {
+    /// Find the policy of each rate that explains TeamUp's reported figures
+    Infer(crate::infer::InferArgs),
 }
 
 /// What every command that reads exports shares.

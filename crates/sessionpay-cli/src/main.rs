@@ -3,6 +3,7 @@
 mod args;
 mod commands;
 mod fetch;
+mod infer;
 mod pipeline;
 
 use std::io::Write;
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
         Command::Reconcile(args) => commands::reconcile(args),
         Command::Sessions(args) => commands::sessions(args),
         Command::Fetch(args) => fetch::run(args).map(|()| Outcome::Clean),
+        Command::Rates(args::RatesCommand::Infer(args)) => infer::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

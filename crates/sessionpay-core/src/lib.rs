@@ -47,6 +47,7 @@
 mod aggregate;
 mod calc;
 mod error;
+mod infer;
 mod money;
 mod period;
 mod policy;
