@@ -1,6 +1,7 @@
 //! Per instructor × currency × period totals (SPEC section 5), from a mergeable accumulator.
 
-use std::collections::BTreeMap;
+use rustc_hash::FxHashMap as HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -75,7 +76,7 @@ impl PayrollTotals {
 struct LatestName {
     starts_at: DateTime<Utc>,
     session: SessionId,
-    name: String,
+    name: Arc<str>,
 }
 
 /// A payroll accumulator: add sessions, merge partial payrolls, read rows.
@@ -94,8 +95,8 @@ struct LatestName {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payroll {
     kind: PeriodKind,
-    totals: BTreeMap<PayrollKey, PayrollTotals>,
-    names: BTreeMap<InstructorId, LatestName>,
+    totals: HashMap<PayrollKey, PayrollTotals>,
+    names: HashMap<InstructorId, LatestName>,
     dates: Option<(NaiveDate, NaiveDate)>,
 }
 
@@ -105,7 +106,7 @@ pub struct PayrollRow {
     /// The instructor.
     pub instructor: InstructorId,
     /// The name on the instructor's latest session.
-    pub instructor_name: String,
+    pub instructor_name: Arc<str>,
     /// The currency.
     pub currency: Currency,
     /// The period (for `all`, the first and last dates seen).
@@ -121,8 +122,8 @@ impl Payroll {
     pub fn new(kind: PeriodKind) -> Payroll {
         Payroll {
             kind,
-            totals: BTreeMap::new(),
-            names: BTreeMap::new(),
+            totals: HashMap::default(),
+            names: HashMap::default(),
             dates: None,
         }
     }
@@ -190,25 +191,34 @@ impl Payroll {
         self.totals.entry(key).or_default().merge(&one)?;
         self.note_name(
             session.instructor,
-            LatestName {
-                starts_at: session.starts_at,
-                session: session.id,
-                name: session.instructor_name.clone(),
-            },
+            session.starts_at,
+            session.id,
+            &session.instructor_name,
         );
         self.note_dates(date, date);
         Ok(())
     }
 
-    fn note_name(&mut self, instructor: InstructorId, candidate: LatestName) {
+    fn note_name(
+        &mut self,
+        instructor: InstructorId,
+        starts_at: DateTime<Utc>,
+        session: SessionId,
+        name: &Arc<str>,
+    ) {
+        let candidate = || LatestName {
+            starts_at,
+            session,
+            name: Arc::clone(name),
+        };
         match self.names.get_mut(&instructor) {
             Some(current) => {
-                if (candidate.starts_at, candidate.session) > (current.starts_at, current.session) {
-                    *current = candidate;
+                if (starts_at, session) > (current.starts_at, current.session) {
+                    *current = candidate();
                 }
             }
             None => {
-                self.names.insert(instructor, candidate);
+                self.names.insert(instructor, candidate());
             }
         }
     }
@@ -228,8 +238,8 @@ impl Payroll {
         for (key, totals) in other.totals {
             self.totals.entry(key).or_default().merge(&totals)?;
         }
-        for (instructor, name) in other.names {
-            self.note_name(instructor, name);
+        for (instructor, latest) in other.names {
+            self.note_name(instructor, latest.starts_at, latest.session, &latest.name);
         }
         if let Some((first, last)) = other.dates {
             self.note_dates(first, last);
@@ -242,9 +252,11 @@ impl Payroll {
     /// # Errors
     /// [`crate::Error::Overflow`] computing a difference.
     pub fn rows(&self) -> Result<Vec<PayrollRow>> {
-        self.totals
-            .iter()
-            .map(|(key, totals)| {
+        let mut keys: Vec<&PayrollKey> = self.totals.keys().collect();
+        keys.sort_unstable();
+        keys.into_iter()
+            .map(|key| {
+                let totals = &self.totals[key];
                 let period = match (self.kind, self.dates) {
                     (PeriodKind::All, Some((start, end))) => Period { start, end },
                     _ => key.period,
@@ -254,8 +266,8 @@ impl Payroll {
                     instructor_name: self
                         .names
                         .get(&key.instructor)
-                        .map(|n| n.name.clone())
-                        .unwrap_or_default(),
+                        .map(|n| Arc::clone(&n.name))
+                        .unwrap_or_else(|| Arc::from("")),
                     currency: key.currency,
                     period,
                     totals: *totals,

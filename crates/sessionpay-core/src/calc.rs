@@ -286,7 +286,11 @@ pub fn pay_for(
             }
         }
     }
-    let pay = currency.round(raw, policy.rounding);
+    let pay = currency
+        .checked_round(raw, policy.rounding)
+        .ok_or(crate::Error::Overflow {
+            op: "rounding to the minor unit",
+        })?;
     Ok(PayBreakdown {
         counted,
         formula,

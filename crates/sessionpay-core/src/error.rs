@@ -69,6 +69,16 @@ pub enum Error {
         /// The other currency.
         second: crate::Currency,
     },
+    /// A money symbol that cannot stand for the venue's currency.
+    #[error("venue {venue}: a figure written with {symbol:?} cannot be in the venue's currency {currency}")]
+    SymbolMismatch {
+        /// The venue id.
+        venue: u64,
+        /// The symbol seen.
+        symbol: String,
+        /// The currency the venue has.
+        currency: crate::Currency,
+    },
     /// Nothing tells the session's currency.
     #[error(
         "the currency of venue {venue} is unknown{}: set [venues.{venue}] currency in the rate policy file",

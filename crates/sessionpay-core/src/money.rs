@@ -68,6 +68,12 @@ const TWO_DIGIT: &[&str] = &[
 ];
 
 impl Currency {
+    /// US dollar.
+    pub const USD: Currency = Currency {
+        code: *b"USD",
+        minor_units: 2,
+    };
+
     /// Looks up an ISO 4217 code, in any letter case.
     ///
     /// # Errors
@@ -90,7 +96,12 @@ impl Currency {
             .iter()
             .find(|(c, _)| c.as_bytes() == upper)
             .map(|&(_, m)| m)
-            .or_else(|| TWO_DIGIT.iter().any(|c| c.as_bytes() == upper).then_some(2))
+            .or_else(|| {
+                TWO_DIGIT
+                    .binary_search_by(|c| c.as_bytes().cmp(&upper[..]))
+                    .ok()
+                    .map(|_| 2)
+            })
             .ok_or_else(unknown)?;
         Ok(Currency {
             code: upper,
@@ -116,6 +127,39 @@ impl Currency {
             _ => return None,
         };
         Currency::try_from_code(code).ok()
+    }
+
+    /// Whether a money symbol can stand for this currency: `£` only for GBP,
+    /// `$` for any dollar (or peso) currency, `¥` for JPY and CNY, and so on.
+    ///
+    /// ```
+    /// use sessionpay_core::Currency;
+    /// let usd = Currency::USD;
+    /// assert!(usd.fits_symbol("$") && usd.fits_symbol("US$"));
+    /// assert!(!usd.fits_symbol("£"));
+    /// assert!(Currency::try_from_code("AUD")?.fits_symbol("$"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fits_symbol(&self, symbol: &str) -> bool {
+        if let Some(only) = Currency::from_unambiguous_symbol(symbol) {
+            return only == *self;
+        }
+        let codes: &[&str] = match symbol {
+            "$" => &[
+                "USD", "AUD", "CAD", "NZD", "HKD", "SGD", "MXN", "ARS", "CLP", "COP", "TWD", "BSD", "BBD",
+                "BMD", "BND", "BZD", "FJD", "GYD", "JMD", "KYD", "LRD", "NAD", "SBD", "SRD", "TTD", "XCD",
+                "CUP", "DOP", "UYU", "TOP", "WST",
+            ],
+            "US$" => &["USD"],
+            "CA$" | "C$" => &["CAD", "NIO"],
+            "AU$" | "A$" => &["AUD"],
+            "NZ$" => &["NZD"],
+            "HK$" => &["HKD"],
+            "R$" => &["BRL"],
+            "¥" | "￥" => &["JPY", "CNY"],
+            _ => &[],
+        };
+        codes.contains(&self.code())
     }
 
     /// The upper-case ISO code.
@@ -151,12 +195,32 @@ impl Currency {
     /// assert_eq!(jpy.round(d("1232.5"), RoundingMode::HalfEven).to_string(), "1232");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// Amounts so large that `Decimal` cannot hold the minor unit's places
+    /// (from about 7.9e26 for two places) keep fewer places here; pay
+    /// calculation uses [`Currency::checked_round`], which refuses them.
     pub fn round(&self, amount: Decimal, mode: RoundingMode) -> Decimal {
         let mut rounded = amount.round_dp_with_strategy(self.minor_units(), mode.strategy());
-        // `round_dp` never raises the scale; `rescale` pads with zeros and
-        // cannot lose digits here because the scale is already <= minor units.
+        // `round_dp` never raises the scale; `rescale` pads with zeros where it can.
         rounded.rescale(self.minor_units());
         rounded
+    }
+
+    /// [`Currency::round`], or `None` when the result cannot carry exactly the
+    /// minor unit's places (amounts near the top of `Decimal`'s range).
+    ///
+    /// ```
+    /// use rust_decimal::Decimal;
+    /// use sessionpay_core::{Currency, RoundingMode};
+    ///
+    /// let gbp = Currency::try_from_code("GBP")?;
+    /// assert_eq!(gbp.checked_round(Decimal::new(5, 0), RoundingMode::HalfUp).unwrap().to_string(), "5.00");
+    /// assert!(gbp.checked_round(Decimal::MAX, RoundingMode::HalfUp).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn checked_round(&self, amount: Decimal, mode: RoundingMode) -> Option<Decimal> {
+        let rounded = self.round(amount, mode);
+        (rounded.scale() == self.minor_units()).then_some(rounded)
     }
 
     /// Formats an amount at exactly the minor unit, without symbol or grouping
@@ -225,14 +289,32 @@ impl RoundingMode {
     }
 }
 
-/// `a + b`, or [`Error::Overflow`] naming `op`.
+/// `a + b`, or [`Error::Overflow`] naming `op`, also when `Decimal` would
+/// keep the sum only by dropping decimal places.
 pub(crate) fn add(a: Decimal, b: Decimal, op: &'static str) -> Result<Decimal> {
-    a.checked_add(b).ok_or(Error::Overflow { op })
+    a.checked_add(b)
+        .filter(|sum| keeps_places(*sum, a, b))
+        .ok_or(Error::Overflow { op })
 }
 
-/// `a - b`, or [`Error::Overflow`] naming `op`.
+/// Whether `result` can carry the decimal places of its operands: `Decimal`
+/// drops places only when the magnitude leaves no room for them (it also
+/// returns `a` as it is for `a + 0`, which is exact).
+fn keeps_places(result: Decimal, a: Decimal, b: Decimal) -> bool {
+    let places = a.scale().max(b.scale());
+    if result.scale() >= places {
+        return true;
+    }
+    let mut padded = result;
+    padded.rescale(places);
+    padded.scale() == places
+}
+
+/// `a - b`, or [`Error::Overflow`] naming `op` (as [`add`]).
 pub(crate) fn sub(a: Decimal, b: Decimal, op: &'static str) -> Result<Decimal> {
-    a.checked_sub(b).ok_or(Error::Overflow { op })
+    a.checked_sub(b)
+        .filter(|difference| keeps_places(*difference, a, b))
+        .ok_or(Error::Overflow { op })
 }
 
 /// `a * b`, or [`Error::Overflow`] naming `op`.
@@ -260,6 +342,12 @@ mod tests {
             );
         }
         assert!(TWO_DIGIT.len() + NON_TWO_DIGIT.len() > 150);
+    }
+
+    #[test]
+    fn the_two_digit_table_is_sorted_for_binary_search() {
+        assert!(TWO_DIGIT.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(Currency::try_from_code("USD").unwrap(), Currency::USD);
     }
 
     #[test]
@@ -309,6 +397,16 @@ mod tests {
         );
         assert_eq!(kwd.round(d("2"), RoundingMode::HalfEven).to_string(), "2.000");
         assert_eq!(kwd.minor_unit(), d("0.001"));
+    }
+
+    #[test]
+    fn sums_that_would_drop_decimal_places_are_overflows() {
+        let big = Decimal::from_i128_with_scale(9 * 10i128.pow(26), 0);
+        let cents = Decimal::new(1, 2);
+        assert!(add(big, cents, "t").is_err());
+        assert_eq!(add(d("1.10"), d("2"), "t").unwrap().to_string(), "3.10");
+        assert_eq!(sub(d("15"), d("0.00"), "t").unwrap(), d("15"));
+        assert!(sub(-big, cents, "t").is_err());
     }
 
     #[test]

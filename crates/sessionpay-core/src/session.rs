@@ -152,15 +152,15 @@ pub struct Session {
     /// TeamUp's session id.
     pub id: SessionId,
     /// The session's name.
-    pub name: String,
+    pub name: Arc<str>,
     /// The instructor.
     pub instructor: InstructorId,
     /// The instructor's name on this session.
-    pub instructor_name: String,
+    pub instructor_name: Arc<str>,
     /// The venue.
     pub venue: VenueId,
     /// The venue's name.
-    pub venue_name: String,
+    pub venue_name: Arc<str>,
     /// The venue's IANA time zone.
     pub zone: Tz,
     /// The start instant.
@@ -248,6 +248,7 @@ impl CurrencyBook {
             .or_else(|| self.configured.get(&venue).copied());
         match decided {
             Some(currency) => {
+                check_symbol(venue, evidence, currency)?;
                 self.record(venue, currency)?;
                 Ok(Some(currency))
             }
@@ -263,6 +264,7 @@ impl CurrencyBook {
     /// [`Error::CurrencyConflict`] when the symbol contradicts the venue.
     pub fn decide_late(&mut self, venue: VenueId, evidence: &CurrencyEvidence) -> Result<Currency> {
         if let Some(currency) = self.seen.get(&venue).copied() {
+            check_symbol(venue, evidence, currency)?;
             return Ok(currency);
         }
         match evidence.symbol.and_then(Currency::from_unambiguous_symbol) {
@@ -275,6 +277,17 @@ impl CurrencyBook {
                 symbol: evidence.symbol.map(str::to_string),
             }),
         }
+    }
+
+    /// Records what another book learned (a parallel reader's), checking for conflicts.
+    ///
+    /// # Errors
+    /// [`Error::CurrencyConflict`].
+    pub fn merge(&mut self, other: &CurrencyBook) -> Result<()> {
+        for (venue, currency) in &other.seen {
+            self.record(*venue, *currency)?;
+        }
+        Ok(())
     }
 
     fn record(&mut self, venue: VenueId, currency: Currency) -> Result<()> {
@@ -295,9 +308,56 @@ impl CurrencyBook {
     }
 }
 
+/// A figure's symbol must fit the currency decided for it.
+fn check_symbol(venue: VenueId, evidence: &CurrencyEvidence, currency: Currency) -> Result<()> {
+    match evidence.symbol {
+        Some(symbol) if !currency.fits_symbol(symbol) => match Currency::from_unambiguous_symbol(symbol) {
+            Some(second) => Err(Error::CurrencyConflict {
+                venue: venue.0,
+                first: currency,
+                second,
+            }),
+            None => Err(Error::SymbolMismatch {
+                venue: venue.0,
+                symbol: symbol.to_string(),
+                currency,
+            }),
+        },
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_symbol_must_fit_the_venue_currency() {
+        let mut book = CurrencyBook::new([(VenueId(1), Currency::USD)].into());
+        let pound = CurrencyEvidence {
+            symbol: Some("£"),
+            ..Default::default()
+        };
+        assert!(matches!(
+            book.decide(VenueId(1), &pound),
+            Err(Error::CurrencyConflict { venue: 1, .. })
+        ));
+        let yen = CurrencyEvidence {
+            symbol: Some("¥"),
+            ..Default::default()
+        };
+        assert!(matches!(
+            book.decide(VenueId(1), &yen),
+            Err(Error::SymbolMismatch { venue: 1, .. })
+        ));
+        let mut book = CurrencyBook::default();
+        assert_eq!(book.decide_late(VenueId(2), &pound).unwrap(), gbp());
+        let euro = CurrencyEvidence {
+            symbol: Some("€"),
+            ..Default::default()
+        };
+        assert!(book.decide_late(VenueId(2), &euro).is_err());
+    }
 
     fn gbp() -> Currency {
         Currency::try_from_code("GBP").unwrap()
