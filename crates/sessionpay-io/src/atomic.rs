@@ -27,11 +27,26 @@ impl AtomicFile {
             _ => Path::new("."),
         };
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("output");
+        if !dir.is_dir() {
+            return Err(Error::io(
+                path,
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("the folder {} does not exist", dir.display()),
+                ),
+            ));
+        }
+        // tempfile names its hidden file in its errors; keep only what went wrong.
         let temp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(".tmp")
             .tempfile_in(dir)
-            .map_err(|e| Error::io(path, e))?;
+            .map_err(|e| {
+                Error::io(
+                    path,
+                    io::Error::new(e.kind(), format!("cannot create a file in {}", dir.display())),
+                )
+            })?;
         Ok(AtomicFile {
             out: BufWriter::with_capacity(256 * 1024, temp),
             path: path.to_path_buf(),

@@ -120,16 +120,17 @@ pub enum Error {
         /// The second place.
         second: Place,
     },
-    /// An error from the core, at a place in an input.
-    #[error("{place}: {source}")]
+    /// An error from the core, at a place in an input (the core's message is
+    /// the error's source: print the chain, e.g. with `{:#}` in anyhow).
+    #[error("{place}")]
     Core {
         /// Where.
         place: Place,
         /// What the core said.
         source: sessionpay_core::Error,
     },
-    /// An I/O error on a file.
-    #[error("{}: {source}", path.display())]
+    /// An I/O error on a file (the OS message is the error's source).
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,

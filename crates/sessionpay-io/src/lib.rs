@@ -42,6 +42,7 @@ mod output;
 mod policy;
 mod read;
 mod row;
+mod split;
 mod value;
 
 pub use atomic::AtomicFile;

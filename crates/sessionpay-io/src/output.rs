@@ -176,7 +176,7 @@ pub fn write_payroll(out: impl Write, rows: &[PayrollRow], format: Format) -> io
                 let t = &r.totals;
                 json!({
                     "instructor_id": r.instructor.0,
-                    "instructor_name": r.instructor_name,
+                    "instructor_name": &*r.instructor_name,
                     "currency": r.currency.code(),
                     "period_start": r.period.start.to_string(),
                     "period_end": r.period.end.to_string(),
@@ -213,8 +213,8 @@ fn reconcile_fields(line: &SessionLine) -> [String; 16] {
             .reason
             .map(|r| r.as_str().to_string())
             .unwrap_or_default(),
-        s.instructor_name.clone(),
-        s.name.clone(),
+        s.instructor_name.to_string(),
+        s.name.to_string(),
         s.venue.0.to_string(),
         s.rate
             .as_ref()
@@ -283,8 +283,8 @@ fn session_fields(line: &SessionLine) -> [String; 25] {
     [
         s.id.0.to_string(),
         s.instructor.0.to_string(),
-        s.instructor_name.clone(),
-        s.name.clone(),
+        s.instructor_name.to_string(),
+        s.name.to_string(),
         s.venue.0.to_string(),
         local_start(s.starts_at, s.zone),
         c.code().to_string(),

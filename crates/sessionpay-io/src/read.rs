@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::error::{Error, Location, Result};
 use crate::field::Field;
 use crate::row::{Cell, ParsedRow, RowAccess, RowParser};
+use crate::split::{Fields, SplitError, Splitter};
 
 /// The shape of an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,7 +181,7 @@ fn sniff(reader: &mut BufReader<impl Read>, path: &Path) -> Result<Shape> {
 }
 
 struct CsvRow<'a> {
-    record: &'a csv::ByteRecord,
+    fields: Fields<'a>,
     columns: &'a [Option<usize>],
     headers: &'a [String],
 }
@@ -188,9 +189,7 @@ struct CsvRow<'a> {
 impl RowAccess for CsvRow<'_> {
     fn get(&self, field: Field) -> Option<Cell<'_>> {
         let index = self.columns[field as usize]?;
-        // Each field was checked as UTF-8 before the row was handed out.
-        let bytes = self.record.get(index).unwrap_or_default();
-        Some(Cell::Text(std::str::from_utf8(bytes).unwrap_or_default()))
+        Some(Cell::Text(self.fields.get(index)))
     }
 
     fn column_name(&self, field: Field) -> Cow<'_, str> {
@@ -201,47 +200,33 @@ impl RowAccess for CsvRow<'_> {
     }
 }
 
-fn read_csv(
-    reader: impl Read,
-    path: &Path,
-    parser: &mut RowParser,
-    sink: &mut dyn FnMut(ParsedRow) -> Result<()>,
-) -> Result<()> {
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(reader);
-    let mut record = csv::ByteRecord::new();
-    let syntax = |e: csv::Error| csv_error(e, path);
-    if !csv.read_byte_record(&mut record).map_err(syntax)? {
+/// A CSV header: its cells and which column holds each field.
+#[derive(Debug, Clone)]
+pub(crate) struct CsvHeader {
+    pub(crate) names: Vec<String>,
+    pub(crate) columns: Vec<Option<usize>>,
+}
+
+/// Reads and checks the header row.
+pub(crate) fn read_csv_header<R: Read>(split: &mut Splitter<R>, path: &Path) -> Result<CsvHeader> {
+    split.skip_bom().map_err(|e| split_error(e, path, &[]))?;
+    if !split.next_record().map_err(|e| split_error(e, path, &[]))? {
         return Err(Error::Shape {
             path: path.to_path_buf(),
             problem: "the file is empty: expected a header row".into(),
         });
     }
-    let headers = record
-        .iter()
-        .enumerate()
-        .map(|(i, cell)| {
-            std::str::from_utf8(cell)
-                .map(str::to_string)
-                .map_err(|_| Error::Field {
-                    path: path.to_path_buf(),
-                    location: Location::Csv { record: 0, line: 1 },
-                    column: format!("#{}", i + 1),
-                    problem: "the header is not valid UTF-8".into(),
-                })
-        })
-        .collect::<Result<Vec<String>>>()?;
+    split.check_text().map_err(|e| split_error(e, path, &[]))?;
+    let names: Vec<String> = (0..split.len()).map(|i| split.field(i).to_string()).collect();
     let mut columns = vec![None; Field::ALL.len()];
-    for (i, header) in headers.iter().enumerate() {
+    for (i, header) in names.iter().enumerate() {
         if let Some(field) = Field::from_header(header) {
             if let Some(first) = columns[field as usize] {
                 return Err(Error::Shape {
                     path: path.to_path_buf(),
                     problem: format!(
                         "columns {:?} and {:?} both hold {}",
-                        headers[first],
+                        names[first],
                         header,
                         field.key()
                     ),
@@ -254,7 +239,7 @@ fn read_csv(
         .into_iter()
         .find(|f| f.is_required() && columns[*f as usize].is_none())
     {
-        let hint = if headers.len() == 1 {
+        let hint = if names.len() == 1 {
             Some("the header has one column: is the file comma-separated?".to_string())
         } else {
             None
@@ -265,67 +250,96 @@ fn read_csv(
             hint,
         });
     }
-    let width = headers.len();
-    while csv.read_byte_record(&mut record).map_err(syntax)? {
-        let position = record.position().cloned().unwrap_or_else(csv::Position::new);
-        let location = Location::Csv {
-            record: position.record(),
-            line: position.line(),
-        };
-        if record.len() == 1
-            && record
-                .get(0)
-                .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
-        {
-            continue; // a blank line
+    Ok(CsvHeader { names, columns })
+}
+
+/// Reads data records until the splitter's limit, handing each parsed row to `sink`.
+pub(crate) fn read_csv_records<R: Read>(
+    split: &mut Splitter<R>,
+    header: &CsvHeader,
+    path: &Path,
+    parser: &mut RowParser,
+    sink: &mut dyn FnMut(ParsedRow) -> Result<()>,
+) -> Result<()> {
+    let width = header.names.len();
+    while split
+        .next_record()
+        .map_err(|e| split_error(e, path, &header.names))?
+    {
+        let (line, record) = split.position();
+        let location = Location::Csv { record, line };
+        if split.is_blank() {
+            continue;
         }
-        if record.len() != width {
+        if split.len() != width {
             return Err(Error::Row {
                 path: path.to_path_buf(),
                 location,
                 problem: format!(
                     "expected {width} fields as in the header, but found {}",
-                    record.len()
+                    split.len()
                 ),
             });
         }
-        for (i, cell) in record.iter().enumerate() {
-            if let Err(e) = std::str::from_utf8(cell) {
-                return Err(Error::Field {
-                    path: path.to_path_buf(),
-                    location,
-                    column: headers[i].clone(),
-                    problem: format!(
-                        "not valid UTF-8 (byte {} of the field); re-export the file as UTF-8",
-                        e.valid_up_to()
-                    ),
-                });
-            }
-        }
+        split
+            .check_text()
+            .map_err(|e| split_error(e, path, &header.names))?;
         let row = CsvRow {
-            record: &record,
-            columns: &columns,
-            headers: &headers,
+            fields: split.fields(),
+            columns: &header.columns,
+            headers: &header.names,
         };
         sink(parser.parse(&row, path, location)?)?;
     }
     Ok(())
 }
 
-fn csv_error(e: csv::Error, path: &Path) -> Error {
-    let location = match e.position() {
-        Some(p) => Location::Csv {
-            record: p.record(),
-            line: p.line(),
+fn read_csv(
+    reader: impl Read,
+    path: &Path,
+    parser: &mut RowParser,
+    sink: &mut dyn FnMut(ParsedRow) -> Result<()>,
+) -> Result<()> {
+    let mut split = Splitter::new(reader, 0, u64::MAX);
+    let header = read_csv_header(&mut split, path)?;
+    read_csv_records(&mut split, &header, path, parser, sink)
+}
+
+pub(crate) fn split_error(e: SplitError, path: &Path, headers: &[String]) -> Error {
+    let path = path.to_path_buf();
+    let column = |i: usize| headers.get(i).cloned().unwrap_or_else(|| format!("#{}", i + 1));
+    match e {
+        SplitError::Io(source) => Error::Io { path, source },
+        SplitError::UnclosedQuote { line, record } => Error::Syntax {
+            path,
+            location: Location::Csv { record, line },
+            message: "a quoted field is never closed (the file looks truncated)".into(),
         },
-        None => Location::File,
-    };
-    match e.into_kind() {
-        csv::ErrorKind::Io(source) => Error::io(path, source),
-        kind => Error::Syntax {
-            path: path.to_path_buf(),
-            location,
-            message: format!("{kind:?}"),
+        SplitError::TextAfterQuote { line, record, field } => Error::Field {
+            path,
+            location: Location::Csv { record, line },
+            column: column(field),
+            problem: "text after the closing quote of a quoted field (a quote inside it must be doubled)"
+                .into(),
+        },
+        SplitError::TooLong { line, record, limit } => Error::Syntax {
+            path,
+            location: Location::Csv { record, line },
+            message: format!(
+                "a record is longer than {} MiB; is this really a TeamUp export?",
+                limit >> 20
+            ),
+        },
+        SplitError::Utf8 {
+            line,
+            record,
+            field,
+            byte,
+        } => Error::Field {
+            path,
+            location: Location::Csv { record, line },
+            column: column(field),
+            problem: format!("not valid UTF-8 (at byte {byte} of the field); re-export the file as UTF-8"),
         },
     }
 }
@@ -379,7 +393,19 @@ fn parse_json_row(
             ),
         });
     }
-    sink(parser.parse(&JsonRow { value }, path, location)?)
+    let row = JsonRow { value };
+    if let Some(missing) = Field::ALL
+        .into_iter()
+        .find(|f| f.is_required() && row.get(*f).is_none())
+    {
+        return Err(Error::Field {
+            path: path.to_path_buf(),
+            location,
+            column: missing.key().to_string(),
+            problem: "missing, and it is required".to_string(),
+        });
+    }
+    sink(parser.parse(&row, path, location)?)
 }
 
 fn read_ndjson(

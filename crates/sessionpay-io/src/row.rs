@@ -1,7 +1,7 @@
 //! Turning one row of any shape into a typed session.
 
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -46,27 +46,54 @@ pub struct ParsedRow {
     pub evidence: CurrencyEvidence,
 }
 
-/// Turns rows into sessions, parsing each distinct rate and zone once.
+/// Turns rows into sessions, parsing each distinct rate and zone once and
+/// sharing repeated names.
 #[derive(Debug, Default)]
 pub(crate) struct RowParser {
-    rates: HashMap<RateKey, Arc<PayRate>>,
-    zones: HashMap<String, Tz>,
+    rates: FxHashMap<u64, Vec<(RateKey, Arc<PayRate>)>>,
+    cached_rates: usize,
+    zones: FxHashMap<Box<str>, Tz>,
+    names: FxHashMap<Box<str>, Arc<str>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// What identifies a rate's content: two rows with the same key share one parsed rate.
+#[derive(Debug, Clone, PartialEq)]
 struct RateKey {
-    id: u64,
-    name: String,
-    kind: String,
-    base: String,
-    tiers: String,
+    name: Box<str>,
+    kind: Box<str>,
+    base: Box<str>,
+    tiers: TiersKey,
 }
 
-/// The placeholder currency of a row whose own fields do not name one.
-pub(crate) fn placeholder_currency() -> Currency {
-    // OK because "XXX"-like placeholders are not in the table; USD always is.
-    Currency::try_from_code("USD").unwrap_or_else(|_| unreachable!("USD is an ISO 4217 code"))
+#[derive(Debug, Clone, PartialEq)]
+enum TiersKey {
+    Missing,
+    Text(Box<str>),
+    Json(Value),
 }
+
+impl TiersKey {
+    fn matches(&self, cell: Option<Cell<'_>>) -> bool {
+        match (self, cell) {
+            (TiersKey::Missing, None) => true,
+            (TiersKey::Text(a), Some(Cell::Text(b))) => **a == *b,
+            (TiersKey::Json(a), Some(Cell::Json(b))) => a == b,
+            _ => false,
+        }
+    }
+
+    fn of(cell: Option<Cell<'_>>) -> TiersKey {
+        match cell {
+            None => TiersKey::Missing,
+            Some(Cell::Text(t)) => TiersKey::Text(t.into()),
+            Some(Cell::Json(v)) => TiersKey::Json(v.clone()),
+        }
+    }
+}
+
+/// Caches stop growing past this many entries (an export with a new name or
+/// rate on every row would otherwise hold them all).
+const CACHE_LIMIT: usize = 65_536;
 
 impl RowParser {
     /// Parses one row.
@@ -131,11 +158,11 @@ impl RowParser {
         let starts_at = starts_at.to_utc(zone).map_err(|e| ctx.core_error(e))?;
         let session = Session {
             id: SessionId(id),
-            name: ctx.text(Field::Name)?,
+            name: self.name(&ctx, Field::Name)?,
             instructor: InstructorId(instructor),
-            instructor_name: ctx.text(Field::InstructorName)?,
+            instructor_name: self.name(&ctx, Field::InstructorName)?,
             venue: VenueId(venue),
-            venue_name: ctx.text(Field::VenueName)?,
+            venue_name: self.name(&ctx, Field::VenueName)?,
             zone,
             starts_at,
             hours,
@@ -144,10 +171,7 @@ impl RowParser {
             rate,
             reported,
             pending,
-            currency: evidence
-                .reported_code
-                .or(evidence.tiers)
-                .unwrap_or_else(placeholder_currency),
+            currency: evidence.reported_code.or(evidence.tiers).unwrap_or(Currency::USD),
         };
         Ok(ParsedRow {
             location,
@@ -156,18 +180,40 @@ impl RowParser {
         })
     }
 
+    /// A free-text name, shared with earlier rows that had the same text.
+    fn name(&mut self, ctx: &Ctx<'_>, field: Field) -> Result<Arc<str>> {
+        let text = ctx.scalar(field)?;
+        let text = text.as_deref().unwrap_or("");
+        if let Some(name) = self.names.get(text) {
+            return Ok(Arc::clone(name));
+        }
+        let name: Arc<str> = Arc::from(text);
+        if self.names.len() < CACHE_LIMIT {
+            self.names.insert(text.into(), Arc::clone(&name));
+        }
+        Ok(name)
+    }
+
     fn zone(&mut self, ctx: &Ctx<'_>) -> Result<Tz> {
-        let name = ctx.required(Field::VenueTimezone, |t| Ok(t.trim().to_string()))?;
-        if let Some(zone) = self.zones.get(&name) {
+        let text = ctx.scalar(Field::VenueTimezone)?;
+        let Some(text) = text.as_deref().map(str::trim) else {
+            return Err(ctx.field_error(
+                Field::VenueTimezone,
+                "expected a value, but found none".to_string(),
+            ));
+        };
+        if let Some(zone) = self.zones.get(text) {
             return Ok(*zone);
         }
-        let zone: Tz = name.parse().map_err(|_| {
+        let zone: Tz = text.parse().map_err(|_| {
             ctx.field_error(
                 Field::VenueTimezone,
-                format!("expected an IANA time zone such as Europe/London, but found {name:?}"),
+                format!("expected an IANA time zone such as Europe/London, but found {text:?}"),
             )
         })?;
-        self.zones.insert(name, zone);
+        if self.zones.len() < CACHE_LIMIT {
+            self.zones.insert(text.into(), zone);
+        }
         Ok(zone)
     }
 
@@ -175,20 +221,32 @@ impl RowParser {
         let Some(id) = ctx.optional(Field::RateId, value::id)? else {
             return Ok(None);
         };
-        let key = RateKey {
-            id,
-            name: ctx.text(Field::RateName)?,
-            kind: ctx.text(Field::RateType)?,
-            base: ctx.text(Field::RateBase)?,
-            tiers: match ctx.row.get(Field::RateTiers) {
-                Some(Cell::Text(t)) => t.to_string(),
-                Some(Cell::Json(v)) => v.to_string(),
-                None => String::new(),
-            },
-        };
-        if let Some(rate) = self.rates.get(&key) {
-            return Ok(Some(Arc::clone(rate)));
+        let name = ctx.scalar(Field::RateName)?;
+        let kind_text = ctx.scalar(Field::RateType)?;
+        let base_text = ctx.scalar(Field::RateBase)?;
+        let tiers_cell = ctx.row.get(Field::RateTiers);
+        let (name, kind_text, base_text) = (
+            name.as_deref().unwrap_or(""),
+            kind_text.as_deref().unwrap_or(""),
+            base_text.as_deref().unwrap_or(""),
+        );
+        if let Some(cached) = self.rates.get(&id) {
+            let hit = cached.iter().find(|(k, _)| {
+                *k.name == *name
+                    && *k.kind == *kind_text
+                    && *k.base == *base_text
+                    && k.tiers.matches(tiers_cell)
+            });
+            if let Some((_, rate)) = hit {
+                return Ok(Some(Arc::clone(rate)));
+            }
         }
+        let key = RateKey {
+            name: name.into(),
+            kind: kind_text.into(),
+            base: base_text.into(),
+            tiers: TiersKey::of(tiers_cell),
+        };
         let base = || -> Result<Decimal> {
             let base = ctx.required(Field::RateBase, value::decimal)?;
             if base.is_sign_negative() && !base.is_zero() {
@@ -212,15 +270,13 @@ impl RowParser {
         };
         let rate = Arc::new(PayRate {
             id: RateId(id),
-            name: key.name.clone(),
+            name: key.name.to_string(),
             kind,
         });
-        // A handful of rates per studio: the cache stays small; cap it anyway
-        // so an export with a new rate per row cannot grow it without bound.
-        if self.rates.len() >= 4096 {
-            self.rates.clear();
+        if self.cached_rates < CACHE_LIMIT {
+            self.cached_rates += 1;
+            self.rates.entry(id).or_default().push((key, Arc::clone(&rate)));
         }
-        self.rates.insert(key, Arc::clone(&rate));
         Ok(Some(rate))
     }
 }
@@ -291,10 +347,6 @@ impl Ctx<'_> {
             Some(v) => Ok(v),
             None => Err(self.field_error(field, "expected a value, but found none".to_string())),
         }
-    }
-
-    fn text(&self, field: Field) -> Result<String> {
-        Ok(self.scalar(field)?.map(Cow::into_owned).unwrap_or_default())
     }
 
     fn tiers(&self) -> Result<Tiers> {

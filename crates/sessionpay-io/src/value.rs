@@ -9,6 +9,9 @@ use sessionpay_core::{Currency, StartsAt};
 ///
 /// `1_000` (which `Decimal::from_str` accepts) and `1,5` are refused.
 pub(crate) fn decimal(text: &str) -> Result<Decimal, String> {
+    if let Some(d) = simple_decimal(text.as_bytes()) {
+        return Ok(d);
+    }
     let t = text.trim();
     let refuse = || format!("expected a decimal number, but found {text:?}");
     if t.is_empty() {
@@ -49,12 +52,49 @@ pub(crate) fn decimal(text: &str) -> Result<Decimal, String> {
     Ok(value)
 }
 
+/// The common case without allocation: `-?digits(.digits)?`, at most 18 digits.
+fn simple_decimal(bytes: &[u8]) -> Option<Decimal> {
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut mantissa: i64 = 0;
+    let mut scale = None;
+    let mut count = 0;
+    for (i, &b) in digits.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + i64::from(b - b'0');
+                count += 1;
+            }
+            b'.' if scale.is_none() && i > 0 && i + 1 < digits.len() => {
+                scale = Some((digits.len() - i - 1) as u32)
+            }
+            _ => return None,
+        }
+    }
+    if count > 18 {
+        return None;
+    }
+    Some(Decimal::new(
+        if negative { -mantissa } else { mantissa },
+        scale.unwrap_or(0),
+    ))
+}
+
 fn too_precise(text: &str) -> String {
     format!("{text:?} is out of the exact decimal range (at most 28 digits after the point, magnitude below 7.9e28)")
 }
 
 /// Parses a non-negative whole number that fits `u32`.
 pub(crate) fn count(text: &str) -> Result<u32, String> {
+    let b = text.as_bytes();
+    if !b.is_empty() && b.len() <= 9 && b.iter().all(u8::is_ascii_digit) {
+        return Ok(b.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')));
+    }
     let t = text.trim();
     if let Some(rest) = t.strip_prefix('-') {
         if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()) {
@@ -78,6 +118,10 @@ pub(crate) fn count(text: &str) -> Result<u32, String> {
 
 /// Parses an id: a whole number that fits `u64`.
 pub(crate) fn id(text: &str) -> Result<u64, String> {
+    let b = text.as_bytes();
+    if !b.is_empty() && b.len() <= 18 && b.iter().all(u8::is_ascii_digit) {
+        return Ok(b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')));
+    }
     let t = text.trim();
     if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit()) {
         return t.parse().map_err(|_| format!("id {text:?} is too large"));
@@ -87,15 +131,22 @@ pub(crate) fn id(text: &str) -> Result<u64, String> {
 
 /// Parses a boolean: `true`/`false`, `1`/`0`, `yes`/`no` in any case.
 pub(crate) fn boolean(text: &str) -> Result<bool, String> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "t" | "y" => Ok(true),
-        "false" | "0" | "no" | "f" | "n" => Ok(false),
-        _ => Err(format!("expected true or false, but found {text:?}")),
+    let t = text.trim();
+    let is = |word: &str| t.eq_ignore_ascii_case(word);
+    if is("true") || is("1") || is("yes") || is("t") || is("y") {
+        Ok(true)
+    } else if is("false") || is("0") || is("no") || is("f") || is("n") {
+        Ok(false)
+    } else {
+        Err(format!("expected true or false, but found {text:?}"))
     }
 }
 
 /// Parses `starts_at`: RFC 3339 with `Z` or an offset, or a local time without one.
 pub(crate) fn starts_at(text: &str) -> Result<StartsAt, String> {
+    if let Some(fast) = simple_instant(text.as_bytes()) {
+        return Ok(fast);
+    }
     let t = text.trim();
     if let Ok(instant) = DateTime::parse_from_rfc3339(t) {
         return Ok(StartsAt::Instant(instant));
@@ -123,6 +174,44 @@ pub(crate) fn starts_at(text: &str) -> Result<StartsAt, String> {
     Err(format!(
         "expected an ISO 8601 date-time such as 2026-05-02T09:00:00Z, but found {text:?}"
     ))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` followed by `Z` or `±HH:MM`, without chrono's general parser.
+fn simple_instant(b: &[u8]) -> Option<StartsAt> {
+    use chrono::{FixedOffset, NaiveDate, TimeZone};
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let offset_seconds = match &b[19..] {
+        b"Z" => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let digits = [*h1, *h2, *m1, *m2];
+            if !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let h = i32::from(h1 - b'0') * 10 + i32::from(h2 - b'0');
+            let m = i32::from(m1 - b'0') * 10 + i32::from(m2 - b'0');
+            if m >= 60 {
+                return None;
+            }
+            let secs = h * 3600 + m * 60;
+            if *sign == b'-' {
+                -secs
+            } else {
+                secs
+            }
+        }
+        _ => return None,
+    };
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let local = date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
+    let offset = FixedOffset::east_opt(offset_seconds)?;
+    offset.from_local_datetime(&local).single().map(StartsAt::Instant)
 }
 
 /// A money cell: the amount and what it says about the currency.
@@ -192,13 +281,56 @@ pub(crate) fn money(text: &str) -> Result<MoneyCell, String> {
         negative = true;
         rest = &rest[1..];
     }
-    let plain = strip_thousands(rest).ok_or_else(refuse)?;
-    let amount = decimal(&plain).map_err(|_| refuse())?;
+    let amount = match simple_grouped(rest.as_bytes()) {
+        Some(amount) => amount,
+        None => {
+            let plain = strip_thousands(rest).ok_or_else(refuse)?;
+            decimal(&plain).map_err(|_| refuse())?
+        }
+    };
     if amount.is_sign_negative() && !amount.is_zero() && negative {
         return Err(refuse());
     }
     let amount = if negative { -amount } else { amount };
     Ok(MoneyCell { amount, code, symbol })
+}
+
+/// `1,234.50` or `1234.50` (commas grouping by three), at most 18 digits, without allocation.
+fn simple_grouped(b: &[u8]) -> Option<Decimal> {
+    let whole_end = b.iter().position(|&c| c == b'.').unwrap_or(b.len());
+    let (whole, fraction) = (&b[..whole_end], b.get(whole_end + 1..).unwrap_or_default());
+    if whole.is_empty() || (whole_end < b.len() && fraction.is_empty()) {
+        return None;
+    }
+    let mut mantissa: i64 = 0;
+    let mut digits = 0;
+    let grouped = whole.contains(&b',');
+    for (i, &c) in whole.iter().enumerate() {
+        if c == b',' {
+            // A comma must have 1-3 digits before the first and exactly 3 between.
+            let from_end = whole.len() - i;
+            if from_end % 4 != 0 || i == 0 {
+                return None;
+            }
+            continue;
+        }
+        if !c.is_ascii_digit() || (grouped && (whole.len() - i) % 4 == 0) {
+            return None;
+        }
+        mantissa = mantissa.checked_mul(10)?.checked_add(i64::from(c - b'0'))?;
+        digits += 1;
+    }
+    for &c in fraction {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        mantissa = mantissa.checked_mul(10)?.checked_add(i64::from(c - b'0'))?;
+        digits += 1;
+    }
+    if digits > 18 || (grouped && whole.iter().position(|&c| c == b',').is_some_and(|p| p > 3)) {
+        return None;
+    }
+    Some(Decimal::new(mantissa, fraction.len() as u32))
 }
 
 /// Removes comma thousands separators, checking they group by three.
