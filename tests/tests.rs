@@ -1,1 +1,12 @@
 //! Integration tests: each module runs the real `sessionpay` binary.
+
+// Help, exit statuses, `-o`, JSON output, payroll periods, tolerance, closed pipes.
+mod cli;
+// The conformance export: expected outputs, every shape, row order, repeats.
+mod conformance;
+// Every class of bad input: the message, exit status 2, no output.
+mod errors;
+// Header styles, BOM and CRLF, quoted fields, money cells, stdin, folders.
+mod inputs;
+// A temporary folder per test and the binary run in it; CSV and decimal helpers.
+mod util;

@@ -27,21 +27,27 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Per-instructor payroll summaries per pay period
+    #[command(after_help = EXIT_STATUS)]
     Payroll(PayrollArgs),
     /// One row per session: computed against reported pay, with the reason for each mismatch
+    #[command(after_help = EXIT_STATUS)]
     Reconcile(ReconcileArgs),
     /// One row per session with the full breakdown of its pay
+    #[command(after_help = EXIT_STATUS)]
     Sessions(SessionsArgs),
     /// Work on the rate policy
     #[command(subcommand)]
+    #[command(after_help = EXIT_STATUS)]
     Rates(RatesCommand),
     /// Page the instructed-sessions report from TeamUp's API into an NDJSON file
+    #[command(after_help = EXIT_STATUS)]
     Fetch(crate::fetch::FetchArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum RatesCommand {
     /// Find the policy of each rate that explains TeamUp's reported figures
+    #[command(after_help = EXIT_STATUS)]
     Infer(crate::infer::InferArgs),
 }
 

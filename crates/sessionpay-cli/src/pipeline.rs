@@ -1,11 +1,11 @@
 //! Reading every input once: currencies settled, duplicates counted once,
 //! each session priced and reconciled, then handed on.
 
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 
 use rust_decimal::Decimal;
+use rustc_hash::{FxHashMap as HashMap, FxHasher};
 use sessionpay_core::{compute_pay, reconcile, CurrencyBook, RateTable};
 use sessionpay_io::{Error, Input, Location, ParsedRow, Place, SessionLine};
 
@@ -37,7 +37,7 @@ pub(crate) fn run(
     sink: &mut dyn FnMut(SessionLine) -> anyhow::Result<()>,
 ) -> anyhow::Result<Stats> {
     let mut book = CurrencyBook::new(table.venue_currencies.clone());
-    let mut seen: HashMap<u64, Seen> = HashMap::new();
+    let mut seen: HashMap<u64, Seen> = HashMap::default();
     let mut stats = Stats::default();
     let mut deferred: Vec<(u32, ParsedRow)> = Vec::new();
     let names: Vec<PathBuf> = inputs.iter().map(Input::display_path).collect();
@@ -53,7 +53,7 @@ pub(crate) fn run(
                       stats: &mut Stats|
      -> anyhow::Result<()> {
         let session = row.session;
-        let mut hasher = DefaultHasher::new();
+        let mut hasher = FxHasher::default();
         session.hash(&mut hasher);
         let hash = hasher.finish();
         match seen.get(&session.id.0) {
@@ -69,10 +69,13 @@ pub(crate) fn run(
                 return Ok(());
             }
             Some(first) => {
+                // Name the two places in input order, whichever was handled first.
+                let mut places = [(first.input, first.location), (input, row.location)];
+                places.sort();
                 return Err(Error::ConflictingDuplicate {
                     id: session.id.0,
-                    first: place(first.input, first.location),
-                    second: place(input, row.location),
+                    first: place(places[0].0, places[0].1),
+                    second: place(places[1].0, places[1].1),
                 }
                 .into());
             }
