@@ -134,9 +134,11 @@ mod tests {
     #[test]
     fn a_missing_folder_is_an_error_naming_the_path() {
         let err = AtomicFile::create(Path::new("/nonexistent-folder/x.csv")).unwrap_err();
-        assert!(
-            err.to_string().starts_with("/nonexistent-folder/x.csv: "),
-            "{err}"
+        assert_eq!(err.to_string(), "/nonexistent-folder/x.csv");
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(
+            source.as_deref(),
+            Some("the folder /nonexistent-folder does not exist")
         );
     }
 }
