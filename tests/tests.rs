@@ -8,5 +8,7 @@ mod conformance;
 mod errors;
 // Header styles, BOM and CRLF, quoted fields, money cells, stdin, folders.
 mod inputs;
+// The parallel reader against the single pass: identical bytes, fallbacks.
+mod parallel;
 // A temporary folder per test and the binary run in it; CSV and decimal helpers.
 mod util;

@@ -138,8 +138,22 @@ impl TestDir {
             .current_dir(self.path())
             .env("NO_COLOR", "1")
             .env_remove("RUST_BACKTRACE")
-            .env_remove("RUST_LIB_BACKTRACE");
+            .env_remove("RUST_LIB_BACKTRACE")
+            .env_remove("SESSIONPAY_THREADS")
+            .env_remove("SESSIONPAY_PARALLEL_MIN_BYTES");
         cmd
+    }
+
+    /// Runs the binary with `args` and extra environment variables.
+    pub(crate) fn run_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
+        let mut cmd = self.command(args);
+        cmd.envs(vars.iter().copied()).stdin(Stdio::null());
+        let output = cmd.output().expect("run sessionpay");
+        Run {
+            code: output.status.code(),
+            stdout: output.stdout,
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
     }
 
     /// Runs the binary with `args` and empty stdin.

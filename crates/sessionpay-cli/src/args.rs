@@ -67,8 +67,12 @@ pub(crate) struct InputArgs {
     pub(crate) output: Option<PathBuf>,
 
     /// Print no notes on stderr (errors are still printed)
-    #[arg(short = 'q', long)]
+    #[arg(short = 'q', long, conflicts_with = "verbose")]
     pub(crate) quiet: bool,
+
+    /// Also say on stderr how the input was read (rows, parallel workers)
+    #[arg(short = 'v', long)]
+    pub(crate) verbose: bool,
 
     /// Export files (.csv, .json, .ndjson, .jsonl), folders of them (read in name order), or - for stdin
     #[arg(value_name = "INPUT", required = true)]

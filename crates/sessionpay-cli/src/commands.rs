@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use anyhow::Context;
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sessionpay_core::{local_date, Payroll, PeriodKind, RateTable, Reason, Status};
 use sessionpay_io::{AtomicFile, Format, Input, SessionLine};
 
 use crate::args::{InputArgs, OutputFormat, PayrollArgs, PeriodArg, ReconcileArgs, SessionsArgs};
-use crate::pipeline::{self, Stats};
+use crate::pipeline::{self, Collector, Stats};
 
 /// How a run that worked ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,11 +48,15 @@ fn resolve(args: &InputArgs, notes: &mut Notes) -> anyhow::Result<Resolved> {
 /// Notes for stderr, silenced by --quiet.
 pub(crate) struct Notes {
     quiet: bool,
+    verbose: bool,
 }
 
 impl Notes {
-    pub(crate) fn new(quiet: bool) -> Notes {
-        Notes { quiet }
+    fn for_input(args: &InputArgs) -> Notes {
+        Notes {
+            quiet: args.quiet,
+            verbose: args.verbose,
+        }
     }
 
     pub(crate) fn say(&mut self, message: String) {
@@ -61,6 +66,14 @@ impl Notes {
     }
 
     fn stats(&mut self, stats: &Stats) {
+        if self.verbose {
+            let how = if stats.workers > 1 {
+                format!("in parallel by {} workers", stats.workers)
+            } else {
+                "in one pass".to_string()
+            };
+            self.say(format!("read {} rows {how}", stats.rows));
+        }
         if stats.duplicates > 0 {
             let example = stats
                 .first_duplicate
@@ -101,7 +114,7 @@ fn emit(args: &InputArgs, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) 
 }
 
 pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
-    let mut notes = Notes::new(args.input.quiet);
+    let mut notes = Notes::for_input(&args.input);
     let kind = match args.period {
         PeriodArg::Month => PeriodKind::Month,
         PeriodArg::Semimonth => PeriodKind::Semimonth,
@@ -119,19 +132,17 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
     }
     let resolved = resolve(&args.input, &mut notes)?;
-    let mut payroll = Payroll::new(kind);
-    let mut mismatches = 0u64;
-    let stats = pipeline::run(&resolved.inputs, &resolved.table, Decimal::ZERO, &mut |line| {
-        let date = local_date(line.session.starts_at, line.session.zone);
-        if args.from.is_some_and(|f| date < f) || args.to.is_some_and(|t| date > t) {
-            return Ok(());
-        }
-        if line.rec.status == Status::Mismatch {
-            mismatches += 1;
-        }
-        payroll.add(&line.session, &line.pay, &line.rec)?;
-        Ok(())
-    })?;
+    let make = || PayrollCollector {
+        payroll: Payroll::new(kind),
+        from: args.from,
+        to: args.to,
+        mismatches: 0,
+    };
+    let (collected, stats) =
+        pipeline::run(&resolved.inputs, &resolved.table, Decimal::ZERO, threads(), &make)?;
+    let PayrollCollector {
+        payroll, mismatches, ..
+    } = collected;
     notes.stats(&stats);
     let mut rows = payroll.rows()?;
     if let PeriodKind::All = kind {
@@ -153,21 +164,73 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// Totals per instructor and period, for sessions between `from` and `to`.
+struct PayrollCollector {
+    payroll: Payroll,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    mismatches: u64,
+}
+
+impl Collector for PayrollCollector {
+    fn add(&mut self, line: SessionLine) -> anyhow::Result<()> {
+        let date = local_date(line.session.starts_at, line.session.zone);
+        if self.from.is_some_and(|f| date < f) || self.to.is_some_and(|t| date > t) {
+            return Ok(());
+        }
+        if line.rec.status == Status::Mismatch {
+            self.mismatches += 1;
+        }
+        self.payroll.add(&line.session, &line.pay, &line.rec)?;
+        Ok(())
+    }
+
+    fn merge(&mut self, other: Self) -> anyhow::Result<()> {
+        self.mismatches += other.mismatches;
+        self.payroll.merge(other.payroll)?;
+        Ok(())
+    }
+}
+
+/// Every priced session, for per-session outputs.
+struct Lines(Vec<SessionLine>);
+
+impl Collector for Lines {
+    fn add(&mut self, line: SessionLine) -> anyhow::Result<()> {
+        self.0.push(line);
+        Ok(())
+    }
+
+    fn merge(&mut self, mut other: Self) -> anyhow::Result<()> {
+        self.0.append(&mut other.0);
+        Ok(())
+    }
+}
+
+/// Worker threads: one per core, unless `SESSIONPAY_THREADS` says otherwise
+/// (1 forces the single sequential pass).
+fn threads() -> usize {
+    std::env::var("SESSIONPAY_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|&n: &usize| n >= 1)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
 /// Every session, priced and reconciled, sorted by session id.
 fn collect(args: &InputArgs, tolerance: Decimal, notes: &mut Notes) -> anyhow::Result<Vec<SessionLine>> {
     let resolved = resolve(args, notes)?;
-    let mut lines = Vec::new();
-    let stats = pipeline::run(&resolved.inputs, &resolved.table, tolerance, &mut |line| {
-        lines.push(line);
-        Ok(())
-    })?;
+    let (Lines(mut lines), stats) =
+        pipeline::run(&resolved.inputs, &resolved.table, tolerance, threads(), &|| {
+            Lines(Vec::new())
+        })?;
     notes.stats(&stats);
     lines.sort_by_key(|l| l.session.id);
     Ok(lines)
 }
 
 pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
-    let mut notes = Notes::new(args.input.quiet);
+    let mut notes = Notes::for_input(&args.input);
     let lines = collect(&args.input, args.tolerance, &mut notes)?;
     emit(&args.input, |out| {
         sessionpay_io::write_reconcile(out, &lines, format(args.input.format))
@@ -208,7 +271,7 @@ pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
 }
 
 pub(crate) fn sessions(args: &SessionsArgs) -> anyhow::Result<Outcome> {
-    let mut notes = Notes::new(args.input.quiet);
+    let mut notes = Notes::for_input(&args.input);
     let lines = collect(&args.input, Decimal::ZERO, &mut notes)?;
     emit(&args.input, |out| {
         sessionpay_io::write_sessions(out, &lines, format(args.input.format))

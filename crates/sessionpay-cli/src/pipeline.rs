@@ -1,13 +1,28 @@
 //! Reading every input once: currencies settled, duplicates counted once,
-//! each session priced and reconciled, then handed on.
+//! each session priced and reconciled, then handed to a collector.
+//!
+//! A single large CSV file is read by one worker per core, each over its own
+//! byte range, into collectors that are merged at the end. Anything unusual
+//! in that run (a bad row, a repeated session id, a quoted field spanning two
+//! ranges, a currency only another range can tell) makes it start again in
+//! one sequential pass, which is the reference: both give the same output.
 
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 
+use roaring::RoaringTreemap;
 use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap as HashMap, FxHasher};
 use sessionpay_core::{compute_pay, reconcile, CurrencyBook, RateTable};
-use sessionpay_io::{Error, Input, Location, ParsedRow, Place, SessionLine};
+use sessionpay_io::{CsvPart, Error, Input, Location, ParsedRow, Place, SessionLine, Shape};
+
+/// Where priced sessions go: a payroll accumulator, a list of lines, ...
+pub(crate) trait Collector: Sized {
+    /// Takes one priced session.
+    fn add(&mut self, line: SessionLine) -> anyhow::Result<()>;
+    /// Takes everything another collector of the same run took.
+    fn merge(&mut self, other: Self) -> anyhow::Result<()>;
+}
 
 /// What the pipeline saw, for the notes on stderr.
 #[derive(Debug, Default)]
@@ -18,6 +33,184 @@ pub(crate) struct Stats {
     pub(crate) duplicates: u64,
     /// The first such repeat, for the note.
     pub(crate) first_duplicate: Option<(u64, Place, Place)>,
+    /// Parallel workers used (1: one sequential pass).
+    pub(crate) workers: usize,
+}
+
+/// Files at least this large are split across cores (`SESSIONPAY_PARALLEL_MIN_BYTES`
+/// lowers it, so tests can take the parallel path on small files).
+const PARALLEL_MIN_BYTES: u64 = 4 << 20;
+
+fn parallel_min_bytes() -> u64 {
+    std::env::var("SESSIONPAY_PARALLEL_MIN_BYTES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(PARALLEL_MIN_BYTES)
+}
+
+/// Reads `inputs` and hands every distinct session, priced and reconciled, to
+/// a collector made by `make`; returns the merged collector.
+pub(crate) fn run<C: Collector + Send>(
+    inputs: &[Input],
+    table: &RateTable,
+    tolerance: Decimal,
+    threads: usize,
+    make: &(dyn Fn() -> C + Sync),
+) -> anyhow::Result<(C, Stats)> {
+    if let Some(parts) = parallel_plan(inputs, threads)? {
+        if let Some(done) = run_parallel(&parts, table, tolerance, make) {
+            return Ok(done);
+        }
+    }
+    let mut collector = make();
+    let stats = run_sequential(inputs, table, tolerance, &mut collector)?;
+    Ok((collector, stats))
+}
+
+fn parallel_plan(inputs: &[Input], threads: usize) -> anyhow::Result<Option<Vec<CsvPart>>> {
+    match inputs {
+        [input] if threads > 1 && !input.is_stdin() && input.shape == Some(Shape::Csv) => Ok(
+            sessionpay_io::plan_csv_parts(&input.path, threads, parallel_min_bytes())?,
+        ),
+        _ => Ok(None),
+    }
+}
+
+/// Prices and reconciles one session under its rate's policy.
+fn price(
+    row: ParsedRow,
+    table: &RateTable,
+    tolerance: Decimal,
+    place: impl Fn() -> Place,
+) -> anyhow::Result<SessionLine> {
+    let session = row.session;
+    let policy = match &session.rate {
+        Some(rate) => table.policy_for(rate.id),
+        None => table.default_policy(),
+    };
+    let core_error = |source| Error::Core {
+        place: place(),
+        source,
+    };
+    let pay = compute_pay(&session, &policy).map_err(core_error)?;
+    let rec = reconcile(&session, &policy, &pay, tolerance).map_err(core_error)?;
+    Ok(SessionLine { session, pay, rec })
+}
+
+fn content_hash(row: &ParsedRow) -> u64 {
+    let mut hasher = FxHasher::default();
+    row.session.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// One worker's share of a parallel run.
+struct Share<C> {
+    book: CurrencyBook,
+    ids: RoaringTreemap,
+    deferred: Vec<ParsedRow>,
+    collector: C,
+    rows: u64,
+}
+
+/// The parallel run, or `None` when it must be done again sequentially.
+fn run_parallel<C: Collector + Send>(
+    parts: &[CsvPart],
+    table: &RateTable,
+    tolerance: Decimal,
+    make: &(dyn Fn() -> C + Sync),
+) -> Option<(C, Stats)> {
+    let shares: Vec<Option<Share<C>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .iter()
+            .map(|part| scope.spawn(move || read_share(part, table, tolerance, make)))
+            .collect();
+        handles.into_iter().map(|h| h.join().ok().flatten()).collect()
+    });
+    let mut shares: Vec<Share<C>> = shares.into_iter().collect::<Option<_>>()?;
+    // A session id in two ranges was counted twice: only one pass can say which to keep.
+    let mut all_ids = RoaringTreemap::new();
+    for share in &shares {
+        if !(&all_ids & &share.ids).is_empty() {
+            return None;
+        }
+        all_ids |= &share.ids;
+    }
+    let mut book = CurrencyBook::new(table.venue_currencies.clone());
+    for share in &shares {
+        book.merge(&share.book).ok()?;
+    }
+    let mut stats = Stats {
+        workers: shares.len(),
+        ..Stats::default()
+    };
+    let mut collector: Option<C> = None;
+    for share in shares.iter_mut() {
+        stats.rows += share.rows;
+        for mut row in std::mem::take(&mut share.deferred) {
+            row.session.currency = book.decide_late(row.session.venue, &row.evidence).ok()?;
+            if !all_ids.insert(row.session.id.0) {
+                return None;
+            }
+            let line = price(row, table, tolerance, || Place {
+                path: PathBuf::new(),
+                location: Location::File,
+            })
+            .ok()?;
+            share.collector.add(line).ok()?;
+        }
+    }
+    for share in shares {
+        match collector.as_mut() {
+            None => collector = Some(share.collector),
+            Some(c) => c.merge(share.collector).ok()?,
+        }
+    }
+    Some((collector?, stats))
+}
+
+/// Reads one part; `None` on anything that needs the sequential pass.
+fn read_share<C: Collector + Send>(
+    part: &CsvPart,
+    table: &RateTable,
+    tolerance: Decimal,
+    make: &(dyn Fn() -> C + Sync),
+) -> Option<Share<C>> {
+    let mut share = Share {
+        book: CurrencyBook::new(table.venue_currencies.clone()),
+        ids: RoaringTreemap::new(),
+        deferred: Vec::new(),
+        collector: make(),
+        rows: 0,
+    };
+    let aligned = sessionpay_io::read_csv_part(part, &mut |mut row| {
+        share.rows += 1;
+        let fallback = || Error::Shape {
+            path: PathBuf::new(),
+            problem: "needs a sequential pass".into(),
+        };
+        match share
+            .book
+            .decide(row.session.venue, &row.evidence)
+            .map_err(|_| fallback())?
+        {
+            Some(currency) => {
+                row.session.currency = currency;
+                if !share.ids.insert(row.session.id.0) {
+                    return Err(fallback());
+                }
+                let line = price(row, table, tolerance, || Place {
+                    path: PathBuf::new(),
+                    location: Location::File,
+                })
+                .map_err(|_| fallback())?;
+                share.collector.add(line).map_err(|_| fallback())?;
+            }
+            None => share.deferred.push(row),
+        }
+        Ok(())
+    })
+    .ok()?;
+    aligned.then_some(share)
 }
 
 struct Seen {
@@ -26,19 +219,19 @@ struct Seen {
     location: Location,
 }
 
-/// Reads `inputs` in order and hands every distinct session, priced and
-/// reconciled, to `sink`.
-///
-/// Rows whose currency only other rows can tell are held until the end.
-pub(crate) fn run(
+/// The reference pass: inputs in order, rows in order.
+fn run_sequential<C: Collector>(
     inputs: &[Input],
     table: &RateTable,
     tolerance: Decimal,
-    sink: &mut dyn FnMut(SessionLine) -> anyhow::Result<()>,
+    collector: &mut C,
 ) -> anyhow::Result<Stats> {
     let mut book = CurrencyBook::new(table.venue_currencies.clone());
     let mut seen: HashMap<u64, Seen> = HashMap::default();
-    let mut stats = Stats::default();
+    let mut stats = Stats {
+        workers: 1,
+        ..Stats::default()
+    };
     let mut deferred: Vec<(u32, ParsedRow)> = Vec::new();
     let names: Vec<PathBuf> = inputs.iter().map(Input::display_path).collect();
     let place = |input: u32, location: Location| Place {
@@ -52,19 +245,14 @@ pub(crate) fn run(
                       seen: &mut HashMap<u64, Seen>,
                       stats: &mut Stats|
      -> anyhow::Result<()> {
-        let session = row.session;
-        let mut hasher = FxHasher::default();
-        session.hash(&mut hasher);
-        let hash = hasher.finish();
-        match seen.get(&session.id.0) {
+        let hash = content_hash(&row);
+        let id = row.session.id.0;
+        match seen.get(&id) {
             Some(first) if first.hash == hash => {
                 stats.duplicates += 1;
                 if stats.first_duplicate.is_none() {
-                    stats.first_duplicate = Some((
-                        session.id.0,
-                        place(first.input, first.location),
-                        place(input, row.location),
-                    ));
+                    stats.first_duplicate =
+                        Some((id, place(first.input, first.location), place(input, row.location)));
                 }
                 return Ok(());
             }
@@ -73,7 +261,7 @@ pub(crate) fn run(
                 let mut places = [(first.input, first.location), (input, row.location)];
                 places.sort();
                 return Err(Error::ConflictingDuplicate {
-                    id: session.id.0,
+                    id,
                     first: place(places[0].0, places[0].1),
                     second: place(places[1].0, places[1].1),
                 }
@@ -81,7 +269,7 @@ pub(crate) fn run(
             }
             None => {
                 seen.insert(
-                    session.id.0,
+                    id,
                     Seen {
                         hash,
                         input,
@@ -90,17 +278,9 @@ pub(crate) fn run(
                 );
             }
         }
-        let policy = match &session.rate {
-            Some(rate) => table.policy_for(rate.id),
-            None => table.default_policy(),
-        };
-        let core_error = |source| Error::Core {
-            place: place(input, row.location),
-            source,
-        };
-        let pay = compute_pay(&session, &policy).map_err(core_error)?;
-        let rec = reconcile(&session, &policy, &pay, tolerance).map_err(core_error)?;
-        sink(SessionLine { session, pay, rec })
+        let location = row.location;
+        let line = price(row, table, tolerance, || place(input, location))?;
+        collector.add(line)
     };
 
     for (index, input) in inputs.iter().enumerate() {
@@ -148,3 +328,4 @@ pub(crate) fn run(
     }
     Ok(stats)
 }
+

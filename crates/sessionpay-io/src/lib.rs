@@ -39,6 +39,7 @@ mod atomic;
 mod error;
 mod field;
 mod output;
+mod parts;
 mod policy;
 mod read;
 mod row;
@@ -51,6 +52,7 @@ pub use output::{
     describe_formula, hours, neutralise, write_payroll, write_reconcile, write_sessions, Format, SessionLine,
     PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
+pub use parts::{plan_csv_parts, read_csv_part, CsvPart};
 pub use policy::{parse_policy, read_policy_file};
 pub use read::{expand_inputs, read_from, read_input, Input, Shape};
 pub use row::ParsedRow;

@@ -1,0 +1,185 @@
+//! Splitting one large CSV file into byte ranges that can be read in parallel.
+//!
+//! Each range starts just after a newline. Whether that newline really ends a
+//! record (and is not inside a quoted field) is only known once the range
+//! before it has been read: [`read_csv_part`] reports whether its last record
+//! ended exactly where the next range starts. When a part is misaligned, the
+//! caller reads the file again in one pass.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::read::{read_csv_header, read_csv_records, CsvHeader};
+use crate::row::{ParsedRow, RowParser};
+use crate::split::Splitter;
+
+/// One byte range of a CSV file, ready to read on its own.
+#[derive(Debug, Clone)]
+pub struct CsvPart {
+    path: PathBuf,
+    header: Arc<CsvHeader>,
+    start: u64,
+    end: u64,
+    /// The file's size when it was planned (a file that changes underneath is refused).
+    size: u64,
+}
+
+impl CsvPart {
+    /// The byte range `[start, end)`.
+    pub fn range(&self) -> (u64, u64) {
+        (self.start, self.end)
+    }
+}
+
+/// Plans up to `parts` ranges of a CSV file of at least `min_bytes` of data;
+/// `None` for a smaller file (not worth splitting).
+///
+/// # Errors
+/// [`Error::Io`], or a bad header (as the sequential reader reports it).
+pub fn plan_csv_parts(path: &Path, parts: usize, min_bytes: u64) -> Result<Option<Vec<CsvPart>>> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let (header, data_start) = {
+        let mut split = Splitter::new(&mut file, 0, u64::MAX);
+        let header = read_csv_header(&mut split, path)?;
+        (header, split.offset())
+    };
+    let data = size.saturating_sub(data_start);
+    if parts < 2 || data < min_bytes {
+        return Ok(None);
+    }
+    let header = Arc::new(header);
+    let mut starts = vec![data_start];
+    for k in 1..parts as u64 {
+        let guess = data_start + data * k / parts as u64;
+        match next_line_start(&mut file, guess, size).map_err(|e| Error::io(path, e))? {
+            Some(s) if s > *starts.last().unwrap_or(&0) && s < size => starts.push(s),
+            _ => {}
+        }
+    }
+    starts.push(size);
+    let plan = starts
+        .windows(2)
+        .map(|w| CsvPart {
+            path: path.to_path_buf(),
+            header: Arc::clone(&header),
+            start: w[0],
+            end: w[1],
+            size,
+        })
+        .collect::<Vec<_>>();
+    Ok((plan.len() > 1).then_some(plan))
+}
+
+/// The offset just after the first `\n` at or after `from`.
+fn next_line_start(file: &mut File, from: u64, size: u64) -> std::io::Result<Option<u64>> {
+    let mut at = from.saturating_sub(1);
+    file.seek(SeekFrom::Start(at))?;
+    let mut buf = vec![0u8; 64 * 1024];
+    while at < size {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
+            return Ok(Some(at + i as u64 + 1));
+        }
+        at += n as u64;
+    }
+    Ok(None)
+}
+
+/// Reads the records of one part, handing each parsed row to `sink`.
+///
+/// Returns `false` when the part is misaligned: its last record did not end
+/// exactly at the part's end, because a quoted field spanned the split. Row
+/// positions in messages are only right for the first part; on any error in a
+/// later part, read the file again in one pass for the exact position.
+///
+/// # Errors
+/// The first error of the part or of `sink`.
+pub fn read_csv_part(part: &CsvPart, sink: &mut dyn FnMut(ParsedRow) -> Result<()>) -> Result<bool> {
+    let path = &part.path;
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if size != part.size {
+        return Err(Error::Shape {
+            path: path.clone(),
+            problem: "the file changed while it was being read".into(),
+        });
+    }
+    file.seek(SeekFrom::Start(part.start))
+        .map_err(|e| Error::io(path, e))?;
+    let mut split = Splitter::new(file, part.start, part.end);
+    let mut parser = RowParser::default();
+    read_csv_records(&mut split, &part.header, path, &mut parser, sink)?;
+    Ok(split.offset() == part.end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn parts_cover_the_file_and_a_quoted_newline_is_caught() {
+        let mut rows = String::from(
+            "id,instructor.id,starts_at,venue.id,venue_timezone,hours,attended_count,no_show_count,\
+             late_cancel_count,comped_counts.attended,instructor_pay_rate.id,instructor_pay_rate.type,\
+             instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending,name\n",
+        );
+        for i in 0..200 {
+            let name = if i == 120 {
+                "\"two\nlines\"".to_string()
+            } else {
+                format!("class {i}")
+            };
+            rows.push_str(&format!(
+                "{i},7,2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,£20.00,false,{name}\n"
+            ));
+        }
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(rows.as_bytes()).unwrap();
+        let plan = plan_csv_parts(file.path(), 4, 0).unwrap().unwrap();
+        assert_eq!(
+            plan.first().unwrap().range().0,
+            rows.find('\n').unwrap() as u64 + 1
+        );
+        assert_eq!(plan.last().unwrap().range().1, rows.len() as u64);
+        let mut ids = Vec::new();
+        let mut aligned = true;
+        for part in &plan {
+            aligned &= read_csv_part(part, &mut |row| {
+                ids.push(row.session.id.0);
+                Ok(())
+            })
+            .unwrap_or(false);
+        }
+        if aligned {
+            ids.sort_unstable();
+            assert_eq!(ids, (0..200).collect::<Vec<u64>>());
+        }
+        // Splits placed inside the quoted field are reported as misaligned.
+        let inside = rows.find("two\n").unwrap() as u64 + 4;
+        let header = Arc::clone(&plan[0].header);
+        let size = rows.len() as u64;
+        let before = CsvPart {
+            path: file.path().to_path_buf(),
+            header: Arc::clone(&header),
+            start: plan[0].range().0,
+            end: inside,
+            size,
+        };
+        assert!(!read_csv_part(&before, &mut |_| Ok(())).unwrap());
+    }
+
+    #[test]
+    fn small_files_are_not_split() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(b"id,instructor.id,starts_at,venue.id,venue_timezone,hours,attended_count,no_show_count,late_cancel_count,comped_counts.attended,instructor_pay_rate.id,instructor_pay_rate.type,instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n").unwrap();
+        assert!(plan_csv_parts(file.path(), 2, 1 << 20).unwrap().is_none());
+    }
+}

@@ -1,0 +1,89 @@
+//! The parallel reader gives exactly what the single sequential pass gives.
+
+use crate::util::{fixture_text, TestDir};
+
+/// The conformance CSV repeated `copies` times with fresh session ids.
+fn big_csv(copies: u64) -> String {
+    let text = fixture_text("conformance/report.csv");
+    let (header, body) = text.split_once('\n').unwrap();
+    let mut out = format!("{header}\n");
+    for copy in 0..copies {
+        for line in body.lines() {
+            // Rows start with the id; quoted names never span lines in this export.
+            let (id, rest) = line.split_once(',').unwrap();
+            let id: u64 = id.parse().unwrap();
+            out.push_str(&format!("{},{rest}\n", id + copy * 1_000_000));
+        }
+    }
+    out
+}
+
+fn run_both(dir: &TestDir, args: &[&str]) -> (Vec<u8>, Vec<u8>) {
+    let sequential = dir.run_env(args, &[("SESSIONPAY_THREADS", "1")]);
+    let parallel = dir.run_env(
+        args,
+        &[
+            ("SESSIONPAY_THREADS", "3"),
+            ("SESSIONPAY_PARALLEL_MIN_BYTES", "1"),
+        ],
+    );
+    assert_eq!(sequential.code, parallel.code, "{}", parallel.stderr);
+    (sequential.stdout, parallel.stdout)
+}
+
+#[test]
+fn parallel_and_sequential_outputs_are_byte_identical() {
+    let dir = TestDir::new();
+    dir.write("big.csv", big_csv(3));
+    dir.copy_as("conformance/rates.toml", "rates.toml");
+    for command in ["payroll", "reconcile", "sessions"] {
+        let args = [command, "-v", "--rates", "rates.toml", "big.csv"];
+        let (sequential, parallel) = run_both(&dir, &args);
+        assert!(!sequential.is_empty());
+        assert!(sequential == parallel, "{command}: outputs differ");
+    }
+    let run = dir.run_env(
+        &["payroll", "-v", "--rates", "rates.toml", "big.csv"],
+        &[
+            ("SESSIONPAY_THREADS", "3"),
+            ("SESSIONPAY_PARALLEL_MIN_BYTES", "1"),
+        ],
+    );
+    assert!(
+        run.stderr.contains("read 9000 rows in parallel by 3 workers"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_quoted_newline_or_a_repeated_session_falls_back_to_one_pass() {
+    let dir = TestDir::new();
+    dir.copy_as("conformance/rates.toml", "rates.toml");
+    let mut text = big_csv(2);
+    // A name with a line break in the middle of the file, and a repeat of the first row at the end.
+    let middle = text.len() / 2;
+    let line_start = text[middle..].find('\n').unwrap() + middle + 1;
+    let row_end = text[line_start..].find('\n').unwrap() + line_start;
+    let row = text[line_start..row_end].to_string();
+    let mut fields: Vec<&str> = row.splitn(3, ',').collect();
+    let quoted = "\"Split\nName\"";
+    fields[1] = quoted;
+    text.replace_range(line_start..row_end, &fields.join(","));
+    let first_row = text.lines().nth(1).unwrap().to_string();
+    text.push_str(&first_row);
+    text.push('\n');
+    dir.write("tricky.csv", text);
+    let args = ["payroll", "-v", "--rates", "rates.toml", "tricky.csv"];
+    let (sequential, parallel) = run_both(&dir, &args);
+    assert!(sequential == parallel, "outputs differ");
+    let run = dir.run_env(
+        &args,
+        &[
+            ("SESSIONPAY_THREADS", "2"),
+            ("SESSIONPAY_PARALLEL_MIN_BYTES", "1"),
+        ],
+    );
+    assert!(run.stderr.contains("in one pass"), "{}", run.stderr);
+    assert!(run.stderr.contains("counted once"), "{}", run.stderr);
+}
