@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use roaring::RoaringTreemap;
 use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap as HashMap, FxHasher};
-use sessionpay_core::{compute_pay, reconcile, CurrencyBook, RateTable};
+use sessionpay_core::{compute_pay, reconcile, CurrencyBook, RateId, RatePolicy, RateTable};
 use sessionpay_io::{CsvPart, Error, Input, Location, ParsedRow, Place, SessionLine, Shape};
 
 /// Where priced sessions go: a payroll accumulator, a list of lines, ...
@@ -57,13 +57,14 @@ pub(crate) fn run<C: Collector + Send>(
     threads: usize,
     make: &(dyn Fn() -> C + Sync),
 ) -> anyhow::Result<(C, Stats)> {
+    let policies = Policies::new(table);
     if let Some(parts) = parallel_plan(inputs, threads)? {
-        if let Some(done) = run_parallel(&parts, table, tolerance, make) {
+        if let Some(done) = run_parallel(&parts, table, &policies, tolerance, make) {
             return Ok(done);
         }
     }
     let mut collector = make();
-    let stats = run_sequential(inputs, table, tolerance, &mut collector)?;
+    let stats = run_sequential(inputs, table, &policies, tolerance, &mut collector)?;
     Ok((collector, stats))
 }
 
@@ -76,18 +77,39 @@ fn parallel_plan(inputs: &[Input], threads: usize) -> anyhow::Result<Option<Vec<
     }
 }
 
+/// Every rate's resolved policy, looked up once per session.
+struct Policies {
+    by_rate: HashMap<RateId, RatePolicy>,
+    default: RatePolicy,
+}
+
+impl Policies {
+    fn new(table: &RateTable) -> Policies {
+        Policies {
+            by_rate: table
+                .rates
+                .keys()
+                .map(|id| (*id, table.policy_for(*id)))
+                .collect(),
+            default: table.default_policy(),
+        }
+    }
+
+    fn of(&self, rate: Option<RateId>) -> RatePolicy {
+        rate.and_then(|id| self.by_rate.get(&id).copied())
+            .unwrap_or(self.default)
+    }
+}
+
 /// Prices and reconciles one session under its rate's policy.
 fn price(
     row: ParsedRow,
-    table: &RateTable,
+    policies: &Policies,
     tolerance: Decimal,
     place: impl Fn() -> Place,
 ) -> anyhow::Result<SessionLine> {
     let session = row.session;
-    let policy = match &session.rate {
-        Some(rate) => table.policy_for(rate.id),
-        None => table.default_policy(),
-    };
+    let policy = policies.of(session.rate.as_ref().map(|r| r.id));
     let core_error = |source| Error::Core {
         place: place(),
         source,
@@ -116,13 +138,14 @@ struct Share<C> {
 fn run_parallel<C: Collector + Send>(
     parts: &[CsvPart],
     table: &RateTable,
+    policies: &Policies,
     tolerance: Decimal,
     make: &(dyn Fn() -> C + Sync),
 ) -> Option<(C, Stats)> {
     let shares: Vec<Option<Share<C>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = parts
             .iter()
-            .map(|part| scope.spawn(move || read_share(part, table, tolerance, make)))
+            .map(|part| scope.spawn(move || read_share(part, table, policies, tolerance, make)))
             .collect();
         handles.into_iter().map(|h| h.join().ok().flatten()).collect()
     });
@@ -151,7 +174,7 @@ fn run_parallel<C: Collector + Send>(
             if !all_ids.insert(row.session.id.0) {
                 return None;
             }
-            let line = price(row, table, tolerance, || Place {
+            let line = price(row, policies, tolerance, || Place {
                 path: PathBuf::new(),
                 location: Location::File,
             })
@@ -172,6 +195,7 @@ fn run_parallel<C: Collector + Send>(
 fn read_share<C: Collector + Send>(
     part: &CsvPart,
     table: &RateTable,
+    policies: &Policies,
     tolerance: Decimal,
     make: &(dyn Fn() -> C + Sync),
 ) -> Option<Share<C>> {
@@ -198,7 +222,7 @@ fn read_share<C: Collector + Send>(
                 if !share.ids.insert(row.session.id.0) {
                     return Err(fallback());
                 }
-                let line = price(row, table, tolerance, || Place {
+                let line = price(row, policies, tolerance, || Place {
                     path: PathBuf::new(),
                     location: Location::File,
                 })
@@ -223,6 +247,7 @@ struct Seen {
 fn run_sequential<C: Collector>(
     inputs: &[Input],
     table: &RateTable,
+    policies: &Policies,
     tolerance: Decimal,
     collector: &mut C,
 ) -> anyhow::Result<Stats> {
@@ -279,7 +304,7 @@ fn run_sequential<C: Collector>(
             }
         }
         let location = row.location;
-        let line = price(row, table, tolerance, || place(input, location))?;
+        let line = price(row, policies, tolerance, || place(input, location))?;
         collector.add(line)
     };
 
@@ -328,4 +353,3 @@ fn run_sequential<C: Collector>(
     }
     Ok(stats)
 }
-

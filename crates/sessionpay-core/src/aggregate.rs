@@ -3,7 +3,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::calc::PayBreakdown;
@@ -14,7 +14,7 @@ use crate::reconcile::{Reconciliation, Status};
 use crate::session::{InstructorId, Session, SessionId};
 
 /// The key of one payroll row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PayrollKey {
     /// The instructor.
     pub instructor: InstructorId,
@@ -22,6 +22,22 @@ pub struct PayrollKey {
     pub currency: Currency,
     /// The pay period.
     pub period: Period,
+}
+
+impl std::hash::Hash for PayrollKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // One word per part: this is hashed once per session. The period end
+        // follows from its start for a given period kind.
+        state.write_u64(self.instructor.0);
+        let code = self.currency.code().as_bytes();
+        let start = i64::from(self.period.start.num_days_from_ce());
+        state.write_u64(
+            u64::from(code[0]) << 56
+                | u64::from(code[1]) << 48
+                | u64::from(code[2]) << 40
+                | (start as u64 & 0xff_ffff_ffff),
+        );
+    }
 }
 
 /// The totals of one payroll row.

@@ -214,15 +214,15 @@ pub struct CurrencyEvidence {
 /// the venue.
 #[derive(Debug, Clone, Default)]
 pub struct CurrencyBook {
-    configured: std::collections::BTreeMap<VenueId, Currency>,
-    seen: std::collections::BTreeMap<VenueId, Currency>,
+    configured: rustc_hash::FxHashMap<VenueId, Currency>,
+    seen: rustc_hash::FxHashMap<VenueId, Currency>,
 }
 
 impl CurrencyBook {
     /// A book that knows the configured venue currencies.
     pub fn new(configured: std::collections::BTreeMap<VenueId, Currency>) -> CurrencyBook {
         CurrencyBook {
-            configured,
+            configured: configured.into_iter().collect(),
             seen: Default::default(),
         }
     }
@@ -291,6 +291,9 @@ impl CurrencyBook {
     }
 
     fn record(&mut self, venue: VenueId, currency: Currency) -> Result<()> {
+        if self.seen.get(&venue) == Some(&currency) {
+            return Ok(());
+        }
         for known in [self.configured.get(&venue), self.seen.get(&venue)]
             .into_iter()
             .flatten()

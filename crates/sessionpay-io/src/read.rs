@@ -181,15 +181,29 @@ fn sniff(reader: &mut BufReader<impl Read>, path: &Path) -> Result<Shape> {
 }
 
 struct CsvRow<'a> {
-    fields: Fields<'a>,
+    /// Each field's text, looked up once per row.
+    cells: [Option<&'a str>; Field::ALL.len()],
     columns: &'a [Option<usize>],
     headers: &'a [String],
 }
 
+impl<'a> CsvRow<'a> {
+    fn new(fields: Fields<'a>, columns: &'a [Option<usize>], headers: &'a [String]) -> CsvRow<'a> {
+        let mut cells = [None; Field::ALL.len()];
+        for (cell, column) in cells.iter_mut().zip(columns) {
+            *cell = column.map(|i| fields.get(i));
+        }
+        CsvRow {
+            cells,
+            columns,
+            headers,
+        }
+    }
+}
+
 impl RowAccess for CsvRow<'_> {
     fn get(&self, field: Field) -> Option<Cell<'_>> {
-        let index = self.columns[field as usize]?;
-        Some(Cell::Text(self.fields.get(index)))
+        self.cells[field as usize].map(Cell::Text)
     }
 
     fn column_name(&self, field: Field) -> Cow<'_, str> {
@@ -284,11 +298,7 @@ pub(crate) fn read_csv_records<R: Read>(
         split
             .check_text()
             .map_err(|e| split_error(e, path, &header.names))?;
-        let row = CsvRow {
-            fields: split.fields(),
-            columns: &header.columns,
-            headers: &header.names,
-        };
+        let row = CsvRow::new(split.fields(), &header.columns, &header.names);
         sink(parser.parse(&row, path, location)?)?;
     }
     Ok(())

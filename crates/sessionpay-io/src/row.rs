@@ -319,11 +319,11 @@ impl Ctx<'_> {
     fn scalar(&self, field: Field) -> Result<Option<Cow<'_, str>>> {
         match self.row.get(field) {
             None => Ok(None),
-            Some(Cell::Text(t)) if t.trim().is_empty() => Ok(None),
+            Some(Cell::Text(t)) if is_blank(t) => Ok(None),
             Some(Cell::Text(t)) => Ok(Some(Cow::Borrowed(t))),
             Some(Cell::Json(v)) => match v {
                 Value::Null => Ok(None),
-                Value::String(s) if s.trim().is_empty() => Ok(None),
+                Value::String(s) if is_blank(s) => Ok(None),
                 Value::String(s) => Ok(Some(Cow::Borrowed(s))),
                 Value::Number(n) => Ok(Some(Cow::Owned(n.to_string()))),
                 Value::Bool(b) => Ok(Some(Cow::Borrowed(if *b { "true" } else { "false" }))),
@@ -460,7 +460,7 @@ impl Ctx<'_> {
         let mut evidence = CurrencyEvidence::default();
         let amount = match self.row.get(field) {
             None => None,
-            Some(Cell::Text(t)) if t.trim().is_empty() => None,
+            Some(Cell::Text(t)) if is_blank(t) => None,
             Some(Cell::Text(t)) => {
                 let m = value::money(t).map_err(|p| self.field_error(field, p))?;
                 evidence.reported_code = m.code;
@@ -472,7 +472,7 @@ impl Ctx<'_> {
                 Value::Number(n) => {
                     Some(value::decimal(&n.to_string()).map_err(|p| self.field_error(field, p))?)
                 }
-                Value::String(s) if s.trim().is_empty() => None,
+                Value::String(s) if is_blank(s) => None,
                 Value::String(s) => {
                     let m = value::money(s).map_err(|p| self.field_error(field, p))?;
                     evidence.reported_code = m.code;
@@ -532,6 +532,15 @@ impl Ctx<'_> {
             },
         };
         Ok((amount, evidence))
+    }
+}
+
+/// Empty or only white space, checked cheaply for the common non-blank cell.
+fn is_blank(text: &str) -> bool {
+    match text.as_bytes().first() {
+        None => true,
+        Some(b) if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'[' | b'{' | b'"') => false,
+        Some(_) => text.trim().is_empty(),
     }
 }
 

@@ -232,6 +232,13 @@ const SYMBOLS: &[&str] = &[
 /// a symbol or ISO code before or after it and comma thousands separators
 /// (`£1,234.50`, `$45`, `45.00 €`, `-$9.99`, `$-9.99`, `GBP 12.00`).
 pub(crate) fn money(text: &str) -> Result<MoneyCell, String> {
+    if let Some(amount) = simple_decimal(text.as_bytes()) {
+        return Ok(MoneyCell {
+            amount,
+            code: None,
+            symbol: None,
+        });
+    }
     let refuse = || format!("expected an amount such as 45.00 or £1,234.50, but found {text:?}");
     let mut rest = text.trim();
     let mut negative = false;
