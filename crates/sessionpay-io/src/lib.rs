@@ -56,3 +56,36 @@ pub use parts::{plan_csv_parts, read_csv_part, CsvPart};
 pub use policy::{parse_policy, read_policy_file};
 pub use read::{expand_inputs, read_from, read_input, Input, Shape};
 pub use row::ParsedRow;
+
+/// Entry points for fuzzing and corpus tests: the parsers of single cells,
+/// which are otherwise internal. Not a stable API.
+#[doc(hidden)]
+pub mod fuzz {
+    use rust_decimal::Decimal;
+    use sessionpay_core::Currency;
+
+    /// Parses a money cell (`£1,234.50`, `45.00 €`, `74.25`): the amount, an
+    /// ISO code and a symbol when the text carries them.
+    ///
+    /// # Errors
+    /// A message naming the offending text.
+    pub fn money_cell(text: &str) -> Result<(Decimal, Option<Currency>, Option<&'static str>), String> {
+        crate::value::money(text).map(|m| (m.amount, m.code, m.symbol))
+    }
+
+    /// Parses a decimal exactly, as every amount, hours and count is read.
+    ///
+    /// # Errors
+    /// A message naming the offending text.
+    pub fn decimal(text: &str) -> Result<Decimal, String> {
+        crate::value::decimal(text)
+    }
+
+    /// Parses a `starts_at` value.
+    ///
+    /// # Errors
+    /// A message naming the offending text.
+    pub fn starts_at(text: &str) -> Result<sessionpay_core::StartsAt, String> {
+        crate::value::starts_at(text)
+    }
+}
