@@ -3,8 +3,27 @@
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::error::{Error, Result};
+
+/// Temporary files not yet committed or dropped, for [`remove_pending_files`].
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    // A poisoned list is still the list: a panic elsewhere does not change it.
+    PENDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Removes every temporary file of an [`AtomicFile`] still being written.
+///
+/// For an interrupt handler about to end the process, where destructors do
+/// not run: the targets are left as they were (old file or none).
+pub fn remove_pending_files() {
+    for path in pending().drain(..) {
+        let _ = std::fs::remove_file(path);
+    }
+}
 
 /// A file that appears at its path only on [`AtomicFile::commit`].
 ///
@@ -12,8 +31,10 @@ use crate::error::{Error, Result};
 /// temporary file is removed and any old file at the path is left as it was.
 #[derive(Debug)]
 pub struct AtomicFile {
-    out: BufWriter<tempfile::NamedTempFile>,
+    /// `Some` until committed.
+    out: Option<BufWriter<tempfile::NamedTempFile>>,
     path: PathBuf,
+    temp: PathBuf,
 }
 
 impl AtomicFile {
@@ -47,9 +68,12 @@ impl AtomicFile {
                     io::Error::new(e.kind(), format!("cannot create a file in {}", dir.display())),
                 )
             })?;
+        let temp_path = temp.path().to_path_buf();
+        pending().push(temp_path.clone());
         Ok(AtomicFile {
-            out: BufWriter::with_capacity(256 * 1024, temp),
+            out: Some(BufWriter::with_capacity(256 * 1024, temp)),
             path: path.to_path_buf(),
+            temp: temp_path,
         })
     }
 
@@ -57,12 +81,15 @@ impl AtomicFile {
     ///
     /// # Errors
     /// [`Error::Io`] when any of those fails; the target is then untouched.
-    pub fn commit(self) -> Result<()> {
-        let path = self.path;
-        let temp = self
-            .out
-            .into_inner()
-            .map_err(|e| Error::io(&path, e.into_error()))?;
+    pub fn commit(mut self) -> Result<()> {
+        let path = self.path.clone();
+        let Some(out) = self.out.take() else {
+            return Err(Error::io(
+                &path,
+                io::Error::other("the file was already committed"),
+            ));
+        };
+        let temp = out.into_inner().map_err(|e| Error::io(&path, e.into_error()))?;
         temp.as_file().sync_all().map_err(|e| Error::io(&path, e))?;
         set_shareable_permissions(temp.as_file(), &path);
         temp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
@@ -72,6 +99,20 @@ impl AtomicFile {
     /// The target path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    fn out(&mut self) -> io::Result<&mut BufWriter<tempfile::NamedTempFile>> {
+        self.out
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the file was already committed"))
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        // Committed or not, the temporary name is no longer pending; an
+        // uncommitted temporary file is deleted as `out` drops.
+        pending().retain(|p| *p != self.temp);
     }
 }
 
@@ -92,15 +133,15 @@ fn set_shareable_permissions(_file: &std::fs::File, _path: &Path) {}
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.out.write(buf)
+        self.out()?.write(buf)
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.out.write_all(buf)
+        self.out()?.write_all(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+        self.out()?.flush()
     }
 }
 
@@ -108,8 +149,17 @@ impl Write for AtomicFile {
 mod tests {
     use super::*;
 
+    /// `remove_pending_files` clears every pending file of the process: the
+    /// tests here take turns.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     #[test]
     fn nothing_appears_until_commit_and_a_drop_leaves_the_old_file() {
+        let _turn = serial();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("payroll.csv");
         std::fs::write(&path, "old\n").unwrap();
@@ -132,7 +182,25 @@ mod tests {
     }
 
     #[test]
+    fn pending_files_can_be_removed_by_an_interrupt_handler() {
+        let _turn = serial();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("payroll.csv");
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write_all(b"partial").unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        remove_pending_files();
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "the temporary file is gone"
+        );
+        assert!(!path.exists());
+    }
+
+    #[test]
     fn a_missing_folder_is_an_error_naming_the_path() {
+        let _turn = serial();
         let err = AtomicFile::create(Path::new("/nonexistent-folder/x.csv")).unwrap_err();
         assert_eq!(err.to_string(), "/nonexistent-folder/x.csv");
         let source = std::error::Error::source(&err).map(ToString::to_string);

@@ -170,6 +170,40 @@ impl Error {
         }
     }
 
+    /// The file and place the error is about, when it is about one row.
+    pub fn place(&self) -> Option<Place> {
+        match self {
+            Error::Field { path, location, .. } | Error::Row { path, location, .. } => Some(Place {
+                path: path.clone(),
+                location: *location,
+            }),
+            Error::Syntax { path, location, .. } if *location != Location::File => Some(Place {
+                path: path.clone(),
+                location: *location,
+            }),
+            Error::Core { place, .. } => Some(place.clone()),
+            _ => None,
+        }
+    }
+
+    /// What is wrong, without the file and place (for a rejects file).
+    pub fn reason(&self) -> String {
+        match self {
+            Error::Field {
+                location,
+                column,
+                problem,
+                ..
+            } => {
+                format!("{} {column:?}: {problem}", column_kind(location))
+            }
+            Error::Row { problem, .. } => problem.clone(),
+            Error::Syntax { message, .. } => message.clone(),
+            Error::Core { source, .. } => source.to_string(),
+            other => other.to_string(),
+        }
+    }
+
     /// Whether this is a broken pipe on output (a closed stdout is not an error).
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)

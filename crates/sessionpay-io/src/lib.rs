@@ -46,15 +46,17 @@ mod row;
 mod split;
 mod value;
 
-pub use atomic::AtomicFile;
+pub use atomic::{remove_pending_files, AtomicFile};
 pub use error::{Error, Location, Place, Result};
 pub use output::{
-    describe_formula, hours, neutralise, write_payroll, write_reconcile, write_sessions, Format, SessionLine,
-    PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
+    describe_formula, hours, neutralise, write_payroll, write_reconcile, write_sessions, Format,
+    RejectsWriter, SessionLine, PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
-pub use parts::{plan_csv_parts, read_csv_part, CsvPart};
+pub use parts::{plan_csv_parts, read_csv_part, read_csv_part_with, CsvPart};
 pub use policy::{parse_policy, read_policy_file};
-pub use read::{expand_inputs, read_from, read_input, Input, Shape};
+pub use read::{
+    expand_inputs, read_from, read_from_with, read_input, read_input_with, Input, Rejected, Shape, Sinks,
+};
 pub use row::ParsedRow;
 
 /// Entry points for fuzzing and corpus tests: the parsers of single cells,

@@ -139,6 +139,63 @@ fn csv_io(e: csv::Error) -> io::Error {
     }
 }
 
+/// Writes rejected rows as CSV: `file,location,reason,row`.
+#[derive(Debug)]
+pub struct RejectsWriter<W: Write> {
+    out: csv::Writer<W>,
+    count: u64,
+}
+
+impl<W: Write> RejectsWriter<W> {
+    /// Starts the file with its header.
+    ///
+    /// # Errors
+    /// Any I/O error of `out`.
+    pub fn new(out: W) -> io::Result<RejectsWriter<W>> {
+        let mut out = csv_writer(out);
+        out.write_record(["file", "location", "reason", "row"])
+            .map_err(csv_io)?;
+        Ok(RejectsWriter { out, count: 0 })
+    }
+
+    /// Writes one rejected row.
+    ///
+    /// # Errors
+    /// Any I/O error of the output.
+    pub fn write(&mut self, rejected: &crate::Rejected) -> io::Result<()> {
+        let place = rejected.error.place();
+        let file = place
+            .as_ref()
+            .map(|p| p.path.display().to_string())
+            .unwrap_or_default();
+        let location = place.map(|p| p.location.to_string()).unwrap_or_default();
+        let reason = rejected.error.reason();
+        self.out
+            .write_record([
+                &*neutralise(&file),
+                &*location,
+                &*neutralise(&reason),
+                &*neutralise(&rejected.raw),
+            ])
+            .map_err(csv_io)?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Flushes and returns the output.
+    ///
+    /// # Errors
+    /// Any I/O error of the output.
+    pub fn finish(self) -> io::Result<W> {
+        self.out.into_inner().map_err(|e| e.into_error())
+    }
+}
+
 /// Writes payroll rows (already sorted by the accumulator).
 ///
 /// # Errors

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::read::{read_csv_header, read_csv_records, CsvHeader};
+use crate::read::{read_csv_header, read_csv_records, CsvHeader, Sinks};
 use crate::row::{ParsedRow, RowParser};
 use crate::split::Splitter;
 
@@ -102,6 +102,20 @@ fn next_line_start(file: &mut File, from: u64, size: u64) -> std::io::Result<Opt
 /// # Errors
 /// The first error of the part or of `sink`.
 pub fn read_csv_part(part: &CsvPart, sink: &mut dyn FnMut(ParsedRow) -> Result<()>) -> Result<bool> {
+    read_csv_part_with(
+        part,
+        &mut Sinks {
+            on_row: sink,
+            on_reject: &mut |rejected| Err(rejected.error),
+        },
+    )
+}
+
+/// [`read_csv_part`] with a say over bad rows (see [`Sinks`]).
+///
+/// # Errors
+/// An error of the part as a whole, or what a sink returns.
+pub fn read_csv_part_with(part: &CsvPart, sinks: &mut Sinks<'_>) -> Result<bool> {
     let path = &part.path;
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
     let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
@@ -115,7 +129,7 @@ pub fn read_csv_part(part: &CsvPart, sink: &mut dyn FnMut(ParsedRow) -> Result<(
         .map_err(|e| Error::io(path, e))?;
     let mut split = Splitter::new(file, part.start, part.end);
     let mut parser = RowParser::default();
-    read_csv_records(&mut split, &part.header, path, &mut parser, sink)?;
+    read_csv_records(&mut split, &part.header, path, &mut parser, sinks)?;
     Ok(split.offset() == part.end)
 }
 

@@ -122,18 +122,58 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<Input>, Vec<PathBuf>)> {
     Ok((inputs, skipped))
 }
 
+/// A row that could not be read, with where it is, why, and its text.
+#[derive(Debug)]
+pub struct Rejected {
+    /// Why, naming the file, the place, the column and the value.
+    pub error: Error,
+    /// The row as it stands in the input (lossy UTF-8), for the rejects file.
+    pub raw: String,
+}
+
+/// Where rows go: good rows to `on_row`; rows that cannot be read to
+/// `on_reject`, which either records them and returns `Ok` (reading goes on)
+/// or returns the error (reading stops). Errors of the file as a whole (broken
+/// syntax, a missing column, I/O) always stop.
+pub struct Sinks<'a> {
+    /// Takes each good row.
+    pub on_row: &'a mut dyn FnMut(ParsedRow) -> Result<()>,
+    /// Takes each bad row.
+    pub on_reject: &'a mut dyn FnMut(Rejected) -> Result<()>,
+}
+
+impl Sinks<'_> {
+    fn reject(&mut self, error: Error, raw: impl FnOnce() -> String) -> Result<()> {
+        (self.on_reject)(Rejected { error, raw: raw() })
+    }
+}
+
 /// Reads every row of an input, streaming, and hands each to `sink`.
 ///
 /// # Errors
 /// The first error of the input or of `sink`.
 pub fn read_input(input: &Input, sink: &mut dyn FnMut(ParsedRow) -> Result<()>) -> Result<()> {
+    read_input_with(
+        input,
+        &mut Sinks {
+            on_row: sink,
+            on_reject: &mut |rejected| Err(rejected.error),
+        },
+    )
+}
+
+/// [`read_input`] with a say over bad rows (see [`Sinks`]).
+///
+/// # Errors
+/// An error of the input as a whole, or what a sink returns.
+pub fn read_input_with(input: &Input, sinks: &mut Sinks<'_>) -> Result<()> {
     let name = input.display_path();
     let reader: Box<dyn Read> = if input.is_stdin() {
         Box::new(io::stdin().lock())
     } else {
         Box::new(File::open(&input.path).map_err(|e| Error::io(&name, e))?)
     };
-    read_from(reader, input.shape, &name, sink)
+    read_from_with(reader, input.shape, &name, sinks)
 }
 
 /// Reads rows from any reader; `shape` `None` sniffs it from the content.
@@ -146,38 +186,81 @@ pub fn read_from(
     path: &Path,
     sink: &mut dyn FnMut(ParsedRow) -> Result<()>,
 ) -> Result<()> {
+    read_from_with(
+        reader,
+        shape,
+        path,
+        &mut Sinks {
+            on_row: sink,
+            on_reject: &mut |rejected| Err(rejected.error),
+        },
+    )
+}
+
+/// [`read_from`] with a say over bad rows (see [`Sinks`]).
+///
+/// # Errors
+/// An error of the input as a whole, or what a sink returns.
+pub fn read_from_with(
+    reader: impl Read,
+    shape: Option<Shape>,
+    path: &Path,
+    sinks: &mut Sinks<'_>,
+) -> Result<()> {
     let mut reader = BufReader::with_capacity(256 * 1024, reader);
-    let shape = match shape {
-        Some(shape) => shape,
+    let (shape, prefix) = match shape {
+        Some(shape) => (shape, Vec::new()),
         None => sniff(&mut reader, path)?,
     };
+    // What sniffing read comes first again.
+    let reader = BufReader::with_capacity(256 * 1024, std::io::Cursor::new(prefix).chain(reader));
     let mut parser = RowParser::default();
     match shape {
-        Shape::Csv => read_csv(reader, path, &mut parser, sink),
-        Shape::Ndjson => read_ndjson(reader, path, &mut parser, sink),
-        Shape::Json => read_json(reader, path, &mut parser, sink),
+        Shape::Csv => read_csv(reader, path, &mut parser, sinks),
+        Shape::Ndjson => read_ndjson(reader, path, &mut parser, sinks),
+        Shape::Json => read_json(reader, path, &mut parser, sinks),
     }
 }
 
-/// Tells the shape from the first bytes: `{` then a line holding a whole
-/// object without `rows` is NDJSON, `{` or `[` otherwise JSON, anything else CSV.
-fn sniff(reader: &mut BufReader<impl Read>, path: &Path) -> Result<Shape> {
-    let buf = reader.fill_buf().map_err(|e| Error::io(path, e))?;
-    let text = buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(buf);
+/// The most that is read to tell a shape: a first line longer than this is
+/// one JSON document, not NDJSON.
+const SNIFF_LIMIT: usize = 1 << 20;
+
+/// Tells the shape from the first bytes: `{` then a first line holding a
+/// whole object without `rows` is NDJSON, `{` or `[` otherwise JSON, anything
+/// else CSV. Reads whole lines however the reader delivers them, and returns
+/// what it read.
+fn sniff(reader: &mut impl BufRead, path: &Path) -> Result<(Shape, Vec<u8>)> {
+    let mut prefix = Vec::new();
+    // Through the first line that is not blank (or the limit, or the end).
+    loop {
+        let before = prefix.len();
+        let n = reader
+            .take((SNIFF_LIMIT - before.min(SNIFF_LIMIT)) as u64)
+            .read_until(b'\n', &mut prefix)
+            .map_err(|e| Error::io(path, e))?;
+        let line = &prefix[before..];
+        let blank = line.iter().all(u8::is_ascii_whitespace) || line == b"\xef\xbb\xbf\n";
+        if n == 0 || !blank || prefix.len() >= SNIFF_LIMIT {
+            break;
+        }
+    }
+    let text = prefix.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&prefix);
     let start = text.iter().position(|b| !b.is_ascii_whitespace());
-    match start.map(|i| text[i]) {
-        Some(b'[') => Ok(Shape::Json),
+    let shape = match start.map(|i| text[i]) {
+        Some(b'[') => Shape::Json,
         Some(b'{') => {
             let first_line = text
                 .split(|&b| b == b'\n')
                 .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()));
             match first_line.map(serde_json::from_slice::<Value>) {
-                Some(Ok(Value::Object(m))) if !m.contains_key("rows") => Ok(Shape::Ndjson),
-                _ => Ok(Shape::Json),
+                Some(Ok(Value::Object(m))) if !m.contains_key("rows") => Shape::Ndjson,
+                _ => Shape::Json,
             }
         }
-        _ => Ok(Shape::Csv),
-    }
+        _ => Shape::Csv,
+    };
+    Ok((shape, prefix))
 }
 
 struct CsvRow<'a> {
@@ -267,13 +350,13 @@ pub(crate) fn read_csv_header<R: Read>(split: &mut Splitter<R>, path: &Path) -> 
     Ok(CsvHeader { names, columns })
 }
 
-/// Reads data records until the splitter's limit, handing each parsed row to `sink`.
+/// Reads data records until the splitter's limit, handing each parsed row to the sinks.
 pub(crate) fn read_csv_records<R: Read>(
     split: &mut Splitter<R>,
     header: &CsvHeader,
     path: &Path,
     parser: &mut RowParser,
-    sink: &mut dyn FnMut(ParsedRow) -> Result<()>,
+    sinks: &mut Sinks<'_>,
 ) -> Result<()> {
     let width = header.names.len();
     while split
@@ -285,34 +368,36 @@ pub(crate) fn read_csv_records<R: Read>(
         if split.is_blank() {
             continue;
         }
+        let raw = |split: &Splitter<R>| String::from_utf8_lossy(split.raw_record()).trim_end().to_string();
         if split.len() != width {
-            return Err(Error::Row {
+            let error = Error::Row {
                 path: path.to_path_buf(),
                 location,
                 problem: format!(
                     "expected {width} fields as in the header, but found {}",
                     split.len()
                 ),
-            });
+            };
+            sinks.reject(error, || raw(split))?;
+            continue;
         }
-        split
-            .check_text()
-            .map_err(|e| split_error(e, path, &header.names))?;
+        if let Err(e) = split.check_text() {
+            sinks.reject(split_error(e, path, &header.names), || raw(split))?;
+            continue;
+        }
         let row = CsvRow::new(split.fields(), &header.columns, &header.names);
-        sink(parser.parse(&row, path, location)?)?;
+        match parser.parse(&row, path, location) {
+            Ok(parsed) => (sinks.on_row)(parsed)?,
+            Err(error) => sinks.reject(error, || raw(split))?,
+        }
     }
     Ok(())
 }
 
-fn read_csv(
-    reader: impl Read,
-    path: &Path,
-    parser: &mut RowParser,
-    sink: &mut dyn FnMut(ParsedRow) -> Result<()>,
-) -> Result<()> {
+fn read_csv(reader: impl Read, path: &Path, parser: &mut RowParser, sinks: &mut Sinks<'_>) -> Result<()> {
     let mut split = Splitter::new(reader, 0, u64::MAX);
     let header = read_csv_header(&mut split, path)?;
-    read_csv_records(&mut split, &header, path, parser, sink)
+    read_csv_records(&mut split, &header, path, parser, sinks)
 }
 
 pub(crate) fn split_error(e: SplitError, path: &Path, headers: &[String]) -> Error {
@@ -391,8 +476,15 @@ fn parse_json_row(
     path: &Path,
     location: Location,
     parser: &mut RowParser,
-    sink: &mut dyn FnMut(ParsedRow) -> Result<()>,
+    sinks: &mut Sinks<'_>,
 ) -> Result<()> {
+    match check_json_row(value, path, location).and_then(|row| parser.parse(&row, path, location)) {
+        Ok(parsed) => (sinks.on_row)(parsed),
+        Err(error) => sinks.reject(error, || value.to_string()),
+    }
+}
+
+fn check_json_row<'v>(value: &'v Value, path: &Path, location: Location) -> Result<JsonRow<'v>> {
     if !value.is_object() {
         return Err(Error::Row {
             path: path.to_path_buf(),
@@ -415,14 +507,14 @@ fn parse_json_row(
             problem: "missing, and it is required".to_string(),
         });
     }
-    sink(parser.parse(&row, path, location)?)
+    Ok(row)
 }
 
 fn read_ndjson(
     mut reader: impl BufRead,
     path: &Path,
     parser: &mut RowParser,
-    sink: &mut dyn FnMut(ParsedRow) -> Result<()>,
+    sinks: &mut Sinks<'_>,
 ) -> Result<()> {
     let mut line = Vec::new();
     let mut number = 0u64;
@@ -444,12 +536,17 @@ fn read_ndjson(
             continue;
         }
         let location = Location::Ndjson { line: number };
-        let value: Value = serde_json::from_slice(text).map_err(|e| Error::Syntax {
-            path: path.to_path_buf(),
-            location,
-            message: json_message(&e, text.last() != Some(&b'\n')),
-        })?;
-        parse_json_row(&value, path, location, parser, sink)?;
+        match serde_json::from_slice::<Value>(text) {
+            Ok(value) => parse_json_row(&value, path, location, parser, sinks)?,
+            Err(e) => {
+                let error = Error::Syntax {
+                    path: path.to_path_buf(),
+                    location,
+                    message: json_message(&e, text.last() != Some(&b'\n')),
+                };
+                sinks.reject(error, || String::from_utf8_lossy(text).trim_end().to_string())?;
+            }
+        }
     }
 }
 
@@ -462,16 +559,11 @@ fn json_message(e: &serde_json::Error, at_end: bool) -> String {
 }
 
 /// Reads one JSON response, handing out each element of `rows` as it is parsed.
-fn read_json(
-    reader: impl Read,
-    path: &Path,
-    parser: &mut RowParser,
-    sink: &mut dyn FnMut(ParsedRow) -> Result<()>,
-) -> Result<()> {
+fn read_json(reader: impl Read, path: &Path, parser: &mut RowParser, sinks: &mut Sinks<'_>) -> Result<()> {
     let mut state = JsonState {
         path,
         parser,
-        sink,
+        sinks,
         failure: None,
         rows: 0,
         saw_rows: false,
@@ -508,20 +600,20 @@ fn read_json(
     }
 }
 
-struct JsonState<'a> {
+struct JsonState<'a, 'b> {
     path: &'a Path,
     parser: &'a mut RowParser,
-    sink: &'a mut dyn FnMut(ParsedRow) -> Result<()>,
+    sinks: &'a mut Sinks<'b>,
     failure: Option<Error>,
     rows: u64,
     saw_rows: bool,
 }
 
-impl JsonState<'_> {
+impl JsonState<'_, '_> {
     fn row(&mut self, value: &Value) -> Result<()> {
         self.rows += 1;
         let location = Location::JsonRow { row: self.rows };
-        parse_json_row(value, self.path, location, self.parser, self.sink)
+        parse_json_row(value, self.path, location, self.parser, self.sinks)
     }
 
     fn rows<'de, A: SeqAccess<'de>>(&mut self, mut seq: A) -> Result<(), A::Error> {
@@ -536,7 +628,7 @@ impl JsonState<'_> {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for &mut JsonState<'_> {
+impl<'de> DeserializeSeed<'de> for &mut JsonState<'_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -544,7 +636,7 @@ impl<'de> DeserializeSeed<'de> for &mut JsonState<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for &mut JsonState<'_> {
+impl<'de> Visitor<'de> for &mut JsonState<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -570,9 +662,9 @@ impl<'de> Visitor<'de> for &mut JsonState<'_> {
     }
 }
 
-struct RowsSeed<'s, 'a>(&'s mut JsonState<'a>);
+struct RowsSeed<'s, 'a, 'b>(&'s mut JsonState<'a, 'b>);
 
-impl<'de> DeserializeSeed<'de> for RowsSeed<'_, '_> {
+impl<'de> DeserializeSeed<'de> for RowsSeed<'_, '_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -580,7 +672,7 @@ impl<'de> DeserializeSeed<'de> for RowsSeed<'_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for RowsSeed<'_, '_> {
+impl<'de> Visitor<'de> for RowsSeed<'_, '_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

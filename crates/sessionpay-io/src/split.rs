@@ -295,6 +295,11 @@ impl<R: Read> Splitter<R> {
         }
     }
 
+    /// The bytes of the current record, line ending included.
+    pub(crate) fn raw_record(&self) -> &[u8] {
+        &self.buf[self.current.0..self.current.1]
+    }
+
     /// The number of fields of the current record.
     pub(crate) fn len(&self) -> usize {
         self.fields.len()
