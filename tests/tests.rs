@@ -6,9 +6,15 @@ mod cli;
 mod conformance;
 // Every class of bad input: the message, exit status 2, no output.
 mod errors;
+// Hostile input, --skip-invalid, formula injection, full disks, interrupts, any order.
+mod hostile;
 // Header styles, BOM and CRLF, quoted fields, money cells, stdin, folders.
 mod inputs;
 // The parallel reader against the single pass: identical bytes, fallbacks.
 mod parallel;
 // A temporary folder per test and the binary run in it; CSV and decimal helpers.
 mod util;
+// The spreadsheet, report page and statements, read back and checked against the CSV.
+mod report;
+// Payroll provider import files: Gusto, Xero, BrightPay, templates; people.csv.
+mod export;

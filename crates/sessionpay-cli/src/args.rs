@@ -39,6 +39,9 @@ pub(crate) enum Command {
     #[command(subcommand)]
     #[command(after_help = EXIT_STATUS)]
     Rates(RatesCommand),
+    /// Write the payroll as a payroll provider's import file (Gusto, Xero, BrightPay, a template)
+    #[command(after_help = EXIT_STATUS)]
+    Export(crate::export::ExportArgs),
     /// Page the instructed-sessions report from TeamUp's API into an NDJSON file
     #[command(after_help = EXIT_STATUS)]
     Fetch(crate::fetch::FetchArgs),
@@ -70,6 +73,16 @@ pub(crate) struct InputArgs {
     #[arg(short = 'q', long, conflicts_with = "verbose")]
     pub(crate) quiet: bool,
 
+    /// Instead of stopping at the first row that cannot be read, write every such row with its
+    /// place and reason to FILE (CSV) and go on. The run still exits with status 2 unless
+    /// --allow-rejects is given, so nobody pays from a partial run by accident
+    #[arg(long, value_name = "FILE")]
+    pub(crate) skip_invalid: Option<PathBuf>,
+
+    /// With --skip-invalid: exit 0 even when rows were rejected
+    #[arg(long, requires = "skip_invalid")]
+    pub(crate) allow_rejects: bool,
+
     /// Also say on stderr how the input was read (rows, parallel workers)
     #[arg(short = 'v', long)]
     pub(crate) verbose: bool,
@@ -81,8 +94,14 @@ pub(crate) struct InputArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum OutputFormat {
+    /// Comma-separated values with a header row
     Csv,
+    /// A JSON array of objects (amounts as exact decimal strings)
     Json,
+    /// payroll only: a spreadsheet with Summary, Sessions and Differences sheets (needs -o)
+    Xlsx,
+    /// payroll only: one self-contained report page for a payroll review
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -120,6 +139,10 @@ pub(crate) struct PayrollArgs {
     #[arg(long)]
     pub(crate) fail_on_mismatch: bool,
 
+    /// Also write one HTML statement per instructor and period into DIR
+    #[arg(long, value_name = "DIR")]
+    pub(crate) statements: Option<PathBuf>,
+
     #[command(flatten)]
     pub(crate) input: InputArgs,
 }
@@ -140,7 +163,7 @@ pub(crate) struct SessionsArgs {
     pub(crate) input: InputArgs,
 }
 
-fn parse_weekday(text: &str) -> Result<Weekday, String> {
+pub(crate) fn parse_weekday(text: &str) -> Result<Weekday, String> {
     text.trim()
         .parse::<Weekday>()
         .map_err(|_| format!("expected a day of the week such as monday or sun, but found {text:?}"))

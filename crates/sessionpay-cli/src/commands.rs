@@ -6,11 +6,12 @@ use std::io::{self, Write};
 use anyhow::Context;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use sessionpay_core::{local_date, Payroll, PeriodKind, RateTable, Reason, Status};
-use sessionpay_io::{AtomicFile, Format, Input, SessionLine};
+use sessionpay_core::{local_date, Payroll, PayrollRow, PeriodKind, RateTable, Reason, Status};
+use sessionpay_io::{AtomicFile, Format, Input, RejectsWriter, SessionLine};
 
 use crate::args::{InputArgs, OutputFormat, PayrollArgs, PeriodArg, ReconcileArgs, SessionsArgs};
 use crate::pipeline::{self, Collector, Stats};
+use crate::report;
 
 /// How a run that worked ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +20,8 @@ pub(crate) enum Outcome {
     Clean,
     /// A mismatch was found (exit status 1).
     Mismatch,
+    /// Rows were rejected under --skip-invalid without --allow-rejects (exit status 2).
+    Rejected,
 }
 
 /// The inputs and policy of a run, resolved from the arguments.
@@ -49,19 +52,32 @@ fn resolve(args: &InputArgs, notes: &mut Notes) -> anyhow::Result<Resolved> {
 pub(crate) struct Notes {
     quiet: bool,
     verbose: bool,
+    rejected: u64,
+    allow_rejects: bool,
 }
 
 impl Notes {
-    fn for_input(args: &InputArgs) -> Notes {
+    pub(crate) fn for_input(args: &InputArgs) -> Notes {
         Notes {
             quiet: args.quiet,
             verbose: args.verbose,
+            rejected: 0,
+            allow_rejects: args.allow_rejects,
         }
     }
 
     pub(crate) fn say(&mut self, message: String) {
         if !self.quiet {
             let _ = writeln!(io::stderr().lock(), "sessionpay: {message}");
+        }
+    }
+
+    /// The outcome of a run that worked, given what was rejected on the way.
+    fn finish(&self, outcome: Outcome) -> Outcome {
+        if self.rejected > 0 && !self.allow_rejects {
+            Outcome::Rejected
+        } else {
+            outcome
         }
     }
 
@@ -88,15 +104,39 @@ impl Notes {
     }
 }
 
-fn format(f: OutputFormat) -> Format {
+/// The table format of a per-session command: CSV or JSON only.
+fn table_format(f: OutputFormat) -> Format {
     match f {
-        OutputFormat::Csv => Format::Csv,
         OutputFormat::Json => Format::Json,
+        _ => Format::Csv,
+    }
+}
+
+/// Refuses the payroll-only formats for per-session commands.
+fn check_table_format(args: &InputArgs) -> anyhow::Result<()> {
+    match args.format {
+        OutputFormat::Csv | OutputFormat::Json => Ok(()),
+        other => anyhow::bail!(
+            "--format {} is for payroll; this command writes csv or json",
+            if other == OutputFormat::Xlsx {
+                "xlsx"
+            } else {
+                "html"
+            }
+        ),
     }
 }
 
 /// Writes through `write` to the -o file (atomically) or to stdout.
 fn emit(args: &InputArgs, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<()> {
+    emit_with(args, |out| write(out).map_err(anyhow::Error::from))
+}
+
+/// [`emit`] for writers whose errors are not only I/O.
+fn emit_with(
+    args: &InputArgs,
+    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     match &args.output {
         Some(path) => {
             let mut file = AtomicFile::create(path)?;
@@ -113,8 +153,27 @@ fn emit(args: &InputArgs, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) 
     Ok(())
 }
 
-pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
-    let mut notes = Notes::for_input(&args.input);
+/// A computed payroll: the summary rows and, when asked for, every session line.
+pub(crate) struct PayrollRun {
+    /// The summary rows, sorted.
+    pub(crate) rows: Vec<PayrollRow>,
+    /// Every session in the period range, sorted by id (empty unless asked for).
+    pub(crate) lines: Vec<SessionLine>,
+    /// The inputs read.
+    pub(crate) inputs: Vec<Input>,
+    /// The period kind.
+    pub(crate) kind: PeriodKind,
+    /// Sessions whose reported figure does not match.
+    pub(crate) mismatches: u64,
+}
+
+/// Reads the inputs and computes the payroll of `args`; `with_lines` also
+/// keeps every session line (for spreadsheets, reports and statements).
+pub(crate) fn compute_payroll(
+    args: &PayrollArgs,
+    with_lines: bool,
+    notes: &mut Notes,
+) -> anyhow::Result<PayrollRun> {
     let kind = match args.period {
         PeriodArg::Month => PeriodKind::Month,
         PeriodArg::Semimonth => PeriodKind::Semimonth,
@@ -131,19 +190,21 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     if let (Some(from), Some(to)) = (args.from, args.to) {
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
     }
-    let resolved = resolve(&args.input, &mut notes)?;
+    let resolved = resolve(&args.input, notes)?;
     let make = || PayrollCollector {
         payroll: Payroll::new(kind),
         from: args.from,
         to: args.to,
         mismatches: 0,
+        lines: with_lines.then(Vec::new),
     };
-    let (collected, stats) =
-        pipeline::run(&resolved.inputs, &resolved.table, Decimal::ZERO, threads(), &make)?;
+    let collected = run_pipeline(&args.input, &resolved, Decimal::ZERO, &make, notes)?;
     let PayrollCollector {
-        payroll, mismatches, ..
+        payroll,
+        mismatches,
+        lines,
+        ..
     } = collected;
-    notes.stats(&stats);
     let mut rows = payroll.rows()?;
     if let PeriodKind::All = kind {
         // With --from/--to, the period is what was asked for.
@@ -152,16 +213,61 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
             row.period.end = args.to.unwrap_or(row.period.end);
         }
     }
-    emit(&args.input, |out| {
-        sessionpay_io::write_payroll(out, &rows, format(args.input.format))
-    })?;
+    let mut lines = lines.unwrap_or_default();
+    lines.sort_by_key(|l| l.session.id);
+    Ok(PayrollRun {
+        rows,
+        lines,
+        inputs: resolved.inputs,
+        kind,
+        mismatches,
+    })
+}
+
+pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
+    let mut notes = Notes::for_input(&args.input);
+    let format = args.input.format;
+    if format == OutputFormat::Xlsx && args.input.output.is_none() {
+        anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
+    }
+    let with_lines = matches!(format, OutputFormat::Xlsx | OutputFormat::Html) || args.statements.is_some();
+    let run = compute_payroll(args, with_lines, &mut notes)?;
+    let report = report::Report {
+        rows: &run.rows,
+        lines: &run.lines,
+        inputs: &run.inputs,
+        policy: args.input.rates.as_deref(),
+        period: run.kind,
+        from: args.from,
+        to: args.to,
+    };
+    match format {
+        OutputFormat::Csv | OutputFormat::Json => emit(&args.input, |out| {
+            sessionpay_io::write_payroll(out, &run.rows, table_format(format))
+        })?,
+        OutputFormat::Xlsx => {
+            let path = args
+                .input
+                .output
+                .as_deref()
+                .context("--format xlsx needs -o FILE")?;
+            report::write_xlsx(&report, path)?;
+        }
+        OutputFormat::Html => emit_with(&args.input, |out| report::write_html(&report, out))?,
+    }
+    if let Some(dir) = &args.statements {
+        report::write_statements(&report, dir)?;
+    }
+    let mismatches = run.mismatches;
     if mismatches > 0 {
-        notes.say(format!("{mismatches} session(s) do not match TeamUp's figure: run `sessionpay reconcile` for the reasons"));
+        notes.say(format!(
+            "{mismatches} session(s) do not match TeamUp's figure: run `sessionpay reconcile` for the reasons"
+        ));
         if args.fail_on_mismatch {
-            return Ok(Outcome::Mismatch);
+            return Ok(notes.finish(Outcome::Mismatch));
         }
     }
-    Ok(Outcome::Clean)
+    Ok(notes.finish(Outcome::Clean))
 }
 
 /// Totals per instructor and period, for sessions between `from` and `to`.
@@ -170,6 +276,7 @@ struct PayrollCollector {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     mismatches: u64,
+    lines: Option<Vec<SessionLine>>,
 }
 
 impl Collector for PayrollCollector {
@@ -182,12 +289,18 @@ impl Collector for PayrollCollector {
             self.mismatches += 1;
         }
         self.payroll.add(&line.session, &line.pay, &line.rec)?;
+        if let Some(lines) = &mut self.lines {
+            lines.push(line);
+        }
         Ok(())
     }
 
     fn merge(&mut self, other: Self) -> anyhow::Result<()> {
         self.mismatches += other.mismatches;
         self.payroll.merge(other.payroll)?;
+        if let (Some(mine), Some(mut theirs)) = (&mut self.lines, other.lines) {
+            mine.append(&mut theirs);
+        }
         Ok(())
     }
 }
@@ -220,20 +333,69 @@ fn threads() -> usize {
 /// Every session, priced and reconciled, sorted by session id.
 fn collect(args: &InputArgs, tolerance: Decimal, notes: &mut Notes) -> anyhow::Result<Vec<SessionLine>> {
     let resolved = resolve(args, notes)?;
-    let (Lines(mut lines), stats) =
-        pipeline::run(&resolved.inputs, &resolved.table, tolerance, threads(), &|| {
-            Lines(Vec::new())
-        })?;
-    notes.stats(&stats);
+    let Lines(mut lines) = run_pipeline(args, &resolved, tolerance, &|| Lines(Vec::new()), notes)?;
     lines.sort_by_key(|l| l.session.id);
     Ok(lines)
 }
 
+/// Runs the pipeline over the inputs, writing rows that cannot be read to the
+/// --skip-invalid file (atomically, once the run is through) when one is asked for.
+fn run_pipeline<C: Collector + Send>(
+    args: &InputArgs,
+    resolved: &Resolved,
+    tolerance: Decimal,
+    make: &(dyn Fn() -> C + Sync),
+    notes: &mut Notes,
+) -> anyhow::Result<C> {
+    let Some(path) = &args.skip_invalid else {
+        let (collected, stats) =
+            pipeline::run(&resolved.inputs, &resolved.table, tolerance, threads(), make)?;
+        notes.stats(&stats);
+        return Ok(collected);
+    };
+    let file = AtomicFile::create(path)?;
+    let mut writer = RejectsWriter::new(file).with_context(|| format!("writing {}", path.display()))?;
+    let (collected, stats) = pipeline::run_with(
+        &resolved.inputs,
+        &resolved.table,
+        tolerance,
+        threads(),
+        make,
+        Some(&mut |rejected| {
+            writer
+                .write(&rejected)
+                .with_context(|| format!("writing {}", path.display()))
+        }),
+    )?;
+    let count = writer.count();
+    writer
+        .finish()
+        .with_context(|| format!("writing {}", path.display()))?
+        .commit()?;
+    notes.stats(&stats);
+    notes.rejected = count;
+    if count > 0 {
+        let verdict = if args.allow_rejects {
+            "left out (--allow-rejects)"
+        } else {
+            "left out: exit status 2, as the figures are incomplete"
+        };
+        // Said even under --quiet: the figures are incomplete.
+        let _ = writeln!(
+            io::stderr().lock(),
+            "sessionpay: {count} row(s) could not be read and were {verdict}; see {}",
+            path.display()
+        );
+    }
+    Ok(collected)
+}
+
 pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
     let mut notes = Notes::for_input(&args.input);
+    check_table_format(&args.input)?;
     let lines = collect(&args.input, args.tolerance, &mut notes)?;
     emit(&args.input, |out| {
-        sessionpay_io::write_reconcile(out, &lines, format(args.input.format))
+        sessionpay_io::write_reconcile(out, &lines, table_format(args.input.format))
     })?;
     let mut by_status: BTreeMap<Status, u64> = BTreeMap::new();
     let mut by_reason: BTreeMap<Reason, u64> = BTreeMap::new();
@@ -263,18 +425,19 @@ pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
         count(Status::Unrated),
         count(Status::Unreported),
     ));
-    Ok(if mismatches > 0 {
+    Ok(notes.finish(if mismatches > 0 {
         Outcome::Mismatch
     } else {
         Outcome::Clean
-    })
+    }))
 }
 
 pub(crate) fn sessions(args: &SessionsArgs) -> anyhow::Result<Outcome> {
     let mut notes = Notes::for_input(&args.input);
+    check_table_format(&args.input)?;
     let lines = collect(&args.input, Decimal::ZERO, &mut notes)?;
     emit(&args.input, |out| {
-        sessionpay_io::write_sessions(out, &lines, format(args.input.format))
+        sessionpay_io::write_sessions(out, &lines, table_format(args.input.format))
     })?;
-    Ok(Outcome::Clean)
+    Ok(notes.finish(Outcome::Clean))
 }

@@ -14,7 +14,7 @@ use roaring::RoaringTreemap;
 use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap as HashMap, FxHasher};
 use sessionpay_core::{compute_pay, reconcile, CurrencyBook, RateId, RatePolicy, RateTable};
-use sessionpay_io::{CsvPart, Error, Input, Location, ParsedRow, Place, SessionLine, Shape};
+use sessionpay_io::{CsvPart, Error, Input, Location, ParsedRow, Place, Rejected, SessionLine, Shape, Sinks};
 
 /// Where priced sessions go: a payroll accumulator, a list of lines, ...
 pub(crate) trait Collector: Sized {
@@ -57,14 +57,32 @@ pub(crate) fn run<C: Collector + Send>(
     threads: usize,
     make: &(dyn Fn() -> C + Sync),
 ) -> anyhow::Result<(C, Stats)> {
+    run_with(inputs, table, tolerance, threads, make, None)
+}
+
+/// Where rows that cannot be read go when the run is to go on without them.
+pub(crate) type RejectSink<'a> = &'a mut dyn FnMut(Rejected) -> anyhow::Result<()>;
+
+/// [`run`], handing rows that cannot be read to `rejects` (and going on)
+/// instead of stopping at the first.
+pub(crate) fn run_with<C: Collector + Send>(
+    inputs: &[Input],
+    table: &RateTable,
+    tolerance: Decimal,
+    threads: usize,
+    make: &(dyn Fn() -> C + Sync),
+    rejects: Option<RejectSink<'_>>,
+) -> anyhow::Result<(C, Stats)> {
     let policies = Policies::new(table);
+    // Rejects are rare, and their order matters to the rejects file: one pass.
+    let threads = if rejects.is_some() { 1 } else { threads };
     if let Some(parts) = parallel_plan(inputs, threads)? {
         if let Some(done) = run_parallel(&parts, table, &policies, tolerance, make) {
             return Ok(done);
         }
     }
     let mut collector = make();
-    let stats = run_sequential(inputs, table, &policies, tolerance, &mut collector)?;
+    let stats = run_sequential(inputs, table, &policies, tolerance, &mut collector, rejects)?;
     Ok((collector, stats))
 }
 
@@ -250,6 +268,7 @@ fn run_sequential<C: Collector>(
     policies: &Policies,
     tolerance: Decimal,
     collector: &mut C,
+    mut rejects: Option<RejectSink<'_>>,
 ) -> anyhow::Result<Stats> {
     let mut book = CurrencyBook::new(table.venue_currencies.clone());
     let mut seen: HashMap<u64, Seen> = HashMap::default();
@@ -311,7 +330,23 @@ fn run_sequential<C: Collector>(
     for (index, input) in inputs.iter().enumerate() {
         let index = index as u32;
         let path = input.display_path();
-        let outcome = sessionpay_io::read_input(input, &mut |mut row| {
+        let mut reject_failure: Option<anyhow::Error> = None;
+        let mut on_reject = |rejected: Rejected| -> sessionpay_io::Result<()> {
+            match rejects.as_mut() {
+                Some(sink) => {
+                    if let Err(e) = sink(rejected) {
+                        reject_failure = Some(e);
+                        return Err(Error::Shape {
+                            path: path.clone(),
+                            problem: "stopped".into(),
+                        });
+                    }
+                    Ok(())
+                }
+                None => Err(rejected.error),
+            }
+        };
+        let mut on_row = |mut row: ParsedRow| {
             stats.rows += 1;
             let currency = book
                 .decide(row.session.venue, &row.evidence)
@@ -336,9 +371,19 @@ fn run_sequential<C: Collector>(
                 None => deferred.push((index, row)),
             }
             Ok(())
-        });
+        };
+        let outcome = sessionpay_io::read_input_with(
+            input,
+            &mut Sinks {
+                on_row: &mut on_row,
+                on_reject: &mut on_reject,
+            },
+        );
         if let Err(e) = outcome {
-            return Err(failure.take().unwrap_or_else(|| e.into()));
+            return Err(failure
+                .take()
+                .or(reject_failure.take())
+                .unwrap_or_else(|| e.into()));
         }
     }
     for (index, mut row) in deferred {

@@ -1,0 +1,160 @@
+//! The fixed import layouts: Gusto's payroll CSV, the UpSheets-style CSV
+//! used with Xero, and BrightPay's Additions CSV. Each writes one row per
+//! instructor with pay in the period; the columns are in docs/OUTPUTS.md.
+
+use sessionpay_core::Currency;
+
+use super::csvfile::write_record;
+use super::people::People;
+use super::PayLine;
+
+/// The Gusto columns that take money and suit per-class pay (Gusto's CSV
+/// upload takes no custom earning types).
+pub(crate) const GUSTO_EARNINGS: [&str; 3] = ["commission", "bonus", "correction_payment"];
+
+/// `first_name,last_name,ssn,gusto_employee_id,title,<earning>`: names as
+/// in Gusto; `ssn` (`*1234`) only matters when two people share a name.
+pub(crate) fn gusto(lines: &[PayLine<'_>], people: &People, earning: &str, out: &mut Vec<u8>) {
+    write_record(
+        out,
+        &[
+            "first_name",
+            "last_name",
+            "ssn",
+            "gusto_employee_id",
+            "title",
+            earning,
+        ],
+        b',',
+        true,
+    );
+    for line in lines {
+        let p = |c: &str| person(people, line, c);
+        write_record(
+            out,
+            &[
+                p("first_name"),
+                p("last_name"),
+                gusto_ssn(&p("ssn")),
+                p("gusto_employee_id"),
+                p("title"),
+                line.row.currency.format(line.amount),
+            ],
+            b',',
+            true,
+        );
+    }
+}
+
+/// The last four digits as Gusto wants them (`*1234`), from `1234` or `*1234`.
+pub(crate) fn gusto_ssn(value: &str) -> String {
+    match value.strip_prefix('*').unwrap_or(value) {
+        "" => String::new(),
+        digits => format!("*{digits}"),
+    }
+}
+
+/// Whether an ssn cell holds only the last four digits (with or without `*`).
+pub(crate) fn is_last_four(value: &str) -> bool {
+    let digits = value.strip_prefix('*').unwrap_or(value);
+    value.is_empty() || (digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `first_name,last_name,date,hours,type`: one timesheet line per
+/// instructor dated the period's last day, for a Xero earnings rate of type
+/// "rate per unit" at 1.00 (units = the amount, so Xero pays it exactly).
+pub(crate) fn xero(lines: &[PayLine<'_>], people: &People, earning: &str, out: &mut Vec<u8>) {
+    write_record(
+        out,
+        &["first_name", "last_name", "date", "hours", "type"],
+        b',',
+        true,
+    );
+    for line in lines {
+        let p = |c: &str| person(people, line, c);
+        write_record(
+            out,
+            &[
+                p("first_name"),
+                p("last_name"),
+                line.row.period.end.to_string(),
+                line.row.currency.format(line.amount),
+                earning.to_string(),
+            ],
+            b',',
+            true,
+        );
+    }
+}
+
+/// `Works Number,First Name,Surname,NI Number|PPS Number,Description,Amount`:
+/// one addition per instructor; the identity column is the NINO for GBP
+/// (BrightPay UK) and the PPSN for EUR (BrightPay Ireland).
+pub(crate) fn brightpay(
+    lines: &[PayLine<'_>],
+    people: &People,
+    currency: Currency,
+    earning: &str,
+    out: &mut Vec<u8>,
+) {
+    let (id_header, id_column) = brightpay_identity(currency);
+    write_record(
+        out,
+        &[
+            "Works Number",
+            "First Name",
+            "Surname",
+            id_header,
+            "Description",
+            "Amount",
+        ],
+        b',',
+        true,
+    );
+    for line in lines {
+        let p = |c: &str| person(people, line, c);
+        write_record(
+            out,
+            &[
+                p("works_number"),
+                p("first_name"),
+                p("last_name"),
+                p(id_column),
+                earning.to_string(),
+                line.row.currency.format(line.amount),
+            ],
+            b',',
+            true,
+        );
+    }
+}
+
+/// BrightPay's national identity column for a currency: its header and the
+/// people.csv column it comes from.
+pub(crate) fn brightpay_identity(currency: Currency) -> (&'static str, &'static str) {
+    if currency.code() == "EUR" {
+        ("PPS Number", "ppsn")
+    } else {
+        ("NI Number", "nino")
+    }
+}
+
+/// A people.csv value, safe from spreadsheet formulas.
+fn person(people: &People, line: &PayLine<'_>, column: &str) -> String {
+    let value = people.get(line.row.instructor).map_or("", |p| p.get(column));
+    sessionpay_io::neutralise(value).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gusto_ssns_are_the_last_four_digits_with_a_star() {
+        assert_eq!(gusto_ssn("1234"), "*1234");
+        assert_eq!(gusto_ssn("*1234"), "*1234");
+        assert_eq!(gusto_ssn(""), "");
+        assert!(is_last_four("*0042") && is_last_four("0042") && is_last_four(""));
+        assert!(!is_last_four("123-45-6789") && !is_last_four("12a4") && !is_last_four("*12345"));
+    }
+}

@@ -1,0 +1,103 @@
+//! The payroll as people read it: a spreadsheet (`--format xlsx`), a report
+//! page for the payroll review (`--format html`) and one statement per
+//! instructor and period (`--statements DIR`).
+//!
+//! Every amount is the exact decimal of the CSV summary, formatted at the
+//! currency's minor unit by [`sessionpay_core::Currency::format`]. No file
+//! carries a timestamp, so the same input gives the same bytes.
+
+mod inputs;
+mod markup;
+mod page;
+mod statements;
+mod xlsx;
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sessionpay_core::{Currency, PayrollRow, PeriodKind, Reason};
+use sessionpay_io::{Input, SessionLine};
+
+/// Everything a payroll output may show.
+pub(crate) struct Report<'a> {
+    /// The summary rows, sorted by instructor, currency and period.
+    pub(crate) rows: &'a [PayrollRow],
+    /// Every session in range, sorted by session id.
+    pub(crate) lines: &'a [SessionLine],
+    /// The inputs read (for their checksums).
+    pub(crate) inputs: &'a [Input],
+    /// The rate policy file, if one was given (checksummed with the inputs).
+    pub(crate) policy: Option<&'a Path>,
+    /// How sessions were bucketed.
+    pub(crate) period: PeriodKind,
+    /// `--from`, if given.
+    pub(crate) from: Option<NaiveDate>,
+    /// `--to`, if given.
+    pub(crate) to: Option<NaiveDate>,
+}
+
+/// Writes the payroll spreadsheet to `path`, atomically.
+pub(crate) fn write_xlsx(report: &Report<'_>, path: &Path) -> anyhow::Result<()> {
+    xlsx::write(report, path)
+}
+
+/// Writes the report page.
+pub(crate) fn write_html(report: &Report<'_>, out: &mut dyn Write) -> anyhow::Result<()> {
+    page::write(report, out)
+}
+
+/// Writes one statement per instructor and period into `dir`, and an
+/// `index.html` linking them.
+pub(crate) fn write_statements(report: &Report<'_>, dir: &Path) -> anyhow::Result<()> {
+    statements::write(report, dir)
+}
+
+/// An amount as the CSV summary writes it (`1234.50`, JPY `1200`).
+pub(crate) fn amount(currency: Currency, value: Decimal) -> String {
+    currency.format(value)
+}
+
+/// What a mismatch reason means, in words, for readers of the outputs.
+pub(crate) fn explain(reason: Reason) -> &'static str {
+    match reason {
+        Reason::CompedCounted => "matches if comped attendees count",
+        Reason::CompedNotCounted => "matches if comped attendees do not count",
+        Reason::LateCancelsCounted => "matches if late cancellations count",
+        Reason::LateCancelsNotCounted => "matches if late cancellations do not count",
+        Reason::NoShowsCounted => "matches if no-shows count",
+        Reason::NoShowsNotCounted => "matches if no-shows do not count",
+        Reason::TierMode => "matches with the other tier mode (slab or graduated)",
+        Reason::Rounding => "matches with the other rounding mode",
+        Reason::HoursBasis => "matches with the other hours basis (reported or whole minutes)",
+        Reason::Cap => "matches without the cap, or with the cap at TeamUp's figure",
+        Reason::EmptySessionPay => "nobody was counted; matches with another empty-session pay",
+        Reason::WithinOneMinorUnit => "no single setting explains it, but it is one minor unit off at most",
+        Reason::Unexplained => "no single setting explains it",
+    }
+}
+
+/// The period kind in words.
+pub(crate) fn describe_period(kind: PeriodKind) -> String {
+    match kind {
+        PeriodKind::Month => "monthly".to_string(),
+        PeriodKind::Semimonth => "semimonthly (1st–15th, 16th–end)".to_string(),
+        PeriodKind::Week { start } => format!("weekly, from {start}"),
+        PeriodKind::Fortnight { anchor } => format!("fortnightly, from {anchor}"),
+        PeriodKind::All => "one period".to_string(),
+    }
+}
+
+impl Report<'_> {
+    /// The first and last dates the report covers: `--from`/`--to` where
+    /// given, else the first period's start and the last period's end.
+    pub(crate) fn span(&self) -> Option<(NaiveDate, NaiveDate)> {
+        let first = self.rows.iter().map(|r| r.period.start).min();
+        let last = self.rows.iter().map(|r| r.period.end).max();
+        match (self.from.or(first), self.to.or(last)) {
+            (Some(a), Some(b)) => Some((a, b)),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,551 @@
+//! The payroll as people read it: the spreadsheet opened with a reader crate,
+//! the report page and the statements read as HTML; every amount against the
+//! CSV summary, exactly.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use calamine::{open_workbook, Data, Range, Reader, Xlsx};
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+
+use crate::util::{Table, TestDir};
+
+/// The conformance export and policy, copied into a test folder.
+fn conformance() -> TestDir {
+    let dir = TestDir::new();
+    dir.copy("conformance/report.csv");
+    dir.copy("conformance/rates.toml");
+    dir
+}
+
+const INPUT: [&str; 3] = ["--rates", "rates.toml", "report.csv"];
+
+fn args<'a>(first: &[&'a str]) -> Vec<&'a str> {
+    let mut all = first.to_vec();
+    all.extend_from_slice(&INPUT);
+    all
+}
+
+fn dec(text: &str) -> Decimal {
+    text.parse()
+        .unwrap_or_else(|_| panic!("expected a decimal, found {text:?}"))
+}
+
+/// The CSV summary of the same run.
+fn csv_summary(dir: &TestDir, extra: &[&str]) -> Table {
+    let mut a = vec!["payroll", "-q"];
+    a.extend_from_slice(extra);
+    let run = dir.run(&args(&a));
+    run.assert_code(0);
+    Table::parse(&run.out())
+}
+
+/// Exact totals of a CSV column per currency.
+fn totals_by_currency(table: &Table, column: &str) -> BTreeMap<String, Decimal> {
+    let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
+    let c = table.column("currency");
+    let v = table.column(column);
+    for row in &table.rows {
+        *out.entry(row[c].clone()).or_default() += dec(&row[v]);
+    }
+    out
+}
+
+/// A numeric cell as the exact decimal the file stores (its shortest form).
+fn cell_decimal(cell: &Data) -> Decimal {
+    match cell {
+        Data::Float(f) => dec(&f.to_string()),
+        Data::Int(i) => Decimal::from(*i),
+        other => panic!("expected a number, found {other:?}"),
+    }
+}
+
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::String(s) => s.clone(),
+        Data::Empty => String::new(),
+        other => panic!("expected text, found {other:?}"),
+    }
+}
+
+/// An Excel date cell as ISO text.
+fn cell_date(cell: &Data) -> String {
+    let Data::DateTime(dt) = cell else {
+        panic!("expected a date, found {cell:?}")
+    };
+    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap();
+    (epoch + chrono::Days::new(dt.as_f64() as u64)).to_string()
+}
+
+fn sheet(path: &Path, name: &str) -> Range<Data> {
+    let mut book: Xlsx<_> = open_workbook(path).expect("open the workbook");
+    book.worksheet_range(name)
+        .unwrap_or_else(|e| panic!("sheet {name}: {e}"))
+}
+
+#[test]
+fn spreadsheet_summary_equals_the_csv_to_the_cent_with_a_total_per_currency() {
+    let dir = conformance();
+    let csv = csv_summary(&dir, &[]);
+    dir.run(&args(&[
+        "payroll",
+        "-q",
+        "--format",
+        "xlsx",
+        "-o",
+        "payroll.xlsx",
+    ]))
+    .assert_code(0);
+    let path = dir.path().join("payroll.xlsx");
+    let book: Xlsx<_> = open_workbook(&path).expect("open the workbook");
+    assert_eq!(book.sheet_names(), ["Summary", "Sessions", "Differences"]);
+
+    let summary = sheet(&path, "Summary");
+    let rows: Vec<&[Data]> = summary.rows().collect();
+    let header: Vec<String> = rows[0].iter().map(cell_text).collect();
+    assert_eq!(header, csv.header, "the payroll columns of SPEC section 6");
+    let money = ["computed_pay", "reported_pay", "difference"];
+    let counts = [
+        "instructor_id",
+        "sessions",
+        "hours",
+        "counted_customers",
+        "mismatched_sessions",
+        "pending_sessions",
+        "unrated_sessions",
+    ];
+    for (n, expected) in csv.rows.iter().enumerate() {
+        let got = rows[n + 1];
+        for (i, column) in csv.header.iter().enumerate() {
+            let cell = &got[i];
+            let what = format!("row {} column {column}", n + 1);
+            if money.contains(&column.as_str()) || counts.contains(&column.as_str()) {
+                // Numeric cells: the stored number is the CSV's exact decimal.
+                assert_eq!(cell_decimal(cell), dec(&expected[i]), "{what}");
+            } else if column.starts_with("period_") {
+                assert_eq!(cell_date(cell), expected[i], "{what}");
+            } else {
+                assert_eq!(cell_text(cell), expected[i], "{what}");
+            }
+        }
+    }
+    // A blank row, then one total row per currency with exact sums.
+    assert!(rows[csv.rows.len() + 1].iter().all(|c| *c == Data::Empty));
+    let totals = &rows[csv.rows.len() + 2..];
+    let computed = totals_by_currency(&csv, "computed_pay");
+    let reported = totals_by_currency(&csv, "reported_pay");
+    let difference = totals_by_currency(&csv, "difference");
+    let sessions = totals_by_currency(&csv, "sessions");
+    assert_eq!(totals.len(), computed.len(), "one total row per currency");
+    for row in totals {
+        assert_eq!(cell_text(&row[0]), "total");
+        let currency = cell_text(&row[2]);
+        assert_eq!(cell_decimal(&row[8]), computed[&currency], "{currency} computed");
+        assert_eq!(cell_decimal(&row[9]), reported[&currency], "{currency} reported");
+        assert_eq!(
+            cell_decimal(&row[10]),
+            difference[&currency],
+            "{currency} difference"
+        );
+        assert_eq!(cell_decimal(&row[5]), sessions[&currency], "{currency} sessions");
+    }
+}
+
+#[test]
+fn spreadsheet_sessions_and_differences_add_up_to_the_summary() {
+    // A quarter of the conformance export keeps the test quick.
+    let dir = conformance();
+    let quarter = ["--from", "2026-04-01", "--to", "2026-06-30"];
+    let csv = csv_summary(&dir, &quarter);
+    let mut a = vec!["payroll", "-q", "--format", "xlsx", "-o", "p.xlsx"];
+    a.extend_from_slice(&quarter);
+    dir.run(&args(&a)).assert_code(0);
+    let path = dir.path().join("p.xlsx");
+    // The reconciliation of the same sessions (reconcile has no date window).
+    let sessions = Table::parse(&dir.run(&args(&["sessions", "-q"])).out());
+    let in_quarter = |r: &Vec<String>| {
+        let start = &r[sessions.column("local_start")][..10];
+        ("2026-04-01"..="2026-06-30").contains(&start)
+    };
+    let reconcile = Table {
+        header: sessions.header.clone(),
+        rows: sessions.rows.iter().filter(|r| in_quarter(r)).cloned().collect(),
+    };
+
+    let sessions = sheet(&path, "Sessions");
+    let rows: Vec<&[Data]> = sessions.rows().collect();
+    let header: Vec<String> = rows[0].iter().map(cell_text).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(rows.len() - 1, reconcile.rows.len(), "every session is a line");
+    let mut paid: BTreeMap<String, Decimal> = BTreeMap::new();
+    for row in &rows[1..] {
+        if cell_text(&row[col("status")]) != "pending" {
+            *paid.entry(cell_text(&row[col("currency")])).or_default() +=
+                cell_decimal(&row[col("computed_pay")]);
+        }
+    }
+    assert_eq!(paid, totals_by_currency(&csv, "computed_pay"));
+
+    let differences = sheet(&path, "Differences");
+    let rows: Vec<&[Data]> = differences.rows().collect();
+    let mismatches: Vec<&Vec<String>> = reconcile
+        .rows
+        .iter()
+        .filter(|r| r[reconcile.column("status")] == "mismatch")
+        .collect();
+    assert_eq!(rows.len() - 1, mismatches.len());
+    for (row, expected) in rows[1..].iter().zip(mismatches) {
+        assert_eq!(
+            cell_decimal(&row[0]),
+            dec(&expected[reconcile.column("session_id")])
+        );
+        assert_eq!(
+            cell_decimal(&row[9]),
+            dec(&expected[reconcile.column("difference")])
+        );
+        assert_eq!(cell_text(&row[10]), expected[reconcile.column("reason")]);
+        assert!(!cell_text(&row[11]).is_empty(), "each reason is explained");
+    }
+}
+
+#[test]
+fn spreadsheet_is_byte_identical_run_after_run() {
+    let dir = conformance();
+    let may = ["--from", "2026-05-01", "--to", "2026-05-31"];
+    dir.run(&args(
+        &[&["payroll", "-q", "--format", "xlsx", "-o", "a.xlsx"][..], &may].concat(),
+    ))
+    .assert_code(0);
+    dir.run_env(
+        &args(&[&["payroll", "-q", "--format", "xlsx", "-o", "b.xlsx"][..], &may].concat()),
+        &[("SESSIONPAY_THREADS", "1")],
+    )
+    .assert_code(0);
+    let a = dir.read("a.xlsx");
+    assert!(a.starts_with(b"PK"), "a zip file");
+    assert!(a == dir.read("b.xlsx"), "same input, same bytes");
+    assert_eq!(dir.listing(), ["a.xlsx", "b.xlsx", "rates.toml", "report.csv"]);
+}
+
+/// The `data-field` figures of each currency's card on the report page.
+fn cards(html: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for part in html.split("<div class=\"card\" data-currency=\"").skip(1) {
+        let currency = part[..3].to_string();
+        let mut fields = BTreeMap::new();
+        for f in part.split("data-field=\"").skip(1) {
+            let (name, rest) = f.split_once('"').unwrap();
+            let value = rest.split_once('>').unwrap().1.split_once('<').unwrap().0;
+            fields.insert(name.to_string(), value.replace(',', ""));
+        }
+        out.insert(currency, fields);
+    }
+    out
+}
+
+#[test]
+fn report_page_totals_equal_the_csv_and_it_loads_nothing() {
+    let dir = conformance();
+    let csv = csv_summary(&dir, &[]);
+    dir.run(&args(&["payroll", "-q", "--format", "html", "-o", "report.html"]))
+        .assert_code(0);
+    let html = String::from_utf8(dir.read("report.html")).unwrap();
+
+    let cards = cards(&html);
+    let computed = totals_by_currency(&csv, "computed_pay");
+    assert_eq!(cards.len(), computed.len(), "a card per currency");
+    for (currency, fields) in &cards {
+        for column in ["computed_pay", "reported_pay", "difference", "sessions"] {
+            assert_eq!(
+                dec(&fields[column]),
+                totals_by_currency(&csv, column)[currency],
+                "{currency} {column}"
+            );
+        }
+    }
+    // Self-contained: no script, stylesheet, font, image or frame to fetch.
+    for banned in [
+        "<script",
+        "<link",
+        "<img",
+        "<iframe",
+        "src=",
+        "href=",
+        "url(",
+        "@import",
+        "@font-face",
+    ] {
+        assert!(!html.contains(banned), "the page contains {banned:?}");
+    }
+    let http: Vec<&str> = html
+        .match_indices("http")
+        .map(|(i, _)| &html[i..i + 26])
+        .collect();
+    assert!(
+        http.iter().all(|h| *h == "http://www.w3.org/2000/svg"),
+        "only the SVG namespace names a URL: {http:?}"
+    );
+    for needed in [
+        "<meta name=\"viewport\"",
+        "@page { size: A4",
+        "@media print",
+        "@media (max-width: 600px)",
+        "<svg xmlns=",
+        "id=\"reconciliation\"",
+        "id=\"differences\"",
+        "2025-12-01 to 2027-01-31",
+    ] {
+        assert!(html.contains(needed), "the page lacks {needed:?}");
+    }
+    // The checksums of both inputs.
+    for name in ["report.csv", "rates.toml"] {
+        let digest = format!("{:x}", Sha256::digest(dir.read(name)));
+        assert!(html.contains(&digest), "the SHA-256 of {name}");
+    }
+    // The same bytes again.
+    let again = dir.run(&args(&["payroll", "-q", "--format", "html"]));
+    assert!(
+        again.stdout == dir.read("report.html"),
+        "deterministic, and stdout works too"
+    );
+}
+
+/// An export whose names try to inject markup and formulas.
+const HOSTILE: &str = "id,name,instructor.id,instructor.name,starts_at,venue.id,venue.name,venue_timezone,hours,\
+attended_count,no_show_count,late_cancel_count,comped_counts.attended,session_type,instructor_pay_rate.id,\
+instructor_pay_rate.name,instructor_pay_rate.type,instructor_pay_rate.base,instructor_pay_rate.tiers,instructor_pay,\
+instructor_pay_calculation_pending\n\
+1,\"\"\"><img src=x onerror=alert(1)>\",7,<script>alert('x')</script>,2026-05-02T09:00:00Z,1,\"Camden & <u>Co</u>\",\
+Europe/London,1,4,0,0,0,class,3,\"</td><svg onload=alert(2)>\",per_customer,5,[],£20.00,false\n\
+2,\"=HYPERLINK(\"\"http://x\"\")\",7,<script>alert('x')</script>,2026-05-03T09:00:00Z,1,Camden,Europe/London,1,3,0,0,0,class,3,\
+Per head,per_customer,5,[],£16.00,false\n";
+
+#[test]
+fn names_from_the_export_are_escaped_in_the_page_and_the_statements() {
+    let dir = TestDir::new();
+    dir.write("hostile.csv", HOSTILE);
+    dir.run(&[
+        "payroll",
+        "-q",
+        "--format",
+        "html",
+        "-o",
+        "r.html",
+        "--statements",
+        "st",
+        "hostile.csv",
+    ])
+    .assert_code(0);
+    let page = String::from_utf8(dir.read("r.html")).unwrap();
+    let statement_names: Vec<String> = std::fs::read_dir(dir.path().join("st"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(statement_names.len(), 2, "{statement_names:?}");
+    for html in std::iter::once(page.clone()).chain(
+        statement_names
+            .iter()
+            .map(|n| String::from_utf8(dir.read(&format!("st/{n}"))).unwrap()),
+    ) {
+        for raw in ["<script", "<img", "<u>", "<svg onload", "</td><svg"] {
+            assert!(!html.contains(raw), "unescaped {raw:?}");
+        }
+    }
+    assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    let statement = std::fs::read_dir(dir.path().join("st"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| !p.ends_with("index.html"))
+        .unwrap();
+    let statement = std::fs::read_to_string(statement).unwrap();
+    assert!(statement.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(statement.contains("Camden &amp; &lt;u&gt;Co&lt;/u&gt;"));
+    // The spreadsheet keeps names as text: a formula-like name is not a formula.
+    dir.run(&["payroll", "-q", "--format", "xlsx", "-o", "h.xlsx", "hostile.csv"])
+        .assert_code(0);
+    let sessions = sheet(&dir.path().join("h.xlsx"), "Sessions");
+    assert_eq!(
+        cell_text(&sessions.rows().nth(2).unwrap()[3]),
+        "=HYPERLINK(\"http://x\")"
+    );
+}
+
+#[test]
+fn a_report_page_from_stdin_says_it_has_no_checksum() {
+    let dir = TestDir::new();
+    let input = crate::util::fixture_text("shapes/dot_headers.csv");
+    let run = dir.run_with_stdin(&["payroll", "-q", "--format", "html", "-"], input.as_bytes());
+    run.assert_code(0);
+    let html = run.out();
+    assert!(html.contains("&lt;stdin&gt;"));
+    assert!(html.contains("standard input: read once as a stream, so no checksum"));
+}
+
+/// The statement files of a folder, by name.
+fn statements(dir: &TestDir, folder: &str) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir.path().join(folder))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn statements_are_one_file_per_instructor_and_period_in_venue_time() {
+    let dir = TestDir::new();
+    dir.copy("shapes/periods.csv");
+    dir.copy("shapes/venues.toml");
+    let run = dir.run(&[
+        "payroll",
+        "-q",
+        "--rates",
+        "venues.toml",
+        "--statements",
+        "st",
+        "periods.csv",
+    ]);
+    run.assert_code(0);
+    let csv = Table::parse(&run.out());
+    let files = statements(&dir, "st");
+    assert_eq!(
+        files.keys().collect::<Vec<_>>(),
+        [
+            "2026-03-01_9_kai-moreno.html",
+            "2026-04-01_9_kai-moreno.html",
+            "index.html"
+        ]
+    );
+    let march = &files["2026-03-01_9_kai-moreno.html"];
+    // 03:30 UTC on 1 April is still 31 March in New York, so it is March's pay.
+    assert!(march.contains("Tue 2026-03-31 23:30"), "{march}");
+    assert!(march.contains("EDT, UTC-04:00"));
+    assert!(march.contains("Sun 2026-03-01 09:00") && march.contains("EST, UTC-05:00"));
+    assert!(march.contains("4 attended = 4 counted"));
+    assert!(march.contains("4 × 5 = 20"));
+    for (file, row) in [
+        ("2026-03-01_9_kai-moreno.html", "2026-03-01"),
+        ("2026-04-01_9_kai-moreno.html", "2026-04-01"),
+    ] {
+        let html = &files[file];
+        let computed = csv.cell("period_start", row, "computed_pay");
+        let reported = csv.cell("period_start", row, "reported_pay");
+        assert!(
+            html.contains(&format!("data-field=\"computed_pay\">USD {computed}<")),
+            "{file}"
+        );
+        assert!(
+            html.contains(&format!("data-field=\"reported_pay\">{reported}<")),
+            "{file}"
+        );
+    }
+    assert!(files["index.html"].contains("href=\"2026-04-01_9_kai-moreno.html\""));
+}
+
+#[test]
+fn every_statement_adds_up_to_its_summary_row() {
+    let dir = conformance();
+    let window = ["--from", "2026-05-01", "--to", "2026-05-31"];
+    let csv = csv_summary(&dir, &window);
+    let mut a = vec!["payroll", "-q", "--statements", "st"];
+    a.extend_from_slice(&window);
+    dir.run(&args(&a)).assert_code(0);
+    let files = statements(&dir, "st");
+    let mut seen = 0;
+    for row in &csv.rows {
+        let id = &row[csv.column("instructor_id")];
+        let start = &row[csv.column("period_start")];
+        let currency = &row[csv.column("currency")];
+        let prefix = format!("{start}_{id}_");
+        let (_, html) = files
+            .iter()
+            .find(|(name, _)| name.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("a statement for {prefix}"));
+        let part = html
+            .split(&format!("<section data-currency=\"{currency}\">"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("{prefix}: a {currency} part"));
+        let part = part.split("</section>").next().unwrap();
+        // The sessions' pay, read from the page, adds up to the summary's figure.
+        let mut paid = Decimal::ZERO;
+        let body = part.split("<tfoot>").next().unwrap();
+        for tr in body.split("<tr class=\"\" data-session=").skip(1) {
+            let pay = tr.split("data-label=\"Pay\"><div>").nth(1).unwrap();
+            paid += dec(&pay.split('<').next().unwrap().replace(',', ""));
+        }
+        let computed = dec(&row[csv.column("computed_pay")]);
+        assert_eq!(paid, computed, "{prefix} {currency}");
+        let shown = format!("data-field=\"computed_pay\">{currency} ");
+        let big = part.split(&shown).nth(1).unwrap().split('<').next().unwrap();
+        assert_eq!(dec(&big.replace(',', "")), computed);
+        seen += 1;
+    }
+    assert!(seen > 40, "a month of the conformance export");
+    assert_eq!(files.len() - 1, {
+        let mut keys: Vec<(&str, &str)> = csv
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r[csv.column("instructor_id")].as_str(),
+                    r[csv.column("period_start")].as_str(),
+                )
+            })
+            .collect();
+        keys.dedup();
+        keys.len()
+    });
+}
+
+#[test]
+fn statements_say_how_each_figure_was_computed() {
+    let dir = TestDir::new();
+    dir.write(
+        "rates.toml",
+        "[rates.3]\nmax_pay = \"18\"\nempty_session_pay = \"15\"\n[rates.4]\ncount_no_shows = true\n",
+    );
+    dir.write(
+        "s.csv",
+        "id,instructor.id,instructor.name,starts_at,venue.id,venue.name,venue_timezone,hours,attended_count,\
+no_show_count,late_cancel_count,comped_counts.attended,session_type,instructor_pay_rate.id,instructor_pay_rate.name,\
+instructor_pay_rate.type,instructor_pay_rate.base,instructor_pay_rate.tiers,instructor_pay,instructor_pay_calculation_pending\n\
+1,7,Ana,2026-05-02T09:00:00Z,1,Camden,Europe/London,1,5,0,0,1,class,3,Per head,per_customer,5,[],£18.00,false\n\
+2,7,Ana,2026-05-03T09:00:00Z,1,Camden,Europe/London,1,0,0,0,0,class,3,Per head,per_customer,5,[],£15.00,false\n\
+3,7,Ana,2026-05-04T09:00:00Z,1,Camden,Europe/London,0.75,3,2,0,0,class,4,Per head,per_customer,2.333,[],£11.67,false\n\
+4,7,Ana,2026-05-05T09:00:00Z,1,Camden,Europe/London,1,2,0,0,0,class,4,Per head,per_customer,2.333,[],,true\n",
+    );
+    dir.run(&[
+        "payroll",
+        "-q",
+        "--rates",
+        "rates.toml",
+        "--statements",
+        "st",
+        "s.csv",
+    ])
+    .assert_code(0);
+    let html = statements(&dir, "st")
+        .into_iter()
+        .find(|(n, _)| n != "index.html")
+        .unwrap()
+        .1;
+    for expected in [
+        "5 attended − 1 comped = 4 counted",
+        "4 × 5 = 20",
+        "capped at 18",
+        "nobody counted: empty-session pay 15",
+        "3 attended + 2 no-shows = 5 counted",
+        "rounded 11.665 to 11.67",
+        "pending: not paid in this statement",
+        "Total (pending sessions left out)",
+        "5 per customer",
+    ] {
+        assert!(html.contains(expected), "the statement lacks {expected:?}");
+    }
+    assert!(html.contains("data-field=\"computed_pay\">GBP 44.67<"));
+}
