@@ -29,12 +29,33 @@ pub fn remove_pending_files() {
 ///
 /// Dropped without a commit (an error, a panic, an early return), the
 /// temporary file is removed and any old file at the path is left as it was.
+///
+/// A target that is not a regular file (`/dev/null`, a named pipe) cannot be
+/// replaced by a rename without destroying it, so it is written in place; a
+/// symbolic link is followed, and the file it points to is replaced.
 #[derive(Debug)]
 pub struct AtomicFile {
     /// `Some` until committed.
-    out: Option<BufWriter<tempfile::NamedTempFile>>,
+    out: Option<Target>,
     path: PathBuf,
     temp: PathBuf,
+}
+
+#[derive(Debug)]
+enum Target {
+    /// A temporary file beside the target, renamed over it on commit.
+    Temp(BufWriter<tempfile::NamedTempFile>),
+    /// A device or pipe, written directly.
+    Direct(BufWriter<std::fs::File>),
+}
+
+impl Target {
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Target::Temp(w) => w,
+            Target::Direct(w) => w,
+        }
+    }
 }
 
 impl AtomicFile {
@@ -43,11 +64,36 @@ impl AtomicFile {
     /// # Errors
     /// [`Error::Io`] when the folder cannot hold a temporary file.
     pub fn create(path: &Path) -> Result<AtomicFile> {
-        let dir = match path.parent() {
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.is_dir() {
+                return Err(Error::io(
+                    path,
+                    io::Error::new(io::ErrorKind::IsADirectory, "it is a folder"),
+                ));
+            }
+            if !meta.is_file() {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| Error::io(path, e))?;
+                return Ok(AtomicFile {
+                    out: Some(Target::Direct(BufWriter::new(file))),
+                    path: path.to_path_buf(),
+                    temp: PathBuf::new(),
+                });
+            }
+        }
+        // Replace what a link points to, not the link.
+        let resolved = match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path).ok(),
+            _ => None,
+        };
+        let target = resolved.as_deref().unwrap_or(path);
+        let dir = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("output");
+        let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("output");
         if !dir.is_dir() {
             return Err(Error::io(
                 path,
@@ -71,8 +117,8 @@ impl AtomicFile {
         let temp_path = temp.path().to_path_buf();
         pending().push(temp_path.clone());
         Ok(AtomicFile {
-            out: Some(BufWriter::with_capacity(256 * 1024, temp)),
-            path: path.to_path_buf(),
+            out: Some(Target::Temp(BufWriter::with_capacity(256 * 1024, temp))),
+            path: target.to_path_buf(),
             temp: temp_path,
         })
     }
@@ -83,11 +129,15 @@ impl AtomicFile {
     /// [`Error::Io`] when any of those fails; the target is then untouched.
     pub fn commit(mut self) -> Result<()> {
         let path = self.path.clone();
-        let Some(out) = self.out.take() else {
-            return Err(Error::io(
-                &path,
-                io::Error::other("the file was already committed"),
-            ));
+        let out = match self.out.take() {
+            Some(Target::Temp(out)) => out,
+            Some(Target::Direct(mut out)) => return out.flush().map_err(|e| Error::io(&path, e)),
+            None => {
+                return Err(Error::io(
+                    &path,
+                    io::Error::other("the file was already committed"),
+                ))
+            }
         };
         let temp = out.into_inner().map_err(|e| Error::io(&path, e.into_error()))?;
         temp.as_file().sync_all().map_err(|e| Error::io(&path, e))?;
@@ -101,9 +151,10 @@ impl AtomicFile {
         &self.path
     }
 
-    fn out(&mut self) -> io::Result<&mut BufWriter<tempfile::NamedTempFile>> {
+    fn out(&mut self) -> io::Result<&mut dyn Write> {
         self.out
             .as_mut()
+            .map(Target::writer)
             .ok_or_else(|| io::Error::other("the file was already committed"))
     }
 }
@@ -196,6 +247,34 @@ mod tests {
             "the temporary file is gone"
         );
         assert!(!path.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_written_in_place_never_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let _turn = serial();
+        let mut f = AtomicFile::create(Path::new("/dev/null")).unwrap();
+        f.write_all(b"written to the device").unwrap();
+        f.commit().unwrap();
+        let meta = std::fs::metadata("/dev/null").unwrap();
+        assert!(meta.file_type().is_char_device(), "/dev/null is still a device");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_keeps_pointing_at_the_new_file() {
+        let _turn = serial();
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.csv");
+        let link = dir.path().join("link.csv");
+        std::fs::write(&real, "old\n").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let mut f = AtomicFile::create(&link).unwrap();
+        f.write_all(b"new\n").unwrap();
+        f.commit().unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new\n");
     }
 
     #[test]

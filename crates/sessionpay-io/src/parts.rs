@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::read::{read_csv_header, read_csv_records, CsvHeader, Sinks};
+use crate::read::{read_csv_header, read_csv_records, Counting, CsvHeader, Sinks};
 use crate::row::{ParsedRow, RowParser};
 use crate::split::Splitter;
+use std::sync::atomic::AtomicU64;
 
 /// One byte range of a CSV file, ready to read on its own.
 #[derive(Debug, Clone)]
@@ -116,6 +117,14 @@ pub fn read_csv_part(part: &CsvPart, sink: &mut dyn FnMut(ParsedRow) -> Result<(
 /// # Errors
 /// An error of the part as a whole, or what a sink returns.
 pub fn read_csv_part_with(part: &CsvPart, sinks: &mut Sinks<'_>) -> Result<bool> {
+    read_csv_part_counted(part, &AtomicU64::new(0), sinks)
+}
+
+/// [`read_csv_part_with`], adding the bytes read to `counter` as it goes.
+///
+/// # Errors
+/// An error of the part as a whole, or what a sink returns.
+pub fn read_csv_part_counted(part: &CsvPart, counter: &AtomicU64, sinks: &mut Sinks<'_>) -> Result<bool> {
     let path = &part.path;
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
     let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
@@ -127,7 +136,7 @@ pub fn read_csv_part_with(part: &CsvPart, sinks: &mut Sinks<'_>) -> Result<bool>
     }
     file.seek(SeekFrom::Start(part.start))
         .map_err(|e| Error::io(path, e))?;
-    let mut split = Splitter::new(file, part.start, part.end);
+    let mut split = Splitter::new(Counting { inner: file, counter }, part.start, part.end);
     let mut parser = RowParser::default();
     read_csv_records(&mut split, &part.header, path, &mut parser, sinks)?;
     Ok(split.offset() == part.end)

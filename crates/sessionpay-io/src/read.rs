@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -167,13 +168,44 @@ pub fn read_input(input: &Input, sink: &mut dyn FnMut(ParsedRow) -> Result<()>) 
 /// # Errors
 /// An error of the input as a whole, or what a sink returns.
 pub fn read_input_with(input: &Input, sinks: &mut Sinks<'_>) -> Result<()> {
+    read_input_counted(input, &AtomicU64::new(0), sinks)
+}
+
+/// [`read_input_with`], adding the bytes read to `counter` as it goes (for a
+/// progress bar).
+///
+/// # Errors
+/// An error of the input as a whole, or what a sink returns.
+pub fn read_input_counted(input: &Input, counter: &AtomicU64, sinks: &mut Sinks<'_>) -> Result<()> {
     let name = input.display_path();
     let reader: Box<dyn Read> = if input.is_stdin() {
         Box::new(io::stdin().lock())
     } else {
         Box::new(File::open(&input.path).map_err(|e| Error::io(&name, e))?)
     };
-    read_from_with(reader, input.shape, &name, sinks)
+    read_from_with(
+        Counting {
+            inner: reader,
+            counter,
+        },
+        input.shape,
+        &name,
+        sinks,
+    )
+}
+
+/// A reader that adds what it reads to a counter.
+pub(crate) struct Counting<'a, R> {
+    pub(crate) inner: R,
+    pub(crate) counter: &'a AtomicU64,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// Reads rows from any reader; `shape` `None` sniffs it from the content.
