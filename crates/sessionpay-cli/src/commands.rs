@@ -347,6 +347,7 @@ fn run_pipeline<C: Collector + Send>(
     make: &(dyn Fn() -> C + Sync),
     notes: &mut Notes,
 ) -> anyhow::Result<C> {
+    let _progress = crate::progress::Progress::start(&resolved.inputs, args.quiet);
     let Some(path) = &args.skip_invalid else {
         let (collected, stats) =
             pipeline::run(&resolved.inputs, &resolved.table, tolerance, threads(), make)?;

@@ -6,6 +6,7 @@ mod export;
 mod fetch;
 mod infer;
 mod pipeline;
+mod progress;
 mod report;
 
 use std::io::Write;

@@ -9,6 +9,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 
 use roaring::RoaringTreemap;
 use rust_decimal::Decimal;
@@ -23,6 +24,10 @@ pub(crate) trait Collector: Sized {
     /// Takes everything another collector of the same run took.
     fn merge(&mut self, other: Self) -> anyhow::Result<()>;
 }
+
+/// Bytes of input read so far by every reader of this process, for the
+/// progress bar.
+pub(crate) static BYTES_READ: AtomicU64 = AtomicU64::new(0);
 
 /// What the pipeline saw, for the notes on stderr.
 #[derive(Debug, Default)]
@@ -224,7 +229,7 @@ fn read_share<C: Collector + Send>(
         collector: make(),
         rows: 0,
     };
-    let aligned = sessionpay_io::read_csv_part(part, &mut |mut row| {
+    let mut on_row = |mut row: ParsedRow| {
         share.rows += 1;
         let fallback = || Error::Shape {
             path: PathBuf::new(),
@@ -250,7 +255,15 @@ fn read_share<C: Collector + Send>(
             None => share.deferred.push(row),
         }
         Ok(())
-    })
+    };
+    let aligned = sessionpay_io::read_csv_part_counted(
+        part,
+        &BYTES_READ,
+        &mut Sinks {
+            on_row: &mut on_row,
+            on_reject: &mut |rejected| Err(rejected.error),
+        },
+    )
     .ok()?;
     aligned.then_some(share)
 }
@@ -372,8 +385,9 @@ fn run_sequential<C: Collector>(
             }
             Ok(())
         };
-        let outcome = sessionpay_io::read_input_with(
+        let outcome = sessionpay_io::read_input_counted(
             input,
+            &BYTES_READ,
             &mut Sinks {
                 on_row: &mut on_row,
                 on_reject: &mut on_reject,
