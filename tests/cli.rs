@@ -366,3 +366,37 @@ fn a_closed_stdout_pipe_is_not_an_error() {
         assert!(!stderr.contains("os error"), "{command}: {stderr}");
     }
 }
+
+#[test]
+fn reconcile_explain_gives_the_breakdown_of_both_figures() {
+    let dir = TestDir::new();
+    dir.copy_as("conformance/rates.toml", "rates.toml");
+    dir.copy_as("conformance/report.csv", "report.csv");
+    let run = dir.run(&[
+        "reconcile",
+        "-q",
+        "--explain",
+        "--rates",
+        "rates.toml",
+        "report.csv",
+    ]);
+    run.assert_code(1);
+    let out = run.out();
+    let header = out.lines().next().unwrap();
+    assert!(
+        header.ends_with(",hours,computed_breakdown,reported_breakdown"),
+        "{header}"
+    );
+    let line = |id: &str| out.lines().find(|l| l.starts_with(id)).unwrap().to_string();
+    // A cap of 6299 explains TeamUp's figure for session 501118.
+    assert!(
+        line("501118,")
+            .ends_with(",9 × 700.00 = 6300 → 6300,with cap: 9 × 700.00 = 6300; capped at 6299 → 6299"),
+        "{}",
+        line("501118,")
+    );
+    assert!(line("500171,").ends_with(",2 × 3.00 = 6 → 6.00,no single change of policy gives 4.01"));
+    // Without --explain the columns are those of SPEC 6 and the auditor's names.
+    let plain = dir.run(&["reconcile", "-q", "--rates", "rates.toml", "report.csv"]);
+    assert!(plain.out().lines().next().unwrap().ends_with(",rate_type,hours"));
+}

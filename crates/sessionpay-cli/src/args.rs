@@ -153,6 +153,11 @@ pub(crate) struct ReconcileArgs {
     #[arg(long, value_name = "AMOUNT", value_parser = parse_tolerance, default_value = "0")]
     pub(crate) tolerance: Decimal,
 
+    /// Add two columns: how our figure was reached, and how TeamUp's is reached
+    /// under the change of policy named in `reason`
+    #[arg(long)]
+    pub(crate) explain: bool,
+
     #[command(flatten)]
     pub(crate) input: InputArgs,
 }

@@ -396,7 +396,11 @@ pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
     check_table_format(&args.input)?;
     let lines = collect(&args.input, args.tolerance, &mut notes)?;
     emit(&args.input, |out| {
-        sessionpay_io::write_reconcile(out, &lines, table_format(args.input.format))
+        if args.explain {
+            sessionpay_io::write_reconcile_explained(out, &lines, table_format(args.input.format))
+        } else {
+            sessionpay_io::write_reconcile(out, &lines, table_format(args.input.format))
+        }
     })?;
     let mut by_status: BTreeMap<Status, u64> = BTreeMap::new();
     let mut by_reason: BTreeMap<Reason, u64> = BTreeMap::new();

@@ -295,6 +295,98 @@ pub fn write_reconcile(out: impl Write, lines: &[SessionLine], format: Format) -
     )
 }
 
+/// The reconcile columns with `--explain`: two more, the breakdown of each figure.
+pub const RECONCILE_EXPLAINED_COLUMNS: [&str; 18] = [
+    "session_id",
+    "instructor_id",
+    "local_start",
+    "pay_rate_id",
+    "counted_customers",
+    "computed_pay",
+    "reported_pay",
+    "difference",
+    "currency",
+    "status",
+    "reason",
+    "instructor_name",
+    "session_name",
+    "venue_id",
+    "rate_type",
+    "hours",
+    "computed_breakdown",
+    "reported_breakdown",
+];
+
+/// Writes reconciliation rows with the breakdown of both figures: ours, and,
+/// for a mismatch that one change of policy explains, TeamUp's under that change.
+///
+/// # Errors
+/// Any I/O error of `out`.
+pub fn write_reconcile_explained(out: impl Write, lines: &[SessionLine], format: Format) -> io::Result<()> {
+    let rows = lines.iter().map(|line| {
+        let base = reconcile_fields(line);
+        let mut row: [String; 18] = Default::default();
+        for (to, from) in row.iter_mut().zip(base) {
+            *to = from;
+        }
+        row[16] = explain_pay(line);
+        row[17] = explain_reported(line);
+        row
+    });
+    write_table(out, &RECONCILE_EXPLAINED_COLUMNS, rows, format, &[11, 12])
+}
+
+/// Our figure, step by step: `11 × 6.75 = 74.25 → 74.25`.
+pub fn explain_pay(line: &SessionLine) -> String {
+    let p = &line.pay;
+    let c = line.session.currency;
+    let mut text = format!("{} = {}", describe_formula(line), p.formula_amount.normalize());
+    if p.empty_session_pay_applied {
+        text.push_str(&format!(
+            "; nobody counted: empty-session pay {}",
+            p.raw.normalize()
+        ));
+    }
+    if p.cap_applied {
+        text.push_str(&format!("; capped at {}", p.raw.normalize()));
+    }
+    text.push_str(&format!(" → {}", amount(c, p.pay)));
+    text
+}
+
+/// TeamUp's figure, explained when one change of policy gives it.
+pub fn explain_reported(line: &SessionLine) -> String {
+    use sessionpay_core::{pay_for, Reason, Status};
+    let s = &line.session;
+    let c = s.currency;
+    match (line.rec.status, line.rec.reason, line.rec.matching_policy) {
+        (Status::Mismatch, Some(reason), Some(policy)) => {
+            let kind = s.rate.as_deref().map(|r| &r.kind);
+            match pay_for(kind, &s.counts, s.hours, c, &policy) {
+                Ok(pay) => {
+                    let alternative = SessionLine {
+                        session: s.clone(),
+                        pay,
+                        rec: line.rec,
+                    };
+                    format!("with {}: {}", reason.as_str(), explain_pay(&alternative))
+                }
+                Err(e) => format!("with {}: {e}", reason.as_str()),
+            }
+        }
+        (Status::Mismatch, Some(Reason::WithinOneMinorUnit), None) => {
+            format!(
+                "{} is one minor unit from ours; no single change of policy gives it",
+                opt_amount(c, s.reported)
+            )
+        }
+        (Status::Mismatch, _, _) => {
+            format!("no single change of policy gives {}", opt_amount(c, s.reported))
+        }
+        _ => String::new(),
+    }
+}
+
 /// How the formula was applied, in words (`10 × 6.75`, `graduated: 5 × 1.80 + 2 × 2.20`).
 pub fn describe_formula(line: &SessionLine) -> String {
     let c = line.session.currency;
