@@ -51,7 +51,7 @@ pub use error::{Error, Location, Place, Result};
 pub use output::{
     describe_formula, explain_pay, explain_reported, hours, neutralise, write_payroll, write_reconcile,
     write_reconcile_explained, write_sessions, Format, RejectsWriter, SessionLine, PAYROLL_COLUMNS,
-    RECONCILE_COLUMNS, RECONCILE_EXPLAINED_COLUMNS, SESSION_COLUMNS,
+    RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
 pub use parts::{plan_csv_parts, read_csv_part, read_csv_part_counted, read_csv_part_with, CsvPart};
 pub use policy::{parse_policy, read_policy_file};

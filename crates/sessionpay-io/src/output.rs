@@ -295,45 +295,22 @@ pub fn write_reconcile(out: impl Write, lines: &[SessionLine], format: Format) -
     )
 }
 
-/// The reconcile columns with `--explain`: two more, the breakdown of each figure.
-pub const RECONCILE_EXPLAINED_COLUMNS: [&str; 18] = [
-    "session_id",
-    "instructor_id",
-    "local_start",
-    "pay_rate_id",
-    "counted_customers",
-    "computed_pay",
-    "reported_pay",
-    "difference",
-    "currency",
-    "status",
-    "reason",
-    "instructor_name",
-    "session_name",
-    "venue_id",
-    "rate_type",
-    "hours",
-    "computed_breakdown",
-    "reported_breakdown",
-];
-
 /// Writes reconciliation rows with the breakdown of both figures: ours, and,
 /// for a mismatch that one change of policy explains, TeamUp's under that change.
 ///
 /// # Errors
 /// Any I/O error of `out`.
 pub fn write_reconcile_explained(out: impl Write, lines: &[SessionLine], format: Format) -> io::Result<()> {
+    let columns: Vec<&str> = RECONCILE_COLUMNS
+        .into_iter()
+        .chain(["computed_breakdown", "reported_breakdown"])
+        .collect();
     let rows = lines.iter().map(|line| {
-        let base = reconcile_fields(line);
-        let mut row: [String; 18] = Default::default();
-        for (to, from) in row.iter_mut().zip(base) {
-            *to = from;
-        }
-        row[16] = explain_pay(line);
-        row[17] = explain_reported(line);
+        let mut row = reconcile_fields(line).to_vec();
+        row.extend([explain_pay(line), explain_reported(line)]);
         row
     });
-    write_table(out, &RECONCILE_EXPLAINED_COLUMNS, rows, format, &[11, 12])
+    write_table(out, &columns, rows, format, &[11, 12])
 }
 
 /// Our figure, step by step: `11 × 6.75 = 74.25 → 74.25`.
@@ -480,10 +457,10 @@ pub fn write_sessions(out: impl Write, lines: &[SessionLine], format: Format) ->
 
 /// Writes rows of text cells; `text_columns` are free text from the export
 /// (neutralised in CSV). In JSON, empty cells are `null`.
-fn write_table<const N: usize>(
+fn write_table<Row: AsMut<[String]> + IntoIterator<Item = String>>(
     out: impl Write,
-    columns: &[&str; N],
-    rows: impl Iterator<Item = [String; N]>,
+    columns: &[&str],
+    rows: impl Iterator<Item = Row>,
     format: Format,
     text_columns: &[usize],
 ) -> io::Result<()> {
@@ -492,12 +469,13 @@ fn write_table<const N: usize>(
             let mut w = csv_writer(out);
             w.write_record(columns).map_err(csv_io)?;
             for mut row in rows {
+                let cells = row.as_mut();
                 for &i in text_columns {
-                    if let std::borrow::Cow::Owned(safe) = neutralise(&row[i]) {
-                        row[i] = safe;
+                    if let std::borrow::Cow::Owned(safe) = neutralise(&cells[i]) {
+                        cells[i] = safe;
                     }
                 }
-                w.write_record(&row).map_err(csv_io)?;
+                w.write_record(cells.iter()).map_err(csv_io)?;
             }
             w.flush()
         }
