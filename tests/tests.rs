@@ -8,6 +8,8 @@ mod conformance;
 mod errors;
 // Hostile input, --skip-invalid, formula injection, full disks, interrupts, any order.
 mod hostile;
+// rates infer: known policies recovered from generated exports, outliers, undetermined settings.
+mod infer;
 // Header styles, BOM and CRLF, quoted fields, money cells, stdin, folders.
 mod inputs;
 // The parallel reader against the single pass: identical bytes, fallbacks.

@@ -12,6 +12,12 @@ EXIT STATUS:
   1  the run worked, but reconcile found a mismatch (or --fail-on-mismatch tripped)
   2  an error: bad input, bad usage, or an I/O failure (nothing is written)";
 
+const INFER_EXIT_STATUS: &str = "\
+EXIT STATUS:
+  0  every rate has a policy that explains most of its sessions
+  1  some rate has no policy that explains most of its sessions (see the table on stderr)
+  2  an error: bad input, bad usage, or an I/O failure (nothing is written)";
+
 /// Pays fitness instructors exactly from TeamUp's instructed-sessions report.
 ///
 /// sessionpay recomputes every session's pay from its rate and counts under a
@@ -50,7 +56,7 @@ pub(crate) enum Command {
 #[derive(Debug, Subcommand)]
 pub(crate) enum RatesCommand {
     /// Find the policy of each rate that explains TeamUp's reported figures
-    #[command(after_help = EXIT_STATUS)]
+    #[command(after_help = INFER_EXIT_STATUS)]
     Infer(crate::infer::InferArgs),
 }
 

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::NaiveDate;
@@ -35,7 +36,13 @@ fn resolve(args: &InputArgs, notes: &mut Notes) -> anyhow::Result<Resolved> {
         Some(path) => sessionpay_io::read_policy_file(path)?,
         None => RateTable::default(),
     };
-    let (inputs, skipped) = sessionpay_io::expand_inputs(&args.inputs)?;
+    let inputs = expand(&args.inputs, notes)?;
+    Ok(Resolved { inputs, table })
+}
+
+/// The inputs named on the command line, folders expanded; stdin at most once.
+pub(crate) fn expand(paths: &[PathBuf], notes: &mut Notes) -> anyhow::Result<Vec<Input>> {
+    let (inputs, skipped) = sessionpay_io::expand_inputs(paths)?;
     if inputs.iter().filter(|i| i.is_stdin()).count() > 1 {
         anyhow::bail!("standard input (-) can be read only once");
     }
@@ -45,7 +52,7 @@ fn resolve(args: &InputArgs, notes: &mut Notes) -> anyhow::Result<Resolved> {
             path.display()
         ));
     }
-    Ok(Resolved { inputs, table })
+    Ok(inputs)
 }
 
 /// Notes for stderr, silenced by --quiet.
@@ -57,6 +64,16 @@ pub(crate) struct Notes {
 }
 
 impl Notes {
+    /// Notes for a command without the usual input options.
+    pub(crate) fn new(quiet: bool) -> Notes {
+        Notes {
+            quiet,
+            verbose: false,
+            rejected: 0,
+            allow_rejects: false,
+        }
+    }
+
     pub(crate) fn for_input(args: &InputArgs) -> Notes {
         Notes {
             quiet: args.quiet,
@@ -81,7 +98,7 @@ impl Notes {
         }
     }
 
-    fn stats(&mut self, stats: &Stats) {
+    pub(crate) fn stats(&mut self, stats: &Stats) {
         if self.verbose {
             let how = if stats.workers > 1 {
                 format!("in parallel by {} workers", stats.workers)
@@ -322,7 +339,7 @@ impl Collector for Lines {
 
 /// Worker threads: one per core, unless `SESSIONPAY_THREADS` says otherwise
 /// (1 forces the single sequential pass).
-fn threads() -> usize {
+pub(crate) fn threads() -> usize {
     std::env::var("SESSIONPAY_THREADS")
         .ok()
         .and_then(|v| v.trim().parse().ok())

@@ -61,6 +61,9 @@ pub use calc::{
     PayBreakdown,
 };
 pub use error::{Error, Result, TierProblem};
+pub use infer::{
+    infer_rate_policy, Finding, InferOptions, Observation, Outlier, RateInference, Setting, SettingReport,
+};
 pub use money::{Currency, RoundingMode};
 pub use period::{local_date, local_start, Period, PeriodKind};
 pub use policy::{HoursBasis, PolicyOverrides, RatePolicy, RateTable, TierMode};
