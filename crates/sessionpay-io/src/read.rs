@@ -287,12 +287,52 @@ fn sniff(reader: &mut impl BufRead, path: &Path) -> Result<(Shape, Vec<u8>)> {
                 .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()));
             match first_line.map(serde_json::from_slice::<Value>) {
                 Some(Ok(Value::Object(m))) if !m.contains_key("rows") => Shape::Ndjson,
+                // A first line too long to read whole: a report names "rows" near its start.
+                Some(Err(_)) if prefix.len() >= SNIFF_LIMIT && !has_top_level_key(text, b"rows") => {
+                    Shape::Ndjson
+                }
                 _ => Shape::Json,
             }
         }
         _ => Shape::Csv,
     };
     Ok((shape, prefix))
+}
+
+/// Whether the JSON text starts an object with `key` among its top-level
+/// keys (as far as the text goes).
+fn has_top_level_key(text: &[u8], key: &[u8]) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut start = 0;
+    for (i, &b) in text.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => {
+                    in_string = false;
+                    let is_key = text[i + 1..].iter().find(|c| !c.is_ascii_whitespace()) == Some(&b':');
+                    if depth == 1 && is_key && &text[start..i] == key {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                start = i + 1;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 struct CsvRow<'a> {
@@ -713,5 +753,42 @@ impl<'de> Visitor<'de> for RowsSeed<'_, '_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
         self.0.rows(seq)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_level_keys_are_told_from_nested_ones() {
+        assert!(has_top_level_key(
+            br#"{"total": 3, "column_headers": [{"key": "rows"}], "rows": ["#,
+            b"rows"
+        ));
+        assert!(!has_top_level_key(
+            br#"{"id": 1, "name": "rows", "x": {"rows": 1}}"#,
+            b"rows"
+        ));
+        assert!(!has_top_level_key(
+            br#"{"id": 1, "name": "a \"rows\": b"#,
+            b"rows"
+        ));
+    }
+
+    #[test]
+    fn shapes_are_sniffed_whatever_the_reads_deliver() {
+        let ndjson = b"{\"id\": 1}\n{\"id\": 2}\n";
+        let json = b"{\"total\": 0, \"rows\": []}";
+        for (text, shape) in [
+            (&ndjson[..], Shape::Ndjson),
+            (&json[..], Shape::Json),
+            (&b"id,name\n"[..], Shape::Csv),
+        ] {
+            let mut reader = BufReader::with_capacity(2, text);
+            let (found, prefix) = sniff(&mut reader, Path::new("-")).unwrap();
+            assert_eq!(found, shape);
+            assert!(text.starts_with(&prefix));
+        }
     }
 }

@@ -66,7 +66,7 @@ fn simple_decimal(bytes: &[u8]) -> Option<Decimal> {
     let mut count = 0;
     for (i, &b) in digits.iter().enumerate() {
         match b {
-            b'0'..=b'9' => {
+            b'0'..=b'9' if count < 18 => {
                 mantissa = mantissa * 10 + i64::from(b - b'0');
                 count += 1;
             }
@@ -275,8 +275,9 @@ pub(crate) fn money(text: &str) -> Result<MoneyCell, String> {
         rest = rest[..rest.len() - s.len()].trim_end();
     }
     if code.is_none() && rest.len() > 3 {
-        let tail = &rest[rest.len() - 3..];
-        if tail.bytes().all(|b| b.is_ascii_alphabetic()) {
+        // `get` rather than slicing: the tail may cut a multi-byte character.
+        let tail = rest.get(rest.len() - 3..).unwrap_or("");
+        if tail.len() == 3 && tail.bytes().all(|b| b.is_ascii_alphabetic()) {
             code = Some(Currency::try_from_code(tail).map_err(|_| refuse())?);
             rest = rest[..rest.len() - 3].trim_end();
         }
@@ -380,6 +381,11 @@ mod tests {
         }
         assert!(decimal("0.00000000000000000000000000001").is_err(), "29 places");
         assert!(decimal("99999999999999999999999999999999").is_err(), "overflow");
+        // 19 digits: past the fast path, still exact.
+        assert_eq!(
+            decimal("9999999999999999999").unwrap().to_string(),
+            "9999999999999999999"
+        );
     }
 
     #[test]
