@@ -1,0 +1,229 @@
+//! The checks behind every fuzz target, one function per target.
+//!
+//! Shared by the fuzz targets (`fuzz/fuzz_targets/*.rs`) and by the corpus
+//! test (`crates/sessionpay-io/tests/corpus.rs`), which both include this file
+//! with `#[path]`, so a seed in `fuzz/seeds/<target>/` fails the same way under
+//! `cargo test` as under `cargo fuzz`. A check returns normally for any input
+//! and panics only when it finds a bug: a panic inside the parsers, or a
+//! property that does not hold.
+
+// Each fuzz target uses one function.
+#![allow(dead_code)]
+
+use std::io::{self, Read};
+use std::path::Path;
+
+use sessionpay_core::rust_decimal::Decimal;
+use sessionpay_core::RateKind;
+use sessionpay_io::{fuzz, parse_policy, read_from, read_from_with, ParsedRow, Shape, Sinks};
+
+/// `read_from` on CSV: rows are sane; reading in small chunks gives the same
+/// rows and error as reading all at once; reading on past bad rows
+/// (`--keep-going`) gives the same rows up to the first bad one, which is
+/// the error that stops a normal read.
+pub(crate) fn csv_rows(data: &[u8]) {
+    rows_agree(data, Some(Shape::Csv), "fuzz.csv");
+}
+
+/// `read_from` on one JSON response, as [`csv_rows`].
+pub(crate) fn json_rows(data: &[u8]) {
+    rows_agree(data, Some(Shape::Json), "fuzz.json");
+}
+
+/// `read_from` on NDJSON, as [`csv_rows`].
+pub(crate) fn ndjson_rows(data: &[u8]) {
+    rows_agree(data, Some(Shape::Ndjson), "fuzz.ndjson");
+}
+
+/// `read_from` without a shape, as standard input is read: rows are sane, and
+/// reading in small chunks (a pipe) gives what reading all at once gives.
+pub(crate) fn sniffed(data: &[u8]) {
+    rows_agree(data, None, "<stdin>");
+}
+
+/// The single-value parsers on any UTF-8 text:
+/// - a money cell without a symbol or code holds an amount whose text reads
+///   back through `decimal` to the same amount and scale;
+/// - a plain decimal is also a money cell, with the same amount and scale;
+/// - a decimal's text reads back to the same decimal;
+/// - `starts_at` returns.
+pub(crate) fn money_cell(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let money = fuzz::money_cell(text);
+    if let Ok((amount, None, None)) = money {
+        round_trips(text, amount, "money_cell");
+    }
+    if let Ok(decimal) = fuzz::decimal(text) {
+        round_trips(text, decimal, "decimal");
+        match money {
+            Ok((amount, code, symbol)) => assert!(
+                same(amount, decimal) && code.is_none() && symbol.is_none(),
+                "{text:?} is the decimal {decimal} but the money cell {amount} ({code:?}, {symbol:?})"
+            ),
+            Err(e) => panic!("{text:?} is the decimal {decimal} but not a money cell: {e}"),
+        }
+    }
+    let _ = fuzz::starts_at(text);
+}
+
+/// `parse_policy` on any UTF-8 text: when it succeeds, every amount is zero or more.
+pub(crate) fn policy(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(table) = parse_policy(text, Path::new("fuzz.toml")) else {
+        return;
+    };
+    for overrides in std::iter::once(&table.defaults).chain(table.rates.values()) {
+        for amount in [overrides.empty_session_pay, overrides.max_pay]
+            .into_iter()
+            .flatten()
+        {
+            assert!(amount >= Decimal::ZERO, "{text:?} gave the amount {amount}");
+        }
+        if let Err(e) = overrides.validate() {
+            panic!("{text:?} was accepted, but its overrides are invalid: {e}");
+        }
+    }
+}
+
+/// What reading an input gave: each row read, then the error that stopped it.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    rows: Vec<String>,
+    error: Option<String>,
+}
+
+/// Reads `data` whole, in chunks of a few bytes, and on past bad rows,
+/// checking every row and that the reads agree.
+fn rows_agree(data: &[u8], shape: Option<Shape>, name: &str) {
+    let whole = read(data, shape, name, data.len().max(1));
+    // The chunk size comes from the input, so the fuzzer explores it too.
+    let chunk = 1 + data.len() % 7;
+    let chunked = read(data, shape, name, chunk);
+    assert_eq!(
+        whole, chunked,
+        "reading at once and in chunks of {chunk} bytes disagree"
+    );
+
+    let (going, rejects) = keep_going(data, shape, name);
+    assert!(
+        going.rows.starts_with(&whole.rows),
+        "reading on past bad rows changed the rows before the first: {whole:?} then {going:?}"
+    );
+    match rejects.first() {
+        None => assert_eq!(whole, going, "no row was rejected, yet reading on differs"),
+        Some(first) => assert_eq!(
+            whole.error.as_ref(),
+            Some(first),
+            "the first rejected row is not the error that stops a normal read"
+        ),
+    }
+}
+
+/// Reads `data` whole, setting bad rows aside as `--keep-going` does.
+fn keep_going(data: &[u8], shape: Option<Shape>, name: &str) -> (Outcome, Vec<String>) {
+    let mut rows = Vec::new();
+    let mut rejects = Vec::new();
+    let result = read_from_with(
+        data,
+        shape,
+        Path::new(name),
+        &mut Sinks {
+            on_row: &mut |row| {
+                check_row(&row);
+                rows.push(format!("{row:?}"));
+                Ok(())
+            },
+            on_reject: &mut |rejected| {
+                rejects.push(rejected.error.to_string());
+                Ok(())
+            },
+        },
+    );
+    let outcome = Outcome {
+        rows,
+        error: result.err().map(|e| e.to_string()),
+    };
+    (outcome, rejects)
+}
+
+fn read(data: &[u8], shape: Option<Shape>, name: &str, chunk: usize) -> Outcome {
+    let mut rows = Vec::new();
+    let reader = Chunks { data, chunk };
+    let result = read_from(reader, shape, Path::new(name), &mut |row| {
+        check_row(&row);
+        rows.push(format!("{row:?}"));
+        Ok(())
+    });
+    Outcome {
+        rows,
+        error: result.err().map(|e| e.to_string()),
+    }
+}
+
+/// Invariants of every row a reader hands out.
+fn check_row(row: &ParsedRow) {
+    let s = &row.session;
+    assert!(
+        s.counts.comped() <= s.counts.attended(),
+        "comped {} > attended {} in {row:?}",
+        s.counts.comped(),
+        s.counts.attended()
+    );
+    assert!(s.hours >= Decimal::ZERO, "negative hours in {row:?}");
+    if let Some(reported) = s.reported {
+        assert!(reported.scale() <= 28, "reported figure {reported} in {row:?}");
+    }
+    if let Some(rate) = &s.rate {
+        match &rate.kind {
+            RateKind::PerCustomer { base } | RateKind::PerHour { base } => {
+                assert!(*base >= Decimal::ZERO, "negative base in {row:?}")
+            }
+            RateKind::Tiered { tiers } => {
+                assert!(!tiers.as_slice().is_empty(), "no tiers in {row:?}");
+                for tier in tiers.as_slice() {
+                    assert!(tier.amount >= Decimal::ZERO, "negative tier in {row:?}");
+                    assert!(
+                        tier.upper.is_none_or(|upper| upper >= tier.lower),
+                        "upper below lower in {row:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `text` parsed to `value`; `value`'s own text must read back to it exactly.
+fn round_trips(text: &str, value: Decimal, what: &str) {
+    let printed = value.to_string();
+    match fuzz::decimal(&printed) {
+        Ok(back) => assert!(
+            same(back, value),
+            "{what}({text:?}) = {printed}, which reads back as {back}"
+        ),
+        Err(e) => panic!("{what}({text:?}) = {printed}, which does not read back: {e}"),
+    }
+}
+
+/// The same number with the same scale (`1.50` is not `1.5` here; `-0` is `0`).
+fn same(a: Decimal, b: Decimal) -> bool {
+    a == b && a.scale() == b.scale()
+}
+
+/// A reader that hands out at most `chunk` bytes per call, as a pipe may.
+struct Chunks<'a> {
+    data: &'a [u8],
+    chunk: usize,
+}
+
+impl Read for Chunks<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.chunk.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
