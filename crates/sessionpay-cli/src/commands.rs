@@ -146,7 +146,9 @@ fn check_table_format(args: &InputArgs) -> anyhow::Result<()> {
 
 /// Writes through `write` to the -o file (atomically) or to stdout.
 fn emit(args: &InputArgs, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<()> {
-    emit_with(args, |out| write(out).map_err(anyhow::Error::from))
+    emit_to(args.output.as_deref(), |out| {
+        write(out).map_err(anyhow::Error::from)
+    })
 }
 
 /// [`emit`] for writers whose errors are not only I/O.
@@ -154,7 +156,15 @@ fn emit_with(
     args: &InputArgs,
     write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    match &args.output {
+    emit_to(args.output.as_deref(), write)
+}
+
+/// Writes through `write` to `output` (atomically) or, without one, to stdout.
+pub(crate) fn emit_to(
+    output: Option<&std::path::Path>,
+    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    match output {
         Some(path) => {
             let mut file = AtomicFile::create(path)?;
             write(&mut file).with_context(|| format!("writing {}", path.display()))?;

@@ -24,7 +24,7 @@ use sessionpay_core::{
     infer_rate_policy, Counts, Currency, Finding, InferOptions, Observation, PayRate, RateId, RateInference,
     RateKind, RatePolicy, RateTable, Setting, SettingReport, VenueId,
 };
-use sessionpay_io::{AtomicFile, SessionLine};
+use sessionpay_io::SessionLine;
 
 use crate::commands::{self, threads, Notes, Outcome};
 use crate::pipeline::{self, Collector};
@@ -116,19 +116,9 @@ pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
         InferFormat::Toml => report.write_toml(out),
         InferFormat::Json => report.write_json(out),
     };
-    match &args.output {
-        Some(path) => {
-            let mut file = AtomicFile::create(path)?;
-            write(&mut file).with_context(|| format!("writing {}", path.display()))?;
-            file.commit()?;
-        }
-        None => {
-            let stdout = io::stdout();
-            let mut out = io::BufWriter::new(stdout.lock());
-            write(&mut out).context("writing to stdout")?;
-            out.flush().context("writing to stdout")?;
-        }
-    }
+    commands::emit_to(args.output.as_deref(), |out| {
+        write(out).map_err(anyhow::Error::from)
+    })?;
     if !args.quiet {
         let mut err = io::stderr().lock();
         report.write_table(&mut err)?;
