@@ -202,34 +202,36 @@ impl<R: Read> Splitter<R> {
         loop {
             // One field.
             if p < buf.len() && buf[p] == b'"' {
-                let mut q = p + 1;
+                // One pass over the quoted content: find the closing quote,
+                // count line breaks, and unescape doubled quotes as they come.
+                let mut i = p + 1;
                 let mut escaped = false;
+                let mut segment = p + 1;
+                let from = self.scratch.len();
                 let close = loop {
-                    match memchr::memchr(b'"', &buf[q..]) {
-                        None => return Ok(None),
-                        Some(i) => {
-                            let at = q + i;
-                            if buf.get(at + 1) == Some(&b'"') {
+                    let Some(&b) = buf.get(i) else {
+                        return Ok(None);
+                    };
+                    match b {
+                        b'"' => match buf.get(i + 1) {
+                            Some(b'"') => {
+                                self.scratch.extend_from_slice(&buf[segment..=i]);
                                 escaped = true;
-                                q = at + 2;
-                            } else if at + 1 == buf.len() && !self.eof {
-                                return Ok(None);
-                            } else {
-                                break at;
+                                i += 2;
+                                segment = i;
                             }
+                            None if !self.eof => return Ok(None),
+                            _ => break i,
+                        },
+                        b'\n' => {
+                            newlines += 1;
+                            i += 1;
                         }
+                        _ => i += 1,
                     }
                 };
-                let content = &buf[p + 1..close];
-                newlines += memchr::memchr_iter(b'\n', content).count() as u64;
                 let field = if escaped {
-                    let from = self.scratch.len();
-                    let mut rest = content;
-                    while let Some(i) = memchr::memchr(b'"', rest) {
-                        self.scratch.extend_from_slice(&rest[..=i]);
-                        rest = &rest[i + 2..];
-                    }
-                    self.scratch.extend_from_slice(rest);
+                    self.scratch.extend_from_slice(&buf[segment..close]);
                     FieldRef {
                         start: from as u32,
                         end: self.scratch.len() as u32,
