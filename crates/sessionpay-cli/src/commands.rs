@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use sessionpay_core::{local_date, Payroll, PayrollRow, PeriodKind, RateTable, Reason, Status};
+use sessionpay_core::{LocalDates, Payroll, PayrollRow, PeriodKind, RateTable, Reason, Status};
 use sessionpay_io::{AtomicFile, Format, Input, RejectsWriter, SessionLine};
 
 use crate::args::{InputArgs, OutputFormat, PayrollArgs, PeriodArg, ReconcileArgs, SessionsArgs};
@@ -224,6 +224,7 @@ pub(crate) fn compute_payroll(
         to: args.to,
         mismatches: 0,
         lines: with_lines.then(Vec::new),
+        dates: LocalDates::default(),
     };
     let collected = run_pipeline(&args.input, &resolved, Decimal::ZERO, &make, notes)?;
     let PayrollCollector {
@@ -304,18 +305,19 @@ struct PayrollCollector {
     to: Option<NaiveDate>,
     mismatches: u64,
     lines: Option<Vec<SessionLine>>,
+    dates: LocalDates,
 }
 
 impl Collector for PayrollCollector {
     fn add(&mut self, line: SessionLine) -> anyhow::Result<()> {
-        let date = local_date(line.session.starts_at, line.session.zone);
+        let date = self.dates.local_date(line.session.starts_at, line.session.zone);
         if self.from.is_some_and(|f| date < f) || self.to.is_some_and(|t| date > t) {
             return Ok(());
         }
         if line.rec.status == Status::Mismatch {
             self.mismatches += 1;
         }
-        self.payroll.add(&line.session, &line.pay, &line.rec)?;
+        self.payroll.add_on(date, &line.session, &line.pay, &line.rec)?;
         if let Some(lines) = &mut self.lines {
             lines.push(line);
         }

@@ -180,7 +180,21 @@ impl Payroll {
     /// # Errors
     /// [`crate::Error::Overflow`], or [`crate::Error::DateOutOfRange`].
     pub fn add(&mut self, session: &Session, pay: &PayBreakdown, rec: &Reconciliation) -> Result<()> {
-        let date = local_date(session.starts_at, session.zone);
+        self.add_on(local_date(session.starts_at, session.zone), session, pay, rec)
+    }
+
+    /// [`Payroll::add`] for a caller that already knows the session's
+    /// venue-local date (it must be `local_date(session.starts_at, session.zone)`).
+    ///
+    /// # Errors
+    /// As [`Payroll::add`].
+    pub fn add_on(
+        &mut self,
+        date: NaiveDate,
+        session: &Session,
+        pay: &PayBreakdown,
+        rec: &Reconciliation,
+    ) -> Result<()> {
         let key = PayrollKey {
             instructor: session.instructor,
             currency: session.currency,

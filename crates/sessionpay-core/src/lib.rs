@@ -65,7 +65,7 @@ pub use infer::{
     infer_rate_policy, Finding, InferOptions, Observation, Outlier, RateInference, Setting, SettingReport,
 };
 pub use money::{Currency, RoundingMode};
-pub use period::{local_date, local_start, Period, PeriodKind};
+pub use period::{local_date, local_start, LocalDates, Period, PeriodKind};
 pub use policy::{HoursBasis, PolicyOverrides, RatePolicy, RateTable, TierMode};
 pub use rate::{PayRate, RateId, RateKind, Tier, Tiers};
 pub use reconcile::{

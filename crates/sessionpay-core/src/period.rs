@@ -147,6 +147,60 @@ pub fn local_start(instant: DateTime<Utc>, zone: Tz) -> String {
         .to_string()
 }
 
+/// [`local_date`] with a memory of each zone's offset per UTC day, for many
+/// sessions in a few zones: a day whose offset changes (a DST change) is
+/// always looked up in full.
+///
+/// ```
+/// use sessionpay_core::{local_date, LocalDates};
+///
+/// let zone: chrono_tz::Tz = "Europe/London".parse()?;
+/// let mut dates = LocalDates::default();
+/// for t in ["2026-03-29T00:30:00Z", "2026-03-29T01:30:00Z", "2026-06-30T23:30:00Z"] {
+///     let instant = t.parse()?;
+///     assert_eq!(dates.local_date(instant, zone), local_date(instant, zone));
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct LocalDates {
+    /// (zone, UTC day) → the offset in seconds all day, or `None` when it changes that day.
+    days: rustc_hash::FxHashMap<(Tz, i64), Option<i32>>,
+}
+
+impl LocalDates {
+    /// Days remembered at most (a few years of a few dozen zones).
+    const LIMIT: usize = 1 << 16;
+
+    /// The venue-local date of `instant` in `zone`.
+    pub fn local_date(&mut self, instant: DateTime<Utc>, zone: Tz) -> NaiveDate {
+        use chrono::{Offset, TimeZone};
+        let seconds = instant.timestamp();
+        let day = seconds.div_euclid(86_400);
+        let offset = match self.days.get(&(zone, day)) {
+            Some(known) => *known,
+            None => {
+                let at = |s: i64| {
+                    DateTime::from_timestamp(s, 0)
+                        .map(|t| zone.offset_from_utc_datetime(&t.naive_utc()).fix())
+                };
+                let offset = match (at(day * 86_400), at(day * 86_400 + 86_399)) {
+                    (Some(a), Some(b)) if a == b => Some(a.local_minus_utc()),
+                    _ => None,
+                };
+                if self.days.len() < Self::LIMIT {
+                    self.days.insert((zone, day), offset);
+                }
+                offset
+            }
+        };
+        match offset.and_then(|o| DateTime::from_timestamp(seconds + i64::from(o), 0)) {
+            Some(local) => local.date_naive(),
+            None => local_date(instant, zone),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +271,23 @@ mod tests {
             .period_of(local_date(utc("2026-01-31T15:30:00Z"), syd))
             .unwrap();
         assert_eq!(p.start, date(2026, 2, 1));
+    }
+
+    #[test]
+    fn remembered_offsets_agree_with_the_full_lookup_every_quarter_hour_of_a_dst_year() {
+        let mut dates = LocalDates::default();
+        for zone in [
+            chrono_tz::Europe::London,
+            chrono_tz::America::New_York,
+            chrono_tz::Australia::Sydney,
+            chrono_tz::Asia::Kolkata,
+        ] {
+            let mut t = utc("2026-01-01T00:00:00Z");
+            while t < utc("2027-01-01T00:00:00Z") {
+                assert_eq!(dates.local_date(t, zone), local_date(t, zone), "{t} in {zone}");
+                t += chrono::Duration::minutes(15);
+            }
+        }
     }
 
     #[test]
