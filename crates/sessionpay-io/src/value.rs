@@ -239,6 +239,14 @@ pub(crate) fn money(text: &str) -> Result<MoneyCell, String> {
             symbol: None,
         });
     }
+    if let Some(cell) = symbol_then_digits(text) {
+        return Ok(cell);
+    }
+    general_money(text)
+}
+
+/// [`money`] without its shortcuts.
+fn general_money(text: &str) -> Result<MoneyCell, String> {
     let refuse = || format!("expected an amount such as 45.00 or £1,234.50, but found {text:?}");
     let mut rest = text.trim();
     let mut negative = false;
@@ -301,6 +309,25 @@ pub(crate) fn money(text: &str) -> Result<MoneyCell, String> {
     }
     let amount = if negative { -amount } else { amount };
     Ok(MoneyCell { amount, code, symbol })
+}
+
+/// The commonest formatted figure, `$49.13` or `£7.50`: one of the short symbols,
+/// then an unsigned plain decimal. Gives what the general path gives for it,
+/// without its search over every symbol; `None` for anything else.
+fn symbol_then_digits(text: &str) -> Option<MoneyCell> {
+    let (symbol, rest) = ["$", "£", "€"]
+        .into_iter()
+        .find_map(|s| text.strip_prefix(s).map(|rest| (s, rest)))?;
+    // A sign, a space, a second symbol or a code go the general way.
+    if !rest.as_bytes().first()?.is_ascii_digit() {
+        return None;
+    }
+    let amount = simple_decimal(rest.as_bytes())?;
+    Some(MoneyCell {
+        amount,
+        code: None,
+        symbol: Some(symbol),
+    })
 }
 
 /// `1,234.50` or `1234.50` (commas grouping by three), at most 18 digits, without allocation.
@@ -430,6 +457,42 @@ mod tests {
             "1.234,50 €",
         ] {
             assert!(money(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_symbol_shortcut_agrees_with_the_general_path() {
+        let taken = [
+            "$49.13",
+            "£7.50",
+            "€0.00",
+            "$1234",
+            "£0.5",
+            "€12.345",
+            "$007.10",
+            "£1",
+        ];
+        for text in taken {
+            let fast = symbol_then_digits(text).unwrap_or_else(|| panic!("{text}: not taken"));
+            let general = general_money(text).unwrap();
+            assert_eq!(fast, general, "{text}");
+            // The same scale too: `7.50` stays two places.
+            assert_eq!(fast.amount.scale(), general.amount.scale(), "{text}");
+        }
+        let left = [
+            "$-0.00",
+            "$ 5",
+            "US$5",
+            "£1,234.50",
+            "$5 USD",
+            "$.5",
+            "$5.",
+            "€",
+            "$1.2.3",
+            "45.00 €",
+        ];
+        for text in left {
+            assert_eq!(symbol_then_digits(text), None, "{text}");
         }
     }
 
