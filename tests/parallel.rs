@@ -42,6 +42,14 @@ fn parallel_and_sequential_outputs_are_byte_identical() {
         assert!(!sequential.is_empty());
         assert!(sequential == parallel, "{command}: outputs differ");
     }
+    // A payroll alone skips the session and venue names in parallel; a page that
+    // lists sessions keeps them.
+    let args = ["payroll", "--format", "html", "--rates", "rates.toml", "big.csv"];
+    let (sequential, parallel) = run_both(&dir, &args);
+    let page = String::from_utf8(sequential.clone()).unwrap();
+    // The session name `The "Big" Stretch`, among the biggest differences.
+    assert!(page.contains("Big&quot; Stretch"), "no session name on the page");
+    assert!(sequential == parallel, "payroll --format html: outputs differ");
     let run = dir.run_env(
         &["payroll", "-v", "--rates", "rates.toml", "big.csv"],
         &[

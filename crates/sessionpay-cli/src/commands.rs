@@ -8,7 +8,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sessionpay_core::{LocalDates, Payroll, PayrollRow, PeriodKind, RateTable, Reason, Status};
-use sessionpay_io::{AtomicFile, Format, Input, RejectsWriter, SessionLine};
+use sessionpay_io::{AtomicFile, Format, Input, Names, RejectsWriter, SessionLine};
 
 use crate::args::{InputArgs, OutputFormat, PayrollArgs, PeriodArg, ReconcileArgs, SessionsArgs};
 use crate::pipeline::{self, Collector, Stats};
@@ -331,6 +331,14 @@ impl Collector for PayrollCollector {
             mine.append(&mut theirs);
         }
         Ok(())
+    }
+
+    fn names(&self) -> Names {
+        // Payroll rows show the instructor's name; kept lines show them all.
+        match self.lines {
+            Some(_) => Names::All,
+            None => Names::InstructorOnly,
+        }
     }
 }
 

@@ -15,7 +15,9 @@ use roaring::RoaringTreemap;
 use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap as HashMap, FxHasher};
 use sessionpay_core::{compute_pay, reconcile, CurrencyBook, RateId, RatePolicy, RateTable};
-use sessionpay_io::{CsvPart, Error, Input, Location, ParsedRow, Place, Rejected, SessionLine, Shape, Sinks};
+use sessionpay_io::{
+    CsvPart, Error, Input, Location, Names, ParsedRow, Place, Rejected, SessionLine, Shape, Sinks,
+};
 
 /// Where priced sessions go: a payroll accumulator, a list of lines, ...
 pub(crate) trait Collector: Sized {
@@ -23,6 +25,13 @@ pub(crate) trait Collector: Sized {
     fn add(&mut self, line: SessionLine) -> anyhow::Result<()>;
     /// Takes everything another collector of the same run took.
     fn merge(&mut self, other: Self) -> anyhow::Result<()>;
+
+    /// The names this collector's output shows. The parallel reader skips the
+    /// others (the sequential pass keeps every name: its duplicate check
+    /// compares whole rows).
+    fn names(&self) -> Names {
+        Names::All
+    }
 }
 
 /// Bytes of input read so far by every reader of this process, for the
@@ -229,6 +238,7 @@ fn read_share<C: Collector + Send>(
         collector: make(),
         rows: 0,
     };
+    let names = share.collector.names();
     let mut on_row = |mut row: ParsedRow| {
         share.rows += 1;
         let fallback = || Error::Shape {
@@ -258,6 +268,7 @@ fn read_share<C: Collector + Send>(
     };
     let aligned = sessionpay_io::read_csv_part_counted(
         part,
+        names,
         &BYTES_READ,
         &mut Sinks {
             on_row: &mut on_row,

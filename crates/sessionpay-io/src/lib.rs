@@ -59,7 +59,7 @@ pub use read::{
     expand_inputs, read_from, read_from_with, read_input, read_input_counted, read_input_with, Input,
     Rejected, Shape, Sinks,
 };
-pub use row::ParsedRow;
+pub use row::{Names, ParsedRow};
 
 /// Entry points for fuzzing and corpus tests: the parsers of single cells,
 /// which are otherwise internal. Not a stable API.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::read::{read_csv_header, read_csv_records, Counting, CsvHeader, Sinks};
-use crate::row::{ParsedRow, RowParser};
+use crate::row::{Names, ParsedRow, RowParser};
 use crate::split::Splitter;
 use std::sync::atomic::AtomicU64;
 
@@ -117,14 +117,20 @@ pub fn read_csv_part(part: &CsvPart, sink: &mut dyn FnMut(ParsedRow) -> Result<(
 /// # Errors
 /// An error of the part as a whole, or what a sink returns.
 pub fn read_csv_part_with(part: &CsvPart, sinks: &mut Sinks<'_>) -> Result<bool> {
-    read_csv_part_counted(part, &AtomicU64::new(0), sinks)
+    read_csv_part_counted(part, Names::All, &AtomicU64::new(0), sinks)
 }
 
-/// [`read_csv_part_with`], adding the bytes read to `counter` as it goes.
+/// [`read_csv_part_with`], keeping only `names` in the sessions and adding the
+/// bytes read to `counter` as it goes.
 ///
 /// # Errors
 /// An error of the part as a whole, or what a sink returns.
-pub fn read_csv_part_counted(part: &CsvPart, counter: &AtomicU64, sinks: &mut Sinks<'_>) -> Result<bool> {
+pub fn read_csv_part_counted(
+    part: &CsvPart,
+    names: Names,
+    counter: &AtomicU64,
+    sinks: &mut Sinks<'_>,
+) -> Result<bool> {
     let path = &part.path;
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
     let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
@@ -137,7 +143,7 @@ pub fn read_csv_part_counted(part: &CsvPart, counter: &AtomicU64, sinks: &mut Si
     file.seek(SeekFrom::Start(part.start))
         .map_err(|e| Error::io(path, e))?;
     let mut split = Splitter::new(Counting { inner: file, counter }, part.start, part.end);
-    let mut parser = RowParser::default();
+    let mut parser = RowParser::new(names);
     read_csv_records(&mut split, &part.header, path, &mut parser, sinks)?;
     Ok(split.offset() == part.end)
 }

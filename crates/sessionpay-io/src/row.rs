@@ -46,6 +46,18 @@ pub struct ParsedRow {
     pub evidence: CurrencyEvidence,
 }
 
+/// Which free-text names a reader keeps in the sessions it makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Names {
+    /// The session's, the instructor's and the venue's.
+    #[default]
+    All,
+    /// The instructor's only; the session's and the venue's are left empty.
+    /// A payroll shows no other name, and skipping them saves a lookup each
+    /// per row. Nothing is validated in a name, so no error is lost.
+    InstructorOnly,
+}
+
 /// Turns rows into sessions, parsing each distinct rate and zone once and
 /// sharing repeated names.
 #[derive(Debug, Default)]
@@ -54,6 +66,8 @@ pub(crate) struct RowParser {
     cached_rates: usize,
     zones: FxHashMap<Box<str>, Tz>,
     names: FxHashMap<Box<str>, Arc<str>>,
+    keep: Names,
+    empty: Arc<str>,
 }
 
 /// What identifies a rate's content: two rows with the same key share one parsed rate.
@@ -96,10 +110,18 @@ impl TiersKey {
 const CACHE_LIMIT: usize = 65_536;
 
 impl RowParser {
+    /// A parser keeping `names`.
+    pub(crate) fn new(names: Names) -> RowParser {
+        RowParser {
+            keep: names,
+            ..RowParser::default()
+        }
+    }
+
     /// Parses one row.
-    pub(crate) fn parse(
+    pub(crate) fn parse<R: RowAccess + ?Sized>(
         &mut self,
-        row: &dyn RowAccess,
+        row: &R,
         path: &Path,
         location: Location,
     ) -> Result<ParsedRow> {
@@ -158,11 +180,11 @@ impl RowParser {
         let starts_at = starts_at.to_utc(zone).map_err(|e| ctx.core_error(e))?;
         let session = Session {
             id: SessionId(id),
-            name: self.name(&ctx, Field::Name)?,
+            name: self.other_name(&ctx, Field::Name)?,
             instructor: InstructorId(instructor),
             instructor_name: self.name(&ctx, Field::InstructorName)?,
             venue: VenueId(venue),
-            venue_name: self.name(&ctx, Field::VenueName)?,
+            venue_name: self.other_name(&ctx, Field::VenueName)?,
             zone,
             starts_at,
             hours,
@@ -181,7 +203,7 @@ impl RowParser {
     }
 
     /// A free-text name, shared with earlier rows that had the same text.
-    fn name(&mut self, ctx: &Ctx<'_>, field: Field) -> Result<Arc<str>> {
+    fn name<R: RowAccess + ?Sized>(&mut self, ctx: &Ctx<'_, R>, field: Field) -> Result<Arc<str>> {
         let text = ctx.scalar(field)?;
         let text = text.as_deref().unwrap_or("");
         if let Some(name) = self.names.get(text) {
@@ -194,7 +216,16 @@ impl RowParser {
         Ok(name)
     }
 
-    fn zone(&mut self, ctx: &Ctx<'_>) -> Result<Tz> {
+    /// A name other than the instructor's: shared as [`RowParser::name`] does,
+    /// or left empty when this parser does not keep it.
+    fn other_name<R: RowAccess + ?Sized>(&mut self, ctx: &Ctx<'_, R>, field: Field) -> Result<Arc<str>> {
+        match self.keep {
+            Names::All => self.name(ctx, field),
+            Names::InstructorOnly => Ok(Arc::clone(&self.empty)),
+        }
+    }
+
+    fn zone<R: RowAccess + ?Sized>(&mut self, ctx: &Ctx<'_, R>) -> Result<Tz> {
         let text = ctx.scalar(Field::VenueTimezone)?;
         let Some(text) = text.as_deref().map(str::trim) else {
             return Err(ctx.field_error(
@@ -217,7 +248,7 @@ impl RowParser {
         Ok(zone)
     }
 
-    fn rate(&mut self, ctx: &Ctx<'_>) -> Result<Option<Arc<PayRate>>> {
+    fn rate<R: RowAccess + ?Sized>(&mut self, ctx: &Ctx<'_, R>) -> Result<Option<Arc<PayRate>>> {
         let Some(id) = ctx.optional(Field::RateId, value::id)? else {
             return Ok(None);
         };
@@ -281,13 +312,15 @@ impl RowParser {
     }
 }
 
-struct Ctx<'a> {
-    row: &'a dyn RowAccess,
+struct Ctx<'a, R: ?Sized> {
+    row: &'a R,
     path: &'a Path,
     location: Location,
 }
 
-impl Ctx<'_> {
+impl<R: RowAccess + ?Sized> Ctx<'_, R> {
+    #[cold]
+    #[inline(never)]
     fn field_error(&self, field: Field, problem: String) -> Error {
         Error::Field {
             path: self.path.to_path_buf(),
@@ -297,6 +330,7 @@ impl Ctx<'_> {
         }
     }
 
+    #[cold]
     fn row_error(&self, source: sessionpay_core::Error) -> Error {
         Error::Row {
             path: self.path.to_path_buf(),
@@ -305,6 +339,7 @@ impl Ctx<'_> {
         }
     }
 
+    #[cold]
     fn core_error(&self, source: sessionpay_core::Error) -> Error {
         Error::Core {
             place: Place {
@@ -335,13 +370,26 @@ impl Ctx<'_> {
         }
     }
 
+    /// The cell parsed by `parse`, `None` when absent, empty or null.
+    #[inline]
     fn optional<T>(&self, field: Field, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>> {
-        match self.scalar(field)? {
-            None => Ok(None),
-            Some(text) => parse(&text).map(Some).map_err(|p| self.field_error(field, p)),
+        // CSV text, the common case, is parsed in place; JSON values go through `scalar`.
+        let parsed = match self.row.get(field) {
+            None => return Ok(None),
+            Some(Cell::Text(t)) if is_blank(t) => return Ok(None),
+            Some(Cell::Text(t)) => parse(t),
+            Some(Cell::Json(_)) => match self.scalar(field)? {
+                None => return Ok(None),
+                Some(text) => parse(&text),
+            },
+        };
+        match parsed {
+            Ok(v) => Ok(Some(v)),
+            Err(p) => Err(self.field_error(field, p)),
         }
     }
 
+    #[inline]
     fn required<T>(&self, field: Field, parse: impl Fn(&str) -> Result<T, String>) -> Result<T> {
         match self.optional(field, parse)? {
             Some(v) => Ok(v),
