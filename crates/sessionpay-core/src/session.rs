@@ -216,7 +216,14 @@ pub struct CurrencyEvidence {
 pub struct CurrencyBook {
     configured: rustc_hash::FxHashMap<VenueId, Currency>,
     seen: rustc_hash::FxHashMap<VenueId, Currency>,
+    /// Decisions already made, a slot per venue and shape of evidence (modulo
+    /// the size): a venue's rows mostly carry the same evidence, and a decision
+    /// made once stands (the venue's currency, once seen, never changes).
+    recent: [Option<(VenueId, CurrencyEvidence, Currency)>; RECENT],
 }
+
+/// Slots of [`CurrencyBook`]'s memory of recent decisions.
+const RECENT: usize = 32;
 
 impl CurrencyBook {
     /// A book that knows the configured venue currencies.
@@ -224,6 +231,7 @@ impl CurrencyBook {
         CurrencyBook {
             configured: configured.into_iter().collect(),
             seen: Default::default(),
+            recent: [None; RECENT],
         }
     }
 
@@ -233,6 +241,22 @@ impl CurrencyBook {
     /// # Errors
     /// [`Error::CurrencyConflict`] when the venue was seen with another currency.
     pub fn decide(&mut self, venue: VenueId, evidence: &CurrencyEvidence) -> Result<Option<Currency>> {
+        // A venue's rows with and without tiers or a code take different slots.
+        let shape = u64::from(evidence.tiers.is_some()) | u64::from(evidence.reported_code.is_some()) << 1;
+        let slot = (venue.0.wrapping_mul(4).wrapping_add(shape) % RECENT as u64) as usize;
+        if let Some((v, e, currency)) = &self.recent[slot] {
+            if *v == venue && e == evidence {
+                return Ok(Some(*currency));
+            }
+        }
+        let decided = self.decide_afresh(venue, evidence)?;
+        if let Some(currency) = decided {
+            self.recent[slot] = Some((venue, *evidence, currency));
+        }
+        Ok(decided)
+    }
+
+    fn decide_afresh(&mut self, venue: VenueId, evidence: &CurrencyEvidence) -> Result<Option<Currency>> {
         if let (Some(a), Some(b)) = (evidence.reported_code, evidence.tiers) {
             if a != b {
                 return Err(Error::CurrencyConflict {
@@ -364,6 +388,44 @@ mod tests {
 
     fn gbp() -> Currency {
         Currency::try_from_code("GBP").unwrap()
+    }
+
+    #[test]
+    fn remembered_decisions_match_fresh_ones() {
+        let eur = Currency::try_from_code("EUR").unwrap();
+        let coded = |c: Currency, symbol: Option<&'static str>| CurrencyEvidence {
+            reported_code: Some(c),
+            symbol,
+            ..Default::default()
+        };
+        let evidence = [
+            coded(gbp(), Some("£")),
+            coded(eur, Some("€")),
+            coded(gbp(), None),
+            CurrencyEvidence::default(),
+            coded(Currency::USD, Some("$")),
+        ];
+        // Venues 1 and 9 share slots; 3 is configured in USD.
+        let venues = [VenueId(1), VenueId(9), VenueId(3), VenueId(1), VenueId(9)];
+        let configured = || CurrencyBook::new([(VenueId(3), Currency::USD)].into());
+        let mut remembering = configured();
+        for round in 0..3 {
+            for (i, venue) in venues.iter().enumerate() {
+                for e in &evidence {
+                    let got = remembering.decide(*venue, e).map_err(|e| e.to_string());
+                    // A fresh book that has seen what `remembering` has seen.
+                    let mut fresh = configured();
+                    fresh.seen = remembering.seen.clone();
+                    let want = fresh.decide_afresh(*venue, e).map_err(|e| e.to_string());
+                    assert_eq!(got, want, "round {round}, venue {i}, {e:?}");
+                }
+            }
+        }
+        // The first evidence seen fixed each venue's currency; the rest conflict.
+        assert_eq!(remembering.seen[&VenueId(1)], gbp());
+        assert_eq!(remembering.seen[&VenueId(9)], gbp());
+        assert!(remembering.decide(VenueId(9), &evidence[1]).is_err());
+        assert_eq!(remembering.decide(VenueId(9), &evidence[0]).unwrap(), Some(gbp()));
     }
 
     fn eur() -> Currency {
