@@ -92,8 +92,12 @@ fn too_precise(text: &str) -> String {
 /// Parses a non-negative whole number that fits `u32`.
 pub(crate) fn count(text: &str) -> Result<u32, String> {
     let b = text.as_bytes();
-    if !b.is_empty() && b.len() <= 9 && b.iter().all(u8::is_ascii_digit) {
-        return Ok(b.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')));
+    if !b.is_empty() && b.len() <= 9 {
+        if let Some(n) = b.iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        }) {
+            return Ok(n);
+        }
     }
     let t = text.trim();
     if let Some(rest) = t.strip_prefix('-') {
@@ -119,8 +123,12 @@ pub(crate) fn count(text: &str) -> Result<u32, String> {
 /// Parses an id: a whole number that fits `u64`.
 pub(crate) fn id(text: &str) -> Result<u64, String> {
     let b = text.as_bytes();
-    if !b.is_empty() && b.len() <= 18 && b.iter().all(u8::is_ascii_digit) {
-        return Ok(b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')));
+    if !b.is_empty() && b.len() <= 18 {
+        if let Some(n) = b.iter().try_fold(0u64, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0'))
+        }) {
+            return Ok(n);
+        }
     }
     let t = text.trim();
     if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit()) {
@@ -311,18 +319,19 @@ fn general_money(text: &str) -> Result<MoneyCell, String> {
     Ok(MoneyCell { amount, code, symbol })
 }
 
-/// The commonest formatted figure, `$49.13` or `£7.50`: one of the short symbols,
-/// then an unsigned plain decimal. Gives what the general path gives for it,
-/// without its search over every symbol; `None` for anything else.
+/// The commonest formatted figures, `$49.13`, `£7.50` or `¥1,500`: one of the
+/// commonest symbols, then an unsigned amount (commas grouping by three). Gives
+/// what the general path gives for it, without its search over every symbol;
+/// `None` for anything else.
 fn symbol_then_digits(text: &str) -> Option<MoneyCell> {
-    let (symbol, rest) = ["$", "£", "€"]
+    let (symbol, rest) = ["$", "£", "€", "¥", "₹"]
         .into_iter()
         .find_map(|s| text.strip_prefix(s).map(|rest| (s, rest)))?;
     // A sign, a space, a second symbol or a code go the general way.
     if !rest.as_bytes().first()?.is_ascii_digit() {
         return None;
     }
-    let amount = simple_decimal(rest.as_bytes())?;
+    let amount = simple_grouped(rest.as_bytes())?;
     Some(MoneyCell {
         amount,
         code: None,
@@ -463,6 +472,10 @@ mod tests {
     #[test]
     fn the_symbol_shortcut_agrees_with_the_general_path() {
         let taken = [
+            "¥1,500",
+            "₹9,999.99",
+            "¥7",
+            "$1,234,567.80",
             "$49.13",
             "£7.50",
             "€0.00",
@@ -480,10 +493,13 @@ mod tests {
             assert_eq!(fast.amount.scale(), general.amount.scale(), "{text}");
         }
         let left = [
+            "¥12,34",
+            "₹1,2345",
+            "$,123",
+            "￥5",
             "$-0.00",
             "$ 5",
             "US$5",
-            "£1,234.50",
             "$5 USD",
             "$.5",
             "$5.",
