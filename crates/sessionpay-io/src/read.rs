@@ -385,8 +385,8 @@ pub(crate) fn read_csv_header<R: Read>(split: &mut Splitter<R>, path: &Path) -> 
             problem: "the file is empty: expected a header row".into(),
         });
     }
-    split.check_text().map_err(|e| split_error(e, path, &[]))?;
-    let names: Vec<String> = (0..split.len()).map(|i| split.field(i).to_string()).collect();
+    let fields = split.text_fields().map_err(|e| split_error(e, path, &[]))?;
+    let names: Vec<String> = (0..split.len()).map(|i| fields.get(i).to_string()).collect();
     let mut columns = vec![None; Field::ALL.len()];
     for (i, header) in names.iter().enumerate() {
         if let Some(field) = Field::from_header(header) {
@@ -453,11 +453,14 @@ pub(crate) fn read_csv_records<R: Read>(
             sinks.reject(error, || raw(split))?;
             continue;
         }
-        if let Err(e) = split.check_text() {
-            sinks.reject(split_error(e, path, &header.names), || raw(split))?;
-            continue;
-        }
-        let row = CsvRow::new(split.fields(), &header.columns, &header.names);
+        let fields = match split.text_fields() {
+            Ok(fields) => fields,
+            Err(e) => {
+                sinks.reject(split_error(e, path, &header.names), || raw(split))?;
+                continue;
+            }
+        };
+        let row = CsvRow::new(fields, &header.columns, &header.names);
         match parser.parse(&row, path, location) {
             Ok(parsed) => (sinks.on_row)(parsed)?,
             Err(error) => sinks.reject(error, || raw(split))?,

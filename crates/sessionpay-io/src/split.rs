@@ -72,7 +72,6 @@ pub(crate) struct Splitter<R> {
     record: u64,
     line: u64,
     next_line: u64,
-    text_ok: bool,
 }
 
 impl<R: Read> Splitter<R> {
@@ -94,7 +93,6 @@ impl<R: Read> Splitter<R> {
             record: 0,
             line: 1,
             next_line: 1,
-            text_ok: false,
         }
     }
 
@@ -169,7 +167,6 @@ impl<R: Read> Splitter<R> {
                     self.next_line += newlines;
                     self.current_record = self.record;
                     self.record += 1;
-                    self.text_ok = false;
                     return Ok(true);
                 }
                 None => {
@@ -328,48 +325,41 @@ impl<R: Read> Splitter<R> {
         }
     }
 
-    /// Checks that every field of the current record is UTF-8.
-    pub(crate) fn check_text(&mut self) -> Result<(), SplitError> {
+    /// The fields of the current record as text, checking once that they are
+    /// UTF-8: the record and the unescaped quoted fields are each validated in
+    /// one pass, and only a bad record is looked at field by field, to name
+    /// the field and the byte.
+    pub(crate) fn text_fields(&self) -> Result<Fields<'_>, SplitError> {
         let (a, b) = self.current;
-        let bad_record = std::str::from_utf8(&self.buf[a..b]).err();
-        let bad_scratch = std::str::from_utf8(&self.scratch).is_err();
-        if bad_record.is_some() || bad_scratch {
-            for (i, f) in self.fields.iter().enumerate() {
-                if let Err(e) = std::str::from_utf8(self.raw_field(*f)) {
-                    return Err(SplitError::Utf8 {
-                        line: self.line,
-                        record: self.current_record,
-                        field: i,
-                        byte: e.valid_up_to(),
-                    });
-                }
-            }
-            // A bad byte between fields cannot happen: delimiters are ASCII.
+        let record = simdutf8::basic::from_utf8(&self.buf[a..b]);
+        let scratch = simdutf8::basic::from_utf8(&self.scratch);
+        match (record, scratch) {
+            (Ok(record), Ok(scratch)) => Ok(Fields {
+                record,
+                scratch,
+                refs: &self.fields,
+            }),
+            _ => Err(self.utf8_error()),
         }
-        self.text_ok = true;
-        Ok(())
     }
 
-    /// Field `i` of the current record as text (after [`Splitter::check_text`]).
-    pub(crate) fn field(&self, i: usize) -> &str {
-        self.fields().get(i)
-    }
-
-    /// The fields of the current record as text, validated once by
-    /// [`Splitter::check_text`] and then only sliced.
-    pub(crate) fn fields(&self) -> Fields<'_> {
-        let (a, b) = self.current;
-        let valid = |bytes| {
-            if self.text_ok {
-                std::str::from_utf8(bytes).unwrap_or_default()
-            } else {
-                ""
-            }
-        };
-        Fields {
-            record: valid(&self.buf[a..b]),
-            scratch: valid(&self.scratch),
-            refs: &self.fields,
+    /// The first field of the current record that is not UTF-8.
+    #[cold]
+    fn utf8_error(&self) -> SplitError {
+        let bad = self.fields.iter().enumerate().find_map(|(i, f)| {
+            std::str::from_utf8(self.raw_field(*f))
+                .err()
+                .map(|e| (i, e.valid_up_to()))
+        });
+        // A record is its fields joined by ASCII (delimiters, quotes, line
+        // endings), so when it is not UTF-8 one of its fields is not either;
+        // the fallback only keeps this total.
+        let (field, byte) = bad.unwrap_or((0, 0));
+        SplitError::Utf8 {
+            line: self.line,
+            record: self.current_record,
+            field,
+            byte,
         }
     }
 }
@@ -412,8 +402,8 @@ mod tests {
         let mut s = Splitter::new(Trickle(input, block), 0, u64::MAX);
         let mut out = Vec::new();
         while s.next_record().unwrap() {
-            s.check_text().unwrap();
-            out.push((0..s.len()).map(|i| s.field(i).to_string()).collect());
+            let fields = s.text_fields().unwrap();
+            out.push((0..s.len()).map(|i| fields.get(i).to_string()).collect());
         }
         out
     }
@@ -466,7 +456,7 @@ mod tests {
         let mut s = Splitter::new(&b"ok,\xff\xfe\n"[..], 0, u64::MAX);
         assert!(s.next_record().unwrap());
         assert!(matches!(
-            s.check_text(),
+            s.text_fields(),
             Err(SplitError::Utf8 {
                 field: 1,
                 byte: 0,
