@@ -469,8 +469,7 @@ impl<R: Read> Splitter<R> {
         let scratch = simdutf8::basic::from_utf8(&self.scratch);
         match (record, scratch) {
             (Ok(record), Ok(scratch)) => Ok(Fields {
-                record,
-                scratch,
+                texts: [record, scratch],
                 refs: &self.fields,
             }),
             _ => Err(self.utf8_error()),
@@ -501,8 +500,8 @@ impl<R: Read> Splitter<R> {
 /// The text fields of one record.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Fields<'a> {
-    record: &'a str,
-    scratch: &'a str,
+    /// The record, then the unescaped quoted fields (see [`FieldRef::in_scratch`]).
+    texts: [&'a str; 2],
     refs: &'a [FieldRef],
 }
 
@@ -510,10 +509,9 @@ impl<'a> Fields<'a> {
     /// Field `i`, or "" when there is none.
     pub(crate) fn get(&self, i: usize) -> &'a str {
         match self.refs.get(i) {
-            Some(f) => {
-                let text = if f.in_scratch { self.scratch } else { self.record };
-                text.get(f.start as usize..f.end as usize).unwrap_or_default()
-            }
+            Some(f) => self.texts[usize::from(f.in_scratch)]
+                .get(f.start as usize..f.end as usize)
+                .unwrap_or_default(),
             None => "",
         }
     }
