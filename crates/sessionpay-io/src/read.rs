@@ -336,34 +336,29 @@ fn has_top_level_key(text: &[u8], key: &[u8]) -> bool {
 }
 
 struct CsvRow<'a> {
-    /// Each field's text, looked up once per row.
-    cells: [Option<&'a str>; Field::ALL.len()],
-    columns: &'a [Option<usize>],
-    headers: &'a [String],
+    /// Each field's cell, looked up once per row.
+    cells: [Option<Cell<'a>>; Field::ALL.len()],
+    header: &'a CsvHeader,
 }
 
 impl<'a> CsvRow<'a> {
-    fn new(fields: Fields<'a>, columns: &'a [Option<usize>], headers: &'a [String]) -> CsvRow<'a> {
+    fn new(fields: Fields<'a>, header: &'a CsvHeader) -> CsvRow<'a> {
         let mut cells = [None; Field::ALL.len()];
-        for (cell, column) in cells.iter_mut().zip(columns) {
-            *cell = column.map(|i| fields.get(i));
+        for &(field, column) in &header.picks {
+            cells[field as usize] = Some(Cell::Text(fields.get(column)));
         }
-        CsvRow {
-            cells,
-            columns,
-            headers,
-        }
+        CsvRow { cells, header }
     }
 }
 
 impl RowAccess for CsvRow<'_> {
     fn get(&self, field: Field) -> Option<Cell<'_>> {
-        self.cells[field as usize].map(Cell::Text)
+        self.cells[field as usize]
     }
 
     fn column_name(&self, field: Field) -> Cow<'_, str> {
-        match self.columns[field as usize] {
-            Some(i) => Cow::Borrowed(&self.headers[i]),
+        match self.header.columns[field as usize] {
+            Some(i) => Cow::Borrowed(&self.header.names[i]),
             None => Cow::Borrowed(field.key()),
         }
     }
@@ -374,6 +369,9 @@ impl RowAccess for CsvRow<'_> {
 pub(crate) struct CsvHeader {
     pub(crate) names: Vec<String>,
     pub(crate) columns: Vec<Option<usize>>,
+    /// The fields the file has and their columns, in column order: what a
+    /// row copies out of its record.
+    picks: Vec<(Field, usize)>,
 }
 
 /// Reads and checks the header row.
@@ -385,8 +383,8 @@ pub(crate) fn read_csv_header<R: Read>(split: &mut Splitter<R>, path: &Path) -> 
             problem: "the file is empty: expected a header row".into(),
         });
     }
-    split.check_text().map_err(|e| split_error(e, path, &[]))?;
-    let names: Vec<String> = (0..split.len()).map(|i| split.field(i).to_string()).collect();
+    let fields = split.text_fields().map_err(|e| split_error(e, path, &[]))?;
+    let names: Vec<String> = (0..split.len()).map(|i| fields.get(i).to_string()).collect();
     let mut columns = vec![None; Field::ALL.len()];
     for (i, header) in names.iter().enumerate() {
         if let Some(field) = Field::from_header(header) {
@@ -419,7 +417,16 @@ pub(crate) fn read_csv_header<R: Read>(split: &mut Splitter<R>, path: &Path) -> 
             hint,
         });
     }
-    Ok(CsvHeader { names, columns })
+    let mut picks: Vec<(Field, usize)> = Field::ALL
+        .into_iter()
+        .filter_map(|f| Some((f, columns[f as usize]?)))
+        .collect();
+    picks.sort_by_key(|&(_, column)| column);
+    Ok(CsvHeader {
+        names,
+        columns,
+        picks,
+    })
 }
 
 /// Reads data records until the splitter's limit, handing each parsed row to the sinks.
@@ -453,11 +460,14 @@ pub(crate) fn read_csv_records<R: Read>(
             sinks.reject(error, || raw(split))?;
             continue;
         }
-        if let Err(e) = split.check_text() {
-            sinks.reject(split_error(e, path, &header.names), || raw(split))?;
-            continue;
-        }
-        let row = CsvRow::new(split.fields(), &header.columns, &header.names);
+        let fields = match split.text_fields() {
+            Ok(fields) => fields,
+            Err(e) => {
+                sinks.reject(split_error(e, path, &header.names), || raw(split))?;
+                continue;
+            }
+        };
+        let row = CsvRow::new(fields, header);
         match parser.parse(&row, path, location) {
             Ok(parsed) => (sinks.on_row)(parsed)?,
             Err(error) => sinks.reject(error, || raw(split))?,
