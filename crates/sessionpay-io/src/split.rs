@@ -313,9 +313,9 @@ impl<R: Read> Splitter<R> {
         let end = loop {
             // One field.
             if buf.get(p) == Some(&b'"') {
-                cursor.skip(whole, filled, p); // The opening quote.
-                                               // Find the closing quote, count line breaks, and unescape
-                                               // doubled quotes as they come.
+                // The opening quote. Then find the closing quote, count line
+                // breaks, and unescape doubled quotes as they come.
+                cursor.skip(whole, filled, p);
                 let mut escaped = false;
                 let mut segment = p + 1;
                 let from = self.scratch.len();
