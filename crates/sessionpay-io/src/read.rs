@@ -345,7 +345,10 @@ impl<'a> CsvRow<'a> {
     fn new(fields: Fields<'a>, header: &'a CsvHeader) -> CsvRow<'a> {
         let mut cells = [None; Field::ALL.len()];
         for &(field, column) in &header.picks {
-            cells[field as usize] = Some(Cell::Text(fields.get(column)));
+            cells[field as usize] = Some(match fields.raw(column) {
+                (text, false) => Cell::Text(text),
+                (raw, true) => Cell::Quoted(raw),
+            });
         }
         CsvRow { cells, header }
     }
@@ -384,7 +387,7 @@ pub(crate) fn read_csv_header<R: Read>(split: &mut Splitter<R>, path: &Path) -> 
         });
     }
     let fields = split.text_fields().map_err(|e| split_error(e, path, &[]))?;
-    let names: Vec<String> = (0..split.len()).map(|i| fields.get(i).to_string()).collect();
+    let names: Vec<String> = (0..split.len()).map(|i| fields.get(i).into_owned()).collect();
     let mut columns = vec![None; Field::ALL.len()];
     for (i, header) in names.iter().enumerate() {
         if let Some(field) = Field::from_header(header) {
@@ -800,5 +803,84 @@ mod tests {
             assert_eq!(found, shape);
             assert!(text.starts_with(&prefix));
         }
+    }
+}
+
+#[cfg(test)]
+mod quoted_tests {
+    use super::*;
+
+    const HEADER: &str =
+        "id,name,instructor.id,instructor.name,starts_at,venue.id,venue.name,venue_timezone,\
+        hours,attended_count,no_show_count,late_cancel_count,comped_counts.attended,instructor_pay_rate.id,\
+        instructor_pay_rate.name,instructor_pay_rate.type,instructor_pay_rate.base,instructor_pay_rate.tiers,\
+        instructor_pay,instructor_pay_calculation_pending\n";
+
+    fn sessions(body: &str) -> Result<Vec<ParsedRow>> {
+        let text = format!("{HEADER}{body}");
+        let mut rows = Vec::new();
+        read_from(
+            text.as_bytes(),
+            Some(Shape::Csv),
+            Path::new("q.csv"),
+            &mut |row| {
+                rows.push(row);
+                Ok(())
+            },
+        )?;
+        Ok(rows)
+    }
+
+    #[test]
+    fn doubled_quotes_are_read_once_whatever_the_caches_saw() {
+        let tiers = r#""[{""lower_bound"": 0, ""upper_bound"": null, ""per_customer_amount"": {""amount"": ""2.50"", ""currency"": ""GBP""}}]""#;
+        let row = |id: u32, name: &str, pay: &str| {
+            format!(
+                "{id},{name},7,{name},2026-05-02T09:00:00Z,101,{name},Europe/London,1,4,0,0,0,3,\"Tiered, \"\"A\"\"\",\
+                 per_customer_tiered,,{tiers},{pay},false\n"
+            )
+        };
+        // The same raw text quoted (doubled quotes) and unquoted (quotes as
+        // text), each twice so the second comes from the caches.
+        let body = [
+            row(1, r#""Dev ""Coach"" Lee""#, r#""£10.00""#),
+            row(2, r#"Dev ""Coach"" Lee"#, "£10.00"),
+            row(3, r#""Dev ""Coach"" Lee""#, r#""£10.00""#),
+            row(4, r#"Dev ""Coach"" Lee"#, "£10.00"),
+        ]
+        .concat();
+        let rows = sessions(&body).unwrap();
+        let names: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    &*r.session.name,
+                    &*r.session.instructor_name,
+                    &*r.session.venue_name,
+                )
+            })
+            .collect();
+        let quoted = r#"Dev "Coach" Lee"#;
+        let plain = r#"Dev ""Coach"" Lee"#;
+        assert_eq!(
+            names,
+            [
+                (quoted, quoted, quoted),
+                (plain, plain, plain),
+                (quoted, quoted, quoted),
+                (plain, plain, plain)
+            ]
+        );
+        for r in &rows {
+            let rate = r.session.rate.as_deref().unwrap();
+            assert_eq!(rate.name, r#"Tiered, "A""#);
+            assert!(
+                matches!(&rate.kind, sessionpay_core::RateKind::Tiered { tiers } if tiers.as_slice()[0].amount.to_string() == "2.50")
+            );
+            assert_eq!(r.session.reported.unwrap().to_string(), "10.00");
+        }
+        // A doubled quote where a figure should be names the unescaped value.
+        let err = sessions(&row(5, "n", r#""£1""0""#)).unwrap_err().to_string();
+        assert!(err.contains(r#""£1\"0""#), "{err}");
     }
 }

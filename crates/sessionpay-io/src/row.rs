@@ -15,12 +15,17 @@ use sessionpay_core::{
 
 use crate::error::{Error, Location, Place, Result};
 use crate::field::Field;
+use crate::split::unescape;
 use crate::value;
 
 /// One cell of a row: CSV text or a JSON value.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Cell<'a> {
     Text(&'a str),
+    /// A quoted CSV field as it stands, its quotes still doubled: its text is
+    /// [`unescape`] of it. Kept so for rate and name caches, which compare it
+    /// as it stands and unescape only what they have not seen.
+    Quoted(&'a str),
     Json(&'a Value),
 }
 
@@ -66,6 +71,8 @@ pub(crate) struct RowParser {
     cached_rates: usize,
     zones: FxHashMap<Box<str>, Tz>,
     names: FxHashMap<Box<str>, Arc<str>>,
+    /// Names from quoted fields with doubled quotes, by their raw text.
+    quoted_names: FxHashMap<Box<str>, Arc<str>>,
     keep: Names,
     empty: Arc<str>,
 }
@@ -83,6 +90,7 @@ struct RateKey {
 enum TiersKey {
     Missing,
     Text(Box<str>),
+    Quoted(Box<str>),
     Json(Value),
 }
 
@@ -90,7 +98,9 @@ impl TiersKey {
     fn matches(&self, cell: Option<Cell<'_>>) -> bool {
         match (self, cell) {
             (TiersKey::Missing, None) => true,
-            (TiersKey::Text(a), Some(Cell::Text(b))) => **a == *b,
+            (TiersKey::Text(a), Some(Cell::Text(b))) | (TiersKey::Quoted(a), Some(Cell::Quoted(b))) => {
+                **a == *b
+            }
             (TiersKey::Json(a), Some(Cell::Json(b))) => a == b,
             _ => false,
         }
@@ -100,6 +110,7 @@ impl TiersKey {
         match cell {
             None => TiersKey::Missing,
             Some(Cell::Text(t)) => TiersKey::Text(t.into()),
+            Some(Cell::Quoted(t)) => TiersKey::Quoted(t.into()),
             Some(Cell::Json(v)) => TiersKey::Json(v.clone()),
         }
     }
@@ -204,6 +215,17 @@ impl RowParser {
 
     /// A free-text name, shared with earlier rows that had the same text.
     fn name<R: RowAccess + ?Sized>(&mut self, ctx: &Ctx<'_, R>, field: Field) -> Result<Arc<str>> {
+        if let Some(Cell::Quoted(raw)) = ctx.row.get(field) {
+            if let Some(name) = self.quoted_names.get(raw) {
+                return Ok(Arc::clone(name));
+            }
+            let text = unescape(raw);
+            let name: Arc<str> = Arc::from(if is_blank(&text) { "" } else { text.as_str() });
+            if self.quoted_names.len() < CACHE_LIMIT {
+                self.quoted_names.insert(raw.into(), Arc::clone(&name));
+            }
+            return Ok(name);
+        }
         let text = ctx.scalar(field)?;
         let text = text.as_deref().unwrap_or("");
         if let Some(name) = self.names.get(text) {
@@ -356,6 +378,10 @@ impl<R: RowAccess + ?Sized> Ctx<'_, R> {
             None => Ok(None),
             Some(Cell::Text(t)) if is_blank(t) => Ok(None),
             Some(Cell::Text(t)) => Ok(Some(Cow::Borrowed(t))),
+            Some(Cell::Quoted(raw)) => {
+                let text = unescape(raw);
+                Ok((!is_blank(&text)).then_some(Cow::Owned(text)))
+            }
             Some(Cell::Json(v)) => match v {
                 Value::Null => Ok(None),
                 Value::String(s) if is_blank(s) => Ok(None),
@@ -378,7 +404,7 @@ impl<R: RowAccess + ?Sized> Ctx<'_, R> {
             None => return Ok(None),
             Some(Cell::Text(t)) if is_blank(t) => return Ok(None),
             Some(Cell::Text(t)) => parse(t),
-            Some(Cell::Json(_)) => match self.scalar(field)? {
+            Some(Cell::Quoted(_) | Cell::Json(_)) => match self.scalar(field)? {
                 None => return Ok(None),
                 Some(text) => parse(&text),
             },
@@ -408,11 +434,16 @@ impl<R: RowAccess + ?Sized> Ctx<'_, R> {
                 ))
             }
             Some(Cell::Json(v)) => v,
-            Some(Cell::Text(t)) => {
-                parsed = serde_json::from_str::<Value>(t).map_err(|e| {
+            Some(cell @ (Cell::Text(_) | Cell::Quoted(_))) => {
+                let t = match cell {
+                    Cell::Quoted(raw) => Cow::Owned(unescape(raw)),
+                    Cell::Text(t) => Cow::Borrowed(t),
+                    Cell::Json(_) => Cow::Borrowed(""),
+                };
+                parsed = serde_json::from_str::<Value>(&t).map_err(|e| {
                     self.field_error(
                         field,
-                        format!("expected the tiers as JSON ({e}), but found {}", truncate(t)),
+                        format!("expected the tiers as JSON ({e}), but found {}", truncate(&t)),
                     )
                 })?;
                 &parsed
@@ -506,27 +537,25 @@ impl<R: RowAccess + ?Sized> Ctx<'_, R> {
     fn pay(&self) -> Result<(Option<Decimal>, CurrencyEvidence)> {
         let field = Field::Pay;
         let mut evidence = CurrencyEvidence::default();
+        let mut text = |t: &str| -> Result<Option<Decimal>> {
+            if is_blank(t) {
+                return Ok(None);
+            }
+            let m = value::money(t).map_err(|p| self.field_error(field, p))?;
+            evidence.reported_code = m.code;
+            evidence.symbol = m.symbol;
+            Ok(Some(m.amount))
+        };
         let amount = match self.row.get(field) {
             None => None,
-            Some(Cell::Text(t)) if is_blank(t) => None,
-            Some(Cell::Text(t)) => {
-                let m = value::money(t).map_err(|p| self.field_error(field, p))?;
-                evidence.reported_code = m.code;
-                evidence.symbol = m.symbol;
-                Some(m.amount)
-            }
+            Some(Cell::Text(t)) => text(t)?,
+            Some(Cell::Quoted(raw)) => text(&unescape(raw))?,
             Some(Cell::Json(v)) => match v {
                 Value::Null => None,
                 Value::Number(n) => {
                     Some(value::decimal(&n.to_string()).map_err(|p| self.field_error(field, p))?)
                 }
-                Value::String(s) if is_blank(s) => None,
-                Value::String(s) => {
-                    let m = value::money(s).map_err(|p| self.field_error(field, p))?;
-                    evidence.reported_code = m.code;
-                    evidence.symbol = m.symbol;
-                    Some(m.amount)
-                }
+                Value::String(s) => text(s)?,
                 Value::Object(m) => {
                     let formatted = match m.get("string") {
                         Some(Value::String(s)) if !s.trim().is_empty() => Some(

@@ -6,6 +6,7 @@
 //! time as UTF-8 fields, with the record's byte offset, line and number. It can
 //! stop at a byte offset, so a file can be split into ranges read in parallel.
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use wide::u8x16;
@@ -44,8 +45,9 @@ pub(crate) enum SplitError {
 struct FieldRef {
     start: u32,
     end: u32,
-    /// The field had doubled quotes and lives, unescaped, in `scratch`.
-    in_scratch: bool,
+    /// The field was quoted and holds doubled quotes: its text is the span
+    /// with each `""` read as `"` (done only when the text is asked for).
+    escaped: bool,
 }
 
 /// The largest record accepted: far beyond any real row, small enough that a
@@ -65,7 +67,6 @@ pub(crate) struct Splitter<R> {
     base: u64,
     /// Stop before a record that starts at or after this absolute offset.
     limit: u64,
-    scratch: Vec<u8>,
     fields: Vec<FieldRef>,
     /// The current record: its span in `buf`, number, first line.
     current: (usize, usize),
@@ -187,7 +188,6 @@ impl<R: Read> Splitter<R> {
             eof: false,
             base: start,
             limit,
-            scratch: Vec::new(),
             fields: Vec::with_capacity(32),
             current: (0, 0),
             current_record: 0,
@@ -300,7 +300,6 @@ impl<R: Read> Splitter<R> {
     /// consumes a byte it has just looked at calls `next` for it.
     fn parse_at(&mut self, start: usize) -> Result<Option<(usize, u64)>, SplitError> {
         self.fields.clear();
-        self.scratch.clear();
         let filled = self.filled;
         let whole = &self.buf[..];
         let buf = &whole[..filled];
@@ -314,11 +313,10 @@ impl<R: Read> Splitter<R> {
             // One field.
             if buf.get(p) == Some(&b'"') {
                 // The opening quote. Then find the closing quote, count line
-                // breaks, and unescape doubled quotes as they come.
+                // breaks, and note doubled quotes (left in place: most fields
+                // that have them are never read as text, or only compared).
                 cursor.skip(whole, filled, p);
                 let mut escaped = false;
-                let mut segment = p + 1;
-                let from = self.scratch.len();
                 let close = loop {
                     let Some(i) = cursor.next(whole, filled) else {
                         return Ok(None);
@@ -327,9 +325,7 @@ impl<R: Read> Splitter<R> {
                         b'"' => match buf.get(i + 1) {
                             Some(b'"') => {
                                 cursor.skip(whole, filled, i + 1); // The second quote.
-                                self.scratch.extend_from_slice(&buf[segment..=i]);
                                 escaped = true;
-                                segment = i + 2;
                             }
                             None if !self.eof => return Ok(None),
                             _ => break i,
@@ -338,21 +334,11 @@ impl<R: Read> Splitter<R> {
                         _ => {}
                     }
                 };
-                let field = if escaped {
-                    self.scratch.extend_from_slice(&buf[segment..close]);
-                    FieldRef {
-                        start: from as u32,
-                        end: self.scratch.len() as u32,
-                        in_scratch: true,
-                    }
-                } else {
-                    FieldRef {
-                        start: (p + 1 - start) as u32,
-                        end: (close - start) as u32,
-                        in_scratch: false,
-                    }
-                };
-                self.fields.push(field);
+                self.fields.push(FieldRef {
+                    start: (p + 1 - start) as u32,
+                    end: (close - start) as u32,
+                    escaped,
+                });
                 p = close + 1;
                 match buf.get(p) {
                     Some(b',') => {
@@ -399,14 +385,14 @@ impl<R: Read> Splitter<R> {
                     self.fields.push(FieldRef {
                         start: (p - start) as u32,
                         end: (filled - start) as u32,
-                        in_scratch: false,
+                        escaped: false,
                     });
                     break (filled, newlines);
                 };
                 self.fields.push(FieldRef {
                     start: (p - start) as u32,
                     end: (at - start) as u32,
-                    in_scratch: false,
+                    escaped: false,
                 });
                 match buf[at] {
                     b',' => p = at + 1,
@@ -442,7 +428,7 @@ impl<R: Read> Splitter<R> {
     pub(crate) fn is_blank(&self) -> bool {
         self.fields.len() == 1 && {
             let f = self.fields[0];
-            !f.in_scratch && self.raw_field(f).iter().all(u8::is_ascii_whitespace)
+            !f.escaped && self.raw_field(f).iter().all(u8::is_ascii_whitespace)
         }
     }
 
@@ -451,28 +437,24 @@ impl<R: Read> Splitter<R> {
         (self.line, self.current_record)
     }
 
+    /// The bytes of field `f` as they stand in the record (doubled quotes
+    /// still doubled).
     fn raw_field(&self, f: FieldRef) -> &[u8] {
-        if f.in_scratch {
-            &self.scratch[f.start as usize..f.end as usize]
-        } else {
-            &self.buf[self.current.0 + f.start as usize..self.current.0 + f.end as usize]
-        }
+        &self.buf[self.current.0 + f.start as usize..self.current.0 + f.end as usize]
     }
 
     /// The fields of the current record as text, checking once that they are
-    /// UTF-8: the record and the unescaped quoted fields are each validated in
-    /// one pass, and only a bad record is looked at field by field, to name
-    /// the field and the byte.
+    /// UTF-8: the record is validated in one pass (its escaped fields are then
+    /// valid too: unescaping only drops ASCII quotes), and only a bad record
+    /// is looked at field by field, to name the field and the byte.
     pub(crate) fn text_fields(&self) -> Result<Fields<'_>, SplitError> {
         let (a, b) = self.current;
-        let record = simdutf8::basic::from_utf8(&self.buf[a..b]);
-        let scratch = simdutf8::basic::from_utf8(&self.scratch);
-        match (record, scratch) {
-            (Ok(record), Ok(scratch)) => Ok(Fields {
-                texts: [record, scratch],
+        match simdutf8::basic::from_utf8(&self.buf[a..b]) {
+            Ok(record) => Ok(Fields {
+                record,
                 refs: &self.fields,
             }),
-            _ => Err(self.utf8_error()),
+            Err(_) => Err(self.utf8_error()),
         }
     }
 
@@ -480,9 +462,14 @@ impl<R: Read> Splitter<R> {
     #[cold]
     fn utf8_error(&self) -> SplitError {
         let bad = self.fields.iter().enumerate().find_map(|(i, f)| {
-            std::str::from_utf8(self.raw_field(*f))
-                .err()
-                .map(|e| (i, e.valid_up_to()))
+            // The byte is counted in the field's text, as its reader sees it.
+            let raw = self.raw_field(*f);
+            let text = if f.escaped {
+                unescape_bytes(raw)
+            } else {
+                raw.to_vec()
+            };
+            std::str::from_utf8(&text).err().map(|e| (i, e.valid_up_to()))
         });
         // A record is its fields joined by ASCII (delimiters, quotes, line
         // endings), so when it is not UTF-8 one of its fields is not either;
@@ -500,21 +487,52 @@ impl<R: Read> Splitter<R> {
 /// The text fields of one record.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Fields<'a> {
-    /// The record, then the unescaped quoted fields (see [`FieldRef::in_scratch`]).
-    texts: [&'a str; 2],
+    /// The record, validated.
+    record: &'a str,
     refs: &'a [FieldRef],
 }
 
 impl<'a> Fields<'a> {
-    /// Field `i`, or "" when there is none.
-    pub(crate) fn get(&self, i: usize) -> &'a str {
+    /// Field `i` as it stands in the record, and whether it still holds
+    /// doubled quotes (see [`unescape`]); `("", false)` when there is none.
+    pub(crate) fn raw(&self, i: usize) -> (&'a str, bool) {
         match self.refs.get(i) {
-            Some(f) => self.texts[usize::from(f.in_scratch)]
-                .get(f.start as usize..f.end as usize)
-                .unwrap_or_default(),
-            None => "",
+            Some(f) => (
+                self.record
+                    .get(f.start as usize..f.end as usize)
+                    .unwrap_or_default(),
+                f.escaped,
+            ),
+            None => ("", false),
         }
     }
+
+    /// The text of field `i`, or "" when there is none.
+    pub(crate) fn get(&self, i: usize) -> Cow<'a, str> {
+        match self.raw(i) {
+            (text, true) => Cow::Owned(unescape(text)),
+            (text, false) => Cow::Borrowed(text),
+        }
+    }
+}
+
+/// The text of a quoted field's content: each doubled quote read as one.
+pub(crate) fn unescape(raw: &str) -> String {
+    raw.replace("\"\"", "\"")
+}
+
+fn unescape_bytes(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        out.push(raw[i]);
+        i += if raw[i] == b'"' && raw.get(i + 1) == Some(&b'"') {
+            2
+        } else {
+            1
+        };
+    }
+    out
 }
 
 #[cfg(test)]
