@@ -168,6 +168,11 @@ impl Currency {
         std::str::from_utf8(&self.code).unwrap_or("???")
     }
 
+    /// The code and minor unit as one word, for hashing.
+    pub(crate) fn bits(&self) -> u32 {
+        u32::from_le_bytes([self.code[0], self.code[1], self.code[2], self.minor_units])
+    }
+
     /// Digits of the minor unit (JPY 0, GBP 2, KWD 3).
     pub fn minor_units(&self) -> u32 {
         u32::from(self.minor_units)
