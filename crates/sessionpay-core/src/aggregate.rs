@@ -42,7 +42,7 @@ impl std::hash::Hash for PayrollKey {
 
 /// Where [`Payroll`] keeps a row: [`PayrollKey`] with the period by its
 /// start alone (the end follows from the start for a given period kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct RowKey {
     instructor: InstructorId,
     currency: Currency,
@@ -55,6 +55,19 @@ impl std::hash::Hash for RowKey {
         // hashed once per session.
         state.write_u64(self.instructor.0);
         state.write_u64(u64::from(self.currency.bits()) << 32 | u64::from(date_bits(self.start)));
+    }
+}
+
+impl RowKey {
+    /// The order of [`PayrollKey`] as two words: instructor, then currency
+    /// (`Currency::bits` orders as `Currency`) and period start (`date_bits`
+    /// orders as the date once its sign bit is flipped; the period end
+    /// follows from the start).
+    fn order(&self) -> (u64, u64) {
+        (
+            self.instructor.0,
+            u64::from(self.currency.bits()) << 32 | u64::from(date_bits(self.start) ^ 1 << 31),
+        )
     }
 }
 
@@ -365,8 +378,7 @@ impl Payroll {
     /// [`crate::Error::Overflow`] computing a difference.
     pub fn rows(&self) -> Result<Vec<PayrollRow>> {
         let mut rows: Vec<(&RowKey, &PayrollTotals)> = self.totals.iter().collect();
-        // The order of `PayrollKey`: the period end follows from the start.
-        rows.sort_unstable_by_key(|(key, _)| **key);
+        rows.sort_unstable_by_key(|(key, _)| key.order());
         let mut periods: HashMap<NaiveDate, Period> = HashMap::default();
         rows.into_iter()
             .map(|(key, totals)| {
@@ -625,6 +637,42 @@ mod tests {
         }
         assert_eq!(forwards, backwards);
         assert_ne!(forwards, Payroll::new(PeriodKind::Month));
+    }
+
+    #[test]
+    fn row_keys_order_as_payroll_keys_do() {
+        let currencies = ["GBP", "JPY", "KWD", "EUR", "AUD"].map(|c| Currency::try_from_code(c).unwrap());
+        let mut keys = Vec::new();
+        for instructor in [0, 1, 7, u64::MAX] {
+            for currency in currencies {
+                for start in [
+                    NaiveDate::MIN,
+                    NaiveDate::from_ymd_opt(-1, 12, 31).unwrap(),
+                    NaiveDate::from_ymd_opt(0, 1, 1).unwrap(),
+                    NaiveDate::from_ymd_opt(1969, 12, 31).unwrap(),
+                    NaiveDate::from_ymd_opt(2024, 2, 29).unwrap(),
+                    NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(),
+                    NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+                    NaiveDate::MAX,
+                ] {
+                    keys.push(RowKey {
+                        instructor: InstructorId(instructor),
+                        currency,
+                        start,
+                    });
+                }
+            }
+        }
+        let as_payroll_key = |k: &RowKey| (k.instructor, k.currency, k.start);
+        for a in &keys {
+            for b in &keys {
+                assert_eq!(
+                    a.order().cmp(&b.order()),
+                    as_payroll_key(a).cmp(&as_payroll_key(b)),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -168,9 +168,9 @@ impl Currency {
         std::str::from_utf8(&self.code).unwrap_or("???")
     }
 
-    /// The code and minor unit as one word, for hashing.
+    /// The code and minor unit as one word, for hashing, ordered as `Currency`.
     pub(crate) fn bits(&self) -> u32 {
-        u32::from_le_bytes([self.code[0], self.code[1], self.code[2], self.minor_units])
+        u32::from_be_bytes([self.code[0], self.code[1], self.code[2], self.minor_units])
     }
 
     /// Digits of the minor unit (JPY 0, GBP 2, KWD 3).
@@ -412,6 +412,18 @@ mod tests {
         assert_eq!(add(d("1.10"), d("2"), "t").unwrap().to_string(), "3.10");
         assert_eq!(sub(d("15"), d("0.00"), "t").unwrap(), d("15"));
         assert!(sub(-big, cents, "t").is_err());
+    }
+
+    #[test]
+    fn bits_order_as_currencies_do() {
+        let mut all: Vec<Currency> = TWO_DIGIT
+            .iter()
+            .copied()
+            .chain(NON_TWO_DIGIT.iter().map(|(c, _)| *c))
+            .map(|c| Currency::try_from_code(c).unwrap())
+            .collect();
+        all.sort();
+        assert!(all.windows(2).all(|w| w[0].bits() < w[1].bits()));
     }
 
     #[test]
