@@ -40,6 +40,44 @@ impl std::hash::Hash for PayrollKey {
     }
 }
 
+/// Where [`Payroll`] keeps a row: [`PayrollKey`] with the period by its
+/// start alone (the end follows from the start for a given period kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RowKey {
+    instructor: InstructorId,
+    currency: Currency,
+    start: NaiveDate,
+}
+
+impl std::hash::Hash for RowKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // Two words, from parts that cost no calendar arithmetic: this is
+        // hashed once per session.
+        state.write_u64(self.instructor.0);
+        state.write_u64(u64::from(self.currency.bits()) << 32 | u64::from(date_bits(self.start)));
+    }
+}
+
+impl RowKey {
+    /// The order of [`PayrollKey`] as two words: instructor, then currency
+    /// (`Currency::bits` orders as `Currency`) and period start (`date_bits`
+    /// orders as the date once its sign bit is flipped; the period end
+    /// follows from the start).
+    fn order(&self) -> (u64, u64) {
+        (
+            self.instructor.0,
+            u64::from(self.currency.bits()) << 32 | u64::from(date_bits(self.start) ^ 1 << 31),
+        )
+    }
+}
+
+/// A date as one word without calendar arithmetic: `year << 9 | ordinal`
+/// (chrono's years are within ±2^18, so this is a whole `i32`).
+fn date_bits(date: NaiveDate) -> u32 {
+    // The ordinal is at most 366, so the casts are exact (or a bijection, for the sign).
+    (date.year() << 9 | date.ordinal() as i32) as u32
+}
+
 /// The totals of one payroll row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PayrollTotals {
@@ -85,6 +123,29 @@ impl PayrollTotals {
         self.unrated_sessions += other.unrated_sessions;
         Ok(())
     }
+
+    /// Adds one session in place: the same sums, in the same order, as
+    /// merging the session's own one-session totals.
+    fn add_session(&mut self, session: &Session, pay: &PayBreakdown, rec: &Reconciliation) -> Result<()> {
+        let (customers, computed, reported) = if session.pending {
+            (0, Decimal::ZERO, Decimal::ZERO)
+        } else {
+            (
+                pay.counted.total,
+                pay.pay,
+                session.reported.unwrap_or(Decimal::ZERO),
+            )
+        };
+        self.sessions += 1;
+        self.hours = money::add(self.hours, session.hours, "payroll hours")?;
+        self.counted_customers += customers;
+        self.computed_pay = money::add(self.computed_pay, computed, "payroll computed pay")?;
+        self.reported_pay = money::add(self.reported_pay, reported, "payroll reported pay")?;
+        self.mismatched_sessions += u64::from(rec.status == Status::Mismatch);
+        self.pending_sessions += u64::from(session.pending);
+        self.unrated_sessions += u64::from(session.rate.is_none());
+        Ok(())
+    }
 }
 
 /// The name an instructor carries on their latest session.
@@ -108,12 +169,60 @@ struct LatestName {
 /// assert_eq!(a.rows()?.len(), 0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Payroll {
     kind: PeriodKind,
-    totals: HashMap<PayrollKey, PayrollTotals>,
+    totals: HashMap<RowKey, PayrollTotals>,
     names: HashMap<InstructorId, LatestName>,
     dates: Option<(NaiveDate, NaiveDate)>,
+    starts: PeriodStarts,
+}
+
+impl PartialEq for Payroll {
+    fn eq(&self, other: &Payroll) -> bool {
+        // `starts` is only a memory of `kind`.
+        self.kind == other.kind
+            && self.totals == other.totals
+            && self.names == other.names
+            && self.dates == other.dates
+    }
+}
+
+impl Eq for Payroll {}
+
+/// A memory of the period start of recent dates, by `date_bits` modulo its
+/// size: any four consecutive years fit without two dates sharing a slot.
+#[derive(Clone, Default)]
+struct PeriodStarts {
+    /// (date, the start of its period); empty until the first date.
+    slots: Vec<Option<(NaiveDate, NaiveDate)>>,
+}
+
+impl PeriodStarts {
+    const SLOTS: usize = 1 << 11;
+
+    /// The start of the period of `date` under `kind`, which must be the
+    /// same kind on every call.
+    fn start(&mut self, kind: PeriodKind, date: NaiveDate) -> Result<NaiveDate> {
+        let slot = date_bits(date) as usize % Self::SLOTS;
+        if let Some(Some((known, start))) = self.slots.get(slot) {
+            if *known == date {
+                return Ok(*start);
+            }
+        }
+        let start = kind.period_of(date)?.start;
+        if self.slots.is_empty() {
+            self.slots = vec![None; Self::SLOTS];
+        }
+        self.slots[slot] = Some((date, start));
+        Ok(start)
+    }
+}
+
+impl std::fmt::Debug for PeriodStarts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeriodStarts").finish_non_exhaustive()
+    }
 }
 
 /// One payroll row, ready to write.
@@ -141,6 +250,7 @@ impl Payroll {
             totals: HashMap::default(),
             names: HashMap::default(),
             dates: None,
+            starts: PeriodStarts::default(),
         }
     }
 
@@ -195,30 +305,15 @@ impl Payroll {
         pay: &PayBreakdown,
         rec: &Reconciliation,
     ) -> Result<()> {
-        let key = PayrollKey {
+        let key = RowKey {
             instructor: session.instructor,
             currency: session.currency,
-            period: self.kind.period_of(date)?,
+            start: self.starts.start(self.kind, date)?,
         };
-        let mut one = PayrollTotals {
-            sessions: 1,
-            hours: session.hours,
-            ..Default::default()
-        };
-        if session.pending {
-            one.pending_sessions = 1;
-        } else {
-            one.counted_customers = pay.counted.total;
-            one.computed_pay = pay.pay;
-            one.reported_pay = session.reported.unwrap_or(Decimal::ZERO);
-        }
-        if session.rate.is_none() {
-            one.unrated_sessions = 1;
-        }
-        if rec.status == Status::Mismatch {
-            one.mismatched_sessions = 1;
-        }
-        self.totals.entry(key).or_default().merge(&one)?;
+        self.totals
+            .entry(key)
+            .or_default()
+            .add_session(session, pay, rec)?;
         self.note_name(
             session.instructor,
             session.starts_at,
@@ -282,14 +377,23 @@ impl Payroll {
     /// # Errors
     /// [`crate::Error::Overflow`] computing a difference.
     pub fn rows(&self) -> Result<Vec<PayrollRow>> {
-        let mut keys: Vec<&PayrollKey> = self.totals.keys().collect();
-        keys.sort_unstable();
-        keys.into_iter()
-            .map(|key| {
-                let totals = &self.totals[key];
+        let mut rows: Vec<(&RowKey, &PayrollTotals)> = self.totals.iter().collect();
+        rows.sort_unstable_by_key(|(key, _)| key.order());
+        let mut periods: HashMap<NaiveDate, Period> = HashMap::default();
+        rows.into_iter()
+            .map(|(key, totals)| {
                 let period = match (self.kind, self.dates) {
                     (PeriodKind::All, Some((start, end))) => Period { start, end },
-                    _ => key.period,
+                    _ => match periods.get(&key.start) {
+                        Some(period) => *period,
+                        None => {
+                            // The period of its own start: this worked for the date
+                            // the start came from, and gives the same end.
+                            let period = self.kind.period_of(key.start)?;
+                            periods.insert(key.start, period);
+                            period
+                        }
+                    },
                 };
                 Ok(PayrollRow {
                     instructor: key.instructor,
@@ -305,5 +409,293 @@ impl Payroll {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        compute_pay, reconcile, Counts, PayRate, RateId, RateKind, RatePolicy, SessionType, VenueId,
+    };
+    use std::collections::BTreeMap;
+
+    /// splitmix64, for a repeatable spread of sessions.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Sessions over two centuries (so dates share `PeriodStarts` slots), in
+    /// zones either side of UTC, with hours and pay at several scales, some
+    /// pending, unrated, unreported or mismatched, each priced and reconciled.
+    fn sessions(n: usize, seed: u64) -> Vec<(Session, PayBreakdown, Reconciliation)> {
+        let zones = [
+            chrono_tz::Europe::London,
+            chrono_tz::America::New_York,
+            chrono_tz::Asia::Kolkata,
+            chrono_tz::Australia::Sydney,
+            chrono_tz::Pacific::Chatham,
+        ];
+        let currencies = ["GBP", "JPY", "KWD"].map(|c| Currency::try_from_code(c).unwrap());
+        let hours = ["1", "1.5", "0.75", "0.00", "0", "0.8333333333333334"];
+        let bases = ["6.75", "7", "712.50", "0.001", "0"];
+        let policy = RatePolicy::default();
+        let mut rng = Rng(seed);
+        (0..n)
+            .map(|i| {
+                // 1900-01-01 .. 2100-01-01, on whole minutes, with a cluster in 2026.
+                let minutes = if rng.below(2) == 0 {
+                    rng.below(200 * 525_960) as i64 - 70 * 525_960
+                } else {
+                    56 * 525_960 + rng.below(2 * 525_960) as i64
+                };
+                let starts_at = DateTime::from_timestamp(minutes * 60, 0).unwrap();
+                let base: Decimal = bases[rng.below(5) as usize].parse().unwrap();
+                let rate = (rng.below(10) > 0).then(|| {
+                    Arc::new(PayRate::try_new(RateId(1), "r".into(), RateKind::PerCustomer { base }).unwrap())
+                });
+                let attended = rng.below(12) as u32;
+                let mut session = Session {
+                    id: SessionId(i as u64),
+                    name: "Class".into(),
+                    instructor: InstructorId(rng.below(4)),
+                    instructor_name: ["Ana", "Bo", "Cé"][rng.below(3) as usize].into(),
+                    venue: VenueId(1),
+                    venue_name: "Venue".into(),
+                    zone: zones[rng.below(5) as usize],
+                    starts_at,
+                    hours: hours[rng.below(6) as usize].parse().unwrap(),
+                    counts: Counts::try_new(attended, 0, 0, 0).unwrap(),
+                    session_type: SessionType::Class,
+                    rate,
+                    reported: None,
+                    pending: rng.below(7) == 0,
+                    currency: currencies[rng.below(3) as usize],
+                };
+                let pay = compute_pay(&session, &policy).unwrap();
+                session.reported = match rng.below(4) {
+                    0 => None,
+                    1 => Some(pay.pay + session.currency.minor_unit()),
+                    _ => Some(pay.pay),
+                };
+                let rec = reconcile(&session, &policy, &pay, Decimal::ZERO).unwrap();
+                (session, pay, rec)
+            })
+            .collect()
+    }
+
+    /// The payroll as it was summed before rows were keyed by period start
+    /// and sessions added in place: one-session totals merged per session.
+    fn reference(
+        kind: PeriodKind,
+        items: &[(Session, PayBreakdown, Reconciliation)],
+    ) -> BTreeMap<PayrollKey, PayrollTotals> {
+        let mut rows: BTreeMap<PayrollKey, PayrollTotals> = BTreeMap::new();
+        for (session, pay, rec) in items {
+            let date = local_date(session.starts_at, session.zone);
+            let key = PayrollKey {
+                instructor: session.instructor,
+                currency: session.currency,
+                period: kind.period_of(date).unwrap(),
+            };
+            let mut one = PayrollTotals {
+                sessions: 1,
+                hours: session.hours,
+                ..Default::default()
+            };
+            if session.pending {
+                one.pending_sessions = 1;
+            } else {
+                one.counted_customers = pay.counted.total;
+                one.computed_pay = pay.pay;
+                one.reported_pay = session.reported.unwrap_or(Decimal::ZERO);
+            }
+            if session.rate.is_none() {
+                one.unrated_sessions = 1;
+            }
+            if rec.status == Status::Mismatch {
+                one.mismatched_sessions = 1;
+            }
+            rows.entry(key).or_default().merge(&one).unwrap();
+        }
+        rows
+    }
+
+    /// Every figure as text, so a sum at another scale (`0` against `0.00`) differs.
+    fn text(t: &PayrollTotals) -> String {
+        format!(
+            "{} {} {} {} {} {} {} {}",
+            t.sessions,
+            t.hours,
+            t.counted_customers,
+            t.computed_pay,
+            t.reported_pay,
+            t.mismatched_sessions,
+            t.pending_sessions,
+            t.unrated_sessions
+        )
+    }
+
+    fn kinds() -> [PeriodKind; 5] {
+        [
+            PeriodKind::Month,
+            PeriodKind::Semimonth,
+            PeriodKind::Week {
+                start: chrono::Weekday::Sun,
+            },
+            PeriodKind::Fortnight {
+                anchor: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            },
+            PeriodKind::All,
+        ]
+    }
+
+    #[test]
+    fn rows_equal_one_session_totals_merged_to_the_last_decimal_place() {
+        for (seed, kind) in kinds().into_iter().enumerate() {
+            let items = sessions(3000, seed as u64);
+            let mut payroll = Payroll::new(kind);
+            for (session, pay, rec) in &items {
+                payroll.add(session, pay, rec).unwrap();
+            }
+            let rows = payroll.rows().unwrap();
+            let expected = reference(kind, &items);
+            assert_eq!(rows.len(), expected.len(), "{kind:?}");
+            for (row, (key, totals)) in rows.iter().zip(&expected) {
+                assert_eq!((row.instructor, row.currency), (key.instructor, key.currency));
+                if kind != PeriodKind::All {
+                    assert_eq!(row.period, key.period, "{kind:?}");
+                }
+                assert_eq!(text(&row.totals), text(totals), "{kind:?} {key:?}");
+                assert_eq!(
+                    row.difference.to_string(),
+                    totals.difference().unwrap().to_string()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn merged_parts_equal_the_whole_and_merge_as_before() {
+        for (seed, kind) in kinds().into_iter().enumerate() {
+            let items = sessions(2000, 100 + seed as u64);
+            let mut whole = Payroll::new(kind);
+            let mut parts = [Payroll::new(kind), Payroll::new(kind), Payroll::new(kind)];
+            let mut part_items: [Vec<_>; 3] = Default::default();
+            for (i, item) in items.iter().enumerate() {
+                let (session, pay, rec) = item;
+                whole.add(session, pay, rec).unwrap();
+                parts[i * 7 % 3].add(session, pay, rec).unwrap();
+                part_items[i * 7 % 3].push(item.clone());
+            }
+            let [a, b, c] = parts;
+            let mut merged = Payroll::new(kind);
+            for part in [c, a, b] {
+                merged.merge(part).unwrap();
+            }
+            // Equal figures (a zero sum's scale depends on the order of the
+            // sums, here as before; outputs normalise or round it away).
+            assert_eq!(merged, whole, "{kind:?}");
+            assert_eq!(merged.rows().unwrap(), whole.rows().unwrap(), "{kind:?}");
+            // And to the last decimal place what merging the one-session sums gave.
+            let mut expected: BTreeMap<PayrollKey, PayrollTotals> = BTreeMap::new();
+            for p in [2, 0, 1] {
+                for (key, totals) in reference(kind, &part_items[p]) {
+                    expected.entry(key).or_default().merge(&totals).unwrap();
+                }
+            }
+            let rows = merged.rows().unwrap();
+            assert_eq!(rows.len(), expected.len());
+            for (row, totals) in rows.iter().zip(expected.values()) {
+                assert_eq!(text(&row.totals), text(totals), "{kind:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn payrolls_are_equal_whatever_dates_they_remember() {
+        let items = sessions(500, 7);
+        let (mut forwards, mut backwards) =
+            (Payroll::new(PeriodKind::Month), Payroll::new(PeriodKind::Month));
+        for (session, pay, rec) in &items {
+            forwards.add(session, pay, rec).unwrap();
+        }
+        for (session, pay, rec) in items.iter().rev() {
+            backwards.add(session, pay, rec).unwrap();
+        }
+        assert_eq!(forwards, backwards);
+        assert_ne!(forwards, Payroll::new(PeriodKind::Month));
+    }
+
+    #[test]
+    fn row_keys_order_as_payroll_keys_do() {
+        let currencies = ["GBP", "JPY", "KWD", "EUR", "AUD"].map(|c| Currency::try_from_code(c).unwrap());
+        let mut keys = Vec::new();
+        for instructor in [0, 1, 7, u64::MAX] {
+            for currency in currencies {
+                for start in [
+                    NaiveDate::MIN,
+                    NaiveDate::from_ymd_opt(-1, 12, 31).unwrap(),
+                    NaiveDate::from_ymd_opt(0, 1, 1).unwrap(),
+                    NaiveDate::from_ymd_opt(1969, 12, 31).unwrap(),
+                    NaiveDate::from_ymd_opt(2024, 2, 29).unwrap(),
+                    NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(),
+                    NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+                    NaiveDate::MAX,
+                ] {
+                    keys.push(RowKey {
+                        instructor: InstructorId(instructor),
+                        currency,
+                        start,
+                    });
+                }
+            }
+        }
+        let as_payroll_key = |k: &RowKey| (k.instructor, k.currency, k.start);
+        for a in &keys {
+            for b in &keys {
+                assert_eq!(
+                    a.order().cmp(&b.order()),
+                    as_payroll_key(a).cmp(&as_payroll_key(b)),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_overflowing_sum_is_an_error_not_a_figure() {
+        let (mut session, pay, rec) = sessions(1, 9).remove(0);
+        session.hours = Decimal::MAX;
+        let mut payroll = Payroll::new(PeriodKind::All);
+        payroll.add(&session, &pay, &rec).unwrap();
+        let err = payroll.add(&session, &pay, &rec).unwrap_err();
+        assert!(
+            matches!(err, crate::Error::Overflow { op: "payroll hours" }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_date_whose_period_is_off_the_calendar_is_an_error_every_time() {
+        let (session, pay, rec) = sessions(1, 3).remove(0);
+        let mut payroll = Payroll::new(PeriodKind::Month);
+        for _ in 0..2 {
+            let err = payroll.add_on(NaiveDate::MAX, &session, &pay, &rec).unwrap_err();
+            assert!(matches!(err, crate::Error::DateOutOfRange { .. }), "{err}");
+        }
+        assert!(payroll.rows().unwrap().is_empty());
     }
 }

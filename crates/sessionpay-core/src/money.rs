@@ -168,6 +168,11 @@ impl Currency {
         std::str::from_utf8(&self.code).unwrap_or("???")
     }
 
+    /// The code and minor unit as one word, for hashing, ordered as `Currency`.
+    pub(crate) fn bits(&self) -> u32 {
+        u32::from_be_bytes([self.code[0], self.code[1], self.code[2], self.minor_units])
+    }
+
     /// Digits of the minor unit (JPY 0, GBP 2, KWD 3).
     pub fn minor_units(&self) -> u32 {
         u32::from(self.minor_units)
@@ -291,7 +296,29 @@ impl RoundingMode {
 
 /// `a + b`, or [`Error::Overflow`] naming `op`, also when `Decimal` would
 /// keep the sum only by dropping decimal places.
+#[inline]
 pub(crate) fn add(a: Decimal, b: Decimal, op: &'static str) -> Result<Decimal> {
+    // The common case of a running total: two non-zero amounts at the same
+    // scale whose sum is not zero and fits 96 bits. That sum is exact, and
+    // it is what `checked_add` gives (the same mantissa, sign and scale), so
+    // its general path and the check for dropped places can be skipped.
+    // Zeros keep `checked_add`'s own rules (`0 + x` is `x` at `x`'s scale).
+    // (Rescaling one side here too costs more in i128 than it saves.)
+    if a.scale() == b.scale() && !a.is_zero() && !b.is_zero() {
+        // Each mantissa is below 2^96 in magnitude: the i128 sum cannot overflow.
+        let sum = a.mantissa() + b.mantissa();
+        if sum != 0 {
+            if let Ok(exact) = Decimal::try_from_i128_with_scale(sum, a.scale()) {
+                return Ok(exact);
+            }
+        }
+    }
+    add_in_general(a, b, op)
+}
+
+/// [`add`] for any operands.
+#[inline(never)]
+fn add_in_general(a: Decimal, b: Decimal, op: &'static str) -> Result<Decimal> {
     a.checked_add(b)
         .filter(|sum| keeps_places(*sum, a, b))
         .ok_or(Error::Overflow { op })
@@ -407,6 +434,80 @@ mod tests {
         assert_eq!(add(d("1.10"), d("2"), "t").unwrap().to_string(), "3.10");
         assert_eq!(sub(d("15"), d("0.00"), "t").unwrap(), d("15"));
         assert!(sub(-big, cents, "t").is_err());
+    }
+
+    #[test]
+    fn bits_order_as_currencies_do() {
+        let mut all: Vec<Currency> = TWO_DIGIT
+            .iter()
+            .copied()
+            .chain(NON_TWO_DIGIT.iter().map(|(c, _)| *c))
+            .map(|c| Currency::try_from_code(c).unwrap())
+            .collect();
+        all.sort();
+        assert!(all.windows(2).all(|w| w[0].bits() < w[1].bits()));
+    }
+
+    /// Amounts at the edges of `add`'s quick path: zeros of either sign at
+    /// several scales, one-word and three-word mantissas, the largest ones,
+    /// both signs, and scales 0 to 28 (unequal scales take the general path).
+    fn edge_amounts() -> Vec<Decimal> {
+        let mantissas: [i128; 12] = [
+            0,
+            1,
+            7,
+            4_294_967_295,
+            4_294_967_296,
+            18_446_744_073_709_551_615,
+            18_446_744_073_709_551_616,
+            123_456_789_012_345_678_901_234,
+            (1 << 95) + 3,
+            (1 << 96) - 2,
+            (1 << 96) - 1,
+            500,
+        ];
+        let mut out = Vec::new();
+        for m in mantissas {
+            for scale in [0, 1, 2, 3, 16, 28] {
+                for sign in [1, -1] {
+                    let mut d = Decimal::from_i128_with_scale(m, scale);
+                    d.set_sign_negative(sign < 0);
+                    out.push(d);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn quick_sums_are_bit_for_bit_the_general_ones() {
+        let amounts = edge_amounts();
+        for &a in &amounts {
+            for &b in &amounts {
+                let quick = add(a, b, "t").map(|d| d.serialize()).ok();
+                let general = add_in_general(a, b, "t").map(|d| d.serialize()).ok();
+                assert_eq!(quick, general, "{a:?} + {b:?}");
+            }
+        }
+        // And a spread of ordinary amounts, including sums to zero.
+        let mut x: u64 = 1;
+        for _ in 0..20_000 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let m1 = (x >> 20) as i64 % 1_000_000 - 500_000;
+            let m2 = if x & 7 == 0 {
+                -m1
+            } else {
+                (x >> 40) as i64 % 10_000 - 5_000
+            };
+            let (s1, s2) = ((x & 3) as u32, ((x >> 2) & 3) as u32);
+            let (a, b) = (Decimal::new(m1, s1), Decimal::new(m2, s2));
+            let quick = add(a, b, "t").unwrap();
+            let general = add_in_general(a, b, "t").unwrap();
+            assert_eq!(quick.serialize(), general.serialize(), "{a} + {b}");
+            assert_eq!(quick.to_string(), general.to_string(), "{a} + {b}");
+        }
     }
 
     #[test]

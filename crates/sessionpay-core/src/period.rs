@@ -147,9 +147,13 @@ pub fn local_start(instant: DateTime<Utc>, zone: Tz) -> String {
         .to_string()
 }
 
-/// [`local_date`] with a memory of each zone's offset per UTC day, for many
-/// sessions in a few zones: a day whose offset changes (a DST change) is
-/// always looked up in full.
+/// [`local_date`] with a memory per zone and UTC day, for many sessions in a
+/// few zones.
+///
+/// For a day whose offset holds all day it remembers the local date at the
+/// start of the UTC day and the second at which the local date turns over,
+/// so a session on a known day costs one lookup and one comparison. A day
+/// whose offset changes (a DST change) is always looked up in full.
 ///
 /// ```
 /// use sessionpay_core::{local_date, LocalDates};
@@ -164,39 +168,106 @@ pub fn local_start(instant: DateTime<Utc>, zone: Tz) -> String {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct LocalDates {
-    /// (zone, UTC day) → the offset in seconds all day, or `None` when it changes that day.
-    days: rustc_hash::FxHashMap<(Tz, i64), Option<i32>>,
+    /// [`LocalDates::key`] of (zone, UTC day) → the local dates of that day,
+    /// or `None` when the offset changes that day.
+    days: rustc_hash::FxHashMap<u64, Option<UtcDay>>,
+}
+
+/// The local dates of one UTC day in one zone, at an offset that holds all day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct UtcDay {
+    /// The second of the UTC day from which the local date is `after`
+    /// (86 400, never, at a whole-day offset such as UTC).
+    turn: u32,
+    /// The local date before `turn`.
+    before: NaiveDate,
+    /// The local date from `turn` on.
+    after: NaiveDate,
+}
+
+const DAY: i64 = 86_400;
+
+/// 1970-01-01 as days from 0001-01-01 counted from 1 (chrono's `num_days_from_ce`).
+const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
+
+impl UtcDay {
+    /// The local dates of UTC day `day` (days since 1970-01-01) at `offset`
+    /// seconds east of UTC; `None` off the ends of the calendar.
+    fn at_offset(day: i64, offset: i32) -> Option<UtcDay> {
+        let offset = i64::from(offset);
+        let start = DateTime::from_timestamp(day.checked_mul(DAY)?.checked_add(offset)?, 0)?;
+        let before = start.date_naive();
+        // The local time of day at the start of the UTC day: the date turns
+        // over when that reaches midnight.
+        let into = offset.rem_euclid(DAY);
+        if into == 0 {
+            return Some(UtcDay {
+                turn: 86_400,
+                before,
+                after: before,
+            });
+        }
+        Some(UtcDay {
+            turn: u32::try_from(DAY - into).ok()?,
+            before,
+            after: before.succ_opt()?,
+        })
+    }
+
+    fn date(&self, second_of_day: u32) -> NaiveDate {
+        if second_of_day < self.turn {
+            self.before
+        } else {
+            self.after
+        }
+    }
 }
 
 impl LocalDates {
     /// Days remembered at most (a few years of a few dozen zones).
     const LIMIT: usize = 1 << 16;
 
+    /// One word for (zone, UTC date), from parts of the date that cost no
+    /// calendar arithmetic: `year << 9 | ordinal` is a whole `i32` (chrono's
+    /// years are within ±2^18) and tells dates apart.
+    fn key(zone: Tz, utc_date: NaiveDate) -> u64 {
+        // The ordinal is at most 366, so the cast is exact.
+        let day = utc_date.year() << 9 | utc_date.ordinal() as i32;
+        (zone as u64) << 32 | u64::from(day as u32)
+    }
+
     /// The venue-local date of `instant` in `zone`.
     pub fn local_date(&mut self, instant: DateTime<Utc>, zone: Tz) -> NaiveDate {
-        use chrono::{Offset, TimeZone};
-        let seconds = instant.timestamp();
-        let day = seconds.div_euclid(86_400);
-        let offset = match self.days.get(&(zone, day)) {
+        use chrono::Timelike;
+        let utc = instant.naive_utc();
+        let (utc_date, second_of_day) = (utc.date(), utc.time().num_seconds_from_midnight());
+        let key = LocalDates::key(zone, utc_date);
+        let known = match self.days.get(&key) {
             Some(known) => *known,
             None => {
-                let at = |s: i64| {
-                    DateTime::from_timestamp(s, 0)
-                        .map(|t| zone.offset_from_utc_datetime(&t.naive_utc()).fix())
-                };
-                let offset = match (at(day * 86_400), at(day * 86_400 + 86_399)) {
-                    (Some(a), Some(b)) if a == b => Some(a.local_minus_utc()),
-                    _ => None,
-                };
+                let day = i64::from(utc_date.num_days_from_ce()) - UNIX_EPOCH_DAYS_FROM_CE;
+                let known = LocalDates::look_up(zone, day);
                 if self.days.len() < Self::LIMIT {
-                    self.days.insert((zone, day), offset);
+                    self.days.insert(key, known);
                 }
-                offset
+                known
             }
         };
-        match offset.and_then(|o| DateTime::from_timestamp(seconds + i64::from(o), 0)) {
-            Some(local) => local.date_naive(),
+        match known {
+            Some(dates) => dates.date(second_of_day),
             None => local_date(instant, zone),
+        }
+    }
+
+    /// The local dates of UTC day `day` in `zone`, when its offset holds all day.
+    fn look_up(zone: Tz, day: i64) -> Option<UtcDay> {
+        use chrono::{Offset, TimeZone};
+        let at = |s: i64| {
+            DateTime::from_timestamp(s, 0).map(|t| zone.offset_from_utc_datetime(&t.naive_utc()).fix())
+        };
+        match (at(day * DAY), at(day * DAY + DAY - 1)) {
+            (Some(a), Some(b)) if a == b => UtcDay::at_offset(day, a.local_minus_utc()),
+            _ => None,
         }
     }
 }
@@ -286,6 +357,127 @@ mod tests {
             while t < utc("2027-01-01T00:00:00Z") {
                 assert_eq!(dates.local_date(t, zone), local_date(t, zone), "{t} in {zone}");
                 t += chrono::Duration::minutes(15);
+            }
+        }
+    }
+
+    /// Zones with whole-hour, half-hour and 45-minute offsets either side of
+    /// UTC, with and without DST (Lord Howe moves by half an hour), and Apia,
+    /// which skipped 30 December 2011 moving from -10:00 to +14:00.
+    const AWKWARD_ZONES: [Tz; 14] = [
+        chrono_tz::UTC,
+        chrono_tz::Europe::London,
+        chrono_tz::Europe::Dublin,
+        chrono_tz::America::New_York,
+        chrono_tz::America::Bogota,
+        chrono_tz::America::St_Johns,
+        chrono_tz::Australia::Sydney,
+        chrono_tz::Australia::Brisbane,
+        chrono_tz::Australia::Lord_Howe,
+        chrono_tz::Asia::Kolkata,
+        chrono_tz::Asia::Kathmandu,
+        chrono_tz::Pacific::Chatham,
+        chrono_tz::Pacific::Kiritimati,
+        chrono_tz::Pacific::Apia,
+    ];
+
+    #[test]
+    fn remembered_dates_agree_with_the_full_lookup_at_odd_seconds_over_years() {
+        // A step of 1h 59m 59s visits every time of day within a few weeks.
+        let mut dates = LocalDates::default();
+        for zone in AWKWARD_ZONES {
+            let mut t = utc("2011-06-01T00:00:00Z");
+            while t < utc("2013-01-01T00:00:00Z") {
+                assert_eq!(dates.local_date(t, zone), local_date(t, zone), "{t} in {zone}");
+                t += chrono::Duration::seconds(7_199);
+            }
+        }
+    }
+
+    #[test]
+    fn remembered_dates_agree_every_minute_of_days_when_the_offset_changes() {
+        // The UTC days either side of each change, and the day itself, minute by
+        // minute, each day asked twice (the second time from memory).
+        let days = [
+            (chrono_tz::Europe::London, "2026-03-29"),
+            (chrono_tz::Europe::London, "2026-10-25"),
+            (chrono_tz::America::New_York, "2026-03-08"),
+            (chrono_tz::America::New_York, "2026-11-01"),
+            (chrono_tz::America::St_Johns, "2026-03-08"),
+            (chrono_tz::America::St_Johns, "2026-11-01"),
+            (chrono_tz::Australia::Sydney, "2026-04-04"),
+            (chrono_tz::Australia::Sydney, "2026-10-03"),
+            (chrono_tz::Australia::Lord_Howe, "2026-04-04"),
+            (chrono_tz::Australia::Lord_Howe, "2026-10-03"),
+            (chrono_tz::Pacific::Chatham, "2026-04-04"),
+            (chrono_tz::Pacific::Chatham, "2026-09-26"),
+            (chrono_tz::Pacific::Apia, "2011-12-29"),
+            (chrono_tz::Pacific::Apia, "2011-12-30"),
+        ];
+        for (zone, day) in days {
+            let mut dates = LocalDates::default();
+            let middle = utc(&format!("{day}T00:00:00Z"));
+            for _ in 0..2 {
+                let mut t = middle - chrono::Duration::days(1);
+                while t < middle + chrono::Duration::days(2) {
+                    assert_eq!(dates.local_date(t, zone), local_date(t, zone), "{t} in {zone}");
+                    t += chrono::Duration::minutes(1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn remembered_dates_turn_over_on_the_exact_second() {
+        // Local midnight at +05:30, +10:00, +05:45, -05:00 and UTC.
+        let mut dates = LocalDates::default();
+        let (ninth, tenth, eleventh) = (date(2026, 6, 9), date(2026, 6, 10), date(2026, 6, 11));
+        for (zone, turn, before, after) in [
+            (chrono_tz::Asia::Kolkata, "2026-06-10T18:30:00Z", tenth, eleventh),
+            (
+                chrono_tz::Australia::Brisbane,
+                "2026-06-10T14:00:00Z",
+                tenth,
+                eleventh,
+            ),
+            (
+                chrono_tz::Asia::Kathmandu,
+                "2026-06-10T18:15:00Z",
+                tenth,
+                eleventh,
+            ),
+            (chrono_tz::America::Bogota, "2026-06-10T05:00:00Z", ninth, tenth),
+            (chrono_tz::UTC, "2026-06-10T00:00:00Z", ninth, tenth),
+        ] {
+            let turn = utc(turn);
+            for seconds in -2..=2 {
+                let t = turn + chrono::Duration::seconds(seconds);
+                let expected = if seconds < 0 { before } else { after };
+                assert_eq!(local_date(t, zone), expected, "{t} in {zone}");
+                assert_eq!(dates.local_date(t, zone), expected, "{t} in {zone}");
+                // A fraction of a second does not move the date.
+                let later = t + chrono::Duration::milliseconds(999);
+                assert_eq!(dates.local_date(later, zone), expected, "{later} in {zone}");
+            }
+        }
+    }
+
+    #[test]
+    fn remembered_dates_near_the_ends_of_the_calendar_agree() {
+        // The first and last UTC days can only be asked in UTC: elsewhere the
+        // local time is off chrono's calendar.
+        let mut dates = LocalDates::default();
+        let (first, last) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+        for (zone, t) in [
+            (chrono_tz::UTC, first),
+            (chrono_tz::UTC, last),
+            (chrono_tz::Pacific::Kiritimati, last - chrono::Duration::days(1)),
+            (chrono_tz::Pacific::Kiritimati, first + chrono::Duration::days(1)),
+            (chrono_tz::America::Bogota, last - chrono::Duration::days(1)),
+            (chrono_tz::America::Bogota, first + chrono::Duration::days(1)),
+        ] {
+            for _ in 0..2 {
+                assert_eq!(dates.local_date(t, zone), local_date(t, zone), "{t} in {zone}");
             }
         }
     }
