@@ -1028,7 +1028,7 @@ impl<'a> Progress<'a> {
             let _ = self.out.flush();
             self.open_line = true;
             self.last = Some(text);
-        } else if pages % PROGRESS_EVERY_PAGES == 0 {
+        } else if pages.is_multiple_of(PROGRESS_EVERY_PAGES) {
             let _ = writeln!(self.out, "{text}");
             self.last = Some(text);
         }
