@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Location, Result};
 use crate::field::Field;
-use crate::row::{Cell, ParsedRow, RowAccess, RowParser};
+use crate::row::{Cell, Names, ParsedRow, RowAccess, RowParser};
 use crate::split::{Fields, SplitError, Splitter};
 
 /// The shape of an input.
@@ -246,7 +246,7 @@ pub fn read_from_with(
     };
     // What sniffing read comes first again.
     let reader = BufReader::with_capacity(256 * 1024, std::io::Cursor::new(prefix).chain(reader));
-    let mut parser = RowParser::default();
+    let mut parser = RowParser::new(Names::All);
     match shape {
         Shape::Csv => read_csv(reader, path, &mut parser, sinks),
         Shape::Ndjson => read_ndjson(reader, path, &mut parser, sinks),

@@ -74,6 +74,9 @@ pub(crate) struct RowParser {
     /// Names from quoted fields with doubled quotes, by their raw text.
     quoted_names: FxHashMap<Box<str>, Arc<str>>,
     keep: Names,
+    /// The empty name this parser hands out. Its own allocation: the shared
+    /// `Arc::default()` would have every thread counting references on one
+    /// cache line.
     empty: Arc<str>,
 }
 
@@ -125,6 +128,7 @@ impl RowParser {
     pub(crate) fn new(names: Names) -> RowParser {
         RowParser {
             keep: names,
+            empty: Arc::from(String::new()),
             ..RowParser::default()
         }
     }
@@ -163,7 +167,7 @@ impl RowParser {
             Counts::try_new(attended, comped, late_cancels, no_shows).map_err(|e| ctx.row_error(e))?;
         let session_type = ctx
             .optional(Field::SessionType, |t| {
-                SessionType::from_name(t.trim())
+                SessionType::from_name(trim(t))
                     .ok_or_else(|| format!("expected class or course_session, but found {t:?}"))
             })?
             .unwrap_or(SessionType::Class);
@@ -249,7 +253,7 @@ impl RowParser {
 
     fn zone<R: RowAccess + ?Sized>(&mut self, ctx: &Ctx<'_, R>) -> Result<Tz> {
         let text = ctx.scalar(Field::VenueTimezone)?;
-        let Some(text) = text.as_deref().map(str::trim) else {
+        let Some(text) = text.as_deref().map(trim) else {
             return Err(ctx.field_error(
                 Field::VenueTimezone,
                 "expected a value, but found none".to_string(),
@@ -609,6 +613,15 @@ impl<R: RowAccess + ?Sized> Ctx<'_, R> {
             },
         };
         Ok((amount, evidence))
+    }
+}
+
+/// `text.trim()`, without its scan for a cell that starts and ends with a
+/// character that is not white space (the common case).
+fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => text,
+        _ => text.trim(),
     }
 }
 

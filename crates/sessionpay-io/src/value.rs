@@ -139,6 +139,11 @@ pub(crate) fn id(text: &str) -> Result<u64, String> {
 
 /// Parses a boolean: `true`/`false`, `1`/`0`, `yes`/`no` in any case.
 pub(crate) fn boolean(text: &str) -> Result<bool, String> {
+    match text {
+        "false" => return Ok(false),
+        "true" => return Ok(true),
+        _ => {}
+    }
     let t = text.trim();
     let is = |word: &str| t.eq_ignore_ascii_case(word);
     if is("true") || is("1") || is("yes") || is("t") || is("y") {
