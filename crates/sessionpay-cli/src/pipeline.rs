@@ -9,14 +9,14 @@
 
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use roaring::RoaringTreemap;
 use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap as HashMap, FxHasher};
 use sessionpay_core::{compute_pay, reconcile, CurrencyBook, RateId, RatePolicy, RateTable};
 use sessionpay_io::{
-    CsvPart, Error, Input, Location, Names, ParsedRow, Place, Rejected, SessionLine, Shape, Sinks,
+    CsvPart, Error, Input, Location, Names, ParsedRow, PartReader, Place, Rejected, SessionLine, Shape, Sinks,
 };
 
 /// Where priced sessions go: a payroll accumulator, a list of lines, ...
@@ -50,6 +50,11 @@ pub(crate) struct Stats {
     /// Parallel workers used (1: one sequential pass).
     pub(crate) workers: usize,
 }
+
+/// Parts per worker: workers take the next unread part as they finish one,
+/// so a worker slowed by the machine (or the last large part) leaves the
+/// others less to wait for. Each part costs a file open and a 1 MiB buffer.
+const PARTS_PER_WORKER: usize = 16;
 
 /// Files at least this large are split across cores (`SESSIONPAY_PARALLEL_MIN_BYTES`
 /// lowers it, so tests can take the parallel path on small files).
@@ -91,7 +96,7 @@ pub(crate) fn run_with<C: Collector + Send>(
     // Rejects are rare, and their order matters to the rejects file: one pass.
     let threads = if rejects.is_some() { 1 } else { threads };
     if let Some(parts) = parallel_plan(inputs, threads)? {
-        if let Some(done) = run_parallel(&parts, table, &policies, tolerance, make) {
+        if let Some(done) = run_parallel(&parts, threads, table, &policies, tolerance, make) {
             return Ok(done);
         }
     }
@@ -103,7 +108,7 @@ pub(crate) fn run_with<C: Collector + Send>(
 fn parallel_plan(inputs: &[Input], threads: usize) -> anyhow::Result<Option<Vec<CsvPart>>> {
     match inputs {
         [input] if threads > 1 && !input.is_stdin() && input.shape == Some(Shape::Csv) => Ok(
-            sessionpay_io::plan_csv_parts(&input.path, threads, parallel_min_bytes())?,
+            sessionpay_io::plan_csv_parts(&input.path, threads * PARTS_PER_WORKER, parallel_min_bytes())?,
         ),
         _ => Ok(None),
     }
@@ -169,15 +174,20 @@ struct Share<C> {
 /// The parallel run, or `None` when it must be done again sequentially.
 fn run_parallel<C: Collector + Send>(
     parts: &[CsvPart],
+    threads: usize,
     table: &RateTable,
     policies: &Policies,
     tolerance: Decimal,
     make: &(dyn Fn() -> C + Sync),
 ) -> Option<(C, Stats)> {
+    let queue = Queue {
+        parts,
+        next: AtomicUsize::new(0),
+        failed: AtomicBool::new(false),
+    };
     let shares: Vec<Option<Share<C>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .iter()
-            .map(|part| scope.spawn(move || read_share(part, table, policies, tolerance, make)))
+        let handles: Vec<_> = (0..threads.min(parts.len()))
+            .map(|_| scope.spawn(|| read_share(&queue, table, policies, tolerance, make)))
             .collect();
         handles.into_iter().map(|h| h.join().ok().flatten()).collect()
     });
@@ -223,9 +233,27 @@ fn run_parallel<C: Collector + Send>(
     Some((collector?, stats))
 }
 
-/// Reads one part; `None` on anything that needs the sequential pass.
+/// The parts of a parallel run, handed out in order to whichever worker asks.
+struct Queue<'a> {
+    parts: &'a [CsvPart],
+    next: AtomicUsize,
+    /// A worker met something that needs the sequential pass: the others stop.
+    failed: AtomicBool,
+}
+
+impl Queue<'_> {
+    fn take(&self) -> Option<&CsvPart> {
+        if self.failed.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.parts.get(self.next.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// Reads parts from the queue until it is empty; `None` on anything that
+/// needs the sequential pass.
 fn read_share<C: Collector + Send>(
-    part: &CsvPart,
+    queue: &Queue<'_>,
     table: &RateTable,
     policies: &Policies,
     tolerance: Decimal,
@@ -266,17 +294,22 @@ fn read_share<C: Collector + Send>(
         }
         Ok(())
     };
-    let aligned = sessionpay_io::read_csv_part_counted(
-        part,
-        names,
-        &BYTES_READ,
-        &mut Sinks {
-            on_row: &mut on_row,
-            on_reject: &mut |rejected| Err(rejected.error),
-        },
-    )
-    .ok()?;
-    aligned.then_some(share)
+    let mut reader = PartReader::new(names);
+    while let Some(part) = queue.take() {
+        let aligned = reader.read(
+            part,
+            &BYTES_READ,
+            &mut Sinks {
+                on_row: &mut on_row,
+                on_reject: &mut |rejected| Err(rejected.error),
+            },
+        );
+        if !matches!(aligned, Ok(true)) {
+            queue.failed.store(true, Ordering::Relaxed);
+            return None;
+        }
+    }
+    Some(share)
 }
 
 struct Seen {

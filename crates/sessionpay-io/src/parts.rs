@@ -131,21 +131,45 @@ pub fn read_csv_part_counted(
     counter: &AtomicU64,
     sinks: &mut Sinks<'_>,
 ) -> Result<bool> {
-    let path = &part.path;
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    if size != part.size {
-        return Err(Error::Shape {
-            path: path.clone(),
-            problem: "the file changed while it was being read".into(),
-        });
+    PartReader::new(names).read(part, counter, sinks)
+}
+
+/// Reads parts one after another, keeping what it learned from one part to
+/// the next (each distinct rate, zone and name parsed once), so a worker can
+/// take many small parts for the price of one large one.
+#[derive(Debug)]
+pub struct PartReader {
+    parser: RowParser,
+}
+
+impl PartReader {
+    /// A reader keeping `names` in the sessions it makes.
+    pub fn new(names: Names) -> PartReader {
+        PartReader {
+            parser: RowParser::new(names),
+        }
     }
-    file.seek(SeekFrom::Start(part.start))
-        .map_err(|e| Error::io(path, e))?;
-    let mut split = Splitter::new(Counting { inner: file, counter }, part.start, part.end);
-    let mut parser = RowParser::new(names);
-    read_csv_records(&mut split, &part.header, path, &mut parser, sinks)?;
-    Ok(split.offset() == part.end)
+
+    /// Reads the records of `part` as [`read_csv_part_counted`] does.
+    ///
+    /// # Errors
+    /// An error of the part as a whole, or what a sink returns.
+    pub fn read(&mut self, part: &CsvPart, counter: &AtomicU64, sinks: &mut Sinks<'_>) -> Result<bool> {
+        let path = &part.path;
+        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        if size != part.size {
+            return Err(Error::Shape {
+                path: path.clone(),
+                problem: "the file changed while it was being read".into(),
+            });
+        }
+        file.seek(SeekFrom::Start(part.start))
+            .map_err(|e| Error::io(path, e))?;
+        let mut split = Splitter::new(Counting { inner: file, counter }, part.start, part.end);
+        read_csv_records(&mut split, &part.header, path, &mut self.parser, sinks)?;
+        Ok(split.offset() == part.end)
+    }
 }
 
 #[cfg(test)]
