@@ -335,28 +335,27 @@ fn has_top_level_key(text: &[u8], key: &[u8]) -> bool {
     false
 }
 
+/// One CSV record seen through its file's header. A cell is cut out of the
+/// record when it is asked for: a payroll never asks for some of them.
 struct CsvRow<'a> {
-    /// Each field's cell, looked up once per row.
-    cells: [Option<Cell<'a>>; Field::ALL.len()],
+    fields: Fields<'a>,
     header: &'a CsvHeader,
 }
 
-impl<'a> CsvRow<'a> {
-    fn new(fields: Fields<'a>, header: &'a CsvHeader) -> CsvRow<'a> {
-        let mut cells = [None; Field::ALL.len()];
-        for &(field, column) in &header.picks {
-            cells[field as usize] = Some(match fields.raw(column) {
-                (text, false) => Cell::Text(text),
-                (raw, true) => Cell::Quoted(raw),
-            });
-        }
-        CsvRow { cells, header }
-    }
-}
-
 impl RowAccess for CsvRow<'_> {
+    #[inline]
     fn get(&self, field: Field) -> Option<Cell<'_>> {
-        self.cells[field as usize]
+        let column = self.header.columns[field as usize]?;
+        Some(match self.fields.raw(column) {
+            (text, false) => Cell::Text(text),
+            (raw, true) => Cell::Quoted(raw),
+        })
+    }
+
+    fn has_required_fields(&self) -> bool {
+        // read_csv_header refuses a header without them, and every record
+        // has the header's width.
+        true
     }
 
     fn column_name(&self, field: Field) -> Cow<'_, str> {
@@ -372,9 +371,6 @@ impl RowAccess for CsvRow<'_> {
 pub(crate) struct CsvHeader {
     pub(crate) names: Vec<String>,
     pub(crate) columns: Vec<Option<usize>>,
-    /// The fields the file has and their columns, in column order: what a
-    /// row copies out of its record.
-    picks: Vec<(Field, usize)>,
 }
 
 /// Reads and checks the header row.
@@ -420,16 +416,7 @@ pub(crate) fn read_csv_header<R: Read>(split: &mut Splitter<R>, path: &Path) -> 
             hint,
         });
     }
-    let mut picks: Vec<(Field, usize)> = Field::ALL
-        .into_iter()
-        .filter_map(|f| Some((f, columns[f as usize]?)))
-        .collect();
-    picks.sort_by_key(|&(_, column)| column);
-    Ok(CsvHeader {
-        names,
-        columns,
-        picks,
-    })
+    Ok(CsvHeader { names, columns })
 }
 
 /// Reads data records until the splitter's limit, handing each parsed row to the sinks.
@@ -470,7 +457,7 @@ pub(crate) fn read_csv_records<R: Read>(
                 continue;
             }
         };
-        let row = CsvRow::new(fields, header);
+        let row = CsvRow { fields, header };
         match parser.parse(&row, path, location) {
             Ok(parsed) => (sinks.on_row)(parsed)?,
             Err(error) => sinks.reject(error, || raw(split))?,

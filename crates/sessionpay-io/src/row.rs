@@ -35,6 +35,11 @@ pub(crate) trait RowAccess {
     fn get(&self, field: Field) -> Option<Cell<'_>>;
     /// The name of `field` as this input spells it, for messages.
     fn column_name(&self, field: Field) -> Cow<'_, str>;
+    /// Whether every required field is known to be there (a CSV header
+    /// checked them once for all its rows).
+    fn has_required_fields(&self) -> bool {
+        false
+    }
 }
 
 /// A row read from an input, typed, with what it says about its currency.
@@ -143,6 +148,7 @@ impl RowParser {
         let ctx = Ctx { row, path, location };
         if let Some(missing) = Field::ALL
             .into_iter()
+            .filter(|_| !row.has_required_fields())
             .find(|f| f.is_required() && row.get(*f).is_none())
         {
             return Err(ctx.field_error(missing, "missing, and it is required".to_string()));

@@ -180,9 +180,19 @@ impl<R: Read> Splitter<R> {
     /// [`Splitter::new`] with a first buffer of `capacity` bytes (at least 1;
     /// it grows to hold a long record).
     fn with_buffer(reader: R, start: u64, limit: u64, capacity: usize) -> Splitter<R> {
+        Splitter::reusing(reader, start, limit, vec![0; capacity.max(1)])
+    }
+
+    /// [`Splitter::new`] reading into `buf`, a buffer an earlier splitter gave
+    /// back with [`Splitter::into_buffer`] (what it holds is never read before
+    /// it is overwritten), so that reading many parts allocates one buffer.
+    pub(crate) fn reusing(reader: R, start: u64, limit: u64, mut buf: Vec<u8>) -> Splitter<R> {
+        if buf.is_empty() {
+            buf.push(0);
+        }
         Splitter {
             reader,
-            buf: vec![0; capacity.max(1)],
+            buf,
             pos: 0,
             filled: 0,
             eof: false,
@@ -196,6 +206,11 @@ impl<R: Read> Splitter<R> {
             next_line: 1,
             cursor: None,
         }
+    }
+
+    /// The buffer, for [`Splitter::reusing`].
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
+        self.buf
     }
 
     /// Absolute offset of the next unread record.
