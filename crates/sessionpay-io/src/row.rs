@@ -633,10 +633,11 @@ fn trim(text: &str) -> &str {
 
 /// Empty or only white space, checked cheaply for the common non-blank cell.
 fn is_blank(text: &str) -> bool {
-    match text.as_bytes().first() {
-        None => true,
-        Some(b) if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'[' | b'{' | b'"') => false,
-        Some(_) => text.trim().is_empty(),
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (None, _) | (_, None) => true,
+        // A figure such as `£7.50` starts with a symbol but ends with a digit.
+        (Some(a), Some(b)) if a.is_ascii_graphic() || b.is_ascii_graphic() => false,
+        _ => text.trim().is_empty(),
     }
 }
 
@@ -648,5 +649,37 @@ pub(crate) fn truncate(text: &str) -> String {
     } else {
         let head: String = text.chars().take(MAX).collect();
         format!("{head:?}… ({} bytes)", text.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortcuts_agree_with_trim() {
+        let cells = [
+            "",
+            " ",
+            "\t\r\n",
+            "\u{a0}",
+            "\u{2003}x\u{2003}",
+            "\u{2003}",
+            "£7.50",
+            "7.50 €",
+            " 7 ",
+            "x",
+            "é",
+            "[]",
+            "-1",
+            " £",
+            "\"",
+            "Europe/London",
+            " Europe/London",
+        ];
+        for cell in cells {
+            assert_eq!(is_blank(cell), cell.trim().is_empty(), "{cell:?}");
+            assert_eq!(trim(cell), cell.trim(), "{cell:?}");
+        }
     }
 }
