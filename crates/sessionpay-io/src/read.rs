@@ -358,6 +358,11 @@ impl RowAccess for CsvRow<'_> {
         true
     }
 
+    fn rate_span(&self) -> Option<&str> {
+        let (first, last) = self.header.rate_columns?;
+        self.fields.span(first, last)
+    }
+
     fn column_name(&self, field: Field) -> Cow<'_, str> {
         match self.header.columns[field as usize] {
             Some(i) => Cow::Borrowed(&self.header.names[i]),
@@ -371,6 +376,9 @@ impl RowAccess for CsvRow<'_> {
 pub(crate) struct CsvHeader {
     pub(crate) names: Vec<String>,
     pub(crate) columns: Vec<Option<usize>>,
+    /// The first and last columns of the rate, when its five fields (id,
+    /// name, type, base, tiers) stand side by side in that order.
+    rate_columns: Option<(usize, usize)>,
 }
 
 /// Reads and checks the header row.
@@ -416,7 +424,25 @@ pub(crate) fn read_csv_header<R: Read>(split: &mut Splitter<R>, path: &Path) -> 
             hint,
         });
     }
-    Ok(CsvHeader { names, columns })
+    let rate = [
+        Field::RateId,
+        Field::RateName,
+        Field::RateType,
+        Field::RateBase,
+        Field::RateTiers,
+    ]
+    .map(|f| columns[f as usize]);
+    let rate_columns = match rate {
+        [Some(first), ..] if rate.iter().enumerate().all(|(k, c)| *c == Some(first + k)) => {
+            Some((first, first + rate.len() - 1))
+        }
+        _ => None,
+    };
+    Ok(CsvHeader {
+        names,
+        columns,
+        rate_columns,
+    })
 }
 
 /// Reads data records until the splitter's limit, handing each parsed row to the sinks.
@@ -869,5 +895,96 @@ mod quoted_tests {
         // A doubled quote where a figure should be names the unescaped value.
         let err = sessions(&row(5, "n", r#""£1""0""#)).unwrap_err().to_string();
         assert!(err.contains(r#""£1\"0""#), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod rate_span_tests {
+    use super::*;
+
+    const HEADER: &str = "id,instructor.id,starts_at,venue.id,venue_timezone,hours,attended_count,\
+        no_show_count,late_cancel_count,comped_counts.attended,instructor_pay_rate.id,\
+        instructor_pay_rate.name,instructor_pay_rate.type,instructor_pay_rate.base,\
+        instructor_pay_rate.tiers,instructor_pay,instructor_pay_calculation_pending\n";
+
+    /// (id, rate base or the error) of each row.
+    fn read(body: &str) -> Vec<(u64, std::result::Result<String, String>)> {
+        let text = format!("{HEADER}{body}");
+        let mut out = Vec::new();
+        let mut rejected = Vec::new();
+        read_from_with(
+            text.as_bytes(),
+            Some(Shape::Csv),
+            Path::new("r.csv"),
+            &mut Sinks {
+                on_row: &mut |row| {
+                    let rate = match row.session.rate.as_deref().map(|r| &r.kind) {
+                        Some(sessionpay_core::RateKind::PerCustomer { base }) => {
+                            format!("{} {base}", row.session.rate.as_ref().unwrap().name)
+                        }
+                        other => format!("{other:?}"),
+                    };
+                    out.push((row.session.id.0, Ok(rate)));
+                    Ok(())
+                },
+                on_reject: &mut |r| {
+                    rejected.push(r.error.to_string());
+                    Ok(())
+                },
+            },
+        )
+        .unwrap();
+        out.extend(rejected.into_iter().map(|e| (0, Err(e))));
+        out
+    }
+
+    #[test]
+    fn rows_with_the_same_rate_text_share_it_and_bad_ones_fail_every_time() {
+        let row = |id: u32, rate: &str| {
+            format!("{id},7,2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,{rate},£20.00,false\n")
+        };
+        let body = [
+            row(1, "3,A,per_customer,5,[]"),
+            row(2, "3,A,per_customer,5,[]"),
+            row(3, "\"3\",A,per_customer,5,[]"),
+            row(4, "3,A,per_customer,6,[]"),
+            row(5, "3,\"A\",per_customer,6,[]"),
+            row(6, "3,A\",per_customer,6,[]"),
+            row(7, "3,A,per_customer,x,[]"),
+            row(8, "3,A,per_customer,x,[]"),
+            row(9, ",,,,"),
+            row(10, ",,,,"),
+            // Row 3's id with the quote as text: an id that is not a number.
+            row(11, "3\",A,per_customer,5,[]"),
+        ]
+        .concat();
+        let got = read(&body);
+        let ok = |id: u64, s: &str| (id, Ok(s.to_string()));
+        assert_eq!(
+            got[..8],
+            [
+                ok(1, "A 5"),
+                ok(2, "A 5"),
+                ok(3, "A 5"),
+                ok(4, "A 6"),
+                ok(5, "A 6"),
+                ok(6, "A\" 6"),
+                ok(9, "None"),
+                ok(10, "None"),
+            ]
+        );
+        // Row 8 repeats row 7's bad rate exactly: it is refused too, not taken from a cache.
+        assert_eq!(got.len(), 11);
+        for (_, e) in &got[8..10] {
+            assert!(
+                e.as_ref().unwrap_err().contains("instructor_pay_rate.base"),
+                "{e:?}"
+            );
+        }
+        assert!(
+            got[10].1.as_ref().unwrap_err().contains("instructor_pay_rate.id"),
+            "{:?}",
+            got[10]
+        );
     }
 }

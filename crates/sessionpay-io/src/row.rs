@@ -40,6 +40,11 @@ pub(crate) trait RowAccess {
     fn has_required_fields(&self) -> bool {
         false
     }
+    /// The rate's fields as they stand in the input, when the input can cut
+    /// them out in one piece: equal spans are equal rates.
+    fn rate_span(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A row read from an input, typed, with what it says about its currency.
@@ -76,6 +81,9 @@ pub(crate) struct RowParser {
     cached_rates: usize,
     zones: FxHashMap<Box<str>, Tz>,
     names: FxHashMap<Box<str>, Arc<str>>,
+    /// Rates (or none) by [`RowAccess::rate_span`]: one lookup instead of
+    /// parsing the id and comparing four fields.
+    rate_spans: FxHashMap<Box<str>, Option<Arc<PayRate>>>,
     /// Names from quoted fields with doubled quotes, by their raw text.
     quoted_names: FxHashMap<Box<str>, Arc<str>>,
     keep: Names,
@@ -127,6 +135,10 @@ impl TiersKey {
 /// Caches stop growing past this many entries (an export with a new name or
 /// rate on every row would otherwise hold them all).
 const CACHE_LIMIT: usize = 65_536;
+
+/// Rate spans remembered at most: a studio has tens of rates, and a span is a
+/// few hundred bytes.
+const SPAN_LIMIT: usize = 4_096;
 
 impl RowParser {
     /// A parser keeping `names`.
@@ -281,6 +293,20 @@ impl RowParser {
     }
 
     fn rate<R: RowAccess + ?Sized>(&mut self, ctx: &Ctx<'_, R>) -> Result<Option<Arc<PayRate>>> {
+        let span = ctx.row.rate_span();
+        if let Some(rate) = span.and_then(|s| self.rate_spans.get(s)) {
+            return Ok(rate.clone());
+        }
+        let rate = self.rate_by_fields(ctx)?;
+        if let Some(span) = span {
+            if self.rate_spans.len() < SPAN_LIMIT {
+                self.rate_spans.insert(span.into(), rate.clone());
+            }
+        }
+        Ok(rate)
+    }
+
+    fn rate_by_fields<R: RowAccess + ?Sized>(&mut self, ctx: &Ctx<'_, R>) -> Result<Option<Arc<PayRate>>> {
         let Some(id) = ctx.optional(Field::RateId, value::id)? else {
             return Ok(None);
         };

@@ -48,6 +48,8 @@ struct FieldRef {
     /// The field was quoted and holds doubled quotes: its text is the span
     /// with each `""` read as `"` (done only when the text is asked for).
     escaped: bool,
+    /// The field was quoted: its quotes stand just outside `start..end`.
+    quoted: bool,
 }
 
 /// The largest record accepted: far beyond any real row, small enough that a
@@ -353,6 +355,7 @@ impl<R: Read> Splitter<R> {
                     start: (p + 1 - start) as u32,
                     end: (close - start) as u32,
                     escaped,
+                    quoted: true,
                 });
                 p = close + 1;
                 match buf.get(p) {
@@ -401,6 +404,7 @@ impl<R: Read> Splitter<R> {
                         start: (p - start) as u32,
                         end: (filled - start) as u32,
                         escaped: false,
+                        quoted: false,
                     });
                     break (filled, newlines);
                 };
@@ -408,6 +412,7 @@ impl<R: Read> Splitter<R> {
                     start: (p - start) as u32,
                     end: (at - start) as u32,
                     escaped: false,
+                    quoted: false,
                 });
                 match buf[at] {
                     b',' => p = at + 1,
@@ -520,6 +525,16 @@ impl<'a> Fields<'a> {
             ),
             None => ("", false),
         }
+    }
+
+    /// Fields `first..=last` as they stand in the record, quotes and
+    /// delimiters included: two records with the same span have the same
+    /// fields there. `None` when the record has no such fields.
+    pub(crate) fn span(&self, first: usize, last: usize) -> Option<&'a str> {
+        let (a, b) = (self.refs.get(first)?, self.refs.get(last)?);
+        let start = a.start as usize - usize::from(a.quoted);
+        let end = b.end as usize + usize::from(b.quoted);
+        self.record.get(start..end)
     }
 
     /// The text of field `i`, or "" when there is none.
