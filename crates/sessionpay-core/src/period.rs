@@ -168,9 +168,23 @@ pub fn local_start(instant: DateTime<Utc>, zone: Tz) -> String {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct LocalDates {
-    /// [`LocalDates::key`] of (zone, UTC day) → the local dates of that day,
-    /// or `None` when the offset changes that day.
+    /// The first few zones seen, each with its days side by side: a lookup
+    /// is an index into a few kilobytes per zone, where a map over every
+    /// (zone, day) would spread a payroll's working set across the cache.
+    zones: Vec<ZoneDays>,
+    /// Other zones and days far from the first: [`LocalDates::key`] of
+    /// (zone, UTC day) → the local dates of that day, or `None` when the
+    /// offset changes that day.
     days: rustc_hash::FxHashMap<u64, Option<UtcDay>>,
+}
+
+/// The days of one zone from UTC day `first` on (days since 1970-01-01):
+/// `None` until looked up, then as in [`LocalDates::days`].
+#[derive(Debug, Clone)]
+struct ZoneDays {
+    zone: Tz,
+    first: i64,
+    days: Vec<Option<Option<UtcDay>>>,
 }
 
 /// The local dates of one UTC day in one zone, at an offset that holds all day.
@@ -226,6 +240,10 @@ impl UtcDay {
 impl LocalDates {
     /// Days remembered at most (a few years of a few dozen zones).
     const LIMIT: usize = 1 << 16;
+    /// Zones given their own run of days.
+    const ZONES: usize = 16;
+    /// The longest run of days a zone is given (about 30 years).
+    const SPAN: i64 = 11_000;
 
     /// One word for (zone, UTC date), from parts of the date that cost no
     /// calendar arithmetic: `year << 9 | ordinal` is a whole `i32` (chrono's
@@ -238,6 +256,57 @@ impl LocalDates {
 
     /// The venue-local date of `instant` in `zone`.
     pub fn local_date(&mut self, instant: DateTime<Utc>, zone: Tz) -> NaiveDate {
+        let seconds = instant.timestamp();
+        let (day, second_of_day) = (seconds.div_euclid(DAY), seconds.rem_euclid(DAY) as u32);
+        let known = match self.slot(zone, day) {
+            Some(Some(known)) => *known,
+            Some(slot) => *slot.insert(LocalDates::look_up(zone, day)),
+            None => return self.local_date_by_map(instant, zone),
+        };
+        match known {
+            Some(dates) => dates.date(second_of_day),
+            None => local_date(instant, zone),
+        }
+    }
+
+    /// The slot of UTC `day` in `zone`'s run of days, making or widening the
+    /// run as needed; `None` beyond [`LocalDates::ZONES`] or [`LocalDates::SPAN`].
+    fn slot(&mut self, zone: Tz, day: i64) -> Option<&mut Option<Option<UtcDay>>> {
+        let at = match self.zones.iter().position(|z| z.zone == zone) {
+            Some(at) => at,
+            None if self.zones.len() < Self::ZONES => {
+                self.zones.push(ZoneDays {
+                    zone,
+                    first: day,
+                    days: Vec::new(),
+                });
+                self.zones.len() - 1
+            }
+            None => return None,
+        };
+        let z = &mut self.zones[at];
+        let len = z.days.len() as i64;
+        if day < z.first {
+            let more = z.first - day;
+            if more + len > Self::SPAN {
+                return None;
+            }
+            // Widen by a year at a time, so a run of earlier days costs few copies.
+            let more = more.max(366).min(Self::SPAN - len);
+            z.days.splice(0..0, std::iter::repeat_n(None, more as usize));
+            z.first -= more;
+        } else if day - z.first >= len {
+            let need = day - z.first + 1;
+            if need > Self::SPAN {
+                return None;
+            }
+            z.days.resize(need.max(len + 366).min(Self::SPAN) as usize, None);
+        }
+        z.days.get_mut((day - z.first) as usize)
+    }
+
+    /// [`LocalDates::local_date`] through the map of other zones and days.
+    fn local_date_by_map(&mut self, instant: DateTime<Utc>, zone: Tz) -> NaiveDate {
         use chrono::Timelike;
         let utc = instant.naive_utc();
         let (utc_date, second_of_day) = (utc.date(), utc.time().num_seconds_from_midnight());
@@ -275,6 +344,60 @@ impl LocalDates {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_of_days_widen_both_ways_and_give_way_to_the_map() {
+        let zones: Vec<Tz> = [
+            "Europe/London",
+            "America/New_York",
+            "Asia/Kolkata",
+            "Australia/Sydney",
+            "Asia/Kathmandu",
+            "America/St_Johns",
+            "Pacific/Chatham",
+            "Australia/Lord_Howe",
+            "Pacific/Apia",
+            "Asia/Tokyo",
+            "Europe/Dublin",
+            "America/Phoenix",
+            "Africa/Casablanca",
+            "America/Santiago",
+            "Asia/Tehran",
+            "Europe/Moscow",
+            "Pacific/Kiritimati",
+            "America/Sao_Paulo",
+            "Africa/Cairo",
+            "UTC",
+        ]
+        .iter()
+        .map(|z| z.parse().unwrap())
+        .collect();
+        let mut dates = LocalDates::default();
+        // Days in a scattered order: forwards, backwards past a year, and
+        // further than a run may reach (over 30 years apart).
+        let mut x: u64 = 7;
+        for step in 0..40_000 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let spread = [400, 5_000, 40_000][step % 3] as i64;
+            let day = 20_000 + (x >> 33) as i64 % spread - spread / 2;
+            let second = (x >> 13) as i64 % DAY;
+            let zone = zones[(x >> 7) as usize % zones.len()];
+            let instant = DateTime::from_timestamp(day * DAY + second, 0).unwrap();
+            assert_eq!(
+                dates.local_date(instant, zone),
+                local_date(instant, zone),
+                "{zone} {instant}"
+            );
+        }
+        assert_eq!(dates.zones.len(), LocalDates::ZONES);
+        assert!(dates
+            .zones
+            .iter()
+            .all(|z| z.days.len() as i64 <= LocalDates::SPAN));
+        assert!(!dates.days.is_empty());
+    }
     use chrono::NaiveDateTime;
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
