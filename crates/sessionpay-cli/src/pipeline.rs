@@ -1,8 +1,9 @@
 //! Reading every input once: currencies settled, duplicates counted once,
 //! each session priced and reconciled, then handed to a collector.
 //!
-//! A single large CSV file is read by one worker per core, each over its own
-//! byte range, into collectors that are merged at the end. Anything unusual
+//! A single large CSV file is cut into byte ranges that one worker per core
+//! takes from a queue, each into its own collector; the collectors are merged
+//! at the end. Anything unusual
 //! in that run (a bad row, a repeated session id, a quoted field spanning two
 //! ranges, a currency only another range can tell) makes it start again in
 //! one sequential pass, which is the reference: both give the same output.
