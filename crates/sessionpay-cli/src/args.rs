@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use chrono::{NaiveDate, Weekday};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rust_decimal::Decimal;
+use sessionpay_core::PeriodKind;
 
 const EXIT_STATUS: &str = "\
 EXIT STATUS:
@@ -119,8 +120,9 @@ pub(crate) enum PeriodArg {
     All,
 }
 
-#[derive(Debug, Args)]
-pub(crate) struct PayrollArgs {
+/// How sessions are bucketed into pay periods: `payroll` and `export` take the same options.
+#[derive(Debug, Clone, Copy, Args)]
+pub(crate) struct PeriodArgs {
     /// Pay period: calendar month, 1st-15th and 16th-end, week, fortnight (needs --anchor), or all
     #[arg(long, value_enum, default_value_t = PeriodArg::Month)]
     pub(crate) period: PeriodArg,
@@ -132,6 +134,36 @@ pub(crate) struct PayrollArgs {
     /// A date that starts a fortnight, for --period fortnight (YYYY-MM-DD)
     #[arg(long, value_name = "DATE")]
     pub(crate) anchor: Option<NaiveDate>,
+}
+
+impl PeriodArgs {
+    /// The period kind these options ask for.
+    ///
+    /// # Errors
+    /// `--period fortnight` without `--anchor`.
+    pub(crate) fn kind(&self) -> anyhow::Result<PeriodKind> {
+        Ok(match self.period {
+            PeriodArg::Month => PeriodKind::Month,
+            PeriodArg::Semimonth => PeriodKind::Semimonth,
+            PeriodArg::Week => PeriodKind::Week {
+                start: self.week_start,
+            },
+            PeriodArg::Fortnight => PeriodKind::Fortnight {
+                anchor: self.anchor.ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--period fortnight needs --anchor DATE, a date that starts one of your fortnights"
+                    )
+                })?,
+            },
+            PeriodArg::All => PeriodKind::All,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PayrollArgs {
+    #[command(flatten)]
+    pub(crate) periods: PeriodArgs,
 
     /// First venue-local date to include (YYYY-MM-DD, inclusive)
     #[arg(long, value_name = "DATE")]
@@ -174,7 +206,7 @@ pub(crate) struct SessionsArgs {
     pub(crate) input: InputArgs,
 }
 
-pub(crate) fn parse_weekday(text: &str) -> Result<Weekday, String> {
+fn parse_weekday(text: &str) -> Result<Weekday, String> {
     text.trim()
         .parse::<Weekday>()
         .map_err(|_| format!("expected a day of the week such as monday or sun, but found {text:?}"))

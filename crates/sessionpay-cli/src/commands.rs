@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use sessionpay_core::{LocalDates, Payroll, PayrollRow, PeriodKind, RateTable, Reason, Status};
 use sessionpay_io::{AtomicFile, Format, Input, Names, RejectsWriter, SessionLine};
 
-use crate::args::{InputArgs, OutputFormat, PayrollArgs, PeriodArg, ReconcileArgs, SessionsArgs};
+use crate::args::{InputArgs, OutputFormat, PayrollArgs, ReconcileArgs, SessionsArgs};
 use crate::pipeline::{self, Collector, Stats};
 use crate::report;
 
@@ -201,19 +201,7 @@ pub(crate) fn compute_payroll(
     with_lines: bool,
     notes: &mut Notes,
 ) -> anyhow::Result<PayrollRun> {
-    let kind = match args.period {
-        PeriodArg::Month => PeriodKind::Month,
-        PeriodArg::Semimonth => PeriodKind::Semimonth,
-        PeriodArg::Week => PeriodKind::Week {
-            start: args.week_start,
-        },
-        PeriodArg::Fortnight => PeriodKind::Fortnight {
-            anchor: args.anchor.context(
-                "--period fortnight needs --anchor DATE, a date that starts one of your fortnights",
-            )?,
-        },
-        PeriodArg::All => PeriodKind::All,
-    };
+    let kind = args.periods.kind()?;
     if let (Some(from), Some(to)) = (args.from, args.to) {
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
     }

@@ -17,12 +17,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use chrono::{NaiveDate, Weekday};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sessionpay_core::{local_date, Currency, InstructorId, PayrollRow, Period};
 use sessionpay_io::{AtomicFile, SessionLine};
 
-use crate::args::{InputArgs, OutputFormat, PayrollArgs, PeriodArg};
+use crate::args::{InputArgs, OutputFormat, PayrollArgs, PeriodArgs};
 use crate::commands::{self, Notes, Outcome};
 
 use self::people::People;
@@ -89,17 +89,8 @@ pub(crate) struct ExportArgs {
     #[arg(long, value_name = "NAME")]
     pub(crate) earning: Option<String>,
 
-    /// Pay period: calendar month, 1st-15th and 16th-end, week, fortnight (needs --anchor), or all
-    #[arg(long, value_enum, default_value_t = PeriodArg::Month)]
-    pub(crate) period: PeriodArg,
-
-    /// First day of a week for --period week
-    #[arg(long, value_name = "DAY", value_parser = crate::args::parse_weekday, default_value = "monday")]
-    pub(crate) week_start: Weekday,
-
-    /// A date that starts a fortnight, for --period fortnight (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
-    pub(crate) anchor: Option<NaiveDate>,
+    #[command(flatten)]
+    pub(crate) periods: PeriodArgs,
 
     /// First venue-local date to include (YYYY-MM-DD, inclusive)
     #[arg(long, value_name = "DATE")]
@@ -160,9 +151,7 @@ pub(crate) struct PayLine<'a> {
 /// Runs `sessionpay export`.
 pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     let payroll = PayrollArgs {
-        period: args.period,
-        week_start: args.week_start,
-        anchor: args.anchor,
+        periods: args.periods,
         from: args.from,
         to: args.until,
         fail_on_mismatch: args.fail_on_mismatch,
