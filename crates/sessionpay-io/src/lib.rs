@@ -53,9 +53,7 @@ pub use output::{
     write_reconcile_explained, write_sessions, Format, RejectsWriter, SessionLine, PAYROLL_COLUMNS,
     RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
-pub use parts::{
-    plan_csv_parts, read_csv_part, read_csv_part_counted, read_csv_part_with, CsvPart, PartReader,
-};
+pub use parts::{plan_csv_parts, read_csv_part, read_csv_part_with, CsvPart, PartReader};
 pub use policy::{parse_policy, read_policy_file};
 pub use read::{
     expand_inputs, read_from, read_from_with, read_input, read_input_counted, read_input_with, Input,

@@ -117,21 +117,7 @@ pub fn read_csv_part(part: &CsvPart, sink: &mut dyn FnMut(ParsedRow) -> Result<(
 /// # Errors
 /// An error of the part as a whole, or what a sink returns.
 pub fn read_csv_part_with(part: &CsvPart, sinks: &mut Sinks<'_>) -> Result<bool> {
-    read_csv_part_counted(part, Names::All, &AtomicU64::new(0), sinks)
-}
-
-/// [`read_csv_part_with`], keeping only `names` in the sessions and adding the
-/// bytes read to `counter` as it goes.
-///
-/// # Errors
-/// An error of the part as a whole, or what a sink returns.
-pub fn read_csv_part_counted(
-    part: &CsvPart,
-    names: Names,
-    counter: &AtomicU64,
-    sinks: &mut Sinks<'_>,
-) -> Result<bool> {
-    PartReader::new(names).read(part, counter, sinks)
+    PartReader::new(Names::All).read(part, &AtomicU64::new(0), sinks)
 }
 
 /// Reads parts one after another, keeping what it learned from one part to
@@ -153,7 +139,8 @@ impl PartReader {
         }
     }
 
-    /// Reads the records of `part` as [`read_csv_part_counted`] does.
+    /// Reads the records of `part` as [`read_csv_part_with`] does, adding the
+    /// bytes read to `counter` as it goes.
     ///
     /// # Errors
     /// An error of the part as a whole, or what a sink returns.
@@ -183,13 +170,15 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// The required columns and a name, last.
+    const HEADER: &str = "id,instructor.id,starts_at,venue.id,venue_timezone,hours,attended_count,\
+        no_show_count,late_cancel_count,comped_counts.attended,instructor_pay_rate.id,\
+        instructor_pay_rate.type,instructor_pay_rate.base,instructor_pay,\
+        instructor_pay_calculation_pending,name\n";
+
     #[test]
     fn parts_cover_the_file_and_a_quoted_newline_is_caught() {
-        let mut rows = String::from(
-            "id,instructor.id,starts_at,venue.id,venue_timezone,hours,attended_count,no_show_count,\
-             late_cancel_count,comped_counts.attended,instructor_pay_rate.id,instructor_pay_rate.type,\
-             instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending,name\n",
-        );
+        let mut rows = String::from(HEADER);
         for i in 0..200 {
             let name = if i == 120 {
                 "\"two\nlines\"".to_string()
@@ -237,11 +226,7 @@ mod tests {
 
     #[test]
     fn one_reader_takes_many_parts_in_any_order() {
-        let mut rows = String::from(
-            "id,instructor.id,starts_at,venue.id,venue_timezone,hours,attended_count,no_show_count,\
-             late_cancel_count,comped_counts.attended,instructor_pay_rate.id,instructor_pay_rate.type,\
-             instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending,name\n",
-        );
+        let mut rows = String::from(HEADER);
         for i in 0..3000 {
             // Quoted names of many lengths: the reused buffer holds stale bytes of
             // other parts past what each read fills.

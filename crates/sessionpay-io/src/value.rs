@@ -89,15 +89,22 @@ fn too_precise(text: &str) -> String {
     format!("{text:?} is out of the exact decimal range (at most 28 digits after the point, magnitude below 7.9e28)")
 }
 
+/// The common case of a count or id without allocation: 1 to `max` ASCII
+/// digits and nothing else (`max` at most 18, so the value fits).
+fn plain_digits(text: &str, max: usize) -> Option<u64> {
+    let b = text.as_bytes();
+    if b.is_empty() || b.len() > max {
+        return None;
+    }
+    b.iter().try_fold(0u64, |n, &d| {
+        d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0'))
+    })
+}
+
 /// Parses a non-negative whole number that fits `u32`.
 pub(crate) fn count(text: &str) -> Result<u32, String> {
-    let b = text.as_bytes();
-    if !b.is_empty() && b.len() <= 9 {
-        if let Some(n) = b.iter().try_fold(0u32, |n, &d| {
-            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
-        }) {
-            return Ok(n);
-        }
+    if let Some(n) = plain_digits(text, 9).and_then(|n| u32::try_from(n).ok()) {
+        return Ok(n);
     }
     let t = text.trim();
     if let Some(rest) = t.strip_prefix('-') {
@@ -122,13 +129,8 @@ pub(crate) fn count(text: &str) -> Result<u32, String> {
 
 /// Parses an id: a whole number that fits `u64`.
 pub(crate) fn id(text: &str) -> Result<u64, String> {
-    let b = text.as_bytes();
-    if !b.is_empty() && b.len() <= 18 {
-        if let Some(n) = b.iter().try_fold(0u64, |n, &d| {
-            d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0'))
-        }) {
-            return Ok(n);
-        }
+    if let Some(n) = plain_digits(text, 18) {
+        return Ok(n);
     }
     let t = text.trim();
     if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit()) {
