@@ -207,9 +207,9 @@ pub struct CurrencyEvidence {
 
 /// Decides each session's currency and keeps each venue to one currency.
 ///
-/// Feed every row's evidence through [`CurrencyBook::observe`] as it is read;
-/// rows that [`CurrencyBook::decide`] cannot place yet (no code, no tiers
-/// currency, no configured venue currency) are placed at the end with
+/// Feed every row's evidence through [`CurrencyBook::decide`] as it is read;
+/// rows that it cannot place yet (no code, no tiers currency, no configured
+/// venue currency) are placed at the end with
 /// [`CurrencyBook::decide_late`], which also uses what other rows showed for
 /// the venue.
 #[derive(Debug, Clone, Default)]
