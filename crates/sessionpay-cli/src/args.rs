@@ -249,7 +249,9 @@ mod tests {
         assert!(parse_tolerance("1,5").is_err());
         assert_eq!(parse_tolerance(".5").unwrap().to_string(), "0.5");
         assert_eq!(parse_tolerance("1").unwrap().to_string(), "1");
-        for bad in ["0_01", "1_000", "1e-2", "+0.01", "0.0.1", ".", "", "0x1", "Inf", "NaN"] {
+        for bad in [
+            "0_01", "1_000", "1e-2", "+0.01", "0.0.1", ".", "", "0x1", "Inf", "NaN",
+        ] {
             let err = parse_tolerance(bad);
             assert!(err.is_err(), "{bad:?} gave {err:?}");
         }

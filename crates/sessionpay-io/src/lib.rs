@@ -46,7 +46,7 @@ mod row;
 mod split;
 mod value;
 
-pub use atomic::{remove_pending_files, AtomicFile};
+pub use atomic::{forget_pending, register_pending, remove_pending_files, AtomicFile};
 pub use error::{Error, Location, Place, Result};
 pub use output::{
     describe_formula, explain_pay, explain_reported, hours, neutralise, write_payroll, write_reconcile,

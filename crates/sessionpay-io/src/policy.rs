@@ -168,11 +168,19 @@ impl PolicyParser<'_> {
             && text
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        let spelt = if bare { text.to_string() } else { format!("{text:?}") };
+        let spelt = if bare {
+            text.to_string()
+        } else {
+            format!("{text:?}")
+        };
         let here = (key.span().start, spelt);
         if let Some(other) = seen.get(&id) {
             // Name the later one, whatever order the table hands them out in.
-            let (first, second) = if other.0 < here.0 { (other, &here) } else { (&here, other) };
+            let (first, second) = if other.0 < here.0 {
+                (other, &here)
+            } else {
+                (&here, other)
+            };
             let line = |offset: usize| match location_of(self.text, offset) {
                 Location::Text { line, .. } => line,
                 _ => 0,
@@ -377,8 +385,16 @@ mod tests {
             "rates.toml: line 3, column 9: key venues.101: a second section for id 101: line 1 already has venues.0101 (ids are read as whole numbers)"
         );
         // A rate and a venue may share a number.
-        assert!(parse_policy("[rates.15]\n[venues.15]\ncurrency = \"GBP\"\n", Path::new("p.toml")).is_ok());
-        assert!(err("[rates.1.5]\n").contains("expected"), "{}", err("[rates.1.5]\n"));
+        assert!(parse_policy(
+            "[rates.15]\n[venues.15]\ncurrency = \"GBP\"\n",
+            Path::new("p.toml")
+        )
+        .is_ok());
+        assert!(
+            err("[rates.1.5]\n").contains("expected"),
+            "{}",
+            err("[rates.1.5]\n")
+        );
         assert!(err("[defaults]\nmax_pay = true\n").contains("expected an amount"));
         assert!(err("[defaults]\nmax_pay = 0x10\n").contains("expected an amount"));
     }
