@@ -2,7 +2,29 @@
 //! session without a word is refused, exit status 2, with a message naming
 //! the file, the place and the value.
 
-use crate::util::TestDir;
+use crate::util::{fixture_text, TestDir};
+
+/// The first row of `fixtures/shapes/rows.ndjson` (session 11, instructor 7).
+fn first_row() -> String {
+    fixture_text("shapes/rows.ndjson")
+        .lines()
+        .next()
+        .expect("a row")
+        .to_string()
+}
+
+/// Copies the conformance pages into `pages/`, leaving out those `skip` names.
+fn copy_pages(dir: &TestDir, skip: &[&str]) {
+    let from = crate::util::fixture("conformance/pages");
+    let mut names: Vec<String> = std::fs::read_dir(&from)
+        .expect("pages")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names.iter().filter(|n| !skip.contains(&n.as_str())) {
+        dir.copy_as(&format!("conformance/pages/{name}"), &format!("pages/{name}"));
+    }
+}
 
 #[test]
 fn a_tolerance_with_underscores_or_an_exponent_is_a_usage_error() {
@@ -45,4 +67,153 @@ fn two_policy_sections_for_one_id_are_refused_naming_both_lines() {
             "venues.toml: line 3, column 9: key venues.1: a second section for id 1: \
          line 1 already has venues.\" 1\" (ids are read as whole numbers)",
         );
+}
+
+#[test]
+fn a_folder_of_pages_short_of_its_total_names_the_missing_page() {
+    let dir = TestDir::new();
+    copy_pages(&dir, &[]);
+    dir.run(&["payroll", "pages"]).assert_code(0);
+    let dir = TestDir::new();
+    copy_pages(&dir, &["page-00007.json"]);
+    let run = dir.run(&["payroll", "-o", "out.csv", "pages"]);
+    run.assert_error(
+        "pages: the pages hold 2900 rows, but the report's total is 3000 (100 missing); page 7 looks \
+         missing (a page's number is the last digits of its file name; 100 rows a page)",
+    );
+    assert!(!dir.path().join("out.csv").exists());
+}
+
+#[test]
+fn pages_that_disagree_on_their_total_are_refused() {
+    let dir = TestDir::new();
+    copy_pages(&dir, &[]);
+    let page = String::from_utf8(dir.read("pages/page-00030.json")).expect("utf-8");
+    dir.write(
+        "pages/page-00030.json",
+        page.replacen("\"total\": 3000", "\"total\": 3100", 1),
+    );
+    dir.run(&["payroll", "pages"]).assert_error(
+        "pages: the pages disagree on the report's total: page-00001.json says 3000 but \
+         page-00030.json says 3100",
+    );
+}
+
+#[test]
+fn a_json_key_twice_in_a_row_is_refused_naming_the_row_and_the_key() {
+    let dir = TestDir::new();
+    let row = first_row();
+    let twice = row.replacen(
+        "\"instructor\": {\"id\": 7,",
+        "\"instructor\": {\"id\": 99, \"name\": \"X\"}, \"instructor\": {\"id\": 7,",
+        1,
+    );
+    assert_ne!(twice, row);
+    dir.write("twice.ndjson", format!("{twice}\n"));
+    dir.run(&["payroll", "twice.ndjson"]).assert_error(
+        "twice.ndjson: line 1 (key \"instructor\"): the key appears twice in one object; which value \
+         is meant cannot be told",
+    );
+    // Nested, in a JSON response, and on stdin.
+    let pending = row.replacen(
+        "\"instructor_pay_calculation_pending\": false",
+        "\"instructor_pay_calculation_pending\": false, \"instructor_pay_calculation_pending\": true",
+        1,
+    );
+    let nested = row.replacen("\"id\": 7,", "\"id\": 7, \"id\": 8,", 1);
+    dir.write(
+        "report.json",
+        format!("{{\"total\": 2, \"rows\": [{row}, {pending}]}}"),
+    );
+    dir.run(&["payroll", "report.json"]).assert_error(
+        "report.json: row 2 (key \"instructor_pay_calculation_pending\"): the key appears twice in one \
+         object; which value is meant cannot be told",
+    );
+    dir.run_with_stdin(&["payroll", "-"], format!("{nested}\n").as_bytes())
+        .assert_error(
+            "<stdin>: line 1 (key \"instructor.id\"): the key appears twice in one object; which value \
+             is meant cannot be told",
+        );
+}
+
+#[test]
+fn two_spellings_of_one_field_must_agree() {
+    let dir = TestDir::new();
+    let row = first_row();
+    let flat = |id: u32| {
+        row.replacen(
+            "{\"id\": 11,",
+            &format!("{{\"id\": 11, \"instructor_id\": {id},"),
+            1,
+        )
+    };
+    dir.write("differ.ndjson", format!("{}\n", flat(4242)));
+    dir.run(&["payroll", "differ.ndjson"]).assert_error(
+        "differ.ndjson: line 1 (key \"instructor.id\"): two spellings of one field disagree: \
+         instructor.id is \"7\" but instructor_id is \"4242\"",
+    );
+    // Equal values say the same thing twice: tolerated.
+    dir.write("equal.ndjson", format!("{}\n", flat(7)));
+    let run = dir.run(&["payroll", "equal.ndjson"]);
+    run.assert_code(0);
+    assert!(run.out().contains("\n7,"), "{}", run.out());
+}
+
+#[test]
+fn a_csv_column_named_twice_names_both_header_cells() {
+    let dir = TestDir::new();
+    let csv = fixture_text("shapes/dot_headers.csv");
+    let (header, body) = csv.split_once('\n').expect("a header");
+    for (extra, cell) in [("instructor_id", "instructor_id"), ("Hours", "Hours")] {
+        let rows: String = body
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| format!("{l},1\n"))
+            .collect();
+        dir.write("twice.csv", format!("{header},{extra}\n{rows}"));
+        let run = dir.run(&["payroll", "twice.csv"]);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains(&format!("and \"{cell}\" both hold")),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn an_ndjson_line_over_the_record_cap_is_refused_without_reading_it_whole() {
+    let dir = TestDir::new();
+    let mut text = first_row().into_bytes();
+    text.push(b'\n');
+    let mut long = b"{\"id\": 12, \"name\": \"".to_vec();
+    long.resize(65 << 20, b'x');
+    text.extend_from_slice(&long);
+    text.extend_from_slice(b"\"}\n");
+    dir.write("long.ndjson", text);
+    dir.run(&["payroll", "long.ndjson"])
+        .assert_error("long.ndjson: line 2: a line is longer than 64 MiB; is this really a TeamUp export?");
+}
+
+#[test]
+fn a_rate_with_more_than_a_thousand_tiers_is_refused() {
+    let dir = TestDir::new();
+    let tier = |k: u32| {
+        format!(
+            "{{\"lower_bound\": {k}, \"upper_bound\": {k}, \"per_customer_amount\": {{\"amount\": \"1\", \"currency\": \"gbp\"}}}}"
+        )
+    };
+    let tiers: Vec<String> = (1..=1001).map(tier).collect();
+    let row = first_row().replacen(
+        "\"type\": \"per_customer\", \"base\": \"5\", \"tiers\": []",
+        &format!(
+            "\"type\": \"per_customer_tiered\", \"base\": \"0\", \"tiers\": [{}]",
+            tiers.join(", ")
+        ),
+        1,
+    );
+    dir.write("tiers.ndjson", format!("{row}\n"));
+    dir.run(&["payroll", "tiers.ndjson"]).assert_error(
+        "tiers.ndjson: line 1 (key \"instructor_pay_rate.tiers\"): expected at most 1000 tiers, but found 1001",
+    );
 }
