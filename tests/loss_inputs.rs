@@ -217,3 +217,60 @@ fn a_rate_with_more_than_a_thousand_tiers_is_refused() {
         "tiers.ndjson: line 1 (key \"instructor_pay_rate.tiers\"): expected at most 1000 tiers, but found 1001",
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_once_in_one_pass() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let dir = TestDir::new();
+    let csv = fixture_text("shapes/dot_headers.csv");
+    dir.write("file.csv", &csv);
+    let want = dir.run(&["payroll", "file.csv"]);
+    want.assert_code(0);
+
+    let fifo = dir.path().join("x.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    // Every worker and the smallest split size: only the pipe itself keeps
+    // the run from the parallel plan, which would open the file again.
+    let mut child = dir
+        .command(&["payroll", "x.csv"])
+        .env("SESSIONPAY_THREADS", "4")
+        .env("SESSIONPAY_PARALLEL_MIN_BYTES", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sessionpay");
+    // Opening the pipe for writing waits for the reader; a run that opens it
+    // a second time would wait for a second writer that never comes. The
+    // writer is not joined, so a run that never opens the pipe cannot hang
+    // the test.
+    let writer_path = fifo.clone();
+    std::thread::spawn(move || {
+        let mut pipe = std::fs::OpenOptions::new()
+            .write(true)
+            .open(writer_path)
+            .expect("open the pipe");
+        let _ = pipe.write_all(csv.as_bytes());
+    });
+    // A safety net against a hang, not a measure of speed.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("sessionpay is still waiting on the pipe: it opened it twice");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(output.stdout, want.stdout);
+}
