@@ -274,3 +274,146 @@ fn a_named_pipe_is_read_once_in_one_pass() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_eq!(output.stdout, want.stdout);
 }
+
+/// A stand-in for the report endpoint on 127.0.0.1: each request's head is
+/// read, the `id_gt` it asks for handed to `page`, and the answer sent.
+/// `page` returning `None` holds the connection open until the test ends.
+struct Server {
+    base: String,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Server {
+    fn start(page: impl Fn(Option<u64>) -> Option<String> + Send + 'static) -> Server {
+        use std::io::{Read as _, Write as _};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let base = format!("http://{}/api/v2", listener.local_addr().expect("address"));
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (count, halt) = (requests.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let id_gt = head
+                    .split(['?', '&', ' '])
+                    .find_map(|p| p.strip_prefix("id_gt="))
+                    .and_then(|v| v.parse().ok());
+                count.fetch_add(1, Ordering::SeqCst);
+                match page(id_gt) {
+                    Some(body) => {
+                        let _ = write!(
+                            stream,
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                             Connection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                    }
+                    None => {
+                        while !halt.load(Ordering::SeqCst) {
+                            std::thread::sleep(std::time::Duration::from_millis(10));
+                        }
+                    }
+                }
+            }
+        });
+        Server { base, requests, stop }
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A report of sessions 1..=`n` in pages of at most `cap` rows, stating `total`.
+fn report_page(id_gt: Option<u64>, n: u64, cap: u64, total: u64) -> String {
+    let after = id_gt.unwrap_or(0);
+    let rows: Vec<String> = (after + 1..=n)
+        .take(cap as usize)
+        .map(|id| format!("{{\"id\": {id}, \"name\": \"s{id}\"}}"))
+        .collect();
+    format!("{{\"total\": {total}, \"rows\": [{}]}}", rows.join(", "))
+}
+
+fn fetch(dir: &TestDir, server: &Server, extra: &[&str]) -> crate::util::Run {
+    let mut args = vec!["fetch", "--base-url", &server.base, "-q", "-o", "out.ndjson"];
+    args.extend_from_slice(extra);
+    dir.run_env(
+        &args,
+        &[("TEAMUP_TOKEN", "tok-123"), ("SESSIONPAY_FETCH_BACKOFF_MS", "1")],
+    )
+}
+
+#[test]
+fn fetch_pages_past_short_pages_and_refuses_a_report_short_of_its_total() {
+    // Pages capped at 50 rows, whatever page_size asks for.
+    let server = Server::start(|id_gt| Some(report_page(id_gt, 120, 50, 120)));
+    let dir = TestDir::new();
+    fetch(&dir, &server, &[]).assert_code(0);
+    let text = String::from_utf8(dir.read("out.ndjson")).expect("utf-8");
+    assert_eq!(text.lines().count(), 120);
+    assert!(text.ends_with("{\"id\": 120, \"name\": \"s120\"}\n"), "{text}");
+    assert_eq!(server.requests(), 4, "three pages and the empty one");
+
+    // An empty page after 50 rows, though the report says 120.
+    let server = Server::start(|id_gt| Some(report_page(id_gt, 50, 50, 120)));
+    let run = fetch(&dir, &server, &[]);
+    run.assert_error(
+        "the report ended after 50 sessions, but states a total of 120 (70 missing); out.ndjson \
+         was left as it was: run the fetch again",
+    );
+    assert_eq!(dir.read("out.ndjson"), text.as_bytes(), "the old file is kept");
+    assert_eq!(dir.listing(), ["out.ndjson"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_fetch_removes_its_partial_file_unless_resuming() {
+    use std::time::{Duration, Instant};
+    for resume in [false, true] {
+        // The first page comes; the second never does.
+        let server = Server::start(|id_gt| id_gt.is_none().then(|| report_page(None, 300, 100, 300)));
+        let dir = TestDir::new();
+        let mut args = vec!["fetch", "--base-url", &server.base, "-q", "-o", "out.ndjson"];
+        if resume {
+            args.push("--resume");
+        }
+        let mut child = dir
+            .command(&args)
+            .env("TEAMUP_TOKEN", "tok-123")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn sessionpay");
+        // A safety net against a hang, not a measure of speed.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while server.requests() < 2 {
+            assert!(Instant::now() < deadline, "the second page was never asked for");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(dir.path().join("out.ndjson.partial").exists());
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success());
+        let status = child.wait().expect("wait");
+        assert_eq!(status.code(), Some(130));
+        let want: &[&str] = if resume { &["out.ndjson.partial"] } else { &[] };
+        assert_eq!(dir.listing(), want, "resume: {resume}");
+    }
+}
