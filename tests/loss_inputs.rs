@@ -49,24 +49,20 @@ fn a_tolerance_with_underscores_or_an_exponent_is_a_usage_error() {
 fn two_policy_sections_for_one_id_are_refused_naming_both_lines() {
     let dir = TestDir::new();
     let name = dir.copy("shapes/rows.ndjson");
-    dir.write(
-        "rates.toml",
-        "[rates.3]\ncount_comped = true\n\n[rates.003]\ncount_comped = false\n",
-    );
-    dir.run(&["payroll", "--rates", "rates.toml", &name])
-        .assert_error(
-            "rates.toml: line 4, column 8: key rates.003: a second section for id 3: \
-         line 1 already has rates.3 (ids are read as whole numbers)",
-        );
-    dir.write(
-        "venues.toml",
-        "[venues.\" 1\"]\ncurrency = \"GBP\"\n[venues.1]\ncurrency = \"EUR\"\n",
-    );
-    dir.run(&["payroll", "--rates", "venues.toml", &name])
-        .assert_error(
-            "venues.toml: line 3, column 9: key venues.1: a second section for id 1: \
-         line 1 already has venues.\" 1\" (ids are read as whole numbers)",
-        );
+    for (policy, message) in [
+        (
+            "[rates.3]\ncount_comped = true\n\n[rates.003]\ncount_comped = false\n",
+            "line 4, column 8: key rates.003: a second section for id 3: line 1 already has rates.3",
+        ),
+        (
+            "[venues.\" 1\"]\ncurrency = \"GBP\"\n[venues.1]\ncurrency = \"EUR\"\n",
+            "line 3, column 9: key venues.1: a second section for id 1: line 1 already has venues.\" 1\"",
+        ),
+    ] {
+        dir.write("rates.toml", policy);
+        dir.run(&["payroll", "--rates", "rates.toml", &name])
+            .assert_error(&format!("rates.toml: {message} (ids are read as whole numbers)"));
+    }
 }
 
 #[test]

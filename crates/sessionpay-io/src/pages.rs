@@ -209,20 +209,20 @@ mod tests {
     #[test]
     fn pages_short_of_their_total_name_the_missing_numbers() {
         assert!(check(&[("p1.json", 250, 100), ("p2.json", 250, 100), ("p3.json", 250, 50)]).is_ok());
-        assert_eq!(
-            check(&[("p1.json", 250, 100), ("p3.json", 250, 50)])
-                .unwrap_err()
-                .to_string(),
-            "pages: the pages hold 150 rows, but the report's total is 250 (100 missing); \
-             page 2 looks missing (a page's number is the last digits of its file name; 100 rows a page)"
-        );
-        assert_eq!(
-            check(&[("p1.json", 250, 100), ("p2.json", 250, 100)])
-                .unwrap_err()
-                .to_string(),
-            "pages: the pages hold 200 rows, but the report's total is 250 (50 missing); \
-             page 3 looks missing (a page's number is the last digits of its file name; 100 rows a page)"
-        );
+        for (pages, read, missing) in [
+            (&[("p1.json", 250, 100), ("p3.json", 250, 50)][..], 150, 2),
+            (&[("p1.json", 250, 100), ("p2.json", 250, 100)][..], 200, 3),
+        ] {
+            assert_eq!(
+                check(pages).unwrap_err().to_string(),
+                format!(
+                    "pages: the pages hold {read} rows, but the report's total is 250 ({} missing); \
+                     page {missing} looks missing (a page's number is the last digits of its file name; \
+                     100 rows a page)",
+                    250 - read
+                )
+            );
+        }
         let err = check(&[("p1.json", 250, 100), ("p2.json", 250, 60), ("p3.json", 250, 50)])
             .unwrap_err()
             .to_string();

@@ -206,14 +206,7 @@ fn page_body(total: usize, rows: &[String]) -> String {
 /// Serves `data` (sorted by id) with keyset paging, like TeamUp.
 fn keyset_page(data: &[(u64, String)], req: &Req) -> Vec<u8> {
     let size: usize = req.param("page_size").and_then(|s| s.parse().ok()).unwrap_or(50);
-    let after = req.id_gt().unwrap_or(0);
-    let rows: Vec<String> = data
-        .iter()
-        .filter(|(id, _)| *id > after)
-        .take(size)
-        .map(|(_, r)| r.clone())
-        .collect();
-    ok(&page_body(data.len(), &rows))
+    capped_page(data, req, size)
 }
 
 fn dataset(ids: impl IntoIterator<Item = u64>) -> Vec<(u64, String)> {
