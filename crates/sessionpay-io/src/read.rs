@@ -987,6 +987,58 @@ mod tests {
     }
 
     #[test]
+    fn lines_are_read_whole_up_to_the_cap_and_refused_past_it() {
+        let text = b"abc\ndefgh\nij";
+        let mut reader = BufReader::with_capacity(2, &text[..]);
+        let mut line = Vec::new();
+        assert!(matches!(read_line_capped(&mut reader, &mut line, 4), Ok(4)));
+        assert_eq!(line, b"abc\n");
+        line.clear();
+        assert!(matches!(read_line_capped(&mut reader, &mut line, 4), Err(LineError::TooLong)));
+        assert!(line.len() <= 4, "no more than the cap is held");
+        let mut reader = BufReader::with_capacity(2, &text[..]);
+        let mut all = Vec::new();
+        loop {
+            line.clear();
+            match read_line_capped(&mut reader, &mut line, 6) {
+                Ok(0) => break,
+                Ok(_) => all.push(String::from_utf8(line.clone()).unwrap()),
+                Err(_) => panic!("every line fits"),
+            }
+        }
+        assert_eq!(all, ["abc\n", "defgh\n", "ij"]);
+    }
+
+    #[test]
+    fn a_json_row_past_the_cap_stops_the_file_naming_the_row() {
+        let small = r#"{"id": 1}"#;
+        let big = format!(r#"{{"id": 2, "name": "{}"}}"#, "x".repeat(500));
+        let text = format!(r#"{{"total": 2, "rows": [{small}, {big}]}}"#);
+        let mut parser = RowParser::new(Names::All);
+        let mut rows = 0;
+        let err = read_json(
+            text.as_bytes(),
+            Path::new("r.json"),
+            &mut parser,
+            &mut Sinks {
+                on_row: &mut |_| Ok(()),
+                on_reject: &mut |_| {
+                    rows += 1;
+                    Ok(())
+                },
+            },
+            100,
+        )
+        .unwrap_err();
+        assert_eq!(rows, 1, "the first row was read (and refused: it lacks fields)");
+        assert!(
+            matches!(err, Error::Syntax { location: Location::JsonRow { row: 2 }, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("a row is longer than"), "{err}");
+    }
+
+    #[test]
     fn shapes_are_sniffed_whatever_the_reads_deliver() {
         let ndjson = b"{\"id\": 1}\n{\"id\": 2}\n";
         let json = b"{\"total\": 0, \"rows\": []}";
