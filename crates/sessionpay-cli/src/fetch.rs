@@ -851,9 +851,15 @@ fn parse_page(bytes: &[u8], url: &str) -> Result<Page, PageError> {
         .get("total")
         .and_then(Value::as_u64)
         .ok_or_else(|| not_report("it has no whole-number \"total\", so the rows cannot be counted"))?;
-    let spans = row_spans(text)
-        .filter(|s| s.len() == rows.len())
+    let (spans, repeated) = row_spans(text)
+        .filter(|(s, _)| s.len() == rows.len())
         .ok_or_else(|| not_report("cannot locate the rows in the body"))?;
+    if let Some(key) = repeated {
+        // serde_json keeps the last of two: a second "total" or "rows" would go unseen.
+        return Err(not_report(&format!(
+            "the key {key:?} appears twice at the top level; which one is meant cannot be told"
+        )));
+    }
     let mut out = Vec::with_capacity(rows.len());
     for (n, (row, span)) in rows.iter().zip(spans).enumerate() {
         let id = row
@@ -868,8 +874,9 @@ fn parse_page(bytes: &[u8], url: &str) -> Result<Page, PageError> {
 }
 
 /// Byte ranges of the elements of the top-level `"rows"` array of a JSON text that serde_json
-/// has accepted (the last `"rows"` key wins, as in serde_json).
-fn row_spans(text: &str) -> Option<Vec<Range<usize>>> {
+/// has accepted (the last `"rows"` key wins, as in serde_json), and the first top-level key that
+/// appears twice.
+fn row_spans(text: &str) -> Option<(Vec<Range<usize>>, Option<String>)> {
     let b = text.as_bytes();
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'{') {
@@ -877,6 +884,8 @@ fn row_spans(text: &str) -> Option<Vec<Range<usize>>> {
     }
     i += 1;
     let mut found = None;
+    let mut keys: Vec<String> = Vec::new();
+    let mut repeated = None;
     loop {
         i = skip_ws(b, i);
         match b.get(i)? {
@@ -890,6 +899,11 @@ fn row_spans(text: &str) -> Option<Vec<Range<usize>>> {
         }
         let key_end = skip_string(b, i)?;
         let key: String = serde_json::from_str(text.get(i..key_end)?).ok()?;
+        if keys.contains(&key) {
+            repeated.get_or_insert_with(|| key.clone());
+        } else {
+            keys.push(key.clone());
+        }
         i = skip_ws(b, key_end);
         if b.get(i) != Some(&b':') {
             return None;
@@ -903,7 +917,7 @@ fn row_spans(text: &str) -> Option<Vec<Range<usize>>> {
             i = skip_value(b, i)?;
         }
     }
-    found
+    found.map(|spans| (spans, repeated))
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {

@@ -994,7 +994,10 @@ mod tests {
         assert!(matches!(read_line_capped(&mut reader, &mut line, 4), Ok(4)));
         assert_eq!(line, b"abc\n");
         line.clear();
-        assert!(matches!(read_line_capped(&mut reader, &mut line, 4), Err(LineError::TooLong)));
+        assert!(matches!(
+            read_line_capped(&mut reader, &mut line, 4),
+            Err(LineError::TooLong)
+        ));
         assert!(line.len() <= 4, "no more than the cap is held");
         let mut reader = BufReader::with_capacity(2, &text[..]);
         let mut all = Vec::new();
@@ -1032,7 +1035,13 @@ mod tests {
         .unwrap_err();
         assert_eq!(rows, 1, "the first row was read (and refused: it lacks fields)");
         assert!(
-            matches!(err, Error::Syntax { location: Location::JsonRow { row: 2 }, .. }),
+            matches!(
+                err,
+                Error::Syntax {
+                    location: Location::JsonRow { row: 2 },
+                    ..
+                }
+            ),
             "{err:?}"
         );
         assert!(err.to_string().contains("a row is longer than"), "{err}");

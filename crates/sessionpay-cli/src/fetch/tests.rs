@@ -689,13 +689,14 @@ fn progress_redraws_in_place_on_a_terminal() {
 #[test]
 fn row_spans_follow_json_structure() {
     let text = r#" { "rows" : "no", "x": {"rows": [1]}, "rows":[ {"a":"]\"}"} , [1,[2]] ,3.50,"s",null ] , "y" : -1 } "#;
-    let spans = row_spans(text).expect("spans");
+    let (spans, repeated) = row_spans(text).expect("spans");
     let parts: Vec<&str> = spans.into_iter().map(|r| &text[r]).collect();
     assert_eq!(
         parts,
         vec![r#"{"a":"]\"}"}"#, "[1,[2]]", "3.50", r#""s""#, "null"]
     );
-    assert_eq!(row_spans(r#"{"rows":[]}"#).expect("empty"), vec![]);
+    assert_eq!(repeated.as_deref(), Some("rows"));
+    assert_eq!(row_spans(r#"{"rows":[]}"#).expect("empty"), (vec![], None));
     assert!(row_spans(r#"{"total":1}"#).is_none());
     assert!(row_spans(r#"{"total":1,"rows":[1"#).is_none());
 }
@@ -1014,6 +1015,22 @@ fn resume_continues_from_a_partial_file_an_interrupted_resume_left() {
     assert!(
         progress.contains("s.ndjson.partial after session 3"),
         "{progress}"
+    );
+    assert_no_partial(&out);
+}
+
+#[test]
+fn a_page_with_a_top_level_key_twice_is_not_a_report() {
+    let body = format!(r#"{{"total":1,"rows":[{}],"total":2}}"#, row(1));
+    let server = Server::start(move |_| ok(&body));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("s.ndjson");
+    let (result, _) = run_fetch(&test_cfg(&server.base), &out);
+    let err = format!("{:#}", result.expect_err("a key twice"));
+    assert_eq!(server.finish().len(), 1, "no retry");
+    assert!(
+        err.contains("the key \"total\" appears twice at the top level"),
+        "{err}"
     );
     assert_no_partial(&out);
 }
