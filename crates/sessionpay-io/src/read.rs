@@ -187,7 +187,7 @@ pub fn read_input_counted(input: &Input, counter: &AtomicU64, sinks: &mut Sinks<
 }
 
 /// What reading one input saw, for checks that span inputs (the pages of a
-/// folder, see [`PageCheck`]).
+/// folder, see [`crate::PageCheck`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
     /// The rows of a JSON response's `rows` array, read or refused.
