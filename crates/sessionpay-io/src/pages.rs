@@ -38,7 +38,9 @@ impl PageCheck {
     /// # Errors
     /// [`Error::Shape`] naming the folder when the one before `input` fails the check.
     pub fn add(&mut self, input: &Input, summary: Summary) -> Result<()> {
-        if input.folder != self.folder {
+        // The same folder named twice on the command line is read twice: two sets of pages.
+        let again = self.pages.iter().any(|p| p.path == input.path);
+        if input.folder != self.folder || again {
             self.finish()?;
             self.folder.clone_from(&input.folder);
         }
@@ -232,6 +234,12 @@ mod tests {
             .to_string();
         assert!(err.contains("(50 more than the total)"), "{err}");
         assert!(err.ends_with("not every file name holds one"), "{err}");
+    }
+
+    #[test]
+    fn the_same_folder_given_twice_is_two_sets_of_pages() {
+        let pages = [("p1.json", 150, 100), ("p2.json", 150, 50)];
+        assert!(check(&[pages, pages].concat()).is_ok());
     }
 
     #[test]
