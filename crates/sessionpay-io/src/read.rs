@@ -633,7 +633,7 @@ fn check_json_row<'v>(value: &'v Value, path: &Path, location: Location) -> Resu
             let Some((first, first_value)) = spellings.next() else {
                 continue;
             };
-            if let Some((other, other_value)) = spellings.find(|(_, v)| *v != first_value) {
+            if let Some((other, other_value)) = spellings.find(|(_, v)| !same_value(v, first_value)) {
                 return Err(Error::Field {
                     path: path.to_path_buf(),
                     location,
@@ -659,6 +659,17 @@ fn check_json_row<'v>(value: &'v Value, path: &Path, location: Location) -> Resu
         });
     }
     Ok(row)
+}
+
+/// Whether two spellings of a field say the same: equal values, or a number
+/// and a string of the same text (`7` and `"7"`).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(n), Value::String(s)) | (Value::String(s), Value::Number(n)) => {
+            s.trim() == n.to_string()
+        }
+        _ => a == b,
+    }
 }
 
 /// Every spelling of `field` a row object holds, with its value: a key as
