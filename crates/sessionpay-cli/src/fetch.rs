@@ -116,7 +116,8 @@ pub(crate) struct FetchArgs {
     pub(crate) session_types: Vec<SessionType>,
 
     /// Continue an existing output file after its highest session id, keeping its rows (use the
-    /// same filters as the run that wrote it)
+    /// same filters as the run that wrote it); an interrupted --resume run keeps FILE.partial, and
+    /// the next one continues from it
     #[arg(long)]
     pub(crate) resume: bool,
 
