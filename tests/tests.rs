@@ -12,6 +12,8 @@ mod hostile;
 mod infer;
 // Header styles, BOM and CRLF, quoted fields, money cells, stdin, folders.
 mod inputs;
+// Issue 12, inputs: fetch paging, page totals, duplicate keys, policy ids, caps, FIFOs.
+mod loss_inputs;
 // The parallel reader against the single pass: identical bytes, fallbacks.
 mod parallel;
 // A temporary folder per test and the binary run in it; CSV and decimal helpers.

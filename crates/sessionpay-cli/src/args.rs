@@ -212,12 +212,20 @@ fn parse_weekday(text: &str) -> Result<Weekday, String> {
         .map_err(|_| format!("expected a day of the week such as monday or sun, but found {text:?}"))
 }
 
+/// A plain decimal: digits with at most one point (`0.01`, `1`, `.5`). The
+/// decimal crate would also take `0_01` and `1e-2`, which no one means.
 fn parse_tolerance(text: &str) -> Result<Decimal, String> {
-    let value = Decimal::from_str_exact(text.trim())
-        .map_err(|_| format!("expected an amount such as 0.01, but found {text:?}"))?;
-    if value.is_sign_negative() && !value.is_zero() {
+    let t = text.trim();
+    if t.starts_with('-') {
         return Err(format!("expected an amount of zero or more, but found {text:?}"));
     }
+    let plain = t.bytes().any(|b| b.is_ascii_digit())
+        && t.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && t.bytes().filter(|&b| b == b'.').count() <= 1;
+    let value = plain
+        .then(|| Decimal::from_str_exact(t).ok())
+        .flatten()
+        .ok_or_else(|| format!("expected an amount such as 0.01, but found {text:?}"))?;
     Ok(value)
 }
 
@@ -239,5 +247,13 @@ mod tests {
         assert_eq!(parse_tolerance("0.01").unwrap().to_string(), "0.01");
         assert!(parse_tolerance("-1").is_err());
         assert!(parse_tolerance("1,5").is_err());
+        assert_eq!(parse_tolerance(".5").unwrap().to_string(), "0.5");
+        assert_eq!(parse_tolerance("1").unwrap().to_string(), "1");
+        for bad in [
+            "0_01", "1_000", "1e-2", "+0.01", "0.0.1", ".", "", "0x1", "Inf", "NaN",
+        ] {
+            let err = parse_tolerance(bad);
+            assert!(err.is_err(), "{bad:?} gave {err:?}");
+        }
     }
 }

@@ -15,21 +15,31 @@
 //!   select by venue-local date afterwards.
 //! * The token is read from the environment variable named by `--token-env` and only ever goes
 //!   into the `Authorization` header. It is never taken from a flag, never printed, and any error
-//!   text built from what the server sent has it masked.
+//!   text built from what the server sent has it masked (see below).
 //! * `http://` base URLs are allowed only for loopback hosts, so the token never crosses a network
 //!   in clear. Redirects are not followed (they would drop the token or move it elsewhere).
 //! * 429 (honouring `Retry-After`, capped at 60 s), 408, 5xx, connection errors and broken,
 //!   truncated or non-JSON bodies are retried with exponential backoff and jitter, 6 attempts in
 //!   all. 401/403 fail at once. A JSON body without a `rows` array is an error.
-//! * Rows must arrive in ascending id order. A row whose id was already written (a page boundary
-//!   served twice) is skipped and counted in a warning; an unseen id lower than the last one means
-//!   the server does not honour `sort=id`, and keyset paging would silently lose sessions, so that
-//!   is an error.
+//! * The report is done only when a page comes back empty (nothing after the last id): a page
+//!   shorter than `page_size` is not the end, as a server may cap or cut pages. The rows then seen
+//!   (kept by `--resume` and fetched) must equal the `total` that last page states, else the run
+//!   fails and the old `FILE` stays. Every page must state a whole-number `total`. A report whose
+//!   ids keep coming is stopped once the rows pass its first page's `total` by more than
+//!   `max(page_size, total / 10)` (room for sessions added while the run goes on).
+//! * Ids must strictly increase, across pages too: a repeated id (a page boundary served twice) or
+//!   a lower one means the server does not honour `id_gt`/`sort=id`, and keyset paging could miss
+//!   or repeat sessions, so either is an error.
 //! * Output goes to `FILE.partial` beside `FILE`, is synced and then renamed over `FILE`; a failed
-//!   run removes the partial file and leaves any old `FILE` as it was. `--resume` copies the old
-//!   rows first and continues after the highest id in the file.
+//!   run removes the partial file and leaves any old `FILE` as it was. The partial file is created
+//!   afresh and exclusively (a leftover one, or a link in its place, is removed first; nothing is
+//!   written through a link), with the usual mode of new files (the umask applies). An interrupt
+//!   removes it too, except under `--resume`: `--resume` continues after the highest id of
+//!   `FILE.partial` when an interrupted run left one (a last line cut short is dropped), else of
+//!   `FILE`, and copies those rows first.
+//! * Error text is masked for the token as sent, in any letter case, percent-encoded, and as the
+//!   base64 of the token or of the `Authorization` header value.
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -106,7 +116,8 @@ pub(crate) struct FetchArgs {
     pub(crate) session_types: Vec<SessionType>,
 
     /// Continue an existing output file after its highest session id, keeping its rows (use the
-    /// same filters as the run that wrote it)
+    /// same filters as the run that wrote it); an interrupted --resume run keeps FILE.partial, and
+    /// the next one continues from it
     #[arg(long)]
     pub(crate) resume: bool,
 
@@ -358,11 +369,9 @@ struct FetchStats {
     fetched: u64,
     /// Rows kept from the existing file (`--resume`).
     kept: u64,
-    /// Rows skipped because their id had already been written.
-    duplicates: u64,
     /// Retried requests.
     retries: u64,
-    /// The report's last `total`, when it had one.
+    /// The report's last `total`.
     total: Option<u64>,
 }
 
@@ -377,10 +386,11 @@ fn fetch_to_file(
     fetch_inner(cfg, token, out, progress).map_err(|e| {
         // Last line of defence: nothing the server echoed may show the token.
         let text = format!("{e:#}");
-        if token.is_empty() || !text.contains(token) {
+        let masked = redact(&text, token);
+        if masked == text {
             e
         } else {
-            anyhow!("{}", redact(&text, token))
+            anyhow!("{masked}")
         }
     })
 }
@@ -396,48 +406,31 @@ fn fetch_inner(
     }
     let mut prog = Progress::new(progress, cfg.quiet, cfg.progress_tty);
     let mut stats = FetchStats::default();
-    let mut seen: HashSet<u64> = HashSet::new();
     let mut last_id: Option<u64> = None;
+    let partial_path = partial_path(out)?;
 
     let existing = if cfg.resume {
-        match fs::read(out) {
-            Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                prog.note(&format!(
-                    "{} does not exist yet; fetching from the start",
-                    out.display()
-                ));
-                None
-            }
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", out.display())),
-        }
+        resume_rows(out, &partial_path, &mut prog)?
     } else {
         None
     };
-    if let Some(bytes) = &existing {
-        let ids = existing_ids(bytes, out)?;
+    if let Some((bytes, from)) = &existing {
+        let ids = existing_ids(bytes, from)?;
         stats.kept = ids.len() as u64;
         last_id = ids.last().copied();
-        seen.extend(ids);
         if let Some(id) = last_id {
             prog.note(&format!(
                 "resuming {} after session {id} ({} sessions kept)",
-                out.display(),
+                from.display(),
                 stats.kept
             ));
         }
     }
 
-    let partial_path = partial_path(out)?;
-    let mut partial = PartialFile {
-        path: partial_path.clone(),
-        keep: false,
-    };
-    let file = fs::File::create(&partial_path)
-        .with_context(|| format!("cannot create {}", partial_path.display()))?;
+    let (file, mut partial) = create_partial(&partial_path, cfg.resume)?;
     let mut writer = BufWriter::new(file);
     let write_ctx = || format!("cannot write {}", partial_path.display());
-    if let Some(bytes) = &existing {
+    if let Some((bytes, _)) = &existing {
         writer.write_all(bytes).with_context(write_ctx)?;
         if !bytes.is_empty() && !bytes.ends_with(b"\n") {
             writer.write_all(b"\n").with_context(write_ctx)?;
@@ -446,47 +439,67 @@ fn fetch_inner(
 
     let agent = make_agent(&cfg.base_url);
     let mut rng = XorShift::from_clock();
-    loop {
+    // The report's first total, and how far past it rows may go (sessions
+    // added while the run goes on) before the report counts as endless.
+    let mut bound: Option<(u64, u64)> = None;
+    let final_total = loop {
         let url = cfg.page_url(last_id);
         let page = get_page(cfg, &agent, token, &url, &mut rng, &mut prog, &mut stats)?;
         stats.pages += 1;
-        if page.total.is_some() {
-            stats.total = page.total;
+        stats.total = Some(page.total);
+        let (first_total, limit) = *bound.get_or_insert_with(|| {
+            let margin = u64::from(cfg.page_size).max(page.total / 10);
+            (page.total, page.total.saturating_add(margin))
+        });
+        if page.rows.is_empty() {
+            // The report's own word that it is done: nothing after the last id.
+            break page.total;
         }
-        let received = page.rows.len();
-        let before = last_id;
         for row in page.rows {
-            if last_id.is_some_and(|last| row.id <= last) {
-                if seen.contains(&row.id) {
-                    stats.duplicates += 1;
-                    continue;
-                }
+            if let Some(last) = last_id.filter(|last| row.id <= *last) {
                 bail!(
-                    "{}: session {} came after session {}: the report is not sorted by id, \
-                     so paging could miss sessions",
+                    "{}: session {} came after session {last}: under keyset paging (id_gt, sort=id) \
+                     ids must strictly increase, so paging could miss or repeat sessions; \
+                     no file was written",
                     redact(&url, token),
                     row.id,
-                    last_id.unwrap_or_default()
                 );
             }
             writer.write_all(row.line.as_bytes()).with_context(write_ctx)?;
             writer.write_all(b"\n").with_context(write_ctx)?;
-            seen.insert(row.id);
             last_id = Some(row.id);
             stats.fetched += 1;
         }
-        prog.page(stats.pages, stats.fetched, stats.total);
-        if received == 0 || received < cfg.page_size as usize {
-            break;
-        }
-        if last_id == before {
+        let seen = stats.kept + stats.fetched;
+        if seen > limit {
             bail!(
-                "{}: a full page brought no new session: the server ignores id_gt",
+                "{}: the report goes on past its total: it stated {first_total} sessions, but \
+                 {seen} have come and ids keep coming (the most allowed is {limit}); stopped, \
+                 no file was written",
                 redact(&url, token)
             );
         }
-    }
+        prog.page(stats.pages, stats.fetched, stats.total);
+    };
     prog.finish(stats.fetched, stats.total);
+    let seen = stats.kept + stats.fetched;
+    if seen != final_total {
+        let (what, n) = if seen < final_total {
+            ("missing", final_total - seen)
+        } else {
+            ("more than it counts", seen - final_total)
+        };
+        bail!(
+            "the report ended after {seen} sessions{}, but states a total of {final_total} \
+             ({n} {what}); {} was left as it was: run the fetch again",
+            if stats.kept > 0 {
+                format!(" ({} kept, {} fetched)", stats.kept, stats.fetched)
+            } else {
+                String::new()
+            },
+            out.display()
+        );
+    }
 
     let file = writer
         .into_inner()
@@ -496,16 +509,66 @@ fn fetch_inner(
     drop(file);
     fs::rename(&partial_path, out)
         .with_context(|| format!("cannot rename {} to {}", partial_path.display(), out.display()))?;
-    partial.keep = true;
+    partial.renamed = true;
     sync_parent_dir(out);
-
-    if stats.duplicates > 0 {
-        prog.warn(&format!(
-            "warning: skipped {} rows whose session id had already been fetched",
-            stats.duplicates
-        ));
-    }
     Ok(stats)
+}
+
+/// The rows a `--resume` run starts from, and the file they come from: a
+/// `FILE.partial` an interrupted `--resume` run left (it holds FILE's rows
+/// and more; a last line cut short is dropped), else FILE, else none.
+fn resume_rows(
+    out: &Path,
+    partial: &Path,
+    prog: &mut Progress<'_>,
+) -> anyhow::Result<Option<(Vec<u8>, PathBuf)>> {
+    // Only a regular file, never what a link points to.
+    if fs::symlink_metadata(partial).is_ok_and(|m| m.is_file()) {
+        let mut bytes = fs::read(partial).with_context(|| format!("cannot read {}", partial.display()))?;
+        let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        bytes.truncate(whole);
+        return Ok(Some((bytes, partial.to_path_buf())));
+    }
+    match fs::read(out) {
+        Ok(bytes) => Ok(Some((bytes, out.to_path_buf()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            prog.note(&format!(
+                "{} does not exist yet; fetching from the start",
+                out.display()
+            ));
+            Ok(None)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", out.display())),
+    }
+}
+
+/// Creates `FILE.partial` afresh and exclusively: one left by an earlier run
+/// (or a link planted in its place) is removed first, and the new file is
+/// created only if nothing took the name meanwhile, so nothing is ever
+/// written through a link. Its mode is the usual one for new files (the
+/// umask applies). An interrupt removes it unless `keep_on_interrupt`
+/// (`--resume`, which continues from it next time).
+fn create_partial(path: &Path, keep_on_interrupt: bool) -> anyhow::Result<(fs::File, PartialFile)> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
+    }
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    if !keep_on_interrupt {
+        sessionpay_io::register_pending(path.to_path_buf());
+    }
+    Ok((
+        file,
+        PartialFile {
+            path: path.to_path_buf(),
+            renamed: false,
+        },
+    ))
 }
 
 /// Ids of the rows of an existing output file, checked to be ascending.
@@ -558,17 +621,18 @@ fn sync_parent_dir(out: &Path) {
     }
 }
 
-/// Removes the partial file unless the run succeeded.
+/// Removes the partial file unless the run renamed it into place.
 struct PartialFile {
     path: PathBuf,
-    keep: bool,
+    renamed: bool,
 }
 
 impl Drop for PartialFile {
     fn drop(&mut self) {
-        if !self.keep {
+        if !self.renamed {
             let _ = fs::remove_file(&self.path);
         }
+        sessionpay_io::forget_pending(&self.path);
     }
 }
 
@@ -599,7 +663,7 @@ struct Row {
 
 #[derive(Debug)]
 struct Page {
-    total: Option<u64>,
+    total: u64,
     rows: Vec<Row>,
 }
 
@@ -784,10 +848,19 @@ fn parse_page(bytes: &[u8], url: &str) -> Result<Page, PageError> {
         .get("rows")
         .and_then(Value::as_array)
         .ok_or_else(|| not_report("it has no \"rows\" array"))?;
-    let total = object.get("total").and_then(Value::as_u64);
-    let spans = row_spans(text)
-        .filter(|s| s.len() == rows.len())
+    let total = object
+        .get("total")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| not_report("it has no whole-number \"total\", so the rows cannot be counted"))?;
+    let (spans, repeated) = row_spans(text)
+        .filter(|(s, _)| s.len() == rows.len())
         .ok_or_else(|| not_report("cannot locate the rows in the body"))?;
+    if let Some(key) = repeated {
+        // serde_json keeps the last of two: a second "total" or "rows" would go unseen.
+        return Err(not_report(&format!(
+            "the key {key:?} appears twice at the top level; which one is meant cannot be told"
+        )));
+    }
     let mut out = Vec::with_capacity(rows.len());
     for (n, (row, span)) in rows.iter().zip(spans).enumerate() {
         let id = row
@@ -802,8 +875,9 @@ fn parse_page(bytes: &[u8], url: &str) -> Result<Page, PageError> {
 }
 
 /// Byte ranges of the elements of the top-level `"rows"` array of a JSON text that serde_json
-/// has accepted (the last `"rows"` key wins, as in serde_json).
-fn row_spans(text: &str) -> Option<Vec<Range<usize>>> {
+/// has accepted (the last `"rows"` key wins, as in serde_json), and the first top-level key that
+/// appears twice.
+fn row_spans(text: &str) -> Option<(Vec<Range<usize>>, Option<String>)> {
     let b = text.as_bytes();
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'{') {
@@ -811,6 +885,8 @@ fn row_spans(text: &str) -> Option<Vec<Range<usize>>> {
     }
     i += 1;
     let mut found = None;
+    let mut keys: Vec<String> = Vec::new();
+    let mut repeated = None;
     loop {
         i = skip_ws(b, i);
         match b.get(i)? {
@@ -824,6 +900,11 @@ fn row_spans(text: &str) -> Option<Vec<Range<usize>>> {
         }
         let key_end = skip_string(b, i)?;
         let key: String = serde_json::from_str(text.get(i..key_end)?).ok()?;
+        if keys.contains(&key) {
+            repeated.get_or_insert_with(|| key.clone());
+        } else {
+            keys.push(key.clone());
+        }
         i = skip_ws(b, key_end);
         if b.get(i) != Some(&b':') {
             return None;
@@ -837,7 +918,7 @@ fn row_spans(text: &str) -> Option<Vec<Range<usize>>> {
             i = skip_value(b, i)?;
         }
     }
-    found
+    found.map(|spans| (spans, repeated))
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -962,13 +1043,45 @@ impl XorShift {
     }
 }
 
-/// Replaces every occurrence of the token.
+/// Replaces every form of the token a server might echo: as sent, in any
+/// letter case, percent-encoded (either hex case), and the base64 of the token
+/// or of the whole `Authorization` header value (standard or URL-safe
+/// alphabet, padded or not).
 fn redact(text: &str, token: &str) -> String {
     if token.is_empty() {
-        text.to_owned()
-    } else {
-        text.replace(token, "[token]")
+        return text.to_owned();
     }
+    let mut out = replace_ascii_case_insensitive(text, token);
+    let encoded = encode_query_value(token);
+    if encoded != token {
+        out = replace_ascii_case_insensitive(&out, &encoded);
+    }
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    for plain in [format!("Token {token}"), token.to_owned()] {
+        for engine in [&STANDARD, &URL_SAFE, &STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+            let form = engine.encode(&plain);
+            out = out.replace(&form, "[token]");
+        }
+    }
+    out
+}
+
+/// `text` with every match of the ASCII `needle`, in any letter case, replaced by `[token]`.
+fn replace_ascii_case_insensitive(text: &str, needle: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let wanted = needle.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    // ASCII lower-casing keeps every byte where it was, and an ASCII match
+    // starts and ends on character boundaries of `text`.
+    while let Some(i) = lower[at..].find(&wanted) {
+        out.push_str(&text[at..at + i]);
+        out.push_str("[token]");
+        at += i + wanted.len();
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 /// The start of a response body, on one line.

@@ -341,6 +341,7 @@ fn run_sequential<C: Collector>(
         location,
     };
     let mut failure: Option<anyhow::Error> = None;
+    let mut pages = sessionpay_io::PageCheck::new();
 
     let mut accept = |input: u32,
                       row: ParsedRow,
@@ -430,7 +431,7 @@ fn run_sequential<C: Collector>(
             }
             Ok(())
         };
-        let outcome = sessionpay_io::read_input_counted(
+        let outcome = sessionpay_io::read_input_summary(
             input,
             &BYTES_READ,
             &mut Sinks {
@@ -438,13 +439,17 @@ fn run_sequential<C: Collector>(
                 on_reject: &mut on_reject,
             },
         );
-        if let Err(e) = outcome {
-            return Err(failure
-                .take()
-                .or(reject_failure.take())
-                .unwrap_or_else(|| e.into()));
+        match outcome {
+            Ok(summary) => pages.add(input, summary)?,
+            Err(e) => {
+                return Err(failure
+                    .take()
+                    .or(reject_failure.take())
+                    .unwrap_or_else(|| e.into()))
+            }
         }
     }
+    pages.finish()?;
     for (index, mut row) in deferred {
         let currency = book
             .decide_late(row.session.venue, &row.evidence)

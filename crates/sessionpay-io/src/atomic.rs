@@ -196,6 +196,18 @@ impl Write for AtomicFile {
     }
 }
 
+/// Adds a file that is not an [`AtomicFile`] (e.g. a download's `.partial`
+/// file) to those [`remove_pending_files`] removes on an interrupt.
+pub fn register_pending(path: PathBuf) {
+    pending().push(path);
+}
+
+/// Takes `path` off the files [`remove_pending_files`] removes: it was
+/// renamed into place, removed, or is to be kept.
+pub fn forget_pending(path: &Path) {
+    pending().retain(|p| p != path);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

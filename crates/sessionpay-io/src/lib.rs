@@ -38,7 +38,9 @@
 mod atomic;
 mod error;
 mod field;
+mod json;
 mod output;
+mod pages;
 mod parts;
 mod policy;
 mod read;
@@ -46,18 +48,19 @@ mod row;
 mod split;
 mod value;
 
-pub use atomic::{remove_pending_files, AtomicFile};
+pub use atomic::{forget_pending, register_pending, remove_pending_files, AtomicFile};
 pub use error::{Error, Location, Place, Result};
 pub use output::{
     describe_formula, explain_pay, explain_reported, hours, neutralise, write_payroll, write_reconcile,
     write_reconcile_explained, write_sessions, Format, RejectsWriter, SessionLine, PAYROLL_COLUMNS,
     RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
+pub use pages::PageCheck;
 pub use parts::{plan_csv_parts, read_csv_part, read_csv_part_with, CsvPart, PartReader};
 pub use policy::{parse_policy, read_policy_file};
 pub use read::{
-    expand_inputs, read_from, read_from_with, read_input, read_input_counted, read_input_with, Input,
-    Rejected, Shape, Sinks,
+    expand_inputs, read_from, read_from_with, read_input, read_input_counted, read_input_summary,
+    read_input_with, Input, Rejected, Shape, Sinks, Summary,
 };
 pub use row::{Names, ParsedRow};
 

@@ -36,11 +36,16 @@ impl CsvPart {
 }
 
 /// Plans up to `parts` ranges of a CSV file of at least `min_bytes` of data;
-/// `None` for a smaller file (not worth splitting).
+/// `None` for a smaller file (not worth splitting), and for anything but a
+/// regular file: a named pipe can be read only once, in one pass, so it is
+/// not even opened here.
 ///
 /// # Errors
 /// [`Error::Io`], or a bad header (as the sequential reader reports it).
 pub fn plan_csv_parts(path: &Path, parts: usize, min_bytes: u64) -> Result<Option<Vec<CsvPart>>> {
+    if !std::fs::metadata(path).map_err(|e| Error::io(path, e))?.is_file() {
+        return Ok(None);
+    }
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
     let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let (header, data_start) = {

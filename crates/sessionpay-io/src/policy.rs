@@ -60,6 +60,8 @@ pub fn parse_policy(text: &str, path: &Path) -> Result<RateTable> {
     })?;
     let p = PolicyParser { text, path };
     let mut table = RateTable::default();
+    let mut rate_ids = Sections::default();
+    let mut venue_ids = Sections::default();
     for (key, value) in doc.get_ref().iter() {
         match key.get_ref().as_ref() {
             "defaults" => {
@@ -69,7 +71,7 @@ pub fn parse_policy(text: &str, path: &Path) -> Result<RateTable> {
             "rates" => {
                 for (id, rate) in p.table(value, "rates")? {
                     let name = format!("rates.{}", id.get_ref());
-                    let rate_id = p.id(id, &name)?;
+                    let rate_id = p.unique_id(id, "rates", &mut rate_ids)?;
                     let overrides = p.overrides(p.table(rate, &name)?, &name)?;
                     table.rates.insert(RateId(rate_id), overrides);
                 }
@@ -77,7 +79,7 @@ pub fn parse_policy(text: &str, path: &Path) -> Result<RateTable> {
             "venues" => {
                 for (id, venue) in p.table(value, "venues")? {
                     let name = format!("venues.{}", id.get_ref());
-                    let venue_id = p.id(id, &name)?;
+                    let venue_id = p.unique_id(id, "venues", &mut venue_ids)?;
                     for (k, v) in p.table(venue, &name)? {
                         let key_name = format!("{name}.{}", k.get_ref());
                         match k.get_ref().as_ref() {
@@ -110,6 +112,10 @@ pub fn parse_policy(text: &str, path: &Path) -> Result<RateTable> {
     }
     Ok(table)
 }
+
+/// The sections seen for one kind of id: the id as a number, where its
+/// section's key starts and how it was spelt.
+type Sections = std::collections::HashMap<u64, (usize, String)>;
 
 const SETTINGS: &str = "count_comped, count_late_cancels, count_no_shows, tier_mode, empty_session_pay, max_pay, rounding, hours_basis";
 
@@ -145,6 +151,52 @@ impl PolicyParser<'_> {
                 format!("expected a numeric id, but found {:?}", key.get_ref()),
             )
         })
+    }
+
+    /// The id of a `[rates.ID]` or `[venues.ID]` section, normalised (`015`
+    /// and `" 15"` are 15), refused when another section already has it.
+    fn unique_id(
+        &self,
+        key: &Spanned<std::borrow::Cow<'_, str>>,
+        kind: &str,
+        seen: &mut Sections,
+    ) -> Result<u64> {
+        let name = format!("{kind}.{}", key.get_ref());
+        let id = self.id(key, &name)?;
+        let text: &str = key.get_ref();
+        let bare = !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let spelt = if bare {
+            text.to_string()
+        } else {
+            format!("{text:?}")
+        };
+        let here = (key.span().start, spelt);
+        if let Some(other) = seen.get(&id) {
+            // Name the later one, whatever order the table hands them out in.
+            let (first, second) = if other.0 < here.0 {
+                (other, &here)
+            } else {
+                (&here, other)
+            };
+            let line = |offset: usize| match location_of(self.text, offset) {
+                Location::Text { line, .. } => line,
+                _ => 0,
+            };
+            return Err(self.error(
+                second.0,
+                &format!("{kind}.{}", second.1),
+                format!(
+                    "a second section for id {id}: line {} already has {kind}.{} (ids are read as whole numbers)",
+                    line(first.0),
+                    first.1
+                ),
+            ));
+        }
+        seen.insert(id, here);
+        Ok(id)
     }
 
     fn string<'v>(&self, value: &'v Spanned<DeValue<'_>>, key: &str) -> Result<&'v str> {
@@ -320,6 +372,29 @@ mod tests {
             err("[rates.1\n")
         );
         assert!(err("[payroll]\n").contains("unknown key \"payroll\""));
+        assert_eq!(
+            err("[rates.15]\nmax_pay = 1\n\n[rates.015]\nmax_pay = 2\n"),
+            "rates.toml: line 4, column 8: key rates.015: a second section for id 15: line 1 already has rates.15 (ids are read as whole numbers)"
+        );
+        assert_eq!(
+            err("[rates.\" 15\"]\nmax_pay = 1\n[rates.15]\n"),
+            "rates.toml: line 3, column 8: key rates.15: a second section for id 15: line 1 already has rates.\" 15\" (ids are read as whole numbers)"
+        );
+        assert_eq!(
+            err("[venues.0101]\ncurrency = \"GBP\"\n[venues.101]\ncurrency = \"EUR\"\n"),
+            "rates.toml: line 3, column 9: key venues.101: a second section for id 101: line 1 already has venues.0101 (ids are read as whole numbers)"
+        );
+        // A rate and a venue may share a number.
+        assert!(parse_policy(
+            "[rates.15]\n[venues.15]\ncurrency = \"GBP\"\n",
+            Path::new("p.toml")
+        )
+        .is_ok());
+        assert!(
+            err("[rates.1.5]\n").contains("expected"),
+            "{}",
+            err("[rates.1.5]\n")
+        );
         assert!(err("[defaults]\nmax_pay = true\n").contains("expected an amount"));
         assert!(err("[defaults]\nmax_pay = 0x10\n").contains("expected an amount"));
     }

@@ -45,6 +45,9 @@ pub struct Input {
     pub path: PathBuf,
     /// The shape, when the name tells it; sniffed from the content otherwise.
     pub shape: Option<Shape>,
+    /// The folder named on the command line that this file was found in
+    /// (its JSON pages are held to their `total`, see [`crate::PageCheck`]).
+    pub folder: Option<PathBuf>,
 }
 
 impl Input {
@@ -79,6 +82,7 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<Input>, Vec<PathBuf>)> {
             inputs.push(Input {
                 path: path.clone(),
                 shape: None,
+                folder: None,
             });
             continue;
         }
@@ -103,6 +107,7 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<Input>, Vec<PathBuf>)> {
                     Some(shape) => inputs.push(Input {
                         path: p,
                         shape: Some(shape),
+                        folder: Some(path.clone()),
                     }),
                     None => skipped.push(p),
                 }
@@ -117,6 +122,7 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<Input>, Vec<PathBuf>)> {
             inputs.push(Input {
                 path: path.clone(),
                 shape: Shape::from_path(path),
+                folder: None,
             });
         }
     }
@@ -177,13 +183,31 @@ pub fn read_input_with(input: &Input, sinks: &mut Sinks<'_>) -> Result<()> {
 /// # Errors
 /// An error of the input as a whole, or what a sink returns.
 pub fn read_input_counted(input: &Input, counter: &AtomicU64, sinks: &mut Sinks<'_>) -> Result<()> {
+    read_input_summary(input, counter, sinks).map(drop)
+}
+
+/// What reading one input saw, for checks that span inputs (the pages of a
+/// folder, see [`crate::PageCheck`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// The rows of a JSON response's `rows` array, read or refused.
+    pub rows: u64,
+    /// The `total` a JSON response states.
+    pub total: Option<u64>,
+}
+
+/// [`read_input_counted`], returning what the input said of itself.
+///
+/// # Errors
+/// An error of the input as a whole, or what a sink returns.
+pub fn read_input_summary(input: &Input, counter: &AtomicU64, sinks: &mut Sinks<'_>) -> Result<Summary> {
     let name = input.display_path();
     let reader: Box<dyn Read> = if input.is_stdin() {
         Box::new(io::stdin().lock())
     } else {
         Box::new(File::open(&input.path).map_err(|e| Error::io(&name, e))?)
     };
-    read_from_with(
+    read_summary(
         Counting {
             inner: reader,
             counter,
@@ -239,6 +263,15 @@ pub fn read_from_with(
     path: &Path,
     sinks: &mut Sinks<'_>,
 ) -> Result<()> {
+    read_summary(reader, shape, path, sinks).map(drop)
+}
+
+fn read_summary(
+    reader: impl Read,
+    shape: Option<Shape>,
+    path: &Path,
+    sinks: &mut Sinks<'_>,
+) -> Result<Summary> {
     let mut reader = BufReader::with_capacity(256 * 1024, reader);
     let (shape, prefix) = match shape {
         Some(shape) => (shape, Vec::new()),
@@ -248,9 +281,9 @@ pub fn read_from_with(
     let reader = BufReader::with_capacity(256 * 1024, std::io::Cursor::new(prefix).chain(reader));
     let mut parser = RowParser::new(Names::All);
     match shape {
-        Shape::Csv => read_csv(reader, path, &mut parser, sinks),
-        Shape::Ndjson => read_ndjson(reader, path, &mut parser, sinks),
-        Shape::Json => read_json(reader, path, &mut parser, sinks),
+        Shape::Csv => read_csv(reader, path, &mut parser, sinks).map(|()| Summary::default()),
+        Shape::Ndjson => read_ndjson(reader, path, &mut parser, sinks).map(|()| Summary::default()),
+        Shape::Json => read_json(reader, path, &mut parser, sinks, crate::json::MAX_ROW),
     }
 }
 
@@ -594,6 +627,26 @@ fn check_json_row<'v>(value: &'v Value, path: &Path, location: Location) -> Resu
         });
     }
     let row = JsonRow { value };
+    if let Some(object) = value.as_object() {
+        for field in Field::ALL {
+            let mut spellings = spellings(object, field);
+            let Some((first, first_value)) = spellings.next() else {
+                continue;
+            };
+            if let Some((other, other_value)) = spellings.find(|(_, v)| !same_value(v, first_value)) {
+                return Err(Error::Field {
+                    path: path.to_path_buf(),
+                    location,
+                    column: first.to_string(),
+                    problem: format!(
+                        "two spellings of one field disagree: {first} is {} but {other} is {}",
+                        crate::row::truncate(&first_value.to_string()),
+                        crate::row::truncate(&other_value.to_string())
+                    ),
+                });
+            }
+        }
+    }
     if let Some(missing) = Field::ALL
         .into_iter()
         .find(|f| f.is_required() && row.get(*f).is_none())
@@ -608,6 +661,42 @@ fn check_json_row<'v>(value: &'v Value, path: &Path, location: Location) -> Resu
     Ok(row)
 }
 
+/// Whether two spellings of a field say the same: equal values, or a number
+/// and a string of the same text (`7` and `"7"`).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(n), Value::String(s)) | (Value::String(s), Value::Number(n)) => {
+            s.trim() == n.to_string()
+        }
+        _ => a == b,
+    }
+}
+
+/// Every spelling of `field` a row object holds, with its value: a key as
+/// it stands (`instructor_id`, or one key `"instructor.id"`), or a key
+/// inside its parent object (`"instructor": {"id": ..}`; a null parent makes
+/// it null). A field may be spelt more than once only with equal values.
+fn spellings(
+    object: &serde_json::Map<String, Value>,
+    field: Field,
+) -> impl Iterator<Item = (&'static str, &Value)> {
+    let names = field.names();
+    names.iter().flat_map(move |name| {
+        let as_is = object.get(*name).map(|v| (*name, v));
+        // `instructor_pay.decimal` inside `instructor_pay`, itself a spelling
+        // of the field, is part of that value, not a second spelling.
+        let nested = name
+            .split_once('.')
+            .filter(|(outer, _)| !names.contains(outer))
+            .and_then(|(outer, inner)| match object.get(outer) {
+                Some(Value::Object(parent)) => parent.get(inner).map(|v| (*name, v)),
+                Some(v @ Value::Null) => Some((*name, v)),
+                _ => None,
+            });
+        as_is.into_iter().chain(nested)
+    })
+}
+
 fn read_ndjson(
     mut reader: impl BufRead,
     path: &Path,
@@ -618,13 +707,21 @@ fn read_ndjson(
     let mut number = 0u64;
     loop {
         line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| Error::io(path, e))?;
+        number += 1;
+        let n = read_line_capped(&mut reader, &mut line, MAX_LINE).map_err(|e| match e {
+            LineError::Io(e) => Error::io(path, e),
+            LineError::TooLong => Error::Syntax {
+                path: path.to_path_buf(),
+                location: Location::Ndjson { line: number },
+                message: format!(
+                    "a line is longer than {} MiB; is this really a TeamUp export?",
+                    MAX_LINE >> 20
+                ),
+            },
+        })?;
         if n == 0 {
             return Ok(());
         }
-        number += 1;
         let text = if number == 1 {
             line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&line)
         } else {
@@ -634,8 +731,11 @@ fn read_ndjson(
             continue;
         }
         let location = Location::Ndjson { line: number };
-        match serde_json::from_slice::<Value>(text) {
-            Ok(value) => parse_json_row(&value, path, location, parser, sinks)?,
+        match crate::json::from_slice(text) {
+            Ok((value, None)) => parse_json_row(&value, path, location, parser, sinks)?,
+            Ok((value, Some(key))) => {
+                sinks.reject(duplicate_key(path, location, key), || value.to_string())?;
+            }
             Err(e) => {
                 let error = Error::Syntax {
                     path: path.to_path_buf(),
@@ -648,6 +748,51 @@ fn read_ndjson(
     }
 }
 
+/// The most bytes an NDJSON line may take: the same cap as a CSV record.
+const MAX_LINE: usize = crate::split::MAX_RECORD;
+
+enum LineError {
+    Io(io::Error),
+    TooLong,
+}
+
+/// `read_until(b'\n')`, but holding at most `cap` bytes: a longer line is
+/// refused before the rest of it is read.
+fn read_line_capped(reader: &mut impl BufRead, line: &mut Vec<u8>, cap: usize) -> Result<usize, LineError> {
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(LineError::Io(e)),
+        };
+        if buf.is_empty() {
+            return Ok(line.len());
+        }
+        let (take, done) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        if line.len() + take > cap {
+            return Err(LineError::TooLong);
+        }
+        line.extend_from_slice(&buf[..take]);
+        reader.consume(take);
+        if done {
+            return Ok(line.len());
+        }
+    }
+}
+
+/// A key twice in one row object: serde_json would keep one silently.
+fn duplicate_key(path: &Path, location: Location, key: String) -> Error {
+    Error::Field {
+        path: path.to_path_buf(),
+        location,
+        column: key,
+        problem: "the key appears twice in one object; which value is meant cannot be told".into(),
+    }
+}
+
 fn json_message(e: &serde_json::Error, at_end: bool) -> String {
     let mut message = e.to_string();
     if e.is_eof() && at_end {
@@ -657,7 +802,14 @@ fn json_message(e: &serde_json::Error, at_end: bool) -> String {
 }
 
 /// Reads one JSON response, handing out each element of `rows` as it is parsed.
-fn read_json(reader: impl Read, path: &Path, parser: &mut RowParser, sinks: &mut Sinks<'_>) -> Result<()> {
+fn read_json(
+    reader: impl Read,
+    path: &Path,
+    parser: &mut RowParser,
+    sinks: &mut Sinks<'_>,
+    cap: u64,
+) -> Result<Summary> {
+    let gauge = crate::json::Gauge::new(cap);
     let mut state = JsonState {
         path,
         parser,
@@ -665,14 +817,30 @@ fn read_json(reader: impl Read, path: &Path, parser: &mut RowParser, sinks: &mut
         failure: None,
         rows: 0,
         saw_rows: false,
+        total: None,
+        gauge: &gauge,
     };
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    let mut de = serde_json::Deserializer::from_reader(crate::json::Metered::new(reader, &gauge));
     let outcome = (&mut state).deserialize(&mut de).and_then(|()| de.end());
     if let Some(failure) = state.failure.take() {
         return Err(failure);
     }
+    if gauge.was_over() {
+        return Err(Error::Syntax {
+            path: path.to_path_buf(),
+            location: Location::JsonRow { row: state.rows + 1 },
+            message: format!(
+                "a row is longer than {} MiB; is this really a TeamUp export?",
+                gauge.cap() >> 20
+            ),
+        });
+    }
+    let summary = Summary {
+        rows: state.rows,
+        total: state.total,
+    };
     match outcome {
-        Ok(()) if state.saw_rows => Ok(()),
+        Ok(()) if state.saw_rows => Ok(summary),
         Ok(()) => Err(Error::Shape {
             path: path.to_path_buf(),
             problem: "not a TeamUp report: expected an object with a \"rows\" array".into(),
@@ -705,24 +873,37 @@ struct JsonState<'a, 'b> {
     failure: Option<Error>,
     rows: u64,
     saw_rows: bool,
+    total: Option<u64>,
+    gauge: &'a crate::json::Gauge,
 }
 
 impl JsonState<'_, '_> {
-    fn row(&mut self, value: &Value) -> Result<()> {
+    fn row(&mut self, value: &Value, duplicate: Option<String>) -> Result<()> {
         self.rows += 1;
         let location = Location::JsonRow { row: self.rows };
-        parse_json_row(value, self.path, location, self.parser, self.sinks)
+        match duplicate {
+            None => parse_json_row(value, self.path, location, self.parser, self.sinks),
+            Some(key) => self
+                .sinks
+                .reject(duplicate_key(self.path, location, key), || value.to_string()),
+        }
     }
 
     fn rows<'de, A: SeqAccess<'de>>(&mut self, mut seq: A) -> Result<(), A::Error> {
         self.saw_rows = true;
-        while let Some(value) = seq.next_element::<Value>()? {
-            if let Err(e) = self.row(&value) {
+        loop {
+            let duplicate = std::cell::Cell::new(None);
+            self.gauge.start_row();
+            let next = seq.next_element_seed(crate::json::Strict::new(&duplicate));
+            self.gauge.end_row();
+            let Some(value) = next? else {
+                return Ok(());
+            };
+            if let Err(e) = self.row(&value, duplicate.take()) {
                 self.failure = Some(e);
                 return Err(serde::de::Error::custom("stopped at a bad row"));
             }
         }
-        Ok(())
     }
 }
 
@@ -742,14 +923,28 @@ impl<'de> Visitor<'de> for &mut JsonState<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen: Vec<String> = Vec::new();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == "rows" {
-                if self.saw_rows {
-                    return Err(serde::de::Error::custom("\"rows\" appears twice"));
+            if seen.iter().any(|k| *k == key) {
+                return Err(serde::de::Error::custom(format!("{key:?} appears twice")));
+            }
+            seen.push(key.to_string());
+            match &*key {
+                "rows" => map.next_value_seed(RowsSeed(&mut *self))?,
+                "total" => {
+                    self.total = match map.next_value::<Value>()? {
+                        Value::Null => None,
+                        Value::Number(n) if n.as_u64().is_some() => n.as_u64(),
+                        other => {
+                            return Err(serde::de::Error::custom(format!(
+                                "expected \"total\" as a whole number, but found {other}"
+                            )))
+                        }
+                    }
                 }
-                map.next_value_seed(RowsSeed(&mut *self))?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
         Ok(())
@@ -800,6 +995,67 @@ mod tests {
             br#"{"id": 1, "name": "a \"rows\": b"#,
             b"rows"
         ));
+    }
+
+    #[test]
+    fn lines_are_read_whole_up_to_the_cap_and_refused_past_it() {
+        let text = b"abc\ndefgh\nij";
+        let mut reader = BufReader::with_capacity(2, &text[..]);
+        let mut line = Vec::new();
+        assert!(matches!(read_line_capped(&mut reader, &mut line, 4), Ok(4)));
+        assert_eq!(line, b"abc\n");
+        line.clear();
+        assert!(matches!(
+            read_line_capped(&mut reader, &mut line, 4),
+            Err(LineError::TooLong)
+        ));
+        assert!(line.len() <= 4, "no more than the cap is held");
+        let mut reader = BufReader::with_capacity(2, &text[..]);
+        let mut all = Vec::new();
+        loop {
+            line.clear();
+            match read_line_capped(&mut reader, &mut line, 6) {
+                Ok(0) => break,
+                Ok(_) => all.push(String::from_utf8(line.clone()).unwrap()),
+                Err(_) => panic!("every line fits"),
+            }
+        }
+        assert_eq!(all, ["abc\n", "defgh\n", "ij"]);
+    }
+
+    #[test]
+    fn a_json_row_past_the_cap_stops_the_file_naming_the_row() {
+        let small = r#"{"id": 1}"#;
+        let big = format!(r#"{{"id": 2, "name": "{}"}}"#, "x".repeat(500));
+        let text = format!(r#"{{"total": 2, "rows": [{small}, {big}]}}"#);
+        let mut parser = RowParser::new(Names::All);
+        let mut rows = 0;
+        let err = read_json(
+            text.as_bytes(),
+            Path::new("r.json"),
+            &mut parser,
+            &mut Sinks {
+                on_row: &mut |_| Ok(()),
+                on_reject: &mut |_| {
+                    rows += 1;
+                    Ok(())
+                },
+            },
+            100,
+        )
+        .unwrap_err();
+        assert_eq!(rows, 1, "the first row was read (and refused: it lacks fields)");
+        assert!(
+            matches!(
+                err,
+                Error::Syntax {
+                    location: Location::JsonRow { row: 2 },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("a row is longer than"), "{err}");
     }
 
     #[test]

@@ -136,6 +136,10 @@ impl TiersKey {
 /// rate on every row would otherwise hold them all).
 const CACHE_LIMIT: usize = 65_536;
 
+/// The most tiers a rate may have: a real rate has a handful, and each row
+/// with its own long list would be priced tier by tier.
+pub(crate) const MAX_TIERS: usize = 1_000;
+
 /// Rate spans remembered at most: a studio has tens of rates, and a span is a
 /// few hundred bytes.
 const SPAN_LIMIT: usize = 4_096;
@@ -476,12 +480,21 @@ impl<R: RowAccess + ?Sized> Ctx<'_, R> {
                     Cell::Text(t) => Cow::Borrowed(t),
                     Cell::Json(_) => Cow::Borrowed(""),
                 };
-                parsed = serde_json::from_str::<Value>(&t).map_err(|e| {
+                let (value, duplicate) = crate::json::from_slice(t.as_bytes()).map_err(|e| {
                     self.field_error(
                         field,
                         format!("expected the tiers as JSON ({e}), but found {}", truncate(&t)),
                     )
                 })?;
+                if let Some(key) = duplicate {
+                    return Err(self.field_error(
+                        field,
+                        format!(
+                            "the key {key:?} appears twice in one tier; which value is meant cannot be told"
+                        ),
+                    ));
+                }
+                parsed = value;
                 &parsed
             }
         };
@@ -497,6 +510,12 @@ impl<R: RowAccess + ?Sized> Ctx<'_, R> {
                 ))
             }
         };
+        if list.len() > MAX_TIERS {
+            return Err(self.field_error(
+                field,
+                format!("expected at most {MAX_TIERS} tiers, but found {}", list.len()),
+            ));
+        }
         let mut tiers = Vec::with_capacity(list.len());
         for (i, tier) in list.iter().enumerate() {
             tiers.push(self.tier(i, tier)?);

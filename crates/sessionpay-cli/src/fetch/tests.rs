@@ -206,14 +206,7 @@ fn page_body(total: usize, rows: &[String]) -> String {
 /// Serves `data` (sorted by id) with keyset paging, like TeamUp.
 fn keyset_page(data: &[(u64, String)], req: &Req) -> Vec<u8> {
     let size: usize = req.param("page_size").and_then(|s| s.parse().ok()).unwrap_or(50);
-    let after = req.id_gt().unwrap_or(0);
-    let rows: Vec<String> = data
-        .iter()
-        .filter(|(id, _)| *id > after)
-        .take(size)
-        .map(|(_, r)| r.clone())
-        .collect();
-    ok(&page_body(data.len(), &rows))
+    capped_page(data, req, size)
 }
 
 fn dataset(ids: impl IntoIterator<Item = u64>) -> Vec<(u64, String)> {
@@ -299,12 +292,13 @@ fn pages_to_the_end_with_headers_and_keyset_params() {
     let stats = result.expect("fetch succeeds");
     let reqs = server.finish();
 
-    assert_eq!(stats.pages, 3);
+    // The third page is short, but only the empty fourth one ends the report.
+    assert_eq!(stats.pages, 4);
     assert_eq!(stats.fetched, 250);
     assert_eq!(stats.total, Some(250));
     assert_eq!(stats.retries, 0);
-    assert_eq!(reqs.len(), 3);
-    let expected_after = [None, Some(100), Some(200)];
+    assert_eq!(reqs.len(), 4);
+    let expected_after = [None, Some(100), Some(200), Some(250)];
     for (req, after) in reqs.iter().zip(expected_after) {
         assert_eq!(req.path, PATH);
         assert_eq!(req.header("authorization"), Some(&*format!("Token {TOKEN}")));
@@ -353,7 +347,7 @@ fn retries_429_honouring_retry_after() {
     let elapsed = started.elapsed();
     let stats = result.expect("fetch succeeds after 429");
     let reqs = server.finish();
-    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs.len(), 3);
     assert_eq!(stats.retries, 1);
     assert_eq!(ids_of(&out), vec![1, 2, 3, 4, 5]);
     // The backoff base is 1 ms: only Retry-After explains a wait of a second.
@@ -377,7 +371,7 @@ fn retries_503_then_succeeds() {
     let out = dir.path().join("s.ndjson");
     let (result, _) = run_fetch(&test_cfg(&server.base), &out);
     let stats = result.expect("fetch succeeds after 503s");
-    assert_eq!(server.finish().len(), 3);
+    assert_eq!(server.finish().len(), 4);
     assert_eq!(stats.retries, 2);
     assert_eq!(ids_of(&out), vec![1, 2, 3]);
 }
@@ -405,9 +399,10 @@ fn retries_a_cut_body() {
     let (result, progress) = run_fetch(&test_cfg(&server.base), &out);
     let stats = result.expect("fetch succeeds after a cut body");
     let reqs = server.finish();
-    assert_eq!(reqs.len(), 3);
+    assert_eq!(reqs.len(), 4);
     assert_eq!(reqs[1].id_gt(), Some(100));
     assert_eq!(reqs[2].id_gt(), Some(100));
+    assert_eq!(reqs[3].id_gt(), Some(120));
     assert_eq!(stats.retries, 1);
     assert_eq!(ids_of(&out), (1..=120).collect::<Vec<_>>());
     assert!(progress.contains("retrying"), "{progress}");
@@ -431,7 +426,7 @@ fn retries_a_body_that_is_not_json() {
     let out = dir.path().join("s.ndjson");
     let (result, _) = run_fetch(&test_cfg(&server.base), &out);
     assert_eq!(result.expect("fetch succeeds").retries, 2);
-    assert_eq!(server.finish().len(), 3);
+    assert_eq!(server.finish().len(), 4);
     assert_eq!(ids_of(&out), vec![1, 2]);
 }
 
@@ -472,7 +467,7 @@ fn a_session_added_between_pages_appears_once() {
     let (result, _) = run_fetch(&test_cfg(&server.base), &out);
     let stats = result.expect("fetch succeeds");
     let reqs = server.finish();
-    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs.len(), 3);
     assert_eq!(reqs[1].id_gt(), Some(1000));
     let ids = ids_of(&out);
     let mut want: Vec<u64> = (1..=150).map(|n| n * 10).collect();
@@ -480,12 +475,12 @@ fn a_session_added_between_pages_appears_once() {
     want.sort_unstable();
     assert_eq!(ids, want);
     assert_eq!(stats.fetched, 152);
-    assert_eq!(stats.duplicates, 0);
 }
 
 #[test]
-fn a_page_boundary_served_twice_is_skipped_with_a_warning() {
-    // This server treats id_gt as "greater or equal": each page repeats the last row.
+fn a_page_boundary_served_twice_is_an_error_not_a_loop() {
+    // This server treats id_gt as "greater or equal": each page repeats the
+    // last row, and the last page never comes back empty.
     let data = dataset(1..=250);
     let server = Server::start(move |req| {
         let after = req.id_gt().unwrap_or(0);
@@ -499,15 +494,14 @@ fn a_page_boundary_served_twice_is_skipped_with_a_warning() {
     });
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("s.ndjson");
-    let mut cfg = test_cfg(&server.base);
-    cfg.quiet = true;
-    let (result, progress) = run_fetch(&cfg, &out);
-    let stats = result.expect("fetch succeeds");
-    server.finish();
-    assert_eq!(ids_of(&out), (1..=250).collect::<Vec<_>>());
-    assert_eq!(stats.duplicates, 2);
-    assert!(progress.contains("skipped 2 rows"), "{progress}");
-    assert!(!progress.contains("fetched 250"), "quiet: {progress}");
+    fs::write(&out, "old contents\n").expect("old file");
+    let (result, _) = run_fetch(&test_cfg(&server.base), &out);
+    let err = format!("{:#}", result.expect_err("a repeated id fails"));
+    assert_eq!(server.finish().len(), 2);
+    assert!(err.contains("session 100 came after session 100"), "{err}");
+    assert!(err.contains("ids must strictly increase"), "{err}");
+    assert_eq!(fs::read_to_string(&out).expect("old"), "old contents\n");
+    assert_no_partial(&out);
 }
 
 #[test]
@@ -602,7 +596,7 @@ fn resume_continues_after_the_last_id() {
     let (result, progress) = run_fetch(&cfg, &out);
     let stats = result.expect("resume succeeds");
     let reqs = server.finish();
-    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[0].id_gt(), Some(3));
     assert_eq!((stats.kept, stats.fetched), (3, 2));
     let text = fs::read_to_string(&out).expect("output");
@@ -643,7 +637,10 @@ fn resume_rejects_a_file_it_cannot_continue() {
 fn rows_keep_their_exact_text() {
     // Pretty-printed, keys in TeamUp's order, numbers that f64 or re-serialising would change.
     let body = "{\n  \"total\": 2,\n  \"column_headers\": [],\n  \"rows\": [\n    {\n      \"name\": \"Caf\\u00e9 \\\"A\\\" \\\\ ]\",\n      \"id\": 7,\n      \"hours\": 1.10,\n      \"instructor_pay\": {\"decimal\": 74.25, \"string\": \"\\u00a374.25\"},\n      \"big\": 12345678901234567890.123456789012345,\n      \"e\": 1E2\n    },\n    {\"id\": 8, \"hours\": 0.50, \"instructor_pay\": null}\n  ]\n}\n";
-    let server = Server::start(move |_| ok(body));
+    let server = Server::start(move |req| match req.id_gt() {
+        None => ok(body),
+        Some(_) => ok(&page_body(2, &[])),
+    });
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("s.ndjson");
     let (result, _) = run_fetch(&test_cfg(&server.base), &out);
@@ -692,13 +689,14 @@ fn progress_redraws_in_place_on_a_terminal() {
 #[test]
 fn row_spans_follow_json_structure() {
     let text = r#" { "rows" : "no", "x": {"rows": [1]}, "rows":[ {"a":"]\"}"} , [1,[2]] ,3.50,"s",null ] , "y" : -1 } "#;
-    let spans = row_spans(text).expect("spans");
+    let (spans, repeated) = row_spans(text).expect("spans");
     let parts: Vec<&str> = spans.into_iter().map(|r| &text[r]).collect();
     assert_eq!(
         parts,
         vec![r#"{"a":"]\"}"}"#, "[1,[2]]", "3.50", r#""s""#, "null"]
     );
-    assert_eq!(row_spans(r#"{"rows":[]}"#).expect("empty"), vec![]);
+    assert_eq!(repeated.as_deref(), Some("rows"));
+    assert_eq!(row_spans(r#"{"rows":[]}"#).expect("empty"), (vec![], None));
     assert!(row_spans(r#"{"total":1}"#).is_none());
     assert!(row_spans(r#"{"total":1,"rows":[1"#).is_none());
 }
@@ -814,4 +812,225 @@ fn tokens_that_cannot_be_a_header_are_refused_without_showing_them() {
     assert!(text.contains("MY_TOKEN"), "{text}");
     assert!(!text.contains("abc"), "{text}");
     assert!(check_token(TOKEN, "MY_TOKEN").is_ok());
+}
+
+/// Serves `data` in pages of at most `cap` rows whatever `page_size` asks.
+fn capped_page(data: &[(u64, String)], req: &Req, cap: usize) -> Vec<u8> {
+    let after = req.id_gt().unwrap_or(0);
+    let rows: Vec<String> = data
+        .iter()
+        .filter(|(id, _)| *id > after)
+        .take(cap)
+        .map(|(_, r)| r.clone())
+        .collect();
+    ok(&page_body(data.len(), &rows))
+}
+
+#[test]
+fn pages_shorter_than_asked_for_do_not_end_the_report() {
+    let data = dataset(1..=230);
+    let mut calls = 0;
+    let server = Server::start(move |req| {
+        calls += 1;
+        // Pages of 50, and one page cut to 7 rows.
+        capped_page(&data, req, if calls == 3 { 7 } else { 50 })
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("s.ndjson");
+    let (result, _) = run_fetch(&test_cfg(&server.base), &out);
+    let stats = result.expect("fetch succeeds");
+    let reqs = server.finish();
+    assert_eq!(ids_of(&out), (1..=230).collect::<Vec<_>>());
+    assert_eq!(stats.fetched, 230);
+    assert_eq!(reqs.last().and_then(Req::id_gt), Some(230));
+}
+
+#[test]
+fn an_empty_page_before_the_total_is_an_error_and_keeps_the_old_file() {
+    let data = dataset(1..=250);
+    let server = Server::start(move |req| match req.id_gt() {
+        Some(100) => ok(&page_body(250, &[])),
+        _ => keyset_page(&data, req),
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("s.ndjson");
+    fs::write(&out, "old contents\n").expect("old file");
+    let (result, _) = run_fetch(&test_cfg(&server.base), &out);
+    let err = format!("{:#}", result.expect_err("short report fails"));
+    assert_eq!(server.finish().len(), 2);
+    assert!(
+        err.contains("the report ended after 100 sessions, but states a total of 250 (150 missing)"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&out).expect("old"), "old contents\n");
+    assert_no_partial(&out);
+}
+
+#[test]
+fn more_rows_than_the_total_is_an_error() {
+    let data = dataset(1..=120);
+    let server = Server::start(move |req| {
+        let page = keyset_page(&data, req);
+        let text = String::from_utf8(page).expect("utf-8");
+        text.replace("\"total\":120", "\"total\":110").into_bytes()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("s.ndjson");
+    let (result, _) = run_fetch(&test_cfg(&server.base), &out);
+    let err = format!("{:#}", result.expect_err("too many rows"));
+    server.finish();
+    assert!(
+        err.contains("states a total of 110 (10 more than it counts)"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    assert_no_partial(&out);
+}
+
+#[test]
+fn a_report_that_never_ends_stops_at_its_total_and_a_margin() {
+    // Every page brings 100 new ids and says there are 150 in all.
+    let server = Server::start(move |req| {
+        let after = req.id_gt().unwrap_or(0);
+        let rows: Vec<String> = (after + 1..=after + 100).map(row).collect();
+        ok(&page_body(150, &rows))
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("s.ndjson");
+    let (result, _) = run_fetch(&test_cfg(&server.base), &out);
+    let err = format!("{:#}", result.expect_err("endless report fails"));
+    let reqs = server.finish();
+    assert_eq!(reqs.len(), 3, "150 + a page of 100 is the bound");
+    assert!(
+        err.contains("the report goes on past its total: it stated 150 sessions, but 300 have come"),
+        "{err}"
+    );
+    assert!(err.contains("the most allowed is 250"), "{err}");
+    assert!(!out.exists());
+    assert_no_partial(&out);
+}
+
+#[test]
+fn a_page_without_a_total_is_not_a_report() {
+    let server = Server::start(|_| ok(&format!(r#"{{"rows":[{}]}}"#, row(1))));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("s.ndjson");
+    let (result, _) = run_fetch(&test_cfg(&server.base), &out);
+    let err = format!("{:#}", result.expect_err("no total"));
+    server.finish();
+    assert!(err.contains("no whole-number \"total\""), "{err}");
+    assert_no_partial(&out);
+}
+
+#[test]
+fn the_token_is_masked_in_every_form_a_server_may_echo() {
+    use base64::Engine as _;
+    let token = "Ab+/c=9x";
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let url_b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let forms = [
+        token.to_owned(),
+        token.to_ascii_uppercase(),
+        token.to_ascii_lowercase(),
+        "Ab%2B%2Fc%3D9x".to_owned(),
+        "ab%2b%2fc%3d9x".to_owned(),
+        b64(&format!("Token {token}")),
+        url_b64(&format!("Token {token}")),
+        b64(token),
+    ];
+    let echoed = format!("seen: {}", forms.join(" | "));
+    let masked = redact(&echoed, token);
+    for form in &forms {
+        assert!(!masked.contains(form.as_str()), "{form} in {masked}");
+    }
+    assert_eq!(masked.matches("[token]").count(), forms.len(), "{masked}");
+    assert!(masked.starts_with("seen: [token] | "), "{masked}");
+    // Text around a match, non-ASCII included, is kept.
+    assert_eq!(redact("é AB+/C=9X ü", token), "é [token] ü");
+
+    // Through a real run: a 400 body echoing every form.
+    let body = echoed.clone();
+    let server = Server::start(move |_| reply("400 Bad Request", "", &body));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("s.ndjson");
+    let mut progress = Vec::new();
+    let err = fetch_to_file(&test_cfg(&server.base), token, &out, &mut progress).expect_err("400 fails");
+    server.finish();
+    let text = format!("{err:#}");
+    for form in &forms {
+        assert!(!text.contains(form.as_str()), "{form} in {text}");
+    }
+    assert!(text.contains("HTTP 400: seen: [token]"), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_partial_file_is_created_afresh_never_through_a_planted_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("s.ndjson");
+    let partial = partial_path(&out).expect("partial path");
+    let victim = dir.path().join("victim.txt");
+    fs::write(&victim, "precious\n").expect("victim");
+    std::os::unix::fs::symlink(&victim, &partial).expect("plant a link");
+    let (mut file, guard) = create_partial(&partial, false).expect("created");
+    file.write_all(b"rows\n").expect("write");
+    assert!(
+        fs::symlink_metadata(&partial).expect("meta").is_file(),
+        "a file, not the link"
+    );
+    assert_eq!(fs::read_to_string(&victim).expect("victim"), "precious\n");
+    // The mode of any new file here: the umask applies, not a fixed mode.
+    let reference = dir.path().join("reference");
+    fs::File::create(&reference).expect("reference file");
+    let mode = |p: &Path| fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode(&partial), mode(&reference));
+    drop(guard);
+    assert!(!partial.exists(), "a run that did not finish removes it");
+    assert_eq!(fs::read_to_string(&victim).expect("victim"), "precious\n");
+}
+
+#[test]
+fn resume_continues_from_a_partial_file_an_interrupted_resume_left() {
+    let data = dataset(1..=6);
+    let server = Server::start(move |req| keyset_page(&data, req));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("s.ndjson");
+    fs::write(&out, format!("{}\n", row(1))).expect("old file");
+    // The interrupted run had fetched 2 and 3, and was cut in the middle of 4.
+    let partial = partial_path(&out).expect("partial path");
+    fs::write(
+        &partial,
+        format!("{}\n{}\n{}\n{{\"id\":4,\"na", row(1), row(2), row(3)),
+    )
+    .expect("partial");
+    let mut cfg = test_cfg(&server.base);
+    cfg.resume = true;
+    let (result, progress) = run_fetch(&cfg, &out);
+    let stats = result.expect("resume succeeds");
+    let reqs = server.finish();
+    assert_eq!(reqs[0].id_gt(), Some(3));
+    assert_eq!((stats.kept, stats.fetched), (3, 3));
+    assert_eq!(ids_of(&out), (1..=6).collect::<Vec<_>>());
+    assert!(
+        progress.contains("s.ndjson.partial after session 3"),
+        "{progress}"
+    );
+    assert_no_partial(&out);
+}
+
+#[test]
+fn a_page_with_a_top_level_key_twice_is_not_a_report() {
+    let body = format!(r#"{{"total":1,"rows":[{}],"total":2}}"#, row(1));
+    let server = Server::start(move |_| ok(&body));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("s.ndjson");
+    let (result, _) = run_fetch(&test_cfg(&server.base), &out);
+    let err = format!("{:#}", result.expect_err("a key twice"));
+    assert_eq!(server.finish().len(), 1, "no retry");
+    assert!(
+        err.contains("the key \"total\" appears twice at the top level"),
+        "{err}"
+    );
+    assert_no_partial(&out);
 }
