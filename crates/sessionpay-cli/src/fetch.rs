@@ -22,11 +22,14 @@
 //!   truncated or non-JSON bodies are retried with exponential backoff and jitter, 6 attempts in
 //!   all. 401/403 fail at once. A JSON body without a `rows` array is an error.
 //! * The report is done only when a page comes back empty (nothing after the last id): a page
-//!   shorter than `page_size` is not the end, as a server may cap or cut pages. The rows then seen
-//!   (kept by `--resume` and fetched) must equal the `total` that last page states, else the run
-//!   fails and the old `FILE` stays. Every page must state a whole-number `total`. A report whose
-//!   ids keep coming is stopped once the rows pass its first page's `total` by more than
-//!   `max(page_size, total / 10)` (room for sessions added while the run goes on).
+//!   shorter than `page_size` is not the end, as a server may cap or cut pages. Every page must
+//!   state a whole-number `total`, read either as the size of the whole report (the same on every
+//!   page) or as the rows still to come after `id_gt` (so `total` plus the rows before the page is
+//!   the same on every page); the rows seen in the end (kept by `--resume` and fetched) must make
+//!   that size, else the run fails and the old `FILE` stays. Pages that fit neither reading are an
+//!   error too. A report whose ids keep coming is stopped once the rows pass the size the first
+//!   page gives by more than `max(page_size, size / 10)` (room for sessions added while the run
+//!   goes on).
 //! * Ids must strictly increase, across pages too: a repeated id (a page boundary served twice) or
 //!   a lower one means the server does not honour `id_gt`/`sort=id`, and keyset paging could miss
 //!   or repeat sessions, so either is an error.
@@ -439,21 +442,23 @@ fn fetch_inner(
 
     let agent = make_agent(&cfg.base_url);
     let mut rng = XorShift::from_clock();
-    // The report's first total, and how far past it rows may go (sessions
-    // added while the run goes on) before the report counts as endless.
-    let mut bound: Option<(u64, u64)> = None;
-    let final_total = loop {
+    let mut totals: Option<Totals> = None;
+    loop {
         let url = cfg.page_url(last_id);
         let page = get_page(cfg, &agent, token, &url, &mut rng, &mut prog, &mut stats)?;
         stats.pages += 1;
-        stats.total = Some(page.total);
-        let (first_total, limit) = *bound.get_or_insert_with(|| {
-            let margin = u64::from(cfg.page_size).max(page.total / 10);
-            (page.total, page.total.saturating_add(margin))
-        });
+        let seen_before = stats.kept + stats.fetched;
+        let totals = match &mut totals {
+            Some(totals) => {
+                totals.observe(stats.pages, seen_before, page.total);
+                totals
+            }
+            None => totals.insert(Totals::new(seen_before, page.total, cfg.page_size)),
+        };
+        stats.total = Some(totals.expected());
         if page.rows.is_empty() {
             // The report's own word that it is done: nothing after the last id.
-            break page.total;
+            break;
         }
         for row in page.rows {
             if let Some(last) = last_id.filter(|last| row.id <= *last) {
@@ -471,27 +476,24 @@ fn fetch_inner(
             stats.fetched += 1;
         }
         let seen = stats.kept + stats.fetched;
-        if seen > limit {
+        if seen > totals.limit {
             bail!(
-                "{}: the report goes on past its total: it stated {first_total} sessions, but \
-                 {seen} have come and ids keep coming (the most allowed is {limit}); stopped, \
+                "{}: the report goes on past its total: it stated {} sessions, but \
+                 {seen} have come and ids keep coming (the most allowed is {}); stopped, \
                  no file was written",
-                redact(&url, token)
+                redact(&url, token),
+                totals.expected(),
+                totals.limit,
             );
         }
         prog.page(stats.pages, stats.fetched, stats.total);
-    };
+    }
     prog.finish(stats.fetched, stats.total);
     let seen = stats.kept + stats.fetched;
-    if seen != final_total {
-        let (what, n) = if seen < final_total {
-            ("missing", final_total - seen)
-        } else {
-            ("more than it counts", seen - final_total)
-        };
+    if let Some(problem) = totals.and_then(|t| t.disagreement(seen)) {
         bail!(
-            "the report ended after {seen} sessions{}, but states a total of {final_total} \
-             ({n} {what}); {} was left as it was: run the fetch again",
+            "the report ended after {seen} sessions{}, but {problem}; {} was left as it was: \
+             run the fetch again",
             if stats.kept > 0 {
                 format!(" ({} kept, {} fetched)", stats.kept, stats.fetched)
             } else {
@@ -512,6 +514,94 @@ fn fetch_inner(
     partial.renamed = true;
     sync_parent_dir(out);
     Ok(stats)
+}
+
+/// What the pages state of the report's size, to hold the rows against.
+///
+/// Under keyset paging a server may count `total` over the whole report, or
+/// over what matches the request, `id_gt` included (the rows still to come).
+/// Either reading is accepted if the pages fit it from first to last:
+///
+/// * the whole report: `total` never falls from one page to the next (it may
+///   rise: sessions are added while the run goes on), and the rows seen in the
+///   end are the last page's `total`;
+/// * the rows still to come: `total` plus the rows seen before its page never
+///   falls, and the last (empty) page says 0 are left.
+///
+/// A fall under both readings means rows were skipped (or deleted while the
+/// run went on): either way the file would not be the report.
+#[derive(Debug, Clone, Copy)]
+struct Totals {
+    /// The previous page's `total` and the rows seen before it.
+    last: (u64, u64),
+    /// The pages fit the reading "the whole report" so far.
+    whole: bool,
+    /// The pages fit the reading "the rows still to come" so far.
+    remaining: bool,
+    /// The first page that fell under both readings: its number, the
+    /// previous page's `total` and its own.
+    fall: Option<(u64, u64, u64)>,
+    /// The most rows the report may bring (room for sessions added while the
+    /// run goes on) before it counts as endless, from the first page.
+    limit: u64,
+}
+
+impl Totals {
+    fn new(seen_before: u64, total: u64, page_size: u32) -> Totals {
+        let size = total.saturating_add(seen_before);
+        Totals {
+            last: (total, seen_before),
+            whole: true,
+            remaining: true,
+            fall: None,
+            limit: size.saturating_add(u64::from(page_size).max(size / 10)),
+        }
+    }
+
+    fn observe(&mut self, page: u64, seen_before: u64, total: u64) {
+        let (last_total, last_seen) = self.last;
+        self.whole &= total >= last_total;
+        self.remaining &= total.saturating_add(seen_before) >= last_total.saturating_add(last_seen);
+        if !self.whole && !self.remaining && self.fall.is_none() {
+            self.fall = Some((page, last_total, total));
+        }
+        self.last = (total, seen_before);
+    }
+
+    /// The report's size by the reading the pages fit (the whole report
+    /// while both fit), for progress and messages.
+    fn expected(&self) -> u64 {
+        let (total, seen_before) = self.last;
+        if self.whole || !self.remaining {
+            total
+        } else {
+            total.saturating_add(seen_before)
+        }
+    }
+
+    /// Why `seen` rows, at the last (empty) page, do not make the report, or
+    /// `None` when they do under either reading.
+    fn disagreement(&self, seen: u64) -> Option<String> {
+        let (total, _) = self.last;
+        if (self.whole && seen == total) || (self.remaining && total == 0) {
+            return None;
+        }
+        if let Some((page, before, now)) = self.fall {
+            return Some(format!(
+                "the pages disagree on the report's size: page {page} stated a total of {now} \
+                 after a total of {before}, which no reading of total explains without lost rows"
+            ));
+        }
+        if !self.whole {
+            return Some(format!("its last page still counts {total} sessions to come"));
+        }
+        let (n, what) = if seen < total {
+            (total - seen, "missing")
+        } else {
+            (seen - total, "more than it counts")
+        };
+        Some(format!("states a total of {total} ({n} {what})"))
+    }
 }
 
 /// The rows a `--resume` run starts from, and the file they come from: a

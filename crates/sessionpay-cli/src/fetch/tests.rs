@@ -1034,3 +1034,57 @@ fn a_page_with_a_top_level_key_twice_is_not_a_report() {
     );
     assert_no_partial(&out);
 }
+
+#[test]
+fn a_total_that_counts_the_rows_still_to_come_is_read_as_such() {
+    // A server that counts what matches the request, id_gt included: the
+    // last (empty) page says 0, and each page says what is left.
+    let data = dataset(1..=230);
+    let server = Server::start(move |req| {
+        let after = req.id_gt().unwrap_or(0);
+        let left: Vec<&(u64, String)> = data.iter().filter(|(id, _)| *id > after).collect();
+        let rows: Vec<String> = left.iter().take(100).map(|(_, r)| r.clone()).collect();
+        ok(&page_body(left.len(), &rows))
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("s.ndjson");
+    let (result, _) = run_fetch(&test_cfg(&server.base), &out);
+    let stats = result.expect("fetch succeeds");
+    assert_eq!(server.finish().len(), 4);
+    assert_eq!(ids_of(&out), (1..=230).collect::<Vec<_>>());
+    assert_eq!(stats.total, Some(230));
+}
+
+#[test]
+fn pages_that_fit_neither_reading_of_total_are_an_error() {
+    // The second page says fewer are left than the first page's count less
+    // its rows (and fewer in all than the first page said): rows were lost.
+    let data = dataset(1..=150);
+    let server = Server::start(move |req| {
+        let total = match req.id_gt() {
+            None => 150,
+            Some(100) => 20,
+            Some(_) => 0,
+        };
+        let after = req.id_gt().unwrap_or(0);
+        let rows: Vec<String> = data
+            .iter()
+            .filter(|(id, _)| *id > after)
+            .take(100)
+            .map(|(_, r)| r.clone())
+            .collect();
+        ok(&page_body(total, &rows))
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("s.ndjson");
+    fs::write(&out, "old contents\n").expect("old file");
+    let (result, _) = run_fetch(&test_cfg(&server.base), &out);
+    let err = format!("{:#}", result.expect_err("inconsistent totals fail"));
+    server.finish();
+    assert!(
+        err.contains("page 2 stated a total of 20 after a total of 150"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&out).expect("old"), "old contents\n");
+    assert_no_partial(&out);
+}
