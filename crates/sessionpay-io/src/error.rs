@@ -137,6 +137,62 @@ pub enum Error {
         /// The error.
         source: std::io::Error,
     },
+    /// An output that is one of the run's inputs (same file, whatever the spelling).
+    #[error("{}: this output is also an input ({}): write it to another file", output.display(), input.display())]
+    OutputIsInput {
+        /// The output as named.
+        output: PathBuf,
+        /// The input it is.
+        input: PathBuf,
+    },
+    /// A folder to be replaced as a whole that holds an input.
+    #[error("{}: the folder holds the input {}, and writing it replaces the whole folder: name another folder", folder.display(), input.display())]
+    InputInFolder {
+        /// The folder.
+        folder: PathBuf,
+        /// The input in it.
+        input: PathBuf,
+    },
+    /// An output inside a folder that another output of the run replaces.
+    #[error("{}: it is inside {}, which this run replaces as a whole: write it somewhere else", output.display(), folder.display())]
+    OutputInFolder {
+        /// The output.
+        output: PathBuf,
+        /// The folder.
+        folder: PathBuf,
+    },
+    /// One target named as two outputs of a run.
+    #[error("{}: named as two outputs of one run", path.display())]
+    OutputTwice {
+        /// The output.
+        path: PathBuf,
+    },
+    /// A folder to be replaced that holds something other than statements.
+    #[error("{}: the folder holds {found:?}, which is not a statement; statements replace the whole folder, so name a new or empty folder (or one of earlier statements)", folder.display())]
+    NotStatements {
+        /// The folder.
+        folder: PathBuf,
+        /// The first name in it that is not an `.html` file.
+        found: String,
+    },
+    /// An input whose size or modification time changed while it was read.
+    #[error("{}: the file changed while it was read ({before} bytes before, {} after), so nothing was written: run again once it is complete", path.display(), after.map_or_else(|| "gone".to_string(), |a| format!("{a} bytes")))]
+    Changed {
+        /// The input.
+        path: PathBuf,
+        /// Its size when first seen.
+        before: u64,
+        /// Its size after reading (`None`: gone or no longer a file).
+        after: Option<u64>,
+    },
+    /// An output set whose renames failed after some outputs were replaced.
+    #[error("only some outputs were replaced ({replaced})")]
+    PartlyCommitted {
+        /// The outputs already in place.
+        replaced: String,
+        /// Why the next one failed.
+        source: Box<Error>,
+    },
     /// An input that is none of the shapes sessionpay reads.
     #[error("{}: {problem}", path.display())]
     Shape {

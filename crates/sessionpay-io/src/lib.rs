@@ -8,7 +8,8 @@
 //!   each row becomes a [`ParsedRow`] as it is read.
 //! - [`read_policy_file`], [`parse_policy`]: the TOML policy, strictly.
 //! - [`write_payroll`], [`write_reconcile`], [`write_sessions`]: CSV or JSON.
-//! - [`AtomicFile`]: output that appears only when complete.
+//! - [`AtomicFile`]: output that appears only when complete; [`OutputSet`]:
+//!   every output of a run committed together, guarded by [`InputFiles`].
 //!
 //! Every error names the file, the record or line, the column or key and the
 //! offending value.
@@ -39,14 +40,18 @@ mod atomic;
 mod error;
 mod field;
 mod output;
+mod output_set;
 mod parts;
 mod policy;
 mod read;
 mod row;
 mod split;
 mod value;
+mod watch;
 
 pub use atomic::{remove_pending_files, AtomicFile};
+pub use output_set::{Folder, OutputSet};
+pub use watch::{InputFiles, Stamp};
 pub use error::{Error, Location, Place, Result};
 pub use output::{
     describe_formula, explain_pay, explain_reported, hours, neutralise, write_payroll, write_reconcile,
