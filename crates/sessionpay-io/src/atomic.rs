@@ -28,7 +28,9 @@ fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 }
 
 pub(crate) fn pending_dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
-    PENDING_DIRS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    PENDING_DIRS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 pub(crate) fn committing() -> std::sync::MutexGuard<'static, ()> {
@@ -250,12 +252,14 @@ pub(crate) fn parent_of(path: &Path) -> &Path {
 pub(crate) fn umask(dir: &Path) -> u32 {
     static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     *UMASK.get_or_init(|| {
-        let from_proc = std::fs::read_to_string("/proc/self/status").ok().and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("Umask:"))
-                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
-        });
+        let from_proc = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Umask:"))
+                    .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+            });
         from_proc.or_else(|| probe_umask(dir)).unwrap_or(0o022)
     })
 }

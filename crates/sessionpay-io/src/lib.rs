@@ -50,14 +50,13 @@ mod value;
 mod watch;
 
 pub use atomic::{remove_pending_files, AtomicFile};
-pub use output_set::{Folder, OutputSet};
-pub use watch::{InputFiles, Stamp};
 pub use error::{Error, Location, Place, Result};
 pub use output::{
     describe_formula, explain_pay, explain_reported, hours, neutralise, write_payroll, write_reconcile,
     write_reconcile_explained, write_sessions, Format, RejectsWriter, SessionLine, PAYROLL_COLUMNS,
     RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
+pub use output_set::{Folder, OutputSet};
 pub use parts::{plan_csv_parts, read_csv_part, read_csv_part_with, CsvPart, PartReader};
 pub use policy::{parse_policy, read_policy_file};
 pub use read::{
@@ -65,6 +64,7 @@ pub use read::{
     Rejected, Shape, Sinks,
 };
 pub use row::{Names, ParsedRow};
+pub use watch::{InputFiles, Stamp};
 
 /// Entry points for fuzzing and corpus tests: the parsers of single cells,
 /// which are otherwise internal. Not a stable API.

@@ -206,7 +206,11 @@ impl OutputSet {
     fn claim_folder(&mut self, path: &Path) -> Result<()> {
         self.inputs.check_folder(path)?;
         let target = absolute(&resolve_link(path));
-        if let Some(other) = self.claimed.iter().find(|c| c.starts_with(&target) || target.starts_with(c)) {
+        if let Some(other) = self
+            .claimed
+            .iter()
+            .find(|c| c.starts_with(&target) || target.starts_with(c))
+        {
             return Err(if *other == target {
                 Error::OutputTwice {
                     path: path.to_path_buf(),
@@ -468,7 +472,10 @@ mod tests {
         }
         assert_eq!(names(dir.path()), ["a.csv", "st"]);
         assert_eq!(names(&dir.path().join("st")), ["old.html"]);
-        assert_eq!(std::fs::read_to_string(dir.path().join("a.csv")).unwrap(), "old a");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a.csv")).unwrap(),
+            "old a"
+        );
     }
 
     #[test]
@@ -493,7 +500,10 @@ mod tests {
         std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
         let mut set = OutputSet::new(InputFiles::default());
         let err = set.folder(dir.path()).unwrap_err();
-        assert!(matches!(err, Error::NotStatements { ref found, .. } if found == "notes.txt"), "{err}");
+        assert!(
+            matches!(err, Error::NotStatements { ref found, .. } if found == "notes.txt"),
+            "{err}"
+        );
     }
 
     #[test]

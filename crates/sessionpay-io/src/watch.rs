@@ -55,7 +55,8 @@ impl InputFiles {
     pub fn watch_stdin(&mut self) {
         #[cfg(unix)]
         if let Ok(stat) = rustix::fs::fstat(std::io::stdin()) {
-            let is_file = rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::RegularFile;
+            let is_file =
+                rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::RegularFile;
             if is_file {
                 self.files.push(Watched {
                     shown: PathBuf::from("<stdin>"),
@@ -93,7 +94,9 @@ impl InputFiles {
             return Ok(());
         };
         let id = std::fs::metadata(&real).ok().as_ref().and_then(identity);
-        let inside = |w: &&Watched| w.real.as_ref().is_some_and(|r| r.starts_with(&real)) || (id.is_some() && w.id == id);
+        let inside = |w: &&Watched| {
+            w.real.as_ref().is_some_and(|r| r.starts_with(&real)) || (id.is_some() && w.id == id)
+        };
         match self.files.iter().find(inside) {
             Some(input) => Err(Error::InputInFolder {
                 folder: folder.to_path_buf(),
@@ -113,7 +116,10 @@ impl InputFiles {
             let Some(before) = w.stamp else {
                 continue;
             };
-            let after = std::fs::metadata(&w.shown).ok().filter(|m| m.is_file()).map(|m| stamp(&m));
+            let after = std::fs::metadata(&w.shown)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| stamp(&m));
             if after != Some(before) {
                 return Err(Error::Changed {
                     path: w.shown.clone(),
@@ -159,11 +165,20 @@ mod tests {
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink(&input, &link).unwrap();
-            assert!(matches!(files.check_output(&link), Err(Error::OutputIsInput { .. })));
+            assert!(matches!(
+                files.check_output(&link),
+                Err(Error::OutputIsInput { .. })
+            ));
         }
         let spelled = dir.path().join(".").join("export.csv");
-        assert!(matches!(files.check_output(&spelled), Err(Error::OutputIsInput { .. })));
-        assert!(matches!(files.check_folder(dir.path()), Err(Error::InputInFolder { .. })));
+        assert!(matches!(
+            files.check_output(&spelled),
+            Err(Error::OutputIsInput { .. })
+        ));
+        assert!(matches!(
+            files.check_folder(dir.path()),
+            Err(Error::InputInFolder { .. })
+        ));
         files.check_output(&dir.path().join("other.csv")).unwrap();
     }
 
@@ -177,6 +192,16 @@ mod tests {
         files.check_unchanged().unwrap();
         std::fs::write(&input, "xy").unwrap();
         let err = files.check_unchanged().unwrap_err();
-        assert!(matches!(err, Error::Changed { before: 1, after: Some(2), .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Changed {
+                    before: 1,
+                    after: Some(2),
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 }
