@@ -8,7 +8,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sessionpay_core::{LocalDates, Payroll, PayrollRow, PeriodKind, RateTable, Reason, Status};
-use sessionpay_io::{Format, Input, InputFiles, Names, OutputSet, RejectsWriter, SessionLine};
+use sessionpay_io::{Format, Input, InputFiles, Names, OutputSet, RejectsWriter, SessionLine, Shown};
 
 use crate::args::{InputArgs, OutputFormat, PayrollArgs, ReconcileArgs, SessionsArgs};
 use crate::pipeline::{self, Collector, Stats};
@@ -105,10 +105,20 @@ pub(crate) fn expand(paths: &[PathBuf], notes: &mut Notes) -> anyhow::Result<Vec
     for path in skipped {
         notes.say(format!(
             "skipped {} (not a .csv, .json, .ndjson or .jsonl file)",
-            path.display()
+            Shown(&path)
         ));
     }
     Ok(inputs)
+}
+
+/// Writes `sessionpay: message` on stderr, with no control character but a
+/// line break: what reaches a terminal cannot move the cursor or set a title.
+pub(crate) fn say(message: &str) {
+    let _ = writeln!(
+        io::stderr().lock(),
+        "sessionpay: {}",
+        sessionpay_io::printable_lines(message)
+    );
 }
 
 /// Notes for stderr, silenced by --quiet.
@@ -139,9 +149,12 @@ impl Notes {
         }
     }
 
+    /// Says `message` on stderr; its data parts should be escaped already
+    /// ([`sessionpay_io::printable`]), and no control character but a line
+    /// break gets through in any case.
     pub(crate) fn say(&mut self, message: String) {
         if !self.quiet {
-            let _ = writeln!(io::stderr().lock(), "sessionpay: {message}");
+            say(&message);
         }
     }
 
@@ -505,11 +518,10 @@ fn run_pipeline<C: Collector + Send>(
             "left out: exit status 2 and no other output, as the figures are incomplete"
         };
         // Said even under --quiet: the figures are incomplete.
-        let _ = writeln!(
-            io::stderr().lock(),
-            "sessionpay: {count} row(s) could not be read and were {verdict}; see {}",
-            path.display()
-        );
+        say(&format!(
+            "{count} row(s) could not be read and were {verdict}; see {}",
+            Shown(path)
+        ));
     }
     Ok(collected)
 }

@@ -505,7 +505,7 @@ fn check_people(
     let missing: Vec<String> = paid
         .iter()
         .filter(|(id, _)| people.get(**id).is_none())
-        .map(|(id, (name, _))| format!("{} ({name})", id.0))
+        .map(|(id, (name, _))| format!("{} ({})", id.0, sessionpay_io::printable(name)))
         .collect();
     anyhow::ensure!(
         missing.is_empty(),
@@ -571,6 +571,7 @@ fn check_people(
             let (first, last) = people
                 .get(ids[0])
                 .map_or(("", ""), |p| (p.get("first_name"), p.get("last_name")));
+            let (first, last) = (sessionpay_io::printable(first), sessionpay_io::printable(last));
             if provider == Provider::Xero {
                 anyhow::bail!(
                     "{shown}: instructors {ids_text} are all named {first} {last} and paid in {currency}; \

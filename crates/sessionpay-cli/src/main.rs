@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Rejected) => ExitCode::from(2),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            let _ = writeln!(std::io::stderr().lock(), "sessionpay: {err:#}");
+            commands::say(&format!("{err:#}"));
             ExitCode::from(2)
         }
     }

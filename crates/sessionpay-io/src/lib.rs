@@ -50,7 +50,7 @@ mod value;
 mod watch;
 
 pub use atomic::{remove_pending_files, AtomicFile};
-pub use error::{Error, Location, Place, Result};
+pub use error::{printable, printable_lines, Error, Location, Place, Result, Shown};
 pub use output::{
     describe_formula, explain_pay, explain_reported, hours, neutralise, write_payroll, write_reconcile,
     write_reconcile_explained, write_sessions, Format, RejectsWriter, SessionLine, PAYROLL_COLUMNS,

@@ -43,8 +43,9 @@ pub struct OutputSet {
     inputs: InputFiles,
     files: Vec<AtomicFile>,
     folders: Vec<Folder>,
-    /// Every target claimed so far (files and folders), to refuse one twice.
-    claimed: Vec<PathBuf>,
+    /// Every target claimed so far (files and folders), to refuse one
+    /// twice: the absolute target, and the path as given.
+    claimed: Vec<(PathBuf, PathBuf)>,
 }
 
 impl OutputSet {
@@ -97,7 +98,8 @@ impl OutputSet {
     /// A file that was not made by [`OutputSet::create`] and names a target
     /// already in the set, or an input.
     pub fn add(&mut self, file: AtomicFile) -> Result<()> {
-        if !self.claimed.contains(&absolute(file.path())) {
+        let target = absolute(file.path());
+        if !self.claimed.iter().any(|(c, _)| *c == target) {
             let path = file.path().to_path_buf();
             self.claim_file(&path)?;
         }
@@ -188,49 +190,47 @@ impl OutputSet {
     fn claim_file(&mut self, path: &Path) -> Result<()> {
         self.inputs.check_output(path)?;
         let target = absolute(&resolve_link(path));
-        if self.claimed.contains(&target) {
+        if self.claimed.iter().any(|(c, _)| *c == target) {
             return Err(Error::OutputTwice {
                 path: path.to_path_buf(),
             });
         }
-        if let Some(folder) = self.claimed_folder_holding(&target) {
+        if let Some((_, folder)) = self.claimed.iter().find(|(c, _)| target.starts_with(c)) {
             return Err(Error::OutputInFolder {
                 output: path.to_path_buf(),
-                folder,
+                folder: folder.clone(),
             });
         }
-        self.claimed.push(target);
+        self.claimed.push((target, path.to_path_buf()));
         Ok(())
     }
 
     fn claim_folder(&mut self, path: &Path) -> Result<()> {
         self.inputs.check_folder(path)?;
         let target = absolute(&resolve_link(path));
-        if let Some(other) = self
+        let clash = self
             .claimed
             .iter()
-            .find(|c| c.starts_with(&target) || target.starts_with(c))
-        {
+            .find(|(c, _)| c.starts_with(&target) || target.starts_with(c));
+        if let Some((other, shown)) = clash {
             return Err(if *other == target {
                 Error::OutputTwice {
                     path: path.to_path_buf(),
                 }
+            } else if other.starts_with(&target) {
+                Error::OutputInFolder {
+                    output: shown.clone(),
+                    folder: path.to_path_buf(),
+                }
             } else {
                 Error::OutputInFolder {
-                    output: other.clone(),
-                    folder: path.to_path_buf(),
+                    output: path.to_path_buf(),
+                    folder: shown.clone(),
                 }
             });
         }
-        self.claimed.push(target);
+        self.claimed.push((target, path.to_path_buf()));
         Ok(())
-    }
-
-    fn claimed_folder_holding(&self, target: &Path) -> Option<PathBuf> {
-        self.claimed
-            .iter()
-            .find(|c| target.starts_with(c) && target != c.as_path())
-            .cloned()
     }
 }
 
