@@ -525,6 +525,18 @@ mod tests {
     }
 
     #[test]
+    fn a_signal_handler_removes_a_folder_being_written() {
+        let _turn = serial();
+        let dir = tempfile::tempdir().unwrap();
+        let mut set = OutputSet::new(InputFiles::default());
+        let mut folder = set.folder(&dir.path().join("st")).unwrap();
+        folder.write("index.html", b"half").unwrap();
+        assert_eq!(names(dir.path()).len(), 1, "the staged folder");
+        crate::remove_pending_files();
+        assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+    }
+
+    #[test]
     fn folder_files_are_plain_names() {
         let _turn = serial();
         let dir = tempfile::tempdir().unwrap();

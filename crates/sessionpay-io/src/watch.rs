@@ -58,6 +58,8 @@ impl InputFiles {
             let is_file =
                 rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::RegularFile;
             if is_file {
+                // `st_dev` and `st_ino` are u64 on Linux, other widths elsewhere.
+                #[allow(clippy::unnecessary_cast)]
                 self.files.push(Watched {
                     shown: PathBuf::from("<stdin>"),
                     real: None,
