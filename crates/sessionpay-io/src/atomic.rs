@@ -118,17 +118,8 @@ impl AtomicFile {
             }
         }
         let target = resolve_link(path);
-        let dir = parent_of(&target);
+        let dir = existing_parent(path, &target)?;
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("output");
-        if !dir.is_dir() {
-            return Err(Error::io(
-                path,
-                io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("the folder {} does not exist", dir.display()),
-                ),
-            ));
-        }
         // tempfile names its hidden file in its errors; keep only what went wrong.
         let temp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
@@ -244,6 +235,21 @@ pub(crate) fn parent_of(path: &Path) -> &Path {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     }
+}
+
+/// The folder `target` is in, which must exist (`path` is what the user named).
+pub(crate) fn existing_parent<'a>(path: &Path, target: &'a Path) -> Result<&'a Path> {
+    let dir = parent_of(target);
+    if !dir.is_dir() {
+        return Err(Error::io(
+            path,
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("the folder {} does not exist", dir.display()),
+            ),
+        ));
+    }
+    Ok(dir)
 }
 
 /// The process's umask, read without changing it (Linux: `/proc/self/status`;

@@ -19,7 +19,7 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::atomic::{committing, parent_of, pending_dirs, resolve_link};
+use crate::atomic::{committing, existing_parent, parent_of, pending_dirs, resolve_link};
 use crate::error::{Error, Result};
 use crate::watch::InputFiles;
 use crate::AtomicFile;
@@ -271,16 +271,7 @@ impl Folder {
             Ok(_) => check_only_statements(path, &target)?,
             Err(_) => {}
         }
-        let dir = parent_of(&target);
-        if !dir.is_dir() {
-            return Err(Error::io(
-                path,
-                io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("the folder {} does not exist", dir.display()),
-                ),
-            ));
-        }
+        let dir = existing_parent(path, &target)?;
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("folder");
         let temp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
