@@ -5,7 +5,8 @@ use proptest::prelude::*;
 
 use crate::util::{fixture_text, TestDir};
 
-const HEADER: &str =
+/// The header of the hand-written exports (also used by `loss_outputs`).
+pub(crate) const HEADER: &str =
     "id,instructor.id,instructor.name,starts_at,venue.id,venue_timezone,hours,attended_count,\
 no_show_count,late_cancel_count,comped_counts.attended,instructor_pay_rate.id,instructor_pay_rate.type,\
 instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending";

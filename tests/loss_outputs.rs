@@ -7,12 +7,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::hostile::HEADER;
 use crate::util::{Run, TestDir};
-
-const HEADER: &str =
-    "id,instructor.id,instructor.name,starts_at,venue.id,venue_timezone,hours,attended_count,\
-no_show_count,late_cancel_count,comped_counts.attended,instructor_pay_rate.id,instructor_pay_rate.type,\
-instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending";
 
 /// One session of 4 customers at 5 a head, paid £20.00 as reported.
 fn row(id: u64, instructor: u64, name: &str, date: &str) -> String {
