@@ -189,6 +189,18 @@ impl OutputSet {
 
     fn claim_file(&mut self, path: &Path) -> Result<()> {
         self.inputs.check_output(path)?;
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                return Err(Error::io(
+                    path,
+                    io::Error::new(io::ErrorKind::IsADirectory, "it is a folder"),
+                ))
+            }
+            // A device or pipe (`/dev/null`) is written in place and may take
+            // several outputs.
+            Ok(meta) if !meta.is_file() => return Ok(()),
+            _ => {}
+        }
         let target = absolute(&resolve_link(path));
         if self.claimed.iter().any(|(c, _)| *c == target) {
             return Err(Error::OutputTwice {
@@ -207,6 +219,7 @@ impl OutputSet {
 
     fn claim_folder(&mut self, path: &Path) -> Result<()> {
         self.inputs.check_folder(path)?;
+        check_replaceable(path)?;
         let target = absolute(&resolve_link(path));
         let clash = self
             .claimed
@@ -260,17 +273,8 @@ pub struct Folder {
 
 impl Folder {
     fn create(path: &Path) -> Result<Folder> {
+        check_replaceable(path)?;
         let target = resolve_link(path);
-        match std::fs::metadata(&target) {
-            Ok(meta) if !meta.is_dir() => {
-                return Err(Error::io(
-                    path,
-                    io::Error::new(io::ErrorKind::NotADirectory, "it is a file, not a folder"),
-                ))
-            }
-            Ok(_) => check_only_statements(path, &target)?,
-            Err(_) => {}
-        }
         let dir = existing_parent(path, &target)?;
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("folder");
         let temp = tempfile::Builder::new()
@@ -414,9 +418,19 @@ impl Drop for Folder {
     }
 }
 
-/// An existing folder to be replaced may hold only `.html` files.
-fn check_only_statements(shown: &Path, target: &Path) -> Result<()> {
-    let entries = std::fs::read_dir(target).map_err(|e| Error::io(shown, e))?;
+/// A folder to be replaced as a whole: absent, or a folder of `.html` files only.
+fn check_replaceable(shown: &Path) -> Result<()> {
+    let target = resolve_link(shown);
+    let Ok(meta) = std::fs::metadata(&target) else {
+        return Ok(());
+    };
+    if !meta.is_dir() {
+        return Err(Error::io(
+            shown,
+            io::Error::new(io::ErrorKind::NotADirectory, "it is a file, not a folder"),
+        ));
+    }
+    let entries = std::fs::read_dir(&target).map_err(|e| Error::io(shown, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(shown, e))?;
         let name = entry.file_name();
@@ -513,6 +527,15 @@ mod tests {
             Err(Error::OutputInFolder { .. })
         ));
         set.check_planned(&[&a], &[&st]).unwrap();
+        #[cfg(unix)]
+        {
+            let null = Path::new("/dev/null");
+            set.check_planned(&[null, null], &[]).unwrap();
+            assert!(
+                set.check_planned(&[dir.path()], &[]).is_err(),
+                "a folder as a file"
+            );
+        }
     }
 
     #[test]
