@@ -197,7 +197,7 @@ fn statements_do_not_replace_a_folder_of_other_files() {
     let run = dir.run(&["payroll", "-q", "--statements", "st", "export.csv"]);
     run.assert_error(
         "st: the folder holds \"notes.txt\", which is not a statement; statements replace the whole \
-         folder, so name a new or empty folder (or one of earlier statements)",
+         folder, so name a new or empty folder (or a folder of earlier statements)",
     );
     assert_eq!(names_in(&dir.path().join("st")), ["notes.txt"]);
 }
@@ -436,48 +436,56 @@ fn spawn_reading_stdin(dir: &TestDir, args: &[&str]) -> (std::process::Child, st
 }
 
 #[test]
-fn an_input_that_grows_while_it_is_read_fails_the_run_and_writes_nothing() {
-    let dir = TestDir::new();
-    dir.write("export.csv", csv([row(1, 1, "Ana", "2026-05-02")]));
-    dir.write("payroll.csv", "the old payroll\n");
-    let (child, mut stdin) = spawn_reading_stdin(
-        &dir,
-        &[
-            "payroll",
-            "-q",
-            "-o",
-            "payroll.csv",
-            "--skip-invalid",
-            "rejects.csv",
-            "export.csv",
-            "-",
-        ],
-    );
-    // The export grows (another session appended) while the run is on.
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(dir.path().join("export.csv"))
-        .unwrap();
-    file.write_all(format!("{}\n", row(2, 1, "Ana", "2026-05-03")).as_bytes())
-        .unwrap();
-    drop(file);
-    stdin
-        .write_all(format!("{}\n", row(3, 1, "Ana", "2026-05-04")).as_bytes())
-        .unwrap();
-    drop(stdin);
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("export.csv: the file changed while it was read"),
-        "{stderr}"
-    );
-    assert_eq!(text(&dir, "payroll.csv"), "the old payroll\n");
-    assert_eq!(
-        dir.listing(),
-        ["export.csv", "payroll.csv"],
-        "no rejects file either"
-    );
+fn an_input_that_grows_or_shrinks_while_it_is_read_fails_the_run_and_writes_nothing() {
+    let two = csv([row(1, 1, "Ana", "2026-05-02"), row(2, 1, "Ana", "2026-05-03")]);
+    let one = csv([row(1, 1, "Ana", "2026-05-02")]);
+    // Grows: another session appended; shrinks: the last one cut off.
+    for (before, after, sizes) in [
+        (&one, &two, "(352 bytes before, 438 bytes after)"),
+        (&two, &one, "(438 bytes before, 352 bytes after)"),
+    ] {
+        let dir = TestDir::new();
+        dir.write("export.csv", before);
+        dir.write("payroll.csv", "the old payroll\n");
+        let (child, mut stdin) = spawn_reading_stdin(
+            &dir,
+            &[
+                "payroll",
+                "-q",
+                "-o",
+                "payroll.csv",
+                "--skip-invalid",
+                "rejects.csv",
+                "export.csv",
+                "-",
+            ],
+        );
+        // Changed in place (same file, same inode) while the run is on.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(dir.path().join("export.csv"))
+            .unwrap();
+        file.write_all(after.as_bytes()).unwrap();
+        drop(file);
+        stdin
+            .write_all(format!("{}\n", row(3, 1, "Ana", "2026-05-04")).as_bytes())
+            .unwrap();
+        drop(stdin);
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("export.csv: the file changed while it was read {sizes}")),
+            "{stderr}"
+        );
+        assert_eq!(text(&dir, "payroll.csv"), "the old payroll\n");
+        assert_eq!(
+            dir.listing(),
+            ["export.csv", "payroll.csv"],
+            "no rejects file either"
+        );
+    }
 }
 
 #[cfg(unix)]

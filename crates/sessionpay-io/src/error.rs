@@ -227,7 +227,7 @@ pub enum Error {
         path: PathBuf,
     },
     /// A folder to be replaced that holds something other than statements.
-    #[error("{}: the folder holds {found:?}, which is not a statement; statements replace the whole folder, so name a new or empty folder (or one of earlier statements)", Shown(folder))]
+    #[error("{}: the folder holds {found:?}, which is not a statement; statements replace the whole folder, so name a new or empty folder (or a folder of earlier statements)", Shown(folder))]
     NotStatements {
         /// The folder.
         folder: PathBuf,
