@@ -245,10 +245,10 @@ pub enum Error {
         after: Option<u64>,
     },
     /// An output set whose renames failed after some outputs were replaced.
-    #[error("only some outputs were replaced ({replaced})")]
+    #[error("only some outputs were replaced ({})", replaced.iter().map(|p| Shown(p).to_string()).collect::<Vec<_>>().join(", "))]
     PartlyCommitted {
         /// The outputs already in place.
-        replaced: String,
+        replaced: Vec<PathBuf>,
         /// Why the next one failed.
         source: Box<Error>,
     },

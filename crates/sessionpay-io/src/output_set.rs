@@ -9,7 +9,8 @@
 //! 2. every file is flushed, synced and given its final mode, every staged
 //!    folder synced: anything that can fail for want of space fails here,
 //!    before any target is touched;
-//! 3. the files and folders are renamed into place, one after another.
+//! 3. the files and folders are renamed into place, one after another, and
+//!    their folders synced.
 //!
 //! A failure before step 3, or dropping the set, removes every temporary
 //! file and folder and leaves every old output as it was. Step 3 only
@@ -32,7 +33,7 @@ use crate::AtomicFile;
 /// set.write(&dir.path().join("payroll.csv"), b"a,b\n")?;
 /// let mut folder = set.folder(&dir.path().join("statements"))?;
 /// folder.write("index.html", b"<!doctype html>")?;
-/// set.add_folder(folder)?;
+/// set.add_folder(folder);
 /// assert!(!dir.path().join("payroll.csv").exists(), "nothing before the commit");
 /// set.commit()?;
 /// assert!(dir.path().join("statements/index.html").exists());
@@ -132,12 +133,8 @@ impl OutputSet {
     }
 
     /// Adds a written folder to the set.
-    ///
-    /// # Errors
-    /// None today; a `Result` so that callers treat it as the other adds.
-    pub fn add_folder(&mut self, folder: Folder) -> Result<()> {
+    pub fn add_folder(&mut self, folder: Folder) {
         self.folders.push(folder);
-        Ok(())
     }
 
     /// Checks the inputs, prepares every output, then renames them all into
@@ -161,9 +158,8 @@ impl OutputSet {
             if done.is_empty() {
                 return e;
             }
-            let list: Vec<String> = done.iter().map(|p| p.display().to_string()).collect();
             Error::PartlyCommitted {
-                replaced: list.join(", "),
+                replaced: done.to_vec(),
                 source: Box::new(e),
             }
         };
@@ -183,6 +179,14 @@ impl OutputSet {
                 return Err(fail(&done, e));
             }
             done.push(path);
+        }
+        // The renames themselves reach the disk with their folders.
+        let mut folders: Vec<&Path> = done.iter().map(|p| parent_of(p)).collect();
+        folders.sort();
+        folders.dedup();
+        for folder in folders {
+            // Best effort: every output is in place; some systems cannot sync a folder.
+            let _ = std::fs::File::open(folder).and_then(|d| d.sync_all());
         }
         Ok(())
     }
@@ -473,7 +477,7 @@ mod tests {
             set.write(&dir.path().join("a.csv"), b"new a").unwrap();
             let mut folder = set.folder(&dir.path().join("st")).unwrap();
             folder.write("new.html", b"new").unwrap();
-            set.add_folder(folder).unwrap();
+            set.add_folder(folder);
         }
         assert_eq!(names(dir.path()), ["a.csv", "st"]);
         assert_eq!(names(&dir.path().join("st")), ["old.html"]);
@@ -492,7 +496,7 @@ mod tests {
         let mut set = OutputSet::new(InputFiles::default());
         let mut folder = set.folder(&dir.path().join("st")).unwrap();
         folder.write("index.html", b"new").unwrap();
-        set.add_folder(folder).unwrap();
+        set.add_folder(folder);
         set.commit().unwrap();
         assert_eq!(names(dir.path()), ["st"]);
         assert_eq!(names(&dir.path().join("st")), ["index.html"]);

@@ -37,7 +37,7 @@ pub(super) fn write(report: &Report<'_>, dir: &Path, outputs: &mut OutputSet) ->
         index.push((name, statement));
     }
     folder.write("index.html", render_index(report, &index).as_bytes())?;
-    outputs.add_folder(folder)?;
+    outputs.add_folder(folder);
     Ok(())
 }
 
