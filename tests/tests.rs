@@ -10,6 +10,8 @@ mod errors;
 mod hostile;
 // rates infer: known policies recovered from generated exports, outliers, undetermined settings.
 mod infer;
+// Issue 12, outputs: all or nothing, no input overwritten or changed, signals, umask, safe text.
+mod loss_outputs;
 // Header styles, BOM and CRLF, quoted fields, money cells, stdin, folders.
 mod inputs;
 // Issue 12, inputs: fetch paging, page totals, duplicate keys, policy ids, caps, FIFOs.

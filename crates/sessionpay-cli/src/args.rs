@@ -177,7 +177,8 @@ pub(crate) struct PayrollArgs {
     #[arg(long)]
     pub(crate) fail_on_mismatch: bool,
 
-    /// Also write one HTML statement per instructor and period into DIR
+    /// Also write one HTML statement per instructor and period into DIR, which is replaced as a
+    /// whole (an existing DIR may hold only .html files, such as earlier statements)
     #[arg(long, value_name = "DIR")]
     pub(crate) statements: Option<PathBuf>,
 

@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sessionpay_core::{LocalDates, Payroll, PayrollRow, PeriodKind, RateTable, Reason, Status};
-use sessionpay_io::{AtomicFile, Format, Input, Names, RejectsWriter, SessionLine};
+use sessionpay_io::{Format, Input, InputFiles, Names, OutputSet, RejectsWriter, SessionLine, Shown};
 
 use crate::args::{InputArgs, OutputFormat, PayrollArgs, ReconcileArgs, SessionsArgs};
 use crate::pipeline::{self, Collector, Stats};
@@ -31,13 +31,69 @@ struct Resolved {
     table: RateTable,
 }
 
-fn resolve(args: &InputArgs, notes: &mut Notes) -> anyhow::Result<Resolved> {
+/// A run's inputs, expanded, and the set its outputs will be committed in,
+/// checked before anything is read.
+pub(crate) struct Planned {
+    inputs: Vec<Input>,
+    outputs: OutputSet,
+}
+
+/// Expands the inputs and refuses, before reading anything, outputs that
+/// would replace an input (`-o`, `--skip-invalid`, `folders`); `also_read`
+/// are the run's other input files (people.csv, a template).
+pub(crate) fn plan(
+    args: &InputArgs,
+    also_read: &[&Path],
+    folders: &[&Path],
+    notes: &mut Notes,
+) -> anyhow::Result<Planned> {
+    let inputs = expand(&args.inputs, notes)?;
+    let mut read = also_read.to_vec();
+    read.extend(args.rates.as_deref());
+    let files: Vec<&Path> = [args.output.as_deref(), args.skip_invalid.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let outputs = guard(&inputs, &read, &files, folders)?;
+    Ok(Planned { inputs, outputs })
+}
+
+/// The output set of a run reading `inputs` and `also_read`, with the
+/// outputs it plans (`files`, `folders`) checked against them.
+pub(crate) fn guard(
+    inputs: &[Input],
+    also_read: &[&Path],
+    files: &[&Path],
+    folders: &[&Path],
+) -> anyhow::Result<OutputSet> {
+    let mut watched = InputFiles::default();
+    for input in inputs {
+        if input.is_stdin() {
+            watched.watch_stdin();
+        } else {
+            watched.watch(&input.path);
+        }
+    }
+    for path in also_read {
+        watched.watch(path);
+    }
+    let outputs = OutputSet::new(watched);
+    outputs.check_planned(files, folders)?;
+    Ok(outputs)
+}
+
+fn resolve(args: &InputArgs, planned: Planned) -> anyhow::Result<(Resolved, OutputSet)> {
     let table = match &args.rates {
         Some(path) => sessionpay_io::read_policy_file(path)?,
         None => RateTable::default(),
     };
-    let inputs = expand(&args.inputs, notes)?;
-    Ok(Resolved { inputs, table })
+    Ok((
+        Resolved {
+            inputs: planned.inputs,
+            table,
+        },
+        planned.outputs,
+    ))
 }
 
 /// The inputs named on the command line, folders expanded; stdin at most once.
@@ -49,10 +105,20 @@ pub(crate) fn expand(paths: &[PathBuf], notes: &mut Notes) -> anyhow::Result<Vec
     for path in skipped {
         notes.say(format!(
             "skipped {} (not a .csv, .json, .ndjson or .jsonl file)",
-            path.display()
+            Shown(&path)
         ));
     }
     Ok(inputs)
+}
+
+/// Writes `sessionpay: message` on stderr, with no control character but a
+/// line break: what reaches a terminal cannot move the cursor or set a title.
+pub(crate) fn say(message: &str) {
+    let _ = writeln!(
+        io::stderr().lock(),
+        "sessionpay: {}",
+        sessionpay_io::printable_lines(message)
+    );
 }
 
 /// Notes for stderr, silenced by --quiet.
@@ -83,19 +149,27 @@ impl Notes {
         }
     }
 
+    /// Says `message` on stderr; its data parts should be escaped already
+    /// ([`sessionpay_io::printable`]), and no control character but a line
+    /// break gets through in any case.
     pub(crate) fn say(&mut self, message: String) {
         if !self.quiet {
-            let _ = writeln!(io::stderr().lock(), "sessionpay: {message}");
+            say(&message);
         }
     }
 
     /// The outcome of a run that worked, given what was rejected on the way.
     fn finish(&self, outcome: Outcome) -> Outcome {
-        if self.rejected > 0 && !self.allow_rejects {
+        if self.blocked() {
             Outcome::Rejected
         } else {
             outcome
         }
+    }
+
+    /// Rows were rejected without --allow-rejects: only the rejects file is written.
+    fn blocked(&self) -> bool {
+        self.rejected > 0 && !self.allow_rejects
     }
 
     pub(crate) fn stats(&mut self, stats: &Stats) {
@@ -144,9 +218,13 @@ fn check_table_format(args: &InputArgs) -> anyhow::Result<()> {
     }
 }
 
-/// Writes through `write` to the -o file (atomically) or to stdout.
-fn emit(args: &InputArgs, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<()> {
-    emit_to(args.output.as_deref(), |out| {
+/// Writes through `write` to the -o file (staged in `outputs`) or to stdout.
+fn emit(
+    args: &InputArgs,
+    outputs: &mut OutputSet,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    emit_to(args.output.as_deref(), outputs, |out| {
         write(out).map_err(anyhow::Error::from)
     })
 }
@@ -154,23 +232,29 @@ fn emit(args: &InputArgs, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) 
 /// [`emit`] for writers whose errors are not only I/O.
 fn emit_with(
     args: &InputArgs,
+    outputs: &mut OutputSet,
     write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    emit_to(args.output.as_deref(), write)
+    emit_to(args.output.as_deref(), outputs, write)
 }
 
-/// Writes through `write` to `output` (atomically) or, without one, to stdout.
+/// Writes through `write` to `output`, staged in `outputs` (it appears when
+/// the set is committed), or, without one, to stdout. Stdout cannot be taken
+/// back, so the inputs are checked unchanged before it is written, and the
+/// caller stages every file output first.
 pub(crate) fn emit_to(
-    output: Option<&std::path::Path>,
+    output: Option<&Path>,
+    outputs: &mut OutputSet,
     write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     match output {
         Some(path) => {
-            let mut file = AtomicFile::create(path)?;
+            let mut file = outputs.create(path)?;
             write(&mut file).with_context(|| format!("writing {}", path.display()))?;
-            file.commit()?;
+            outputs.add(file)?;
         }
         None => {
+            outputs.inputs().check_unchanged()?;
             let stdout = io::stdout();
             let mut out = io::BufWriter::with_capacity(256 * 1024, stdout.lock());
             write(&mut out).context("writing to stdout")?;
@@ -200,12 +284,13 @@ pub(crate) fn compute_payroll(
     args: &PayrollArgs,
     with_lines: bool,
     notes: &mut Notes,
-) -> anyhow::Result<PayrollRun> {
+    planned: Planned,
+) -> anyhow::Result<(PayrollRun, OutputSet)> {
     let kind = args.periods.kind()?;
     if let (Some(from), Some(to)) = (args.from, args.to) {
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
     }
-    let resolved = resolve(&args.input, notes)?;
+    let (resolved, mut outputs) = resolve(&args.input, planned)?;
     let make = || PayrollCollector {
         payroll: Payroll::new(kind),
         from: args.from,
@@ -214,7 +299,7 @@ pub(crate) fn compute_payroll(
         lines: with_lines.then(Vec::new),
         dates: LocalDates::default(),
     };
-    let collected = run_pipeline(&args.input, &resolved, Decimal::ZERO, &make, notes)?;
+    let collected = run_pipeline(&args.input, &resolved, Decimal::ZERO, &make, notes, &mut outputs)?;
     let PayrollCollector {
         payroll,
         mismatches,
@@ -231,13 +316,16 @@ pub(crate) fn compute_payroll(
     }
     let mut lines = lines.unwrap_or_default();
     lines.sort_by_key(|l| l.session.id);
-    Ok(PayrollRun {
-        rows,
-        lines,
-        inputs: resolved.inputs,
-        kind,
-        mismatches,
-    })
+    Ok((
+        PayrollRun {
+            rows,
+            lines,
+            inputs: resolved.inputs,
+            kind,
+            mismatches,
+        },
+        outputs,
+    ))
 }
 
 pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
@@ -247,7 +335,13 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
     }
     let with_lines = matches!(format, OutputFormat::Xlsx | OutputFormat::Html) || args.statements.is_some();
-    let run = compute_payroll(args, with_lines, &mut notes)?;
+    let folders: Vec<&Path> = args.statements.as_deref().into_iter().collect();
+    let planned = plan(&args.input, &[], &folders, &mut notes)?;
+    let (run, mut outputs) = compute_payroll(args, with_lines, &mut notes, planned)?;
+    if notes.blocked() {
+        outputs.commit()?;
+        return Ok(Outcome::Rejected);
+    }
     let report = report::Report {
         rows: &run.rows,
         lines: &run.lines,
@@ -256,9 +350,14 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         period: run.kind,
         from: args.from,
         to: args.to,
+        rejected: notes.rejected,
     };
+    // The statements first: stdout, written last, cannot be taken back.
+    if let Some(dir) = &args.statements {
+        report::write_statements(&report, dir, &mut outputs)?;
+    }
     match format {
-        OutputFormat::Csv | OutputFormat::Json => emit(&args.input, |out| {
+        OutputFormat::Csv | OutputFormat::Json => emit(&args.input, &mut outputs, |out| {
             sessionpay_io::write_payroll(out, &run.rows, table_format(format))
         })?,
         OutputFormat::Xlsx => {
@@ -267,13 +366,11 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
                 .output
                 .as_deref()
                 .context("--format xlsx needs -o FILE")?;
-            report::write_xlsx(&report, path)?;
+            report::write_xlsx(&report, path, &mut outputs)?;
         }
-        OutputFormat::Html => emit_with(&args.input, |out| report::write_html(&report, out))?,
+        OutputFormat::Html => emit_with(&args.input, &mut outputs, |out| report::write_html(&report, out))?,
     }
-    if let Some(dir) = &args.statements {
-        report::write_statements(&report, dir)?;
-    }
+    outputs.commit()?;
     let mismatches = run.mismatches;
     if mismatches > 0 {
         notes.say(format!(
@@ -355,22 +452,36 @@ pub(crate) fn threads() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
-/// Every session, priced and reconciled, sorted by session id.
-fn collect(args: &InputArgs, tolerance: Decimal, notes: &mut Notes) -> anyhow::Result<Vec<SessionLine>> {
-    let resolved = resolve(args, notes)?;
-    let Lines(mut lines) = run_pipeline(args, &resolved, tolerance, &|| Lines(Vec::new()), notes)?;
+/// Every session, priced and reconciled, sorted by session id, and the set
+/// the outputs go in.
+fn collect(
+    args: &InputArgs,
+    tolerance: Decimal,
+    notes: &mut Notes,
+) -> anyhow::Result<(Vec<SessionLine>, OutputSet)> {
+    let planned = plan(args, &[], &[], notes)?;
+    let (resolved, mut outputs) = resolve(args, planned)?;
+    let Lines(mut lines) = run_pipeline(
+        args,
+        &resolved,
+        tolerance,
+        &|| Lines(Vec::new()),
+        notes,
+        &mut outputs,
+    )?;
     lines.sort_by_key(|l| l.session.id);
-    Ok(lines)
+    Ok((lines, outputs))
 }
 
 /// Runs the pipeline over the inputs, writing rows that cannot be read to the
-/// --skip-invalid file (atomically, once the run is through) when one is asked for.
+/// --skip-invalid file (staged in `outputs`) when one is asked for.
 fn run_pipeline<C: Collector + Send>(
     args: &InputArgs,
     resolved: &Resolved,
     tolerance: Decimal,
     make: &(dyn Fn() -> C + Sync),
     notes: &mut Notes,
+    outputs: &mut OutputSet,
 ) -> anyhow::Result<C> {
     let _progress = crate::progress::Progress::start(&resolved.inputs, args.quiet);
     let Some(path) = &args.skip_invalid else {
@@ -379,7 +490,7 @@ fn run_pipeline<C: Collector + Send>(
         notes.stats(&stats);
         return Ok(collected);
     };
-    let file = AtomicFile::create(path)?;
+    let file = outputs.create(path)?;
     let mut writer = RejectsWriter::new(file).with_context(|| format!("writing {}", path.display()))?;
     let (collected, stats) = pipeline::run_with(
         &resolved.inputs,
@@ -394,24 +505,23 @@ fn run_pipeline<C: Collector + Send>(
         }),
     )?;
     let count = writer.count();
-    writer
+    let file = writer
         .finish()
-        .with_context(|| format!("writing {}", path.display()))?
-        .commit()?;
+        .with_context(|| format!("writing {}", path.display()))?;
+    outputs.add(file)?;
     notes.stats(&stats);
     notes.rejected = count;
     if count > 0 {
         let verdict = if args.allow_rejects {
             "left out (--allow-rejects)"
         } else {
-            "left out: exit status 2, as the figures are incomplete"
+            "left out: exit status 2 and no other output, as the figures are incomplete"
         };
         // Said even under --quiet: the figures are incomplete.
-        let _ = writeln!(
-            io::stderr().lock(),
-            "sessionpay: {count} row(s) could not be read and were {verdict}; see {}",
-            path.display()
-        );
+        say(&format!(
+            "{count} row(s) could not be read and were {verdict}; see {}",
+            Shown(path)
+        ));
     }
     Ok(collected)
 }
@@ -419,14 +529,19 @@ fn run_pipeline<C: Collector + Send>(
 pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
     let mut notes = Notes::for_input(&args.input);
     check_table_format(&args.input)?;
-    let lines = collect(&args.input, args.tolerance, &mut notes)?;
-    emit(&args.input, |out| {
+    let (lines, mut outputs) = collect(&args.input, args.tolerance, &mut notes)?;
+    if notes.blocked() {
+        outputs.commit()?;
+        return Ok(Outcome::Rejected);
+    }
+    emit(&args.input, &mut outputs, |out| {
         if args.explain {
             sessionpay_io::write_reconcile_explained(out, &lines, table_format(args.input.format))
         } else {
             sessionpay_io::write_reconcile(out, &lines, table_format(args.input.format))
         }
     })?;
+    outputs.commit()?;
     let mut by_status: BTreeMap<Status, u64> = BTreeMap::new();
     let mut by_reason: BTreeMap<Reason, u64> = BTreeMap::new();
     for line in &lines {
@@ -465,9 +580,14 @@ pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
 pub(crate) fn sessions(args: &SessionsArgs) -> anyhow::Result<Outcome> {
     let mut notes = Notes::for_input(&args.input);
     check_table_format(&args.input)?;
-    let lines = collect(&args.input, Decimal::ZERO, &mut notes)?;
-    emit(&args.input, |out| {
+    let (lines, mut outputs) = collect(&args.input, Decimal::ZERO, &mut notes)?;
+    if notes.blocked() {
+        outputs.commit()?;
+        return Ok(Outcome::Rejected);
+    }
+    emit(&args.input, &mut outputs, |out| {
         sessionpay_io::write_sessions(out, &lines, table_format(args.input.format))
     })?;
+    outputs.commit()?;
     Ok(notes.finish(Outcome::Clean))
 }

@@ -13,14 +13,13 @@ mod providers;
 mod template;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sessionpay_core::{local_date, Currency, InstructorId, PayrollRow, Period};
-use sessionpay_io::{AtomicFile, SessionLine};
+use sessionpay_io::SessionLine;
 
 use crate::args::{InputArgs, OutputFormat, PayrollArgs, PeriodArgs};
 use crate::commands::{self, Notes, Outcome};
@@ -168,6 +167,12 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
         },
     };
     let mut notes = Notes::for_input(&payroll.input);
+    // Before anything is read: no output may replace an input.
+    let also_read: Vec<&Path> = [Some(args.people.as_path()), args.template.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let planned = commands::plan(&payroll.input, &also_read, &[], &mut notes)?;
     let template = match (args.provider, &args.template) {
         (Provider::Template, Some(path)) => Some(Template::read(path)?),
         (Provider::Template, None) => anyhow::bail!("--to template needs --template FILE"),
@@ -181,7 +186,7 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     }
 
     let with_lines = template.as_ref().is_some_and(Template::splits);
-    let run = commands::compute_payroll(&payroll, with_lines, &mut notes)?;
+    let (run, mut outputs) = commands::compute_payroll(&payroll, with_lines, &mut notes, planned)?;
     let rows: Vec<&PayrollRow> = run
         .rows
         .iter()
@@ -255,17 +260,11 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
         }
         files.push((path, bytes, instructors.len(), total, *currency));
     }
-    // Write every file before committing any, so a failure leaves no half set.
-    let mut pending = Vec::with_capacity(files.len());
+    // Every file is written and synced before any is renamed into place.
     for (path, bytes, ..) in &files {
-        let mut file = AtomicFile::create(path)?;
-        file.write_all(bytes)
-            .with_context(|| format!("writing {}", path.display()))?;
-        pending.push(file);
+        outputs.write(path, bytes)?;
     }
-    for file in pending {
-        file.commit()?;
-    }
+    outputs.commit()?;
 
     if groups.is_empty() {
         notes.say(format!(
@@ -506,7 +505,7 @@ fn check_people(
     let missing: Vec<String> = paid
         .iter()
         .filter(|(id, _)| people.get(**id).is_none())
-        .map(|(id, (name, _))| format!("{} ({name})", id.0))
+        .map(|(id, (name, _))| format!("{} ({})", id.0, sessionpay_io::printable(name)))
         .collect();
     anyhow::ensure!(
         missing.is_empty(),
@@ -572,6 +571,7 @@ fn check_people(
             let (first, last) = people
                 .get(ids[0])
                 .map_or(("", ""), |p| (p.get("first_name"), p.get("last_name")));
+            let (first, last) = (sessionpay_io::printable(first), sessionpay_io::printable(last));
             if provider == Provider::Xero {
                 anyhow::bail!(
                     "{shown}: instructors {ids_text} are all named {first} {last} and paid in {currency}; \

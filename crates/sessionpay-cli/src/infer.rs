@@ -71,6 +71,13 @@ const OUTLIERS_IN_COMMENTS: usize = 20;
 /// Runs `sessionpay rates infer`.
 pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
     let mut notes = Notes::new(args.quiet);
+    let inputs = commands::expand(&args.inputs, &mut notes)?;
+    let mut outputs = commands::guard(
+        &inputs,
+        &args.rates.as_deref().into_iter().collect::<Vec<_>>(),
+        &args.output.as_deref().into_iter().collect::<Vec<_>>(),
+        &[],
+    )?;
     let table = match &args.rates {
         Some(path) => {
             let table = sessionpay_io::read_policy_file(path)?;
@@ -84,7 +91,6 @@ pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
         }
         None => RateTable::default(),
     };
-    let inputs = commands::expand(&args.inputs, &mut notes)?;
 
     // The pipeline prices every session under the given table, which is not
     // needed here but keeps one reading path (currencies, duplicates, parallel
@@ -116,9 +122,10 @@ pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
         InferFormat::Toml => report.write_toml(out),
         InferFormat::Json => report.write_json(out),
     };
-    commands::emit_to(args.output.as_deref(), |out| {
+    commands::emit_to(args.output.as_deref(), &mut outputs, |out| {
         write(out).map_err(anyhow::Error::from)
     })?;
+    outputs.commit()?;
     if !args.quiet {
         let mut err = io::stderr().lock();
         report.write_table(&mut err)?;

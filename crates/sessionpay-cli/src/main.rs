@@ -17,22 +17,10 @@ use clap::Parser;
 use crate::args::{Cli, Command};
 use crate::commands::Outcome;
 
-/// The exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
-const INTERRUPTED: i32 = 130;
-
 fn main() -> ExitCode {
     // clap exits with status 2 on usage errors and 0 for --help and --version.
     let cli = Cli::parse();
-    // On Ctrl-C, outputs still being written are removed before the process
-    // ends, so an interrupt leaves the old file or none, never half of one.
-    let _ = ctrlc::set_handler(|| {
-        sessionpay_io::remove_pending_files();
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "sessionpay: interrupted; no output was written"
-        );
-        std::process::exit(INTERRUPTED);
-    });
+    stop_on_signals();
     let result = match &cli.command {
         Command::Payroll(args) => commands::payroll(args),
         Command::Reconcile(args) => commands::reconcile(args),
@@ -47,10 +35,36 @@ fn main() -> ExitCode {
         Ok(Outcome::Rejected) => ExitCode::from(2),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            let _ = writeln!(std::io::stderr().lock(), "sessionpay: {err:#}");
+            commands::say(&format!("{err:#}"));
             ExitCode::from(2)
         }
     }
+}
+
+/// On SIGINT (Ctrl-C), SIGTERM or SIGHUP, outputs still being written are
+/// removed before the process ends, with 128 + the signal's number as its
+/// status (130, 143, 129), so a stopped run leaves the old files or none,
+/// never half of one. An output set being renamed into place is let finish.
+fn stop_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            sessionpay_io::remove_pending_files();
+            let what = match signal {
+                SIGINT => "interrupted",
+                SIGTERM => "terminated (SIGTERM)",
+                _ => "hung up (SIGHUP)",
+            };
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "sessionpay: {what}; no output of this run was left half written"
+            );
+            std::process::exit(128 + signal);
+        }
+    });
 }
 
 /// A closed stdout (`sessionpay ... | head`) is not an error.

@@ -18,7 +18,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sessionpay_core::{Currency, PayrollRow, PeriodKind, Reason};
-use sessionpay_io::{Input, SessionLine};
+use sessionpay_io::{Input, OutputSet, SessionLine};
 
 /// Everything a payroll output may show.
 pub(crate) struct Report<'a> {
@@ -36,11 +36,14 @@ pub(crate) struct Report<'a> {
     pub(crate) from: Option<NaiveDate>,
     /// `--to`, if given.
     pub(crate) to: Option<NaiveDate>,
+    /// Rows left out under `--skip-invalid --allow-rejects` (0: none): every
+    /// output then says it is partial.
+    pub(crate) rejected: u64,
 }
 
-/// Writes the payroll spreadsheet to `path`, atomically.
-pub(crate) fn write_xlsx(report: &Report<'_>, path: &Path) -> anyhow::Result<()> {
-    xlsx::write(report, path)
+/// Writes the payroll spreadsheet to `path`, staged in `outputs`.
+pub(crate) fn write_xlsx(report: &Report<'_>, path: &Path, outputs: &mut OutputSet) -> anyhow::Result<()> {
+    xlsx::write(report, path, outputs)
 }
 
 /// Writes the report page.
@@ -49,9 +52,25 @@ pub(crate) fn write_html(report: &Report<'_>, out: &mut dyn Write) -> anyhow::Re
 }
 
 /// Writes one statement per instructor and period into `dir`, and an
-/// `index.html` linking them.
-pub(crate) fn write_statements(report: &Report<'_>, dir: &Path) -> anyhow::Result<()> {
-    statements::write(report, dir)
+/// `index.html` linking them: the folder is staged in `outputs` and replaced
+/// as a whole when they are committed.
+pub(crate) fn write_statements(
+    report: &Report<'_>,
+    dir: &Path,
+    outputs: &mut OutputSet,
+) -> anyhow::Result<()> {
+    statements::write(report, dir, outputs)
+}
+
+/// The words of the banner a partial payroll carries, or `None` for a whole one.
+pub(crate) fn partial_banner(report: &Report<'_>) -> Option<String> {
+    (report.rejected > 0).then(|| {
+        format!(
+            "partial: {} row{} rejected (left out under --skip-invalid --allow-rejects); these figures are incomplete",
+            report.rejected,
+            if report.rejected == 1 { "" } else { "s" }
+        )
+    })
 }
 
 /// An amount as the CSV summary writes it (`1234.50`, JPY `1200`).

@@ -1,5 +1,9 @@
 //! Output files written atomically: a temporary file in the same folder,
 //! renamed over the target only when everything was written.
+//!
+//! Several outputs of one run are committed together by an
+//! [`OutputSet`](crate::OutputSet), which uses the two halves of
+//! [`AtomicFile::commit`] ([`AtomicFile::prepare`], then the rename).
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -10,18 +14,42 @@ use crate::error::{Error, Result};
 /// Temporary files not yet committed or dropped, for [`remove_pending_files`].
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// Temporary folders (a statements folder being written, an old one being
+/// removed), for [`remove_pending_files`].
+static PENDING_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Held while an output set renames its files into place: an interrupt
+/// handler waits for it, so a signal cannot leave half a set committed.
+static COMMITTING: Mutex<()> = Mutex::new(());
+
 fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     // A poisoned list is still the list: a panic elsewhere does not change it.
     PENDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Removes every temporary file of an [`AtomicFile`] still being written.
+pub(crate) fn pending_dirs() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    PENDING_DIRS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub(crate) fn committing() -> std::sync::MutexGuard<'static, ()> {
+    COMMITTING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Removes every temporary file and folder of an [`AtomicFile`] or an
+/// [`OutputSet`](crate::OutputSet) still being written.
 ///
-/// For an interrupt handler about to end the process, where destructors do
-/// not run: the targets are left as they were (old file or none).
+/// For a signal handler about to end the process, where destructors do
+/// not run: the targets are left as they were (old file or none). A set
+/// being renamed into place is let finish first, so it is all there or not.
 pub fn remove_pending_files() {
+    let _turn = committing();
     for path in pending().drain(..) {
         let _ = std::fs::remove_file(path);
+    }
+    for path in pending_dirs().drain(..) {
+        let _ = std::fs::remove_dir_all(path);
     }
 }
 
@@ -45,21 +73,27 @@ pub struct AtomicFile {
 enum Target {
     /// A temporary file beside the target, renamed over it on commit.
     Temp(BufWriter<tempfile::NamedTempFile>),
+    /// A temporary file flushed and synced by [`AtomicFile::prepare`], to be renamed.
+    Ready(tempfile::NamedTempFile),
     /// A device or pipe, written directly.
     Direct(BufWriter<std::fs::File>),
 }
 
 impl Target {
-    fn writer(&mut self) -> &mut dyn Write {
+    fn writer(&mut self) -> io::Result<&mut dyn Write> {
         match self {
-            Target::Temp(w) => w,
-            Target::Direct(w) => w,
+            Target::Temp(w) => Ok(w),
+            Target::Direct(w) => Ok(w),
+            Target::Ready(_) => Err(io::Error::other("the file was already prepared for its commit")),
         }
     }
 }
 
 impl AtomicFile {
     /// Starts writing `path`.
+    ///
+    /// The temporary file is created exclusively (`O_EXCL`, readable by the
+    /// owner only), so nothing is written through a link planted at its name.
     ///
     /// # Errors
     /// [`Error::Io`] when the folder cannot hold a temporary file.
@@ -83,26 +117,9 @@ impl AtomicFile {
                 });
             }
         }
-        // Replace what a link points to, not the link.
-        let resolved = match std::fs::symlink_metadata(path) {
-            Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path).ok(),
-            _ => None,
-        };
-        let target = resolved.as_deref().unwrap_or(path);
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let target = resolve_link(path);
+        let dir = existing_parent(path, &target)?;
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("output");
-        if !dir.is_dir() {
-            return Err(Error::io(
-                path,
-                io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("the folder {} does not exist", dir.display()),
-                ),
-            ));
-        }
         // tempfile names its hidden file in its errors; keep only what went wrong.
         let temp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
@@ -118,7 +135,7 @@ impl AtomicFile {
         pending().push(temp_path.clone());
         Ok(AtomicFile {
             out: Some(Target::Temp(BufWriter::with_capacity(256 * 1024, temp))),
-            path: target.to_path_buf(),
+            path: target,
             temp: temp_path,
         })
     }
@@ -128,34 +145,69 @@ impl AtomicFile {
     /// # Errors
     /// [`Error::Io`] when any of those fails; the target is then untouched.
     pub fn commit(mut self) -> Result<()> {
+        self.prepare()?;
+        self.persist()
+    }
+
+    /// The first half of [`commit`](AtomicFile::commit): everything that can
+    /// fail for want of space (flush, sync, permissions), leaving only the
+    /// rename. A device or pipe is flushed.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when any of those fails; the target is then untouched.
+    pub fn prepare(&mut self) -> Result<()> {
         let path = self.path.clone();
-        let out = match self.out.take() {
-            Some(Target::Temp(out)) => out,
-            Some(Target::Direct(mut out)) => return out.flush().map_err(|e| Error::io(&path, e)),
+        match self.out.take() {
+            Some(Target::Temp(out)) => {
+                let temp = out.into_inner().map_err(|e| Error::io(&path, e.into_error()))?;
+                temp.as_file().sync_all().map_err(|e| Error::io(&path, e))?;
+                set_shareable_permissions(temp.as_file(), &path).map_err(|e| Error::io(&path, e))?;
+                self.out = Some(Target::Ready(temp));
+            }
+            Some(Target::Direct(mut out)) => {
+                out.flush().map_err(|e| Error::io(&path, e))?;
+                self.out = Some(Target::Direct(out));
+            }
+            Some(ready @ Target::Ready(_)) => self.out = Some(ready),
             None => {
                 return Err(Error::io(
                     &path,
                     io::Error::other("the file was already committed"),
                 ))
             }
-        };
-        let temp = out.into_inner().map_err(|e| Error::io(&path, e.into_error()))?;
-        temp.as_file().sync_all().map_err(|e| Error::io(&path, e))?;
-        set_shareable_permissions(temp.as_file(), &path);
-        temp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+        }
         Ok(())
     }
 
-    /// The target path.
+    /// The second half of [`commit`](AtomicFile::commit): the rename of a
+    /// prepared file (prepared here if it was not).
+    pub(crate) fn persist(mut self) -> Result<()> {
+        self.prepare()?;
+        let path = self.path.clone();
+        match self.out.take() {
+            Some(Target::Ready(temp)) => {
+                temp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The target path (a link's target, for a link).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether this writes a device or pipe in place (nothing to rename).
+    pub(crate) fn is_direct(&self) -> bool {
+        matches!(self.out, Some(Target::Direct(_)))
     }
 
     fn out(&mut self) -> io::Result<&mut dyn Write> {
         self.out
             .as_mut()
-            .map(Target::writer)
-            .ok_or_else(|| io::Error::other("the file was already committed"))
+            .ok_or_else(|| io::Error::other("the file was already committed"))?
+            .writer()
     }
 }
 
@@ -167,20 +219,87 @@ impl Drop for AtomicFile {
     }
 }
 
-/// Temporary files are private (0600); a payroll file is shared like any
-/// other output, so give it the old file's mode, or 0644 for a new one.
+/// What a link at `path` points to (the file to replace), else `path`.
+pub(crate) fn resolve_link(path: &Path) -> PathBuf {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+/// The folder `path` is in (`.` for a bare name).
+pub(crate) fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// The folder `target` is in, which must exist (`path` is what the user named).
+pub(crate) fn existing_parent<'a>(path: &Path, target: &'a Path) -> Result<&'a Path> {
+    let dir = parent_of(target);
+    if !dir.is_dir() {
+        return Err(Error::io(
+            path,
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("the folder {} does not exist", dir.display()),
+            ),
+        ));
+    }
+    Ok(dir)
+}
+
+/// The process's umask, read without changing it (Linux: `/proc/self/status`;
+/// elsewhere from the mode a probe file gets). 0o022 when neither works.
 #[cfg(unix)]
-fn set_shareable_permissions(file: &std::fs::File, path: &Path) {
+pub(crate) fn umask(dir: &Path) -> u32 {
+    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        let from_proc = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Umask:"))
+                    .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+            });
+        from_proc.or_else(|| probe_umask(dir)).unwrap_or(0o022)
+    })
+}
+
+/// Creates an empty file asking for mode 0666 and sees what the umask left.
+#[cfg(unix)]
+fn probe_umask(dir: &Path) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path)
-        .map(|m| m.permissions().mode() & 0o7777)
-        .unwrap_or(0o644);
-    // Best effort: the contents are what matter.
-    let _ = file.set_permissions(std::fs::Permissions::from_mode(mode));
+    let probe = tempfile::Builder::new()
+        .prefix(".sessionpay-umask.")
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+        .ok()?;
+    let mode = probe.as_file().metadata().ok()?.permissions().mode();
+    Some(!mode & 0o666)
+}
+
+/// Temporary files are private (0600); the output gets the mode a plain
+/// `File::create` would give it: the old file's mode when it replaces one,
+/// else 0666 less the umask.
+#[cfg(unix)]
+fn set_shareable_permissions(file: &std::fs::File, path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = match std::fs::metadata(path) {
+        Ok(m) => m.permissions().mode() & 0o7777,
+        Err(_) => 0o666 & !umask(parent_of(path)),
+    };
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
 }
 
 #[cfg(not(unix))]
-fn set_shareable_permissions(_file: &std::fs::File, _path: &Path) {}
+fn set_shareable_permissions(_file: &std::fs::File, _path: &Path) -> io::Result<()> {
+    Ok(())
+}
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -209,14 +328,14 @@ pub fn forget_pending(path: &Path) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// `remove_pending_files` clears every pending file of the process: the
     /// tests here take turns.
     static SERIAL: Mutex<()> = Mutex::new(());
 
-    fn serial() -> std::sync::MutexGuard<'static, ()> {
+    pub(crate) fn serial() -> std::sync::MutexGuard<'static, ()> {
         SERIAL.lock().unwrap_or_else(|p| p.into_inner())
     }
 

@@ -1,7 +1,54 @@
 //! The one error type of the io crate: every message names the file, the place and the value.
 
+use std::borrow::Cow;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// Text from an input made safe for a terminal: control characters (C0,
+/// DEL, C1), bidirectional overrides and line separators are written as
+/// `\u{1b}`, so no escape sequence, carriage return or OSC reaches stderr.
+///
+/// ```
+/// assert_eq!(sessionpay_io::printable("Ana\u{1b}]0;x\u{7}"), "Ana\\u{1b}]0;x\\u{7}");
+/// assert_eq!(sessionpay_io::printable("Zoë"), "Zoë");
+/// ```
+pub fn printable(text: &str) -> Cow<'_, str> {
+    escape(text, false)
+}
+
+/// [`printable`] keeping line breaks: for whole messages, whose data parts
+/// were escaped where they entered the message.
+pub fn printable_lines(text: &str) -> Cow<'_, str> {
+    escape(text, true)
+}
+
+fn escape(text: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && !(keep_newlines && c == '\n'))
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A path for a message, [`printable`]: a file name in a folder is data too.
+pub struct Shown<'a>(pub &'a Path);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&printable(&self.0.to_string_lossy()))
+    }
+}
 
 /// Where in an input a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -58,8 +105,8 @@ pub struct Place {
 impl fmt::Display for Place {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.location {
-            Location::File => write!(f, "{}", self.path.display()),
-            location => write!(f, "{}: {location}", self.path.display()),
+            Location::File => write!(f, "{}", Shown(&self.path)),
+            location => write!(f, "{}: {location}", Shown(&self.path)),
         }
     }
 }
@@ -69,7 +116,7 @@ impl fmt::Display for Place {
 #[non_exhaustive]
 pub enum Error {
     /// A value that is well-formed text but not valid data.
-    #[error("{}: {location} ({kind} {column:?}): {problem}", path.display(), kind = column_kind(location))]
+    #[error("{}: {location} ({kind} {column:?}): {}", Shown(path), printable(problem), kind = column_kind(location))]
     Field {
         /// The file.
         path: PathBuf,
@@ -81,7 +128,7 @@ pub enum Error {
         problem: String,
     },
     /// A row that fails a rule spanning several fields (e.g. comped > attended).
-    #[error("{}: {location}: {problem}", path.display())]
+    #[error("{}: {location}: {}", Shown(path), printable(problem))]
     Row {
         /// The file.
         path: PathBuf,
@@ -91,7 +138,7 @@ pub enum Error {
         problem: String,
     },
     /// A file that is not well-formed (broken CSV, JSON or TOML).
-    #[error("{}{}: {message}", path.display(), at(location))]
+    #[error("{}{}: {}", Shown(path), at(location), printable(message))]
     Syntax {
         /// The file.
         path: PathBuf,
@@ -101,7 +148,7 @@ pub enum Error {
         message: String,
     },
     /// A required column or key is missing.
-    #[error("{}: missing required column {column:?}{}", path.display(), hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    #[error("{}: missing required column {column:?}{}", Shown(path), hint.as_deref().map(|h| format!(" ({})", printable(h))).unwrap_or_default())]
     MissingColumn {
         /// The file.
         path: PathBuf,
@@ -130,15 +177,83 @@ pub enum Error {
         source: sessionpay_core::Error,
     },
     /// An I/O error on a file (the OS message is the error's source).
-    #[error("{}", path.display())]
+    #[error("{}", Shown(path))]
     Io {
         /// The file.
         path: PathBuf,
         /// The error.
         source: std::io::Error,
     },
+    /// An output that is one of the run's inputs (same file, whatever the spelling).
+    #[error(
+        "{}: this output is also an input ({}): write it to another file",
+        Shown(output),
+        Shown(input)
+    )]
+    OutputIsInput {
+        /// The output as named.
+        output: PathBuf,
+        /// The input it is.
+        input: PathBuf,
+    },
+    /// A folder to be replaced as a whole that holds an input.
+    #[error(
+        "{}: the folder holds the input {}, and writing it replaces the whole folder: name another folder",
+        Shown(folder),
+        Shown(input)
+    )]
+    InputInFolder {
+        /// The folder.
+        folder: PathBuf,
+        /// The input in it.
+        input: PathBuf,
+    },
+    /// An output inside a folder that another output of the run replaces.
+    #[error(
+        "{}: it is inside {}, which this run replaces as a whole: write it somewhere else",
+        Shown(output),
+        Shown(folder)
+    )]
+    OutputInFolder {
+        /// The output.
+        output: PathBuf,
+        /// The folder.
+        folder: PathBuf,
+    },
+    /// One target named as two outputs of a run.
+    #[error("{}: named as two outputs of one run", Shown(path))]
+    OutputTwice {
+        /// The output.
+        path: PathBuf,
+    },
+    /// A folder to be replaced that holds something other than statements.
+    #[error("{}: the folder holds {found:?}, which is not a statement; statements replace the whole folder, so name a new or empty folder (or a folder of earlier statements)", Shown(folder))]
+    NotStatements {
+        /// The folder.
+        folder: PathBuf,
+        /// The first name in it that is not an `.html` file.
+        found: String,
+    },
+    /// An input whose size or modification time changed while it was read.
+    #[error("{}: the file changed while it was read ({before} bytes before, {} after), so nothing was written: run again once it is complete", Shown(path), after.map_or_else(|| "gone".to_string(), |a| format!("{a} bytes")))]
+    Changed {
+        /// The input.
+        path: PathBuf,
+        /// Its size when first seen.
+        before: u64,
+        /// Its size after reading (`None`: gone or no longer a file).
+        after: Option<u64>,
+    },
+    /// An output set whose renames failed after some outputs were replaced.
+    #[error("only some outputs were replaced ({})", replaced.iter().map(|p| Shown(p).to_string()).collect::<Vec<_>>().join(", "))]
+    PartlyCommitted {
+        /// The outputs already in place.
+        replaced: Vec<PathBuf>,
+        /// Why the next one failed.
+        source: Box<Error>,
+    },
     /// An input that is none of the shapes sessionpay reads.
-    #[error("{}: {problem}", path.display())]
+    #[error("{}: {}", Shown(path), printable(problem))]
     Shape {
         /// The file.
         path: PathBuf,

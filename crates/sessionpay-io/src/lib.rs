@@ -8,7 +8,8 @@
 //!   each row becomes a [`ParsedRow`] as it is read.
 //! - [`read_policy_file`], [`parse_policy`]: the TOML policy, strictly.
 //! - [`write_payroll`], [`write_reconcile`], [`write_sessions`]: CSV or JSON.
-//! - [`AtomicFile`]: output that appears only when complete.
+//! - [`AtomicFile`]: output that appears only when complete; [`OutputSet`]:
+//!   every output of a run committed together, guarded by [`InputFiles`].
 //!
 //! Every error names the file, the record or line, the column or key and the
 //! offending value.
@@ -40,6 +41,7 @@ mod error;
 mod field;
 mod json;
 mod output;
+mod output_set;
 mod pages;
 mod parts;
 mod policy;
@@ -47,14 +49,16 @@ mod read;
 mod row;
 mod split;
 mod value;
+mod watch;
 
 pub use atomic::{forget_pending, register_pending, remove_pending_files, AtomicFile};
-pub use error::{Error, Location, Place, Result};
+pub use error::{printable, printable_lines, Error, Location, Place, Result, Shown};
 pub use output::{
     describe_formula, explain_pay, explain_reported, hours, neutralise, write_payroll, write_reconcile,
     write_reconcile_explained, write_sessions, Format, RejectsWriter, SessionLine, PAYROLL_COLUMNS,
     RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
+pub use output_set::{Folder, OutputSet};
 pub use pages::PageCheck;
 pub use parts::{plan_csv_parts, read_csv_part, read_csv_part_with, CsvPart, PartReader};
 pub use policy::{parse_policy, read_policy_file};
@@ -63,6 +67,7 @@ pub use read::{
     read_input_with, Input, Rejected, Shape, Sinks, Summary,
 };
 pub use row::{Names, ParsedRow};
+pub use watch::{InputFiles, Stamp};
 
 /// Entry points for fuzzing and corpus tests: the parsers of single cells,
 /// which are otherwise internal. Not a stable API.

@@ -102,14 +102,37 @@ pub struct SessionLine {
 /// A cell a spreadsheet would run as a formula gets a leading apostrophe
 /// (OWASP's advice for CSV injection); other text is unchanged.
 ///
+/// A formula starts with `=`, `+`, `-` or `@`, or their full-width forms
+/// `＝＋－＠`, possibly after spaces; a cell that starts with a tab, a line
+/// break or NUL is neutralised too (spreadsheets skip them or split on them).
+///
 /// ```
 /// assert_eq!(sessionpay_io::neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+/// assert_eq!(sessionpay_io::neutralise("  =1+1"), "'  =1+1");
+/// assert_eq!(sessionpay_io::neutralise("＝1+1"), "'＝1+1");
+/// assert_eq!(sessionpay_io::neutralise("\n=1"), "'\n=1");
 /// assert_eq!(sessionpay_io::neutralise("Ana"), "Ana");
 /// ```
 pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{text}")),
-        _ => std::borrow::Cow::Borrowed(text),
+    let trigger = |c: char| {
+        matches!(
+            c,
+            '=' | '+' | '-' | '@' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}'
+        )
+    };
+    let starts_unsafe = match text.chars().next() {
+        Some('\t' | '\r' | '\n' | '\0') => true,
+        Some(_) => text
+            .trim_start_matches([' ', '\u{A0}', '\u{3000}'])
+            .chars()
+            .next()
+            .is_some_and(trigger),
+        None => false,
+    };
+    if starts_unsafe {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
     }
 }
 

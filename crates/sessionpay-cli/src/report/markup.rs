@@ -150,6 +150,15 @@ footer { margin-top: 32px; color: var(--muted); font-size: .85em; }
 }
 "#;
 
+/// The banner of a partial payroll, in plain sight at the top of a page.
+pub(super) fn partial(banner: &str) -> String {
+    format!(
+        "<p class=\"partial\" role=\"alert\" style=\"border:2px solid #b00020;background:#fdecea;color:#7a0014;\
+         padding:.6em 1em;font-weight:bold\">{}</p>\n",
+        Esc(banner)
+    )
+}
+
 /// The start of a page: doctype, charset, viewport, title and style.
 pub(super) fn head(title: &str) -> String {
     format!(

@@ -10,7 +10,7 @@ use sessionpay_core::{local_start, Currency, InstructorId, PayrollTotals, Reason
 use sessionpay_io::SessionLine;
 
 use super::inputs::{checksums, Checksum};
-use super::markup::{cell, difference_cell, head, money, Esc, TAIL};
+use super::markup::{cell, difference_cell, head, money, partial, Esc, TAIL};
 use super::{describe_period, explain, Report};
 
 /// How many mismatches the page lists per currency.
@@ -62,6 +62,9 @@ pub(super) fn render(report: &Report<'_>) -> anyhow::Result<String> {
 
     let mut h = head("Payroll review");
     h.push_str("<header>\n<h1>Payroll review</h1>\n");
+    if let Some(banner) = super::partial_banner(report) {
+        h.push_str(&partial(&banner));
+    }
     match report.span() {
         Some((first, last)) => {
             let _ = writeln!(

@@ -4,15 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
 use rust_decimal::Decimal;
 use sessionpay_core::{local_date, Formula, InstructorId, PayrollRow, Period, RateKind, Status};
-use sessionpay_io::{describe_formula, AtomicFile, SessionLine};
+use sessionpay_io::{describe_formula, OutputSet, SessionLine};
 
-use super::markup::{cell, difference_cell, head, money, Esc, TAIL};
+use super::markup::{cell, difference_cell, head, money, partial, Esc, TAIL};
 use super::{amount, Report};
 
 /// One statement: an instructor's rows (one per currency) of one period.
@@ -24,26 +23,21 @@ struct Statement<'a> {
     parts: Vec<(&'a PayrollRow, Vec<&'a SessionLine>)>,
 }
 
-/// Writes the statements and the index into `dir` (created if missing).
-pub(super) fn write(report: &Report<'_>, dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the folder", dir.display()))?;
+/// Writes the statements and the index into a folder staged in `outputs`,
+/// which replaces `dir` as a whole when the outputs are committed.
+pub(super) fn write(report: &Report<'_>, dir: &Path, outputs: &mut OutputSet) -> anyhow::Result<()> {
     let statements = gather(report)?;
+    let banner = super::partial_banner(report);
+    let mut folder = outputs.folder(dir)?;
     let mut index = Vec::with_capacity(statements.len());
     for statement in &statements {
         let name = file_name(statement);
-        let html = render(statement)?;
-        let path = dir.join(&name);
-        let mut file = AtomicFile::create(&path)?;
-        file.write_all(html.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-        file.commit()?;
+        let html = render(statement, banner.as_deref())?;
+        folder.write(&name, html.as_bytes())?;
         index.push((name, statement));
     }
-    let path = dir.join("index.html");
-    let mut file = AtomicFile::create(&path)?;
-    file.write_all(render_index(report, &index).as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.commit()?;
+    folder.write("index.html", render_index(report, &index).as_bytes())?;
+    outputs.add_folder(folder);
     Ok(())
 }
 
@@ -143,7 +137,7 @@ fn check_totals(row: &PayrollRow, sessions: &[&SessionLine]) -> anyhow::Result<(
     Ok(())
 }
 
-fn render(statement: &Statement<'_>) -> anyhow::Result<String> {
+fn render(statement: &Statement<'_>, banner: Option<&str>) -> anyhow::Result<String> {
     let title = format!(
         "Pay statement: {} ({} to {})",
         statement.name, statement.period.start, statement.period.end
@@ -159,6 +153,9 @@ fn render(statement: &Statement<'_>) -> anyhow::Result<String> {
         statement.period.start,
         statement.period.end
     );
+    if let Some(banner) = banner {
+        h.push_str(&partial(banner));
+    }
     for (row, sessions) in &statement.parts {
         part(&mut h, row, sessions)?;
     }
@@ -364,6 +361,9 @@ fn plural(n: u32) -> &'static str {
 fn render_index(report: &Report<'_>, statements: &[(String, &Statement<'_>)]) -> String {
     let mut h = head("Pay statements");
     h.push_str("<header>\n<h1>Pay statements</h1>\n");
+    if let Some(banner) = super::partial_banner(report) {
+        h.push_str(&partial(&banner));
+    }
     if let Some((first, last)) = report.span() {
         let _ = writeln!(h, "<p class=\"lead\">{first} to {last}</p>");
     }

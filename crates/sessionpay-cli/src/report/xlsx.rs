@@ -9,7 +9,6 @@
 //! same bytes.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
@@ -20,7 +19,7 @@ use rust_xlsxwriter::{
     XlsxError,
 };
 use sessionpay_core::{local_start, Currency, PayrollTotals, Status};
-use sessionpay_io::{describe_formula, AtomicFile, SessionLine, PAYROLL_COLUMNS, SESSION_COLUMNS};
+use sessionpay_io::{describe_formula, OutputSet, SessionLine, PAYROLL_COLUMNS, SESSION_COLUMNS};
 
 use super::{amount, explain, Report};
 
@@ -40,13 +39,10 @@ pub(super) const DIFFERENCE_COLUMNS: [&str; 12] = [
     "explanation",
 ];
 
-/// Writes the workbook to `path` atomically.
-pub(super) fn write(report: &Report<'_>, path: &Path) -> anyhow::Result<()> {
+/// Writes the workbook to `path`, staged in `outputs`.
+pub(super) fn write(report: &Report<'_>, path: &Path, outputs: &mut OutputSet) -> anyhow::Result<()> {
     let bytes = build(report).with_context(|| format!("{}: cannot build the spreadsheet", path.display()))?;
-    let mut file = AtomicFile::create(path)?;
-    file.write_all(&bytes)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.commit()?;
+    outputs.write(path, &bytes)?;
     Ok(())
 }
 
@@ -63,6 +59,16 @@ pub(super) fn build(report: &Report<'_>) -> anyhow::Result<Vec<u8>> {
             .set_creation_datetime(&created),
     );
     let styles = Styles::new();
+    if let Some(banner) = super::partial_banner(report) {
+        // A first sheet, the one a reader sees on opening the file.
+        let mut sheet = Worksheet::new();
+        sheet.set_name("Partial")?;
+        sheet.set_tab_color(Color::RGB(0xB00020));
+        sheet.set_column_width(0, 100)?;
+        let warning = Format::new().set_bold().set_font_color(Color::RGB(0xB00020));
+        sheet.write_string_with_format(0, 0, &banner, &warning)?;
+        book.push_worksheet(sheet);
+    }
     book.push_worksheet(summary(report, &styles)?);
     book.push_worksheet(sessions(report.lines, &styles)?);
     book.push_worksheet(differences(report.lines, &styles)?);
