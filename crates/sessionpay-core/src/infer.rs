@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use rust_decimal::Decimal;
 
-use crate::calc::{counted_customers, pay_for};
+use crate::calc::{counted_customers, formula_of, pay_for, Exact};
 use crate::error::Result;
 use crate::money::{Currency, RoundingMode};
 use crate::policy::{HoursBasis, PolicyOverrides, RatePolicy, TierMode};
@@ -424,11 +424,11 @@ impl Comparison {
     }
 }
 
-/// The counted customers and unrounded formula amount of each observation
-/// under one combination of flags, tier mode and hours basis.
+/// The counted customers and exact, unrounded formula amount of each
+/// observation under one combination of flags, tier mode and hours basis.
 struct Formulas {
     counted: Vec<u64>,
-    amount: Vec<Decimal>,
+    amount: Vec<Exact>,
 }
 
 struct Search<'o, 'k> {
@@ -437,7 +437,7 @@ struct Search<'o, 'k> {
     /// The pays of the policy last weighed.
     value_pays: RefCell<Option<(RatePolicy, Vec<Decimal>)>>,
     /// Formula amounts of customer-counting rates by (rate, count, tier mode).
-    formula_memo: RefCell<HashMap<(usize, u64, TierMode), Decimal>>,
+    formula_memo: RefCell<HashMap<(usize, u64, TierMode), Exact>>,
     /// Comparisons made, by (value, alternative).
     compared: RefCell<HashMap<(RatePolicy, RatePolicy), Comparison>>,
 }
@@ -467,14 +467,13 @@ impl Search<'_, '_> {
                 match memo.get(&key) {
                     Some(amount) => *amount,
                     None => {
-                        let amount =
-                            pay_for(Some(o.kind), &o.counts, o.hours, o.currency, &base)?.formula_amount;
+                        let amount = formula_of(Some(o.kind), n, o.hours, &base)?.1;
                         memo.insert(key, amount);
                         amount
                     }
                 }
             } else {
-                pay_for(Some(o.kind), &o.counts, o.hours, o.currency, &base)?.formula_amount
+                formula_of(Some(o.kind), n, o.hours, &base)?.1
             };
             f.counted.push(n);
             f.amount.push(amount);
@@ -505,8 +504,9 @@ impl Search<'_, '_> {
             if formulas.counted[i] != 0 || o.sessions == 0 {
                 continue;
             }
-            if o.currency.round(formulas.amount[i], RoundingMode::HalfUp) == o.reported
-                || o.currency.round(formulas.amount[i], RoundingMode::HalfEven) == o.reported
+            let formula = formulas.amount[i];
+            if formula.round(o.currency, RoundingMode::HalfUp) == Some(o.reported)
+                || formula.round(o.currency, RoundingMode::HalfEven) == Some(o.reported)
             {
                 by_formula += o.sessions;
             }
@@ -521,10 +521,10 @@ impl Search<'_, '_> {
 
     /// Each observation's figure before the cap: the formula, or the
     /// empty-session pay when nobody is counted.
-    fn figures(&self, formulas: &Formulas, empty: Option<Decimal>) -> Vec<Decimal> {
+    fn figures(&self, formulas: &Formulas, empty: Option<Decimal>) -> Vec<Exact> {
         (0..self.obs.len())
             .map(|i| match empty {
-                Some(e) if formulas.counted[i] == 0 => e,
+                Some(e) if formulas.counted[i] == 0 => Exact::whole(e),
                 _ => formulas.amount[i],
             })
             .collect()
@@ -533,10 +533,10 @@ impl Search<'_, '_> {
     /// The cap candidates: figures of sessions paid less than their figure
     /// before the cap, in order, each with the sessions it would explain
     /// among those it cuts.
-    fn cap_candidates(&self, figures: &[Decimal]) -> (Vec<Decimal>, Vec<u64>) {
+    fn cap_candidates(&self, figures: &[Exact]) -> (Vec<Decimal>, Vec<u64>) {
         let mut hits: BTreeMap<Decimal, u64> = BTreeMap::new();
         for (o, figure) in self.obs.iter().zip(figures) {
-            if *figure > o.reported && !o.reported.is_sign_negative() && o.sessions > 0 {
+            if figure.exceeds(o.reported) && !o.reported.is_sign_negative() && o.sessions > 0 {
                 *hits.entry(o.reported).or_default() += o.sessions;
             }
         }
@@ -553,7 +553,7 @@ impl Search<'_, '_> {
     /// sums then give every candidate's count without sorting the sessions.
     fn sweep(
         &self,
-        figures: &[Decimal],
+        figures: &[Exact],
         explained: &[u64],
         caps: &[Decimal],
         cut: &[u64],
@@ -565,7 +565,7 @@ impl Search<'_, '_> {
         let mut first_at_or_above = vec![0u64; caps.len() + 1];
         for (figure, e) in figures.iter().zip(explained) {
             if *e > 0 {
-                first_at_or_above[caps.partition_point(|c| c < figure)] += e;
+                first_at_or_above[caps.partition_point(|c| figure.exceeds(*c))] += e;
             }
         }
         let mut best: Option<(Decimal, u64)> = None;
@@ -581,18 +581,18 @@ impl Search<'_, '_> {
     }
 
     /// The sessions each observation contributes when its figure, rounded, matches.
-    fn explained(&self, figures: &[Decimal], rounding: RoundingMode) -> Vec<u64> {
+    fn explained(&self, figures: &[Exact], rounding: RoundingMode) -> Vec<u64> {
         self.obs
             .iter()
             .zip(figures)
             .map(|(o, f)| {
                 // A figure already at the minor unit needs no rounding.
-                let rounded = if f.scale() <= o.currency.minor_units() {
-                    *f
+                let rounded = if f.is_at_most_places(o.currency.minor_units()) {
+                    Some(f.numerator)
                 } else {
-                    o.currency.round(*f, rounding)
+                    f.round(o.currency, rounding)
                 };
-                if rounded == o.reported {
+                if rounded == Some(o.reported) {
                     o.sessions
                 } else {
                     0

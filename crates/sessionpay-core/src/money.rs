@@ -228,6 +228,62 @@ impl Currency {
         (rounded.scale() == self.minor_units()).then_some(rounded)
     }
 
+    /// `numerator / divisor` rounded to the minor unit with `mode`, exactly:
+    /// the quotient is never cut to `Decimal`'s 28 digits before the rounding,
+    /// so a figure on a midpoint (`1252.50 / 60 = 20.875`) rounds as a
+    /// midpoint. `None` when `divisor` is 0 or the result does not fit.
+    ///
+    /// ```
+    /// use rust_decimal::Decimal;
+    /// use sessionpay_core::{Currency, RoundingMode};
+    ///
+    /// let usd = Currency::try_from_code("USD")?;
+    /// let n = Decimal::new(125250, 2); // 25.05 an hour for 50 minutes
+    /// assert_eq!(usd.checked_round_ratio(n, 60, RoundingMode::HalfUp).unwrap().to_string(), "20.88");
+    /// assert_eq!(usd.checked_round_ratio(n, 60, RoundingMode::HalfEven).unwrap().to_string(), "20.88");
+    /// let n = Decimal::new(10110, 2); // 10.11 an hour for 10 minutes: 1.685
+    /// assert_eq!(usd.checked_round_ratio(n, 60, RoundingMode::HalfEven).unwrap().to_string(), "1.68");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn checked_round_ratio(
+        &self,
+        numerator: Decimal,
+        divisor: u32,
+        mode: RoundingMode,
+    ) -> Option<Decimal> {
+        if divisor == 1 {
+            return self.checked_round(numerator, mode);
+        }
+        let places = self.minor_units();
+        let scale = numerator.scale();
+        // numerator / divisor = mantissa / (divisor × 10^scale); in minor
+        // units that is mantissa × 10^places / (divisor × 10^scale).
+        let (n, d) = if scale >= places {
+            let d = i128::from(divisor).checked_mul(10i128.checked_pow(scale - places)?)?;
+            (numerator.mantissa(), d)
+        } else {
+            let n = numerator
+                .mantissa()
+                .checked_mul(10i128.checked_pow(places - scale)?)?;
+            (n, i128::from(divisor))
+        };
+        if d == 0 {
+            return None;
+        }
+        let (quotient, remainder) = (n / d, n % d);
+        // |remainder| < d <= 60 × 10^28, so twice it fits.
+        let away = match (remainder.unsigned_abs() * 2).cmp(&d.unsigned_abs()) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => match mode {
+                RoundingMode::HalfUp => true,
+                RoundingMode::HalfEven => quotient % 2 != 0,
+            },
+        };
+        let rounded = if away { quotient + n.signum() } else { quotient };
+        Decimal::try_from_i128_with_scale(rounded, places).ok()
+    }
+
     /// Formats an amount at exactly the minor unit, without symbol or grouping
     /// (`1234.50`, JPY `1200`), rounding half-up if it has more digits.
     pub fn format(&self, amount: Decimal) -> String {
