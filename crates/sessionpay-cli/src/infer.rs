@@ -477,6 +477,15 @@ impl Rate {
             .collect()
     }
 
+    fn weak(&self) -> Vec<&'static str> {
+        self.inference
+            .settings
+            .iter()
+            .filter(|r| r.finding.is_weak())
+            .map(|r| r.setting.key())
+            .collect()
+    }
+
     /// Why the sessions cannot tell a setting without evidence.
     fn no_evidence_reason(&self, setting: Setting) -> &'static str {
         match setting {
@@ -542,6 +551,18 @@ fn evidence(rate: &Rate, r: &SettingReport, min_support: u64) -> String {
             ),
             _ => tally(alt),
         },
+        (Finding::Weak, alt) => {
+            let alt = alt.clone().unwrap_or_else(|| "none".to_string());
+            let why = if r.explained_with_alternative == 0 {
+                "nothing contradicts it"
+            } else {
+                "without it no policy explains most of the sessions"
+            };
+            format!(
+                "weak: {}; {why}, but it rests on fewer than the {min_support} sessions --min-support asks for",
+                tally(&alt)
+            )
+        }
         (Finding::NoEvidence, _) => format!(
             "undetermined, default {default} kept: {}",
             rate.no_evidence_reason(r.setting)
@@ -549,7 +570,7 @@ fn evidence(rate: &Rate, r: &SettingReport, min_support: u64) -> String {
         (Finding::TooLittleEvidence, alt) => {
             let alt = alt.clone().unwrap_or_else(|| "none".to_string());
             format!(
-                "undetermined, default {default} kept: {}; a setting leaves its default only when it explains at least {min_support} more sessions",
+                "undetermined, default {default} kept: {}; a setting leaves its default only when it explains at least {min_support} more sessions, or more with none against it",
                 tally(&alt)
             )
         }
@@ -624,6 +645,11 @@ impl Report {
         writeln!(
             out,
             "# the policy does not explain: `sessionpay reconcile --rates` reports them as mismatches."
+        )?;
+        writeln!(
+            out,
+            "# A setting marked `weak` rests on fewer sessions than --min-support ({}) asks for; its comment says why it is kept.",
+            self.min_support
         )?;
         if self.unrated > 0 {
             writeln!(
@@ -779,6 +805,7 @@ impl Report {
                     "determined": r.finding.is_determined(),
                     "finding": match r.finding {
                         Finding::Determined => "determined",
+                        Finding::Weak => "weak",
                         Finding::NoEvidence => "no_evidence",
                         Finding::TooLittleEvidence => "too_little_evidence",
                     },
@@ -815,6 +842,7 @@ impl Report {
             "explains_most": rate.explains_most(),
             "policy": policy,
             "undetermined": rate.undetermined(),
+            "weak": rate.weak(),
             "settings": settings,
             "outliers": outliers,
         })
@@ -829,20 +857,24 @@ impl Report {
         for rate in &self.rates {
             let i = &rate.inference;
             let undetermined = rate.undetermined();
+            let mut last = if undetermined.is_empty() {
+                "-".to_string()
+            } else {
+                undetermined.join(", ")
+            };
+            let weak = rate.weak();
+            if !weak.is_empty() {
+                last.push_str(&format!(" (weak: {})", weak.join(", ")));
+            }
             writeln!(
                 out,
-                "{:>8}  {:<20} {:>9} {:>9} {:>9} {:>8}  {}",
+                "{:>8}  {:<20} {:>9} {:>9} {:>9} {:>8}  {last}",
                 rate.id.0,
                 rate.kinds.join(","),
                 i.seen,
                 i.explained,
                 rate.confidence_percent(),
                 rate.outliers.len(),
-                if undetermined.is_empty() {
-                    "-".to_string()
-                } else {
-                    undetermined.join(", ")
-                }
             )?;
         }
         let (seen, explained) = self.totals();

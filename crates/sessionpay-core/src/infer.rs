@@ -187,6 +187,12 @@ pub enum Finding {
     /// The sessions that tell the value from its alternative favour the value
     /// by at least [`InferOptions::min_support`].
     Determined,
+    /// Adopted on less: the value explains more of the sessions that tell it
+    /// from its alternative, but by fewer than [`InferOptions::min_support`]
+    /// (a setting resting on a single session). Nothing contradicts it (no
+    /// such session matches the alternative), or the policy that explains the
+    /// most sessions needs it (without it no policy would explain most).
+    Weak,
     /// No session's pay depends on the setting (e.g. no session had a no-show):
     /// undetermined, the default is kept.
     NoEvidence,
@@ -196,9 +202,15 @@ pub enum Finding {
 }
 
 impl Finding {
-    /// Whether the setting is settled by the sessions.
+    /// Whether the setting is settled by the sessions (weakly or not), so
+    /// the inferred policy file sets it.
     pub fn is_determined(self) -> bool {
-        self == Finding::Determined
+        matches!(self, Finding::Determined | Finding::Weak)
+    }
+
+    /// Whether the setting rests on fewer sessions than `min_support`.
+    pub fn is_weak(self) -> bool {
+        self == Finding::Weak
     }
 }
 
@@ -243,6 +255,9 @@ pub struct RateInference {
     pub seen: u64,
     /// Sessions the policy explains exactly.
     pub explained: u64,
+    /// Sessions the best combination of settings explains, before any
+    /// setting is judged against noise (`explained` or more).
+    pub best_explained: u64,
     /// The observations it does not explain, in the order given.
     pub outliers: Vec<Outlier>,
     /// Sessions with nobody counted under the policy.
@@ -364,11 +379,19 @@ pub fn infer_rate_policy(observations: &[Observation<'_>], options: &InferOption
             _ => true,
         })
         .collect();
-    let mut policy = search.global()?;
-    policy = search.refine(policy, &applicable)?;
+    let (best, best_explained) = search.global()?;
+    let mut policy = search.refine(best, &applicable)?;
+    // Judging settings one at a time against noise must not turn a policy
+    // that explains most sessions into one that does not.
+    let seen: u64 = observations.iter().map(|o| o.sessions).sum();
+    let keep_best =
+        best_explained.saturating_mul(2) > seen && search.explained_by(&policy)?.saturating_mul(2) <= seen;
+    if keep_best {
+        policy = best;
+    }
     let mut settings = Vec::with_capacity(applicable.len());
     for &setting in &applicable {
-        settings.push(search.weigh(&policy, setting)?);
+        settings.push(search.weigh(&policy, setting, keep_best)?);
     }
     // Refinement leaves every undetermined setting at its default; make sure.
     for report in &settings {
@@ -381,6 +404,7 @@ pub fn infer_rate_policy(observations: &[Observation<'_>], options: &InferOption
         settings,
         seen: 0,
         explained: 0,
+        best_explained,
         outliers: Vec::new(),
         empty_sessions: 0,
         capped_sessions: 0,
@@ -421,6 +445,19 @@ struct Comparison {
 impl Comparison {
     fn support(&self) -> i128 {
         i128::from(self.with_value) - i128::from(self.with_alternative)
+    }
+
+    /// Whether the sessions settle the value against the alternative: it
+    /// explains `needed` more, or at least one more with none against it.
+    fn settles_value(&self, needed: i128) -> bool {
+        let support = self.support();
+        support >= needed || (support >= 1 && self.with_alternative == 0)
+    }
+
+    /// The same for the alternative against the value.
+    fn settles_alternative(&self, needed: i128) -> bool {
+        let support = -self.support();
+        support >= needed || (support >= 1 && self.with_value == 0)
     }
 }
 
@@ -611,8 +648,9 @@ impl Search<'_, '_> {
     }
 
     /// The best policy over every combination, by the sessions it explains,
-    /// then by the fewest settings away from the defaults.
-    fn global(&self) -> Result<RatePolicy> {
+    /// then by the fewest settings away from the defaults; and the sessions
+    /// it explains.
+    fn global(&self) -> Result<(RatePolicy, u64)> {
         let modes: &[TierMode] = if self.any_kind(|k| matches!(k, RateKind::Tiered { .. })) {
             &[TierMode::Slab, TierMode::Graduated]
         } else {
@@ -688,12 +726,25 @@ impl Search<'_, '_> {
                 }
             }
         }
-        Ok(best.map_or_else(RatePolicy::default, |(_, _, p)| p))
+        Ok(best.map_or_else(|| (RatePolicy::default(), 0), |(score, _, p)| (p, score)))
+    }
+
+    /// The sessions `policy` explains.
+    fn explained_by(&self, policy: &RatePolicy) -> Result<u64> {
+        let pays = self.pays(policy)?;
+        Ok(self
+            .obs
+            .iter()
+            .zip(pays)
+            .filter(|(o, pay)| *pay == o.reported)
+            .map(|(o, _)| o.sessions)
+            .sum())
     }
 
     /// Single-setting changes until none helps: a setting away from its
-    /// default goes back unless it explains `min_support` more sessions, and
-    /// a default gives way to an alternative that explains `min_support` more.
+    /// default goes back unless the sessions settle it (it explains
+    /// `min_support` more sessions, or at least one more with none against
+    /// it), and a default gives way to an alternative the sessions settle.
     fn refine(&self, mut policy: RatePolicy, applicable: &[Setting]) -> Result<RatePolicy> {
         let needed = i128::from(self.min_support);
         // Each change raises `explained - (min_support - 1/2) * settings away
@@ -704,11 +755,11 @@ impl Search<'_, '_> {
                 let Some(alternative) = self.alternative(&policy, setting)? else {
                     continue;
                 };
-                let support = self.compare(&policy, &alternative)?.support();
+                let c = self.compare(&policy, &alternative)?;
                 let leave = if setting.is_default(&policy) {
-                    -support >= needed
+                    c.settles_alternative(needed)
                 } else {
-                    support < needed
+                    !c.settles_value(needed)
                 };
                 if leave {
                     policy = alternative;
@@ -837,7 +888,10 @@ impl Search<'_, '_> {
         Ok(c)
     }
 
-    fn weigh(&self, policy: &RatePolicy, setting: Setting) -> Result<SettingReport> {
+    /// The evidence for `setting` of `policy`. With `keep_best`, `policy` is
+    /// the best combination kept whole, and a setting it has on any support
+    /// is weak rather than undetermined.
+    fn weigh(&self, policy: &RatePolicy, setting: Setting, keep_best: bool) -> Result<SettingReport> {
         let Some(alternative) = self.alternative(policy, setting)? else {
             // Nothing suggests a cap: no session was paid less than its formula.
             return Ok(SettingReport {
@@ -850,10 +904,13 @@ impl Search<'_, '_> {
             });
         };
         let c = self.compare(policy, &alternative)?;
+        let needed = i128::from(self.min_support);
         let finding = if c.telling == 0 {
             Finding::NoEvidence
-        } else if c.support() >= i128::from(self.min_support) {
+        } else if c.support() >= needed {
             Finding::Determined
+        } else if c.settles_value(needed) || (keep_best && c.support() >= 1) {
+            Finding::Weak
         } else {
             Finding::TooLittleEvidence
         };
@@ -1075,24 +1132,119 @@ mod tests {
     }
 
     #[test]
-    fn one_session_is_not_enough_to_leave_a_default() {
+    fn one_session_that_nothing_contradicts_sets_a_weak_setting() {
         let kind = RateKind::PerHour { base: d("4.69") };
         let truth = RatePolicy {
             rounding: RoundingMode::HalfEven,
             ..Default::default()
         };
+        // Only the half hour falls on a midpoint: 2.345 paid 2.34.
         let found = infer(&priced(
             &kind,
             &truth,
             &[(1, 0, 0, 0, "0.5", 1), (1, 0, 0, 0, "1", 9)],
         ));
-        assert_eq!(found.policy.rounding, RoundingMode::HalfUp);
-        assert_eq!(found.finding(Setting::Rounding), Some(Finding::TooLittleEvidence));
+        assert_eq!(found.policy.rounding, RoundingMode::HalfEven);
+        assert_eq!(found.finding(Setting::Rounding), Some(Finding::Weak));
+        assert!(found.finding(Setting::Rounding).unwrap().is_determined());
         let r = found.report(Setting::Rounding).unwrap();
         assert_eq!(
             (r.telling, r.explained_with_value, r.explained_with_alternative),
-            (1, 0, 1)
+            (1, 1, 0)
         );
+        assert_eq!(found.overrides().rounding, Some(RoundingMode::HalfEven));
+        assert!(found.outliers.is_empty());
+    }
+
+    #[test]
+    fn a_contradicted_setting_needs_min_support_to_leave_its_default() {
+        let kind = RateKind::PerHour { base: d("4.69") };
+        let even = RatePolicy {
+            rounding: RoundingMode::HalfEven,
+            ..Default::default()
+        };
+        // Two half hours paid half-even, one paid half-up, nine whole hours.
+        let mut obs = priced(&kind, &even, &[(1, 0, 0, 0, "0.5", 2), (1, 0, 0, 0, "1", 9)]);
+        obs.extend(priced(&kind, &RatePolicy::default(), &[(2, 0, 0, 0, "0.5", 1)]));
+        let found = infer(&obs);
+        assert_eq!(found.policy.rounding, RoundingMode::HalfUp);
+        assert_eq!(found.finding(Setting::Rounding), Some(Finding::TooLittleEvidence));
+        assert_eq!(found.overrides().rounding, None);
+        assert_eq!((found.seen, found.explained, found.best_explained), (12, 10, 11));
+        // With --min-support 1 the one more session settles it.
+        let found = infer_rate_policy(&obs, &InferOptions { min_support: 1 }).unwrap();
+        assert_eq!(found.policy.rounding, RoundingMode::HalfEven);
+        assert_eq!(found.finding(Setting::Rounding), Some(Finding::Determined));
+    }
+
+    /// Tiers 1-5 at 10, 6 and up at 12; TeamUp counts comped attendees and
+    /// late cancels, pays graduated and caps at 80.
+    fn joint_case() -> (RateKind, RatePolicy) {
+        let t = |lower, upper, amount: &str| Tier {
+            lower,
+            upper,
+            amount: d(amount),
+            currency: None,
+        };
+        let kind = RateKind::Tiered {
+            tiers: Tiers::try_new(vec![t(1, Some(5), "10"), t(6, None, "12")]).unwrap(),
+        };
+        let truth = RatePolicy {
+            count_comped: true,
+            count_late_cancels: true,
+            tier_mode: TierMode::Graduated,
+            max_pay: Some(d("80")),
+            ..Default::default()
+        };
+        (kind, truth)
+    }
+
+    /// r13: settings that explain the figures only together, on a rate with
+    /// too few sessions for any of them to explain two more on its own.
+    #[test]
+    fn r13_settings_needed_together_on_few_sessions_are_all_adopted() {
+        let (kind, truth) = joint_case();
+        let five: &[(u32, u32, u32, u32, &str, u64)] = &[
+            (4, 1, 1, 0, "1", 1), // 5 counted: 50
+            (6, 2, 2, 0, "1", 1), // 8 counted: 86, capped at 80
+            (3, 0, 0, 0, "1", 1),
+            (7, 1, 0, 0, "1", 1), // 7 counted: 74 (slab 84)
+            (2, 0, 1, 0, "1", 1),
+        ];
+        for cases in [five, &[five[0], five[1], five[3]][..]] {
+            let found = infer(&priced(&kind, &truth, cases));
+            assert_eq!(found.explained, found.seen, "{found:?}");
+            assert_eq!(found.best_explained, found.seen);
+            assert_eq!(found.policy, truth, "{cases:?}");
+            for s in [
+                Setting::CountComped,
+                Setting::CountLateCancels,
+                Setting::TierMode,
+                Setting::MaxPay,
+            ] {
+                assert!(found.finding(s).unwrap().is_determined(), "{s:?}: {found:?}");
+            }
+            assert!(found.settings.iter().any(|r| r.finding.is_weak()), "{found:?}");
+            assert_eq!(found.overrides().max_pay, Some(d("80")));
+        }
+    }
+
+    #[test]
+    fn the_best_policy_is_kept_when_judging_settings_alone_would_explain_less_than_half() {
+        let kind = RateKind::PerCustomer { base: d("5") };
+        let counted = RatePolicy {
+            count_comped: true,
+            ..Default::default()
+        };
+        // Two sessions counted their comped attendees, one did not: the one
+        // against leaves count_comped short of --min-support, but without it
+        // only 1 of 3 is explained.
+        let mut obs = priced(&kind, &counted, &[(4, 1, 0, 0, "1", 1), (6, 2, 0, 0, "1", 1)]);
+        obs.extend(priced(&kind, &RatePolicy::default(), &[(3, 1, 0, 0, "1", 1)]));
+        let found = infer(&obs);
+        assert!(found.policy.count_comped);
+        assert_eq!(found.finding(Setting::CountComped), Some(Finding::Weak));
+        assert_eq!((found.seen, found.explained), (3, 2));
         assert_eq!(found.outliers.len(), 1);
     }
 
