@@ -289,8 +289,8 @@ fn random_rate(rng: &mut Rng, id: u64) -> GenRate {
 }
 
 /// An export of `rates` random rates with about `per_rate` sessions each;
-/// about 1% of the final figures are planted wrong.
-fn generate(seed: u64, rates: u64, per_rate: u64) -> Export {
+/// about `wrong` percent of the final figures are planted wrong.
+fn generate(seed: u64, rates: u64, per_rate: u64, wrong: u64) -> Export {
     let mut rng = Rng(seed);
     let mut export = Export {
         rates: (1..=rates).map(|id| random_rate(&mut rng, id)).collect(),
@@ -360,7 +360,7 @@ fn generate(seed: u64, rates: u64, per_rate: u64) -> Export {
         let currency = rate.currency();
         for s in &mut export.sessions[first..] {
             let truth = pay(rate, s, &rate.truth);
-            s.reported = match (s.pending, rng.percent(1)) {
+            s.reported = match (s.pending, rng.percent(wrong)) {
                 // A pending figure is provisional: absent or anything.
                 (true, _) => rng.percent(50).then(|| truth + Decimal::ONE),
                 (false, false) => Some(truth),
@@ -529,7 +529,7 @@ struct Checked {
 
 /// Infers the policy of one generated export and checks it against the truth.
 fn check_export(seed: u64, checked: &mut Checked) {
-    let export = generate(seed, 12, 320);
+    let export = generate(seed, 12, 320, 1);
     let dir = TestDir::new();
     dir.write("export.ndjson", export.ndjson(false));
     let run = dir.run(&["rates", "infer", "export.ndjson", "-o", "inferred.toml"]);
@@ -816,4 +816,162 @@ fn the_conformance_export_gives_back_its_policy_where_the_sessions_tell() {
     let csv = dir.run(&["rates", "infer", "-q", "--rates", "rates.toml", "report.csv"]);
     csv.assert_code(0);
     assert_eq!(csv.out(), String::from_utf8(dir.read("inferred.toml")).unwrap());
+}
+
+/// Puts every planted figure right: the export as TeamUp would have it.
+fn restore_planted(export: &mut Export) {
+    let right: Vec<(usize, Decimal)> = export
+        .sessions
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.planted)
+        .map(|(i, s)| {
+            let rate = &export.rates[s.rate.unwrap()];
+            (i, pay(rate, s, &rate.truth))
+        })
+        .collect();
+    for (i, figure) in right {
+        export.sessions[i].reported = Some(figure);
+        export.sessions[i].planted = false;
+    }
+}
+
+/// With 5% of the final figures planted wrong, every rate gets the policy it
+/// gets from the same export with those figures put right, and reconcile
+/// under it flags exactly the planted sessions.
+#[test]
+fn five_percent_wrong_figures_leave_the_policy_of_the_clean_export() {
+    for seed in [11, 12] {
+        let mut export = generate(seed, 12, 320, 5);
+        let planted = export.planted();
+        assert!(planted.len() > 100, "seed {seed}: {} planted", planted.len());
+        let dir = TestDir::new();
+        dir.write("noisy.ndjson", export.ndjson(false));
+        restore_planted(&mut export);
+        dir.write("clean.ndjson", export.ndjson(false));
+        for name in ["noisy", "clean"] {
+            let run = dir.run(&[
+                "rates",
+                "infer",
+                "-q",
+                &format!("{name}.ndjson"),
+                "-o",
+                &format!("{name}.toml"),
+            ]);
+            run.assert_code(0);
+        }
+        let (noisy, clean) = (policy_file(&dir, "noisy.toml"), policy_file(&dir, "clean.toml"));
+        for rate in &export.rates {
+            let id = RateId(rate.id);
+            assert_eq!(
+                noisy.policy_for(id),
+                clean.policy_for(id),
+                "seed {seed}, rate {}",
+                rate.id
+            );
+        }
+        assert_eq!(
+            mismatches(&dir, "noisy.toml", "noisy.ndjson"),
+            planted,
+            "seed {seed}"
+        );
+        assert_eq!(
+            mismatches(&dir, "clean.toml", "clean.ndjson"),
+            BTreeSet::new(),
+            "seed {seed}"
+        );
+    }
+}
+
+/// `rates` random rates of 3 to 5 sessions each, with counts that make every
+/// counting flag matter and, on half of them, a cap that cuts the top figure:
+/// settings each session alone cannot tell apart, but all of them can together.
+fn few_sessions_export(seed: u64, rates: u64) -> Export {
+    let mut rng = Rng(seed);
+    let mut export = Export {
+        rates: (1..=rates).map(|id| random_rate(&mut rng, id)).collect(),
+        sessions: Vec::new(),
+    };
+    let mut next_id = 900_000 + seed * 1_000;
+    for r in 0..export.rates.len() {
+        let first = export.sessions.len();
+        for _ in 0..rng.range(3, 5) {
+            let attended = if rng.percent(15) {
+                0
+            } else {
+                rng.range(1, 14) as u32
+            };
+            let comped = if attended > 0 && rng.percent(50) {
+                rng.range(1, u64::from(attended.min(2))) as u32
+            } else {
+                0
+            };
+            let late = if rng.percent(50) {
+                rng.range(1, 2) as u32
+            } else {
+                0
+            };
+            let no_shows = if rng.percent(50) {
+                rng.range(1, 2) as u32
+            } else {
+                0
+            };
+            next_id += 1;
+            export.sessions.push(GenSession {
+                id: next_id,
+                rate: Some(r),
+                venue: export.rates[r].venue,
+                counts: Counts::try_new(attended, comped, late, no_shows).unwrap(),
+                hours: d(rng.pick(&["0.5", "0.75", "1", "0.83", "1.33", "0.917", "1.5"])),
+                pending: false,
+                reported: None,
+                planted: false,
+            });
+        }
+        if rng.percent(50) {
+            let rate = &export.rates[r];
+            let top = export.sessions[first..]
+                .iter()
+                .map(|s| pay(rate, s, &rate.truth))
+                .max()
+                .unwrap();
+            let cap = (top * d("0.9")).trunc();
+            if cap > Decimal::ZERO {
+                export.rates[r].truth.max_pay = Some(cap);
+            }
+        }
+        let rate = &export.rates[r];
+        for s in &mut export.sessions[first..] {
+            s.reported = Some(pay(rate, s, &rate.truth));
+        }
+    }
+    export
+}
+
+/// r13: on rates with 3 to 5 sessions whose figures need several settings at
+/// once, `rates infer` gives a policy under which `reconcile` matches every
+/// session, and marks the settings resting on a single session as weak.
+#[test]
+fn r13_rates_with_few_sessions_get_a_policy_that_matches_every_session() {
+    let dir = TestDir::new();
+    let mut weak = 0;
+    for seed in 1..=2 {
+        let export = few_sessions_export(seed, 10);
+        let (input, output) = (format!("few{seed}.ndjson"), format!("few{seed}.toml"));
+        dir.write(&input, export.ndjson(false));
+        let run = dir.run(&["rates", "infer", &input, "-o", &output]);
+        run.assert_code(0);
+        assert!(!run.stderr.contains("no policy explains"), "{}", run.stderr);
+        let run = dir.run(&["reconcile", "-q", "--rates", &output, &input]);
+        let table = Table::parse(&run.out());
+        let status = table.column("status");
+        assert_eq!(table.rows.len(), export.sessions.len());
+        let text = String::from_utf8(dir.read(&output)).unwrap();
+        for row in &table.rows {
+            assert_eq!(row[status], "match", "seed {seed}: {row:?}\n{text}");
+        }
+        run.assert_code(0);
+        weak += text.matches("  # weak: ").count();
+    }
+    assert!(weak >= 5, "{weak} weak settings");
 }

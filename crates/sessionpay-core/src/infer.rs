@@ -317,17 +317,26 @@ impl RateInference {
 ///    policy with fewer settings away from the SPEC defaults, then to the one
 ///    without a cap (a cap equal to the top figure can mimic a rounding or a
 ///    tier mode), then without an empty-session pay.
-/// 2. **Robustness.** A setting leaves its default only when at least
-///    [`InferOptions::min_support`] more sessions match with it than without
-///    it, all else equal; single-setting changes are tried until none helps.
-///    So a handful of wrong figures (manual edits, stale figures) cannot pull
-///    a setting away: they stay unexplained and are reported as outliers.
+/// 2. **Robustness.** Each setting of that policy is then weighed against
+///    its alternative, all else equal, on the sessions whose pay the two
+///    tell apart. The sessions settle it when it explains at least
+///    [`InferOptions::min_support`] more of them, or at least one more with
+///    none of them matching the alternative (nothing contradicts it). An
+///    unsettled setting goes back to its default, and a default gives way to
+///    an alternative the sessions settle; single changes repeat until none
+///    applies. So a handful of wrong figures (manual edits, stale figures)
+///    cannot pull a setting away where other sessions speak against it: they
+///    stay unexplained and are reported as outliers. If this would leave
+///    most sessions unexplained while the best combination explains most,
+///    the best combination is kept whole.
 /// 3. **Findings.** Each setting is compared with its alternative (the other
 ///    value; no empty-session pay or cap against the best one the data
 ///    suggests): [`Finding::Determined`] when the sessions that tell the two
-///    apart favour it by `min_support` or more, [`Finding::NoEvidence`] when no
-///    session's pay differs, [`Finding::TooLittleEvidence`] otherwise. An
-///    undetermined setting is kept at its default.
+///    apart favour it by `min_support` or more, [`Finding::Weak`] when they
+///    settle it on less (or the best combination was kept whole and needs
+///    it), [`Finding::NoEvidence`] when no session's pay differs,
+///    [`Finding::TooLittleEvidence`] otherwise. An undetermined setting is
+///    kept at its default.
 ///
 /// The search is exact: every figure is priced with [`pay_for`], and the
 /// sessions the final policy leaves unexplained are exactly those that
@@ -747,8 +756,9 @@ impl Search<'_, '_> {
     /// it), and a default gives way to an alternative the sessions settle.
     fn refine(&self, mut policy: RatePolicy, applicable: &[Setting]) -> Result<RatePolicy> {
         let needed = i128::from(self.min_support);
-        // Each change raises `explained - (min_support - 1/2) * settings away
-        // from the defaults`, so this ends; the bound is only a guard.
+        // A change settled on support alone raises `explained - (min_support
+        // - 1/2) * settings away from the defaults`; one settled on a single
+        // uncontradicted session need not, so the bound guards against a cycle.
         for _ in 0..64 {
             let mut changed = false;
             for &setting in applicable {
