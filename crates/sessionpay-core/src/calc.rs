@@ -500,11 +500,14 @@ mod tests {
             rounding,
             ..Default::default()
         };
-        // (currency, base, hours in the export, pay, rounding): the table.
+        // (currency, base, hours in the export, pay, rounding): the issue's
+        // table, then the other way from two of its midpoints.
         let table = [
             ("USD", "25.05", "0.833333", "20.88", RoundingMode::HalfUp),
             ("JPY", "6", "0.083333", "1", RoundingMode::HalfUp),
             ("USD", "10.11", "0.166667", "1.68", RoundingMode::HalfEven),
+            ("USD", "25.05", "0.833333", "20.88", RoundingMode::HalfEven),
+            ("USD", "10.11", "0.166667", "1.69", RoundingMode::HalfUp),
         ];
         for (code, base, hours, want, rounding) in table {
             let kind = RateKind::PerHour { base: d(base) };
@@ -517,28 +520,8 @@ mod tests {
                 &minutes(rounding),
             )
             .unwrap();
-            assert_eq!(b.pay.to_string(), want, "{code} {base} × {hours} h");
+            assert_eq!(b.pay.to_string(), want, "{code} {base} × {hours} h, {rounding:?}");
         }
-        // The other way from each midpoint.
-        let kind = RateKind::PerHour { base: d("25.05") };
-        let usd = Currency::USD;
-        let even = minutes(RoundingMode::HalfEven);
-        assert_eq!(
-            pay_for(Some(&kind), &Counts::default(), d("0.833333"), usd, &even)
-                .unwrap()
-                .pay
-                .to_string(),
-            "20.88"
-        );
-        let kind = RateKind::PerHour { base: d("10.11") };
-        let up = minutes(RoundingMode::HalfUp);
-        assert_eq!(
-            pay_for(Some(&kind), &Counts::default(), d("0.166667"), usd, &up)
-                .unwrap()
-                .pay
-                .to_string(),
-            "1.69"
-        );
     }
 
     #[test]
@@ -548,33 +531,20 @@ mod tests {
             hours_basis: HoursBasis::Minutes,
             ..Default::default()
         };
+        let priced = |policy: &RatePolicy| {
+            pay_for(Some(&kind), &Counts::default(), d("0.016667"), gbp(), policy).unwrap()
+        };
         // 10 × 1 / 60 = 0.1666...
-        let b = pay_for(Some(&kind), &Counts::default(), d("0.016667"), gbp(), &policy).unwrap();
+        let b = priced(&policy);
         assert_eq!(b.pay.to_string(), "0.17");
         assert_eq!(b.raw.round_dp(6).to_string(), "0.166667");
-        // A cap a hair under the figure cuts it; one at its 28-digit showing does too.
+        // A cap a hair under the figure cuts it; one a hair over does not.
         let capped = |cap: &str| RatePolicy {
             max_pay: Some(d(cap)),
             ..policy
         };
-        let b = pay_for(
-            Some(&kind),
-            &Counts::default(),
-            d("0.016667"),
-            gbp(),
-            &capped("0.1666666666666666666666666666"),
-        )
-        .unwrap();
-        assert!(b.cap_applied);
-        let b = pay_for(
-            Some(&kind),
-            &Counts::default(),
-            d("0.016667"),
-            gbp(),
-            &capped("0.1666666666666666666666666667"),
-        )
-        .unwrap();
-        assert!(!b.cap_applied);
+        assert!(priced(&capped("0.1666666666666666666666666666")).cap_applied);
+        assert!(!priced(&capped("0.1666666666666666666666666667")).cap_applied);
     }
 
     #[test]

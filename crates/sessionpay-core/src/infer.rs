@@ -975,13 +975,16 @@ mod tests {
         infer_rate_policy(obs, &InferOptions::default()).unwrap()
     }
 
-    fn tiers() -> Tiers {
-        let t = |lower, upper, amount: &str| Tier {
+    fn t(lower: u32, upper: Option<u32>, amount: &str) -> Tier {
+        Tier {
             lower,
             upper,
             amount: d(amount),
             currency: None,
-        };
+        }
+    }
+
+    fn tiers() -> Tiers {
         Tiers::try_new(vec![
             t(1, Some(5), "2.10"),
             t(6, Some(10), "2.55"),
@@ -1190,12 +1193,6 @@ mod tests {
     /// Tiers 1-5 at 10, 6 and up at 12; TeamUp counts comped attendees and
     /// late cancels, pays graduated and caps at 80.
     fn joint_case() -> (RateKind, RatePolicy) {
-        let t = |lower, upper, amount: &str| Tier {
-            lower,
-            upper,
-            amount: d(amount),
-            currency: None,
-        };
         let kind = RateKind::Tiered {
             tiers: Tiers::try_new(vec![t(1, Some(5), "10"), t(6, None, "12")]).unwrap(),
         };
