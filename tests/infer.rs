@@ -975,3 +975,80 @@ fn r13_rates_with_few_sessions_get_a_policy_that_matches_every_session() {
     }
     assert!(weak >= 5, "{weak} weak settings");
 }
+
+/// r13: the example, a 5-session tiered rate whose figures need
+/// count_comped, count_late_cancels, graduated tiers and a cap of 80 at once.
+/// Settings resting on a single session are set and marked weak, in the
+/// policy file, the JSON and the table.
+#[test]
+fn r13_settings_resting_on_one_session_are_set_and_marked_weak() {
+    let dir = TestDir::new();
+    let tiers = json!([
+        {"lower_bound": 1, "upper_bound": 5, "per_customer_amount": {"amount": "10.00", "currency": "gbp"}},
+        {"lower_bound": 6, "upper_bound": null, "per_customer_amount": {"amount": "12.00", "currency": "gbp"}},
+    ]);
+    // (attended, comped, late cancels, paid): 5 counted 50; 8 counted 86 capped at 80; 3; 7 counted 74; 3.
+    let cases = [
+        (4, 1, 1, "50.00"),
+        (6, 2, 2, "80.00"),
+        (3, 0, 0, "30.00"),
+        (7, 1, 0, "74.00"),
+        (2, 0, 1, "30.00"),
+    ];
+    let rows: Vec<String> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (attended, comped, late, paid))| {
+            json!({
+                "id": i + 1, "instructor": {"id": 1, "name": "Ana"}, "starts_at": "2026-03-02T10:00:00Z",
+                "venue": {"id": 101, "name": "Camden"}, "venue_timezone": "Europe/London", "hours": 1,
+                "attended_count": attended, "no_show_count": 0, "late_cancel_count": late,
+                "comped_counts": {"attended": comped},
+                "instructor_pay_rate": {"id": 7, "name": "Tiered", "type": "per_customer_tiered", "base": "0", "tiers": tiers},
+                "instructor_pay": {"decimal": paid, "iso_currency_code": "gbp"},
+                "instructor_pay_calculation_pending": false,
+            })
+            .to_string()
+        })
+        .collect();
+    dir.write("x.ndjson", rows.join("\n"));
+    let run = dir.run(&["rates", "infer", "x.ndjson", "-o", "inferred.toml"]);
+    run.assert_code(0);
+    assert!(
+        run.stderr.contains("(weak: tier_mode, max_pay)"),
+        "{}",
+        run.stderr
+    );
+    let text = String::from_utf8(dir.read("inferred.toml")).unwrap();
+    for line in [
+        "count_comped = true  # 3 sessions tell true from false: 3 match true, 0 match false\n",
+        "tier_mode = \"graduated\"  # weak: 1 session tells \"graduated\" from \"slab\": 1 matches \"graduated\", 0 match \"slab\"; nothing contradicts it",
+        "max_pay = \"80\"  # weak: 1 session tells \"80\" from none: 1 matches \"80\", 0 match none; nothing contradicts it",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    let table = policy_file(&dir, "inferred.toml");
+    let policy = table.policy_for(RateId(7));
+    assert!(policy.count_comped && policy.count_late_cancels);
+    assert_eq!(policy.tier_mode, TierMode::Graduated);
+    assert_eq!(policy.max_pay, Some(d("80")));
+    assert_eq!(mismatches(&dir, "inferred.toml", "x.ndjson"), BTreeSet::new());
+
+    let json_run = dir.run(&["rates", "infer", "-q", "--format", "json", "x.ndjson"]);
+    json_run.assert_code(0);
+    let report: Value = serde_json::from_str(&json_run.out()).unwrap();
+    let rate = rate_json(&report, 7);
+    assert_eq!(rate["weak"], json!(["tier_mode", "max_pay"]));
+    assert_eq!(determined(rate, "tier_mode"), Some(true));
+    let finding = |key: &str| {
+        rate["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["setting"] == key)
+            .map(|s| s["finding"].as_str().unwrap().to_string())
+    };
+    assert_eq!(finding("tier_mode").as_deref(), Some("weak"));
+    assert_eq!(finding("count_comped").as_deref(), Some("determined"));
+    assert_eq!(rate["sessions_explained"], 5);
+}

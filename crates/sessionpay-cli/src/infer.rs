@@ -41,7 +41,8 @@ pub(crate) struct InferArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) rates: Option<PathBuf>,
 
-    /// The fewest sessions by which a setting must out-explain its alternative to leave the default
+    /// The fewest sessions by which a setting must out-explain its alternative to be determined; on fewer,
+    /// it is still adopted (marked weak) when no session matches the alternative
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) min_support: u64,
 
