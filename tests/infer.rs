@@ -987,13 +987,15 @@ fn r13_settings_resting_on_one_session_are_set_and_marked_weak() {
         {"lower_bound": 1, "upper_bound": 5, "per_customer_amount": {"amount": "10.00", "currency": "gbp"}},
         {"lower_bound": 6, "upper_bound": null, "per_customer_amount": {"amount": "12.00", "currency": "gbp"}},
     ]);
-    // (attended, comped, late cancels, paid): 5 counted 50; 8 counted 86 capped at 80; 3; 7 counted 74; 3.
+    // (attended, comped, late cancels, paid): 5 counted 50; 8 counted 86 capped at 80; 3; 7 counted 74; 3;
+    // and one session with nobody, paid by the formula.
     let cases = [
         (4, 1, 1, "50.00"),
         (6, 2, 2, "80.00"),
         (3, 0, 0, "30.00"),
         (7, 1, 0, "74.00"),
         (2, 0, 1, "30.00"),
+        (0, 0, 0, "0.00"),
     ];
     let rows: Vec<String> = cases
         .iter()
@@ -1015,7 +1017,8 @@ fn r13_settings_resting_on_one_session_are_set_and_marked_weak() {
     let run = dir.run(&["rates", "infer", "x.ndjson", "-o", "inferred.toml"]);
     run.assert_code(0);
     assert!(
-        run.stderr.contains("(weak: tier_mode, max_pay)"),
+        run.stderr
+            .contains("(weak: tier_mode, empty_session_pay, max_pay)"),
         "{}",
         run.stderr
     );
@@ -1024,6 +1027,7 @@ fn r13_settings_resting_on_one_session_are_set_and_marked_weak() {
         "count_comped = true  # 3 sessions tell true from false: 3 match true, 0 match false\n",
         "tier_mode = \"graduated\"  # weak: 1 session tells \"graduated\" from \"slab\": 1 matches \"graduated\", 0 match \"slab\"; nothing contradicts it",
         "max_pay = \"80\"  # weak: 1 session tells \"80\" from none: 1 matches \"80\", 0 match none; nothing contradicts it",
+        "# empty_session_pay: none - weak: 1 of 1 empty session (nobody counted) were paid by the formula; nothing contradicts it",
     ] {
         assert!(text.contains(line), "{line}\n{text}");
     }
@@ -1038,7 +1042,7 @@ fn r13_settings_resting_on_one_session_are_set_and_marked_weak() {
     json_run.assert_code(0);
     let report: Value = serde_json::from_str(&json_run.out()).unwrap();
     let rate = rate_json(&report, 7);
-    assert_eq!(rate["weak"], json!(["tier_mode", "max_pay"]));
+    assert_eq!(rate["weak"], json!(["tier_mode", "empty_session_pay", "max_pay"]));
     assert_eq!(determined(rate, "tier_mode"), Some(true));
     let finding = |key: &str| {
         rate["settings"]
@@ -1050,5 +1054,5 @@ fn r13_settings_resting_on_one_session_are_set_and_marked_weak() {
     };
     assert_eq!(finding("tier_mode").as_deref(), Some("weak"));
     assert_eq!(finding("count_comped").as_deref(), Some("determined"));
-    assert_eq!(rate["sessions_explained"], 5);
+    assert_eq!(rate["sessions_explained"], 6);
 }

@@ -543,26 +543,25 @@ fn evidence(rate: &Rate, r: &SettingReport, min_support: u64) -> String {
             },
             _ => "nothing suggests another value".to_string(),
         },
-        (Finding::Determined, Some(alt)) => match r.setting {
-            Setting::EmptySessionPay if policy.empty_session_pay.is_none() => format!(
-                "{} of {} empty session{} (nobody counted) were paid by the formula",
-                r.explained_with_value,
-                r.telling,
-                s(r.telling)
-            ),
-            _ => tally(alt),
-        },
-        (Finding::Weak, alt) => {
-            let alt = alt.clone().unwrap_or_else(|| "none".to_string());
+        (Finding::Determined | Finding::Weak, alt) => {
+            let told = match r.setting {
+                Setting::EmptySessionPay if policy.empty_session_pay.is_none() => format!(
+                    "{} of {} empty session{} (nobody counted) were paid by the formula",
+                    r.explained_with_value,
+                    r.telling,
+                    s(r.telling)
+                ),
+                _ => tally(alt.as_deref().unwrap_or("none")),
+            };
+            if !r.finding.is_weak() {
+                return told;
+            }
             let why = if r.explained_with_alternative == 0 {
                 "nothing contradicts it"
             } else {
                 "without it no policy explains most of the sessions"
             };
-            format!(
-                "weak: {}; {why}, but it rests on fewer than the {min_support} sessions --min-support asks for",
-                tally(&alt)
-            )
+            format!("weak: {told}; {why}, but it rests on fewer than the {min_support} sessions --min-support asks for")
         }
         (Finding::NoEvidence, _) => format!(
             "undetermined, default {default} kept: {}",
