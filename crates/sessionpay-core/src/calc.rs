@@ -255,21 +255,28 @@ pub(crate) fn formula_of(
             },
             Exact::whole(money::mul(*base, Decimal::from(n), "per-customer pay")?),
         ),
-        Some(RateKind::PerHour { base }) => {
-            let formula = Formula::PerHour {
-                base: *base,
-                hours: hours_used(hours, policy.hours_basis),
-            };
-            let exact = match policy.hours_basis {
-                HoursBasis::Reported => Exact::whole(money::mul(*base, hours, "per-hour pay")?),
-                // base × minutes / 60: multiply first, divide only in the rounding.
-                HoursBasis::Minutes => Exact {
-                    numerator: money::mul(*base, whole_minutes(hours)?, "per-hour pay")?,
-                    divisor: 60,
-                },
-            };
-            (formula, exact)
-        }
+        Some(RateKind::PerHour { base }) => match policy.hours_basis {
+            HoursBasis::Reported => (
+                Formula::PerHour { base: *base, hours },
+                Exact::whole(money::mul(*base, hours, "per-hour pay")?),
+            ),
+            HoursBasis::Minutes => {
+                let minutes = whole_minutes(hours)?;
+                // Division by 60 cannot overflow a value that fit before.
+                let shown = minutes.checked_div(Decimal::from(60)).unwrap_or(hours);
+                (
+                    Formula::PerHour {
+                        base: *base,
+                        hours: shown,
+                    },
+                    // base × minutes / 60: multiply first, divide only in the rounding.
+                    Exact {
+                        numerator: money::mul(*base, minutes, "per-hour pay")?,
+                        divisor: 60,
+                    },
+                )
+            }
+        },
         Some(RateKind::Tiered { tiers }) => {
             let amount = tiered_amount(tiers, n, policy.tier_mode)?;
             let formula = match policy.tier_mode {

@@ -255,8 +255,8 @@ pub struct RateInference {
     pub seen: u64,
     /// Sessions the policy explains exactly.
     pub explained: u64,
-    /// Sessions the best combination of settings explains, before any
-    /// setting is judged against noise (`explained` or more).
+    /// Sessions the best combination of the search explains, before its
+    /// settings are judged one at a time against noise.
     pub best_explained: u64,
     /// The observations it does not explain, in the order given.
     pub outliers: Vec<Outlier>,
