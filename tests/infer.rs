@@ -13,7 +13,7 @@ use sessionpay_core::{
     TierMode, Tiers,
 };
 
-use crate::util::{Table, TestDir};
+use crate::util::{Run, Table, TestDir};
 
 /// splitmix64: a small deterministic generator (no `rand` dependency).
 struct Rng(u64);
@@ -698,6 +698,16 @@ fn hand_row(id: u64, rate: &Value, attended: u32, comped: u32, late: u32, paid: 
     .to_string()
 }
 
+/// Writes `rows` as `x.ndjson`, runs `rates infer` on it into `inferred.toml`
+/// and checks the exit status; gives the run and the file's text.
+fn infer_rows(dir: &TestDir, rows: &[String], code: i32) -> (Run, String) {
+    dir.write("x.ndjson", rows.join("\n"));
+    let run = dir.run(&["rates", "infer", "x.ndjson", "-o", "inferred.toml"]);
+    run.assert_code(code);
+    let text = String::from_utf8(dir.read("inferred.toml")).unwrap();
+    (run, text)
+}
+
 /// A per-customer rate of 5.00 with `id`.
 fn five_per_customer(id: u64) -> Value {
     json!({"id": id, "name": "pc", "type": "per_customer", "base": "5.00", "tiers": []})
@@ -757,16 +767,13 @@ fn a_rate_that_no_policy_explains_exits_1() {
             hand_row(id, &rate, attended, 0, 0, &paid)
         })
         .collect();
-    dir.write("x.ndjson", rows.join("\n"));
-    let run = dir.run(&["rates", "infer", "x.ndjson", "-o", "inferred.toml"]);
-    run.assert_code(1);
+    let (run, text) = infer_rows(&dir, &rows, 1);
     assert!(
         run.stderr
             .contains("rate 3: no policy explains most of its sessions"),
         "{}",
         run.stderr
     );
-    let text = String::from_utf8(dir.read("inferred.toml")).unwrap();
     assert!(text.contains("# WARNING: no policy explains most"), "{text}");
     sessionpay_io::parse_policy(&text, Path::new("inferred.toml")).unwrap();
 }
@@ -1007,16 +1014,13 @@ fn r13_settings_resting_on_one_session_are_set_and_marked_weak() {
             hand_row(i as u64 + 1, &rate, attended, comped, late, paid)
         })
         .collect();
-    dir.write("x.ndjson", rows.join("\n"));
-    let run = dir.run(&["rates", "infer", "x.ndjson", "-o", "inferred.toml"]);
-    run.assert_code(0);
+    let (run, text) = infer_rows(&dir, &rows, 0);
     assert!(
         run.stderr
             .contains("(weak: tier_mode, empty_session_pay, max_pay)"),
         "{}",
         run.stderr
     );
-    let text = String::from_utf8(dir.read("inferred.toml")).unwrap();
     for line in [
         "count_comped = true  # 3 sessions tell true from false: 3 match true, 0 match false\n",
         "tier_mode = \"graduated\"  # weak: 1 session tells \"graduated\" from \"slab\": 1 matches \"graduated\", 0 match \"slab\"; nothing contradicts it",
@@ -1064,11 +1068,8 @@ fn r13_a_rate_the_best_policy_mostly_explains_exits_0_with_the_setting_weak() {
         hand_row(2, &rate, 6, 2, 0, "30.00"),
         hand_row(3, &rate, 3, 1, 0, "10.00"),
     ];
-    dir.write("x.ndjson", rows.join("\n"));
-    let run = dir.run(&["rates", "infer", "x.ndjson", "-o", "inferred.toml"]);
-    run.assert_code(0);
+    let (run, text) = infer_rows(&dir, &rows, 0);
     assert!(!run.stderr.contains("no policy explains"), "{}", run.stderr);
-    let text = String::from_utf8(dir.read("inferred.toml")).unwrap();
     assert!(
         text.contains("count_comped = true  # weak: 3 sessions tell true from false: 2 match true, 1 matches false; without it no policy explains most of the sessions"),
         "{text}"
