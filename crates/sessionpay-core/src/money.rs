@@ -400,9 +400,24 @@ pub(crate) fn sub(a: Decimal, b: Decimal, op: &'static str) -> Result<Decimal> {
         .ok_or(Error::Overflow { op })
 }
 
-/// `a * b`, or [`Error::Overflow`] naming `op`.
+/// `a * b`, or [`Error::Overflow`] naming `op`, also when `Decimal` would
+/// keep the product only by rounding it (past 28 decimal places, or past 96
+/// bits of digits): `0.005 × 1.000000000000000000000000002` would otherwise
+/// land on the midpoint `0.005`.
+#[inline]
 pub(crate) fn mul(a: Decimal, b: Decimal, op: &'static str) -> Result<Decimal> {
-    a.checked_mul(b).ok_or(Error::Overflow { op })
+    let product = a.checked_mul(b).ok_or(Error::Overflow { op })?;
+    // With every place kept, the product is exact (and so is a zero).
+    if product.scale() == a.scale() + b.scale() || product.is_zero() {
+        return Ok(product);
+    }
+    // Places were dropped: exact only if they were zeros, that is when the
+    // factors without their trailing zeros multiply keeping every place.
+    let (a, b) = (a.normalize(), b.normalize());
+    match a.checked_mul(b) {
+        Some(product) if product.scale() == a.scale() + b.scale() => Ok(product),
+        _ => Err(Error::Overflow { op }),
+    }
 }
 
 #[cfg(test)]
@@ -490,6 +505,23 @@ mod tests {
         assert_eq!(add(d("1.10"), d("2"), "t").unwrap().to_string(), "3.10");
         assert_eq!(sub(d("15"), d("0.00"), "t").unwrap(), d("15"));
         assert!(sub(-big, cents, "t").is_err());
+    }
+
+    #[test]
+    fn products_that_would_be_rounded_are_overflows() {
+        // Exact products, zeros of any scale, and places that are only zeros.
+        assert_eq!(mul(d("1.50"), d("2"), "t").unwrap().to_string(), "3.00");
+        assert!(mul(d("0.00"), d("1.5"), "t").unwrap().is_zero());
+        let zeros = d("2.0000000000000000000000000000");
+        assert_eq!(mul(d("1.50"), zeros, "t").unwrap(), d("3"));
+        assert_eq!(
+            mul(d("0.8333333333333334"), d("12.345"), "t").unwrap().to_string(),
+            "10.2875000000000008230"
+        );
+        // Products Decimal can keep only rounded.
+        assert!(mul(d("0.005"), d("1.000000000000000000000000002"), "t").is_err());
+        assert!(mul(d("0.8333333333333334"), d("12.3456789012345"), "t").is_err());
+        assert!(mul(Decimal::MAX, d("2"), "t").is_err());
     }
 
     #[test]
