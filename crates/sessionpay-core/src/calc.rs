@@ -179,12 +179,17 @@ impl Exact {
         }
     }
 
-    /// Whether the figure is above `cap`, compared exactly.
+    /// Whether the figure is above `cap`, compared exactly (`numerator` against
+    /// `cap × divisor`).
     pub(crate) fn exceeds(self, cap: Decimal) -> bool {
-        match cap.checked_mul(Decimal::from(self.divisor)) {
-            Some(scaled) => self.numerator > scaled,
-            // A cap too large to scale is above any figure.
-            None => false,
+        if self.divisor == 1 {
+            return self.numerator > cap;
+        }
+        match money::mul(cap, Decimal::from(self.divisor), "cap") {
+            Ok(scaled) => self.numerator > scaled,
+            // A cap with too many digits to scale exactly (or too large: it is
+            // then above any figure): the figure's 28 digits decide.
+            Err(_) => self.to_decimal().is_ok_and(|figure| figure > cap),
         }
     }
 

@@ -515,7 +515,9 @@ mod tests {
         let zeros = d("2.0000000000000000000000000000");
         assert_eq!(mul(d("1.50"), zeros, "t").unwrap(), d("3"));
         assert_eq!(
-            mul(d("0.8333333333333334"), d("12.345"), "t").unwrap().to_string(),
+            mul(d("0.8333333333333334"), d("12.345"), "t")
+                .unwrap()
+                .to_string(),
             "10.2875000000000008230"
         );
         // Products Decimal can keep only rounded.
