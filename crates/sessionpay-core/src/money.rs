@@ -508,6 +508,36 @@ mod tests {
     }
 
     #[test]
+    fn ratios_round_exactly_both_ways_and_both_signs() {
+        let usd = Currency::USD;
+        let jpy = Currency::try_from_code("JPY").unwrap();
+        let kwd = Currency::try_from_code("KWD").unwrap();
+        let r = |c: Currency, n: &str, div: u32, mode| {
+            c.checked_round_ratio(d(n), div, mode).map(|x| x.to_string())
+        };
+        let (up, even) = (RoundingMode::HalfUp, RoundingMode::HalfEven);
+        // (currency, numerator, divisor, half-up, half-even)
+        let table = [
+            (usd, "1252.50", 60, "20.88", "20.88"),
+            (usd, "-1252.50", 60, "-20.88", "-20.88"),
+            (usd, "101.10", 60, "1.69", "1.68"),
+            (usd, "-101.10", 60, "-1.69", "-1.68"),
+            (usd, "10", 60, "0.17", "0.17"),
+            (jpy, "30", 60, "1", "0"),
+            (jpy, "90", 60, "2", "2"),
+            (kwd, "0.15", 60, "0.003", "0.002"),
+            (usd, "2.345", 1, "2.35", "2.34"),
+            (usd, "0", 60, "0.00", "0.00"),
+        ];
+        for (c, n, div, want_up, want_even) in table {
+            assert_eq!(r(c, n, div, up).as_deref(), Some(want_up), "{c} {n}/{div}");
+            assert_eq!(r(c, n, div, even).as_deref(), Some(want_even), "{c} {n}/{div}");
+        }
+        assert_eq!(r(usd, "1", 0, up), None);
+        assert_eq!(r(kwd, &Decimal::MAX.to_string(), 1, up), None);
+    }
+
+    #[test]
     fn products_that_would_be_rounded_are_overflows() {
         // Exact products, zeros of any scale, and places that are only zeros.
         assert_eq!(mul(d("1.50"), d("2"), "t").unwrap().to_string(), "3.00");
