@@ -21,8 +21,10 @@
 -- tier holding the count wins (sessionpay refuses such tiers).
 -- Limits of this cross-check (not of sessionpay): CSV with the dot-key header only; the currency
 -- comes from the tiers or [venues.N] (else £/€/₹), without inference from other sessions; hours
--- with at most 16 decimals; no de-duplication of ids; malformed numbers fail the query; a local
--- time in the hour skipped when clocks go forward is not an error.
+-- with at most 16 decimals and amounts (bases, tier amounts, caps, empty-session pay) with at most 6
+-- (DECIMAL(18, 6) would round more away before the pay is worked out); no de-duplication of ids;
+-- malformed numbers fail the query; a local time in the hour skipped when clocks go forward is not
+-- an error.
 
 SET threads = 2;
 SET preserve_insertion_order = false;
@@ -207,7 +209,8 @@ pay AS (
             WHEN rate_id IS NULL OR rate_type IS NULL THEN 0::DECIMAL(18, 3)
             WHEN n = 0 AND empty_session_pay IS NOT NULL THEN round_to(empty_session_pay, dp, half_even)
             WHEN rate_type = 'per_hour' AND minutes_basis THEN
-                -- base * whole minutes / 60, exactly: mx in units of 10^-(dp + 6) / 60
+                -- base * whole minutes / 60, exactly: mx in units of 10^-(dp + 6) / 60, divided only
+                -- here, in integers, with the rounding (a quotient cut short first would round midpoints wrong)
                 ((mx // 60000000 + CASE WHEN 2 * (mx % 60000000) > 60000000
                                          OR (2 * (mx % 60000000) = 60000000 AND (NOT half_even OR (mx // 60000000) % 2 = 1))
                                         THEN 1 ELSE 0 END)::DECIMAL(38, 0)

@@ -41,7 +41,8 @@ pub(crate) struct InferArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) rates: Option<PathBuf>,
 
-    /// The fewest sessions by which a setting must out-explain its alternative to leave the default
+    /// The fewest sessions by which a setting must out-explain its alternative to be determined; on fewer,
+    /// it is still adopted (marked weak) when no session matches the alternative
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) min_support: u64,
 
@@ -484,6 +485,15 @@ impl Rate {
             .collect()
     }
 
+    fn weak(&self) -> Vec<&'static str> {
+        self.inference
+            .settings
+            .iter()
+            .filter(|r| r.finding.is_weak())
+            .map(|r| r.setting.key())
+            .collect()
+    }
+
     /// Why the sessions cannot tell a setting without evidence.
     fn no_evidence_reason(&self, setting: Setting) -> &'static str {
         match setting {
@@ -540,15 +550,26 @@ fn evidence(rate: &Rate, r: &SettingReport, min_support: u64) -> String {
             },
             _ => "nothing suggests another value".to_string(),
         },
-        (Finding::Determined, Some(alt)) => match r.setting {
-            Setting::EmptySessionPay if policy.empty_session_pay.is_none() => format!(
-                "{} of {} empty session{} (nobody counted) were paid by the formula",
-                r.explained_with_value,
-                r.telling,
-                s(r.telling)
-            ),
-            _ => tally(alt),
-        },
+        (Finding::Determined | Finding::Weak, alt) => {
+            let told = match r.setting {
+                Setting::EmptySessionPay if policy.empty_session_pay.is_none() => format!(
+                    "{} of {} empty session{} (nobody counted) were paid by the formula",
+                    r.explained_with_value,
+                    r.telling,
+                    s(r.telling)
+                ),
+                _ => tally(alt.as_deref().unwrap_or("none")),
+            };
+            if !r.finding.is_weak() {
+                return told;
+            }
+            let why = if r.explained_with_alternative == 0 {
+                "nothing contradicts it"
+            } else {
+                "without it no policy explains most of the sessions"
+            };
+            format!("weak: {told}; {why}, but it rests on fewer than the {min_support} sessions --min-support asks for")
+        }
         (Finding::NoEvidence, _) => format!(
             "undetermined, default {default} kept: {}",
             rate.no_evidence_reason(r.setting)
@@ -556,7 +577,7 @@ fn evidence(rate: &Rate, r: &SettingReport, min_support: u64) -> String {
         (Finding::TooLittleEvidence, alt) => {
             let alt = alt.clone().unwrap_or_else(|| "none".to_string());
             format!(
-                "undetermined, default {default} kept: {}; a setting leaves its default only when it explains at least {min_support} more sessions",
+                "undetermined, default {default} kept: {}; a setting leaves its default only when it explains at least {min_support} more sessions, or more with none against it",
                 tally(&alt)
             )
         }
@@ -631,6 +652,11 @@ impl Report {
         writeln!(
             out,
             "# the policy does not explain: `sessionpay reconcile --rates` reports them as mismatches."
+        )?;
+        writeln!(
+            out,
+            "# A setting marked `weak` rests on fewer sessions than --min-support ({}) asks for; its comment says why it is kept.",
+            self.min_support
         )?;
         if self.unrated > 0 {
             writeln!(
@@ -786,6 +812,7 @@ impl Report {
                     "determined": r.finding.is_determined(),
                     "finding": match r.finding {
                         Finding::Determined => "determined",
+                        Finding::Weak => "weak",
                         Finding::NoEvidence => "no_evidence",
                         Finding::TooLittleEvidence => "too_little_evidence",
                     },
@@ -822,6 +849,7 @@ impl Report {
             "explains_most": rate.explains_most(),
             "policy": policy,
             "undetermined": rate.undetermined(),
+            "weak": rate.weak(),
             "settings": settings,
             "outliers": outliers,
         })
@@ -836,20 +864,24 @@ impl Report {
         for rate in &self.rates {
             let i = &rate.inference;
             let undetermined = rate.undetermined();
+            let mut last = if undetermined.is_empty() {
+                "-".to_string()
+            } else {
+                undetermined.join(", ")
+            };
+            let weak = rate.weak();
+            if !weak.is_empty() {
+                last.push_str(&format!(" (weak: {})", weak.join(", ")));
+            }
             writeln!(
                 out,
-                "{:>8}  {:<20} {:>9} {:>9} {:>9} {:>8}  {}",
+                "{:>8}  {:<20} {:>9} {:>9} {:>9} {:>8}  {last}",
                 rate.id.0,
                 rate.kinds.join(","),
                 i.seen,
                 i.explained,
                 rate.confidence_percent(),
                 rate.outliers.len(),
-                if undetermined.is_empty() {
-                    "-".to_string()
-                } else {
-                    undetermined.join(", ")
-                }
             )?;
         }
         let (seen, explained) = self.totals();

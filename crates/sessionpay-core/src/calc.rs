@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 
 use crate::error::Result;
-use crate::money::{self, Currency};
+use crate::money::{self, Currency, RoundingMode};
 use crate::policy::{HoursBasis, RatePolicy, TierMode};
 use crate::rate::{RateKind, Tiers};
 use crate::session::{Counts, Session};
@@ -110,13 +110,18 @@ pub struct PayBreakdown {
     pub empty_session_pay_applied: bool,
     /// The cap cut the figure.
     pub cap_applied: bool,
-    /// The figure before rounding.
+    /// The figure before rounding. A per-minute figure that does not end
+    /// (`10 × 1 / 60`) shows here to 28 digits; `pay` is rounded from the
+    /// exact figure.
     pub raw: Decimal,
     /// The pay, rounded to the currency's minor unit.
     pub pay: Decimal,
 }
 
-/// Hours a per-hour rate multiplies, after the hours basis.
+/// Hours a per-hour rate multiplies, after the hours basis, for showing.
+///
+/// Under `minutes` this is `whole minutes / 60` to `Decimal`'s 28 digits; the
+/// pay itself is worked out as `base × minutes / 60` exactly (see [`pay_for`]).
 ///
 /// ```
 /// use rust_decimal::Decimal;
@@ -131,16 +136,72 @@ pub struct PayBreakdown {
 pub fn hours_used(hours: Decimal, basis: HoursBasis) -> Decimal {
     match basis {
         HoursBasis::Reported => hours,
-        HoursBasis::Minutes => {
-            let minutes = hours
-                .checked_mul(Decimal::from(60))
-                .map(|m| m.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero));
-            match minutes {
-                // Division by 60 cannot overflow a value that fit before.
-                Some(m) => m.checked_div(Decimal::from(60)).unwrap_or(hours),
-                None => hours,
-            }
+        // Hours too large to count in minutes are shown as reported; pricing
+        // them is an overflow error.
+        HoursBasis::Minutes => whole_minutes(hours)
+            .ok()
+            .and_then(|m| m.checked_div(Decimal::from(60)))
+            .unwrap_or(hours),
+    }
+}
+
+/// `hours × 60` rounded half-up to whole minutes.
+fn whole_minutes(hours: Decimal) -> Result<Decimal> {
+    money::mul(hours, Decimal::from(60), "hours in whole minutes")
+        .map(|m| m.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero))
+}
+
+/// A figure kept exact until its one rounding: `numerator / divisor`, the
+/// divisor 60 for a per-hour rate paid by whole minutes and 1 otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Exact {
+    pub(crate) numerator: Decimal,
+    pub(crate) divisor: u32,
+}
+
+impl Exact {
+    pub(crate) fn whole(amount: Decimal) -> Exact {
+        Exact {
+            numerator: amount,
+            divisor: 1,
         }
+    }
+
+    /// The figure as a decimal, for the breakdown (28 digits when the
+    /// quotient does not end).
+    pub(crate) fn to_decimal(self) -> Result<Decimal> {
+        match self.divisor {
+            1 => Ok(self.numerator),
+            d => self
+                .numerator
+                .checked_div(Decimal::from(d))
+                .ok_or(crate::Error::Overflow { op: "per-hour pay" }),
+        }
+    }
+
+    /// Whether the figure is above `cap`, compared exactly (`numerator` against
+    /// `cap × divisor`).
+    pub(crate) fn exceeds(self, cap: Decimal) -> bool {
+        if self.divisor == 1 {
+            return self.numerator > cap;
+        }
+        match money::mul(cap, Decimal::from(self.divisor), "cap") {
+            Ok(scaled) => self.numerator > scaled,
+            // A cap with too many digits to scale exactly (or too large: it is
+            // then above any figure): the figure's 28 digits decide.
+            Err(_) => self.to_decimal().is_ok_and(|figure| figure > cap),
+        }
+    }
+
+    /// Whether the figure is a whole decimal with at most `places` decimals
+    /// (so rounding leaves it as it is).
+    pub(crate) fn is_at_most_places(self, places: u32) -> bool {
+        self.divisor == 1 && self.numerator.scale() <= places
+    }
+
+    /// The figure rounded to `currency`'s minor unit, exactly.
+    pub(crate) fn round(self, currency: Currency, mode: RoundingMode) -> Option<Decimal> {
+        currency.checked_round_ratio(self.numerator, self.divisor, mode)
     }
 }
 
@@ -183,6 +244,62 @@ pub fn tiered_amount(tiers: &Tiers, n: u64, mode: TierMode) -> Result<Decimal> {
     }
 }
 
+/// The formula of SPEC 2 step 1 for `n` counted customers, kept exact.
+pub(crate) fn formula_of(
+    kind: Option<&RateKind>,
+    n: u64,
+    hours: Decimal,
+    policy: &RatePolicy,
+) -> Result<(Formula, Exact)> {
+    Ok(match kind {
+        None => (Formula::Unrated, Exact::whole(Decimal::ZERO)),
+        Some(RateKind::PerCustomer { base }) => (
+            Formula::PerCustomer {
+                base: *base,
+                customers: n,
+            },
+            Exact::whole(money::mul(*base, Decimal::from(n), "per-customer pay")?),
+        ),
+        Some(RateKind::PerHour { base }) => match policy.hours_basis {
+            HoursBasis::Reported => (
+                Formula::PerHour { base: *base, hours },
+                Exact::whole(money::mul(*base, hours, "per-hour pay")?),
+            ),
+            HoursBasis::Minutes => {
+                let minutes = whole_minutes(hours)?;
+                // Division by 60 cannot overflow a value that fit before.
+                let shown = minutes.checked_div(Decimal::from(60)).unwrap_or(hours);
+                (
+                    Formula::PerHour {
+                        base: *base,
+                        hours: shown,
+                    },
+                    // base × minutes / 60: multiply first, divide only in the rounding.
+                    Exact {
+                        numerator: money::mul(*base, minutes, "per-hour pay")?,
+                        divisor: 60,
+                    },
+                )
+            }
+        },
+        Some(RateKind::Tiered { tiers }) => {
+            let amount = tiered_amount(tiers, n, policy.tier_mode)?;
+            let formula = match policy.tier_mode {
+                TierMode::Slab => {
+                    let tier = tiers.index_holding(n);
+                    Formula::Slab {
+                        tier,
+                        amount: tier.map_or(Decimal::ZERO, |i| tiers.as_slice()[i].amount),
+                        customers: n,
+                    }
+                }
+                TierMode::Graduated => Formula::Graduated { customers: n },
+            };
+            (formula, Exact::whole(amount))
+        }
+    })
+}
+
 /// The pay of a session with `kind`, `counts` and `hours` under `policy`.
 ///
 /// The steps of SPEC section 2, in order:
@@ -203,6 +320,11 @@ pub fn tiered_amount(tiers: &Tiers, n: u64, mode: TierMode) -> Result<Decimal> {
 /// // Per hour: 45 minutes earn 0.75 of the hourly rate.
 /// let per_hour = RateKind::PerHour { base: d("30") };
 /// assert_eq!(pay_for(Some(&per_hour), &counts, d("0.75"), gbp, &RatePolicy::default())?.pay.to_string(), "22.50");
+/// // By whole minutes: 0.833333 h is 50 minutes, and 25.05 × 50 / 60 is exactly 20.875,
+/// // rounded once (never 50/60 cut to 28 digits first, which lands below the midpoint).
+/// let by_minutes = RatePolicy { hours_basis: sessionpay_core::HoursBasis::Minutes, ..Default::default() };
+/// let odd_hour = RateKind::PerHour { base: d("25.05") };
+/// assert_eq!(pay_for(Some(&odd_hour), &counts, d("0.833333"), gbp, &by_minutes)?.pay.to_string(), "20.88");
 ///
 /// // 2. Nobody counted and an empty-session pay: it replaces the formula, for every kind.
 /// let empty = Counts::try_new(0, 0, 0, 0)?;
@@ -237,60 +359,31 @@ pub fn pay_for(
 ) -> Result<PayBreakdown> {
     let counted = counted_customers(counts, policy);
     let n = counted.total;
-    let (formula, formula_amount) = match kind {
-        None => (Formula::Unrated, Decimal::ZERO),
-        Some(RateKind::PerCustomer { base }) => (
-            Formula::PerCustomer {
-                base: *base,
-                customers: n,
-            },
-            money::mul(*base, Decimal::from(n), "per-customer pay")?,
-        ),
-        Some(RateKind::PerHour { base }) => {
-            let hours = hours_used(hours, policy.hours_basis);
-            (
-                Formula::PerHour { base: *base, hours },
-                money::mul(*base, hours, "per-hour pay")?,
-            )
-        }
-        Some(RateKind::Tiered { tiers }) => {
-            let amount = tiered_amount(tiers, n, policy.tier_mode)?;
-            let formula = match policy.tier_mode {
-                TierMode::Slab => {
-                    let tier = tiers.index_holding(n);
-                    Formula::Slab {
-                        tier,
-                        amount: tier.map_or(Decimal::ZERO, |i| tiers.as_slice()[i].amount),
-                        customers: n,
-                    }
-                }
-                TierMode::Graduated => Formula::Graduated { customers: n },
-            };
-            (formula, amount)
-        }
-    };
-    let mut raw = formula_amount;
+    let (formula, exact) = formula_of(kind, n, hours, policy)?;
+    let formula_amount = exact.to_decimal()?;
+    let mut raw = exact;
     let mut empty_session_pay_applied = false;
     if kind.is_some() && n == 0 {
         if let Some(empty) = policy.empty_session_pay {
-            raw = empty;
+            raw = Exact::whole(empty);
             empty_session_pay_applied = true;
         }
     }
     let mut cap_applied = false;
     if kind.is_some() {
         if let Some(cap) = policy.max_pay {
-            if raw > cap {
-                raw = cap;
+            if raw.exceeds(cap) {
+                raw = Exact::whole(cap);
                 cap_applied = true;
             }
         }
     }
-    let pay = currency
-        .checked_round(raw, policy.rounding)
+    let pay = raw
+        .round(currency, policy.rounding)
         .ok_or(crate::Error::Overflow {
             op: "rounding to the minor unit",
         })?;
+    let raw = raw.to_decimal()?;
     Ok(PayBreakdown {
         counted,
         formula,
@@ -408,6 +501,73 @@ mod tests {
         assert_eq!(pay(&kind, 3, "0.83", &reported).to_string(), "33.20");
         assert_eq!(pay(&kind, 3, "0.83", &minutes).to_string(), "33.33");
         assert_eq!(pay(&kind, 3, "0.8333", &minutes).to_string(), "33.33");
+    }
+
+    /// r13: the figure is `base × minutes / 60`, rounded once; dividing the
+    /// minutes first put midpoints just below themselves.
+    #[test]
+    fn r13_minutes_basis_rounds_the_exact_figure_on_midpoints() {
+        let minutes = |rounding| RatePolicy {
+            hours_basis: HoursBasis::Minutes,
+            rounding,
+            ..Default::default()
+        };
+        // (currency, base, hours in the export, pay, rounding): the issue's
+        // table, then the other way from two of its midpoints.
+        let table = [
+            ("USD", "25.05", "0.833333", "20.88", RoundingMode::HalfUp),
+            ("JPY", "6", "0.083333", "1", RoundingMode::HalfUp),
+            ("USD", "10.11", "0.166667", "1.68", RoundingMode::HalfEven),
+            ("USD", "25.05", "0.833333", "20.88", RoundingMode::HalfEven),
+            ("USD", "10.11", "0.166667", "1.69", RoundingMode::HalfUp),
+        ];
+        for (code, base, hours, want, rounding) in table {
+            let kind = RateKind::PerHour { base: d(base) };
+            let currency = Currency::try_from_code(code).unwrap();
+            let b = pay_for(
+                Some(&kind),
+                &Counts::default(),
+                d(hours),
+                currency,
+                &minutes(rounding),
+            )
+            .unwrap();
+            assert_eq!(b.pay.to_string(), want, "{code} {base} × {hours} h, {rounding:?}");
+        }
+    }
+
+    #[test]
+    fn a_per_minute_figure_that_does_not_end_rounds_and_caps_exactly() {
+        let kind = RateKind::PerHour { base: d("10") };
+        let policy = RatePolicy {
+            hours_basis: HoursBasis::Minutes,
+            ..Default::default()
+        };
+        let priced = |policy: &RatePolicy| {
+            pay_for(Some(&kind), &Counts::default(), d("0.016667"), gbp(), policy).unwrap()
+        };
+        // 10 × 1 / 60 = 0.1666...
+        let b = priced(&policy);
+        assert_eq!(b.pay.to_string(), "0.17");
+        assert_eq!(b.raw.round_dp(6).to_string(), "0.166667");
+        // A cap a hair under the figure cuts it; one a hair over does not.
+        let capped = |cap: &str| RatePolicy {
+            max_pay: Some(d(cap)),
+            ..policy
+        };
+        assert!(priced(&capped("0.1666666666666666666666666666")).cap_applied);
+        assert!(!priced(&capped("0.1666666666666666666666666667")).cap_applied);
+    }
+
+    #[test]
+    fn hours_too_large_for_whole_minutes_are_an_overflow() {
+        let kind = RateKind::PerHour { base: d("10") };
+        let policy = RatePolicy {
+            hours_basis: HoursBasis::Minutes,
+            ..Default::default()
+        };
+        let r = pay_for(Some(&kind), &Counts::default(), Decimal::MAX, gbp(), &policy);
+        assert!(matches!(r, Err(crate::Error::Overflow { .. })), "{r:?}");
     }
 
     #[test]

@@ -228,6 +228,62 @@ impl Currency {
         (rounded.scale() == self.minor_units()).then_some(rounded)
     }
 
+    /// `numerator / divisor` rounded to the minor unit with `mode`, exactly:
+    /// the quotient is never cut to `Decimal`'s 28 digits before the rounding,
+    /// so a figure on a midpoint (`1252.50 / 60 = 20.875`) rounds as a
+    /// midpoint. `None` when `divisor` is 0 or the result does not fit.
+    ///
+    /// ```
+    /// use rust_decimal::Decimal;
+    /// use sessionpay_core::{Currency, RoundingMode};
+    ///
+    /// let usd = Currency::try_from_code("USD")?;
+    /// let n = Decimal::new(125250, 2); // 25.05 an hour for 50 minutes
+    /// assert_eq!(usd.checked_round_ratio(n, 60, RoundingMode::HalfUp).unwrap().to_string(), "20.88");
+    /// assert_eq!(usd.checked_round_ratio(n, 60, RoundingMode::HalfEven).unwrap().to_string(), "20.88");
+    /// let n = Decimal::new(10110, 2); // 10.11 an hour for 10 minutes: 1.685
+    /// assert_eq!(usd.checked_round_ratio(n, 60, RoundingMode::HalfEven).unwrap().to_string(), "1.68");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn checked_round_ratio(
+        &self,
+        numerator: Decimal,
+        divisor: u32,
+        mode: RoundingMode,
+    ) -> Option<Decimal> {
+        if divisor == 1 {
+            return self.checked_round(numerator, mode);
+        }
+        let places = self.minor_units();
+        let scale = numerator.scale();
+        // numerator / divisor = mantissa / (divisor × 10^scale); in minor
+        // units that is mantissa × 10^places / (divisor × 10^scale).
+        let (n, d) = if scale >= places {
+            let d = i128::from(divisor).checked_mul(10i128.checked_pow(scale - places)?)?;
+            (numerator.mantissa(), d)
+        } else {
+            let n = numerator
+                .mantissa()
+                .checked_mul(10i128.checked_pow(places - scale)?)?;
+            (n, i128::from(divisor))
+        };
+        if d == 0 {
+            return None;
+        }
+        let (quotient, remainder) = (n / d, n % d);
+        // |remainder| < d <= 60 × 10^28, so twice it fits.
+        let away = match (remainder.unsigned_abs() * 2).cmp(&d.unsigned_abs()) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => match mode {
+                RoundingMode::HalfUp => true,
+                RoundingMode::HalfEven => quotient % 2 != 0,
+            },
+        };
+        let rounded = if away { quotient + n.signum() } else { quotient };
+        Decimal::try_from_i128_with_scale(rounded, places).ok()
+    }
+
     /// Formats an amount at exactly the minor unit, without symbol or grouping
     /// (`1234.50`, JPY `1200`), rounding half-up if it has more digits.
     pub fn format(&self, amount: Decimal) -> String {
@@ -344,9 +400,24 @@ pub(crate) fn sub(a: Decimal, b: Decimal, op: &'static str) -> Result<Decimal> {
         .ok_or(Error::Overflow { op })
 }
 
-/// `a * b`, or [`Error::Overflow`] naming `op`.
+/// `a * b`, or [`Error::Overflow`] naming `op`, also when `Decimal` would
+/// keep the product only by rounding it (past 28 decimal places, or past 96
+/// bits of digits): `0.005 × 1.000000000000000000000000002` would otherwise
+/// land on the midpoint `0.005`.
+#[inline]
 pub(crate) fn mul(a: Decimal, b: Decimal, op: &'static str) -> Result<Decimal> {
-    a.checked_mul(b).ok_or(Error::Overflow { op })
+    let product = a.checked_mul(b).ok_or(Error::Overflow { op })?;
+    // With every place kept, the product is exact (and so is a zero).
+    if product.scale() == a.scale() + b.scale() || product.is_zero() {
+        return Ok(product);
+    }
+    // Places were dropped: exact only if they were zeros, that is when the
+    // factors without their trailing zeros multiply keeping every place.
+    let (a, b) = (a.normalize(), b.normalize());
+    match a.checked_mul(b) {
+        Some(product) if product.scale() == a.scale() + b.scale() => Ok(product),
+        _ => Err(Error::Overflow { op }),
+    }
 }
 
 #[cfg(test)]
@@ -434,6 +505,55 @@ mod tests {
         assert_eq!(add(d("1.10"), d("2"), "t").unwrap().to_string(), "3.10");
         assert_eq!(sub(d("15"), d("0.00"), "t").unwrap(), d("15"));
         assert!(sub(-big, cents, "t").is_err());
+    }
+
+    #[test]
+    fn ratios_round_exactly_both_ways_and_both_signs() {
+        let usd = Currency::USD;
+        let jpy = Currency::try_from_code("JPY").unwrap();
+        let kwd = Currency::try_from_code("KWD").unwrap();
+        let r = |c: Currency, n: &str, div: u32, mode| {
+            c.checked_round_ratio(d(n), div, mode).map(|x| x.to_string())
+        };
+        let (up, even) = (RoundingMode::HalfUp, RoundingMode::HalfEven);
+        // (currency, numerator, divisor, half-up, half-even)
+        let table = [
+            (usd, "1252.50", 60, "20.88", "20.88"),
+            (usd, "-1252.50", 60, "-20.88", "-20.88"),
+            (usd, "101.10", 60, "1.69", "1.68"),
+            (usd, "-101.10", 60, "-1.69", "-1.68"),
+            (usd, "10", 60, "0.17", "0.17"),
+            (jpy, "30", 60, "1", "0"),
+            (jpy, "90", 60, "2", "2"),
+            (kwd, "0.15", 60, "0.003", "0.002"),
+            (usd, "2.345", 1, "2.35", "2.34"),
+            (usd, "0", 60, "0.00", "0.00"),
+        ];
+        for (c, n, div, want_up, want_even) in table {
+            assert_eq!(r(c, n, div, up).as_deref(), Some(want_up), "{c} {n}/{div}");
+            assert_eq!(r(c, n, div, even).as_deref(), Some(want_even), "{c} {n}/{div}");
+        }
+        assert_eq!(r(usd, "1", 0, up), None);
+        assert_eq!(r(kwd, &Decimal::MAX.to_string(), 1, up), None);
+    }
+
+    #[test]
+    fn products_that_would_be_rounded_are_overflows() {
+        // Exact products, zeros of any scale, and places that are only zeros.
+        assert_eq!(mul(d("1.50"), d("2"), "t").unwrap().to_string(), "3.00");
+        assert!(mul(d("0.00"), d("1.5"), "t").unwrap().is_zero());
+        let zeros = d("2.0000000000000000000000000000");
+        assert_eq!(mul(d("1.50"), zeros, "t").unwrap(), d("3"));
+        assert_eq!(
+            mul(d("0.8333333333333334"), d("12.345"), "t")
+                .unwrap()
+                .to_string(),
+            "10.2875000000000008230"
+        );
+        // Products Decimal can keep only rounded.
+        assert!(mul(d("0.005"), d("1.000000000000000000000000002"), "t").is_err());
+        assert!(mul(d("0.8333333333333334"), d("12.3456789012345"), "t").is_err());
+        assert!(mul(Decimal::MAX, d("2"), "t").is_err());
     }
 
     #[test]

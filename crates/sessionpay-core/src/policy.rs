@@ -52,7 +52,8 @@ pub enum HoursBasis {
     /// `hours` as reported (the default).
     #[default]
     Reported,
-    /// `hours × 60` rounded half-up to whole minutes first.
+    /// `hours × 60` rounded half-up to whole minutes first; the pay is then
+    /// `base × minutes / 60` exactly, rounded once.
     Minutes,
 }
 

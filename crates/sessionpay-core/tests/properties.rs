@@ -449,6 +449,78 @@ proptest! {
     }
 }
 
+// ---------------------------------------------------------------------------
+// r13: the minutes basis against an exact oracle
+// ---------------------------------------------------------------------------
+
+/// The pay in minor units of `base` per hour for `minutes`, from the rules
+/// alone: the fraction `base × minutes / 60` in integers (`base = m / 10^s`),
+/// rounded once to `places` decimals with `mode`.
+fn oracle_minutes_pay(base: Decimal, minutes: i128, places: u32, mode: RoundingMode) -> i128 {
+    let numerator = base.mantissa() * minutes * 10i128.pow(places);
+    let denominator = 60 * 10i128.pow(base.scale());
+    let (whole, rest) = (numerator / denominator, numerator % denominator);
+    match (2 * rest).cmp(&denominator) {
+        std::cmp::Ordering::Less => whole,
+        std::cmp::Ordering::Greater => whole + 1,
+        std::cmp::Ordering::Equal => match mode {
+            RoundingMode::HalfUp => whole + 1,
+            RoundingMode::HalfEven => whole + whole % 2,
+        },
+    }
+}
+
+/// `minutes / 60` hours as an export shows them: to `places` decimals, half-up.
+fn hours_shown(minutes: i64, places: u32) -> Decimal {
+    (Decimal::from(minutes) / Decimal::from(60))
+        .round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(192))]
+
+    /// Every minute count from 1 to 180, both roundings and three minor units, for
+    /// any base with up to 3 decimals: the pay is the oracle's, whichever way
+    /// the export writes the hours (6 decimals, or TeamUp's 16-digit float).
+    #[test]
+    fn r13_minutes_basis_pays_the_exact_fraction_rounded_once(
+        scale in 0u32..=3,
+        mantissa in prop_oneof![0i64..=100_000, 0i64..=10_000_000_000],
+    ) {
+        let base = Decimal::new(mantissa, scale);
+        let kind = RateKind::PerHour { base };
+        let counts = Counts::try_new(3, 0, 0, 0).unwrap();
+        for code in CURRENCIES {
+            let currency = Currency::try_from_code(code).unwrap();
+            for rounding in RoundingMode::ALL {
+                let policy = RatePolicy { hours_basis: HoursBasis::Minutes, rounding, ..Default::default() };
+                for minutes in 1..=180i64 {
+                    let want = oracle_minutes_pay(base, i128::from(minutes), currency.minor_units(), rounding);
+                    for places in [6, 16] {
+                        let hours = hours_shown(minutes, places);
+                        let pay = pay_for(Some(&kind), &counts, hours, currency, &policy).unwrap().pay;
+                        prop_assert_eq!(pay.scale(), currency.minor_units());
+                        prop_assert_eq!(
+                            pay.mantissa(), want,
+                            "{} {}/h, {} min ({} h), {:?}: {}", code, base, minutes, hours, rounding, pay
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_minutes_oracle_agrees_with_the_issue_table() {
+    let d = |s: &str| s.parse::<Decimal>().unwrap();
+    assert_eq!(oracle_minutes_pay(d("25.05"), 50, 2, RoundingMode::HalfUp), 2088);
+    assert_eq!(oracle_minutes_pay(d("6"), 5, 0, RoundingMode::HalfUp), 1);
+    assert_eq!(oracle_minutes_pay(d("10.11"), 10, 2, RoundingMode::HalfEven), 168);
+    assert_eq!(oracle_minutes_pay(d("10.11"), 10, 2, RoundingMode::HalfUp), 169);
+    assert_eq!(oracle_minutes_pay(d("10"), 1, 2, RoundingMode::HalfUp), 17);
+}
+
 /// Near the top of `Decimal`'s range an amount cannot carry the minor unit's places
 /// (GBP `1e27` would round to `1000000000000000000000000000.0`): `checked_round` refuses it,
 /// and so the pay of such a session is an overflow error, never an amount at the wrong scale.
