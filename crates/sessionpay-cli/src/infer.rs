@@ -36,9 +36,14 @@ pub(crate) struct InferArgs {
     #[arg(long, value_enum, default_value_t = InferFormat::Toml)]
     pub(crate) format: InferFormat,
 
-    /// Policy file whose [venues] currencies are used (for CSV exports whose money carries only $ or ¥)
-    /// and copied into the output; its [defaults] and [rates] are not used
-    #[arg(long, value_name = "FILE")]
+    // The help is an attribute, not a doc comment: rustdoc would read the
+    // TOML table names in brackets as links.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "Policy file whose [venues] currencies are used (for CSV exports whose money carries only $ or ¥) \
+                and copied into the output; its [defaults] and [rates] are not used"
+    )]
     pub(crate) rates: Option<PathBuf>,
 
     /// The fewest sessions by which a setting must out-explain its alternative to be determined; on fewer,
