@@ -400,3 +400,24 @@ fn reconcile_explain_gives_the_breakdown_of_both_figures() {
     let plain = dir.run(&["reconcile", "-q", "--rates", "rates.toml", "report.csv"]);
     assert!(plain.out().lines().next().unwrap().ends_with(",rate_type,hours"));
 }
+
+#[test]
+fn a_minutes_basis_line_shows_the_whole_minutes_it_paid() {
+    // 0.833333 h is 50 whole minutes: 25.05 × 50 / 60 = 20.875 exactly, which
+    // the line must say (0.833333 h × 25.05 would be 20.8749916…).
+    let dir = TestDir::new();
+    dir.write(
+        "m.csv",
+        "id,instructor.id,starts_at,venue.id,venue_timezone,hours,attended_count,no_show_count,\
+         late_cancel_count,comped_counts.attended,instructor_pay_rate.id,instructor_pay_rate.type,\
+         instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n\
+         1,5,2026-05-01T10:00:00Z,1,Europe/London,0.833333,3,0,0,0,9,per_hour,25.05,£20.88,false\n",
+    );
+    dir.write("m.toml", "[rates.9]\nhours_basis = \"minutes\"\n");
+    let run = dir.run(&["sessions", "--rates", "m.toml", "m.csv"]);
+    run.assert_code(0);
+    let table = Table::parse(&run.out());
+    assert_eq!(table.cell("session_id", "1", "formula"), "50 min × 25.05 / 60");
+    assert_eq!(table.cell("session_id", "1", "formula_amount"), "20.875");
+    assert_eq!(table.cell("session_id", "1", "computed_pay"), "20.88");
+}

@@ -74,12 +74,15 @@ pub enum Formula {
         /// Counted customers.
         customers: u64,
     },
-    /// `base × hours`.
+    /// `base × hours`, or `base × minutes / 60` under the minutes basis.
     PerHour {
         /// Amount per hour.
         base: Decimal,
-        /// The hours used (after the hours basis).
+        /// The hours used (after the hours basis; a minutes figure that does
+        /// not end shows to 28 digits, so read `minutes` when it is set).
         hours: Decimal,
+        /// The whole minutes paid, under `hours_basis = "minutes"`.
+        minutes: Option<Decimal>,
     },
     /// Every customer at the amount of the tier holding the count.
     Slab {
@@ -262,7 +265,11 @@ pub(crate) fn formula_of(
         ),
         Some(RateKind::PerHour { base }) => match policy.hours_basis {
             HoursBasis::Reported => (
-                Formula::PerHour { base: *base, hours },
+                Formula::PerHour {
+                    base: *base,
+                    hours,
+                    minutes: None,
+                },
                 Exact::whole(money::mul(*base, hours, "per-hour pay")?),
             ),
             HoursBasis::Minutes => {
@@ -273,6 +280,7 @@ pub(crate) fn formula_of(
                     Formula::PerHour {
                         base: *base,
                         hours: shown,
+                        minutes: Some(minutes),
                     },
                     // base × minutes / 60: multiply first, divide only in the rounding.
                     Exact {

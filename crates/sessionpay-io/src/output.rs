@@ -393,7 +393,18 @@ pub fn describe_formula(line: &SessionLine) -> String {
     match line.pay.formula {
         Formula::Unrated => "unrated".to_string(),
         Formula::PerCustomer { base, customers } => format!("{customers} × {base}"),
-        Formula::PerHour { base, hours: h } => format!("{} h × {base}", hours(h.round_dp(6))),
+        // By whole minutes the figure is base × minutes / 60, exactly: the
+        // hours it stands for may not end, so they are not shown.
+        Formula::PerHour {
+            base,
+            minutes: Some(m),
+            ..
+        } => format!("{} min × {base} / 60", hours(m)),
+        Formula::PerHour {
+            base,
+            hours: h,
+            minutes: None,
+        } => format!("{} h × {base}", hours(h.round_dp(6))),
         Formula::Slab {
             tier,
             amount: a,
