@@ -4,17 +4,17 @@
 
 use sessionpay_core::Currency;
 
-use super::csvfile::write_record;
 use super::people::People;
-use super::PayLine;
+use super::{write_record, PayLine};
+use crate::error::Result;
 
 /// The Gusto columns that take money and suit per-class pay (Gusto's CSV
 /// upload takes no custom earning types).
-pub(crate) const GUSTO_EARNINGS: [&str; 3] = ["commission", "bonus", "correction_payment"];
+pub const GUSTO_EARNINGS: [&str; 3] = ["commission", "bonus", "correction_payment"];
 
 /// `first_name,last_name,ssn,gusto_employee_id,title,<earning>`: names as
 /// in Gusto; `ssn` (`*1234`) only matters when two people share a name.
-pub(crate) fn gusto(lines: &[PayLine<'_>], people: &People, earning: &str, out: &mut Vec<u8>) {
+pub(crate) fn gusto(lines: &[PayLine<'_>], people: &People, earning: &str, out: &mut Vec<u8>) -> Result<()> {
     write_record(
         out,
         &[
@@ -27,7 +27,7 @@ pub(crate) fn gusto(lines: &[PayLine<'_>], people: &People, earning: &str, out: 
         ],
         b',',
         true,
-    );
+    )?;
     for line in lines {
         let p = |c: &str| person(people, line, c);
         write_record(
@@ -42,8 +42,9 @@ pub(crate) fn gusto(lines: &[PayLine<'_>], people: &People, earning: &str, out: 
             ],
             b',',
             true,
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// The last four digits as Gusto wants them (`*1234`), from `1234` or `*1234`.
@@ -63,13 +64,13 @@ pub(crate) fn is_last_four(value: &str) -> bool {
 /// `first_name,last_name,date,hours,type`: one timesheet line per
 /// instructor dated the period's last day, for a Xero earnings rate of type
 /// "rate per unit" at 1.00 (units = the amount, so Xero pays it exactly).
-pub(crate) fn xero(lines: &[PayLine<'_>], people: &People, earning: &str, out: &mut Vec<u8>) {
+pub(crate) fn xero(lines: &[PayLine<'_>], people: &People, earning: &str, out: &mut Vec<u8>) -> Result<()> {
     write_record(
         out,
         &["first_name", "last_name", "date", "hours", "type"],
         b',',
         true,
-    );
+    )?;
     for line in lines {
         let p = |c: &str| person(people, line, c);
         write_record(
@@ -83,8 +84,9 @@ pub(crate) fn xero(lines: &[PayLine<'_>], people: &People, earning: &str, out: &
             ],
             b',',
             true,
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// `Works Number,First Name,Surname,NI Number|PPS Number,Description,Amount`:
@@ -96,7 +98,7 @@ pub(crate) fn brightpay(
     currency: Currency,
     earning: &str,
     out: &mut Vec<u8>,
-) {
+) -> Result<()> {
     let (id_header, id_column) = brightpay_identity(currency);
     write_record(
         out,
@@ -110,7 +112,7 @@ pub(crate) fn brightpay(
         ],
         b',',
         true,
-    );
+    )?;
     for line in lines {
         let p = |c: &str| person(people, line, c);
         write_record(
@@ -125,8 +127,9 @@ pub(crate) fn brightpay(
             ],
             b',',
             true,
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// BrightPay's national identity column for a currency: its header and the

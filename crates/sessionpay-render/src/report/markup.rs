@@ -37,7 +37,7 @@ pub(super) fn money(currency: Currency, value: Decimal) -> String {
 }
 
 /// Groups the integer digits of a plain decimal by thousands.
-pub(super) fn group(plain: &str) -> String {
+pub fn group(plain: &str) -> String {
     let (sign, digits) = match plain.strip_prefix('-') {
         Some(rest) => ("-", rest),
         None => ("", plain),
