@@ -61,6 +61,15 @@ pub fn group(plain: &str) -> String {
     out
 }
 
+/// The `s` of a plural: `""` for one, else `"s"`.
+pub(super) fn plural<N: PartialEq + From<u8>>(n: N) -> &'static str {
+    if n == N::from(1) {
+        ""
+    } else {
+        "s"
+    }
+}
+
 /// A `<td>` of a difference; a non-zero one is marked for colour.
 pub(super) fn difference_cell(currency: Currency, value: Decimal) -> String {
     let class = if value.is_zero() { "num" } else { "num off" };

@@ -10,7 +10,7 @@ use sessionpay_core::{local_start, Currency, InstructorId, PayrollTotals, Reason
 use sessionpay_io::SessionLine;
 
 use super::inputs::{checksums, Checksum};
-use super::markup::{cell, difference_cell, head, money, partial, Esc, TAIL};
+use super::markup::{cell, difference_cell, head, money, partial, plural, Esc, TAIL};
 use super::{describe_period, explain, Report};
 use crate::error::{Error, Result, AMOUNT_OVERFLOW};
 
@@ -81,7 +81,7 @@ pub(super) fn render(report: &Report<'_>) -> Result<String> {
         "<p class=\"lead\">{} instructor{}, {sessions} session{}, {} currenc{}. Venue-local dates.</p>\n</header>",
         instructors.len(),
         plural(instructors.len()),
-        plural(sessions as usize),
+        plural(sessions),
         by_currency.len(),
         if by_currency.len() == 1 { "y" } else { "ies" },
     );
@@ -100,14 +100,6 @@ pub(super) fn render(report: &Report<'_>) -> Result<String> {
     );
     h.push_str(TAIL);
     Ok(h)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 fn totals_section(h: &mut String, by_currency: &BTreeMap<Currency, CurrencyTotals>) -> Result<()> {
@@ -273,7 +265,7 @@ fn reconciliation_section(h: &mut String, lines: &[SessionLine]) -> Result<()> {
     let _ = writeln!(
         h,
         "<p>{total} session{} compared with TeamUp's figures.</p>",
-        plural(total as usize)
+        plural(total)
     );
     if total > 0 {
         let _ = write!(

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use sessionpay_core::{Formula, InstructorId, PayrollRow, Period, RateKind, Status};
 use sessionpay_io::{describe_formula, OutputSet, SessionLine};
 
-use super::markup::{cell, difference_cell, head, money, partial, Esc, TAIL};
+use super::markup::{cell, difference_cell, head, money, partial, plural, Esc, TAIL};
 use super::{amount, Report};
 use crate::error::{Error, Result, AMOUNT_OVERFLOW};
 use crate::join::lines_by_row;
@@ -326,14 +326,6 @@ fn how(line: &SessionLine) -> String {
         .map(|s| Esc(s).to_string())
         .collect::<Vec<_>>()
         .join("<br>")
-}
-
-fn plural(n: u32) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 fn render_index(report: &Report<'_>, statements: &[(String, &Statement<'_>)]) -> String {
