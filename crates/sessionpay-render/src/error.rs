@@ -19,10 +19,19 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
-    /// A mistake in `people.csv` or a template, or a payroll that the chosen
-    /// import file cannot carry; the message says where and what to do.
+    /// A mistake in `people.csv`: the message names the file, the line and
+    /// the column.
     #[error("{0}")]
-    Invalid(String),
+    People(String),
+    /// A mistake in an export template that is not one of its TOML (those
+    /// are [`Error::Io`]): the message names the file.
+    #[error("{0}")]
+    Template(String),
+    /// A payroll that the chosen import file cannot carry (a currency it does
+    /// not take, a paid instructor `people.csv` does not name well enough):
+    /// the message says what to do.
+    #[error("{0}")]
+    Refused(String),
     /// A template whose TOML is broken or wrong, or an output that could
     /// not be staged or committed.
     #[error(transparent)]
@@ -80,6 +89,6 @@ mod tests {
         assert!(pipe.is_broken_pipe());
         let full = Error::Write(std::io::Error::from(std::io::ErrorKind::StorageFull));
         assert!(!full.is_broken_pipe());
-        assert!(!Error::Invalid("x".into()).is_broken_pipe());
+        assert!(!Error::Refused("x".into()).is_broken_pipe());
     }
 }

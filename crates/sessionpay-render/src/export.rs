@@ -22,10 +22,10 @@ use self::template::Template;
 use crate::error::{Error, Result, AMOUNT_OVERFLOW};
 use crate::join::lines_by_row;
 
-/// Refuses the export with a message ([`Error::Invalid`]).
+/// Refuses the export with a message ([`Error::Refused`]).
 macro_rules! refuse {
     ($($message:tt)*) => {
-        return Err(Error::Invalid(format!($($message)*)))
+        return Err(Error::Refused(format!($($message)*)))
     };
 }
 
@@ -259,7 +259,7 @@ fn render(
         (Provider::Brightpay, _) => providers::brightpay(lines, people, currency, earning, &mut out)?,
         (Provider::Template, Some(t)) => t.write(lines, people, &mut out)?,
         (Provider::Template, None) => {
-            return Err(Error::Invalid("a template export needs a template".to_string()))
+            return Err(Error::Refused("a template export needs a template".to_string()))
         }
     }
     Ok(out)

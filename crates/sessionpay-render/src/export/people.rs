@@ -64,7 +64,7 @@ impl People {
             source,
         })?;
         let text = String::from_utf8(bytes).map_err(|e| {
-            Error::Invalid(format!(
+            Error::People(format!(
                 "{}: not valid UTF-8 (byte {}); save it as UTF-8 CSV",
                 path.display(),
                 e.utf8_error().valid_up_to()
@@ -80,17 +80,17 @@ impl People {
     pub fn parse(text: &str, path: &Path) -> Result<People> {
         let shown = path.display();
         let records = records(text)
-            .map_err(|(line, problem)| Error::Invalid(format!("{shown}: line {line}: {problem}")))?;
+            .map_err(|(line, problem)| Error::People(format!("{shown}: line {line}: {problem}")))?;
         let mut records = records.into_iter();
         let header = records.next().ok_or_else(|| {
-            Error::Invalid(format!(
+            Error::People(format!(
                 "{shown}: empty; expected a header row with instructor_id,first_name,last_name"
             ))
         })?;
         let columns: Vec<String> = header.fields.iter().map(|h| column_name(h)).collect();
         for required in ["instructor_id", "first_name", "last_name"] {
             if !columns.iter().any(|c| c == required) {
-                return Err(Error::Invalid(format!(
+                return Err(Error::People(format!(
                     "{shown}: line 1: no {required} column; the header has {}",
                     header.fields.join(",")
                 )));
@@ -98,7 +98,7 @@ impl People {
         }
         for (i, c) in columns.iter().enumerate() {
             if columns[..i].contains(c) {
-                return Err(Error::Invalid(format!(
+                return Err(Error::People(format!(
                     "{shown}: line 1: the column {c} appears twice"
                 )));
             }
@@ -106,7 +106,7 @@ impl People {
         let mut by_id: BTreeMap<InstructorId, Person> = BTreeMap::new();
         for record in records {
             if record.fields.len() != columns.len() {
-                return Err(Error::Invalid(format!(
+                return Err(Error::People(format!(
                     "{shown}: line {}: expected {} fields, as in the header, but found {}",
                     record.line,
                     columns.len(),
@@ -120,13 +120,13 @@ impl People {
                 .collect();
             let id_text = values.get("instructor_id").map_or("", String::as_str);
             let id: u64 = id_text.parse().map_err(|_| {
-                Error::Invalid(format!(
+                Error::People(format!(
                     "{shown}: line {}, column \"instructor_id\": expected a TeamUp instructor id (a whole number), but found {id_text:?}",
                     record.line
                 ))
             })?;
             if let Some(earlier) = by_id.get(&InstructorId(id)) {
-                return Err(Error::Invalid(format!(
+                return Err(Error::People(format!(
                     "{shown}: line {}: instructor_id {id} is already on line {}; give each instructor one row",
                     record.line,
                     earlier.line

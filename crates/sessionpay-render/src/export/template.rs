@@ -216,13 +216,13 @@ impl Template {
             }
         }
         if !saw_earnings {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Template(format!(
                 "{}: no [earnings] table; give at least default = \"<your earning code>\"",
                 path.display()
             )));
         }
         if t.columns.is_empty() {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Template(format!(
                 "{}: no [[columns]]; give each column a header and a value, field or person",
                 path.display()
             )));
@@ -284,7 +284,7 @@ impl Template {
             } = &column.source
             {
                 if !*optional && !people.has_column(name) {
-                    return Err(Error::Invalid(format!(
+                    return Err(Error::Template(format!(
                         "{}: no {name} column, which the template {} reads for {:?}",
                         people.path().display(),
                         self.name,
@@ -357,7 +357,7 @@ impl Template {
 fn format_date(date: NaiveDate, format: &str) -> Result<String> {
     let mut out = String::new();
     write!(out, "{}", date.format(format))
-        .map_err(|_| Error::Invalid(format!("the date format {format:?} cannot write a date")))?;
+        .map_err(|_| Error::Template(format!("the date format {format:?} cannot write a date")))?;
     Ok(out)
 }
 
