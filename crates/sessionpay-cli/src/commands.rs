@@ -12,7 +12,6 @@ use sessionpay_io::{Format, Input, InputFiles, Names, OutputSet, RejectsWriter, 
 
 use crate::args::{InputArgs, OutputFormat, PayrollArgs, ReconcileArgs, SessionsArgs};
 use crate::pipeline::{self, Collector, Stats};
-use crate::report;
 
 /// How a run that worked ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -342,7 +341,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         outputs.commit()?;
         return Ok(Outcome::Rejected);
     }
-    let report = report::Report {
+    let report = sessionpay_render::Report {
         rows: &run.rows,
         lines: &run.lines,
         inputs: &run.inputs,
@@ -354,7 +353,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     };
     // The statements first: stdout, written last, cannot be taken back.
     if let Some(dir) = &args.statements {
-        report::write_statements(&report, dir, &mut outputs)?;
+        sessionpay_render::write_statements(&report, dir, &mut outputs)?;
     }
     match format {
         OutputFormat::Csv | OutputFormat::Json => emit(&args.input, &mut outputs, |out| {
@@ -366,9 +365,11 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
                 .output
                 .as_deref()
                 .context("--format xlsx needs -o FILE")?;
-            report::write_xlsx(&report, path, &mut outputs)?;
+            sessionpay_render::write_xlsx(&report, path, &mut outputs)?;
         }
-        OutputFormat::Html => emit_with(&args.input, &mut outputs, |out| report::write_html(&report, out))?,
+        OutputFormat::Html => emit_with(&args.input, &mut outputs, |out| {
+            Ok(sessionpay_render::write_html(&report, out)?)
+        })?,
     }
     outputs.commit()?;
     let mismatches = run.mismatches;

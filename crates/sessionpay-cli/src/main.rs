@@ -7,7 +7,6 @@ mod fetch;
 mod infer;
 mod pipeline;
 mod progress;
-mod report;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -76,5 +75,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             || cause
                 .downcast_ref::<sessionpay_io::Error>()
                 .is_some_and(sessionpay_io::Error::is_broken_pipe)
+            || cause
+                .downcast_ref::<sessionpay_render::Error>()
+                .is_some_and(sessionpay_render::Error::is_broken_pipe)
     })
 }
