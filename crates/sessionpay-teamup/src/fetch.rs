@@ -156,9 +156,7 @@ fn fetch_inner(
 ) -> Result<FetchStats> {
     let plan = Plan::new(options)?;
     if out.as_os_str() == "-" {
-        return Err(Error::Options(
-            "fetch writes to a file: give -o FILE.ndjson".to_owned(),
-        ));
+        return Err(Error::OutputIsStdout);
     }
     let mut stats = FetchStats::default();
     let mut last_id: Option<u64> = None;
@@ -183,8 +181,8 @@ fn fetch_inner(
     }
 
     let mut file = AtomicFile::create_with_partial(out, &partial, options.resume)?;
-    let write_error = |source| Error::Io {
-        context: format!("cannot write {}", partial.display()),
+    let write_error = |source| Error::Write {
+        path: partial.clone(),
         source,
     };
     if let Some((bytes, _)) = &existing {
@@ -221,13 +219,11 @@ fn fetch_inner(
         }
         for row in page.rows {
             if let Some(last) = last_id.filter(|last| row.id <= *last) {
-                return Err(Error::Report(format!(
-                    "{}: session {} came after session {last}: under keyset paging (id_gt, sort=id) \
-                     ids must strictly increase, so paging could miss or repeat sessions; \
-                     no file was written",
-                    token.redact(&url),
-                    row.id,
-                )));
+                return Err(Error::OutOfOrder {
+                    url: token.redact(&url),
+                    id: row.id,
+                    after: last,
+                });
             }
             file.write_all(row.line.as_bytes()).map_err(write_error)?;
             file.write_all(b"\n").map_err(write_error)?;
@@ -236,14 +232,12 @@ fn fetch_inner(
         }
         let seen = stats.kept + stats.fetched;
         if seen > totals.limit {
-            return Err(Error::Report(format!(
-                "{}: the report goes on past its total: it stated {} sessions, but \
-                 {seen} have come and ids keep coming (the most allowed is {}); stopped, \
-                 no file was written",
-                token.redact(&url),
-                totals.expected(),
-                totals.limit,
-            )));
+            return Err(Error::Endless {
+                url: token.redact(&url),
+                stated: totals.expected(),
+                seen,
+                limit: totals.limit,
+            });
         }
         progress.event(Event::Page {
             pages: stats.pages,
@@ -257,16 +251,13 @@ fn fetch_inner(
     });
     let seen = stats.kept + stats.fetched;
     if let Some(problem) = totals.and_then(|t| t.disagreement(seen)) {
-        return Err(Error::Report(format!(
-            "the report ended after {seen} sessions{}, but {problem}; {} was left as it was: \
-             run the fetch again",
-            if stats.kept > 0 {
-                format!(" ({} kept, {} fetched)", stats.kept, stats.fetched)
-            } else {
-                String::new()
-            },
-            out.display()
-        )));
+        return Err(Error::TotalNotMet {
+            seen,
+            kept: stats.kept,
+            fetched: stats.fetched,
+            problem,
+            path: out.to_path_buf(),
+        });
     }
     file.commit()?;
     Ok(stats)
@@ -281,8 +272,8 @@ fn resume_rows(
     progress: &mut dyn Progress,
 ) -> Result<Option<(Vec<u8>, PathBuf)>> {
     let read_error = |path: &Path| {
-        let context = format!("cannot read {}", path.display());
-        move |source| Error::Io { context, source }
+        let path = path.to_path_buf();
+        move |source| Error::Read { path, source }
     };
     // Only a regular file, never what a link points to.
     if fs::symlink_metadata(partial).is_ok_and(|m| m.is_file()) {
@@ -303,27 +294,34 @@ fn resume_rows(
 
 /// Ids of the rows of an existing output file, checked to be ascending.
 fn existing_ids(bytes: &[u8], path: &Path) -> Result<Vec<u64>> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| Error::Resume(format!("{} is not UTF-8 text; cannot resume it", path.display())))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::ResumeNotText {
+        path: path.to_path_buf(),
+    })?;
     let mut ids: Vec<u64> = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
+    for (n, line_text) in text.lines().enumerate() {
+        if line_text.trim().is_empty() {
             continue;
         }
-        let where_ = || format!("{}:{}", path.display(), n + 1);
-        let value: Value = serde_json::from_str(line)
-            .map_err(|e| Error::Resume(format!("{}: not a JSON row ({e}); cannot resume", where_())))?;
+        let line = n + 1;
+        let value: Value = serde_json::from_str(line_text).map_err(|cause| Error::ResumeNotJson {
+            path: path.to_path_buf(),
+            line,
+            cause,
+        })?;
         let id = value
             .get("id")
             .and_then(Value::as_u64)
-            .ok_or_else(|| Error::Resume(format!("{}: row has no integer id; cannot resume", where_())))?;
-        if let Some(&prev) = ids.last() {
-            if id <= prev {
-                return Err(Error::Resume(format!(
-                    "{}: session {id} follows session {prev}; ids must ascend to resume",
-                    where_()
-                )));
-            }
+            .ok_or_else(|| Error::ResumeNoId {
+                path: path.to_path_buf(),
+                line,
+            })?;
+        if let Some(&before) = ids.last().filter(|&&before| id <= before) {
+            return Err(Error::ResumeOutOfOrder {
+                path: path.to_path_buf(),
+                line,
+                id,
+                before,
+            });
         }
         ids.push(id);
     }
@@ -334,11 +332,11 @@ fn existing_ids(bytes: &[u8], path: &Path) -> Result<Vec<u64>> {
 /// what a resumed run continues from.
 ///
 /// # Errors
-/// [`Error::Options`] when `out` has no file name.
+/// [`Error::OutputNotAFile`] when `out` has no file name.
 pub fn partial_path(out: &Path) -> Result<PathBuf> {
-    let name = out
-        .file_name()
-        .ok_or_else(|| Error::Options(format!("-o {} is not a file name", out.display())))?;
+    let name = out.file_name().ok_or_else(|| Error::OutputNotAFile {
+        path: out.to_path_buf(),
+    })?;
     let mut partial = name.to_os_string();
     partial.push(".partial");
     Ok(out.with_file_name(partial))

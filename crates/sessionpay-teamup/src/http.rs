@@ -72,9 +72,11 @@ impl Client<'_> {
                 Err(Failure::Fatal(e)) => return Err(e),
                 Err(Failure::Transient { reason, retry_after }) => {
                     if attempt >= max_attempts {
-                        return Err(Error::Server(format!(
-                            "{url}: giving up after {attempt} attempts; last: {reason}"
-                        )));
+                        return Err(Error::GaveUp {
+                            url: url.to_owned(),
+                            attempts: attempt,
+                            last: reason,
+                        });
                     }
                     let delay = retry_after.unwrap_or_else(|| {
                         backoff_delay(
@@ -112,11 +114,13 @@ impl Client<'_> {
         let mut response = match request.call() {
             Ok(r) => r,
             Err(e) => {
-                let reason = format!("{url}: {e}");
                 return Err(if is_transient(&e) {
-                    Failure::transient(reason)
+                    Failure::transient(format!("{url}: {e}"))
                 } else {
-                    Failure::Fatal(Error::Server(reason))
+                    Failure::Fatal(Error::Request {
+                        url: url.to_owned(),
+                        source: e,
+                    })
                 });
             }
         };
@@ -131,16 +135,12 @@ impl Client<'_> {
         match status {
             200..=299 => {}
             401 | 403 => {
-                return Err(Failure::Fatal(Error::Server(format!(
-                    "{url}: the API token in the environment variable {} was refused (HTTP {status}); \
-                     check the token{}",
-                    self.token.var(),
-                    if self.options.provider_id.is_some() {
-                        " and --provider-id"
-                    } else {
-                        " (and whether --provider-id is needed)"
-                    }
-                ))))
+                return Err(Failure::Fatal(Error::TokenRefused {
+                    url: url.to_owned(),
+                    var: self.token.var().to_owned(),
+                    status,
+                    provider_id_sent: self.options.provider_id.is_some(),
+                }))
             }
             429 => {
                 let retry_after = header("retry-after")
@@ -153,11 +153,11 @@ impl Client<'_> {
             408 | 500..=599 => return Err(Failure::transient(format!("{url}: HTTP {status}"))),
             300..=399 => {
                 let location = header("location").unwrap_or_default();
-                return Err(Failure::Fatal(Error::Server(format!(
-                    "{url}: HTTP {status}, redirected to {}; redirects are not followed, \
-                     give the right --base-url",
-                    self.token.redact(&location)
-                ))));
+                return Err(Failure::Fatal(Error::Redirected {
+                    url: url.to_owned(),
+                    status,
+                    location: self.token.redact(&location),
+                }));
             }
             _ => {
                 let body = response
@@ -167,10 +167,11 @@ impl Client<'_> {
                     .lossy_utf8(true)
                     .read_to_string()
                     .unwrap_or_default();
-                return Err(Failure::Fatal(Error::Server(format!(
-                    "{url}: HTTP {status}: {}",
-                    snippet(&self.token.redact(&body))
-                ))));
+                return Err(Failure::Fatal(Error::Status {
+                    url: url.to_owned(),
+                    status,
+                    body: snippet(&self.token.redact(&body)),
+                }));
             }
         }
         let bytes = response
@@ -181,7 +182,10 @@ impl Client<'_> {
             .map_err(|e| Failure::transient(format!("{url}: broken response body: {e}")))?;
         parse_page(&bytes, url).map_err(|e| match e {
             PageError::Broken(reason) => Failure::transient(reason),
-            PageError::NotReport(reason) => Failure::Fatal(Error::Server(reason)),
+            PageError::NotReport(problem) => Failure::Fatal(Error::NotReport {
+                url: url.to_owned(),
+                problem,
+            }),
         })
     }
 }

@@ -15,6 +15,26 @@
 //!
 //! The choices that matter (paging, totals, retries, the partial file) are
 //! described on [`fetch_to_file`].
+//!
+//! ```
+//! use sessionpay_teamup::{fetch_to_file, BaseUrlProblem, Error, Event, FetchOptions, Token};
+//!
+//! let mut options = FetchOptions::new("http://goteamup.com/api/v2");
+//! options.venues = vec![7, 8];
+//! let token = Token::new("s3cret", "TEAMUP_TOKEN")?;
+//! let mut shown = Vec::new();
+//! let result = fetch_to_file(&options, &token, "may.ndjson".as_ref(), &mut |event: Event<'_>| {
+//!     shown.push(format!("{event:?}"));
+//! });
+//! // Plain http to another machine would send the token in clear: refused before any request.
+//! assert!(matches!(
+//!     result,
+//!     Err(Error::BaseUrl { problem: BaseUrlProblem::ClearText, .. })
+//! ));
+//! assert!(shown.is_empty());
+//! assert_eq!(token.redact("echoed: S3CRET"), "echoed: [token]");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -29,7 +49,8 @@ mod page;
 mod token;
 mod totals;
 
-pub use error::{Error, Result};
+pub use error::{BaseUrlProblem, Error, Result};
 pub use fetch::{fetch_to_file, partial_path, Event, FetchStats, Progress};
 pub use options::{FetchOptions, SessionType, DEFAULT_BASE_URL};
 pub use token::Token;
+pub use totals::Disagreement;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveTime, TimeDelta};
 
-use crate::error::{Error, Result};
+use crate::error::{BaseUrlProblem, Error, Result};
 
 /// TeamUp's public API.
 pub const DEFAULT_BASE_URL: &str = "https://goteamup.com/api/v2";
@@ -191,35 +191,31 @@ impl Plan {
 /// Accepts `http(s)://host[:port][/path]`; plain http only for loopback hosts, no credentials,
 /// query or fragment. Returns it without a trailing slash.
 fn check_base_url(url: &str) -> Result<String> {
-    let bad = |message: String| Err(Error::Options(message));
+    let bad = |problem| {
+        Err(Error::BaseUrl {
+            url: url.to_owned(),
+            problem,
+        })
+    };
     let trimmed = url.trim().trim_end_matches('/');
     let Some((scheme, rest)) = trimmed.split_once("://") else {
-        return bad(format!("--base-url {url:?} must start with https://"));
+        return bad(BaseUrlProblem::Scheme);
     };
     let authority = rest.split('/').next().unwrap_or_default();
     if authority.is_empty() {
-        return bad(format!("--base-url {url:?} has no host"));
+        return bad(BaseUrlProblem::NoHost);
     }
     if authority.contains('@') {
-        return bad(
-            "--base-url must not contain credentials; the token is read from the environment".to_owned(),
-        );
+        return bad(BaseUrlProblem::Credentials);
     }
     if rest.contains(['?', '#']) || trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return bad(format!(
-            "--base-url {url:?} must be a plain URL without query, fragment or spaces"
-        ));
+        return bad(BaseUrlProblem::NotPlain);
     }
     match scheme.to_ascii_lowercase().as_str() {
         "https" => {}
         "http" if is_loopback_authority(authority) => {}
-        "http" => {
-            return bad(format!(
-                "--base-url {url:?}: plain http would send the token in clear; use https:// \
-                 (http:// is allowed only for localhost)"
-            ))
-        }
-        _ => return bad(format!("--base-url {url:?} must start with https://")),
+        "http" => return bad(BaseUrlProblem::ClearText),
+        _ => return bad(BaseUrlProblem::Scheme),
     }
     Ok(trimmed.to_owned())
 }
@@ -247,7 +243,7 @@ fn is_loopback_authority(authority: &str) -> bool {
 fn date_filters(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Vec<(&'static str, String)>> {
     if let (Some(f), Some(t)) = (from, to) {
         if f > t {
-            return Err(Error::Options(format!("--from {f} is after --to {t}")));
+            return Err(Error::FromAfterTo { from: f, to: t });
         }
     }
     let widen = TimeDelta::hours(DAY_WIDENING_HOURS);
@@ -257,7 +253,10 @@ fn date_filters(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Vec<(&
         let start = f
             .and_time(NaiveTime::MIN)
             .checked_sub_signed(widen)
-            .ok_or_else(|| Error::Options(format!("--from {f} is out of range")))?;
+            .ok_or(Error::DateOutOfRange {
+                option: "from",
+                date: f,
+            })?;
         out.push(("starts_at_gte", fmt(start)));
     }
     if let Some(t) = to {
@@ -265,7 +264,10 @@ fn date_filters(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Vec<(&
             .succ_opt()
             .map(|d| d.and_time(NaiveTime::MIN))
             .and_then(|dt| dt.checked_add_signed(widen))
-            .ok_or_else(|| Error::Options(format!("--to {t} is out of range")))?;
+            .ok_or(Error::DateOutOfRange {
+                option: "to",
+                date: t,
+            })?;
         out.push(("starts_at_lte", fmt(end)));
     }
     Ok(out)

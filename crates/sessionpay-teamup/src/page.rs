@@ -26,7 +26,7 @@ pub(crate) struct Page {
 pub(crate) enum PageError {
     /// Not (complete) JSON: a broken transfer, worth retrying.
     Broken(String),
-    /// JSON, but not a report page.
+    /// JSON, but not a report page: what is missing or doubtful.
     NotReport(String),
 }
 
@@ -84,7 +84,7 @@ impl<'a> Members<'a> {
 pub(crate) fn parse_page(bytes: &[u8], url: &str) -> Result<Page, PageError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| PageError::Broken(format!("{url}: response body is not UTF-8")))?;
-    let not_report = |what: &str| PageError::NotReport(format!("{url}: not a report page: {what}"));
+    let not_report = |what: &str| PageError::NotReport(what.to_owned());
     let members: Members<'_> = match serde_json::from_str(text) {
         Ok(members) => members,
         // Only a valid JSON text that is no object is "not a report".

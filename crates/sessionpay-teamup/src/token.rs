@@ -36,27 +36,22 @@ impl Token {
     /// The token in the environment variable `var`, without surrounding spaces.
     ///
     /// # Errors
-    /// [`Error::Token`] naming `var` (never the value) when it is unset,
-    /// empty, or not something a header can carry.
+    /// [`Error::TokenUnset`], [`Error::TokenEmpty`] or [`Error::TokenInvalid`]
+    /// naming `var` (never the value).
     pub fn from_env(var: &str) -> Result<Token> {
         let raw = match std::env::var(var) {
             Ok(v) => v,
-            Err(std::env::VarError::NotPresent) => {
-                return Err(Error::Token(format!(
-                    "no API token: the environment variable {var} is not set (see --token-env)"
-                )))
-            }
+            Err(std::env::VarError::NotPresent) => return Err(Error::TokenUnset { var: var.to_owned() }),
             Err(std::env::VarError::NotUnicode(_)) => {
-                return Err(Error::Token(format!(
-                    "the environment variable {var} does not hold a valid token (not UTF-8)"
-                )))
+                return Err(Error::TokenInvalid {
+                    var: var.to_owned(),
+                    why: "not UTF-8",
+                })
             }
         };
         let token = raw.trim();
         if token.is_empty() {
-            return Err(Error::Token(format!(
-                "no API token: the environment variable {var} is empty (see --token-env)"
-            )));
+            return Err(Error::TokenEmpty { var: var.to_owned() });
         }
         Token::new(token, var)
     }
@@ -65,14 +60,14 @@ impl Token {
     /// messages name).
     ///
     /// # Errors
-    /// [`Error::Token`] naming `var` when `value` has spaces, control or
+    /// [`Error::TokenInvalid`] naming `var` when `value` has spaces, control or
     /// non-ASCII characters, which a header cannot carry.
     pub fn new(value: &str, var: &str) -> Result<Token> {
         if value.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
-            return Err(Error::Token(format!(
-                "the environment variable {var} does not hold a valid token \
-                 (it has spaces, control or non-ASCII characters)"
-            )));
+            return Err(Error::TokenInvalid {
+                var: var.to_owned(),
+                why: "it has spaces, control or non-ASCII characters",
+            });
         }
         Ok(Token {
             value: value.to_owned(),

@@ -65,25 +65,124 @@ impl Totals {
 
     /// Why `seen` rows, at the last (empty) page, do not make the report, or
     /// `None` when they do under either reading.
-    pub(crate) fn disagreement(&self, seen: u64) -> Option<String> {
+    pub(crate) fn disagreement(&self, seen: u64) -> Option<Disagreement> {
         let (total, _) = self.last;
         if (self.whole && seen == total) || (self.remaining && total == 0) {
             return None;
         }
-        if let Some((page, before, now)) = self.fall {
-            return Some(format!(
+        Some(if let Some((page, before, now)) = self.fall {
+            Disagreement::Fell { page, before, now }
+        } else if !self.whole {
+            Disagreement::StillToCome { left: total }
+        } else {
+            Disagreement::Count { total, seen }
+        })
+    }
+}
+
+/// How the rows of a finished report and its stated total disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Disagreement {
+    /// A page's total fell under both readings: rows were lost.
+    Fell {
+        /// The page, from 1.
+        page: u64,
+        /// The total the page before it stated.
+        before: u64,
+        /// The total it stated.
+        now: u64,
+    },
+    /// The last page, read as counting the rows still to come, says some are left.
+    StillToCome {
+        /// Rows it says are left.
+        left: u64,
+    },
+    /// The rows seen are not the report's total.
+    Count {
+        /// The total stated.
+        total: u64,
+        /// The rows seen.
+        seen: u64,
+    },
+}
+
+impl std::fmt::Display for Disagreement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Disagreement::Fell { page, before, now } => write!(
+                f,
                 "the pages disagree on the report's size: page {page} stated a total of {now} \
                  after a total of {before}, which no reading of total explains without lost rows"
-            ));
+            ),
+            Disagreement::StillToCome { left } => {
+                write!(f, "its last page still counts {left} sessions to come")
+            }
+            Disagreement::Count { total, seen } if seen < total => {
+                write!(f, "states a total of {total} ({} missing)", total - seen)
+            }
+            Disagreement::Count { total, seen } => {
+                write!(
+                    f,
+                    "states a total of {total} ({} more than it counts)",
+                    seen - total
+                )
+            }
         }
-        if !self.whole {
-            return Some(format!("its last page still counts {total} sessions to come"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_report_total_is_met_by_its_rows_only() {
+        // Pages of 100 from 0 rows kept: 250 stated on every page.
+        let mut t = Totals::new(0, 250, 100);
+        for (page, seen) in [(2, 100), (3, 200), (4, 250)] {
+            t.observe(page, seen, 250);
         }
-        let (n, what) = if seen < total {
-            (total - seen, "missing")
-        } else {
-            (seen - total, "more than it counts")
-        };
-        Some(format!("states a total of {total} ({n} {what})"))
+        assert_eq!(t.expected(), 250);
+        assert_eq!(t.disagreement(250), None);
+        assert_eq!(
+            t.disagreement(240),
+            Some(Disagreement::Count {
+                total: 250,
+                seen: 240
+            })
+        );
+        assert_eq!(t.limit, 350, "250 and a page");
+    }
+
+    #[test]
+    fn a_total_of_rows_still_to_come_ends_at_zero() {
+        let mut t = Totals::new(0, 230, 100);
+        for (page, seen, left) in [(2, 100, 130), (3, 200, 30), (4, 230, 0)] {
+            t.observe(page, seen, left);
+        }
+        assert_eq!(t.expected(), 230);
+        assert_eq!(t.disagreement(230), None);
+        let mut t = Totals::new(0, 230, 100);
+        t.observe(2, 100, 130);
+        assert_eq!(t.disagreement(100), Some(Disagreement::StillToCome { left: 130 }));
+    }
+
+    #[test]
+    fn a_total_that_falls_under_both_readings_names_the_page() {
+        let mut t = Totals::new(0, 150, 100);
+        t.observe(2, 100, 20);
+        let problem = t.disagreement(150).expect("a disagreement");
+        assert_eq!(
+            problem,
+            Disagreement::Fell {
+                page: 2,
+                before: 150,
+                now: 20
+            }
+        );
+        assert!(problem
+            .to_string()
+            .contains("page 2 stated a total of 20 after a total of 150"));
     }
 }
