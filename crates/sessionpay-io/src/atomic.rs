@@ -149,8 +149,9 @@ impl AtomicFile {
     /// there; it gets the mode of any new file (the umask applies). Dropped
     /// without a commit it is removed. [`remove_pending_files`] removes it
     /// too, unless `keep_on_interrupt`: then an interrupted run leaves it for
-    /// the next one. The commit renames it over `path` itself (a link there
-    /// is replaced, not followed).
+    /// the next one. The commit gives it the mode of the file it replaces
+    /// (as [`AtomicFile::create`] does) and renames it over `path` itself (a
+    /// link there is replaced, not followed).
     ///
     /// # Errors
     /// [`Error::Io`] naming `partial` when it cannot be removed or created.
@@ -482,12 +483,23 @@ pub(crate) mod tests {
         let partial = dir.path().join("s.ndjson.partial");
         std::fs::write(&out, "old\n").unwrap();
         std::fs::write(&partial, "left by an earlier run\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         let mut f = AtomicFile::create_with_partial(&out, &partial, false).unwrap();
         f.write_all(b"new\n").unwrap();
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "old\n");
         f.commit().unwrap();
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "new\n");
         assert!(!partial.exists());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "the old file's mode, as for every output");
+        }
     }
 
     #[test]

@@ -124,7 +124,7 @@ pub struct FetchStats {
 /// * Output goes to [`partial_path`] beside `out` through
 ///   [`AtomicFile::create_with_partial`]: created afresh and exclusively (never through a link),
 ///   removed by a failed run, which leaves any old `out` as it was, and synced and renamed over
-///   `out` by one that succeeds. An interrupt removes it too, except under `resume`: `resume`
+///   `out` by one that succeeds (keeping an old `out`'s mode). An interrupt removes it too, except under `resume`: `resume`
 ///   continues after the highest id of the partial file when an interrupted run left one (a last
 ///   line cut short is dropped), else of `out`, and copies those rows first.
 ///

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveTime, TimeDelta};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::error::{BaseUrlProblem, Error, Result};
 
@@ -11,6 +12,12 @@ use crate::error::{BaseUrlProblem, Error, Result};
 pub const DEFAULT_BASE_URL: &str = "https://goteamup.com/api/v2";
 /// The report endpoint, relative to the base URL.
 const ENDPOINT: &str = "/reports/instructed_sessions/data";
+/// Everything but RFC 3986's unreserved characters.
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 /// Widening of the dates so that no venue-local day is cut (offsets run UTC−12 … UTC+14).
 const DAY_WIDENING_HOURS: i64 = 14;
 
@@ -176,16 +183,22 @@ impl Plan {
         query
     }
 
-    /// The page's URL for messages, its query as typed (the request
-    /// itself is encoded by the HTTP client).
+    /// The page's URL for messages. The HTTP client encodes the request
+    /// itself; for the values here (digits, commas, dates, names) its
+    /// encoding and this one agree.
     pub(crate) fn shown_url(&self, after: Option<u64>) -> String {
         let query: Vec<String> = self
             .query(after)
             .into_iter()
-            .map(|(key, value)| format!("{key}={value}"))
+            .map(|(key, value)| format!("{key}={}", percent_encoded(&value)))
             .collect();
         format!("{}?{}", self.endpoint(), query.join("&"))
     }
+}
+
+/// `value` with everything but RFC 3986's unreserved characters percent-encoded.
+pub(crate) fn percent_encoded(value: &str) -> String {
+    utf8_percent_encode(value, NOT_UNRESERVED).to_string()
 }
 
 /// Accepts `http(s)://host[:port][/path]`; plain http only for loopback hosts, no credentials,
@@ -279,6 +292,7 @@ mod tests {
 
     #[test]
     fn urls_and_filters() {
+        assert_eq!(percent_encoded("a b,c:d/é~_.-"), "a%20b%2Cc%3Ad%2F%C3%A9~_.-");
         assert_eq!(
             check_base_url("https://goteamup.com/api/v2/").expect("ok"),
             "https://goteamup.com/api/v2"

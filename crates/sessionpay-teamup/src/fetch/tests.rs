@@ -293,7 +293,14 @@ fn pages_to_the_end_with_headers_and_keyset_params() {
     assert_eq!(stats.retries, 0);
     assert_eq!(reqs.len(), 4);
     let expected_after = [None, Some(100), Some(200), Some(250)];
+    let plan = Plan::new(&cfg).expect("plan");
     for (req, after) in reqs.iter().zip(expected_after) {
+        // Messages show each URL exactly as it was sent.
+        let shown = plan.shown_url(after);
+        assert_eq!(
+            shown.split_once('?').map(|(_, q)| q),
+            Some(req.raw_query.as_str())
+        );
         assert_eq!(req.path, PATH);
         assert_eq!(req.header("authorization"), Some(&*format!("Token {TOKEN}")));
         assert_eq!(req.header("teamup-provider-id"), Some("42"));
