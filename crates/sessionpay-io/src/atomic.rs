@@ -140,13 +140,62 @@ impl AtomicFile {
         })
     }
 
-    /// Flushes, syncs and renames the file into place.
+    /// Starts writing `path` through `partial`, a temporary file of a known
+    /// name in the same folder, which a later run can find and continue from
+    /// (a download's `FILE.partial`).
+    ///
+    /// A file or link already at `partial` is removed first and the new one
+    /// is created exclusively, so nothing is written through a link planted
+    /// there; it gets the mode of any new file (the umask applies). Dropped
+    /// without a commit it is removed. [`remove_pending_files`] removes it
+    /// too, unless `keep_on_interrupt`: then an interrupted run leaves it for
+    /// the next one. The commit gives it the mode of the file it replaces
+    /// (as [`AtomicFile::create`] does) and renames it over `path` itself (a
+    /// link there is replaced, not followed).
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming `partial` when it cannot be removed or created.
+    pub fn create_with_partial(path: &Path, partial: &Path, keep_on_interrupt: bool) -> Result<AtomicFile> {
+        match std::fs::remove_file(partial) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(partial, e)),
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(partial)
+            .map_err(|e| Error::io(partial, e))?;
+        let temp_path = match tempfile::TempPath::try_from_path(partial) {
+            Ok(temp_path) => temp_path,
+            Err(e) => {
+                // Without a current folder the relative name cannot be held: undo.
+                let _ = std::fs::remove_file(partial);
+                return Err(Error::io(partial, e));
+            }
+        };
+        let temp = tempfile::NamedTempFile::from_parts(file, temp_path);
+        if !keep_on_interrupt {
+            pending().push(partial.to_path_buf());
+        }
+        Ok(AtomicFile {
+            out: Some(Target::Temp(BufWriter::with_capacity(256 * 1024, temp))),
+            path: path.to_path_buf(),
+            temp: partial.to_path_buf(),
+        })
+    }
+
+    /// Flushes, syncs and renames the file into place, then syncs its folder
+    /// (best effort: some systems cannot) so that the rename is durable too.
     ///
     /// # Errors
     /// [`Error::Io`] when any of those fails; the target is then untouched.
     pub fn commit(mut self) -> Result<()> {
         self.prepare()?;
-        self.persist()
+        let folder = parent_of(&self.path).to_path_buf();
+        self.persist()?;
+        let _ = std::fs::File::open(folder).and_then(|d| d.sync_all());
+        Ok(())
     }
 
     /// The first half of [`commit`](AtomicFile::commit): everything that can
@@ -315,18 +364,6 @@ impl Write for AtomicFile {
     }
 }
 
-/// Adds a file that is not an [`AtomicFile`] (e.g. a download's `.partial`
-/// file) to those [`remove_pending_files`] removes on an interrupt.
-pub fn register_pending(path: PathBuf) {
-    pending().push(path);
-}
-
-/// Takes `path` off the files [`remove_pending_files`] removes: it was
-/// renamed into place, removed, or is to be kept.
-pub fn forget_pending(path: &Path) {
-    pending().retain(|p| p != path);
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -406,6 +443,80 @@ pub(crate) mod tests {
         f.commit().unwrap();
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(std::fs::read_to_string(&real).unwrap(), "new\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_partial_file_is_created_afresh_never_through_a_planted_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let _turn = serial();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("s.ndjson");
+        let partial = dir.path().join("s.ndjson.partial");
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "precious\n").unwrap();
+        std::os::unix::fs::symlink(&victim, &partial).unwrap();
+        let mut f = AtomicFile::create_with_partial(&out, &partial, false).unwrap();
+        f.write_all(b"rows\n").unwrap();
+        f.flush().unwrap();
+        assert!(
+            std::fs::symlink_metadata(&partial).unwrap().is_file(),
+            "a file, not the link"
+        );
+        assert_eq!(std::fs::read_to_string(&partial).unwrap(), "rows\n");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        // The mode of any new file here: the umask applies, not a fixed mode.
+        let reference = dir.path().join("reference");
+        std::fs::File::create(&reference).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&partial), mode(&reference));
+        drop(f);
+        assert!(!partial.exists(), "a run that did not finish removes it");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    }
+
+    #[test]
+    fn a_partial_file_is_renamed_into_place_on_commit() {
+        let _turn = serial();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("s.ndjson");
+        let partial = dir.path().join("s.ndjson.partial");
+        std::fs::write(&out, "old\n").unwrap();
+        std::fs::write(&partial, "left by an earlier run\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let mut f = AtomicFile::create_with_partial(&out, &partial, false).unwrap();
+        f.write_all(b"new\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "old\n");
+        f.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "new\n");
+        assert!(!partial.exists());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "the old file's mode, as for every output");
+        }
+    }
+
+    #[test]
+    fn an_interrupt_keeps_a_partial_file_only_when_asked_to() {
+        let _turn = serial();
+        let dir = tempfile::tempdir().unwrap();
+        for keep in [false, true] {
+            let out = dir.path().join(format!("{keep}.ndjson"));
+            let partial = dir.path().join(format!("{keep}.ndjson.partial"));
+            let mut f = AtomicFile::create_with_partial(&out, &partial, keep).unwrap();
+            f.write_all(b"rows\n").unwrap();
+            f.flush().unwrap();
+            remove_pending_files();
+            assert_eq!(partial.exists(), keep, "keep_on_interrupt: {keep}");
+            // A handler ends the process here; this test lets the drop run.
+            std::mem::forget(f);
+        }
     }
 
     #[test]

@@ -53,7 +53,7 @@ mod toml_strict;
 mod value;
 mod watch;
 
-pub use atomic::{forget_pending, register_pending, remove_pending_files, AtomicFile};
+pub use atomic::{remove_pending_files, AtomicFile};
 pub use error::{printable, printable_lines, Error, Location, Place, Result, Shown};
 pub use output::{
     describe_formula, explain_pay, explain_reported, hours, neutralise, write_payroll, write_reconcile,
