@@ -10,8 +10,10 @@ use rust_decimal::Decimal;
 use sessionpay_core::{LocalDates, Payroll, PayrollRow, PeriodKind, RateTable, Reason, Status};
 use sessionpay_io::{Format, Input, InputFiles, Names, OutputSet, RejectsWriter, SessionLine, Shown};
 
+use sessionpay_engine::{Collector, Run, RunOptions, Stats};
+
 use crate::args::{InputArgs, OutputFormat, PayrollArgs, ReconcileArgs, SessionsArgs};
-use crate::pipeline::{self, Collector, Stats};
+use crate::progress::BYTES_READ;
 use crate::report;
 
 /// How a run that worked ended.
@@ -299,7 +301,7 @@ pub(crate) fn compute_payroll(
         lines: with_lines.then(Vec::new),
         dates: LocalDates::default(),
     };
-    let collected = run_pipeline(&args.input, &resolved, Decimal::ZERO, &make, notes, &mut outputs)?;
+    let collected = run_pipeline(&args.input, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
     let PayrollCollector {
         payroll,
         mismatches,
@@ -394,7 +396,9 @@ struct PayrollCollector {
 }
 
 impl Collector for PayrollCollector {
-    fn add(&mut self, line: SessionLine) -> anyhow::Result<()> {
+    type Item = SessionLine;
+
+    fn add(&mut self, line: SessionLine) -> sessionpay_engine::Result<()> {
         let date = self.dates.local_date(line.session.starts_at, line.session.zone);
         if self.from.is_some_and(|f| date < f) || self.to.is_some_and(|t| date > t) {
             return Ok(());
@@ -409,7 +413,7 @@ impl Collector for PayrollCollector {
         Ok(())
     }
 
-    fn merge(&mut self, other: Self) -> anyhow::Result<()> {
+    fn merge(&mut self, other: Self) -> sessionpay_engine::Result<()> {
         self.mismatches += other.mismatches;
         self.payroll.merge(other.payroll)?;
         if let (Some(mine), Some(mut theirs)) = (&mut self.lines, other.lines) {
@@ -431,25 +435,34 @@ impl Collector for PayrollCollector {
 struct Lines(Vec<SessionLine>);
 
 impl Collector for Lines {
-    fn add(&mut self, line: SessionLine) -> anyhow::Result<()> {
+    type Item = SessionLine;
+
+    fn add(&mut self, line: SessionLine) -> sessionpay_engine::Result<()> {
         self.0.push(line);
         Ok(())
     }
 
-    fn merge(&mut self, mut other: Self) -> anyhow::Result<()> {
+    fn merge(&mut self, mut other: Self) -> sessionpay_engine::Result<()> {
         self.0.append(&mut other.0);
         Ok(())
     }
 }
 
-/// Worker threads: one per core, unless `SESSIONPAY_THREADS` says otherwise
-/// (1 forces the single sequential pass).
-pub(crate) fn threads() -> usize {
-    std::env::var("SESSIONPAY_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .filter(|&n: &usize| n >= 1)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+/// The engine's options for a run with `tolerance`: one worker per core,
+/// unless `SESSIONPAY_THREADS` says otherwise (1 forces the single
+/// sequential pass); a single CSV file is split across them from 4 MiB, or
+/// from `SESSIONPAY_PARALLEL_MIN_BYTES` (so tests can take the parallel path
+/// on small files).
+pub(crate) fn run_options(tolerance: Decimal) -> RunOptions {
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.trim().parse().ok());
+    let mut options = RunOptions::default().tolerance(tolerance);
+    if let Some(threads) = var("SESSIONPAY_THREADS").filter(|&n: &u64| n >= 1) {
+        options = options.threads(usize::try_from(threads).unwrap_or(usize::MAX));
+    }
+    if let Some(min_bytes) = var("SESSIONPAY_PARALLEL_MIN_BYTES") {
+        options = options.parallel_min_bytes(min_bytes);
+    }
+    options
 }
 
 /// Every session, priced and reconciled, sorted by session id, and the set
@@ -465,7 +478,7 @@ fn collect(
         args,
         &resolved,
         tolerance,
-        &|| Lines(Vec::new()),
+        || Lines(Vec::new()),
         notes,
         &mut outputs,
     )?;
@@ -475,35 +488,33 @@ fn collect(
 
 /// Runs the pipeline over the inputs, writing rows that cannot be read to the
 /// --skip-invalid file (staged in `outputs`) when one is asked for.
-fn run_pipeline<C: Collector + Send>(
+fn run_pipeline<C: Collector>(
     args: &InputArgs,
     resolved: &Resolved,
     tolerance: Decimal,
-    make: &(dyn Fn() -> C + Sync),
+    make: impl Fn() -> C + Sync,
     notes: &mut Notes,
     outputs: &mut OutputSet,
 ) -> anyhow::Result<C> {
     let _progress = crate::progress::Progress::start(&resolved.inputs, args.quiet);
+    let run = Run::new(&resolved.inputs, &resolved.table, run_options(tolerance)).progress(&BYTES_READ);
     let Some(path) = &args.skip_invalid else {
-        let (collected, stats) =
-            pipeline::run(&resolved.inputs, &resolved.table, tolerance, threads(), make)?;
+        let (collected, stats) = run.collect(make)?;
         notes.stats(&stats);
         return Ok(collected);
     };
     let file = outputs.create(path)?;
     let mut writer = RejectsWriter::new(file).with_context(|| format!("writing {}", path.display()))?;
-    let (collected, stats) = pipeline::run_with(
-        &resolved.inputs,
-        &resolved.table,
-        tolerance,
-        threads(),
-        make,
-        Some(&mut |rejected| {
+    let (collected, stats) = run
+        .rejects(&mut |rejected| {
             writer
                 .write(&rejected)
-                .with_context(|| format!("writing {}", path.display()))
-        }),
-    )?;
+                .map_err(|source| sessionpay_engine::Error::Write {
+                    path: path.clone(),
+                    source,
+                })
+        })
+        .collect(make)?;
     let count = writer.count();
     let file = writer
         .finish()
