@@ -5,12 +5,11 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use sessionpay_core::{LocalDates, Payroll, PayrollRow, PeriodKind, RateTable, Reason, Status};
-use sessionpay_io::{Format, Input, InputFiles, Names, OutputSet, RejectsWriter, SessionLine, Shown};
+use sessionpay_core::{PayrollRow, PeriodKind, RateTable, Reason, Status};
+use sessionpay_io::{Format, Input, InputFiles, OutputSet, RejectsWriter, SessionLine, Shown};
 
-use sessionpay_engine::{Collector, Run, RunOptions, Stats};
+use sessionpay_engine::{Collector, Lines, PayrollCollected, PayrollCollector, Run, RunOptions, Stats};
 
 use crate::args::{InputArgs, OutputFormat, PayrollArgs, ReconcileArgs, SessionsArgs};
 use crate::progress::BYTES_READ;
@@ -293,22 +292,13 @@ pub(crate) fn compute_payroll(
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
     }
     let (resolved, mut outputs) = resolve(&args.input, planned)?;
-    let make = || PayrollCollector {
-        payroll: Payroll::new(kind),
-        from: args.from,
-        to: args.to,
-        mismatches: 0,
-        lines: with_lines.then(Vec::new),
-        dates: LocalDates::default(),
-    };
+    let make = || PayrollCollector::new(kind, args.from, args.to, with_lines);
     let collected = run_pipeline(&args.input, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
-    let PayrollCollector {
-        payroll,
-        mismatches,
+    let PayrollCollected {
+        mut rows,
         lines,
-        ..
-    } = collected;
-    let mut rows = payroll.rows()?;
+        mismatches,
+    } = collected.finish()?;
     if let PeriodKind::All = kind {
         // With --from/--to, the period is what was asked for.
         for row in &mut rows {
@@ -316,8 +306,6 @@ pub(crate) fn compute_payroll(
             row.period.end = args.to.unwrap_or(row.period.end);
         }
     }
-    let mut lines = lines.unwrap_or_default();
-    lines.sort_by_key(|l| l.session.id);
     Ok((
         PayrollRun {
             rows,
@@ -385,69 +373,6 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     Ok(notes.finish(Outcome::Clean))
 }
 
-/// Totals per instructor and period, for sessions between `from` and `to`.
-struct PayrollCollector {
-    payroll: Payroll,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    mismatches: u64,
-    lines: Option<Vec<SessionLine>>,
-    dates: LocalDates,
-}
-
-impl Collector for PayrollCollector {
-    type Item = SessionLine;
-
-    fn add(&mut self, line: SessionLine) -> sessionpay_engine::Result<()> {
-        let date = self.dates.local_date(line.session.starts_at, line.session.zone);
-        if self.from.is_some_and(|f| date < f) || self.to.is_some_and(|t| date > t) {
-            return Ok(());
-        }
-        if line.rec.status == Status::Mismatch {
-            self.mismatches += 1;
-        }
-        self.payroll.add_on(date, &line.session, &line.pay, &line.rec)?;
-        if let Some(lines) = &mut self.lines {
-            lines.push(line);
-        }
-        Ok(())
-    }
-
-    fn merge(&mut self, other: Self) -> sessionpay_engine::Result<()> {
-        self.mismatches += other.mismatches;
-        self.payroll.merge(other.payroll)?;
-        if let (Some(mine), Some(mut theirs)) = (&mut self.lines, other.lines) {
-            mine.append(&mut theirs);
-        }
-        Ok(())
-    }
-
-    fn names(&self) -> Names {
-        // Payroll rows show the instructor's name; kept lines show them all.
-        match self.lines {
-            Some(_) => Names::All,
-            None => Names::InstructorOnly,
-        }
-    }
-}
-
-/// Every priced session, for per-session outputs.
-struct Lines(Vec<SessionLine>);
-
-impl Collector for Lines {
-    type Item = SessionLine;
-
-    fn add(&mut self, line: SessionLine) -> sessionpay_engine::Result<()> {
-        self.0.push(line);
-        Ok(())
-    }
-
-    fn merge(&mut self, mut other: Self) -> sessionpay_engine::Result<()> {
-        self.0.append(&mut other.0);
-        Ok(())
-    }
-}
-
 /// The engine's options for a run with `tolerance`: one worker per core,
 /// unless `SESSIONPAY_THREADS` says otherwise (1 forces the single
 /// sequential pass); a single CSV file is split across them from 4 MiB, or
@@ -474,15 +399,7 @@ fn collect(
 ) -> anyhow::Result<(Vec<SessionLine>, OutputSet)> {
     let planned = plan(args, &[], &[], notes)?;
     let (resolved, mut outputs) = resolve(args, planned)?;
-    let Lines(mut lines) = run_pipeline(
-        args,
-        &resolved,
-        tolerance,
-        || Lines(Vec::new()),
-        notes,
-        &mut outputs,
-    )?;
-    lines.sort_by_key(|l| l.session.id);
+    let lines = run_pipeline(args, &resolved, tolerance, Lines::default, notes, &mut outputs)?.sorted();
     Ok((lines, outputs))
 }
 

@@ -11,6 +11,8 @@
 //! - [`Collector`]: where sessions go; its [`Item`] says whether it wants them
 //!   priced ([`sessionpay_io::SessionLine`]) or as read
 //!   ([`sessionpay_core::Session`]).
+//! - [`PayrollCollector`], [`Lines`]: totals per instructor and period, and
+//!   every priced session.
 //! - [`Observations`]: the collector of `rates infer`, distinct sessions per
 //!   rate content, and the search over them.
 //!
@@ -25,6 +27,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod collect;
+mod collectors;
 mod error;
 mod feed;
 mod infer;
@@ -35,6 +38,7 @@ mod sequential;
 mod workers;
 
 pub use collect::{Collector, Item, Pricing};
+pub use collectors::{Lines, PayrollCollected, PayrollCollector};
 pub use error::{Error, Result};
 pub use infer::{Inferred, InferredRate, Observations, OutlierSession, SeenVenue};
 pub use options::{default_threads, RunOptions, PARALLEL_MIN_BYTES};
