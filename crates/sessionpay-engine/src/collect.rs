@@ -101,3 +101,27 @@ impl Pricing {
         Ok(SessionLine { session, pay, rec })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use sessionpay_core::PolicyOverrides;
+
+    #[test]
+    fn a_rate_the_table_names_gets_its_policy_and_any_other_the_defaults() {
+        let mut table = RateTable::default();
+        table.rates.insert(
+            RateId(3),
+            PolicyOverrides {
+                count_no_shows: Some(!table.default_policy().count_no_shows),
+                ..PolicyOverrides::default()
+            },
+        );
+        let pricing = Pricing::new(&table, Decimal::ZERO);
+        assert_eq!(pricing.policy(Some(RateId(3))), table.policy_for(RateId(3)));
+        assert_ne!(pricing.policy(Some(RateId(3))), table.default_policy());
+        assert_eq!(pricing.policy(Some(RateId(4))), table.default_policy());
+        assert_eq!(pricing.policy(None), table.default_policy());
+    }
+}

@@ -357,3 +357,80 @@ fn infer_one(id: RateId, buckets: &[Bucket<'_>], options: &InferOptions) -> Resu
         outliers,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use sessionpay_core::RateTable;
+
+    use crate::run::tests::{csv, row};
+    use crate::{Lines, Run, RunOptions};
+
+    fn observe(inputs: &[sessionpay_io::Input]) -> Observations {
+        let table = RateTable::default();
+        let (observations, _) = Run::new(inputs, &table, RunOptions::default().threads(1))
+            .collect(Observations::default)
+            .expect("run");
+        observations
+    }
+
+    #[test]
+    fn sessions_of_the_same_rate_content_share_an_observation_across_inputs() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // Each input gives its rates their own allocation: the key is the content.
+        let a = csv(dir.path(), "a.csv", &[row(1, 4, "20.00")]);
+        let b = csv(dir.path(), "b.csv", &[row(2, 4, "20.00"), row(3, 2, "10.00")]);
+        let observations = observe(&[a, b]);
+        let kinds = &observations.by_rate[&RateId(3)];
+        assert_eq!(kinds.len(), 1);
+        let mut sessions: Vec<Vec<u64>> = kinds[0].sessions.values().cloned().collect();
+        sessions.sort();
+        assert_eq!(sessions, [vec![1, 2], vec![3]]);
+    }
+
+    #[test]
+    fn a_rate_whose_base_changes_keeps_both_contents() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let other = row(2, 4, "24.00").replace("per_customer,5,", "per_customer,6,");
+        let observations = observe(&[csv(dir.path(), "a.csv", &[row(1, 4, "20.00"), other])]);
+        assert_eq!(observations.by_rate[&RateId(3)].len(), 2);
+        let inferred = observations
+            .infer(&InferOptions { min_support: 1 }, 1)
+            .expect("infer");
+        assert_eq!(inferred.rates[0].bases, ["5", "6"]);
+        assert_eq!(inferred.rates[0].inference.explained, 2);
+    }
+
+    #[test]
+    fn merged_observations_infer_as_one_and_threads_do_not_change_the_result() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let rows: Vec<String> = (1..=40)
+            .map(|id| row(id, (id % 5) as u32, &format!("{}.00", (id % 5) * 5)))
+            .collect();
+        let whole = observe(&[csv(dir.path(), "all.csv", &rows)]);
+        let mut first = observe(&[csv(dir.path(), "first.csv", &rows[..17])]);
+        first
+            .merge(observe(&[csv(dir.path(), "rest.csv", &rows[17..])]))
+            .expect("merge");
+        let options = InferOptions { min_support: 2 };
+        let text = |o: Observations, threads| format!("{:?}", o.infer(&options, threads).expect("infer"));
+        let one = text(whole.clone(), 1);
+        assert_eq!(one, text(whole, 4));
+        assert_eq!(one, text(first, 2));
+    }
+
+    #[test]
+    fn observations_do_not_price_sessions() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // 2 customers at the largest base there is: pricing overflows.
+        let huge =
+            row(1, 2, "5.00").replace("per_customer,5,", "per_customer,79228162514264337593543950335,");
+        let inputs = [csv(dir.path(), "a.csv", &[huge])];
+        let table = RateTable::default();
+        let priced = Run::new(&inputs, &table, RunOptions::default()).collect(Lines::default);
+        assert!(priced.is_err(), "pricing this session fails");
+        let observations = observe(&inputs);
+        assert_eq!(observations.tallies[&RateId(3)].name.from, 1);
+    }
+}
