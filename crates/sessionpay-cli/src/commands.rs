@@ -293,7 +293,7 @@ pub(crate) fn compute_payroll(
     }
     let (resolved, mut outputs) = resolve(&args.input, planned)?;
     let make = || PayrollCollector::new(kind, args.from, args.to, with_lines);
-    let collected = run_pipeline(&args.input, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
+    let collected = run_engine(&args.input, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
     let PayrollCollected {
         mut rows,
         lines,
@@ -399,13 +399,13 @@ fn collect(
 ) -> anyhow::Result<(Vec<SessionLine>, OutputSet)> {
     let planned = plan(args, &[], &[], notes)?;
     let (resolved, mut outputs) = resolve(args, planned)?;
-    let lines = run_pipeline(args, &resolved, tolerance, Lines::default, notes, &mut outputs)?.sorted();
+    let lines = run_engine(args, &resolved, tolerance, Lines::default, notes, &mut outputs)?.sorted();
     Ok((lines, outputs))
 }
 
-/// Runs the pipeline over the inputs, writing rows that cannot be read to the
+/// Runs the engine over the inputs, writing rows that cannot be read to the
 /// --skip-invalid file (staged in `outputs`) when one is asked for.
-fn run_pipeline<C: Collector>(
+fn run_engine<C: Collector>(
     args: &InputArgs,
     resolved: &Resolved,
     tolerance: Decimal,
