@@ -190,63 +190,35 @@ impl TestDir {
 /// Splits CSV text into records of fields (RFC 4180: quotes, doubled quotes,
 /// commas and newlines inside quotes; `\n` or `\r\n` between records).
 pub(crate) fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut records = Vec::new();
-    let mut record = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    let mut any = false;
-    while let Some(c) = chars.next() {
-        any = true;
-        if quoted {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => quoted = false,
-                other => field.push(other),
-            }
-            continue;
-        }
-        match c {
-            '"' => quoted = true,
-            ',' => record.push(std::mem::take(&mut field)),
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
-                record.push(std::mem::take(&mut field));
-                records.push(std::mem::take(&mut record));
-                any = false;
-            }
-            other => field.push(other),
-        }
-    }
-    assert!(!quoted, "CSV ends inside a quoted field");
-    if any {
-        record.push(field);
-        records.push(record);
-    }
-    records
+    csv_reader(text)
+        .records()
+        .map(|r| {
+            let record = r.expect("well-formed CSV");
+            record.iter().map(String::from).collect()
+        })
+        .collect()
 }
 
 /// Splits CSV text into its raw records (header first), each with its line
 /// ending, keeping quoted newlines inside their record.
 pub(crate) fn raw_csv_records(text: &str) -> Vec<String> {
-    let mut records = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    for c in text.chars() {
-        current.push(c);
-        match c {
-            '"' => quoted = !quoted,
-            '\n' if !quoted => records.push(std::mem::take(&mut current)),
-            _ => {}
-        }
-    }
-    if !current.is_empty() {
-        records.push(current);
-    }
-    records
+    let mut starts: Vec<usize> = csv_reader(text)
+        .records()
+        .map(|r| {
+            let record = r.expect("well-formed CSV");
+            record.position().map_or(0, |p| p.byte() as usize)
+        })
+        .collect();
+    starts.push(text.len());
+    starts.windows(2).map(|w| text[w[0]..w[1]].to_string()).collect()
+}
+
+/// A reader of every record, of any length, with no header.
+fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes())
 }
 
 /// A CSV table: its header and rows, looked up by column name.

@@ -13,7 +13,6 @@ use sessionpay_engine::{Collector, Lines, PayrollCollected, PayrollCollector, Ru
 
 use crate::args::{InputArgs, OutputFormat, PayrollArgs, ReconcileArgs, SessionsArgs};
 use crate::progress::BYTES_READ;
-use crate::report;
 
 /// How a run that worked ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -332,7 +331,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         outputs.commit()?;
         return Ok(Outcome::Rejected);
     }
-    let report = report::Report {
+    let report = sessionpay_render::Report {
         rows: &run.rows,
         lines: &run.lines,
         inputs: &run.inputs,
@@ -344,7 +343,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     };
     // The statements first: stdout, written last, cannot be taken back.
     if let Some(dir) = &args.statements {
-        report::write_statements(&report, dir, &mut outputs)?;
+        sessionpay_render::write_statements(&report, dir, &mut outputs)?;
     }
     match format {
         OutputFormat::Csv | OutputFormat::Json => emit(&args.input, &mut outputs, |out| {
@@ -356,9 +355,11 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
                 .output
                 .as_deref()
                 .context("--format xlsx needs -o FILE")?;
-            report::write_xlsx(&report, path, &mut outputs)?;
+            sessionpay_render::write_xlsx(&report, path, &mut outputs)?;
         }
-        OutputFormat::Html => emit_with(&args.input, &mut outputs, |out| report::write_html(&report, out))?,
+        OutputFormat::Html => emit_with(&args.input, &mut outputs, |out| {
+            Ok(sessionpay_render::write_html(&report, out)?)
+        })?,
     }
     outputs.commit()?;
     let mismatches = run.mismatches;

@@ -6,7 +6,6 @@ mod export;
 mod fetch;
 mod infer;
 mod progress;
-mod report;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -78,5 +77,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             || cause
                 .downcast_ref::<sessionpay_engine::Error>()
                 .is_some_and(sessionpay_engine::Error::is_broken_pipe)
+            || cause
+                .downcast_ref::<sessionpay_render::Error>()
+                .is_some_and(sessionpay_render::Error::is_broken_pipe)
     })
 }

@@ -6,7 +6,8 @@
 //! - [`expand_inputs`], [`read_input`], [`read_from`]: CSV (three header
 //!   styles), one JSON response, folders of JSON pages, NDJSON, stdin;
 //!   each row becomes a [`ParsedRow`] as it is read.
-//! - [`read_policy_file`], [`parse_policy`]: the TOML policy, strictly.
+//! - [`read_policy_file`], [`parse_policy`]: the TOML policy, strictly;
+//!   [`StrictToml`]: the helper it and export templates read TOML with.
 //! - [`write_payroll`], [`write_reconcile`], [`write_sessions`]: CSV or JSON.
 //! - [`AtomicFile`]: output that appears only when complete; [`OutputSet`]:
 //!   every output of a run committed together, guarded by [`InputFiles`].
@@ -48,6 +49,7 @@ mod policy;
 mod read;
 mod row;
 mod split;
+mod toml_strict;
 mod value;
 mod watch;
 
@@ -67,6 +69,7 @@ pub use read::{
     read_input_with, Input, Rejected, Shape, Sinks, Summary,
 };
 pub use row::{Names, ParsedRow};
+pub use toml_strict::{StrictToml, TomlValue};
 pub use watch::{InputFiles, Stamp};
 
 /// Entry points for fuzzing and corpus tests: the parsers of single cells,

@@ -11,6 +11,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::error::{Error, Location, Result};
+use crate::toml_strict::{StrictToml, TomlValue};
 use crate::value;
 
 /// Reads and validates a policy file.
@@ -50,15 +51,7 @@ pub fn read_policy_file(path: &Path) -> Result<RateTable> {
 /// # Errors
 /// As [`read_policy_file`].
 pub fn parse_policy(text: &str, path: &Path) -> Result<RateTable> {
-    let doc = DeTable::parse(text).map_err(|e| {
-        let location = e.span().map_or(Location::File, |s| location_of(text, s.start));
-        Error::Syntax {
-            path: path.to_path_buf(),
-            location,
-            message: format!("broken TOML: {}", e.message().trim()),
-        }
-    })?;
-    let p = PolicyParser { text, path };
+    let (p, doc) = StrictToml::parse(text, path)?;
     let mut table = RateTable::default();
     let mut rate_ids = Sections::default();
     let mut venue_ids = Sections::default();
@@ -119,30 +112,10 @@ type Sections = std::collections::HashMap<u64, (usize, String)>;
 
 const SETTINGS: &str = "count_comped, count_late_cancels, count_no_shows, tier_mode, empty_session_pay, max_pay, rounding, hours_basis";
 
-struct PolicyParser<'a> {
-    text: &'a str,
-    path: &'a Path,
-}
+/// The policy's own readers of keys, beside the shared strict ones.
+type PolicyParser<'a> = StrictToml<'a>;
 
 impl PolicyParser<'_> {
-    fn error(&self, offset: usize, key: &str, problem: String) -> Error {
-        Error::Syntax {
-            path: self.path.to_path_buf(),
-            location: location_of(self.text, offset),
-            message: format!("key {key}: {problem}"),
-        }
-    }
-
-    fn table<'v, 'i>(&self, value: &'v Spanned<DeValue<'i>>, key: &str) -> Result<&'v DeTable<'i>> {
-        value.get_ref().as_table().ok_or_else(|| {
-            self.error(
-                value.span().start,
-                key,
-                format!("expected a table, but found a {}", value.get_ref().type_str()),
-            )
-        })
-    }
-
     fn id(&self, key: &Spanned<std::borrow::Cow<'_, str>>, name: &str) -> Result<u64> {
         value::id(key.get_ref()).map_err(|_| {
             self.error(
@@ -181,7 +154,7 @@ impl PolicyParser<'_> {
             } else {
                 (&here, other)
             };
-            let line = |offset: usize| match location_of(self.text, offset) {
+            let line = |offset: usize| match self.location(offset) {
                 Location::Text { line, .. } => line,
                 _ => 0,
             };
@@ -199,31 +172,8 @@ impl PolicyParser<'_> {
         Ok(id)
     }
 
-    fn string<'v>(&self, value: &'v Spanned<DeValue<'_>>, key: &str) -> Result<&'v str> {
-        value.get_ref().as_str().ok_or_else(|| {
-            self.error(
-                value.span().start,
-                key,
-                format!("expected a string, but found a {}", value.get_ref().type_str()),
-            )
-        })
-    }
-
-    fn boolean(&self, value: &Spanned<DeValue<'_>>, key: &str) -> Result<bool> {
-        value.get_ref().as_bool().ok_or_else(|| {
-            self.error(
-                value.span().start,
-                key,
-                format!(
-                    "expected true or false, but found a {}",
-                    value.get_ref().type_str()
-                ),
-            )
-        })
-    }
-
     /// An amount: a string, integer or float, read exactly from its text.
-    fn amount(&self, value: &Spanned<DeValue<'_>>, key: &str) -> Result<Decimal> {
+    fn amount(&self, value: &TomlValue<'_>, key: &str) -> Result<Decimal> {
         let text: String = match value.get_ref() {
             DeValue::String(s) => s.to_string(),
             DeValue::Integer(i) if i.radix() == 10 => i.as_str().replace('_', ""),
@@ -252,7 +202,7 @@ impl PolicyParser<'_> {
 
     fn choice<T>(
         &self,
-        value: &Spanned<DeValue<'_>>,
+        value: &TomlValue<'_>,
         key: &str,
         parse: fn(&str) -> Option<T>,
         expected: &str,
@@ -300,14 +250,6 @@ impl PolicyParser<'_> {
         }
         Ok(o)
     }
-}
-
-/// Line and column (from 1) of a byte offset.
-fn location_of(text: &str, offset: usize) -> Location {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() as u64 + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
-    Location::Text { line, column }
 }
 
 #[cfg(test)]

@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::Context;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{
@@ -22,6 +21,7 @@ use sessionpay_core::{local_start, Currency, PayrollTotals, Status};
 use sessionpay_io::{describe_formula, OutputSet, SessionLine, PAYROLL_COLUMNS, SESSION_COLUMNS};
 
 use super::{amount, explain, Report};
+use crate::error::{Error, Result};
 
 /// The columns of the `Differences` sheet.
 pub(super) const DIFFERENCE_COLUMNS: [&str; 12] = [
@@ -40,14 +40,17 @@ pub(super) const DIFFERENCE_COLUMNS: [&str; 12] = [
 ];
 
 /// Writes the workbook to `path`, staged in `outputs`.
-pub(super) fn write(report: &Report<'_>, path: &Path, outputs: &mut OutputSet) -> anyhow::Result<()> {
-    let bytes = build(report).with_context(|| format!("{}: cannot build the spreadsheet", path.display()))?;
+pub(super) fn write(report: &Report<'_>, path: &Path, outputs: &mut OutputSet) -> Result<()> {
+    let bytes = build(report).map_err(|e| Error::Spreadsheet {
+        path: path.to_path_buf(),
+        source: Box::new(e),
+    })?;
     outputs.write(path, &bytes)?;
     Ok(())
 }
 
 /// The workbook as bytes.
-pub(super) fn build(report: &Report<'_>) -> anyhow::Result<Vec<u8>> {
+pub(super) fn build(report: &Report<'_>) -> Result<Vec<u8>> {
     let mut book = Workbook::new();
     // A fixed creation date (rust_xlsxwriter would stamp the current time):
     // the same payroll gives a byte-identical file.
@@ -275,7 +278,7 @@ impl<'a> MoneyFormats<'a> {
     }
 }
 
-fn summary(report: &Report<'_>, styles: &Styles) -> anyhow::Result<Worksheet> {
+fn summary(report: &Report<'_>, styles: &Styles) -> Result<Worksheet> {
     let mut sheet = Sheet::new("Summary", &PAYROLL_COLUMNS, styles)?;
     let mut money = MoneyFormats::new(styles);
     let mut per_currency: BTreeMap<Currency, (PayrollTotals, chrono::NaiveDate, chrono::NaiveDate)> =
@@ -356,7 +359,7 @@ fn summary(report: &Report<'_>, styles: &Styles) -> anyhow::Result<Worksheet> {
     Ok(sheet.finish(data_rows)?)
 }
 
-fn sessions(lines: &[SessionLine], styles: &Styles) -> anyhow::Result<Worksheet> {
+fn sessions(lines: &[SessionLine], styles: &Styles) -> Result<Worksheet> {
     let mut sheet = Sheet::new("Sessions", &SESSION_COLUMNS, styles)?;
     let mut money = MoneyFormats::new(styles);
     let yes_no = |b: bool| if b { "yes" } else { "no" };
@@ -402,7 +405,7 @@ fn sessions(lines: &[SessionLine], styles: &Styles) -> anyhow::Result<Worksheet>
     Ok(sheet.finish(row)?)
 }
 
-fn differences(lines: &[SessionLine], styles: &Styles) -> anyhow::Result<Worksheet> {
+fn differences(lines: &[SessionLine], styles: &Styles) -> Result<Worksheet> {
     let mut sheet = Sheet::new("Differences", &DIFFERENCE_COLUMNS, styles)?;
     let mut money = MoneyFormats::new(styles);
     let mut row = 0u32;

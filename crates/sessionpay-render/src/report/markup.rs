@@ -37,7 +37,7 @@ pub(super) fn money(currency: Currency, value: Decimal) -> String {
 }
 
 /// Groups the integer digits of a plain decimal by thousands.
-pub(super) fn group(plain: &str) -> String {
+pub fn group(plain: &str) -> String {
     let (sign, digits) = match plain.strip_prefix('-') {
         Some(rest) => ("-", rest),
         None => ("", plain),
@@ -59,6 +59,15 @@ pub(super) fn group(plain: &str) -> String {
         out.push_str(frac);
     }
     out
+}
+
+/// The `s` of a plural: `""` for one, else `"s"`.
+pub(super) fn plural<N: PartialEq + From<u8>>(n: N) -> &'static str {
+    if n == N::from(1) {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// A `<td>` of a difference; a non-zero one is marked for colour.

@@ -31,18 +31,16 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Context;
 use chrono::NaiveDate;
 use sessionpay_core::{Currency, RateId, SessionType};
-use sessionpay_io::SessionLine;
-use toml::de::{DeTable, DeValue};
-use toml::Spanned;
+use sessionpay_io::{SessionLine, StrictToml, TomlValue};
 
 use super::people::{column_name, People};
-use super::{csvfile, PayLine};
+use super::{write_record, PayLine};
+use crate::error::{Error, Result};
 
 /// The fields a column may take, with what they hold.
-pub(crate) const FIELDS: [(&str, &str); 13] = [
+pub const FIELDS: [(&str, &str); 13] = [
     ("instructor_id", "TeamUp's instructor id"),
     (
         "instructor_name",
@@ -71,18 +69,22 @@ pub(crate) const FIELDS: [(&str, &str); 13] = [
 ];
 
 /// A parsed template.
-pub(crate) struct Template {
-    pub(crate) name: String,
+#[derive(Debug)]
+pub struct Template {
+    /// The name shown in messages (the file's path unless it gives one).
+    pub name: String,
     header: bool,
     delimiter: u8,
     crlf: bool,
     date_format: String,
-    pub(crate) currencies: Option<Vec<Currency>>,
+    /// The currencies it takes; `None` for any.
+    pub currencies: Option<Vec<Currency>>,
     earnings: Earnings,
     columns: Vec<Column>,
 }
 
 /// Earning codes: by pay rate, by session type, else the default.
+#[derive(Debug)]
 struct Earnings {
     default: String,
     class: Option<String>,
@@ -90,12 +92,14 @@ struct Earnings {
     rates: BTreeMap<RateId, String>,
 }
 
+#[derive(Debug)]
 struct Column {
     header: String,
     source: Source,
     date_format: Option<String>,
 }
 
+#[derive(Debug)]
 enum Source {
     Value(String),
     Field(&'static str),
@@ -108,9 +112,12 @@ impl Template {
     /// # Errors
     /// An unreadable file, broken TOML, or a mistake in it: each names the
     /// file, the line and the key.
-    pub(crate) fn read(path: &Path) -> anyhow::Result<Template> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("{}: cannot read it", path.display()))?;
+    pub fn read(path: &Path) -> Result<Template> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            what: "cannot read it",
+            source,
+        })?;
         Template::parse(&text, path)
     }
 
@@ -118,15 +125,9 @@ impl Template {
     ///
     /// # Errors
     /// As [`Template::read`].
-    pub(crate) fn parse(text: &str, path: &Path) -> anyhow::Result<Template> {
-        let doc = DeTable::parse(text).map_err(|e| {
-            let at = e
-                .span()
-                .map(|s| format!(": {}", location(text, s.start)))
-                .unwrap_or_default();
-            anyhow::anyhow!("{}{at}: broken TOML: {}", path.display(), e.message().trim())
-        })?;
-        let p = Parser { text, path };
+    pub fn parse(text: &str, path: &Path) -> Result<Template> {
+        let (toml, doc) = StrictToml::parse(text, path)?;
+        let p = Parser { toml };
         let mut t = Template {
             name: path.display().to_string(),
             header: true,
@@ -146,10 +147,10 @@ impl Template {
         for (key, value) in doc.get_ref().iter() {
             let k = key.get_ref().as_ref();
             match k {
-                "name" => t.name = p.string(value, k)?.to_string(),
-                "header" => t.header = p.boolean(value, k)?,
+                "name" => t.name = p.toml.string(value, k)?.to_string(),
+                "header" => t.header = p.toml.boolean(value, k)?,
                 "delimiter" => {
-                    let d = p.string(value, k)?;
+                    let d = p.toml.string(value, k)?;
                     t.delimiter = match d.as_bytes() {
                         [b] if d.is_ascii() && *b != b'"' && *b != b'\n' && *b != b'\r' => *b,
                         _ => {
@@ -164,7 +165,7 @@ impl Template {
                     };
                 }
                 "line_ending" => {
-                    t.crlf = match p.string(value, k)? {
+                    t.crlf = match p.toml.string(value, k)? {
                         "crlf" => true,
                         "lf" => false,
                         other => {
@@ -178,11 +179,11 @@ impl Template {
                 }
                 "date_format" => t.date_format = p.date_format(value, k)?,
                 "currencies" => {
-                    let items = p.array(value, k)?;
+                    let items = p.toml.array(value, k)?;
                     let mut list = Vec::new();
                     for (i, item) in items.iter().enumerate() {
                         let name = format!("{k}[{i}]");
-                        let code = p.string(item, &name)?;
+                        let code = p.toml.string(item, &name)?;
                         list.push(Currency::try_from_code(code).map_err(|_| {
                             p.error(
                                 item,
@@ -198,7 +199,7 @@ impl Template {
                     t.earnings = p.earnings(value)?;
                 }
                 "columns" => {
-                    for (i, item) in p.array(value, k)?.iter().enumerate() {
+                    for (i, item) in p.toml.array(value, k)?.iter().enumerate() {
                         t.columns.push(p.column(item, &format!("columns[{i}]"))?);
                     }
                 }
@@ -214,21 +215,23 @@ impl Template {
                 }
             }
         }
-        anyhow::ensure!(
-            saw_earnings,
-            "{}: no [earnings] table; give at least default = \"<your earning code>\"",
-            path.display()
-        );
-        anyhow::ensure!(
-            !t.columns.is_empty(),
-            "{}: no [[columns]]; give each column a header and a value, field or person",
-            path.display()
-        );
+        if !saw_earnings {
+            return Err(Error::Template(format!(
+                "{}: no [earnings] table; give at least default = \"<your earning code>\"",
+                path.display()
+            )));
+        }
+        if t.columns.is_empty() {
+            return Err(Error::Template(format!(
+                "{}: no [[columns]]; give each column a header and a value, field or person",
+                path.display()
+            )));
+        }
         Ok(t)
     }
 
     /// The earning code of a session.
-    pub(crate) fn earning_code(&self, line: &SessionLine) -> &str {
+    pub fn earning_code(&self, line: &SessionLine) -> &str {
         let e = &self.earnings;
         if let Some(code) = line.session.rate.as_deref().and_then(|r| e.rates.get(&r.id)) {
             return code;
@@ -242,7 +245,7 @@ impl Template {
 
     /// Whether any session could get another code than the default, so the
     /// payroll must be split by session.
-    pub(crate) fn splits(&self) -> bool {
+    pub fn splits(&self) -> bool {
         let e = &self.earnings;
         [&e.class, &e.course_session]
             .into_iter()
@@ -252,12 +255,12 @@ impl Template {
     }
 
     /// The default earning code.
-    pub(crate) fn default_code(&self) -> &str {
+    pub fn default_code(&self) -> &str {
         &self.earnings.default
     }
 
     /// The people.csv columns the template needs filled in for everyone.
-    pub(crate) fn required_people_columns(&self) -> Vec<&str> {
+    pub fn required_people_columns(&self) -> Vec<&str> {
         let mut out = Vec::new();
         for column in &self.columns {
             if let Source::Person { column, optional } = &column.source {
@@ -273,20 +276,21 @@ impl Template {
     ///
     /// # Errors
     /// Names the first column missing from people.csv.
-    pub(crate) fn check_people(&self, people: &People) -> anyhow::Result<()> {
+    pub fn check_people(&self, people: &People) -> Result<()> {
         for column in &self.columns {
             if let Source::Person {
                 column: name,
                 optional,
             } = &column.source
             {
-                anyhow::ensure!(
-                    *optional || people.has_column(name),
-                    "{}: no {name} column, which the template {} reads for {:?}",
-                    people.path().display(),
-                    self.name,
-                    column.header
-                );
+                if !*optional && !people.has_column(name) {
+                    return Err(Error::Template(format!(
+                        "{}: no {name} column, which the template {} reads for {:?}",
+                        people.path().display(),
+                        self.name,
+                        column.header
+                    )));
+                }
             }
         }
         Ok(())
@@ -296,15 +300,10 @@ impl Template {
     ///
     /// # Errors
     /// A date that `date_format` cannot write.
-    pub(crate) fn write(
-        &self,
-        lines: &[PayLine<'_>],
-        people: &People,
-        out: &mut Vec<u8>,
-    ) -> anyhow::Result<()> {
+    pub(crate) fn write(&self, lines: &[PayLine<'_>], people: &People, out: &mut Vec<u8>) -> Result<()> {
         if self.header {
             let headers: Vec<&str> = self.columns.iter().map(|c| c.header.as_str()).collect();
-            csvfile::write_record(out, &headers, self.delimiter, self.crlf);
+            write_record(out, &headers, self.delimiter, self.crlf)?;
         }
         for line in lines {
             let person = people.get(line.row.instructor);
@@ -347,7 +346,7 @@ impl Template {
                 };
                 fields.push(cell);
             }
-            csvfile::write_record(out, &fields, self.delimiter, self.crlf);
+            write_record(out, &fields, self.delimiter, self.crlf)?;
         }
         Ok(())
     }
@@ -355,88 +354,29 @@ impl Template {
 
 /// A date in a strftime format, or an error for a format that cannot write
 /// dates (a time field such as `%H`).
-fn format_date(date: NaiveDate, format: &str) -> anyhow::Result<String> {
+fn format_date(date: NaiveDate, format: &str) -> Result<String> {
     let mut out = String::new();
     write!(out, "{}", date.format(format))
-        .map_err(|_| anyhow::anyhow!("the date format {format:?} cannot write a date"))?;
+        .map_err(|_| Error::Template(format!("the date format {format:?} cannot write a date")))?;
     Ok(out)
 }
 
-fn location(text: &str, offset: usize) -> String {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    format!("line {line}, column {column}")
-}
-
+/// The template's own readers of keys, beside the shared strict ones.
 struct Parser<'a> {
-    text: &'a str,
-    path: &'a Path,
+    toml: StrictToml<'a>,
 }
 
 impl Parser<'_> {
-    fn error_at(&self, offset: usize, key: &str, problem: String) -> anyhow::Error {
-        anyhow::anyhow!(
-            "{}: {}: key {key}: {problem}",
-            self.path.display(),
-            location(self.text, offset)
-        )
+    fn error_at(&self, offset: usize, key: &str, problem: String) -> Error {
+        self.toml.error(offset, key, problem).into()
     }
 
-    fn error(&self, value: &Spanned<DeValue<'_>>, key: &str, problem: String) -> anyhow::Error {
-        self.error_at(value.span().start, key, problem)
+    fn error(&self, value: &TomlValue<'_>, key: &str, problem: String) -> Error {
+        self.toml.value_error(value, key, problem).into()
     }
 
-    fn string<'v>(&self, value: &'v Spanned<DeValue<'_>>, key: &str) -> anyhow::Result<&'v str> {
-        value.get_ref().as_str().ok_or_else(|| {
-            self.error(
-                value,
-                key,
-                format!("expected a string, but found a {}", value.get_ref().type_str()),
-            )
-        })
-    }
-
-    fn boolean(&self, value: &Spanned<DeValue<'_>>, key: &str) -> anyhow::Result<bool> {
-        value.get_ref().as_bool().ok_or_else(|| {
-            self.error(
-                value,
-                key,
-                format!(
-                    "expected true or false, but found a {}",
-                    value.get_ref().type_str()
-                ),
-            )
-        })
-    }
-
-    fn array<'v, 'i>(
-        &self,
-        value: &'v Spanned<DeValue<'i>>,
-        key: &str,
-    ) -> anyhow::Result<&'v [Spanned<DeValue<'i>>]> {
-        match value.get_ref() {
-            DeValue::Array(items) => Ok(items.as_ref()),
-            other => Err(self.error(
-                value,
-                key,
-                format!("expected an array, but found a {}", other.type_str()),
-            )),
-        }
-    }
-
-    fn table<'v, 'i>(&self, value: &'v Spanned<DeValue<'i>>, key: &str) -> anyhow::Result<&'v DeTable<'i>> {
-        value.get_ref().as_table().ok_or_else(|| {
-            self.error(
-                value,
-                key,
-                format!("expected a table, but found a {}", value.get_ref().type_str()),
-            )
-        })
-    }
-
-    fn date_format(&self, value: &Spanned<DeValue<'_>>, key: &str) -> anyhow::Result<String> {
-        let f = self.string(value, key)?;
+    fn date_format(&self, value: &TomlValue<'_>, key: &str) -> Result<String> {
+        let f = self.toml.string(value, key)?;
         let sample = NaiveDate::from_ymd_opt(2026, 5, 31).unwrap_or_default();
         format_date(sample, f).map_err(|_| {
             self.error(
@@ -450,8 +390,8 @@ impl Parser<'_> {
         Ok(f.to_string())
     }
 
-    fn earnings(&self, value: &Spanned<DeValue<'_>>) -> anyhow::Result<Earnings> {
-        let table = self.table(value, "earnings")?;
+    fn earnings(&self, value: &TomlValue<'_>) -> Result<Earnings> {
+        let table = self.toml.table(value, "earnings")?;
         let mut e = Earnings {
             default: String::new(),
             class: None,
@@ -463,13 +403,13 @@ impl Parser<'_> {
             let key = format!("earnings.{}", k.get_ref());
             match k.get_ref().as_ref() {
                 "default" => {
-                    e.default = self.string(v, &key)?.to_string();
+                    e.default = self.toml.string(v, &key)?.to_string();
                     has_default = true;
                 }
-                "class" => e.class = Some(self.string(v, &key)?.to_string()),
-                "course_session" => e.course_session = Some(self.string(v, &key)?.to_string()),
+                "class" => e.class = Some(self.toml.string(v, &key)?.to_string()),
+                "course_session" => e.course_session = Some(self.toml.string(v, &key)?.to_string()),
                 "rates" => {
-                    for (id, code) in self.table(v, &key)? {
+                    for (id, code) in self.toml.table(v, &key)? {
                         let name = format!("{key}.{}", id.get_ref());
                         let rate: u64 = id.get_ref().parse().map_err(|_| {
                             self.error_at(
@@ -479,7 +419,7 @@ impl Parser<'_> {
                             )
                         })?;
                         e.rates
-                            .insert(RateId(rate), self.string(code, &name)?.to_string());
+                            .insert(RateId(rate), self.toml.string(code, &name)?.to_string());
                     }
                 }
                 other => {
@@ -501,8 +441,8 @@ impl Parser<'_> {
         Ok(e)
     }
 
-    fn column(&self, value: &Spanned<DeValue<'_>>, name: &str) -> anyhow::Result<Column> {
-        let table = self.table(value, name)?;
+    fn column(&self, value: &TomlValue<'_>, name: &str) -> Result<Column> {
+        let table = self.toml.table(value, name)?;
         let mut header = None;
         let mut sources = Vec::new();
         let mut optional = false;
@@ -510,10 +450,10 @@ impl Parser<'_> {
         for (k, v) in table {
             let key = format!("{name}.{}", k.get_ref());
             match k.get_ref().as_ref() {
-                "header" => header = Some(self.string(v, &key)?.to_string()),
-                "value" => sources.push(Source::Value(self.string(v, &key)?.to_string())),
+                "header" => header = Some(self.toml.string(v, &key)?.to_string()),
+                "value" => sources.push(Source::Value(self.toml.string(v, &key)?.to_string())),
                 "field" => {
-                    let f = self.string(v, &key)?;
+                    let f = self.toml.string(v, &key)?;
                     let field = FIELDS.iter().find(|(n, _)| *n == f).map(|(n, _)| *n).ok_or_else(|| {
                         let names: Vec<&str> = FIELDS.iter().map(|(n, _)| *n).collect();
                         self.error(v, &key, format!("unknown field {f:?}; expected one of {}", names.join(", ")))
@@ -521,10 +461,10 @@ impl Parser<'_> {
                     sources.push(Source::Field(field));
                 }
                 "person" => sources.push(Source::Person {
-                    column: column_name(self.string(v, &key)?),
+                    column: column_name(self.toml.string(v, &key)?),
                     optional: false,
                 }),
-                "optional" => optional = self.boolean(v, &key)?,
+                "optional" => optional = self.toml.boolean(v, &key)?,
                 "date_format" => date_format = Some(self.date_format(v, &key)?),
                 other => {
                     return Err(self.error_at(
@@ -560,7 +500,7 @@ impl Parser<'_> {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> anyhow::Result<Template> {
+    fn parse(text: &str) -> Result<Template> {
         Template::parse(text, Path::new("t.toml"))
     }
 

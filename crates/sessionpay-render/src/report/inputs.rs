@@ -4,10 +4,10 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use sha2::{Digest, Sha256};
 
 use super::Report;
+use crate::error::{Error, Result};
 
 /// One input as the report shows it.
 pub(super) struct Checksum {
@@ -24,7 +24,7 @@ pub(super) struct Checksum {
 ///
 /// The files are read again after the payroll was computed; a file changed
 /// in between would show its new checksum.
-pub(super) fn checksums(report: &Report<'_>) -> anyhow::Result<Vec<Checksum>> {
+pub(super) fn checksums(report: &Report<'_>) -> Result<Vec<Checksum>> {
     let mut out = Vec::with_capacity(report.inputs.len() + 1);
     for input in report.inputs {
         out.push(Checksum {
@@ -48,12 +48,15 @@ pub(super) fn checksums(report: &Report<'_>) -> anyhow::Result<Vec<Checksum>> {
 }
 
 /// The size and SHA-256 of a file.
-pub(super) fn sha256(path: &Path) -> anyhow::Result<(u64, String)> {
-    let mut file =
-        File::open(path).with_context(|| format!("{}: cannot read it for its checksum", path.display()))?;
+pub(super) fn sha256(path: &Path) -> Result<(u64, String)> {
+    let unreadable = |source| Error::Read {
+        path: path.to_path_buf(),
+        what: "cannot read it for its checksum",
+        source,
+    };
+    let mut file = File::open(path).map_err(unreadable)?;
     let mut hasher = Sha256::new();
-    let size = std::io::copy(&mut file, &mut hasher)
-        .with_context(|| format!("{}: cannot read it for its checksum", path.display()))?;
+    let size = std::io::copy(&mut file, &mut hasher).map_err(unreadable)?;
     Ok((size, format!("{:x}", hasher.finalize())))
 }
 

@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Context;
 use rust_decimal::Decimal;
-use sessionpay_core::{local_date, Formula, InstructorId, PayrollRow, Period, RateKind, Status};
+use sessionpay_core::{Formula, InstructorId, PayrollRow, Period, RateKind, Status};
 use sessionpay_io::{describe_formula, OutputSet, SessionLine};
 
-use super::markup::{cell, difference_cell, head, money, partial, Esc, TAIL};
+use super::markup::{cell, difference_cell, head, money, partial, plural, Esc, TAIL};
 use super::{amount, Report};
+use crate::error::{Error, Result, AMOUNT_OVERFLOW};
+use crate::join::lines_by_row;
 
 /// One statement: an instructor's rows (one per currency) of one period.
 struct Statement<'a> {
@@ -25,7 +26,7 @@ struct Statement<'a> {
 
 /// Writes the statements and the index into a folder staged in `outputs`,
 /// which replaces `dir` as a whole when the outputs are committed.
-pub(super) fn write(report: &Report<'_>, dir: &Path, outputs: &mut OutputSet) -> anyhow::Result<()> {
+pub(super) fn write(report: &Report<'_>, dir: &Path, outputs: &mut OutputSet) -> Result<()> {
     let statements = gather(report)?;
     let banner = super::partial_banner(report);
     let mut folder = outputs.folder(dir)?;
@@ -73,34 +74,12 @@ fn slug(name: &str) -> String {
 }
 
 /// Groups rows by instructor and period and finds each row's sessions.
-fn gather<'a>(report: &Report<'a>) -> anyhow::Result<Vec<Statement<'a>>> {
-    let mut by_instructor: BTreeMap<InstructorId, Vec<&'a SessionLine>> = BTreeMap::new();
-    for line in report.lines {
-        by_instructor
-            .entry(line.session.instructor)
-            .or_default()
-            .push(line);
-    }
-    for lines in by_instructor.values_mut() {
-        lines.sort_by_key(|l| (l.session.starts_at, l.session.id));
-    }
+fn gather<'a>(report: &Report<'a>) -> Result<Vec<Statement<'a>>> {
+    let rows: Vec<&PayrollRow> = report.rows.iter().collect();
+    let by_row = lines_by_row(&rows, report.lines);
     let mut groups: BTreeMap<(Period, InstructorId), Statement<'a>> = BTreeMap::new();
-    for row in report.rows {
-        let sessions: Vec<&SessionLine> = by_instructor
-            .get(&row.instructor)
-            .map(|lines| {
-                lines
-                    .iter()
-                    .copied()
-                    .filter(|l| {
-                        let date = local_date(l.session.starts_at, l.session.zone);
-                        l.session.currency == row.currency
-                            && date >= row.period.start
-                            && date <= row.period.end
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+    for (row, mut sessions) in report.rows.iter().zip(by_row) {
+        sessions.sort_by_key(|l| (l.session.starts_at, l.session.id));
         check_totals(row, &sessions)?;
         groups
             .entry((row.period, row.instructor))
@@ -117,27 +96,26 @@ fn gather<'a>(report: &Report<'a>) -> anyhow::Result<Vec<Statement<'a>>> {
 }
 
 /// A statement's sessions must add up to its summary row, to the cent.
-fn check_totals(row: &PayrollRow, sessions: &[&SessionLine]) -> anyhow::Result<()> {
+fn check_totals(row: &PayrollRow, sessions: &[&SessionLine]) -> Result<()> {
     let mut computed = Decimal::ZERO;
     for line in sessions.iter().filter(|l| !l.session.pending) {
-        computed = computed
-            .checked_add(line.pay.pay)
-            .context("an amount is too large to add up")?;
+        computed = computed.checked_add(line.pay.pay).ok_or(AMOUNT_OVERFLOW)?;
     }
-    anyhow::ensure!(
-        sessions.len() as u64 == row.totals.sessions && computed == row.totals.computed_pay,
-        "internal error: the statement of instructor {} for {} has {} sessions paying {}, but the summary says {} paying {}",
+    if sessions.len() as u64 == row.totals.sessions && computed == row.totals.computed_pay {
+        return Ok(());
+    }
+    Err(Error::Internal(format!(
+        "the statement of instructor {} for {} has {} sessions paying {}, but the summary says {} paying {}",
         row.instructor.0,
         row.period.start,
         sessions.len(),
         computed,
         row.totals.sessions,
         row.totals.computed_pay
-    );
-    Ok(())
+    )))
 }
 
-fn render(statement: &Statement<'_>, banner: Option<&str>) -> anyhow::Result<String> {
+fn render(statement: &Statement<'_>, banner: Option<&str>) -> Result<String> {
     let title = format!(
         "Pay statement: {} ({} to {})",
         statement.name, statement.period.start, statement.period.end
@@ -168,7 +146,7 @@ fn render(statement: &Statement<'_>, banner: Option<&str>) -> anyhow::Result<Str
     Ok(h)
 }
 
-fn part(h: &mut String, row: &PayrollRow, sessions: &[&SessionLine]) -> anyhow::Result<()> {
+fn part(h: &mut String, row: &PayrollRow, sessions: &[&SessionLine]) -> Result<()> {
     let c = row.currency;
     let t = &row.totals;
     let _ = write!(
@@ -348,14 +326,6 @@ fn how(line: &SessionLine) -> String {
         .map(|s| Esc(s).to_string())
         .collect::<Vec<_>>()
         .join("<br>")
-}
-
-fn plural(n: u32) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 fn render_index(report: &Report<'_>, statements: &[(String, &Statement<'_>)]) -> String {

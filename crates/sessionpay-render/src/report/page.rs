@@ -10,8 +10,9 @@ use sessionpay_core::{local_start, Currency, InstructorId, PayrollTotals, Reason
 use sessionpay_io::SessionLine;
 
 use super::inputs::{checksums, Checksum};
-use super::markup::{cell, difference_cell, head, money, partial, Esc, TAIL};
+use super::markup::{cell, difference_cell, head, money, partial, plural, Esc, TAIL};
 use super::{describe_period, explain, Report};
+use crate::error::{Error, Result, AMOUNT_OVERFLOW};
 
 /// How many mismatches the page lists per currency.
 const BIGGEST: usize = 10;
@@ -35,22 +36,22 @@ struct CurrencyTotals {
 }
 
 /// Writes the page.
-pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     let html = render(report)?;
     out.write_all(html.as_bytes())?;
     Ok(())
 }
 
-fn overflow() -> anyhow::Error {
-    anyhow::anyhow!("an amount is too large to add up")
+fn overflow() -> Error {
+    AMOUNT_OVERFLOW
 }
 
-fn add(a: Decimal, b: Decimal) -> anyhow::Result<Decimal> {
+fn add(a: Decimal, b: Decimal) -> Result<Decimal> {
     a.checked_add(b).ok_or_else(overflow)
 }
 
 /// The whole page as text.
-pub(super) fn render(report: &Report<'_>) -> anyhow::Result<String> {
+pub(super) fn render(report: &Report<'_>) -> Result<String> {
     let mut by_currency: BTreeMap<Currency, CurrencyTotals> = BTreeMap::new();
     for row in report.rows {
         let t = by_currency.entry(row.currency).or_default();
@@ -80,7 +81,7 @@ pub(super) fn render(report: &Report<'_>) -> anyhow::Result<String> {
         "<p class=\"lead\">{} instructor{}, {sessions} session{}, {} currenc{}. Venue-local dates.</p>\n</header>",
         instructors.len(),
         plural(instructors.len()),
-        plural(sessions as usize),
+        plural(sessions),
         by_currency.len(),
         if by_currency.len() == 1 { "y" } else { "ies" },
     );
@@ -101,15 +102,7 @@ pub(super) fn render(report: &Report<'_>) -> anyhow::Result<String> {
     Ok(h)
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-fn totals_section(h: &mut String, by_currency: &BTreeMap<Currency, CurrencyTotals>) -> anyhow::Result<()> {
+fn totals_section(h: &mut String, by_currency: &BTreeMap<Currency, CurrencyTotals>) -> Result<()> {
     h.push_str("<section id=\"totals\">\n<h2>Totals per currency</h2>\n");
     if by_currency.is_empty() {
         h.push_str("<p>No pay to show.</p>\n");
@@ -156,7 +149,7 @@ fn sign_class(value: Decimal) -> &'static str {
 
 /// A horizontal bar chart per currency: each instructor's computed pay over
 /// the report's range, largest first.
-fn chart_section(h: &mut String, report: &Report<'_>) -> anyhow::Result<()> {
+fn chart_section(h: &mut String, report: &Report<'_>) -> Result<()> {
     let mut pay: BTreeMap<Currency, BTreeMap<InstructorId, (&str, Decimal)>> = BTreeMap::new();
     for row in report.rows {
         let entry = pay
@@ -193,7 +186,7 @@ fn bar_chart(
     currency: Currency,
     bars: &[(InstructorId, &str, Decimal)],
     hidden: usize,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     const ROW: usize = 36;
     let max = bars.iter().map(|b| b.2).max().unwrap_or(Decimal::ZERO);
     let height = ROW * bars.len() + 4;
@@ -255,7 +248,7 @@ fn truncate(text: &str, max: usize) -> String {
     }
 }
 
-fn reconciliation_section(h: &mut String, lines: &[SessionLine]) -> anyhow::Result<()> {
+fn reconciliation_section(h: &mut String, lines: &[SessionLine]) -> Result<()> {
     let mut by_status: BTreeMap<Status, u64> = BTreeMap::new();
     let mut by_reason: BTreeMap<Reason, (u64, BTreeMap<Currency, Decimal>)> = BTreeMap::new();
     for line in lines {
@@ -272,7 +265,7 @@ fn reconciliation_section(h: &mut String, lines: &[SessionLine]) -> anyhow::Resu
     let _ = writeln!(
         h,
         "<p>{total} session{} compared with TeamUp's figures.</p>",
-        plural(total as usize)
+        plural(total)
     );
     if total > 0 {
         let _ = write!(

@@ -7,7 +7,7 @@
 //! carries a timestamp, so the same input gives the same bytes.
 
 mod inputs;
-mod markup;
+pub(crate) mod markup;
 mod page;
 mod statements;
 mod xlsx;
@@ -20,50 +20,48 @@ use rust_decimal::Decimal;
 use sessionpay_core::{Currency, PayrollRow, PeriodKind, Reason};
 use sessionpay_io::{Input, OutputSet, SessionLine};
 
+use crate::error::Result;
+
 /// Everything a payroll output may show.
-pub(crate) struct Report<'a> {
+pub struct Report<'a> {
     /// The summary rows, sorted by instructor, currency and period.
-    pub(crate) rows: &'a [PayrollRow],
+    pub rows: &'a [PayrollRow],
     /// Every session in range, sorted by session id.
-    pub(crate) lines: &'a [SessionLine],
+    pub lines: &'a [SessionLine],
     /// The inputs read (for their checksums).
-    pub(crate) inputs: &'a [Input],
+    pub inputs: &'a [Input],
     /// The rate policy file, if one was given (checksummed with the inputs).
-    pub(crate) policy: Option<&'a Path>,
+    pub policy: Option<&'a Path>,
     /// How sessions were bucketed.
-    pub(crate) period: PeriodKind,
+    pub period: PeriodKind,
     /// `--from`, if given.
-    pub(crate) from: Option<NaiveDate>,
+    pub from: Option<NaiveDate>,
     /// `--to`, if given.
-    pub(crate) to: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
     /// Rows left out under `--skip-invalid --allow-rejects` (0: none): every
     /// output then says it is partial.
-    pub(crate) rejected: u64,
+    pub rejected: u64,
 }
 
 /// Writes the payroll spreadsheet to `path`, staged in `outputs`.
-pub(crate) fn write_xlsx(report: &Report<'_>, path: &Path, outputs: &mut OutputSet) -> anyhow::Result<()> {
+pub fn write_xlsx(report: &Report<'_>, path: &Path, outputs: &mut OutputSet) -> Result<()> {
     xlsx::write(report, path, outputs)
 }
 
 /// Writes the report page.
-pub(crate) fn write_html(report: &Report<'_>, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn write_html(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     page::write(report, out)
 }
 
 /// Writes one statement per instructor and period into `dir`, and an
 /// `index.html` linking them: the folder is staged in `outputs` and replaced
 /// as a whole when they are committed.
-pub(crate) fn write_statements(
-    report: &Report<'_>,
-    dir: &Path,
-    outputs: &mut OutputSet,
-) -> anyhow::Result<()> {
+pub fn write_statements(report: &Report<'_>, dir: &Path, outputs: &mut OutputSet) -> Result<()> {
     statements::write(report, dir, outputs)
 }
 
 /// The words of the banner a partial payroll carries, or `None` for a whole one.
-pub(crate) fn partial_banner(report: &Report<'_>) -> Option<String> {
+pub fn partial_banner(report: &Report<'_>) -> Option<String> {
     (report.rejected > 0).then(|| {
         format!(
             "partial: {} row{} rejected (left out under --skip-invalid --allow-rejects); these figures are incomplete",
@@ -79,7 +77,7 @@ pub(crate) fn amount(currency: Currency, value: Decimal) -> String {
 }
 
 /// What a mismatch reason means, in words, for readers of the outputs.
-pub(crate) fn explain(reason: Reason) -> &'static str {
+pub fn explain(reason: Reason) -> &'static str {
     match reason {
         Reason::CompedCounted => "matches if comped attendees count",
         Reason::CompedNotCounted => "matches if comped attendees do not count",
@@ -98,7 +96,7 @@ pub(crate) fn explain(reason: Reason) -> &'static str {
 }
 
 /// The period kind in words.
-pub(crate) fn describe_period(kind: PeriodKind) -> String {
+pub fn describe_period(kind: PeriodKind) -> String {
     match kind {
         PeriodKind::Month => "monthly".to_string(),
         PeriodKind::Semimonth => "semimonthly (1st–15th, 16th–end)".to_string(),
@@ -111,7 +109,7 @@ pub(crate) fn describe_period(kind: PeriodKind) -> String {
 impl Report<'_> {
     /// The first and last dates the report covers: `--from`/`--to` where
     /// given, else the first period's start and the last period's end.
-    pub(crate) fn span(&self) -> Option<(NaiveDate, NaiveDate)> {
+    pub fn span(&self) -> Option<(NaiveDate, NaiveDate)> {
         let first = self.rows.iter().map(|r| r.period.start).min();
         let last = self.rows.iter().map(|r| r.period.end).max();
         match (self.from.or(first), self.to.or(last)) {

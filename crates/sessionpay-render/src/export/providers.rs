@@ -4,46 +4,51 @@
 
 use sessionpay_core::Currency;
 
-use super::csvfile::write_record;
 use super::people::People;
-use super::PayLine;
+use super::{write_record, PayLine};
+use crate::error::Result;
 
 /// The Gusto columns that take money and suit per-class pay (Gusto's CSV
 /// upload takes no custom earning types).
-pub(crate) const GUSTO_EARNINGS: [&str; 3] = ["commission", "bonus", "correction_payment"];
+pub const GUSTO_EARNINGS: [&str; 3] = ["commission", "bonus", "correction_payment"];
+
+/// A comma-separated file with CRLF line ends: the header, then one record
+/// per line.
+fn write_csv<const N: usize>(
+    out: &mut Vec<u8>,
+    header: [&str; N],
+    lines: &[PayLine<'_>],
+    record: impl Fn(&PayLine<'_>) -> [String; N],
+) -> Result<()> {
+    write_record(out, &header, b',', true)?;
+    for line in lines {
+        write_record(out, &record(line), b',', true)?;
+    }
+    Ok(())
+}
 
 /// `first_name,last_name,ssn,gusto_employee_id,title,<earning>`: names as
 /// in Gusto; `ssn` (`*1234`) only matters when two people share a name.
-pub(crate) fn gusto(lines: &[PayLine<'_>], people: &People, earning: &str, out: &mut Vec<u8>) {
-    write_record(
-        out,
-        &[
-            "first_name",
-            "last_name",
-            "ssn",
-            "gusto_employee_id",
-            "title",
-            earning,
-        ],
-        b',',
-        true,
-    );
-    for line in lines {
+pub(crate) fn gusto(lines: &[PayLine<'_>], people: &People, earning: &str, out: &mut Vec<u8>) -> Result<()> {
+    let header = [
+        "first_name",
+        "last_name",
+        "ssn",
+        "gusto_employee_id",
+        "title",
+        earning,
+    ];
+    write_csv(out, header, lines, |line| {
         let p = |c: &str| person(people, line, c);
-        write_record(
-            out,
-            &[
-                p("first_name"),
-                p("last_name"),
-                gusto_ssn(&p("ssn")),
-                p("gusto_employee_id"),
-                p("title"),
-                line.row.currency.format(line.amount),
-            ],
-            b',',
-            true,
-        );
-    }
+        [
+            p("first_name"),
+            p("last_name"),
+            gusto_ssn(&p("ssn")),
+            p("gusto_employee_id"),
+            p("title"),
+            line.row.currency.format(line.amount),
+        ]
+    })
 }
 
 /// The last four digits as Gusto wants them (`*1234`), from `1234` or `*1234`.
@@ -63,28 +68,18 @@ pub(crate) fn is_last_four(value: &str) -> bool {
 /// `first_name,last_name,date,hours,type`: one timesheet line per
 /// instructor dated the period's last day, for a Xero earnings rate of type
 /// "rate per unit" at 1.00 (units = the amount, so Xero pays it exactly).
-pub(crate) fn xero(lines: &[PayLine<'_>], people: &People, earning: &str, out: &mut Vec<u8>) {
-    write_record(
-        out,
-        &["first_name", "last_name", "date", "hours", "type"],
-        b',',
-        true,
-    );
-    for line in lines {
+pub(crate) fn xero(lines: &[PayLine<'_>], people: &People, earning: &str, out: &mut Vec<u8>) -> Result<()> {
+    let header = ["first_name", "last_name", "date", "hours", "type"];
+    write_csv(out, header, lines, |line| {
         let p = |c: &str| person(people, line, c);
-        write_record(
-            out,
-            &[
-                p("first_name"),
-                p("last_name"),
-                line.row.period.end.to_string(),
-                line.row.currency.format(line.amount),
-                earning.to_string(),
-            ],
-            b',',
-            true,
-        );
-    }
+        [
+            p("first_name"),
+            p("last_name"),
+            line.row.period.end.to_string(),
+            line.row.currency.format(line.amount),
+            earning.to_string(),
+        ]
+    })
 }
 
 /// `Works Number,First Name,Surname,NI Number|PPS Number,Description,Amount`:
@@ -96,37 +91,27 @@ pub(crate) fn brightpay(
     currency: Currency,
     earning: &str,
     out: &mut Vec<u8>,
-) {
+) -> Result<()> {
     let (id_header, id_column) = brightpay_identity(currency);
-    write_record(
-        out,
-        &[
-            "Works Number",
-            "First Name",
-            "Surname",
-            id_header,
-            "Description",
-            "Amount",
-        ],
-        b',',
-        true,
-    );
-    for line in lines {
+    let header = [
+        "Works Number",
+        "First Name",
+        "Surname",
+        id_header,
+        "Description",
+        "Amount",
+    ];
+    write_csv(out, header, lines, |line| {
         let p = |c: &str| person(people, line, c);
-        write_record(
-            out,
-            &[
-                p("works_number"),
-                p("first_name"),
-                p("last_name"),
-                p(id_column),
-                earning.to_string(),
-                line.row.currency.format(line.amount),
-            ],
-            b',',
-            true,
-        );
-    }
+        [
+            p("works_number"),
+            p("first_name"),
+            p("last_name"),
+            p(id_column),
+            earning.to_string(),
+            line.row.currency.format(line.amount),
+        ]
+    })
 }
 
 /// BrightPay's national identity column for a currency: its header and the
