@@ -2,8 +2,8 @@
 //!
 //! - `pay/one_session/*`: `sessionpay_core::pay_for` on one session, per rate type.
 //! - `parse/{csv,ndjson}/100k`: `sessionpay_io::read_from` over an in-memory export (MB/s).
-//! - `payroll/month/100k`: read, settle currencies, price, reconcile and aggregate by month
-//!   in-process, as `sessionpay payroll --period month` does (sessions/s).
+//! - `payroll/month/100k`: one `sessionpay_engine` run (read, settle currencies, price,
+//!   reconcile) aggregating by month, as `sessionpay payroll --period month` does (sessions/s).
 //!
 //! Every iteration asserts its result, so a wrong answer fails the bench. The exports are made
 //! once per run with the `gen-export` library (seed 1), and the payroll is checked row by row
@@ -311,60 +311,26 @@ mod parse {
     }
 }
 
-/// `payroll/month/100k`: the `payroll --period month` pipeline in-process, checked against the
+/// `payroll/month/100k`: `payroll --period month` as one engine run in-process, checked against the
 /// generator's expected payroll.
 mod payroll {
     use super::*;
 
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
     use criterion::Throughput;
-    use sessionpay_core::rust_decimal::Decimal;
-    use sessionpay_core::{
-        compute_pay, reconcile, CurrencyBook, Payroll, PayrollRow, PeriodKind, RateTable, Session,
-    };
-    use sessionpay_io::{parse_policy, read_from, Shape};
+    use sessionpay_core::{PayrollRow, PeriodKind, RateTable};
+    use sessionpay_engine::{PayrollCollector, Run, RunOptions};
+    use sessionpay_io::{parse_policy, Input, Shape};
 
-    fn add(payroll: &mut Payroll, table: &RateTable, session: &Session) {
-        let policy = match &session.rate {
-            Some(rate) => table.policy_for(rate.id),
-            None => table.default_policy(),
-        };
-        let pay = compute_pay(session, &policy).expect("pay");
-        let rec = reconcile(session, &policy, &pay, Decimal::ZERO).expect("reconcile");
-        payroll.add(session, &pay, &rec).expect("add to payroll");
-    }
-
-    /// As `sessionpay-cli`'s pipeline: settle each row's currency as it is read (rows only
-    /// other rows can settle wait until the end), price, reconcile, aggregate by month.
-    /// The generator's ids are unique, so the CLI's duplicate check is left out.
-    fn run(csv: &[u8], table: &RateTable) -> Vec<PayrollRow> {
-        let mut book = CurrencyBook::new(table.venue_currencies.clone());
-        let mut payroll = Payroll::new(PeriodKind::Month);
-        let mut deferred = Vec::new();
-        read_from(
-            csv,
-            Some(Shape::Csv),
-            Path::new("bench-export.csv"),
-            &mut |mut row| {
-                match book.decide(row.session.venue, &row.evidence).expect("currency") {
-                    Some(currency) => {
-                        row.session.currency = currency;
-                        add(&mut payroll, table, &row.session);
-                    }
-                    None => deferred.push(row),
-                }
-                Ok(())
-            },
-        )
-        .expect("read export");
-        for mut row in deferred {
-            row.session.currency = book
-                .decide_late(row.session.venue, &row.evidence)
-                .expect("currency");
-            add(&mut payroll, table, &row.session);
-        }
-        payroll.rows().expect("payroll rows")
+    /// `sessionpay payroll --period month` in-process: one engine run over the export file
+    /// (currencies, duplicates, parallel parts on as many threads as the CLI would use),
+    /// priced, reconciled and aggregated by month.
+    fn run(input: &Input, table: &RateTable) -> Vec<PayrollRow> {
+        let (collected, _) = Run::new(std::slice::from_ref(input), table, RunOptions::default())
+            .collect(|| PayrollCollector::new(PeriodKind::Month, None, None, false))
+            .expect("read export");
+        collected.finish().expect("payroll rows").rows
     }
 
     fn check(rows: &[PayrollRow], export: &data::Export) {
@@ -399,17 +365,27 @@ mod payroll {
     pub fn define(c: &mut Criterion) {
         let export = data::export();
         let table = parse_policy(&export.rates_toml, Path::new("rates.toml")).expect("rates.toml");
+        // The engine reads files, as the CLI does: the export goes to a scratch file.
+        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("sessionpay-bench-payroll-{}.csv", std::process::id()));
+        std::fs::write(&path, &export.csv).expect("write scratch export");
+        let input = Input {
+            path: path.clone(),
+            shape: Some(Shape::Csv),
+            folder: None,
+        };
         let mut group = c.benchmark_group("payroll");
         large(&mut group);
         group.throughput(Throughput::Elements(data::SESSIONS));
         group.bench_function("month/100k", |b| {
             b.iter(|| {
-                let rows = run(black_box(&export.csv), black_box(&table));
+                let rows = run(black_box(&input), black_box(&table));
                 check(&rows, export);
                 rows
             })
         });
         group.finish();
+        std::fs::remove_file(&path).expect("remove scratch export");
     }
 }
 

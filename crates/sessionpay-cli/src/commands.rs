@@ -5,13 +5,14 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use sessionpay_core::{LocalDates, Payroll, PayrollRow, PeriodKind, RateTable, Reason, Status};
-use sessionpay_io::{Format, Input, InputFiles, Names, OutputSet, RejectsWriter, SessionLine, Shown};
+use sessionpay_core::{PayrollRow, PeriodKind, RateTable, Reason, Status};
+use sessionpay_io::{Format, Input, InputFiles, OutputSet, RejectsWriter, SessionLine, Shown};
+
+use sessionpay_engine::{Collector, Lines, PayrollCollected, PayrollCollector, Run, RunOptions, Stats};
 
 use crate::args::{InputArgs, OutputFormat, PayrollArgs, ReconcileArgs, SessionsArgs};
-use crate::pipeline::{self, Collector, Stats};
+use crate::progress::BYTES_READ;
 
 /// How a run that worked ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -290,22 +291,13 @@ pub(crate) fn compute_payroll(
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
     }
     let (resolved, mut outputs) = resolve(&args.input, planned)?;
-    let make = || PayrollCollector {
-        payroll: Payroll::new(kind),
-        from: args.from,
-        to: args.to,
-        mismatches: 0,
-        lines: with_lines.then(Vec::new),
-        dates: LocalDates::default(),
-    };
-    let collected = run_pipeline(&args.input, &resolved, Decimal::ZERO, &make, notes, &mut outputs)?;
-    let PayrollCollector {
-        payroll,
-        mismatches,
+    let make = || PayrollCollector::new(kind, args.from, args.to, with_lines);
+    let collected = run_engine(&args.input, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
+    let PayrollCollected {
+        mut rows,
         lines,
-        ..
-    } = collected;
-    let mut rows = payroll.rows()?;
+        mismatches,
+    } = collected.finish()?;
     if let PeriodKind::All = kind {
         // With --from/--to, the period is what was asked for.
         for row in &mut rows {
@@ -313,8 +305,6 @@ pub(crate) fn compute_payroll(
             row.period.end = args.to.unwrap_or(row.period.end);
         }
     }
-    let mut lines = lines.unwrap_or_default();
-    lines.sort_by_key(|l| l.session.id);
     Ok((
         PayrollRun {
             rows,
@@ -384,73 +374,21 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     Ok(notes.finish(Outcome::Clean))
 }
 
-/// Totals per instructor and period, for sessions between `from` and `to`.
-struct PayrollCollector {
-    payroll: Payroll,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    mismatches: u64,
-    lines: Option<Vec<SessionLine>>,
-    dates: LocalDates,
-}
-
-impl Collector for PayrollCollector {
-    fn add(&mut self, line: SessionLine) -> anyhow::Result<()> {
-        let date = self.dates.local_date(line.session.starts_at, line.session.zone);
-        if self.from.is_some_and(|f| date < f) || self.to.is_some_and(|t| date > t) {
-            return Ok(());
-        }
-        if line.rec.status == Status::Mismatch {
-            self.mismatches += 1;
-        }
-        self.payroll.add_on(date, &line.session, &line.pay, &line.rec)?;
-        if let Some(lines) = &mut self.lines {
-            lines.push(line);
-        }
-        Ok(())
+/// The engine's options for a run with `tolerance`: one worker per core,
+/// unless `SESSIONPAY_THREADS` says otherwise (1 forces the single
+/// sequential pass); a single CSV file is split across them from 4 MiB, or
+/// from `SESSIONPAY_PARALLEL_MIN_BYTES` (so tests can take the parallel path
+/// on small files).
+pub(crate) fn run_options(tolerance: Decimal) -> RunOptions {
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.trim().parse().ok());
+    let mut options = RunOptions::default().tolerance(tolerance);
+    if let Some(threads) = var("SESSIONPAY_THREADS").filter(|&n: &u64| n >= 1) {
+        options = options.threads(usize::try_from(threads).unwrap_or(usize::MAX));
     }
-
-    fn merge(&mut self, other: Self) -> anyhow::Result<()> {
-        self.mismatches += other.mismatches;
-        self.payroll.merge(other.payroll)?;
-        if let (Some(mine), Some(mut theirs)) = (&mut self.lines, other.lines) {
-            mine.append(&mut theirs);
-        }
-        Ok(())
+    if let Some(min_bytes) = var("SESSIONPAY_PARALLEL_MIN_BYTES") {
+        options = options.parallel_min_bytes(min_bytes);
     }
-
-    fn names(&self) -> Names {
-        // Payroll rows show the instructor's name; kept lines show them all.
-        match self.lines {
-            Some(_) => Names::All,
-            None => Names::InstructorOnly,
-        }
-    }
-}
-
-/// Every priced session, for per-session outputs.
-struct Lines(Vec<SessionLine>);
-
-impl Collector for Lines {
-    fn add(&mut self, line: SessionLine) -> anyhow::Result<()> {
-        self.0.push(line);
-        Ok(())
-    }
-
-    fn merge(&mut self, mut other: Self) -> anyhow::Result<()> {
-        self.0.append(&mut other.0);
-        Ok(())
-    }
-}
-
-/// Worker threads: one per core, unless `SESSIONPAY_THREADS` says otherwise
-/// (1 forces the single sequential pass).
-pub(crate) fn threads() -> usize {
-    std::env::var("SESSIONPAY_THREADS")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .filter(|&n: &usize| n >= 1)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+    options
 }
 
 /// Every session, priced and reconciled, sorted by session id, and the set
@@ -462,49 +400,39 @@ fn collect(
 ) -> anyhow::Result<(Vec<SessionLine>, OutputSet)> {
     let planned = plan(args, &[], &[], notes)?;
     let (resolved, mut outputs) = resolve(args, planned)?;
-    let Lines(mut lines) = run_pipeline(
-        args,
-        &resolved,
-        tolerance,
-        &|| Lines(Vec::new()),
-        notes,
-        &mut outputs,
-    )?;
-    lines.sort_by_key(|l| l.session.id);
+    let lines = run_engine(args, &resolved, tolerance, Lines::default, notes, &mut outputs)?.sorted();
     Ok((lines, outputs))
 }
 
-/// Runs the pipeline over the inputs, writing rows that cannot be read to the
+/// Runs the engine over the inputs, writing rows that cannot be read to the
 /// --skip-invalid file (staged in `outputs`) when one is asked for.
-fn run_pipeline<C: Collector + Send>(
+fn run_engine<C: Collector>(
     args: &InputArgs,
     resolved: &Resolved,
     tolerance: Decimal,
-    make: &(dyn Fn() -> C + Sync),
+    make: impl Fn() -> C + Sync,
     notes: &mut Notes,
     outputs: &mut OutputSet,
 ) -> anyhow::Result<C> {
     let _progress = crate::progress::Progress::start(&resolved.inputs, args.quiet);
+    let run = Run::new(&resolved.inputs, &resolved.table, run_options(tolerance)).progress(&BYTES_READ);
     let Some(path) = &args.skip_invalid else {
-        let (collected, stats) =
-            pipeline::run(&resolved.inputs, &resolved.table, tolerance, threads(), make)?;
+        let (collected, stats) = run.collect(make)?;
         notes.stats(&stats);
         return Ok(collected);
     };
     let file = outputs.create(path)?;
     let mut writer = RejectsWriter::new(file).with_context(|| format!("writing {}", path.display()))?;
-    let (collected, stats) = pipeline::run_with(
-        &resolved.inputs,
-        &resolved.table,
-        tolerance,
-        threads(),
-        make,
-        Some(&mut |rejected| {
+    let (collected, stats) = run
+        .rejects(&mut |rejected| {
             writer
                 .write(&rejected)
-                .with_context(|| format!("writing {}", path.display()))
-        }),
-    )?;
+                .map_err(|source| sessionpay_engine::Error::Write {
+                    path: path.clone(),
+                    source,
+                })
+        })
+        .collect(make)?;
     let count = writer.count();
     let file = writer
         .finish()

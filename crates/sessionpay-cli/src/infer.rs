@@ -1,33 +1,27 @@
 //! `sessionpay rates infer`: the policy of each rate that explains TeamUp's figures.
 //!
-//! Every input is read once through the same pipeline as `reconcile` (currencies,
-//! duplicates), and each session with a final figure is folded into a map of
-//! distinct observations per rate (rate kind, counts, hours, currency, figure)
-//! with the ids of the sessions behind them. The search itself is
-//! [`sessionpay_core::infer_rate_policy`], run once per rate over the distinct
-//! observations, so its cost does not grow with repeated sessions.
+//! Every input is read once by the same engine run as `reconcile` (currencies,
+//! duplicates) into [`sessionpay_engine::Observations`], which also runs the
+//! search per rate; this module holds the flags and writes what it found.
 //!
 //! The output is a policy file (SPEC section 3) that `payroll` and
 //! `reconcile --rates` read as it is: the determined settings of each rate,
 //! comments with the evidence, the settings left at their default because the
 //! sessions cannot tell, and the sessions no policy explains (outliers).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use anyhow::Context;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use sessionpay_core::{
-    infer_rate_policy, Counts, Currency, Finding, InferOptions, Observation, PayRate, RateId, RateInference,
-    RateKind, RatePolicy, RateTable, Setting, SettingReport, VenueId,
+    Currency, Finding, InferOptions, RatePolicy, RateTable, Setting, SettingReport, VenueId,
 };
-use sessionpay_io::SessionLine;
+use sessionpay_engine::{InferredRate as Rate, Observations, Run};
 
-use crate::commands::{self, threads, Notes, Outcome};
-use crate::pipeline::{self, Collector};
+use crate::commands::{self, run_options, Notes, Outcome};
+use crate::progress::BYTES_READ;
 
 /// Options of `sessionpay rates infer`.
 #[derive(Debug, clap::Args)]
@@ -98,29 +92,32 @@ pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
         None => RateTable::default(),
     };
 
-    // The pipeline prices every session under the given table, which is not
-    // needed here but keeps one reading path (currencies, duplicates, parallel
-    // reading) for every command; an unbounded tolerance spares it looking
-    // for the reason of each mismatch.
-    let (mut book, stats) = pipeline::run(&inputs, &table, Decimal::MAX, threads(), &Book::default)?;
+    // One reading path for every command (currencies, duplicates, parallel
+    // reading); the observations take sessions unpriced.
+    let options = run_options(Decimal::ZERO);
+    let (observations, stats) = Run::new(&inputs, &table, options)
+        .progress(&BYTES_READ)
+        .collect(Observations::default)?;
     notes.stats(&stats);
 
-    let options = InferOptions {
-        min_support: args.min_support,
-    };
-    let rates = book.infer(&options)?;
+    let inferred = observations.infer(
+        &InferOptions {
+            min_support: args.min_support,
+        },
+        options.threads,
+    )?;
     let mut venues: BTreeMap<VenueId, (Currency, String)> = table
         .venue_currencies
         .iter()
         .map(|(v, c)| (*v, (*c, String::new())))
         .collect();
-    for (venue, seen) in &book.venues {
-        venues.insert(*venue, (seen.currency, seen.named.name.clone()));
+    for (venue, seen) in inferred.venues {
+        venues.insert(venue, (seen.currency, seen.name));
     }
     let report = Report {
-        rates,
+        rates: inferred.rates,
         venues,
-        unrated: book.unrated,
+        unrated: inferred.unrated,
         min_support: args.min_support,
     };
 
@@ -150,372 +147,30 @@ pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Sessions that share everything pay depends on.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct ObsKey {
-    kind: u32,
-    counts: Counts,
-    hours: Decimal,
-    currency: Currency,
-    reported: Decimal,
-}
-
-/// Distinct sessions of one rate, with the ids of the sessions behind them.
-type Bucket = (ObsKey, Vec<u64>);
-
-/// One distinct (rate id, rate kind).
-struct KindEntry {
-    id: RateId,
-    kind: RateKind,
-}
-
-/// A name as on the session with the highest id, so the choice does not
-/// depend on the order rows are read in.
-#[derive(Default)]
-struct Named {
-    name: String,
-    from: u64,
-}
-
-impl Named {
-    fn offer(&mut self, name: &str, session: u64) {
-        if self.name.is_empty() || session > self.from {
-            self.name = name.to_string();
-            self.from = session;
-        }
-    }
-
-    fn merge(&mut self, other: Named) {
-        if !other.name.is_empty() {
-            self.offer(&other.name, other.from);
-        }
+/// A rate's confidence as a percentage, `-` without sessions.
+fn confidence_percent(rate: &Rate) -> String {
+    match rate.confidence() {
+        Some(c) => format!("{}%", (c * Decimal::ONE_HUNDRED).round_dp(2)),
+        None => "-".to_string(),
     }
 }
 
-#[derive(Default)]
-struct RateTally {
-    name: Named,
-    pending: u64,
-    unreported: u64,
-}
-
-struct VenueSeen {
-    currency: Currency,
-    named: Named,
-}
-
-/// Everything `rates infer` keeps of the sessions.
-#[derive(Default)]
-struct Book {
-    /// Rates as the reader shares them (one `Arc` per distinct rate in an
-    /// input), mapped to their distinct kind; the `Arc`s are kept so their
-    /// addresses stay unique.
-    by_arc: HashMap<usize, u32>,
-    arcs: Vec<Arc<PayRate>>,
-    kinds: Vec<KindEntry>,
-    kind_index: HashMap<(RateId, RateKind), u32>,
-    observations: HashMap<ObsKey, Vec<u64>>,
-    tallies: BTreeMap<RateId, RateTally>,
-    venues: BTreeMap<VenueId, VenueSeen>,
-    unrated: u64,
-}
-
-impl Collector for Book {
-    fn add(&mut self, line: SessionLine) -> anyhow::Result<()> {
-        let s = &line.session;
-        let venue = self.venues.entry(s.venue).or_insert_with(|| VenueSeen {
-            currency: s.currency,
-            named: Named::default(),
-        });
-        venue.named.offer(&s.venue_name, s.id.0);
-        let Some(rate) = &s.rate else {
-            self.unrated += 1;
-            return Ok(());
-        };
-        let tally = self.tallies.entry(rate.id).or_default();
-        tally.name.offer(&rate.name, s.id.0);
-        if s.pending {
-            tally.pending += 1;
-            return Ok(());
+/// Why the sessions cannot tell a setting without evidence.
+fn no_evidence_reason(rate: &Rate, setting: Setting) -> &'static str {
+    match setting {
+        Setting::CountComped if !rate.had_comped => "no session had a comped attendee",
+        Setting::CountLateCancels if !rate.had_late_cancels => "no session had a late cancellation",
+        Setting::CountNoShows if !rate.had_no_shows => "no session had a no-show",
+        Setting::CountComped | Setting::CountLateCancels | Setting::CountNoShows
+            if rate.kinds == ["per_hour"] =>
+        {
+            "a per-hour rate ignores counts unless an empty-session pay applies, and none does"
         }
-        let Some(reported) = s.reported else {
-            tally.unreported += 1;
-            return Ok(());
-        };
-        let kind = self.kind_of(rate);
-        self.observations
-            .entry(ObsKey {
-                kind,
-                counts: s.counts,
-                hours: s.hours,
-                currency: s.currency,
-                reported,
-            })
-            .or_default()
-            .push(s.id.0);
-        Ok(())
-    }
-
-    fn merge(&mut self, other: Book) -> anyhow::Result<()> {
-        let remap: Vec<u32> = other
-            .kinds
-            .into_iter()
-            .map(|k| self.intern(k.id, k.kind))
-            .collect();
-        for (address, k) in other.by_arc {
-            self.by_arc.insert(address, remap[k as usize]);
-        }
-        self.arcs.extend(other.arcs);
-        for (mut key, ids) in other.observations {
-            key.kind = remap[key.kind as usize];
-            self.observations.entry(key).or_default().extend(ids);
-        }
-        for (id, tally) in other.tallies {
-            let mine = self.tallies.entry(id).or_default();
-            mine.name.merge(tally.name);
-            mine.pending += tally.pending;
-            mine.unreported += tally.unreported;
-        }
-        for (id, venue) in other.venues {
-            match self.venues.entry(id) {
-                std::collections::btree_map::Entry::Vacant(v) => {
-                    v.insert(venue);
-                }
-                std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().named.merge(venue.named),
-            }
-        }
-        self.unrated += other.unrated;
-        Ok(())
-    }
-}
-
-impl Book {
-    fn intern(&mut self, id: RateId, kind: RateKind) -> u32 {
-        let next = self.kinds.len() as u32;
-        match self.kind_index.entry((id, kind)) {
-            std::collections::hash_map::Entry::Occupied(o) => *o.get(),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                self.kinds.push(KindEntry {
-                    id,
-                    kind: v.key().1.clone(),
-                });
-                v.insert(next);
-                next
-            }
-        }
-    }
-
-    fn kind_of(&mut self, rate: &Arc<PayRate>) -> u32 {
-        let address = Arc::as_ptr(rate) as usize;
-        if let Some(&k) = self.by_arc.get(&address) {
-            return k;
-        }
-        let k = self.intern(rate.id, rate.kind.clone());
-        self.arcs.push(Arc::clone(rate));
-        self.by_arc.insert(address, k);
-        k
-    }
-
-    /// Infers every rate's policy, the rates shared out over the cores.
-    fn infer(&mut self, options: &InferOptions) -> anyhow::Result<Vec<Rate>> {
-        let mut per_rate: BTreeMap<RateId, Vec<Bucket>> = BTreeMap::new();
-        for (key, mut ids) in std::mem::take(&mut self.observations) {
-            ids.sort_unstable();
-            per_rate
-                .entry(self.kinds[key.kind as usize].id)
-                .or_default()
-                .push((key, ids));
-        }
-        for id in self.tallies.keys() {
-            per_rate.entry(*id).or_default();
-        }
-        let mut work: Vec<(RateId, Vec<Bucket>)> = per_rate.into_iter().collect();
-        for (_, obs) in &mut work {
-            // A fixed order, so the output does not depend on the input's.
-            obs.sort_by(|a, b| a.1[0].cmp(&b.1[0]));
-        }
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 8)
-            .min(work.len().max(1));
-        let kinds = &self.kinds;
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let work_ref = &work;
-        let results: Vec<Vec<(usize, anyhow::Result<Rate>)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some((id, obs)) = work_ref.get(i) else {
-                                break;
-                            };
-                            done.push((i, infer_one(*id, obs, kinds, options)));
-                        }
-                        done
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        });
-        let mut rates: Vec<Option<Rate>> = (0..work.len()).map(|_| None).collect();
-        for (i, result) in results.into_iter().flatten() {
-            rates[i] = Some(result?);
-        }
-        let mut rates: Vec<Rate> = rates.into_iter().flatten().collect();
-        for rate in &mut rates {
-            if let Some(tally) = self.tallies.get(&rate.id) {
-                rate.name = tally.name.name.clone();
-                rate.pending = tally.pending;
-                rate.unreported = tally.unreported;
-            }
-        }
-        Ok(rates)
-    }
-}
-
-fn infer_one(
-    id: RateId,
-    obs: &[Bucket],
-    kinds: &[KindEntry],
-    options: &InferOptions,
-) -> anyhow::Result<Rate> {
-    let observations: Vec<Observation<'_>> = obs
-        .iter()
-        .map(|(key, ids)| Observation {
-            kind: &kinds[key.kind as usize].kind,
-            counts: key.counts,
-            hours: key.hours,
-            currency: key.currency,
-            reported: key.reported,
-            sessions: ids.len() as u64,
-        })
-        .collect();
-    let inference = infer_rate_policy(&observations, options).with_context(|| format!("rate {}", id.0))?;
-    let mut outliers = Vec::new();
-    for o in &inference.outliers {
-        let (key, ids) = &obs[o.index];
-        for session in ids {
-            outliers.push(OutlierSession {
-                session: *session,
-                reported: key.reported,
-                computed: o.computed,
-                currency: key.currency,
-            });
-        }
-    }
-    outliers.sort_by_key(|o| o.session);
-    let mut kind_names: Vec<&'static str> = obs
-        .iter()
-        .map(|(key, _)| kinds[key.kind as usize].kind.as_str())
-        .collect();
-    kind_names.sort_unstable();
-    kind_names.dedup();
-    let mut bases: Vec<String> = obs
-        .iter()
-        .filter_map(|(key, _)| match &kinds[key.kind as usize].kind {
-            RateKind::PerCustomer { base } | RateKind::PerHour { base } => Some(base.to_string()),
-            RateKind::Tiered { .. } => None,
-        })
-        .collect();
-    bases.sort();
-    bases.dedup();
-    let has = |test: fn(&Counts) -> bool| obs.iter().any(|(key, _)| test(&key.counts));
-    Ok(Rate {
-        id,
-        name: String::new(),
-        kinds: kind_names,
-        bases,
-        pending: 0,
-        unreported: 0,
-        had_comped: has(|c| c.comped() > 0),
-        had_late_cancels: has(|c| c.late_cancels() > 0),
-        had_no_shows: has(|c| c.no_shows() > 0),
-        inference,
-        outliers,
-    })
-}
-
-struct OutlierSession {
-    session: u64,
-    reported: Decimal,
-    computed: Decimal,
-    currency: Currency,
-}
-
-/// One rate's inference with what the output says about it.
-struct Rate {
-    id: RateId,
-    name: String,
-    kinds: Vec<&'static str>,
-    bases: Vec<String>,
-    pending: u64,
-    unreported: u64,
-    had_comped: bool,
-    had_late_cancels: bool,
-    had_no_shows: bool,
-    inference: RateInference,
-    outliers: Vec<OutlierSession>,
-}
-
-impl Rate {
-    /// More than half of the sessions with a final figure are explained (or there are none).
-    fn explains_most(&self) -> bool {
-        let i = &self.inference;
-        i.seen == 0 || i.explained * 2 > i.seen
-    }
-
-    fn confidence(&self) -> Option<Decimal> {
-        let i = &self.inference;
-        (i.seen > 0).then(|| Decimal::from(i.explained) / Decimal::from(i.seen))
-    }
-
-    fn confidence_percent(&self) -> String {
-        match self.confidence() {
-            Some(c) => format!("{}%", (c * Decimal::ONE_HUNDRED).round_dp(2)),
-            None => "-".to_string(),
-        }
-    }
-
-    fn undetermined(&self) -> Vec<&'static str> {
-        self.inference
-            .settings
-            .iter()
-            .filter(|r| !r.finding.is_determined())
-            .map(|r| r.setting.key())
-            .collect()
-    }
-
-    fn weak(&self) -> Vec<&'static str> {
-        self.inference
-            .settings
-            .iter()
-            .filter(|r| r.finding.is_weak())
-            .map(|r| r.setting.key())
-            .collect()
-    }
-
-    /// Why the sessions cannot tell a setting without evidence.
-    fn no_evidence_reason(&self, setting: Setting) -> &'static str {
-        match setting {
-            Setting::CountComped if !self.had_comped => "no session had a comped attendee",
-            Setting::CountLateCancels if !self.had_late_cancels => "no session had a late cancellation",
-            Setting::CountNoShows if !self.had_no_shows => "no session had a no-show",
-            Setting::CountComped | Setting::CountLateCancels | Setting::CountNoShows
-                if self.kinds == ["per_hour"] =>
-            {
-                "a per-hour rate ignores counts unless an empty-session pay applies, and none does"
-            }
-            Setting::TierMode => "slab and graduated pay the same on every session",
-            Setting::EmptySessionPay if self.inference.empty_sessions == 0 => "no session had nobody counted",
-            Setting::Rounding => "no session's pay falls on a rounding midpoint",
-            Setting::HoursBasis => "every session's hours are whole minutes",
-            _ => "no session's pay depends on it",
-        }
+        Setting::TierMode => "slab and graduated pay the same on every session",
+        Setting::EmptySessionPay if rate.inference.empty_sessions == 0 => "no session had nobody counted",
+        Setting::Rounding => "no session's pay falls on a rounding midpoint",
+        Setting::HoursBasis => "every session's hours are whole minutes",
+        _ => "no session's pay depends on it",
     }
 }
 
@@ -577,7 +232,7 @@ fn evidence(rate: &Rate, r: &SettingReport, min_support: u64) -> String {
         }
         (Finding::NoEvidence, _) => format!(
             "undetermined, default {default} kept: {}",
-            rate.no_evidence_reason(r.setting)
+            no_evidence_reason(rate, r.setting)
         ),
         (Finding::TooLittleEvidence, alt) => {
             let alt = alt.clone().unwrap_or_else(|| "none".to_string());
@@ -722,7 +377,7 @@ impl Report {
             "# {} of {} sessions with a final figure explained ({}){unused}.",
             group(i.explained),
             group(i.seen),
-            rate.confidence_percent()
+            confidence_percent(rate)
         )?;
         if !rate.explains_most() {
             writeln!(
@@ -885,7 +540,7 @@ impl Report {
                 rate.kinds.join(","),
                 i.seen,
                 i.explained,
-                rate.confidence_percent(),
+                confidence_percent(rate),
                 rate.outliers.len(),
             )?;
         }

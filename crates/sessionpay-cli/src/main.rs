@@ -5,7 +5,6 @@ mod commands;
 mod export;
 mod fetch;
 mod infer;
-mod pipeline;
 mod progress;
 
 use std::io::Write;
@@ -75,6 +74,9 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             || cause
                 .downcast_ref::<sessionpay_io::Error>()
                 .is_some_and(sessionpay_io::Error::is_broken_pipe)
+            || cause
+                .downcast_ref::<sessionpay_engine::Error>()
+                .is_some_and(sessionpay_engine::Error::is_broken_pipe)
             || cause
                 .downcast_ref::<sessionpay_render::Error>()
                 .is_some_and(sessionpay_render::Error::is_broken_pipe)

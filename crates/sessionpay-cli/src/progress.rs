@@ -1,7 +1,7 @@
 //! A progress bar on stderr for large inputs, only when stderr is a terminal.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -9,7 +9,9 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sessionpay_io::Input;
 
-use crate::pipeline::BYTES_READ;
+/// Bytes of input read so far by every run of this process: the engine
+/// counts into it, the bar reads it.
+pub(crate) static BYTES_READ: AtomicU64 = AtomicU64::new(0);
 
 /// Inputs smaller than this finish before a bar would be worth drawing.
 const MIN_BYTES: u64 = 8 << 20;

@@ -1,0 +1,127 @@
+//! Where a run's sessions go, and how they are priced on the way.
+
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap as HashMap;
+use sessionpay_core::{compute_pay, reconcile, RateId, RatePolicy, RateTable, Session};
+use sessionpay_io::{Names, Place, SessionLine};
+
+use crate::Result;
+
+/// Takes the distinct sessions of a run: a payroll accumulator, a list of
+/// lines, the observations of `rates infer`. A parallel run gives each worker
+/// its own collector (made by the same function) and merges them at the end.
+pub trait Collector: Sized + Send {
+    /// What it takes of each session: a [`SessionLine`] (priced and
+    /// reconciled) or the [`Session`] alone (nothing is priced).
+    type Item: Item;
+
+    /// Takes one session.
+    ///
+    /// # Errors
+    /// Whatever keeps it from taking the session; the run stops with it.
+    fn add(&mut self, item: Self::Item) -> Result<()>;
+
+    /// Takes everything another collector of the same run took.
+    ///
+    /// # Errors
+    /// As [`Collector::add`].
+    fn merge(&mut self, other: Self) -> Result<()>;
+
+    /// The names its output shows. The parallel reader skips the others (the
+    /// sequential pass keeps every name: its duplicate check compares whole rows).
+    fn names(&self) -> Names {
+        Names::All
+    }
+}
+
+/// What a collector takes of a session, made from it once its currency is settled.
+pub trait Item: Sized + Send {
+    /// Makes the item of `session`; `place` names where it was read, for errors.
+    ///
+    /// # Errors
+    /// The session cannot be priced or reconciled.
+    fn from_session(session: Session, pricing: &Pricing, place: impl Fn() -> Place) -> Result<Self>;
+}
+
+impl Item for Session {
+    fn from_session(session: Session, _: &Pricing, _: impl Fn() -> Place) -> Result<Session> {
+        Ok(session)
+    }
+}
+
+impl Item for SessionLine {
+    fn from_session(session: Session, pricing: &Pricing, place: impl Fn() -> Place) -> Result<SessionLine> {
+        pricing.price(session).map_err(|source| {
+            sessionpay_io::Error::Core {
+                place: place(),
+                source,
+            }
+            .into()
+        })
+    }
+}
+
+/// Every rate's resolved policy, looked up once per session, and the
+/// tolerance of the reconciliation.
+#[derive(Debug, Clone)]
+pub struct Pricing {
+    by_rate: HashMap<RateId, RatePolicy>,
+    default: RatePolicy,
+    tolerance: Decimal,
+}
+
+impl Pricing {
+    /// The policies of `table`, resolved, with `tolerance`.
+    pub fn new(table: &RateTable, tolerance: Decimal) -> Pricing {
+        Pricing {
+            by_rate: table
+                .rates
+                .keys()
+                .map(|id| (*id, table.policy_for(*id)))
+                .collect(),
+            default: table.default_policy(),
+            tolerance,
+        }
+    }
+
+    /// The policy of a session with `rate` (the defaults without one or for a rate the table does not name).
+    pub fn policy(&self, rate: Option<RateId>) -> RatePolicy {
+        rate.and_then(|id| self.by_rate.get(&id).copied())
+            .unwrap_or(self.default)
+    }
+
+    /// Prices and reconciles one session under its rate's policy.
+    ///
+    /// # Errors
+    /// The pay or the reconciliation is out of range.
+    pub fn price(&self, session: Session) -> sessionpay_core::Result<SessionLine> {
+        let policy = self.policy(session.rate.as_ref().map(|r| r.id));
+        let pay = compute_pay(&session, &policy)?;
+        let rec = reconcile(&session, &policy, &pay, self.tolerance)?;
+        Ok(SessionLine { session, pay, rec })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use sessionpay_core::PolicyOverrides;
+
+    #[test]
+    fn a_rate_the_table_names_gets_its_policy_and_any_other_the_defaults() {
+        let mut table = RateTable::default();
+        table.rates.insert(
+            RateId(3),
+            PolicyOverrides {
+                count_no_shows: Some(!table.default_policy().count_no_shows),
+                ..PolicyOverrides::default()
+            },
+        );
+        let pricing = Pricing::new(&table, Decimal::ZERO);
+        assert_eq!(pricing.policy(Some(RateId(3))), table.policy_for(RateId(3)));
+        assert_ne!(pricing.policy(Some(RateId(3))), table.default_policy());
+        assert_eq!(pricing.policy(Some(RateId(4))), table.default_policy());
+        assert_eq!(pricing.policy(None), table.default_policy());
+    }
+}

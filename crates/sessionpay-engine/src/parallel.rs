@@ -1,0 +1,201 @@
+//! The parallel read of one large CSV file: its byte ranges taken from a
+//! queue by one worker per thread, each into its own collector, merged at
+//! the end. Anything unusual (a bad row, a session id in two ranges, a
+//! quoted field spanning two ranges, a currency only another range can
+//! tell) is a [`NeedsSequential`] outcome, not an error: the sequential pass
+//! is the reference, and both give the same result.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+
+use roaring::RoaringTreemap;
+use sessionpay_core::{CurrencyBook, RateTable};
+use sessionpay_io::{CsvPart, Location, ParsedRow, PartReader, Place};
+
+use crate::feed::{read_fed, Fed};
+use crate::workers::{on_threads, Queue};
+use crate::{Collector, Item, Pricing, Stats};
+
+/// Why a parallel run gave way to the sequential pass (see [`Stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NeedsSequential {
+    /// A row could not be read, or a quoted field spans two parts.
+    Unaligned,
+    /// The same session id is in two places: only one pass in order can say
+    /// which is the repeat and whether it is the same.
+    RepeatedId,
+    /// A venue's currency cannot be settled from what the parts saw.
+    Currency,
+    /// A session could not be priced or collected (the pass in order names it).
+    Collecting,
+    /// A worker stopped without a result.
+    Worker,
+}
+
+/// How a parallel run ended.
+pub(crate) enum Parallel<C> {
+    /// Every part read: the merged collector.
+    Done(C, Stats),
+    /// The run must be done again in one pass.
+    NeedsSequential(NeedsSequential),
+}
+
+/// How one worker's share of the parts ended.
+enum PartOutcome<C> {
+    /// Every part it took was read.
+    Read(Box<Share<C>>),
+    /// It stopped; the others stop too.
+    NeedsSequential(NeedsSequential),
+}
+
+/// What every worker reads with.
+pub(crate) struct Shared<'a> {
+    pub(crate) table: &'a RateTable,
+    pub(crate) pricing: &'a Pricing,
+    pub(crate) counter: &'a AtomicU64,
+}
+
+/// One worker's share of a parallel run.
+struct Share<C> {
+    book: CurrencyBook,
+    ids: RoaringTreemap,
+    deferred: Vec<ParsedRow>,
+    collector: C,
+    rows: u64,
+}
+
+/// No place is named: a failure here only sends the run to the sequential pass.
+fn nowhere() -> Place {
+    Place {
+        path: PathBuf::new(),
+        location: Location::File,
+    }
+}
+
+/// The parallel run over `parts` on `threads` workers.
+pub(crate) fn run<C: Collector>(
+    parts: &[CsvPart],
+    threads: usize,
+    shared: &Shared<'_>,
+    make: &(impl Fn() -> C + Sync),
+) -> Parallel<C> {
+    let queue = Queue::new(parts);
+    let outcomes = on_threads(threads.min(parts.len()), || read_share(&queue, shared, make));
+    let mut shares = Vec::with_capacity(outcomes.len());
+    for outcome in outcomes {
+        match outcome {
+            Ok(PartOutcome::Read(share)) => shares.push(*share),
+            Ok(PartOutcome::NeedsSequential(why)) => return Parallel::NeedsSequential(why),
+            Err(_) => return Parallel::NeedsSequential(NeedsSequential::Worker),
+        }
+    }
+    match merge(shares, shared) {
+        Ok((collector, stats)) => Parallel::Done(collector, stats),
+        Err(why) => Parallel::NeedsSequential(why),
+    }
+}
+
+/// The shares as one collector, the rows whose currency waited for every
+/// part added.
+fn merge<C: Collector>(
+    mut shares: Vec<Share<C>>,
+    shared: &Shared<'_>,
+) -> Result<(C, Stats), NeedsSequential> {
+    // A session id in two ranges was counted twice: only one pass can say which to keep.
+    let mut all_ids = RoaringTreemap::new();
+    for share in &shares {
+        if !(&all_ids & &share.ids).is_empty() {
+            return Err(NeedsSequential::RepeatedId);
+        }
+        all_ids |= &share.ids;
+    }
+    let mut book = CurrencyBook::new(shared.table.venue_currencies.clone());
+    for share in &shares {
+        book.merge(&share.book).map_err(|_| NeedsSequential::Currency)?;
+    }
+    let mut stats = Stats {
+        workers: shares.len(),
+        ..Stats::default()
+    };
+    for share in &mut shares {
+        stats.rows += share.rows;
+        for mut row in std::mem::take(&mut share.deferred) {
+            row.session.currency = book
+                .decide_late(row.session.venue, &row.evidence)
+                .map_err(|_| NeedsSequential::Currency)?;
+            if !all_ids.insert(row.session.id.0) {
+                return Err(NeedsSequential::RepeatedId);
+            }
+            let item = C::Item::from_session(row.session, shared.pricing, nowhere)
+                .map_err(|_| NeedsSequential::Collecting)?;
+            share
+                .collector
+                .add(item)
+                .map_err(|_| NeedsSequential::Collecting)?;
+        }
+    }
+    let mut collector: Option<C> = None;
+    for share in shares {
+        match collector.as_mut() {
+            None => collector = Some(share.collector),
+            Some(c) => c
+                .merge(share.collector)
+                .map_err(|_| NeedsSequential::Collecting)?,
+        }
+    }
+    collector.map(|c| (c, stats)).ok_or(NeedsSequential::Worker)
+}
+
+/// Reads parts from the queue until it is empty, or until this or another
+/// worker needs the sequential pass.
+fn read_share<C: Collector>(
+    queue: &Queue<'_, CsvPart>,
+    shared: &Shared<'_>,
+    make: &(impl Fn() -> C + Sync),
+) -> PartOutcome<C> {
+    let mut share = Share {
+        book: CurrencyBook::new(shared.table.venue_currencies.clone()),
+        ids: RoaringTreemap::new(),
+        deferred: Vec::new(),
+        collector: make(),
+        rows: 0,
+    };
+    let names = share.collector.names();
+    let mut on_row = |mut row: ParsedRow| -> Result<(), NeedsSequential> {
+        share.rows += 1;
+        match share
+            .book
+            .decide(row.session.venue, &row.evidence)
+            .map_err(|_| NeedsSequential::Currency)?
+        {
+            Some(currency) => {
+                row.session.currency = currency;
+                if !share.ids.insert(row.session.id.0) {
+                    return Err(NeedsSequential::RepeatedId);
+                }
+                let item = C::Item::from_session(row.session, shared.pricing, nowhere)
+                    .map_err(|_| NeedsSequential::Collecting)?;
+                share.collector.add(item).map_err(|_| NeedsSequential::Collecting)
+            }
+            None => {
+                share.deferred.push(row);
+                Ok(())
+            }
+        }
+    };
+    let mut reader = PartReader::new(names);
+    while let Some((_, part)) = queue.take() {
+        let fed = read_fed(&mut on_row, &mut |_| Err(NeedsSequential::Unaligned), |sinks| {
+            reader.read(part, shared.counter, sinks)
+        });
+        let why = match fed {
+            Fed::Read(true) => continue,
+            Fed::Read(false) | Fed::Failed(_) => NeedsSequential::Unaligned,
+            Fed::Stopped(why) => why,
+        };
+        queue.stop();
+        return PartOutcome::NeedsSequential(why);
+    }
+    PartOutcome::Read(Box::new(share))
+}
