@@ -184,7 +184,7 @@ impl<'w> Sink<'w> {
                 buf.push(b'\n');
             }
             Format::Pages => {
-                if self.written % PAGE_ROWS == 0 {
+                if self.written.is_multiple_of(PAGE_ROWS) {
                     self.close_page()?;
                     let name = format!("page-{:05}.json", self.written / PAGE_ROWS + 1);
                     let mut w = open(&self.dir.join(name))?;
