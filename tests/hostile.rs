@@ -70,6 +70,15 @@ fn amounts_that_overflow_are_errors_not_panics() {
         run.stderr
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    // rates infer prices observations, not rows: it names the rate and the session.
+    let run = dir.run(&["rates", "infer", "huge.csv"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains(", session 1: arithmetic overflow"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
 
 #[test]

@@ -15,10 +15,13 @@ pub enum Error {
     #[error(transparent)]
     Core(#[from] sessionpay_core::Error),
     /// The policy search over one rate's sessions failed.
-    #[error("rate {rate}")]
+    #[error("rate {rate}{}", session.map(|s| format!(", session {s}")).unwrap_or_default())]
     Infer {
         /// The rate's TeamUp id.
         rate: u64,
+        /// The first session whose figures the search could not price, when
+        /// one alone fails.
+        session: Option<u64>,
         /// Why.
         #[source]
         source: sessionpay_core::Error,

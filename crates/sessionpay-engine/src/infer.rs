@@ -303,6 +303,20 @@ impl Observations {
     }
 }
 
+/// On the error path only: the first session of the first observation that
+/// fails the search on its own (its figures overflow under some candidate
+/// policy), so the message names a row the user can find.
+fn failing_session(
+    buckets: &[Bucket<'_>],
+    observations: &[Observation<'_>],
+    options: &InferOptions,
+) -> Option<u64> {
+    observations
+        .iter()
+        .position(|o| infer_rate_policy(std::slice::from_ref(o), options).is_err())
+        .and_then(|at| buckets[at].2.first().copied())
+}
+
 fn infer_one(id: RateId, buckets: &[Bucket<'_>], options: &InferOptions) -> Result<InferredRate> {
     let observations: Vec<Observation<'_>> = buckets
         .iter()
@@ -315,8 +329,11 @@ fn infer_one(id: RateId, buckets: &[Bucket<'_>], options: &InferOptions) -> Resu
             sessions: ids.len() as u64,
         })
         .collect();
-    let inference =
-        infer_rate_policy(&observations, options).map_err(|source| Error::Infer { rate: id.0, source })?;
+    let inference = infer_rate_policy(&observations, options).map_err(|source| Error::Infer {
+        rate: id.0,
+        session: failing_session(buckets, &observations, options),
+        source,
+    })?;
     let mut outliers = Vec::new();
     for o in &inference.outliers {
         let (_, f, ids) = &buckets[o.index];
