@@ -47,7 +47,7 @@ fn missing_required_column() {
 #[test]
 fn a_comma_less_file_hints_at_the_separator() {
     let dir = TestDir::new();
-    let csv = fixture_text("shapes/dot_headers.csv").replace(',', ";");
+    let csv = fixture_text("shapes/dot_headers.csv").replace(',', "|");
     dir.write("semicolons.csv", csv);
     let run = dir.run(&["payroll", "semicolons.csv"]);
     run.assert_error(

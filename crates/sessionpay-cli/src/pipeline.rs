@@ -109,7 +109,7 @@ pub(crate) fn run_with<C: Collector + Send>(
 fn parallel_plan(inputs: &[Input], threads: usize) -> anyhow::Result<Option<Vec<CsvPart>>> {
     match inputs {
         [input] if threads > 1 && !input.is_stdin() && input.shape == Some(Shape::Csv) => Ok(
-            sessionpay_io::plan_csv_parts(&input.path, threads * PARTS_PER_WORKER, parallel_min_bytes())?,
+            sessionpay_io::plan_input_parts(input, threads * PARTS_PER_WORKER, parallel_min_bytes())?,
         ),
         _ => Ok(None),
     }

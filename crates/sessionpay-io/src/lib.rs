@@ -36,6 +36,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod atomic;
+mod columns;
 mod error;
 mod field;
 mod json;
@@ -44,11 +45,14 @@ mod pages;
 mod parts;
 mod policy;
 mod read;
+mod resave;
 mod row;
 mod split;
 mod value;
+mod workbook;
 
 pub use atomic::{forget_pending, register_pending, remove_pending_files, AtomicFile};
+pub use columns::ColumnMap;
 pub use error::{Error, Location, Place, Result};
 pub use output::{
     describe_formula, explain_pay, explain_reported, hours, neutralise, write_payroll, write_reconcile,
@@ -56,7 +60,7 @@ pub use output::{
     RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
 pub use pages::PageCheck;
-pub use parts::{plan_csv_parts, read_csv_part, read_csv_part_with, CsvPart, PartReader};
+pub use parts::{plan_csv_parts, plan_input_parts, read_csv_part, read_csv_part_with, CsvPart, PartReader};
 pub use policy::{parse_policy, read_policy_file};
 pub use read::{
     expand_inputs, read_from, read_from_with, read_input, read_input_counted, read_input_summary,
