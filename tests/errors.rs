@@ -359,7 +359,9 @@ fn policy_file_missing() {
     let dir = TestDir::new();
     dir.copy("shapes/dot_headers.csv");
     dir.run(&["payroll", "--rates", "nope.toml", "dot_headers.csv"])
-        .assert_error(&format!("nope.toml: {}", not_found()));
+        .assert_error(
+            "nope.toml: the rate policy file given with --rates does not exist (is the path mistyped?)",
+        );
 }
 
 #[test]

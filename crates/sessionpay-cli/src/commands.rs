@@ -29,15 +29,81 @@ pub(crate) enum Outcome {
 struct Resolved {
     inputs: Vec<Input>,
     table: RateTable,
+    /// The policy file's `[rates.N]` and `[venues.N]` sections.
+    sections: Vec<sessionpay_io::PolicySection>,
 }
 
 fn resolve(args: &InputArgs, notes: &mut Notes) -> anyhow::Result<Resolved> {
-    let table = match &args.rates {
-        Some(path) => sessionpay_io::read_policy_file(path)?,
-        None => RateTable::default(),
+    let policy = match &args.rates {
+        Some(path) => sessionpay_io::read_policy(path)?,
+        None => sessionpay_io::PolicyFile::default(),
     };
-    let inputs = expand(&args.inputs, notes)?;
-    Ok(Resolved { inputs, table })
+    let mut columns = policy.columns;
+    if let Some(path) = &args.columns_from {
+        let saved = sessionpay_io::ColumnMap::from_report_file(path)?;
+        columns = columns
+            .merged(&saved)
+            .map_err(|problem| anyhow::anyhow!("{}: {problem}", path.display()))?;
+    }
+    let mut inputs = expand(&args.inputs, notes)?;
+    for input in &mut inputs {
+        input.columns = columns.clone();
+    }
+    Ok(Resolved {
+        inputs,
+        table: policy.table,
+        sections: policy.sections,
+    })
+}
+
+/// What the readers said, then a warning for each policy section no
+/// session has (a mistyped id is the usual cause), then, without a policy,
+/// that TeamUp's hidden settings were taken at their defaults.
+fn policy_notes(args: &InputArgs, resolved: &Resolved, stats: &Stats, notes: &mut Notes) {
+    for note in &stats.notes {
+        notes.say(note.clone());
+    }
+    if let Some(path) = &args.rates {
+        for section in &resolved.sections {
+            let seen = match section.kind {
+                "rates" => stats.ids.rates.contains(&section.id),
+                _ => stats.ids.venues.contains(&section.id),
+            };
+            if !seen {
+                notes.say(format!(
+                    "warning: {}: line {}: [{}.{}] matches no session read (is the id mistyped?)",
+                    path.display(),
+                    section.line,
+                    section.kind,
+                    section.id
+                ));
+            }
+        }
+    } else {
+        notes.say(NO_POLICY.to_string());
+    }
+}
+
+/// The note of a run without --rates.
+const NO_POLICY: &str = "no rate policy given (--rates): TeamUp's hidden settings (counting of comped, \
+late-cancelled and no-show customers, tier mode, caps, empty-session pay, rounding) are taken at their \
+defaults; run `sessionpay rates infer` on this export to derive them from TeamUp's own figures";
+
+/// What the closing note adds when more than 5% of `sessions` mismatch.
+fn mismatch_advice(args: &InputArgs, mismatches: u64, sessions: u64) -> String {
+    if mismatches.saturating_mul(20) <= sessions {
+        return String::new();
+    }
+    match &args.rates {
+        None => "; more than 5% of sessions mismatch: TeamUp's hidden settings were taken at their defaults \
+                 (no --rates); run `sessionpay rates infer` to derive them from TeamUp's own figures"
+            .to_string(),
+        Some(path) => format!(
+            "; more than 5% of sessions mismatch: {} may not hold TeamUp's hidden settings; \
+             `sessionpay rates infer` derives them from TeamUp's own figures",
+            path.display()
+        ),
+    }
 }
 
 /// The inputs named on the command line, folders expanded; stdin at most once.
@@ -192,6 +258,8 @@ pub(crate) struct PayrollRun {
     pub(crate) kind: PeriodKind,
     /// Sessions whose reported figure does not match.
     pub(crate) mismatches: u64,
+    /// Sessions in the period range.
+    pub(crate) sessions: u64,
 }
 
 /// Reads the inputs and computes the payroll of `args`; `with_lines` also
@@ -211,6 +279,7 @@ pub(crate) fn compute_payroll(
         from: args.from,
         to: args.to,
         mismatches: 0,
+        sessions: 0,
         lines: with_lines.then(Vec::new),
         dates: LocalDates::default(),
     };
@@ -218,6 +287,7 @@ pub(crate) fn compute_payroll(
     let PayrollCollector {
         payroll,
         mismatches,
+        sessions,
         lines,
         ..
     } = collected;
@@ -237,6 +307,7 @@ pub(crate) fn compute_payroll(
         inputs: resolved.inputs,
         kind,
         mismatches,
+        sessions,
     })
 }
 
@@ -277,7 +348,8 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     let mismatches = run.mismatches;
     if mismatches > 0 {
         notes.say(format!(
-            "{mismatches} session(s) do not match TeamUp's figure: run `sessionpay reconcile` for the reasons"
+            "{mismatches} session(s) do not match TeamUp's figure: run `sessionpay reconcile` for the reasons{}",
+            mismatch_advice(&args.input, mismatches, run.sessions)
         ));
         if args.fail_on_mismatch {
             return Ok(notes.finish(Outcome::Mismatch));
@@ -292,6 +364,7 @@ struct PayrollCollector {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     mismatches: u64,
+    sessions: u64,
     lines: Option<Vec<SessionLine>>,
     dates: LocalDates,
 }
@@ -302,6 +375,7 @@ impl Collector for PayrollCollector {
         if self.from.is_some_and(|f| date < f) || self.to.is_some_and(|t| date > t) {
             return Ok(());
         }
+        self.sessions += 1;
         if line.rec.status == Status::Mismatch {
             self.mismatches += 1;
         }
@@ -314,6 +388,7 @@ impl Collector for PayrollCollector {
 
     fn merge(&mut self, other: Self) -> anyhow::Result<()> {
         self.mismatches += other.mismatches;
+        self.sessions += other.sessions;
         self.payroll.merge(other.payroll)?;
         if let (Some(mine), Some(mut theirs)) = (&mut self.lines, other.lines) {
             mine.append(&mut theirs);
@@ -377,6 +452,7 @@ fn run_pipeline<C: Collector + Send>(
         let (collected, stats) =
             pipeline::run(&resolved.inputs, &resolved.table, tolerance, threads(), make)?;
         notes.stats(&stats);
+        policy_notes(args, resolved, &stats, notes);
         return Ok(collected);
     };
     let file = AtomicFile::create(path)?;
@@ -399,6 +475,7 @@ fn run_pipeline<C: Collector + Send>(
         .with_context(|| format!("writing {}", path.display()))?
         .commit()?;
     notes.stats(&stats);
+    policy_notes(args, resolved, &stats, notes);
     notes.rejected = count;
     if count > 0 {
         let verdict = if args.allow_rejects {
@@ -441,20 +518,22 @@ pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
         .map(|(r, n)| format!("{} {n}", r.as_str()))
         .collect();
     let mismatches = count(Status::Mismatch);
-    notes.say(format!(
-        "{} sessions: {} match, {} mismatch{}, {} pending, {} unrated, {} unreported",
-        lines.len(),
-        count(Status::Match),
-        mismatches,
-        if reasons.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", reasons.join(", "))
-        },
-        count(Status::Pending),
-        count(Status::Unrated),
-        count(Status::Unreported),
-    ));
+    notes.say(
+        format!(
+            "{} sessions: {} match, {} mismatch{}, {} pending, {} unrated, {} unreported",
+            lines.len(),
+            count(Status::Match),
+            mismatches,
+            if reasons.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", reasons.join(", "))
+            },
+            count(Status::Pending),
+            count(Status::Unrated),
+            count(Status::Unreported),
+        ) + &mismatch_advice(&args.input, mismatches, lines.len() as u64),
+    );
     Ok(notes.finish(if mismatches > 0 {
         Outcome::Mismatch
     } else {

@@ -50,6 +50,31 @@ pub(crate) struct Stats {
     pub(crate) first_duplicate: Option<(u64, Place, Place)>,
     /// Parallel workers used (1: one sequential pass).
     pub(crate) workers: usize,
+    /// What the readers said of how they read the inputs.
+    pub(crate) notes: Vec<String>,
+    /// The pay rate and venue ids of the sessions read.
+    pub(crate) ids: SeenIds,
+}
+
+/// The pay rate and venue ids sessions had, for policy sections no session has.
+#[derive(Debug, Default)]
+pub(crate) struct SeenIds {
+    pub(crate) rates: rustc_hash::FxHashSet<u64>,
+    pub(crate) venues: rustc_hash::FxHashSet<u64>,
+}
+
+impl SeenIds {
+    fn add(&mut self, session: &sessionpay_core::Session) {
+        if let Some(rate) = &session.rate {
+            self.rates.insert(rate.id.0);
+        }
+        self.venues.insert(session.venue.0);
+    }
+
+    fn merge(&mut self, other: &SeenIds) {
+        self.rates.extend(&other.rates);
+        self.venues.extend(&other.venues);
+    }
 }
 
 /// Parts per worker: workers take the next unread part as they finish one,
@@ -170,6 +195,7 @@ struct Share<C> {
     deferred: Vec<ParsedRow>,
     collector: C,
     rows: u64,
+    seen: SeenIds,
 }
 
 /// The parallel run, or `None` when it must be done again sequentially.
@@ -212,8 +238,10 @@ fn run_parallel<C: Collector + Send>(
     let mut collector: Option<C> = None;
     for share in shares.iter_mut() {
         stats.rows += share.rows;
+        stats.ids.merge(&share.seen);
         for mut row in std::mem::take(&mut share.deferred) {
             row.session.currency = book.decide_late(row.session.venue, &row.evidence).ok()?;
+            stats.ids.add(&row.session);
             if !all_ids.insert(row.session.id.0) {
                 return None;
             }
@@ -266,10 +294,12 @@ fn read_share<C: Collector + Send>(
         deferred: Vec::new(),
         collector: make(),
         rows: 0,
+        seen: SeenIds::default(),
     };
     let names = share.collector.names();
     let mut on_row = |mut row: ParsedRow| {
         share.rows += 1;
+        share.seen.add(&row.session);
         let fallback = || Error::Shape {
             path: PathBuf::new(),
             problem: "needs a sequential pass".into(),
@@ -371,6 +401,7 @@ fn run_sequential<C: Collector>(
                 .into());
             }
             None => {
+                stats.ids.add(&row.session);
                 seen.insert(
                     id,
                     Seen {
@@ -440,7 +471,10 @@ fn run_sequential<C: Collector>(
             },
         );
         match outcome {
-            Ok(summary) => pages.add(input, summary)?,
+            Ok(mut summary) => {
+                stats.notes.append(&mut summary.notes);
+                pages.add(input, summary)?
+            }
             Err(e) => {
                 return Err(failure
                     .take()

@@ -61,7 +61,7 @@ pub use output::{
 };
 pub use pages::PageCheck;
 pub use parts::{plan_csv_parts, plan_input_parts, read_csv_part, read_csv_part_with, CsvPart, PartReader};
-pub use policy::{parse_policy, read_policy_file};
+pub use policy::{parse_policy, parse_policy_file, read_policy, read_policy_file, PolicyFile, PolicySection};
 pub use read::{
     expand_inputs, read_from, read_from_with, read_input, read_input_counted, read_input_summary,
     read_input_with, Input, Rejected, Shape, Sinks, Summary,
