@@ -299,6 +299,29 @@ pub(crate) fn decimal_comma(text: &str) -> Option<String> {
 /// A money cell or number with a decimal comma, its symbol or code kept:
 /// `1.234,50 €` is `1234.50 €`, `£3,75` is `£3.75`, `0,5` is `0.5`.
 pub(crate) fn decimal_comma_cell(text: &str) -> Option<String> {
+    let (prefix, number, suffix) = number_part(text)?;
+    decimal_comma(number).map(|n| format!("{prefix}{n}{suffix}"))
+}
+
+/// Whether a number cell in a file that may use decimal commas is written
+/// `1.234` or `2.700 ¥`: dot-separated groups of three and no comma, which
+/// could be a thousands separator (2700) or a decimal point (2.7). Refused,
+/// not guessed.
+pub(crate) fn is_ambiguous(text: &str) -> bool {
+    let Some((_, number, _)) = number_part(text) else {
+        return false;
+    };
+    let number = number.strip_prefix('-').unwrap_or(number);
+    let groups: Vec<&str> = number.split('.').collect();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    groups.len() >= 2
+        && (1..=3).contains(&groups[0].len())
+        && digits(groups[0])
+        && groups[1..].iter().all(|g| g.len() == 3 && digits(g))
+}
+
+/// A cell cut into what stands before its number, the number, and after.
+fn number_part(text: &str) -> Option<(&str, &str, &str)> {
     let trimmed = text.trim();
     let first = trimmed.find(|c: char| c.is_ascii_digit())?;
     let start = if trimmed[..first].ends_with('-') {
@@ -311,7 +334,7 @@ pub(crate) fn decimal_comma_cell(text: &str) -> Option<String> {
     if prefix.chars().any(|c| c.is_ascii_digit()) || suffix.chars().any(|c| c.is_ascii_digit()) {
         return None;
     }
-    decimal_comma(number).map(|n| format!("{prefix}{n}{suffix}"))
+    Some((prefix, number, suffix))
 }
 
 /// A reader of a CSV text in `layout`, giving the same records comma-separated
@@ -335,6 +358,11 @@ pub(crate) struct Redelimit<R> {
     out: Vec<u8>,
     at: usize,
     eof: bool,
+    /// The line being read (from 1, as the file numbers it), and the header's cells.
+    line: u64,
+    header: Vec<String>,
+    in_header: bool,
+    error: Option<String>,
 }
 
 impl<R: BufRead> Redelimit<R> {
@@ -352,6 +380,10 @@ impl<R: BufRead> Redelimit<R> {
             out: Vec::with_capacity(256 * 1024),
             at: 0,
             eof: false,
+            line: 1,
+            header: Vec::new(),
+            in_header: true,
+            error: None,
         }
     }
 
@@ -374,7 +406,20 @@ impl<R: BufRead> Redelimit<R> {
             self.field.clear();
             return;
         };
-        if self.layout.decimal_columns.contains(&self.column) {
+        if self.in_header {
+            self.header.push(String::from_utf8_lossy(&content).into_owned());
+        }
+        if !self.in_header && self.layout.decimal_columns.contains(&self.column) {
+            let text = String::from_utf8_lossy(&content);
+            if self.error.is_none() && is_ambiguous(&text) {
+                self.error = Some(format!(
+                    "line {} (column {:?}): {:?} could be a number with a thousands separator or with a decimal point in a {}-separated file; write it without the dot or with a decimal comma",
+                    self.line,
+                    self.header.get(self.column).map_or("", String::as_str),
+                    text.trim(),
+                    self.layout.delimiter_name()
+                ));
+            }
             if let Some(converted) = std::str::from_utf8(&content).ok().and_then(decimal_comma_cell) {
                 content = converted.into_bytes();
             }
@@ -409,6 +454,9 @@ impl<R: BufRead> Redelimit<R> {
         let buf = buf.to_vec();
         let n = buf.len();
         for &b in &buf {
+            if b == b'\n' {
+                self.line += 1;
+            }
             if self.skip_line {
                 if b == b'\n' {
                     self.skip_line = false;
@@ -454,8 +502,12 @@ impl<R: BufRead> Redelimit<R> {
             }
             b'\n' | b'\r' => {
                 if !self.at_line_start || !self.field.is_empty() {
+                    // The newline is counted already: the field ended on the line before.
+                    self.line -= u64::from(b == b'\n');
                     self.end_field();
+                    self.line += u64::from(b == b'\n');
                 }
+                self.in_header = false;
                 self.out.push(b);
                 self.column = 0;
                 self.at_line_start = true;
@@ -503,6 +555,9 @@ fn unquote(body: &[u8]) -> Vec<u8> {
 impl<R: BufRead> Read for Redelimit<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.at == self.out.len() {
+            if let Some(message) = self.error.take() {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, message));
+            }
             if self.eof {
                 return Ok(0);
             }
@@ -566,6 +621,26 @@ mod tests {
         // Text after a closing quote and a quote never closed are passed on as they stand.
         assert_eq!(redelimit("\"a\"b;c\n", b';', &[], false), "\"a\"b,c\n");
         assert_eq!(redelimit("a;\"b;c\n", b';', &[], false), "a,\"b;c\n");
+    }
+
+    #[test]
+    fn a_dot_that_could_be_either_is_refused() {
+        assert!(is_ambiguous("2.700 ¥") && is_ambiguous("1.234") && is_ambiguous("-1.234.567"));
+        assert!(!is_ambiguous("0.75") && !is_ambiguous("1.234,5") && !is_ambiguous("12.3456"));
+        let layout = Layout {
+            delimiter: b';',
+            sep_line: false,
+            decimal_columns: vec![1],
+        };
+        let mut out = String::new();
+        let err = Redelimit::new(&b"id;pay\n1;3,5\n2;\"2.700 \xc2\xa5\"\n"[..], layout)
+            .read_to_string(&mut out)
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("line 3 (column \"pay\"): \"2.700 \u{a5}\" could be"),
+            "{err}"
+        );
     }
 
     #[test]
