@@ -46,6 +46,10 @@ impl ColumnMap {
     /// A message for an unknown key, or for a label or a field already mapped
     /// (naming the earlier mapping).
     pub(crate) fn insert(&mut self, label: &str, key: &str, source: String) -> Result<(), String> {
+        // A column of the report that is not read: known, and left unplaced.
+        if UNUSED.contains(&key.trim()) {
+            return Ok(());
+        }
         let field = Field::from_key(key).ok_or_else(|| {
             format!(
                 "unknown field key {key:?}; expected one of {}",

@@ -154,6 +154,51 @@ pub(crate) struct Layout {
     pub(crate) sep_line: bool,
     /// Columns (by index) whose numbers may be written with a decimal comma.
     pub(crate) decimal_columns: Vec<usize>,
+    /// The decimal mark the first lines show in those columns.
+    pub(crate) mark: Mark,
+}
+
+/// The decimal mark of a semicolon- or tab-separated file, told from the
+/// number cells of its first lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mark {
+    /// Some cell can only be a decimal comma (`0,75`, `1.234,50`), none only a dot.
+    Comma,
+    /// Some cell can only be a decimal point (`0.75`, `1,234.50`), none only a comma.
+    Dot,
+    /// Neither, or both: each cell by itself, and one that could be either is refused.
+    Unknown,
+}
+
+/// What one number cell says of the decimal mark.
+fn evidence(text: &str) -> Option<Mark> {
+    let (_, number, _) = number_part(text)?;
+    let number = number.strip_prefix('-').unwrap_or(number);
+    let after = |c: char| number.rsplit_once(c).map(|(_, f)| f.len());
+    match (number.contains(','), number.contains('.')) {
+        (true, true) if number.rfind(',') > number.rfind('.') => Some(Mark::Comma),
+        (true, true) => Some(Mark::Dot),
+        (true, false) if number.matches(',').count() == 1 && after(',') != Some(3) => Some(Mark::Comma),
+        (false, true) if number.matches('.').count() == 1 && after('.') != Some(3) => Some(Mark::Dot),
+        _ => None,
+    }
+}
+
+/// Whether a number is written `2,700` or `2.700`: groups of three after
+/// one or more separators of one kind, which could be thousands or a decimal mark.
+fn could_be_either(text: &str) -> bool {
+    let Some((_, number, _)) = number_part(text) else {
+        return false;
+    };
+    let number = number.strip_prefix('-').unwrap_or(number);
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    [',', '.'].into_iter().any(|sep| {
+        let groups: Vec<&str> = number.split(sep).collect();
+        groups.len() >= 2
+            && (1..=3).contains(&groups[0].len())
+            && digits(groups[0])
+            && groups[1..].iter().all(|g| g.len() == 3 && digits(g))
+    })
 }
 
 impl Layout {
@@ -211,10 +256,30 @@ impl Layout {
                 .map(|(i, _)| i)
                 .collect()
         };
+        let mut comma = false;
+        let mut dot = false;
+        if !decimal_columns.is_empty() {
+            for line in lines.take(2000) {
+                let cells = split_line(line.trim_end_matches('\r'), delimiter);
+                for &i in &decimal_columns {
+                    match cells.get(i).and_then(|c| evidence(c)) {
+                        Some(Mark::Comma) => comma = true,
+                        Some(Mark::Dot) => dot = true,
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let mark = match (comma, dot) {
+            (true, false) => Mark::Comma,
+            (false, true) => Mark::Dot,
+            _ => Mark::Unknown,
+        };
         Layout {
             delimiter,
             sep_line,
             decimal_columns,
+            mark,
         }
     }
 
@@ -301,23 +366,6 @@ pub(crate) fn decimal_comma(text: &str) -> Option<String> {
 pub(crate) fn decimal_comma_cell(text: &str) -> Option<String> {
     let (prefix, number, suffix) = number_part(text)?;
     decimal_comma(number).map(|n| format!("{prefix}{n}{suffix}"))
-}
-
-/// Whether a number cell in a file that may use decimal commas is written
-/// `1.234` or `2.700 ¥`: dot-separated groups of three and no comma, which
-/// could be a thousands separator (2700) or a decimal point (2.7). Refused,
-/// not guessed.
-pub(crate) fn is_ambiguous(text: &str) -> bool {
-    let Some((_, number, _)) = number_part(text) else {
-        return false;
-    };
-    let number = number.strip_prefix('-').unwrap_or(number);
-    let groups: Vec<&str> = number.split('.').collect();
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    groups.len() >= 2
-        && (1..=3).contains(&groups[0].len())
-        && digits(groups[0])
-        && groups[1..].iter().all(|g| g.len() == 3 && digits(g))
 }
 
 /// A cell cut into what stands before its number, the number, and after.
@@ -410,17 +458,24 @@ impl<R: BufRead> Redelimit<R> {
             self.header.push(String::from_utf8_lossy(&content).into_owned());
         }
         if !self.in_header && self.layout.decimal_columns.contains(&self.column) {
-            let text = String::from_utf8_lossy(&content);
-            if self.error.is_none() && is_ambiguous(&text) {
+            let text = String::from_utf8_lossy(&content).into_owned();
+            let converted = match self.layout.mark {
+                Mark::Dot => None,
+                Mark::Comma if could_be_either(&text) => Some(text.replace('.', "").replace(',', ".")),
+                Mark::Comma => decimal_comma_cell(&text),
+                Mark::Unknown if could_be_either(&text) => None,
+                Mark::Unknown => decimal_comma_cell(&text),
+            };
+            if self.error.is_none() && self.layout.mark == Mark::Unknown && could_be_either(&text) {
                 self.error = Some(format!(
-                    "line {} (column {:?}): {:?} could be a number with a thousands separator or with a decimal point in a {}-separated file; write it without the dot or with a decimal comma",
+                    "line {} (column {:?}): {:?} could be a number with a thousands separator or with a decimal mark, and the file's other numbers do not tell which ({}-separated); write it without the separator",
                     self.line,
                     self.header.get(self.column).map_or("", String::as_str),
                     text.trim(),
                     self.layout.delimiter_name()
                 ));
             }
-            if let Some(converted) = std::str::from_utf8(&content).ok().and_then(decimal_comma_cell) {
+            if let Some(converted) = converted {
                 content = converted.into_bytes();
             }
         }
@@ -595,6 +650,7 @@ mod tests {
             delimiter,
             sep_line,
             decimal_columns: decimal.to_vec(),
+            mark: Mark::Comma,
         };
         let mut out = String::new();
         // A tiny buffer: fields cut across reads come out whole.
@@ -625,12 +681,18 @@ mod tests {
 
     #[test]
     fn a_dot_that_could_be_either_is_refused() {
-        assert!(is_ambiguous("2.700 ¥") && is_ambiguous("1.234") && is_ambiguous("-1.234.567"));
-        assert!(!is_ambiguous("0.75") && !is_ambiguous("1.234,5") && !is_ambiguous("12.3456"));
+        assert!(could_be_either("2.700 ¥") && could_be_either("¥2,700") && could_be_either("-1.234.567"));
+        assert!(!could_be_either("0.75") && !could_be_either("1.234,5") && !could_be_either("12.3456"));
+        assert_eq!(evidence("£74,25"), Some(Mark::Comma));
+        assert_eq!(evidence("1.234,50 €"), Some(Mark::Comma));
+        assert_eq!(evidence("₹4,900.00"), Some(Mark::Dot));
+        assert_eq!(evidence("1.5"), Some(Mark::Dot));
+        assert_eq!(evidence("¥2,700"), None);
         let layout = Layout {
             delimiter: b';',
             sep_line: false,
             decimal_columns: vec![1],
+            mark: Mark::Unknown,
         };
         let mut out = String::new();
         let err = Redelimit::new(&b"id;pay\n1;3,5\n2;\"2.700 \xc2\xa5\"\n"[..], layout)
