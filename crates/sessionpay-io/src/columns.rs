@@ -231,6 +231,7 @@ fn labels(field: Field) -> &'static [&'static str] {
         Field::VenueId => &["Venue ID", "Location ID"],
         Field::VenueName => &["Venue", "Venue Name", "Location", "Location Name"],
         Field::VenueTimezone => &["Venue Time Zone", "Time Zone", "Venue Timezone"],
+        Field::MaxOccupancy => &["Max Occupancy", "Capacity"],
         Field::Hours => &["Hours", "Duration (hours)", "Hours Taught"],
         Field::Attended => &["Attended", "Attendance", "Attendees", "Number Attended"],
         Field::NoShows => &["No Shows", "No-show Count", "No Show"],
@@ -277,9 +278,6 @@ const AMBIGUOUS: &[(&str, &[Field])] = &[
 /// Columns of the report that sessionpay has no use for: known, so that a
 /// missing-column message does not list them as unplaced.
 const UNUSED: &[&str] = &[
-    "max_occupancy",
-    "Max Occupancy",
-    "Capacity",
     "instructor.thumbnail_url",
     "instructor_thumbnail_url",
     "Instructor Thumbnail URL",
@@ -479,7 +477,8 @@ mod tests {
         ] {
             assert_eq!(field(cell), Named::Field(f), "{cell}");
         }
-        assert_eq!(field("Max Occupancy"), Named::Unused);
+        assert_eq!(field("Max Occupancy"), Named::Field(Field::MaxOccupancy));
+        assert_eq!(field("Instructor Thumbnail URL"), Named::Unused);
         assert_eq!(field("Asistentes"), Named::Unknown);
         assert!(matches!(field("Type"), Named::Ambiguous(f) if f.len() == 3));
     }

@@ -13,6 +13,7 @@ pub(crate) enum Field {
     VenueId,
     VenueName,
     VenueTimezone,
+    MaxOccupancy,
     Hours,
     Attended,
     NoShows,
@@ -30,7 +31,7 @@ pub(crate) enum Field {
 }
 
 impl Field {
-    pub(crate) const ALL: [Field; 24] = [
+    pub(crate) const ALL: [Field; 25] = [
         Field::Id,
         Field::Name,
         Field::OfferingTypeId,
@@ -41,6 +42,7 @@ impl Field {
         Field::VenueId,
         Field::VenueName,
         Field::VenueTimezone,
+        Field::MaxOccupancy,
         Field::Hours,
         Field::Attended,
         Field::NoShows,
@@ -75,6 +77,7 @@ impl Field {
             Field::VenueId => &["venue.id", "venue_id"],
             Field::VenueName => &["venue.name", "venue_name"],
             Field::VenueTimezone => &["venue_timezone", "venue.timezone"],
+            Field::MaxOccupancy => &["max_occupancy"],
             Field::Hours => &["hours"],
             Field::Attended => &["attended_count"],
             Field::NoShows => &["no_show_count"],

@@ -348,14 +348,17 @@ fn read_summary(
     }
     let text_head = (encoding != crate::resave::Encoding::Utf8).then(|| encoding.decode_head(&head));
     let layout_head = text_head.clone();
-    let decoded = BufReader::with_capacity(256 * 1024, encoding.wrap(Cursor::new(head).chain(reader)));
-    let mut decoded = decoded;
-    let (shape, prefix) = match shape {
-        Some(shape) => (shape, Vec::new()),
-        None => sniff(&mut decoded, path)?,
+    let decoded = encoding.wrap(Cursor::new(head).chain(reader));
+    let (shape, prefix, rest): (Shape, Vec<u8>, Box<dyn Read>) = match shape {
+        Some(shape) => (shape, Vec::new(), decoded),
+        None => {
+            let mut buffered = BufReader::with_capacity(256 * 1024, decoded);
+            let (shape, prefix) = sniff(&mut buffered, path)?;
+            (shape, prefix, Box::new(buffered))
+        }
     };
     // What sniffing read comes first again.
-    let reader = BufReader::with_capacity(256 * 1024, Cursor::new(prefix).chain(decoded));
+    let reader = BufReader::with_capacity(256 * 1024, Cursor::new(prefix).chain(rest));
     let mut parser = RowParser::new(Names::All);
     match shape {
         Shape::Csv | Shape::Workbook => {

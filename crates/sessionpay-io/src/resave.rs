@@ -314,7 +314,9 @@ fn split_line(line: &str, delimiter: u8) -> Vec<String> {
         match c {
             '"' if quoted && chars.peek() == Some(&'"') => {
                 chars.next();
-                cells.last_mut().map(|s| s.push('"'));
+                if let Some(s) = cells.last_mut() {
+                    s.push('"');
+                }
             }
             '"' => quoted = !quoted,
             c if !quoted && c as u32 == u32::from(delimiter) => cells.push(String::new()),

@@ -170,7 +170,9 @@ impl RowParser {
             return Err(ctx.field_error(missing, "missing, and it is required".to_string()));
         }
         let id = ctx.required(Field::Id, value::id)?;
+        // Checked though not used: a malformed cell means a damaged file.
         ctx.optional(Field::OfferingTypeId, value::id)?;
+        ctx.optional(Field::MaxOccupancy, value::count)?;
         let instructor = ctx.required(Field::InstructorId, value::id)?;
         let venue = ctx.required(Field::VenueId, value::id)?;
         let zone = self.zone(&ctx)?;
