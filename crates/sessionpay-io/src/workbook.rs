@@ -60,14 +60,25 @@ pub(crate) struct SheetCsv {
 /// A workbook too large, one calamine cannot open, or one with no sheet
 /// whose header names the report's columns (the first sheet's problem).
 pub(crate) fn to_csv(reader: impl Read, kind: Kind, path: &Path, map: &ColumnMap) -> Result<SheetCsv> {
-    let shape = |problem: String| Error::Shape {
-        path: path.to_path_buf(),
-        problem,
-    };
     let limit = if kind == Kind::Zip {
         MAX_WORKBOOK
     } else {
         MAX_WHOLE_SHEET
+    };
+    to_csv_within(reader, kind, path, map, limit)
+}
+
+/// [`to_csv`], refusing a workbook of more than `limit` bytes.
+fn to_csv_within(
+    reader: impl Read,
+    kind: Kind,
+    path: &Path,
+    map: &ColumnMap,
+    limit: u64,
+) -> Result<SheetCsv> {
+    let shape = |problem: String| Error::Shape {
+        path: path.to_path_buf(),
+        problem,
     };
     let mut bytes = Vec::new();
     reader
@@ -344,6 +355,40 @@ mod tests {
         assert_eq!(number(1.5), "1.5");
         assert_eq!(number(1e21), "1000000000000000000000");
         assert_eq!(number(45.0), "45");
+    }
+
+    #[test]
+    fn a_workbook_past_the_limit_or_not_one_is_refused_clearly() {
+        let bytes = [&b"PK\x03\x04"[..], &[0u8; 100]].concat();
+        let map = ColumnMap::default();
+        let err = to_csv_within(&bytes[..], Kind::Zip, Path::new("big.xlsx"), &map, 50)
+            .err()
+            .expect("refused");
+        assert_eq!(
+            err.to_string(),
+            "big.xlsx: a workbook larger than 0 MiB is not read (its sheets would be held in memory): save the sheet as CSV (UTF-8) and read that"
+        );
+        let err = to_csv(&bytes[..], Kind::Zip, Path::new("bad.xlsx"), &map)
+            .err()
+            .expect("refused");
+        assert!(
+            err.to_string()
+                .starts_with("bad.xlsx: not a workbook calamine can read (.xlsx or .ods)"),
+            "{err}"
+        );
+        let err = to_csv(
+            &b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"[..],
+            Kind::Ole,
+            Path::new("bad.xls"),
+            &map,
+        )
+        .err()
+        .expect("refused");
+        assert!(
+            err.to_string()
+                .starts_with("bad.xls: not a workbook calamine can read (.xls)"),
+            "{err}"
+        );
     }
 
     #[test]
