@@ -128,6 +128,11 @@ pub(crate) struct FetchArgs {
     /// NDJSON file to write (one session row per line); replaced only when the run succeeds
     #[arg(long = "output", short = 'o', value_name = "FILE")]
     pub(crate) output: PathBuf,
+
+    /// Also write the report's column_headers (the label and key of each column) to FILE, for
+    /// reading a CSV export of the same report with --columns-from FILE
+    #[arg(long, value_name = "FILE")]
+    pub(crate) save_columns: Option<PathBuf>,
 }
 
 /// A value of `--session-types`.
@@ -163,7 +168,22 @@ pub(crate) fn run(args: &FetchArgs) -> anyhow::Result<()> {
     }
     cfg.progress_tty = std::io::stderr().is_terminal();
     let mut stderr = std::io::stderr();
-    fetch_to_file(&cfg, &token, &args.output, &mut stderr)?;
+    let stats = fetch_to_file(&cfg, &token, &args.output, &mut stderr)?;
+    if let Some(path) = &args.save_columns {
+        save_columns(path, stats.column_headers.as_ref())?;
+    }
+    Ok(())
+}
+
+/// Writes `{"column_headers": ...}` to `path` (atomically), as `--columns-from` reads it.
+fn save_columns(path: &Path, headers: Option<&Value>) -> anyhow::Result<()> {
+    let headers = headers.context("the report sent no column_headers: nothing to save for --save-columns")?;
+    let text = serde_json::to_string_pretty(&serde_json::json!({ "column_headers": headers }))?;
+    let mut file = sessionpay_io::AtomicFile::create(path)?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.commit()?;
     Ok(())
 }
 
@@ -373,6 +393,8 @@ struct FetchStats {
     retries: u64,
     /// The report's last `total`.
     total: Option<u64>,
+    /// The report's `column_headers`, from the first page that had them.
+    column_headers: Option<Value>,
 }
 
 /// Fetches every page into `out` (atomically), reporting progress and warnings to `progress`.
@@ -447,6 +469,9 @@ fn fetch_inner(
         let page = get_page(cfg, &agent, token, &url, &mut rng, &mut prog, &mut stats)?;
         stats.pages += 1;
         stats.total = Some(page.total);
+        if stats.column_headers.is_none() {
+            stats.column_headers = page.column_headers;
+        }
         let (first_total, limit) = *bound.get_or_insert_with(|| {
             let margin = u64::from(cfg.page_size).max(page.total / 10);
             (page.total, page.total.saturating_add(margin))
@@ -665,6 +690,7 @@ struct Row {
 struct Page {
     total: u64,
     rows: Vec<Row>,
+    column_headers: Option<Value>,
 }
 
 /// Why one attempt failed.
@@ -871,7 +897,11 @@ fn parse_page(bytes: &[u8], url: &str) -> Result<Page, PageError> {
         let line: String = text[span].chars().filter(|&c| c != '\n' && c != '\r').collect();
         out.push(Row { id, line });
     }
-    Ok(Page { total, rows: out })
+    Ok(Page {
+        total,
+        rows: out,
+        column_headers: object.get("column_headers").filter(|v| !v.is_null()).cloned(),
+    })
 }
 
 /// Byte ranges of the elements of the top-level `"rows"` array of a JSON text that serde_json

@@ -187,11 +187,19 @@ impl ColumnMap {
 /// word, singular, `cancellation` as `cancel`, `free` and `comp` as `comped`,
 /// `count`, `number` and `of` left out, and the words sorted.
 pub(crate) fn words(text: &str) -> Vec<String> {
-    let lower = text.trim_start_matches('\u{feff}').to_lowercase();
-    let spaced: String = lower
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect();
+    // camelCase words apart first: `instructorPayRateId`.
+    let mut spaced = String::with_capacity(text.len() + 8);
+    let mut previous_lower = false;
+    for c in text.trim_start_matches('\u{feff}').chars() {
+        if c.is_uppercase() && previous_lower {
+            spaced.push(' ');
+        }
+        previous_lower = c.is_lowercase() || c.is_ascii_digit();
+        spaced.extend(
+            c.to_lowercase()
+                .map(|c| if c.is_alphanumeric() { c } else { ' ' }),
+        );
+    }
     let raw: Vec<&str> = spaced.split_whitespace().collect();
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
@@ -317,10 +325,30 @@ pub(crate) fn name_of(cell: &str, map: &ColumnMap) -> Named {
         .collect();
     match found.as_slice() {
         [] if UNUSED.iter().any(|u| words(u) == wanted) => Named::Unused,
-        [] => Named::Unknown,
+        [] => match squashed_match(cell) {
+            Some(field) => Named::Field(field),
+            None => Named::Unknown,
+        },
         [one] => Named::Field(*one),
         _ => Named::Ambiguous(found),
     }
+}
+
+/// Letters and digits only, lower case: `instructorpayrateid`.
+fn squashed(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The field whose key, flat spelling or label is `cell` with its spaces
+/// and punctuation left out (`instructorpayrateid`, `NOSHOWCOUNT`).
+fn squashed_match(cell: &str) -> Option<Field> {
+    let wanted = squashed(cell);
+    Field::ALL
+        .into_iter()
+        .find(|f| f.names().iter().chain(labels(*f)).any(|n| squashed(n) == wanted))
 }
 
 /// Which column holds each field (indexed by `Field as usize`).
@@ -474,6 +502,10 @@ mod tests {
             ("Comped Counts Attended", Field::Comped),
             ("  STARTS AT ", Field::StartsAt),
             ("\u{feff}id", Field::Id),
+            ("instructorPayRateId", Field::RateId),
+            ("instructorpayrateid", Field::RateId),
+            ("NOSHOWCOUNT", Field::NoShows),
+            ("Late-Cancel Count", Field::LateCancels),
         ] {
             assert_eq!(field(cell), Named::Field(f), "{cell}");
         }
@@ -497,6 +529,16 @@ mod tests {
         }
         for unused in UNUSED {
             assert!(!seen.contains_key(&words(unused)), "{unused}");
+        }
+        let mut squashes = std::collections::BTreeMap::new();
+        for f in Field::ALL {
+            for name in f.names().iter().chain(labels(f)) {
+                let previous = squashes.insert(squashed(name), f);
+                assert!(
+                    previous.is_none_or(|p| p == f),
+                    "{name} squashed names {previous:?} and {f:?}"
+                );
+            }
         }
     }
 

@@ -13,7 +13,7 @@
 use std::io::{BufWriter, Cursor, Read, Seek, Write};
 use std::path::Path;
 
-use calamine::{Data, DataRef, Reader};
+use calamine::{Data, Reader};
 use rust_decimal::Decimal;
 
 use crate::columns::{place_columns, ColumnMap};
@@ -104,7 +104,7 @@ fn to_csv_within(
                         .worksheet_cells_reader(&name)
                         .map_err(|e| shape(format!("cannot read sheet {name:?}: {e}")))?;
                     let mut rows = std::iter::from_fn(|| cells.next_cell().transpose())
-                        .map(|c| c.map(|c| (c.get_position(), text_of_ref(c.get_value()))));
+                        .map(|c| c.map(|c| (c.get_position(), text_of(&Data::from(c.get_value().clone())))));
                     match write_sheet(&mut rows, &name, path, map, &mut out)? {
                         Ok(header_row) => {
                             found = Some((name, header_row));
@@ -298,20 +298,6 @@ fn text_of(d: &Data) -> Option<String> {
         Data::DateTimeIso(s) | Data::DurationIso(s) => Some(s.clone()),
         Data::Error(e) => Some(e.to_string()),
         Data::Empty => None,
-    }
-}
-
-fn text_of_ref(d: &DataRef<'_>) -> Option<String> {
-    match d {
-        DataRef::Int(i) => Some(i.to_string()),
-        DataRef::Float(f) => Some(number(*f)),
-        DataRef::String(s) => Some(s.clone()),
-        DataRef::SharedString(s) => Some(s.to_string()),
-        DataRef::Bool(b) => Some(b.to_string()),
-        DataRef::DateTime(dt) => Some(date_time(dt)),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Some(s.clone()),
-        DataRef::Error(e) => Some(e.to_string()),
-        DataRef::Empty => None,
     }
 }
 

@@ -1034,3 +1034,30 @@ fn a_page_with_a_top_level_key_twice_is_not_a_report() {
     );
     assert_no_partial(&out);
 }
+
+#[test]
+fn save_columns_writes_the_reports_column_headers_for_columns_from() {
+    let data = dataset(1..=3);
+    let d = data.clone();
+    let server = Server::start(move |req| keyset_page(&d, req));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("sessions.ndjson");
+    let (result, _) = run_fetch(&test_cfg(&server.base), &out);
+    let stats = result.expect("fetch succeeds");
+    server.finish();
+    let headers = stats.column_headers.expect("the pages carry column_headers");
+    let saved = dir.path().join("columns.json");
+    save_columns(&saved, Some(&headers)).expect("saved");
+    let text = fs::read_to_string(&saved).expect("columns file");
+    let value: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(value["column_headers"][0]["label"], "Id");
+    assert_eq!(value["column_headers"][0]["key"], "id");
+    // What --columns-from reads.
+    sessionpay_io::ColumnMap::from_report_file(&saved).expect("readable by --columns-from");
+    let err = save_columns(&dir.path().join("none.json"), None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the report sent no column_headers: nothing to save for --save-columns"
+    );
+    assert!(!dir.path().join("none.json").exists());
+}
