@@ -628,3 +628,100 @@ proptest! {
         prop_assert_eq!(variant.out(), plain.out());
     }
 }
+
+#[test]
+fn a_workbook_without_the_report_names_its_first_sheet() {
+    let dir = TestDir::new();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let notes = book.add_worksheet();
+    notes.set_name("Notes").unwrap();
+    notes.write_string(0, 0, "Exported for payroll").unwrap();
+    notes.write_string(0, 1, "Asistentes").unwrap();
+    book.save(dir.path().join("notes.xlsx")).unwrap();
+    let run = dir.run(&["payroll", "notes.xlsx"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.starts_with(
+            "sessionpay: notes.xlsx: no sheet's header names the report's columns; the first sheet, \
+             \"Notes\": missing required column \"id\""
+        ),
+        "{}",
+        run.stderr
+    );
+    // In a folder, a workbook (often a payroll spreadsheet written there) is passed over.
+    dir.write("export/one.csv", format!("{HEADER}\n1,7,2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,[],£20.00,false\n"));
+    std::fs::copy(
+        dir.path().join("notes.xlsx"),
+        dir.path().join("export/payroll.xlsx"),
+    )
+    .unwrap();
+    let run = dir.run(&["payroll", "export"]);
+    run.assert_code(0);
+    assert!(
+        run.stderr.contains("skipped export/payroll.xlsx"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn columns_from_refuses_a_file_without_column_headers() {
+    let dir = TestDir::new();
+    dir.write("one.csv", format!("{HEADER}\n"));
+    dir.write("saved.json", r#"{"total": 0, "rows": []}"#);
+    dir.run(&["payroll", "--columns-from", "saved.json", "one.csv"])
+        .assert_error(
+        "saved.json: expected a saved report response with \"column_headers\" (label and key of each column)",
+    );
+    dir.write(
+        "saved.json",
+        r#"{"column_headers": [{"key": "hours", "label": "Horas"}, {"key": "hours", "label": "Duración"}]}"#,
+    );
+    dir.run(&["payroll", "--columns-from", "saved.json", "one.csv"]).assert_error(
+        "saved.json: column_headers[1]: hours is already mapped from \"Horas\" (saved.json column_headers[0]); \
+         a field takes one column",
+    );
+}
+
+#[test]
+fn with_a_policy_many_mismatches_point_to_rates_infer() {
+    let dir = TestDir::new();
+    dir.write(
+        "off.csv",
+        format!("{HEADER}\n1,7,2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,[],£25.00,false\n"),
+    );
+    dir.write("rates.toml", "[rates.3]\ncount_comped = true\n");
+    let run = dir.run(&["reconcile", "--rates", "rates.toml", "off.csv"]);
+    run.assert_code(1);
+    assert_eq!(
+        run.stderr,
+        "sessionpay: 1 sessions: 0 match, 1 mismatch (unexplained 1), 0 pending, 0 unrated, 0 unreported; \
+         more than 5% of sessions mismatch: rates.toml may not hold TeamUp's hidden settings; \
+         `sessionpay rates infer` derives them from TeamUp's own figures\n"
+    );
+}
+
+#[test]
+fn unused_columns_are_checked_too() {
+    let dir = TestDir::new();
+    dir.write(
+        "capacity.csv",
+        format!(
+            "{HEADER},max_occupancy,offering_type.id\n\
+             1,7,2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,[],£20.00,false,lots,3\n"
+        ),
+    );
+    dir.run(&["payroll", "capacity.csv"]).assert_error(
+        "capacity.csv: record 1 (line 2) (column \"max_occupancy\"): expected a whole number, but found \"lots\"",
+    );
+}
+
+#[test]
+fn utf16_without_a_byte_order_mark_is_told_by_its_zero_bytes() {
+    let records = records();
+    let dir = folder(&records);
+    let text = csv(&records, ',');
+    let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    dir.write("nobom.csv", bytes);
+    same_as_plain(&dir, "nobom.csv", &[]);
+}

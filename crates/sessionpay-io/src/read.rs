@@ -121,7 +121,9 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<Input>, Vec<PathBuf>)> {
             entries.sort();
             let before = inputs.len();
             for p in entries {
-                match Shape::from_path(&p) {
+                // A workbook in a folder is often an output (a payroll
+                // spreadsheet): read one only when it is named.
+                match Shape::from_path(&p).filter(|s| *s != Shape::Workbook) {
                     Some(shape) => inputs.push(Input {
                         path: p,
                         shape: Some(shape),

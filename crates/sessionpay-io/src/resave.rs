@@ -32,6 +32,18 @@ impl Encoding {
         if head.starts_with(b"\xfe\xff") {
             return Encoding::Utf16Be;
         }
+        // Without a byte-order mark, UTF-16 text shows as a zero byte beside
+        // every ASCII character (never in a real export's text).
+        let sample = &head[..head.len().min(512) & !1];
+        if sample.len() >= 8 {
+            let zeros = |parity: usize| sample.iter().skip(parity).step_by(2).filter(|&&b| b == 0).count();
+            let half = sample.len() / 2;
+            match (zeros(0), zeros(1)) {
+                (even, 0) if even * 10 >= half * 8 => return Encoding::Utf16Be,
+                (0, odd) if odd * 10 >= half * 8 => return Encoding::Utf16Le,
+                _ => {}
+            }
+        }
         match std::str::from_utf8(head) {
             Ok(_) => Encoding::Utf8,
             // Cut in the middle of a character by the end of the head.
@@ -764,6 +776,10 @@ mod tests {
             "damaged UTF-8"
         );
         assert_eq!(Encoding::of(b"\xff\xfei\x00", true), Encoding::Utf16Le);
+        let le: Vec<u8> = "id,name\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = "id,name\n".encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(Encoding::of(&le, true), Encoding::Utf16Le, "no byte-order mark");
+        assert_eq!(Encoding::of(&be, true), Encoding::Utf16Be, "no byte-order mark");
         let mut out = String::new();
         Encoding::Windows1252
             .wrap(&b"Siobh\xe1n \x80"[..])

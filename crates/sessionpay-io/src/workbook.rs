@@ -111,7 +111,7 @@ fn to_csv_within(
                             break;
                         }
                         Err(problem) => {
-                            first_problem.get_or_insert(problem);
+                            first_problem.get_or_insert((name.clone(), problem));
                             out.set_len(0).map_err(|e| Error::io(path, e))?;
                             out.rewind().map_err(|e| Error::io(path, e))?;
                         }
@@ -138,13 +138,19 @@ fn to_csv_within(
     })
 }
 
-fn no_sheet(path: &Path, problem: Option<Error>) -> Error {
-    match problem {
-        Some(e) => e,
-        None => Error::Shape {
-            path: path.to_path_buf(),
-            problem: "the workbook has no sheet".into(),
-        },
+fn no_sheet(path: &Path, problem: Option<(String, Error)>) -> Error {
+    let problem = match problem {
+        Some((sheet, e)) => {
+            let text = e.to_string();
+            let prefix = format!("{}: ", path.display());
+            let why = text.strip_prefix(&prefix).unwrap_or(&text).to_string();
+            format!("no sheet's header names the report's columns; the first sheet, {sheet:?}: {why}")
+        }
+        None => "the workbook has no sheet".into(),
+    };
+    Error::Shape {
+        path: path.to_path_buf(),
+        problem,
     }
 }
 
@@ -172,7 +178,7 @@ where
         match write_sheet(&mut cells, &name, path, map, out)? {
             Ok(header_row) => return Ok((name, header_row)),
             Err(problem) => {
-                first_problem.get_or_insert(problem);
+                first_problem.get_or_insert((name.clone(), problem));
                 out.set_len(0).map_err(|e| Error::io(path, e))?;
                 out.rewind().map_err(|e| Error::io(path, e))?;
             }
