@@ -198,6 +198,12 @@ fn a_studios_own_labels_read_through_the_columns_table() {
     }
     dir.write("rates.toml", policy);
     same_as_plain(&dir, "own.csv", &[]);
+    // rates infer, which a run without a policy points to, reads them too.
+    let infer = |input: &str| dir.run(&["rates", "infer", "-q", "--rates", "rates.toml", input]);
+    let (own, plain) = (infer("own.csv"), infer("plain.csv"));
+    assert_eq!(own.code, plain.code, "{}", own.stderr);
+    assert!(!plain.stdout.is_empty());
+    assert_eq!(own.out(), plain.out());
 }
 
 #[test]

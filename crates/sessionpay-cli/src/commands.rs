@@ -38,17 +38,8 @@ fn resolve(args: &InputArgs, notes: &mut Notes) -> anyhow::Result<Resolved> {
         Some(path) => sessionpay_io::read_policy(path)?,
         None => sessionpay_io::PolicyFile::default(),
     };
-    let mut columns = policy.columns;
-    if let Some(path) = &args.columns_from {
-        let saved = sessionpay_io::ColumnMap::from_report_file(path)?;
-        columns = columns
-            .merged(&saved)
-            .map_err(|problem| anyhow::anyhow!("{}: {problem}", path.display()))?;
-    }
     let mut inputs = expand(&args.inputs, notes)?;
-    for input in &mut inputs {
-        input.columns = columns.clone();
-    }
+    label_inputs(&mut inputs, policy.columns, args.columns_from.as_deref())?;
     Ok(Resolved {
         inputs,
         table: policy.table,
@@ -56,13 +47,28 @@ fn resolve(args: &InputArgs, notes: &mut Notes) -> anyhow::Result<Resolved> {
     })
 }
 
-/// What the readers said, then a warning for each policy section no
-/// session has (a mistyped id is the usual cause), then, without a policy,
+/// Gives every input the studio's header labels: the policy's `[columns]`
+/// and the `column_headers` of a `--columns-from` file.
+pub(crate) fn label_inputs(
+    inputs: &mut [Input],
+    mut columns: sessionpay_io::ColumnMap,
+    columns_from: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    if let Some(path) = columns_from {
+        let saved = sessionpay_io::ColumnMap::from_report_file(path)?;
+        columns = columns
+            .merged(&saved)
+            .map_err(|problem| anyhow::anyhow!("{}: {problem}", path.display()))?;
+    }
+    for input in inputs {
+        input.columns = columns.clone();
+    }
+    Ok(())
+}
+
+/// A warning for each policy section no session has (a mistyped id is the usual cause), then, without a policy,
 /// that TeamUp's hidden settings were taken at their defaults.
 fn policy_notes(args: &InputArgs, resolved: &Resolved, stats: &Stats, notes: &mut Notes) {
-    for note in &stats.notes {
-        notes.say(note.clone());
-    }
     if let Some(path) = &args.rates {
         for section in &resolved.sections {
             let seen = match section.kind {
@@ -165,6 +171,9 @@ impl Notes {
     }
 
     pub(crate) fn stats(&mut self, stats: &Stats) {
+        for note in &stats.notes {
+            self.say(note.clone());
+        }
         if self.verbose {
             let how = if stats.workers > 1 {
                 format!("in parallel by {} workers", stats.workers)
