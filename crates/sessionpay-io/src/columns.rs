@@ -314,24 +314,53 @@ pub(crate) fn name_of(cell: &str, map: &ColumnMap) -> Named {
     if wanted.is_empty() {
         return Named::Unknown;
     }
-    for (label, fields) in AMBIGUOUS {
-        if words(label) == wanted {
-            return Named::Ambiguous(fields.to_vec());
+    let forms = forms();
+    if let Some((_, fields)) = forms.ambiguous.iter().find(|(w, _)| *w == wanted) {
+        return Named::Ambiguous(fields.to_vec());
+    }
+    let mut found: Vec<Field> = Vec::new();
+    for (_, field) in forms.words.iter().filter(|(w, _)| *w == wanted) {
+        if !found.contains(field) {
+            found.push(*field);
         }
     }
-    let found: Vec<Field> = Field::ALL
-        .into_iter()
-        .filter(|f| f.names().iter().chain(labels(*f)).any(|n| words(n) == wanted))
-        .collect();
     match found.as_slice() {
-        [] if UNUSED.iter().any(|u| words(u) == wanted) => Named::Unused,
-        [] => match squashed_match(cell) {
-            Some(field) => Named::Field(field),
-            None => Named::Unknown,
-        },
+        [] if forms.unused.contains(&wanted) => Named::Unused,
+        [] => {
+            let squashed = squashed(cell);
+            match forms.squashed.iter().find(|(s, _)| *s == squashed) {
+                Some((_, field)) => Named::Field(*field),
+                None => Named::Unknown,
+            }
+        }
         [one] => Named::Field(*one),
         _ => Named::Ambiguous(found),
     }
+}
+
+/// Every spelling's words and squashed text, worked out once.
+struct Forms {
+    words: Vec<(Vec<String>, Field)>,
+    squashed: Vec<(String, Field)>,
+    ambiguous: Vec<(Vec<String>, &'static [Field])>,
+    unused: Vec<Vec<String>>,
+}
+
+fn forms() -> &'static Forms {
+    static FORMS: std::sync::OnceLock<Forms> = std::sync::OnceLock::new();
+    FORMS.get_or_init(|| {
+        let spellings = || {
+            Field::ALL
+                .into_iter()
+                .flat_map(|f| f.names().iter().chain(labels(f)).map(move |n| (*n, f)))
+        };
+        Forms {
+            words: spellings().map(|(n, f)| (words(n), f)).collect(),
+            squashed: spellings().map(|(n, f)| (squashed(n), f)).collect(),
+            ambiguous: AMBIGUOUS.iter().map(|(l, f)| (words(l), *f)).collect(),
+            unused: UNUSED.iter().map(|u| words(u)).collect(),
+        }
+    })
 }
 
 /// Letters and digits only, lower case: `instructorpayrateid`.
@@ -340,15 +369,6 @@ fn squashed(text: &str) -> String {
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect()
-}
-
-/// The field whose key, flat spelling or label is `cell` with its spaces
-/// and punctuation left out (`instructorpayrateid`, `NOSHOWCOUNT`).
-fn squashed_match(cell: &str) -> Option<Field> {
-    let wanted = squashed(cell);
-    Field::ALL
-        .into_iter()
-        .find(|f| f.names().iter().chain(labels(*f)).any(|n| squashed(n) == wanted))
 }
 
 /// Which column holds each field (indexed by `Field as usize`).

@@ -302,7 +302,6 @@ fn read_summary(
     let mut reader = BufReader::with_capacity(256 * 1024, reader);
     let (head, complete) = read_head(&mut reader, path)?;
     let mut notes = Vec::new();
-    let named_csv = shape == Some(Shape::Csv);
     if let Some(kind) = crate::workbook::Kind::of(&head) {
         if shape != Some(Shape::Workbook) {
             notes.push(format!(
@@ -341,12 +340,11 @@ fn read_summary(
             "{} is not valid UTF-8: read as Windows-1252",
             path.display()
         )),
-        other if named_csv || shape.is_none() => notes.push(format!(
+        other => notes.push(format!(
             "{} is {} text, not UTF-8: read by its content",
             path.display(),
             other.name()
         )),
-        _ => {}
     }
     let text_head = (encoding != crate::resave::Encoding::Utf8).then(|| encoding.decode_head(&head));
     let layout_head = text_head.clone();
