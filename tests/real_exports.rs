@@ -177,6 +177,9 @@ fn same_as_plain(dir: &TestDir, input: &str, extra: &[&str]) -> (Run, Run) {
 fn teamup_labels_read_as_the_dot_keys() {
     let records = records();
     let dir = folder(&records);
+    // The re-written plain CSV every variant is held to reads as the fixture itself.
+    dir.copy("conformance/report.csv");
+    same_as_plain(&dir, "report.csv", &[]);
     dir.write("labels.csv", csv(&relabel(&records, |k| label(k).into()), ','));
     let (payroll, _) = same_as_plain(&dir, "labels.csv", &[]);
     assert!(
@@ -599,33 +602,47 @@ fn a_dot_grouped_number_in_a_semicolon_file_is_refused_not_guessed() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
 
     /// Any encoding, delimiter and header style of a few conformance rows
     /// gives the plain CSV's payroll.
     #[test]
     fn any_resave_gives_the_plain_payroll(
         start in 0usize..2900,
-        encoding in 0usize..4,
+        encoding in 0usize..5,
         delimiter in prop::sample::select(vec![',', ';', '\t']),
-        style in 0usize..3,
+        style in 0usize..4,
     ) {
         let all = records();
         let mut rows = vec![all[0].clone()];
         rows.extend(all[1 + start..1 + start + 40].iter().cloned());
+        if encoding == 4 {
+            // Windows-1252 has no ₹: those rows are left out.
+            rows.retain(|r| !encoding_rs::WINDOWS_1252.encode(&r.join(",")).2);
+        }
         let dir = folder(&rows);
         let numbers = if delimiter == ',' { rows.clone() } else { decimal_commas(&rows) };
         let body = match style {
             0 => numbers,
             1 => relabel(&numbers, flat),
-            _ => relabel(&numbers, |k| label(k).into()),
+            2 => relabel(&numbers, |k| label(k).into()),
+            _ => {
+                let mut policy = fixture_text("conformance/rates.toml");
+                policy.push_str("\n[columns]\n");
+                for key in &rows[0] {
+                    policy.push_str(&format!("{:?} = {key:?}\n", own_label(key)));
+                }
+                dir.write("rates.toml", policy);
+                relabel(&numbers, own_label)
+            }
         };
         let text = csv(&body, delimiter);
         let bytes = match encoding {
             0 => text.into_bytes(),
             1 => [&b"\xef\xbb\xbf"[..], text.as_bytes()].concat(),
             2 => utf16(&text, false),
-            _ => utf16(&text, true),
+            3 => utf16(&text, true),
+            _ => encoding_rs::WINDOWS_1252.encode(&text).0.into_owned(),
         };
         dir.write("variant.csv", bytes);
         let run = |input: &str| dir.run(&["payroll", "--rates", "rates.toml", input]);
