@@ -748,3 +748,75 @@ fn utf16_without_a_byte_order_mark_is_told_by_its_zero_bytes() {
     dir.write("nobom.csv", bytes);
     same_as_plain(&dir, "nobom.csv", &[]);
 }
+
+/// An OpenDocument spreadsheet of `records`, written by hand: numbers as
+/// float cells, the pending flag as booleans, the rest as text.
+fn ods(records: &[Vec<String>], path: &std::path::Path) {
+    use std::io::Write;
+    let escape = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let numeric = [
+        "id",
+        "hours",
+        "attended_count",
+        "no_show_count",
+        "instructor_pay_rate.base",
+        "venue.id",
+    ];
+    let mut content = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Sessions">"#,
+    );
+    for (r, record) in records.iter().enumerate() {
+        content.push_str("<table:table-row>");
+        for (c, cell) in record.iter().enumerate() {
+            let key = records[0][c].as_str();
+            let cell_xml = if cell.is_empty() {
+                "<table:table-cell/>".to_string()
+            } else if r > 0 && numeric.contains(&key) {
+                format!(
+                    r#"<table:table-cell office:value-type="float" office:value="{cell}"><text:p>{cell}</text:p></table:table-cell>"#
+                )
+            } else if r > 0 && key == "instructor_pay_calculation_pending" {
+                format!(
+                    r#"<table:table-cell office:value-type="boolean" office:boolean-value="{cell}"><text:p>{cell}</text:p></table:table-cell>"#
+                )
+            } else {
+                format!(
+                    r#"<table:table-cell office:value-type="string"><text:p>{}</text:p></table:table-cell>"#,
+                    escape(cell)
+                )
+            };
+            content.push_str(&cell_xml);
+        }
+        content.push_str("</table:table-row>");
+    }
+    content.push_str("</table:table></office:spreadsheet></office:body></office:document-content>");
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+    let file = std::fs::File::create(path).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
+    let deflated = zip::write::SimpleFileOptions::default();
+    zip.start_file("META-INF/manifest.xml", deflated).unwrap();
+    zip.write_all(manifest.as_bytes()).unwrap();
+    zip.start_file("content.xml", deflated).unwrap();
+    zip.write_all(content.as_bytes()).unwrap();
+    zip.finish().unwrap();
+}
+
+#[test]
+fn an_ods_workbook_reads_as_the_plain_csv() {
+    let records = records();
+    let dir = folder(&records);
+    ods(
+        &relabel(&records, |k| label(k).into()),
+        &dir.path().join("report.ods"),
+    );
+    same_as_plain(&dir, "report.ods", &[]);
+}
