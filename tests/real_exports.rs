@@ -820,3 +820,28 @@ fn an_ods_workbook_reads_as_the_plain_csv() {
     );
     same_as_plain(&dir, "report.ods", &[]);
 }
+
+#[test]
+fn a_labelled_csv_is_split_across_cores_and_a_resave_read_in_one_pass() {
+    let records = records();
+    let dir = folder(&records);
+    dir.write("labels.csv", csv(&relabel(&records, |k| label(k).into()), ','));
+    dir.write("semi.csv", csv(&decimal_commas(&records), ';'));
+    let parallel = [
+        ("SESSIONPAY_THREADS", "2"),
+        ("SESSIONPAY_PARALLEL_MIN_BYTES", "1"),
+    ];
+    let plain = dir.run(&["payroll", "--rates", "rates.toml", "plain.csv"]);
+    for (input, how) in [
+        ("labels.csv", "in parallel by 2 workers"),
+        ("semi.csv", "in one pass"),
+    ] {
+        let run = dir.run_env(&["payroll", "-v", "--rates", "rates.toml", input], &parallel);
+        assert_eq!(run.out(), plain.out(), "{input}");
+        assert!(
+            run.stderr.contains(&format!("read 3000 rows {how}")),
+            "{input}: {}",
+            run.stderr
+        );
+    }
+}
