@@ -346,8 +346,9 @@ fn read_summary(
             other.name()
         )),
     }
-    let text_head = (encoding != crate::resave::Encoding::Utf8).then(|| encoding.decode_head(&head));
-    let layout_head = text_head.clone();
+    // The layout is told from the same first MiB, as text, once the shape is known.
+    let layout_head =
+        matches!(shape, None | Some(Shape::Csv)).then(|| encoding.decode_head(&head).into_owned());
     let decoded = encoding.wrap(Cursor::new(head).chain(reader));
     let (shape, prefix, rest): (Shape, Vec<u8>, Box<dyn Read>) = match shape {
         Some(shape) => (shape, Vec::new(), decoded),
@@ -362,14 +363,7 @@ fn read_summary(
     let mut parser = RowParser::new(Names::All);
     match shape {
         Shape::Csv | Shape::Workbook => {
-            let mut reader = reader;
-            let layout = match layout_head {
-                Some(text) => crate::resave::Layout::of(&text, map),
-                None => {
-                    let buf = reader.fill_buf().map_err(|e| Error::io(path, e))?;
-                    crate::resave::Layout::of(&crate::resave::Encoding::Utf8.decode_head(buf), map)
-                }
-            };
+            let layout = crate::resave::Layout::of(layout_head.as_deref().unwrap_or(""), map);
             if layout.is_plain() {
                 read_csv(reader, path, map, &mut parser, sinks)?;
             } else {

@@ -65,18 +65,12 @@ impl Encoding {
     }
 
     /// `head` as text, for telling the layout (the last character may be cut).
-    pub(crate) fn decode_head(self, head: &[u8]) -> String {
+    pub(crate) fn decode_head(self, head: &[u8]) -> std::borrow::Cow<'_, str> {
         match self {
-            Encoding::Utf8 => {
-                let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-                String::from_utf8_lossy(head).into_owned()
-            }
-            Encoding::Utf16Le => encoding_rs::UTF_16LE.decode_with_bom_removal(head).0.into_owned(),
-            Encoding::Utf16Be => encoding_rs::UTF_16BE.decode_with_bom_removal(head).0.into_owned(),
-            Encoding::Windows1252 => encoding_rs::WINDOWS_1252
-                .decode_without_bom_handling(head)
-                .0
-                .into_owned(),
+            Encoding::Utf8 => String::from_utf8_lossy(head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head)),
+            Encoding::Utf16Le => encoding_rs::UTF_16LE.decode_with_bom_removal(head).0,
+            Encoding::Utf16Be => encoding_rs::UTF_16BE.decode_with_bom_removal(head).0,
+            Encoding::Windows1252 => encoding_rs::WINDOWS_1252.decode_without_bom_handling(head).0,
         }
     }
 
