@@ -239,7 +239,8 @@ impl Layout {
                 (best.0, false, first)
             }
         };
-        let decimal_columns = if delimiter == b',' {
+        // Decimal commas only where a comma cannot be the delimiter's stand-in.
+        let decimal_columns = if !matches!(delimiter, b';' | b'\t') {
             Vec::new()
         } else {
             split_line(header, delimiter)
@@ -294,6 +295,7 @@ impl Layout {
         match self.delimiter {
             b';' => "semicolon",
             b'\t' => "tab",
+            b'|' => "pipe",
             _ => "comma",
         }
     }
@@ -301,7 +303,10 @@ impl Layout {
 
 /// The delimiter a `sep=X` line names (as spreadsheets write it).
 fn sep_of(line: &str) -> Option<u8> {
-    let rest = line.trim_start_matches('\u{feff}').strip_prefix("sep=")?;
+    let rest = line
+        .trim_start_matches('\u{feff}')
+        .trim_start_matches('"')
+        .strip_prefix("sep=")?;
     match rest.trim_end_matches(['"', ' ']).as_bytes() {
         [b','] => Some(b','),
         [b';'] => Some(b';'),
@@ -747,6 +752,13 @@ mod tests {
         );
         let l = Layout::of("sep=\t\nid\thours\n", &map);
         assert_eq!((l.delimiter, l.sep_line), (b'\t', true));
+        assert_eq!(Layout::of("\"sep=;\"\nid;hours\n", &map).delimiter, b';');
+        let l = Layout::of("sep=|\nid|hours\n", &map);
+        assert_eq!(
+            (l.delimiter, l.sep_line, l.decimal_columns),
+            (b'|', true, vec![]),
+            "no decimal commas"
+        );
         let l = Layout::of("id,\"a;b\",hours\n", &map);
         assert!(l.is_plain());
         assert!(
