@@ -208,6 +208,7 @@ fn write_sheet<E: std::fmt::Display>(
     // The header: the first row with a value.
     for cell in &mut *cells {
         let ((row, col), text) = cell.map_err(failed)?;
+        within_sheet(row, col, sheet, path)?;
         let Some(text) = text else { continue };
         match header_row {
             None => header_row = Some(row),
@@ -257,6 +258,7 @@ fn write_sheet<E: std::fmt::Display>(
     let mut next = pending.map(Ok).into_iter().chain(&mut *cells);
     for cell in &mut next {
         let ((row, col), text) = cell.map_err(failed)?;
+        within_sheet(row, col, sheet, path)?;
         let Some(text) = text else { continue };
         while row_at < row {
             if row_at > header_row {
@@ -275,6 +277,26 @@ fn write_sheet<E: std::fmt::Display>(
     }
     w.flush().map_err(io)?;
     Ok(Ok(u64::from(header_row) + 1))
+}
+
+/// The most rows and columns a sheet has (as Excel and LibreOffice allow).
+const MAX_ROWS: u32 = 1 << 20;
+const MAX_COLUMNS: u32 = 1 << 14;
+
+/// Refuses a cell past a sheet's limits (a damaged or crafted file), which
+/// would otherwise have the header or the gap before it fill memory or disk.
+fn within_sheet(row: u32, col: u32, sheet: &str, path: &Path) -> Result<()> {
+    if row < MAX_ROWS && col < MAX_COLUMNS {
+        return Ok(());
+    }
+    Err(Error::Shape {
+        path: path.to_path_buf(),
+        problem: format!(
+            "sheet {sheet:?}: a cell at row {}, column {} is past a sheet's limits ({MAX_ROWS} rows, {MAX_COLUMNS} columns)",
+            u64::from(row) + 1,
+            u64::from(col) + 1
+        ),
+    })
 }
 
 fn write_record(w: &mut impl Write, cells: &[Option<&str>]) -> std::io::Result<()> {
@@ -381,6 +403,39 @@ mod tests {
                 .starts_with("bad.xls: not a workbook calamine can read (.xls)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_cell_past_the_sheet_limits_is_refused() {
+        let mut out = tempfile::tempfile().unwrap();
+        let mut cells = vec![
+            Ok::<_, std::convert::Infallible>(((0, 0), Some("id".to_string()))),
+            Ok(((0, MAX_COLUMNS), Some("x".to_string()))),
+        ]
+        .into_iter();
+        let err = write_sheet(
+            &mut cells,
+            "S",
+            Path::new("w.xlsx"),
+            &ColumnMap::default(),
+            &mut out,
+        )
+        .err()
+        .expect("refused");
+        assert!(err.to_string().contains("is past a sheet's limits"), "{err}");
+        let mut cells = vec![Ok::<_, std::convert::Infallible>((
+            (MAX_ROWS, 0),
+            Some("id".to_string()),
+        ))]
+        .into_iter();
+        assert!(write_sheet(
+            &mut cells,
+            "S",
+            Path::new("w.xlsx"),
+            &ColumnMap::default(),
+            &mut out
+        )
+        .is_err());
     }
 
     #[test]
