@@ -420,8 +420,7 @@ mod tests {
             &ColumnMap::default(),
             &mut out,
         )
-        .err()
-        .expect("refused");
+        .expect_err("refused");
         assert!(err.to_string().contains("is past a sheet's limits"), "{err}");
         let mut cells = vec![Ok::<_, std::convert::Infallible>((
             (MAX_ROWS, 0),
