@@ -50,6 +50,26 @@ fn own_label(key: &str) -> String {
     format!("Campo {}", key.replace(['.', '_'], " ").to_uppercase())
 }
 
+/// The conformance policy with a `[columns]` table mapping [`own_label`]s back to `keys`.
+fn own_labels_policy(keys: &[String]) -> String {
+    let mut policy = fixture_text("conformance/rates.toml");
+    policy.push_str("\n[columns]\n");
+    for key in keys {
+        policy.push_str(&format!("{:?} = {key:?}\n", own_label(key)));
+    }
+    policy
+}
+
+/// Asserts that stderr holds `note` as one line.
+#[track_caller]
+fn assert_note(run: &Run, note: &str) {
+    assert!(
+        run.stderr.contains(&format!("sessionpay: {note}\n")),
+        "missing note {note:?} in:\n{}",
+        run.stderr
+    );
+}
+
 /// The flat spelling of a dot key.
 fn flat(key: &str) -> String {
     match key {
@@ -194,12 +214,7 @@ fn a_studios_own_labels_read_through_the_columns_table() {
     let records = records();
     let dir = folder(&records);
     dir.write("own.csv", csv(&relabel(&records, own_label), ','));
-    let mut policy = fixture_text("conformance/rates.toml");
-    policy.push_str("\n[columns]\n");
-    for key in &records[0] {
-        policy.push_str(&format!("{:?} = {key:?}\n", own_label(key)));
-    }
-    dir.write("rates.toml", policy);
+    dir.write("rates.toml", own_labels_policy(&records[0]));
     same_as_plain(&dir, "own.csv", &[]);
     // rates infer, which a run without a policy points to, reads them too.
     let infer = |input: &str| dir.run(&["rates", "infer", "-q", "--rates", "rates.toml", input]);
@@ -232,12 +247,9 @@ fn utf16_with_a_byte_order_mark_reads_as_utf8_and_says_so() {
         dir.write(name, utf16(&text, big));
         let (payroll, _) = same_as_plain(&dir, name, &[]);
         let endian = if big { "big" } else { "little" };
-        assert!(
-            payroll.stderr.contains(&format!(
-                "sessionpay: {name} is UTF-16 ({endian}-endian) text, not UTF-8: read by its content\n"
-            )),
-            "{}",
-            payroll.stderr
+        assert_note(
+            &payroll,
+            &format!("{name} is UTF-16 ({endian}-endian) text, not UTF-8: read by its content"),
         );
     }
 }
@@ -262,13 +274,7 @@ fn windows_1252_is_read_when_the_bytes_are_not_utf8() {
     );
     dir.write("cp1252.csv", &bytes[..]);
     let (payroll, _) = same_as_plain(&dir, "cp1252.csv", &[]);
-    assert!(
-        payroll
-            .stderr
-            .contains("sessionpay: cp1252.csv is not valid UTF-8: read as Windows-1252\n"),
-        "{}",
-        payroll.stderr
-    );
+    assert_note(&payroll, "cp1252.csv is not valid UTF-8: read as Windows-1252");
 }
 
 #[test]
@@ -282,12 +288,9 @@ fn a_sep_line_and_decimal_commas_read_exactly() {
     );
     dir.write("semicolons.csv", text);
     let (payroll, _) = same_as_plain(&dir, "semicolons.csv", &[]);
-    assert!(
-        payroll.stderr.contains(
-            "sessionpay: semicolons.csv is semicolon-separated; numbers with a decimal comma read as decimals\n"
-        ),
-        "{}",
-        payroll.stderr
+    assert_note(
+        &payroll,
+        "semicolons.csv is semicolon-separated; numbers with a decimal comma read as decimals",
     );
     // Semicolons without a sep= line, told from the header.
     dir.write("no_sep.csv", csv(&decimal_commas(&records), ';'));
@@ -304,6 +307,16 @@ fn tab_separated_reads_as_the_plain_csv() {
     same_as_plain(&dir, "tabs_commas.csv", &[]);
 }
 
+/// The columns a workbook test writes as number cells.
+const NUMERIC: [&str; 6] = [
+    "id",
+    "hours",
+    "attended_count",
+    "no_show_count",
+    "instructor_pay_rate.base",
+    "venue.id",
+];
+
 /// A workbook of `records`: a first sheet that is not the report, then the
 /// report with numbers as number cells and the pending flag as booleans.
 fn workbook(records: &[Vec<String>], path: &std::path::Path) {
@@ -313,14 +326,6 @@ fn workbook(records: &[Vec<String>], path: &std::path::Path) {
     notes.write_string(0, 0, "Exported for payroll").unwrap();
     let sheet = book.add_worksheet();
     sheet.set_name("Sessions").unwrap();
-    let numeric = [
-        "id",
-        "hours",
-        "attended_count",
-        "no_show_count",
-        "instructor_pay_rate.base",
-        "venue.id",
-    ];
     for (r, record) in records.iter().enumerate() {
         for (c, cell) in record.iter().enumerate() {
             let (row, col) = (r as u32, c as u16);
@@ -328,7 +333,7 @@ fn workbook(records: &[Vec<String>], path: &std::path::Path) {
             if cell.is_empty() {
                 continue;
             }
-            if r > 0 && numeric.contains(&key) {
+            if r > 0 && NUMERIC.contains(&key) {
                 sheet
                     .write_number(row, col, cell.parse::<f64>().unwrap())
                     .unwrap();
@@ -355,13 +360,7 @@ fn an_xlsx_workbook_reads_as_the_plain_csv() {
     // The same workbook under a .csv name is read by its content, with a note.
     std::fs::copy(dir.path().join("report.xlsx"), dir.path().join("saved.csv")).unwrap();
     let (payroll, _) = same_as_plain(&dir, "saved.csv", &[]);
-    assert!(
-        payroll
-            .stderr
-            .contains("sessionpay: saved.csv is a workbook, not CSV: read by its content\n"),
-        "{}",
-        payroll.stderr
-    );
+    assert_note(&payroll, "saved.csv is a workbook, not CSV: read by its content");
 }
 
 #[test]
@@ -421,13 +420,12 @@ fn json_pages_piped_together_read_as_a_sequence() {
     let piped = dir.run_with_stdin(&["payroll", "--rates", "rates.toml", "-"], &stdin);
     let plain = dir.run(&["payroll", "--rates", "rates.toml", "report.csv"]);
     assert_eq!(piped.out(), plain.out(), "{}", piped.stderr);
-    assert!(
-        piped.stderr.contains(&format!(
-            "sessionpay: <stdin> holds {} JSON responses one after another: read in turn\n",
+    assert_note(
+        &piped,
+        &format!(
+            "<stdin> holds {} JSON responses one after another: read in turn",
             pages.len()
-        )),
-        "{}",
-        piped.stderr
+        ),
     );
 }
 
@@ -435,13 +433,18 @@ const HEADER: &str = "id,instructor.id,starts_at,venue.id,venue_timezone,hours,a
     late_cancel_count,comped_counts.attended,instructor_pay_rate.id,instructor_pay_rate.type,\
     instructor_pay_rate.base,instructor_pay_rate.tiers,instructor_pay,instructor_pay_calculation_pending";
 
+/// A one-session export (rate 3, per customer, 4 attended at 5) with these
+/// tiers, figure and pending cells.
+fn one_session(tiers: &str, pay: &str, pending: &str) -> String {
+    format!(
+        "{HEADER}\n1,7,2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,{tiers},{pay},{pending}\n"
+    )
+}
+
 #[test]
 fn without_a_policy_the_hidden_settings_are_said_to_be_defaults() {
     let dir = TestDir::new();
-    dir.write(
-        "one.csv",
-        format!("{HEADER}\n1,7,2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,[],£20.00,false\n"),
-    );
+    dir.write("one.csv", one_session("[]", "£20.00", "false"));
     let run = dir.run(&["payroll", "one.csv"]);
     run.assert_code(0);
     assert_eq!(
@@ -451,10 +454,7 @@ fn without_a_policy_the_hidden_settings_are_said_to_be_defaults() {
          their defaults; run `sessionpay rates infer` on this export to derive them from TeamUp's own figures\n"
     );
     // More than 5% mismatch: the closing note says it again.
-    dir.write(
-        "off.csv",
-        format!("{HEADER}\n1,7,2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,[],£25.00,false\n"),
-    );
+    dir.write("off.csv", one_session("[]", "£25.00", "false"));
     let run = dir.run(&["payroll", "off.csv"]);
     assert!(
         run.stderr.ends_with(
@@ -470,10 +470,7 @@ fn without_a_policy_the_hidden_settings_are_said_to_be_defaults() {
 #[test]
 fn a_policy_section_no_session_has_is_a_warning_naming_its_line() {
     let dir = TestDir::new();
-    dir.write(
-        "one.csv",
-        format!("{HEADER}\n1,7,2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,[],£20.00,false\n"),
-    );
+    dir.write("one.csv", one_session("[]", "£20.00", "false"));
     dir.write(
         "rates.toml",
         "[rates.3]\ncount_comped = true\n\n[rates.33]\ncount_comped = true\n\n[venues.101]\ncurrency = \"GBP\"\n\n[venues.110]\ncurrency = \"GBP\"\n",
@@ -559,10 +556,7 @@ fn columns_table_mistakes_name_the_line() {
 #[test]
 fn cells_a_rate_type_does_not_use_are_still_checked() {
     let dir = TestDir::new();
-    dir.write(
-        "tiers.csv",
-        format!("{HEADER}\n1,7,2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,[{{,£20.00,false\n"),
-    );
+    dir.write("tiers.csv", one_session("[{", "£20.00", "false"));
     let run = dir.run(&["payroll", "tiers.csv"]);
     run.assert_code(2);
     assert!(
@@ -572,10 +566,7 @@ fn cells_a_rate_type_does_not_use_are_still_checked() {
         "{}",
         run.stderr
     );
-    dir.write(
-        "pending.csv",
-        format!("{HEADER}\n1,7,2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,[],£2x.00,true\n"),
-    );
+    dir.write("pending.csv", one_session("[]", "£2x.00", "true"));
     let run = dir.run(&["payroll", "pending.csv"]);
     run.assert_code(2);
     assert!(
@@ -627,12 +618,7 @@ proptest! {
             1 => relabel(&numbers, flat),
             2 => relabel(&numbers, |k| label(k).into()),
             _ => {
-                let mut policy = fixture_text("conformance/rates.toml");
-                policy.push_str("\n[columns]\n");
-                for key in &rows[0] {
-                    policy.push_str(&format!("{:?} = {key:?}\n", own_label(key)));
-                }
-                dir.write("rates.toml", policy);
+                dir.write("rates.toml", own_labels_policy(&rows[0]));
                 relabel(&numbers, own_label)
             }
         };
@@ -672,7 +658,7 @@ fn a_workbook_without_the_report_names_its_first_sheet() {
         run.stderr
     );
     // In a folder, a workbook (often a payroll spreadsheet written there) is passed over.
-    dir.write("export/one.csv", format!("{HEADER}\n1,7,2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,[],£20.00,false\n"));
+    dir.write("export/one.csv", one_session("[]", "£20.00", "false"));
     std::fs::copy(
         dir.path().join("notes.xlsx"),
         dir.path().join("export/payroll.xlsx"),
@@ -709,10 +695,7 @@ fn columns_from_refuses_a_file_without_column_headers() {
 #[test]
 fn with_a_policy_many_mismatches_point_to_rates_infer() {
     let dir = TestDir::new();
-    dir.write(
-        "off.csv",
-        format!("{HEADER}\n1,7,2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,[],£25.00,false\n"),
-    );
+    dir.write("off.csv", one_session("[]", "£25.00", "false"));
     dir.write("rates.toml", "[rates.3]\ncount_comped = true\n");
     let run = dir.run(&["reconcile", "--rates", "rates.toml", "off.csv"]);
     run.assert_code(1);
@@ -759,14 +742,6 @@ fn ods(records: &[Vec<String>], path: &std::path::Path) {
             .replace('>', "&gt;")
             .replace('"', "&quot;")
     };
-    let numeric = [
-        "id",
-        "hours",
-        "attended_count",
-        "no_show_count",
-        "instructor_pay_rate.base",
-        "venue.id",
-    ];
     let mut content = String::from(
         r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Sessions">"#,
     );
@@ -776,7 +751,7 @@ fn ods(records: &[Vec<String>], path: &std::path::Path) {
             let key = records[0][c].as_str();
             let cell_xml = if cell.is_empty() {
                 "<table:table-cell/>".to_string()
-            } else if r > 0 && numeric.contains(&key) {
+            } else if r > 0 && NUMERIC.contains(&key) {
                 format!(
                     r#"<table:table-cell office:value-type="float" office:value="{cell}"><text:p>{cell}</text:p></table:table-cell>"#
                 )
