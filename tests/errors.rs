@@ -47,7 +47,7 @@ fn missing_required_column() {
 #[test]
 fn a_comma_less_file_hints_at_the_separator() {
     let dir = TestDir::new();
-    let csv = fixture_text("shapes/dot_headers.csv").replace(',', ";");
+    let csv = fixture_text("shapes/dot_headers.csv").replace(',', "|");
     dir.write("semicolons.csv", csv);
     let run = dir.run(&["payroll", "semicolons.csv"]);
     run.assert_error(
@@ -359,7 +359,9 @@ fn policy_file_missing() {
     let dir = TestDir::new();
     dir.copy("shapes/dot_headers.csv");
     dir.run(&["payroll", "--rates", "nope.toml", "dot_headers.csv"])
-        .assert_error(&format!("nope.toml: {}", not_found()));
+        .assert_error(
+            "nope.toml: the rate policy file given with --rates does not exist (is the path mistyped?)",
+        );
 }
 
 #[test]

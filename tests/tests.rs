@@ -16,6 +16,8 @@ mod loss_outputs;
 mod inputs;
 // Issue 12, inputs: fetch paging, page totals, duplicate keys, policy ids, caps, FIFOs.
 mod loss_inputs;
+// Issue 15, real-world exports: labels, [columns], re-saved encodings and delimiters, workbooks.
+mod real_exports;
 // The parallel reader against the single pass: identical bytes, fallbacks.
 mod parallel;
 // A temporary folder per test and the binary run in it; CSV and decimal helpers.

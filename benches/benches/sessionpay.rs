@@ -373,6 +373,7 @@ mod payroll {
             path: path.clone(),
             shape: Some(Shape::Csv),
             folder: None,
+            columns: sessionpay_io::ColumnMap::default(),
         };
         let mut group = c.benchmark_group("payroll");
         large(&mut group);

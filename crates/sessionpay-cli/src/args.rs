@@ -68,6 +68,10 @@ pub(crate) struct InputArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) rates: Option<PathBuf>,
 
+    /// A saved JSON response of the same report: its column_headers (label and key) name the CSV's header cells
+    #[arg(long, value_name = "FILE")]
+    pub(crate) columns_from: Option<PathBuf>,
+
     /// Output format
     #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
     pub(crate) format: OutputFormat,

@@ -29,6 +29,8 @@ pub(crate) enum Outcome {
 struct Resolved {
     inputs: Vec<Input>,
     table: RateTable,
+    /// The policy file's `[rates.N]` and `[venues.N]` sections.
+    sections: Vec<sessionpay_io::PolicySection>,
 }
 
 /// A run's inputs, expanded, and the set its outputs will be committed in,
@@ -50,6 +52,7 @@ pub(crate) fn plan(
     let inputs = expand(&args.inputs, notes)?;
     let mut read = also_read.to_vec();
     read.extend(args.rates.as_deref());
+    read.extend(args.columns_from.as_deref());
     let files: Vec<&Path> = [args.output.as_deref(), args.skip_invalid.as_deref()]
         .into_iter()
         .flatten()
@@ -83,17 +86,85 @@ pub(crate) fn guard(
 }
 
 fn resolve(args: &InputArgs, planned: Planned) -> anyhow::Result<(Resolved, OutputSet)> {
-    let table = match &args.rates {
-        Some(path) => sessionpay_io::read_policy_file(path)?,
-        None => RateTable::default(),
+    let policy = match &args.rates {
+        Some(path) => sessionpay_io::read_policy(path)?,
+        None => sessionpay_io::PolicyFile::default(),
     };
+    let mut inputs = planned.inputs;
+    label_inputs(&mut inputs, policy.columns, args.columns_from.as_deref())?;
     Ok((
         Resolved {
-            inputs: planned.inputs,
-            table,
+            inputs,
+            table: policy.table,
+            sections: policy.sections,
         },
         planned.outputs,
     ))
+}
+
+/// Gives every input the studio's header labels: the policy's `[columns]`
+/// and the `column_headers` of a `--columns-from` file.
+pub(crate) fn label_inputs(
+    inputs: &mut [Input],
+    mut columns: sessionpay_io::ColumnMap,
+    columns_from: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    if let Some(path) = columns_from {
+        let saved = sessionpay_io::ColumnMap::from_report_file(path)?;
+        columns = columns
+            .merged(&saved)
+            .map_err(|problem| anyhow::anyhow!("{}: {problem}", path.display()))?;
+    }
+    for input in inputs {
+        input.columns = columns.clone();
+    }
+    Ok(())
+}
+
+/// A warning for each policy section no session has (a mistyped id is the usual cause), then, without a policy,
+/// that TeamUp's hidden settings were taken at their defaults.
+fn policy_notes(args: &InputArgs, resolved: &Resolved, stats: &Stats, notes: &mut Notes) {
+    if let Some(path) = &args.rates {
+        for section in &resolved.sections {
+            let seen = match section.kind {
+                "rates" => stats.seen.rates.contains(&section.id),
+                _ => stats.seen.venues.contains(&section.id),
+            };
+            if !seen {
+                notes.say(format!(
+                    "warning: {}: line {}: [{}.{}] matches no session read (is the id mistyped?)",
+                    path.display(),
+                    section.line,
+                    section.kind,
+                    section.id
+                ));
+            }
+        }
+    } else {
+        notes.say(NO_POLICY.to_string());
+    }
+}
+
+/// The note of a run without --rates.
+const NO_POLICY: &str = "no rate policy given (--rates): TeamUp's hidden settings (counting of comped, \
+late-cancelled and no-show customers, tier mode, caps, empty-session pay, rounding) are taken at their \
+defaults; run `sessionpay rates infer` on this export to derive them from TeamUp's own figures";
+
+/// What the closing note adds when more than 5% of `sessions` mismatch.
+fn mismatch_advice(args: &InputArgs, mismatches: u64, sessions: u64) -> String {
+    if mismatches.saturating_mul(20) <= sessions {
+        return String::new();
+    }
+    match &args.rates {
+        None => "; more than 5% of sessions mismatch: TeamUp's hidden settings were taken at their defaults \
+                 (no --rates); run `sessionpay rates infer` to derive them from TeamUp's own figures"
+            .to_string(),
+        Some(path) => format!(
+            "; more than 5% of sessions mismatch: {} may not hold TeamUp's hidden settings; \
+             `sessionpay rates infer` derives them from TeamUp's own figures",
+            path.display()
+        ),
+    }
 }
 
 /// The inputs named on the command line, folders expanded; stdin at most once.
@@ -173,6 +244,9 @@ impl Notes {
     }
 
     pub(crate) fn stats(&mut self, stats: &Stats) {
+        for note in &stats.notes {
+            self.say(note.clone());
+        }
         if self.verbose {
             let how = if stats.workers > 1 {
                 format!("in parallel by {} workers", stats.workers)
@@ -276,6 +350,8 @@ pub(crate) struct PayrollRun {
     pub(crate) kind: PeriodKind,
     /// Sessions whose reported figure does not match.
     pub(crate) mismatches: u64,
+    /// Sessions in the period range.
+    pub(crate) sessions: u64,
 }
 
 /// Reads the inputs and computes the payroll of `args`; `with_lines` also
@@ -297,6 +373,7 @@ pub(crate) fn compute_payroll(
         mut rows,
         lines,
         mismatches,
+        sessions,
     } = collected.finish()?;
     if let PeriodKind::All = kind {
         // With --from/--to, the period is what was asked for.
@@ -312,6 +389,7 @@ pub(crate) fn compute_payroll(
             inputs: resolved.inputs,
             kind,
             mismatches,
+            sessions,
         },
         outputs,
     ))
@@ -365,7 +443,8 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     let mismatches = run.mismatches;
     if mismatches > 0 {
         notes.say(format!(
-            "{mismatches} session(s) do not match TeamUp's figure: run `sessionpay reconcile` for the reasons"
+            "{mismatches} session(s) do not match TeamUp's figure: run `sessionpay reconcile` for the reasons{}",
+            mismatch_advice(&args.input, mismatches, run.sessions)
         ));
         if args.fail_on_mismatch {
             return Ok(notes.finish(Outcome::Mismatch));
@@ -419,6 +498,7 @@ fn run_engine<C: Collector>(
     let Some(path) = &args.skip_invalid else {
         let (collected, stats) = run.collect(make)?;
         notes.stats(&stats);
+        policy_notes(args, resolved, &stats, notes);
         return Ok(collected);
     };
     let file = outputs.create(path)?;
@@ -439,6 +519,7 @@ fn run_engine<C: Collector>(
         .with_context(|| format!("writing {}", path.display()))?;
     outputs.add(file)?;
     notes.stats(&stats);
+    policy_notes(args, resolved, &stats, notes);
     notes.rejected = count;
     if count > 0 {
         let verdict = if args.allow_rejects {
@@ -485,20 +566,22 @@ pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
         .map(|(r, n)| format!("{} {n}", r.as_str()))
         .collect();
     let mismatches = count(Status::Mismatch);
-    notes.say(format!(
-        "{} sessions: {} match, {} mismatch{}, {} pending, {} unrated, {} unreported",
-        lines.len(),
-        count(Status::Match),
-        mismatches,
-        if reasons.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", reasons.join(", "))
-        },
-        count(Status::Pending),
-        count(Status::Unrated),
-        count(Status::Unreported),
-    ));
+    notes.say(
+        format!(
+            "{} sessions: {} match, {} mismatch{}, {} pending, {} unrated, {} unreported",
+            lines.len(),
+            count(Status::Match),
+            mismatches,
+            if reasons.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", reasons.join(", "))
+            },
+            count(Status::Pending),
+            count(Status::Unrated),
+            count(Status::Unreported),
+        ) + &mismatch_advice(&args.input, mismatches, lines.len() as u64),
+    );
     Ok(notes.finish(if mismatches > 0 {
         Outcome::Mismatch
     } else {

@@ -122,6 +122,7 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
         statements: None,
         input: InputArgs {
             rates: args.rates.clone(),
+            columns_from: None,
             format: OutputFormat::Csv,
             output: Some(args.output.clone()),
             quiet: args.quiet,

@@ -4,10 +4,10 @@
 //! `--resume`) is `sessionpay_teamup::fetch_to_file`, which documents them.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::anyhow;
+use anyhow::{anyhow, Context};
 use chrono::NaiveDate;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use sessionpay_teamup::{Event, FetchOptions, Progress, SessionType, Token, DEFAULT_BASE_URL};
@@ -71,6 +71,11 @@ pub(crate) struct FetchArgs {
     /// NDJSON file to write (one session row per line); replaced only when the run succeeds
     #[arg(long = "output", short = 'o', value_name = "FILE")]
     pub(crate) output: PathBuf,
+
+    /// Also write the report's column_headers (the label and key of each column) to FILE, for
+    /// reading a CSV export of the same report with --columns-from FILE
+    #[arg(long, value_name = "FILE")]
+    pub(crate) save_columns: Option<PathBuf>,
 }
 
 /// The values of `--session-types`, with their help.
@@ -93,7 +98,22 @@ pub(crate) fn run(args: &FetchArgs) -> anyhow::Result<()> {
     let mut stderr = std::io::stderr();
     let tty = stderr.is_terminal();
     let mut printer = Printer::new(&mut stderr, args.quiet, tty);
-    sessionpay_teamup::fetch_to_file(&options, &token, &args.output, &mut printer)?;
+    let stats = sessionpay_teamup::fetch_to_file(&options, &token, &args.output, &mut printer)?;
+    if let Some(path) = &args.save_columns {
+        save_columns(path, stats.column_headers.as_ref())?;
+    }
+    Ok(())
+}
+
+/// Writes `{"column_headers": ...}` to `path` (atomically), as `--columns-from` reads it.
+fn save_columns(path: &Path, headers: Option<&serde_json::Value>) -> anyhow::Result<()> {
+    let headers = headers.context("the report sent no column_headers: nothing to save for --save-columns")?;
+    let text = serde_json::to_string_pretty(&serde_json::json!({ "column_headers": headers }))?;
+    let mut file = sessionpay_io::AtomicFile::create(path)?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.commit()?;
     Ok(())
 }
 

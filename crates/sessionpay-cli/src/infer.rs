@@ -40,6 +40,10 @@ pub(crate) struct InferArgs {
     )]
     pub(crate) rates: Option<PathBuf>,
 
+    /// A saved JSON response of the same report: its column_headers (label and key) name the CSV's header cells
+    #[arg(long, value_name = "FILE")]
+    pub(crate) columns_from: Option<PathBuf>,
+
     /// The fewest sessions by which a setting must out-explain its alternative to be determined; on fewer,
     /// it is still adopted (marked weak) when no session matches the alternative
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
@@ -71,26 +75,33 @@ const OUTLIERS_IN_COMMENTS: usize = 20;
 /// Runs `sessionpay rates infer`.
 pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
     let mut notes = Notes::new(args.quiet);
-    let inputs = commands::expand(&args.inputs, &mut notes)?;
+    let mut inputs = commands::expand(&args.inputs, &mut notes)?;
     let mut outputs = commands::guard(
         &inputs,
-        &args.rates.as_deref().into_iter().collect::<Vec<_>>(),
+        &args
+            .rates
+            .as_deref()
+            .into_iter()
+            .chain(args.columns_from.as_deref())
+            .collect::<Vec<_>>(),
         &args.output.as_deref().into_iter().collect::<Vec<_>>(),
         &[],
     )?;
-    let table = match &args.rates {
+    let (table, columns) = match &args.rates {
         Some(path) => {
-            let table = sessionpay_io::read_policy_file(path)?;
+            let policy = sessionpay_io::read_policy(path)?;
+            let table = policy.table;
             if !table.rates.is_empty() || table.defaults != Default::default() {
                 notes.say(format!(
                     "{}: only its [venues] currencies are used; the rates are inferred afresh",
                     path.display()
                 ));
             }
-            table
+            (table, policy.columns)
         }
-        None => RateTable::default(),
+        None => (RateTable::default(), Default::default()),
     };
+    commands::label_inputs(&mut inputs, columns, args.columns_from.as_deref())?;
 
     // One reading path for every command (currencies, duplicates, parallel
     // reading); the observations take sessions unpriced.

@@ -15,6 +15,7 @@ pub struct PayrollCollector {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     mismatches: u64,
+    sessions: u64,
     lines: Option<Vec<SessionLine>>,
     dates: LocalDates,
 }
@@ -28,6 +29,8 @@ pub struct PayrollCollected {
     pub lines: Vec<SessionLine>,
     /// Sessions in the range whose reported figure does not match.
     pub mismatches: u64,
+    /// Sessions in the range.
+    pub sessions: u64,
 }
 
 impl PayrollCollector {
@@ -44,6 +47,7 @@ impl PayrollCollector {
             from,
             to,
             mismatches: 0,
+            sessions: 0,
             lines: keep_lines.then(Vec::new),
             dates: LocalDates::default(),
         }
@@ -61,6 +65,7 @@ impl PayrollCollector {
             rows,
             lines,
             mismatches: self.mismatches,
+            sessions: self.sessions,
         })
     }
 }
@@ -73,6 +78,7 @@ impl Collector for PayrollCollector {
         if self.from.is_some_and(|f| date < f) || self.to.is_some_and(|t| date > t) {
             return Ok(());
         }
+        self.sessions += 1;
         if line.rec.status == Status::Mismatch {
             self.mismatches += 1;
         }
@@ -85,6 +91,7 @@ impl Collector for PayrollCollector {
 
     fn merge(&mut self, other: Self) -> Result<()> {
         self.mismatches += other.mismatches;
+        self.sessions += other.sessions;
         self.payroll.merge(other.payroll)?;
         if let (Some(mine), Some(mut theirs)) = (&mut self.lines, other.lines) {
             mine.append(&mut theirs);

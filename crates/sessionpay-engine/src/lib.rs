@@ -43,4 +43,4 @@ pub use error::{Error, Result};
 pub use infer::{Inferred, InferredRate, Observations, OutlierSession, SeenVenue};
 pub use options::{default_threads, RunOptions, PARALLEL_MIN_BYTES};
 pub use parallel::NeedsSequential;
-pub use run::{RejectSink, Run, Stats};
+pub use run::{RejectSink, Run, SeenIds, Stats};

@@ -14,7 +14,7 @@ use sessionpay_io::{CsvPart, Location, ParsedRow, PartReader, Place};
 
 use crate::feed::{read_fed, Fed};
 use crate::workers::{on_threads, Queue};
-use crate::{Collector, Item, Pricing, Stats};
+use crate::{Collector, Item, Pricing, SeenIds, Stats};
 
 /// Why a parallel run gave way to the sequential pass (see [`Stats`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +36,7 @@ pub enum NeedsSequential {
 /// How a parallel run ended.
 pub(crate) enum Parallel<C> {
     /// Every part read: the merged collector.
-    Done(C, Stats),
+    Done(C, Box<Stats>),
     /// The run must be done again in one pass.
     NeedsSequential(NeedsSequential),
 }
@@ -63,6 +63,7 @@ struct Share<C> {
     deferred: Vec<ParsedRow>,
     collector: C,
     rows: u64,
+    seen: SeenIds,
 }
 
 /// No place is named: a failure here only sends the run to the sequential pass.
@@ -91,7 +92,7 @@ pub(crate) fn run<C: Collector>(
         }
     }
     match merge(shares, shared) {
-        Ok((collector, stats)) => Parallel::Done(collector, stats),
+        Ok((collector, stats)) => Parallel::Done(collector, Box::new(stats)),
         Err(why) => Parallel::NeedsSequential(why),
     }
 }
@@ -120,10 +121,12 @@ fn merge<C: Collector>(
     };
     for share in &mut shares {
         stats.rows += share.rows;
+        stats.seen.merge(&share.seen);
         for mut row in std::mem::take(&mut share.deferred) {
             row.session.currency = book
                 .decide_late(row.session.venue, &row.evidence)
                 .map_err(|_| NeedsSequential::Currency)?;
+            stats.seen.add(&row.session);
             if !all_ids.insert(row.session.id.0) {
                 return Err(NeedsSequential::RepeatedId);
             }
@@ -160,6 +163,7 @@ fn read_share<C: Collector>(
         deferred: Vec::new(),
         collector: make(),
         rows: 0,
+        seen: SeenIds::default(),
     };
     let names = share.collector.names();
     let mut on_row = |mut row: ParsedRow| -> Result<(), NeedsSequential> {
@@ -171,6 +175,7 @@ fn read_share<C: Collector>(
         {
             Some(currency) => {
                 row.session.currency = currency;
+                share.seen.add(&row.session);
                 if !share.ids.insert(row.session.id.0) {
                     return Err(NeedsSequential::RepeatedId);
                 }

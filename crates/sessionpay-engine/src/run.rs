@@ -30,6 +30,35 @@ pub struct Stats {
     pub workers: usize,
     /// Why a parallel read was given up for the sequential pass, if it was.
     pub gave_up_parallel: Option<NeedsSequential>,
+    /// What the readers said of how they read the inputs (a workbook, a
+    /// re-saved file's encoding), for notes.
+    pub notes: Vec<String>,
+    /// The pay rate and venue ids the sessions had.
+    pub seen: SeenIds,
+}
+
+/// The pay rate and venue ids sessions had: a policy section none of them
+/// has is worth a warning (a mistyped id is the usual cause).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SeenIds {
+    /// Pay rate ids.
+    pub rates: rustc_hash::FxHashSet<u64>,
+    /// Venue ids.
+    pub venues: rustc_hash::FxHashSet<u64>,
+}
+
+impl SeenIds {
+    pub(crate) fn add(&mut self, session: &sessionpay_core::Session) {
+        if let Some(rate) = &session.rate {
+            self.rates.insert(rate.id.0);
+        }
+        self.venues.insert(session.venue.0);
+    }
+
+    pub(crate) fn merge(&mut self, other: &SeenIds) {
+        self.rates.extend(&other.rates);
+        self.venues.extend(&other.venues);
+    }
 }
 
 /// One reading of some inputs under a policy, into collectors.
@@ -112,7 +141,7 @@ impl<'a> Run<'a> {
                 counter,
             };
             match parallel::run(&parts, threads, &shared, &make) {
-                Parallel::Done(collector, stats) => return Ok((collector, stats)),
+                Parallel::Done(collector, stats) => return Ok((collector, *stats)),
                 // The reason is not an error: the sequential pass, the
                 // reference, finds the real one if there is any.
                 Parallel::NeedsSequential(why) => gave_up_parallel = Some(why),
@@ -135,7 +164,7 @@ impl<'a> Run<'a> {
 fn parallel_plan(inputs: &[Input], threads: usize, min_bytes: u64) -> Result<Option<Vec<CsvPart>>> {
     match inputs {
         [input] if threads > 1 && !input.is_stdin() && input.shape == Some(Shape::Csv) => Ok(
-            sessionpay_io::plan_csv_parts(&input.path, threads * PARTS_PER_WORKER, min_bytes)?,
+            sessionpay_io::plan_input_parts(input, threads * PARTS_PER_WORKER, min_bytes)?,
         ),
         _ => Ok(None),
     }
@@ -168,6 +197,7 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n";
             path,
             shape: Some(Shape::Csv),
             folder: None,
+            columns: sessionpay_io::ColumnMap::default(),
         }
     }
 

@@ -71,6 +71,7 @@ impl<C: Collector> Accept<'_, C> {
                 .into());
             }
             None => {
+                self.stats.seen.add(&row.session);
                 self.seen.insert(
                     id,
                     Seen {
@@ -146,7 +147,10 @@ pub(crate) fn run<C: Collector>(
             sessionpay_io::read_input_summary(input, counter, sinks)
         });
         match fed {
-            Fed::Read(summary) => pages.add(input, summary)?,
+            Fed::Read(mut summary) => {
+                accept.stats.notes.append(&mut summary.notes);
+                pages.add(input, summary)?;
+            }
             Fed::Stopped(e) => return Err(e),
             Fed::Failed(e) => return Err(Error::Io(e)),
         }

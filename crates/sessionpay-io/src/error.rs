@@ -148,7 +148,7 @@ pub enum Error {
         message: String,
     },
     /// A required column or key is missing.
-    #[error("{}: missing required column {column:?}{}", Shown(path), hint.as_deref().map(|h| format!(" ({})", printable(h))).unwrap_or_default())]
+    #[error("{}: missing required column {column:?}{}", Shown(path), hint.as_deref().map(|h| format!(" ({})", printable_lines(h))).unwrap_or_default())]
     MissingColumn {
         /// The file.
         path: PathBuf,

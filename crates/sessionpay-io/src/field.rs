@@ -13,6 +13,7 @@ pub(crate) enum Field {
     VenueId,
     VenueName,
     VenueTimezone,
+    MaxOccupancy,
     Hours,
     Attended,
     NoShows,
@@ -30,7 +31,7 @@ pub(crate) enum Field {
 }
 
 impl Field {
-    pub(crate) const ALL: [Field; 24] = [
+    pub(crate) const ALL: [Field; 25] = [
         Field::Id,
         Field::Name,
         Field::OfferingTypeId,
@@ -41,6 +42,7 @@ impl Field {
         Field::VenueId,
         Field::VenueName,
         Field::VenueTimezone,
+        Field::MaxOccupancy,
         Field::Hours,
         Field::Attended,
         Field::NoShows,
@@ -75,6 +77,7 @@ impl Field {
             Field::VenueId => &["venue.id", "venue_id"],
             Field::VenueName => &["venue.name", "venue_name"],
             Field::VenueTimezone => &["venue_timezone", "venue.timezone"],
+            Field::MaxOccupancy => &["max_occupancy"],
             Field::Hours => &["hours"],
             Field::Attended => &["attended_count"],
             Field::NoShows => &["no_show_count"],
@@ -137,23 +140,11 @@ impl Field {
         )
     }
 
-    /// The field a CSV header cell names, matching keys, aliases and human
-    /// labels case- and space-insensitively (`Instructor Pay Rate Id`).
-    pub(crate) fn from_header(cell: &str) -> Option<Field> {
-        let wanted = normalize(cell);
-        Field::ALL
-            .into_iter()
-            .find(|f| f.names().iter().any(|name| normalize(name) == wanted))
+    /// The field a key names exactly: its dot key or a flat spelling.
+    pub(crate) fn from_key(key: &str) -> Option<Field> {
+        let key = key.trim();
+        Field::ALL.into_iter().find(|f| f.names().contains(&key))
     }
-}
-
-/// Lower case without spaces, underscores, dots or hyphens.
-fn normalize(name: &str) -> String {
-    name.trim_start_matches('\u{feff}')
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '_' | '.' | '-' | '\t'))
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 #[cfg(test)]
@@ -161,36 +152,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn all_three_header_styles_name_the_same_field() {
-        for (cell, field) in [
-            ("instructor_pay_rate.id", Field::RateId),
-            ("instructor_pay_rate_id", Field::RateId),
-            ("Instructor Pay Rate Id", Field::RateId),
-            ("comped_counts.attended", Field::Comped),
-            ("attended_comped_count", Field::Comped),
-            ("Comped Counts Attended", Field::Comped),
-            ("pay_rate_tiers", Field::RateTiers),
-            ("Instructor Pay Rate Tiers", Field::RateTiers),
-            ("  STARTS AT ", Field::StartsAt),
-            ("\u{feff}id", Field::Id),
-            ("Instructor Pay Calculation Pending", Field::Pending),
-        ] {
-            assert_eq!(Field::from_header(cell), Some(field), "{cell}");
-        }
-        assert_eq!(Field::from_header("max_occupancy"), None);
-        assert_eq!(Field::from_header("instructor.thumbnail_url"), None);
-    }
-
-    #[test]
-    fn names_do_not_collide() {
+    fn keys_and_flat_spellings_name_one_field() {
+        assert_eq!(Field::from_key("instructor_pay_rate.id"), Some(Field::RateId));
+        assert_eq!(Field::from_key("pay_rate_id"), Some(Field::RateId));
+        assert_eq!(Field::from_key(" attended_count "), Some(Field::Attended));
+        assert_eq!(Field::from_key("Attended"), None);
         let mut seen = std::collections::BTreeMap::new();
         for field in Field::ALL {
             for name in field.names() {
-                let previous = seen.insert(normalize(name), field);
-                assert!(
-                    previous.is_none_or(|p| p == field),
-                    "{name} names {previous:?} and {field:?}"
-                );
+                let previous = seen.insert(*name, field);
+                assert!(previous.is_none_or(|p| p == field), "{name}");
             }
         }
     }

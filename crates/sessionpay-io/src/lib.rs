@@ -38,6 +38,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod atomic;
+mod columns;
 mod error;
 mod field;
 mod json;
@@ -47,13 +48,16 @@ mod pages;
 mod parts;
 mod policy;
 mod read;
+mod resave;
 mod row;
 mod split;
 mod toml_strict;
 mod value;
 mod watch;
+mod workbook;
 
 pub use atomic::{remove_pending_files, AtomicFile};
+pub use columns::ColumnMap;
 pub use error::{printable, printable_lines, Error, Location, Place, Result, Shown};
 pub use output::{
     describe_formula, explain_pay, explain_reported, hours, neutralise, write_payroll, write_reconcile,
@@ -62,8 +66,8 @@ pub use output::{
 };
 pub use output_set::{Folder, OutputSet};
 pub use pages::PageCheck;
-pub use parts::{plan_csv_parts, read_csv_part, read_csv_part_with, CsvPart, PartReader};
-pub use policy::{parse_policy, read_policy_file};
+pub use parts::{plan_csv_parts, plan_input_parts, read_csv_part, read_csv_part_with, CsvPart, PartReader};
+pub use policy::{parse_policy, parse_policy_file, read_policy, read_policy_file, PolicyFile, PolicySection};
 pub use read::{
     expand_inputs, read_from, read_from_with, read_input, read_input_counted, read_input_summary,
     read_input_with, Input, Rejected, Shape, Sinks, Summary,

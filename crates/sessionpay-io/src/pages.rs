@@ -196,12 +196,14 @@ mod tests {
                 path: PathBuf::from(format!("pages/{name}")),
                 shape: Some(crate::Shape::Json),
                 folder: Some(PathBuf::from("pages")),
+                columns: Default::default(),
             };
             check.add(
                 &input,
                 Summary {
                     rows: *rows,
                     total: Some(*total),
+                    ..Summary::default()
                 },
             )?;
         }

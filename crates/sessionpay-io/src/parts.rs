@@ -11,8 +11,11 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::columns::ColumnMap;
 use crate::error::{Error, Result};
-use crate::read::{read_csv_header, read_csv_records, Counting, CsvHeader, Sinks};
+use crate::read::{
+    is_plain_csv, read_csv_header, read_csv_records, read_head, Counting, CsvHeader, Input, Sinks,
+};
 use crate::row::{Names, ParsedRow, RowParser};
 use crate::split::Splitter;
 use std::sync::atomic::AtomicU64;
@@ -43,14 +46,33 @@ impl CsvPart {
 /// # Errors
 /// [`Error::Io`], or a bad header (as the sequential reader reports it).
 pub fn plan_csv_parts(path: &Path, parts: usize, min_bytes: u64) -> Result<Option<Vec<CsvPart>>> {
+    plan_parts(path, &ColumnMap::default(), parts, min_bytes)
+}
+
+/// [`plan_csv_parts`] for an input, with its header labels; `None` as well
+/// for a file that is not UTF-8 and comma-separated (a spreadsheet re-save,
+/// a workbook), which is read in one pass through the normalising reader.
+///
+/// # Errors
+/// As [`plan_csv_parts`].
+pub fn plan_input_parts(input: &Input, parts: usize, min_bytes: u64) -> Result<Option<Vec<CsvPart>>> {
+    plan_parts(&input.path, &input.columns, parts, min_bytes)
+}
+
+fn plan_parts(path: &Path, map: &ColumnMap, parts: usize, min_bytes: u64) -> Result<Option<Vec<CsvPart>>> {
     if !std::fs::metadata(path).map_err(|e| Error::io(path, e))?.is_file() {
         return Ok(None);
     }
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
     let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let (head, complete) = read_head(&mut file, path)?;
+    if !is_plain_csv(&head, complete, map) {
+        return Ok(None);
+    }
+    file.rewind().map_err(|e| Error::io(path, e))?;
     let (header, data_start) = {
         let mut split = Splitter::new(&mut file, 0, u64::MAX);
-        let header = read_csv_header(&mut split, path)?;
+        let header = read_csv_header(&mut split, path, map)?;
         (header, split.offset())
     };
     let data = size.saturating_sub(data_start);

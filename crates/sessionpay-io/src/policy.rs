@@ -10,6 +10,7 @@ use sessionpay_core::{
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+use crate::columns::ColumnMap;
 use crate::error::{Error, Location, Result};
 use crate::toml_strict::{StrictToml, TomlValue};
 use crate::value;
@@ -20,13 +21,55 @@ use crate::value;
 /// [`Error::Io`] when it cannot be read, [`Error::Syntax`] for broken TOML,
 /// an unknown key, a wrong type or a negative amount.
 pub fn read_policy_file(path: &Path) -> Result<RateTable> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    read_policy(path).map(|p| p.table)
+}
+
+/// A policy file read whole: the rates, the studio's header labels and
+/// where each `[rates.N]` and `[venues.N]` section stands.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyFile {
+    /// The settings of every rate and venue.
+    pub table: RateTable,
+    /// The `[columns]` table: header texts mapped to field keys.
+    pub columns: ColumnMap,
+    /// Every `[rates.N]` and `[venues.N]` section, in the file's order.
+    pub sections: Vec<PolicySection>,
+}
+
+/// One `[rates.N]` or `[venues.N]` section of a policy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicySection {
+    /// `rates` or `venues`.
+    pub kind: &'static str,
+    /// The id.
+    pub id: u64,
+    /// The line its name stands on, from 1.
+    pub line: u64,
+}
+
+/// [`read_policy_file`], keeping the `[columns]` table and the sections' lines.
+///
+/// # Errors
+/// As [`read_policy_file`]; a path that does not exist says it is the
+/// policy file that is missing.
+pub fn read_policy(path: &Path) -> Result<PolicyFile> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::Shape {
+                path: path.to_path_buf(),
+                problem: "the rate policy file given with --rates does not exist (is the path mistyped?)"
+                    .into(),
+            }
+        } else {
+            Error::io(path, e)
+        }
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| Error::Syntax {
         path: path.to_path_buf(),
         location: Location::File,
         message: format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
     })?;
-    parse_policy(&text, path)
+    parse_policy_file(&text, path)
 }
 
 /// Parses policy text; `path` is only used in messages.
@@ -51,8 +94,22 @@ pub fn read_policy_file(path: &Path) -> Result<RateTable> {
 /// # Errors
 /// As [`read_policy_file`].
 pub fn parse_policy(text: &str, path: &Path) -> Result<RateTable> {
+    parse_policy_file(text, path).map(|p| p.table)
+}
+
+/// [`parse_policy`], keeping the `[columns]` table and the sections' lines.
+///
+/// # Errors
+/// As [`read_policy_file`].
+pub fn parse_policy_file(text: &str, path: &Path) -> Result<PolicyFile> {
     let (p, doc) = StrictToml::parse(text, path)?;
     let mut table = RateTable::default();
+    let mut columns = ColumnMap::default();
+    let mut sections = Vec::new();
+    let line_of = |offset: usize| match p.location(offset) {
+        Location::Text { line, .. } => line,
+        _ => 0,
+    };
     let mut rate_ids = Sections::default();
     let mut venue_ids = Sections::default();
     for (key, value) in doc.get_ref().iter() {
@@ -65,6 +122,11 @@ pub fn parse_policy(text: &str, path: &Path) -> Result<RateTable> {
                 for (id, rate) in p.table(value, "rates")? {
                     let name = format!("rates.{}", id.get_ref());
                     let rate_id = p.unique_id(id, "rates", &mut rate_ids)?;
+                    sections.push(PolicySection {
+                        kind: "rates",
+                        id: rate_id,
+                        line: line_of(id.span().start),
+                    });
                     let overrides = p.overrides(p.table(rate, &name)?, &name)?;
                     table.rates.insert(RateId(rate_id), overrides);
                 }
@@ -73,6 +135,11 @@ pub fn parse_policy(text: &str, path: &Path) -> Result<RateTable> {
                 for (id, venue) in p.table(value, "venues")? {
                     let name = format!("venues.{}", id.get_ref());
                     let venue_id = p.unique_id(id, "venues", &mut venue_ids)?;
+                    sections.push(PolicySection {
+                        kind: "venues",
+                        id: venue_id,
+                        line: line_of(id.span().start),
+                    });
                     for (k, v) in p.table(venue, &name)? {
                         let key_name = format!("{name}.{}", k.get_ref());
                         match k.get_ref().as_ref() {
@@ -94,16 +161,33 @@ pub fn parse_policy(text: &str, path: &Path) -> Result<RateTable> {
                     }
                 }
             }
+            "columns" => {
+                for (label, field) in p.table(value, "columns")? {
+                    let name = format!("columns.{:?}", label.get_ref());
+                    let key = p.string(field, &name)?;
+                    let line = line_of(label.span().start);
+                    columns
+                        .insert(label.get_ref(), key, format!("{} line {line}", path.display()))
+                        .map_err(|problem| p.error(label.span().start, &name, problem))?;
+                }
+            }
             other => {
                 return Err(p.error(
                     key.span().start,
                     other,
-                    format!("unknown key {other:?}; expected [defaults], [rates.ID] or [venues.ID]"),
+                    format!(
+                        "unknown key {other:?}; expected [defaults], [rates.ID], [venues.ID] or [columns]"
+                    ),
                 ))
             }
         }
     }
-    Ok(table)
+    sections.sort_by_key(|s| s.line);
+    Ok(PolicyFile {
+        table,
+        columns,
+        sections,
+    })
 }
 
 /// The sections seen for one kind of id: the id as a number, where its

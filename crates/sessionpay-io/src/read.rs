@@ -2,13 +2,14 @@
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
+use crate::columns::ColumnMap;
 use crate::error::{Error, Location, Result};
 use crate::field::Field;
 use crate::row::{Cell, Names, ParsedRow, RowAccess, RowParser};
@@ -23,6 +24,9 @@ pub enum Shape {
     Json,
     /// One JSON row object per line.
     Ndjson,
+    /// A workbook (`.xlsx`, `.xls`, `.ods`): the first sheet whose header
+    /// names the report's columns.
+    Workbook,
 }
 
 impl Shape {
@@ -33,7 +37,18 @@ impl Shape {
             "csv" => Some(Shape::Csv),
             "json" => Some(Shape::Json),
             "ndjson" | "jsonl" => Some(Shape::Ndjson),
+            "xlsx" | "xlsm" | "xls" | "ods" => Some(Shape::Workbook),
             _ => None,
+        }
+    }
+
+    /// What the shape is called in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Csv => "CSV",
+            Shape::Json => "JSON",
+            Shape::Ndjson => "NDJSON",
+            Shape::Workbook => "a workbook",
         }
     }
 }
@@ -48,6 +63,8 @@ pub struct Input {
     /// The folder named on the command line that this file was found in
     /// (its JSON pages are held to their `total`, see [`crate::PageCheck`]).
     pub folder: Option<PathBuf>,
+    /// The studio's own header labels (`[columns]`, `--columns-from`).
+    pub columns: ColumnMap,
 }
 
 impl Input {
@@ -83,6 +100,7 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<Input>, Vec<PathBuf>)> {
                 path: path.clone(),
                 shape: None,
                 folder: None,
+                columns: ColumnMap::default(),
             });
             continue;
         }
@@ -103,11 +121,14 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<Input>, Vec<PathBuf>)> {
             entries.sort();
             let before = inputs.len();
             for p in entries {
-                match Shape::from_path(&p) {
+                // A workbook in a folder is often an output (a payroll
+                // spreadsheet): read one only when it is named.
+                match Shape::from_path(&p).filter(|s| *s != Shape::Workbook) {
                     Some(shape) => inputs.push(Input {
                         path: p,
                         shape: Some(shape),
                         folder: Some(path.clone()),
+                        columns: ColumnMap::default(),
                     }),
                     None => skipped.push(p),
                 }
@@ -123,6 +144,7 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<(Vec<Input>, Vec<PathBuf>)> {
                 path: path.clone(),
                 shape: Shape::from_path(path),
                 folder: None,
+                columns: ColumnMap::default(),
             });
         }
     }
@@ -188,12 +210,15 @@ pub fn read_input_counted(input: &Input, counter: &AtomicU64, sinks: &mut Sinks<
 
 /// What reading one input saw, for checks that span inputs (the pages of a
 /// folder, see [`crate::PageCheck`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     /// The rows of a JSON response's `rows` array, read or refused.
     pub rows: u64,
     /// The `total` a JSON response states.
     pub total: Option<u64>,
+    /// How the input was read, where that is worth a note: a workbook or
+    /// UTF-16 text under a `.csv` name, Windows-1252, several JSON responses.
+    pub notes: Vec<String>,
 }
 
 /// [`read_input_counted`], returning what the input said of itself.
@@ -214,6 +239,7 @@ pub fn read_input_summary(input: &Input, counter: &AtomicU64, sinks: &mut Sinks<
         },
         input.shape,
         &name,
+        &input.columns,
         sinks,
     )
 }
@@ -263,28 +289,166 @@ pub fn read_from_with(
     path: &Path,
     sinks: &mut Sinks<'_>,
 ) -> Result<()> {
-    read_summary(reader, shape, path, sinks).map(drop)
+    read_summary(reader, shape, path, &ColumnMap::default(), sinks).map(drop)
 }
 
 fn read_summary(
     reader: impl Read,
     shape: Option<Shape>,
     path: &Path,
+    map: &ColumnMap,
     sinks: &mut Sinks<'_>,
 ) -> Result<Summary> {
     let mut reader = BufReader::with_capacity(256 * 1024, reader);
-    let (shape, prefix) = match shape {
-        Some(shape) => (shape, Vec::new()),
-        None => sniff(&mut reader, path)?,
+    let (head, complete) = read_head(&mut reader, path)?;
+    let mut notes = Vec::new();
+    if let Some(kind) = crate::workbook::Kind::of(&head) {
+        if shape != Some(Shape::Workbook) {
+            notes.push(format!(
+                "{} is a workbook, not {}: read by its content",
+                path.display(),
+                shape.map_or("a text export", Shape::name)
+            ));
+        }
+        let sheet = crate::workbook::to_csv(Cursor::new(head).chain(reader), kind, path, map)?;
+        let mut parser = RowParser::new(Names::All);
+        let mut split = Splitter::new(BufReader::new(sheet.file), 0, u64::MAX);
+        split.start_at_line(sheet.header_row);
+        let header = read_csv_header(&mut split, path, map)?;
+        read_csv_records(&mut split, &header, path, &mut parser, sinks)?;
+        return Ok(Summary {
+            notes,
+            ..Summary::default()
+        });
+    }
+    if shape == Some(Shape::Workbook) {
+        return Err(Error::Shape {
+            path: path.to_path_buf(),
+            problem: "not a workbook (.xlsx, .xls or .ods) although its name says so".into(),
+        });
+    }
+    if policy_like(&head) {
+        return Err(Error::Shape {
+            path: path.to_path_buf(),
+            problem: "this is a rate policy, not an export; pass it with --rates".into(),
+        });
+    }
+    let encoding = crate::resave::Encoding::of(&head, complete);
+    match encoding {
+        crate::resave::Encoding::Utf8 => {}
+        crate::resave::Encoding::Windows1252 => notes.push(format!(
+            "{} is not valid UTF-8: read as Windows-1252",
+            path.display()
+        )),
+        other => notes.push(format!(
+            "{} is {} text, not UTF-8: read by its content",
+            path.display(),
+            other.name()
+        )),
+    }
+    // The layout is told from the same first MiB, as text, once the shape is known.
+    let layout_head =
+        matches!(shape, None | Some(Shape::Csv)).then(|| encoding.decode_head(&head).into_owned());
+    let decoded = encoding.wrap(Cursor::new(head).chain(reader));
+    let (shape, prefix, rest): (Shape, Vec<u8>, Box<dyn Read>) = match shape {
+        Some(shape) => (shape, Vec::new(), decoded),
+        None => {
+            let mut buffered = BufReader::with_capacity(256 * 1024, decoded);
+            let (shape, prefix) = sniff(&mut buffered, path)?;
+            (shape, prefix, Box::new(buffered))
+        }
     };
     // What sniffing read comes first again.
-    let reader = BufReader::with_capacity(256 * 1024, std::io::Cursor::new(prefix).chain(reader));
+    let reader = BufReader::with_capacity(256 * 1024, Cursor::new(prefix).chain(rest));
     let mut parser = RowParser::new(Names::All);
     match shape {
-        Shape::Csv => read_csv(reader, path, &mut parser, sinks).map(|()| Summary::default()),
-        Shape::Ndjson => read_ndjson(reader, path, &mut parser, sinks).map(|()| Summary::default()),
-        Shape::Json => read_json(reader, path, &mut parser, sinks, crate::json::MAX_ROW),
+        Shape::Csv | Shape::Workbook => {
+            let layout = crate::resave::Layout::of(layout_head.as_deref().unwrap_or(""), map);
+            if layout.is_plain() {
+                read_csv(reader, path, map, &mut parser, sinks)?;
+            } else {
+                if layout.delimiter != b',' {
+                    notes.push(format!(
+                        "{} is {}-separated{}",
+                        path.display(),
+                        layout.delimiter_name(),
+                        if layout.decimal_columns.is_empty() {
+                            ""
+                        } else {
+                            "; numbers with a decimal comma read as decimals"
+                        }
+                    ));
+                }
+                let sep_line = layout.sep_line;
+                let redelimited = crate::resave::Redelimit::new(reader, layout);
+                let mut split = Splitter::new(redelimited, 0, u64::MAX);
+                if sep_line {
+                    split.start_at_line(2);
+                }
+                let header = read_csv_header(&mut split, path, map)?;
+                read_csv_records(&mut split, &header, path, &mut parser, sinks)?;
+            }
+            Ok(Summary {
+                notes,
+                ..Summary::default()
+            })
+        }
+        Shape::Ndjson => read_ndjson(reader, path, &mut parser, sinks).map(|()| Summary {
+            notes,
+            ..Summary::default()
+        }),
+        Shape::Json => {
+            let mut summary = read_json(reader, path, &mut parser, sinks, crate::json::MAX_ROW)?;
+            summary.notes.splice(0..0, notes);
+            Ok(summary)
+        }
     }
+}
+
+/// Whether a CSV file that starts with `head` is UTF-8 and comma-separated,
+/// for the fast readers as they are (and not a workbook or policy under a
+/// `.csv` name).
+pub(crate) fn is_plain_csv(head: &[u8], complete: bool, map: &ColumnMap) -> bool {
+    crate::workbook::Kind::of(head).is_none()
+        && !policy_like(head)
+        && crate::resave::Encoding::of(head, complete) == crate::resave::Encoding::Utf8
+        && crate::resave::Layout::of(&crate::resave::Encoding::Utf8.decode_head(head), map).is_plain()
+}
+
+/// The bytes the encoding, the layout and a workbook are told from.
+const HEAD: usize = 1 << 20;
+
+/// Up to [`HEAD`] bytes from the start, and whether that is all there is.
+pub(crate) fn read_head(reader: &mut impl Read, path: &Path) -> Result<(Vec<u8>, bool)> {
+    let mut head = Vec::new();
+    let n = reader
+        .take(HEAD as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io(path, e))?;
+    Ok((head, n < HEAD))
+}
+
+/// Whether a text starts like a rate policy file: its first line that is
+/// neither blank nor a comment is `[defaults]`, `[rates…`, `[venues…` or
+/// `[columns]`.
+fn policy_like(head: &[u8]) -> bool {
+    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let first = text
+        .split(|&b| b == b'\n')
+        .map(|l| l.trim_ascii())
+        .find(|l| !l.is_empty() && !l.starts_with(b"#"));
+    first.is_some_and(|l| {
+        [
+            &b"[defaults]"[..],
+            b"[rates.",
+            b"[venues.",
+            b"[columns]",
+            b"[rates]",
+            b"[venues]",
+        ]
+        .iter()
+        .any(|p| l.starts_with(p))
+    })
 }
 
 /// The most that is read to tell a shape: a first line longer than this is
@@ -415,7 +579,11 @@ pub(crate) struct CsvHeader {
 }
 
 /// Reads and checks the header row.
-pub(crate) fn read_csv_header<R: Read>(split: &mut Splitter<R>, path: &Path) -> Result<CsvHeader> {
+pub(crate) fn read_csv_header<R: Read>(
+    split: &mut Splitter<R>,
+    path: &Path,
+    map: &crate::columns::ColumnMap,
+) -> Result<CsvHeader> {
     split.skip_bom().map_err(|e| split_error(e, path, &[]))?;
     if !split.next_record().map_err(|e| split_error(e, path, &[]))? {
         return Err(Error::Shape {
@@ -425,38 +593,7 @@ pub(crate) fn read_csv_header<R: Read>(split: &mut Splitter<R>, path: &Path) -> 
     }
     let fields = split.text_fields().map_err(|e| split_error(e, path, &[]))?;
     let names: Vec<String> = (0..split.len()).map(|i| fields.get(i).into_owned()).collect();
-    let mut columns = vec![None; Field::ALL.len()];
-    for (i, header) in names.iter().enumerate() {
-        if let Some(field) = Field::from_header(header) {
-            if let Some(first) = columns[field as usize] {
-                return Err(Error::Shape {
-                    path: path.to_path_buf(),
-                    problem: format!(
-                        "columns {:?} and {:?} both hold {}",
-                        names[first],
-                        header,
-                        field.key()
-                    ),
-                });
-            }
-            columns[field as usize] = Some(i);
-        }
-    }
-    if let Some(missing) = Field::ALL
-        .into_iter()
-        .find(|f| f.is_required() && columns[*f as usize].is_none())
-    {
-        let hint = if names.len() == 1 {
-            Some("the header has one column: is the file comma-separated?".to_string())
-        } else {
-            None
-        };
-        return Err(Error::MissingColumn {
-            path: path.to_path_buf(),
-            column: missing.key(),
-            hint,
-        });
-    }
+    let columns = crate::columns::place_columns(&names, map, path)?;
     let rate = [
         Field::RateId,
         Field::RateName,
@@ -525,9 +662,15 @@ pub(crate) fn read_csv_records<R: Read>(
     Ok(())
 }
 
-fn read_csv(reader: impl Read, path: &Path, parser: &mut RowParser, sinks: &mut Sinks<'_>) -> Result<()> {
+fn read_csv(
+    reader: impl Read,
+    path: &Path,
+    map: &ColumnMap,
+    parser: &mut RowParser,
+    sinks: &mut Sinks<'_>,
+) -> Result<()> {
     let mut split = Splitter::new(reader, 0, u64::MAX);
-    let header = read_csv_header(&mut split, path)?;
+    let header = read_csv_header(&mut split, path, map)?;
     read_csv_records(&mut split, &header, path, parser, sinks)
 }
 
@@ -821,7 +964,33 @@ fn read_json(
         gauge: &gauge,
     };
     let mut de = serde_json::Deserializer::from_reader(crate::json::Metered::new(reader, &gauge));
-    let outcome = (&mut state).deserialize(&mut de).and_then(|()| de.end());
+    // Several responses one after another (pages piped together) are read in turn.
+    let mut responses = 0u64;
+    let mut trailing: Option<serde_json::Error> = None;
+    let outcome = loop {
+        let (rows_before, saw_before) = (state.rows, state.saw_rows);
+        state.saw_rows = false;
+        let read = (&mut state).deserialize(&mut de);
+        let saw = state.saw_rows;
+        state.saw_rows |= saw_before;
+        if let Some(t) = trailing.take() {
+            // What follows a response is not one: the trailing text is the error.
+            if !saw && state.rows == rows_before && state.failure.is_none() {
+                break Err(t);
+            }
+        }
+        responses += 1;
+        if let Err(e) = read {
+            break Err(e);
+        }
+        if !saw {
+            break Ok(());
+        }
+        match de.end() {
+            Ok(()) => break Ok(()),
+            Err(t) => trailing = Some(t),
+        }
+    };
     if let Some(failure) = state.failure.take() {
         return Err(failure);
     }
@@ -838,6 +1007,14 @@ fn read_json(
     let summary = Summary {
         rows: state.rows,
         total: state.total,
+        notes: if responses > 1 {
+            vec![format!(
+                "{} holds {responses} JSON responses one after another: read in turn",
+                path.display()
+            )]
+        } else {
+            Vec::new()
+        },
     };
     match outcome {
         Ok(()) if state.saw_rows => Ok(summary),

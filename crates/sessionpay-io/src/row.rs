@@ -170,6 +170,9 @@ impl RowParser {
             return Err(ctx.field_error(missing, "missing, and it is required".to_string()));
         }
         let id = ctx.required(Field::Id, value::id)?;
+        // Checked though not used: a malformed cell means a damaged file.
+        ctx.optional(Field::OfferingTypeId, value::id)?;
+        ctx.optional(Field::MaxOccupancy, value::count)?;
         let instructor = ctx.required(Field::InstructorId, value::id)?;
         let venue = ctx.required(Field::VenueId, value::id)?;
         let zone = self.zone(&ctx)?;
@@ -350,10 +353,29 @@ impl RowParser {
             }
             Ok(base)
         };
+        // A cell the rate type does not use is still checked: a malformed
+        // one means the file is damaged.
+        let unused_tiers = || -> Result<()> {
+            match tiers_cell {
+                Some(Cell::Text(t) | Cell::Quoted(t)) if is_blank(t) => Ok(()),
+                Some(Cell::Json(Value::Null)) | None => Ok(()),
+                Some(_) => ctx.tiers_or_none().map(drop),
+            }
+        };
+        let unused_base = || -> Result<()> { ctx.optional(Field::RateBase, value::decimal).map(drop) };
         let kind = match key.kind.trim() {
-            "per_customer" => RateKind::PerCustomer { base: base()? },
-            "per_hour" => RateKind::PerHour { base: base()? },
-            "per_customer_tiered" => RateKind::Tiered { tiers: ctx.tiers()? },
+            "per_customer" => {
+                unused_tiers()?;
+                RateKind::PerCustomer { base: base()? }
+            }
+            "per_hour" => {
+                unused_tiers()?;
+                RateKind::PerHour { base: base()? }
+            }
+            "per_customer_tiered" => {
+                unused_base()?;
+                RateKind::Tiered { tiers: ctx.tiers()? }
+            }
             other => {
                 return Err(ctx.field_error(
                     Field::RateType,
@@ -464,6 +486,16 @@ impl<R: RowAccess + ?Sized> Ctx<'_, R> {
     }
 
     fn tiers(&self) -> Result<Tiers> {
+        self.tiers_or_none()?.ok_or_else(|| {
+            self.field_error(
+                Field::RateTiers,
+                "expected a non-empty list of tiers, but found []".to_string(),
+            )
+        })
+    }
+
+    /// The tiers, `None` for an empty list (what a rate of another type carries).
+    fn tiers_or_none(&self) -> Result<Option<Tiers>> {
         let field = Field::RateTiers;
         let parsed;
         let value = match self.row.get(field) {
@@ -499,7 +531,8 @@ impl<R: RowAccess + ?Sized> Ctx<'_, R> {
             }
         };
         let list = match value {
-            Value::Array(list) if !list.is_empty() => list,
+            Value::Array(list) if list.is_empty() => return Ok(None),
+            Value::Array(list) => list,
             other => {
                 return Err(self.field_error(
                     field,
@@ -520,7 +553,9 @@ impl<R: RowAccess + ?Sized> Ctx<'_, R> {
         for (i, tier) in list.iter().enumerate() {
             tiers.push(self.tier(i, tier)?);
         }
-        Tiers::try_new(tiers).map_err(|e| self.field_error(field, e.to_string()))
+        Tiers::try_new(tiers)
+            .map(Some)
+            .map_err(|e| self.field_error(field, e.to_string()))
     }
 
     fn tier(&self, index: usize, tier: &Value) -> Result<Tier> {

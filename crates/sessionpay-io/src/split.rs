@@ -210,6 +210,13 @@ impl<R: Read> Splitter<R> {
         }
     }
 
+    /// Numbers lines from `line` (a text that stands for a file whose first
+    /// lines were left out: a `sep=` line, the rows above a sheet's header).
+    pub(crate) fn start_at_line(&mut self, line: u64) {
+        self.line = line;
+        self.next_line = line;
+    }
+
     /// The buffer, for [`Splitter::reusing`].
     pub(crate) fn into_buffer(self) -> Vec<u8> {
         self.buf

@@ -88,6 +88,9 @@ pub struct FetchStats {
     pub retries: u64,
     /// The report's size as its pages state it.
     pub total: Option<u64>,
+    /// The report's `column_headers` (each column's label and key), from the
+    /// first page that has them: what reads a CSV export of the same report.
+    pub column_headers: Option<serde_json::Value>,
 }
 
 /// Downloads TeamUp's "instructed sessions" report into `out` as NDJSON.
@@ -204,6 +207,9 @@ fn fetch_inner(
         let url = plan.shown_url(last_id);
         let page = client.get_page(last_id, &url, progress, &mut stats)?;
         stats.pages += 1;
+        if stats.column_headers.is_none() {
+            stats.column_headers = page.column_headers.clone();
+        }
         let seen_before = stats.kept + stats.fetched;
         let totals = match &mut totals {
             Some(totals) => {

@@ -19,6 +19,8 @@ pub(crate) struct Row {
 pub(crate) struct Page {
     pub(crate) total: u64,
     pub(crate) rows: Vec<Row>,
+    /// The page's `column_headers` (each column's label and key), when it has them.
+    pub(crate) column_headers: Option<Value>,
 }
 
 /// Why a body is not a page.
@@ -119,7 +121,15 @@ pub(crate) fn parse_page(bytes: &[u8], url: &str) -> Result<Page, PageError> {
         let line: String = text.chars().filter(|&c| c != '\n' && c != '\r').collect();
         out.push(Row { id, line });
     }
-    Ok(Page { total, rows: out })
+    let column_headers = members
+        .last("column_headers")
+        .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+        .filter(|v| !v.is_null());
+    Ok(Page {
+        total,
+        rows: out,
+        column_headers,
+    })
 }
 
 #[cfg(test)]

@@ -695,6 +695,10 @@ fn pages_shorter_than_asked_for_do_not_end_the_report() {
     assert_eq!(ids_of(&out), (1..=230).collect::<Vec<_>>());
     assert_eq!(stats.fetched, 230);
     assert_eq!(reqs.last().and_then(Req::id_gt), Some(230));
+    // The pages' column_headers are kept, for --save-columns.
+    let headers = stats.column_headers.expect("the pages carry column_headers");
+    assert_eq!(headers[0]["label"], "Id");
+    assert_eq!(headers[0]["key"], "id");
 }
 
 #[test]
