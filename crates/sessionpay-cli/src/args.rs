@@ -1,11 +1,14 @@
-//! Command-line arguments: parsed and checked here, before any file is read.
+//! Command-line flags: every command's clap structs, parsed and checked here,
+//! before any file is read. Nothing here depends on the rest of the CLI.
 
 use std::path::PathBuf;
 
 use chrono::{NaiveDate, Weekday};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rust_decimal::Decimal;
-use sessionpay_core::PeriodKind;
+use sessionpay_core::{Currency, PeriodKind};
+use sessionpay_teamup::{SessionType, DEFAULT_BASE_URL};
 
 const EXIT_STATUS: &str = "\
 EXIT STATUS:
@@ -48,17 +51,17 @@ pub(crate) enum Command {
     Rates(RatesCommand),
     /// Write the payroll as a payroll provider's import file (Gusto, Xero, BrightPay, a template)
     #[command(after_help = EXIT_STATUS)]
-    Export(crate::export::ExportArgs),
+    Export(ExportArgs),
     /// Page the instructed-sessions report from TeamUp's API into an NDJSON file
     #[command(after_help = EXIT_STATUS)]
-    Fetch(crate::fetch::FetchArgs),
+    Fetch(FetchArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum RatesCommand {
     /// Find the policy of each rate that explains TeamUp's reported figures
     #[command(after_help = INFER_EXIT_STATUS)]
-    Infer(crate::infer::InferArgs),
+    Infer(InferArgs),
 }
 
 /// What every command that reads exports shares.
@@ -209,6 +212,201 @@ pub(crate) struct ReconcileArgs {
 pub(crate) struct SessionsArgs {
     #[command(flatten)]
     pub(crate) input: InputArgs,
+}
+
+/// The payroll systems `export` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Provider {
+    /// Gusto's payroll CSV upload (US, USD)
+    Gusto,
+    /// The UpSheets timesheet CSV used with Xero Payroll (UK, AU, NZ)
+    Xero,
+    /// BrightPay's Additions CSV import (UK GBP, Ireland EUR)
+    Brightpay,
+    /// Columns, header, date format and earning codes from --template FILE (ADP, Paychex, Sage, ...)
+    Template,
+}
+
+/// Options of `sessionpay export`.
+///
+/// The payroll options are those of `payroll`, except that the last date is
+/// `--until DATE`: `--to` names the payroll system.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ExportArgs {
+    /// The payroll system to write for
+    #[arg(long = "to", value_enum, value_name = "PROVIDER")]
+    pub(crate) provider: Provider,
+
+    /// people.csv: instructor_id, first_name, last_name and the identity columns the payroll system needs
+    #[arg(long, value_name = "FILE")]
+    pub(crate) people: PathBuf,
+
+    /// For --to template: the template (TOML) with the columns, header, date format and earning codes
+    #[arg(long, value_name = "FILE", required_if_eq("provider", "template"))]
+    pub(crate) template: Option<PathBuf>,
+
+    /// Export only the pay in this currency (an ISO code such as USD)
+    #[arg(long, value_name = "CODE", value_parser = parse_currency)]
+    pub(crate) currency: Option<Currency>,
+
+    /// The earning in the payroll system: Gusto's column (commission, bonus or correction_payment;
+    /// default commission), Xero's earnings rate or BrightPay's addition description (default "Class pay")
+    #[arg(long, value_name = "NAME")]
+    pub(crate) earning: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) periods: PeriodArgs,
+
+    /// First venue-local date to include (YYYY-MM-DD, inclusive)
+    #[arg(long, value_name = "DATE")]
+    pub(crate) from: Option<NaiveDate>,
+
+    /// Last venue-local date to include (YYYY-MM-DD, inclusive; payroll's --to)
+    #[arg(long, value_name = "DATE")]
+    pub(crate) until: Option<NaiveDate>,
+
+    /// Exit with status 1 when any session's reported pay does not match (the files are still written)
+    #[arg(long)]
+    pub(crate) fail_on_mismatch: bool,
+
+    /// Rate policy file (TOML): counting, caps, empty-session pay, tier mode, rounding, venue currencies
+    #[arg(long, value_name = "FILE")]
+    pub(crate) rates: Option<PathBuf>,
+
+    /// The file to write (atomically); with several currencies or periods, one file each, named
+    /// STEM-CURRENCY-PERIODSTART.EXT beside it
+    #[arg(short = 'o', long = "output", value_name = "FILE", required = true)]
+    pub(crate) output: PathBuf,
+
+    /// Print no notes on stderr (errors are still printed)
+    #[arg(short = 'q', long, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+
+    /// Also say on stderr how the input was read (rows, parallel workers)
+    #[arg(short = 'v', long)]
+    pub(crate) verbose: bool,
+
+    /// Export files (.csv, .json, .ndjson, .jsonl), folders of them (read in name order), or - for stdin
+    #[arg(value_name = "INPUT", required = true)]
+    pub(crate) inputs: Vec<PathBuf>,
+}
+
+fn parse_currency(text: &str) -> Result<Currency, String> {
+    Currency::try_from_code(text.trim())
+        .map_err(|_| format!("expected an ISO 4217 currency code such as USD, but found {text:?}"))
+}
+
+/// Options of `sessionpay fetch`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct FetchArgs {
+    /// Base URL of the TeamUp API (plain http:// only for loopback hosts)
+    #[arg(long, value_name = "URL", default_value = DEFAULT_BASE_URL)]
+    pub(crate) base_url: String,
+
+    /// Name of the environment variable that holds the API token (the token itself is never
+    /// taken from a flag)
+    #[arg(long, value_name = "NAME", default_value = "TEAMUP_TOKEN")]
+    pub(crate) token_env: String,
+
+    /// TeamUp provider (business) id, sent as the TeamUp-Provider-ID header
+    #[arg(long, value_name = "ID")]
+    pub(crate) provider_id: Option<u64>,
+
+    /// First date (YYYY-MM-DD). The request is widened by 14 hours on both sides so that no
+    /// venue-local day is cut; `payroll --from/--to` then select by venue-local date
+    #[arg(long, value_name = "DATE")]
+    pub(crate) from: Option<NaiveDate>,
+
+    /// Last date (YYYY-MM-DD), inclusive; widened like --from
+    #[arg(long, value_name = "DATE")]
+    pub(crate) to: Option<NaiveDate>,
+
+    /// Only these venue ids (comma-separated)
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub(crate) venues: Vec<u64>,
+
+    /// Only these instructor ids (comma-separated)
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub(crate) instructors: Vec<u64>,
+
+    /// Only these pay rate ids (comma-separated)
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub(crate) pay_rates: Vec<u64>,
+
+    /// Only these session types (comma-separated)
+    #[arg(long, value_name = "TYPES", value_delimiter = ',', value_parser = session_types())]
+    pub(crate) session_types: Vec<SessionType>,
+
+    /// Continue an existing output file after its highest session id, keeping its rows (use the
+    /// same filters as the run that wrote it); an interrupted --resume run keeps FILE.partial, and
+    /// the next one continues from it
+    #[arg(long)]
+    pub(crate) resume: bool,
+
+    /// Print no progress (warnings and errors are still printed)
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
+
+    /// NDJSON file to write (one session row per line); replaced only when the run succeeds
+    #[arg(long = "output", short = 'o', value_name = "FILE")]
+    pub(crate) output: PathBuf,
+
+    /// Also write the report's column_headers (the label and key of each column) to FILE, for
+    /// reading a CSV export of the same report with --columns-from FILE
+    #[arg(long, value_name = "FILE")]
+    pub(crate) save_columns: Option<PathBuf>,
+}
+
+/// The values of `--session-types`, with their help.
+fn session_types() -> impl TypedValueParser<Value = SessionType> {
+    let values = SessionType::ALL.map(|t| PossibleValue::new(t.as_str()).help(t.description()));
+    PossibleValuesParser::new(values).try_map(|name| name.parse::<SessionType>())
+}
+
+/// Options of `sessionpay rates infer`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct InferArgs {
+    /// Output format: a policy file with the evidence in comments, or JSON with the evidence as data
+    #[arg(long, value_enum, default_value_t = InferFormat::Toml)]
+    pub(crate) format: InferFormat,
+
+    // The help is an attribute, not a doc comment: rustdoc would read the
+    // TOML table names in brackets as links.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "Policy file whose [venues] currencies are used (for CSV exports whose money carries only $ or ¥) \
+                and copied into the output; its [defaults] and [rates] are not used"
+    )]
+    pub(crate) rates: Option<PathBuf>,
+
+    /// A saved JSON response of the same report: its column_headers (label and key) name the CSV's header cells
+    #[arg(long, value_name = "FILE")]
+    pub(crate) columns_from: Option<PathBuf>,
+
+    /// The fewest sessions by which a setting must out-explain its alternative to be determined; on fewer,
+    /// it is still adopted (marked weak) when no session matches the alternative
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) min_support: u64,
+
+    /// Write to FILE (atomically: it appears only when complete) instead of stdout
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Print neither notes nor the table of rates on stderr (errors are still printed)
+    #[arg(short = 'q', long)]
+    pub(crate) quiet: bool,
+
+    /// Export files (.csv, .json, .ndjson, .jsonl), folders of them (read in name order), or - for stdin
+    #[arg(value_name = "INPUT", required = true)]
+    pub(crate) inputs: Vec<PathBuf>,
+}
+
+/// Output formats of `rates infer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum InferFormat {
+    Toml,
+    Json,
 }
 
 fn parse_weekday(text: &str) -> Result<Weekday, String> {

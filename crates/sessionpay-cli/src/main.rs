@@ -2,10 +2,9 @@
 
 mod args;
 mod commands;
-mod export;
-mod fetch;
-mod infer;
-mod progress;
+mod resolve;
+mod run;
+mod ui;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -13,7 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::args::{Cli, Command};
-use crate::commands::Outcome;
+use crate::ui::Outcome;
 
 fn main() -> ExitCode {
     // clap exits with status 2 on usage errors and 0 for --help and --version.
@@ -23,9 +22,9 @@ fn main() -> ExitCode {
         Command::Payroll(args) => commands::payroll(args),
         Command::Reconcile(args) => commands::reconcile(args),
         Command::Sessions(args) => commands::sessions(args),
-        Command::Export(args) => export::run(args),
-        Command::Fetch(args) => fetch::run(args).map(|()| Outcome::Clean),
-        Command::Rates(args::RatesCommand::Infer(args)) => infer::run(args),
+        Command::Export(args) => commands::export(args),
+        Command::Fetch(args) => commands::fetch(args).map(|()| Outcome::Clean),
+        Command::Rates(args::RatesCommand::Infer(args)) => commands::infer(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
@@ -33,7 +32,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Rejected) => ExitCode::from(2),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            commands::say(&format!("{err:#}"));
+            ui::say(&format!("{err:#}"));
             ExitCode::from(2)
         }
     }

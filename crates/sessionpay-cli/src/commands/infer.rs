@@ -11,7 +11,6 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::path::PathBuf;
 
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -20,54 +19,10 @@ use sessionpay_core::{
 };
 use sessionpay_engine::{InferredRate as Rate, Observations, Run};
 
-use crate::commands::{self, run_options, Notes, Outcome};
-use crate::progress::BYTES_READ;
-
-/// Options of `sessionpay rates infer`.
-#[derive(Debug, clap::Args)]
-pub(crate) struct InferArgs {
-    /// Output format: a policy file with the evidence in comments, or JSON with the evidence as data
-    #[arg(long, value_enum, default_value_t = InferFormat::Toml)]
-    pub(crate) format: InferFormat,
-
-    // The help is an attribute, not a doc comment: rustdoc would read the
-    // TOML table names in brackets as links.
-    #[arg(
-        long,
-        value_name = "FILE",
-        help = "Policy file whose [venues] currencies are used (for CSV exports whose money carries only $ or ¥) \
-                and copied into the output; its [defaults] and [rates] are not used"
-    )]
-    pub(crate) rates: Option<PathBuf>,
-
-    /// A saved JSON response of the same report: its column_headers (label and key) name the CSV's header cells
-    #[arg(long, value_name = "FILE")]
-    pub(crate) columns_from: Option<PathBuf>,
-
-    /// The fewest sessions by which a setting must out-explain its alternative to be determined; on fewer,
-    /// it is still adopted (marked weak) when no session matches the alternative
-    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
-    pub(crate) min_support: u64,
-
-    /// Write to FILE (atomically: it appears only when complete) instead of stdout
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub(crate) output: Option<PathBuf>,
-
-    /// Print neither notes nor the table of rates on stderr (errors are still printed)
-    #[arg(short = 'q', long)]
-    pub(crate) quiet: bool,
-
-    /// Export files (.csv, .json, .ndjson, .jsonl), folders of them (read in name order), or - for stdin
-    #[arg(value_name = "INPUT", required = true)]
-    pub(crate) inputs: Vec<PathBuf>,
-}
-
-/// Output formats of `rates infer`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum InferFormat {
-    Toml,
-    Json,
-}
+use crate::args::{InferArgs, InferFormat};
+use crate::resolve::{expand, guard, label_inputs, run_options};
+use crate::run::emit_to;
+use crate::ui::{Notes, Outcome, BYTES_READ};
 
 /// Outliers listed per rate in the comments of the TOML output (JSON lists all).
 const OUTLIERS_IN_COMMENTS: usize = 20;
@@ -75,8 +30,8 @@ const OUTLIERS_IN_COMMENTS: usize = 20;
 /// Runs `sessionpay rates infer`.
 pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
     let mut notes = Notes::new(args.quiet);
-    let mut inputs = commands::expand(&args.inputs, &mut notes)?;
-    let mut outputs = commands::guard(
+    let mut inputs = expand(&args.inputs, &mut notes)?;
+    let mut outputs = guard(
         &inputs,
         &args
             .rates
@@ -101,7 +56,7 @@ pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
         }
         None => (RateTable::default(), Default::default()),
     };
-    commands::label_inputs(&mut inputs, columns, args.columns_from.as_deref())?;
+    label_inputs(&mut inputs, columns, args.columns_from.as_deref())?;
 
     // One reading path for every command (currencies, duplicates, parallel
     // reading); the observations take sessions unpriced.
@@ -136,7 +91,7 @@ pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
         InferFormat::Toml => report.write_toml(out),
         InferFormat::Json => report.write_json(out),
     };
-    commands::emit_to(args.output.as_deref(), &mut outputs, |out| {
+    emit_to(args.output.as_deref(), &mut outputs, |out| {
         write(out).map_err(anyhow::Error::from)
     })?;
     outputs.commit()?;

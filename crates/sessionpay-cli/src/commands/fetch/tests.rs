@@ -2,7 +2,9 @@
 //! the lines the client's events print. The client is tested in its crate.
 
 use super::*;
+use chrono::NaiveDate;
 use clap::{CommandFactory as _, Parser};
+use sessionpay_teamup::{SessionType, DEFAULT_BASE_URL};
 use std::path::Path;
 
 #[derive(Debug, Parser)]

@@ -1,88 +1,21 @@
-//! `sessionpay fetch`: its flags, mapped onto [`FetchOptions`], and its
+//! `sessionpay fetch`: its flags mapped onto [`FetchOptions`], and its
 //! progress and notes on stderr. The client itself (keyset paging, the
 //! totals check, retries, token masking, the `FILE.partial` file and
 //! `--resume`) is `sessionpay_teamup::fetch_to_file`, which documents them.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
-use chrono::NaiveDate;
-use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-use sessionpay_teamup::{Event, FetchOptions, Progress, SessionType, Token, DEFAULT_BASE_URL};
+use sessionpay_teamup::{Event, FetchOptions, Progress, Token};
+
+use crate::args::FetchArgs;
 
 /// Hidden knob (milliseconds) for the backoff base, so that tests run fast.
 const BACKOFF_ENV: &str = "SESSIONPAY_FETCH_BACKOFF_MS";
 /// Without a terminal, a progress line is written every this many pages (and at the end).
 const PROGRESS_EVERY_PAGES: u64 = 10;
-
-/// Options of `sessionpay fetch`.
-#[derive(Debug, clap::Args)]
-pub(crate) struct FetchArgs {
-    /// Base URL of the TeamUp API (plain http:// only for loopback hosts)
-    #[arg(long, value_name = "URL", default_value = DEFAULT_BASE_URL)]
-    pub(crate) base_url: String,
-
-    /// Name of the environment variable that holds the API token (the token itself is never
-    /// taken from a flag)
-    #[arg(long, value_name = "NAME", default_value = "TEAMUP_TOKEN")]
-    pub(crate) token_env: String,
-
-    /// TeamUp provider (business) id, sent as the TeamUp-Provider-ID header
-    #[arg(long, value_name = "ID")]
-    pub(crate) provider_id: Option<u64>,
-
-    /// First date (YYYY-MM-DD). The request is widened by 14 hours on both sides so that no
-    /// venue-local day is cut; `payroll --from/--to` then select by venue-local date
-    #[arg(long, value_name = "DATE")]
-    pub(crate) from: Option<NaiveDate>,
-
-    /// Last date (YYYY-MM-DD), inclusive; widened like --from
-    #[arg(long, value_name = "DATE")]
-    pub(crate) to: Option<NaiveDate>,
-
-    /// Only these venue ids (comma-separated)
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
-    pub(crate) venues: Vec<u64>,
-
-    /// Only these instructor ids (comma-separated)
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
-    pub(crate) instructors: Vec<u64>,
-
-    /// Only these pay rate ids (comma-separated)
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
-    pub(crate) pay_rates: Vec<u64>,
-
-    /// Only these session types (comma-separated)
-    #[arg(long, value_name = "TYPES", value_delimiter = ',', value_parser = session_types())]
-    pub(crate) session_types: Vec<SessionType>,
-
-    /// Continue an existing output file after its highest session id, keeping its rows (use the
-    /// same filters as the run that wrote it); an interrupted --resume run keeps FILE.partial, and
-    /// the next one continues from it
-    #[arg(long)]
-    pub(crate) resume: bool,
-
-    /// Print no progress (warnings and errors are still printed)
-    #[arg(long, short = 'q')]
-    pub(crate) quiet: bool,
-
-    /// NDJSON file to write (one session row per line); replaced only when the run succeeds
-    #[arg(long = "output", short = 'o', value_name = "FILE")]
-    pub(crate) output: PathBuf,
-
-    /// Also write the report's column_headers (the label and key of each column) to FILE, for
-    /// reading a CSV export of the same report with --columns-from FILE
-    #[arg(long, value_name = "FILE")]
-    pub(crate) save_columns: Option<PathBuf>,
-}
-
-/// The values of `--session-types`, with their help.
-fn session_types() -> impl TypedValueParser<Value = SessionType> {
-    let values = SessionType::ALL.map(|t| PossibleValue::new(t.as_str()).help(t.description()));
-    PossibleValuesParser::new(values).try_map(|name| name.parse::<SessionType>())
-}
 
 /// Runs `sessionpay fetch`.
 pub(crate) fn run(args: &FetchArgs) -> anyhow::Result<()> {

@@ -5,27 +5,14 @@
 //! pay period); this module maps the flags onto it, writes the files and
 //! says what was left out.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use chrono::NaiveDate;
-use sessionpay_core::Currency;
 use sessionpay_render::{ExportOptions, People, Template, GUSTO_EARNINGS};
 
-use crate::args::{InputArgs, OutputFormat, PayrollArgs, PeriodArgs};
-use crate::commands::{self, Notes, Outcome};
-
-/// The payroll systems `export` writes for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Provider {
-    /// Gusto's payroll CSV upload (US, USD)
-    Gusto,
-    /// The UpSheets timesheet CSV used with Xero Payroll (UK, AU, NZ)
-    Xero,
-    /// BrightPay's Additions CSV import (UK GBP, Ireland EUR)
-    Brightpay,
-    /// Columns, header, date format and earning codes from --template FILE (ADP, Paychex, Sage, ...)
-    Template,
-}
+use crate::args::{ExportArgs, InputArgs, OutputFormat, PayrollArgs, Provider};
+use crate::resolve::plan;
+use crate::run::compute_payroll;
+use crate::ui::{Notes, Outcome};
 
 impl Provider {
     fn name(self) -> &'static str {
@@ -41,75 +28,6 @@ impl Provider {
             Provider::Template => sessionpay_render::Provider::Template,
         }
     }
-}
-
-/// Options of `sessionpay export`.
-///
-/// The payroll options are those of `payroll`, except that the last date is
-/// `--until DATE`: `--to` names the payroll system.
-#[derive(Debug, clap::Args)]
-pub(crate) struct ExportArgs {
-    /// The payroll system to write for
-    #[arg(long = "to", value_enum, value_name = "PROVIDER")]
-    pub(crate) provider: Provider,
-
-    /// people.csv: instructor_id, first_name, last_name and the identity columns the payroll system needs
-    #[arg(long, value_name = "FILE")]
-    pub(crate) people: PathBuf,
-
-    /// For --to template: the template (TOML) with the columns, header, date format and earning codes
-    #[arg(long, value_name = "FILE", required_if_eq("provider", "template"))]
-    pub(crate) template: Option<PathBuf>,
-
-    /// Export only the pay in this currency (an ISO code such as USD)
-    #[arg(long, value_name = "CODE", value_parser = parse_currency)]
-    pub(crate) currency: Option<Currency>,
-
-    /// The earning in the payroll system: Gusto's column (commission, bonus or correction_payment;
-    /// default commission), Xero's earnings rate or BrightPay's addition description (default "Class pay")
-    #[arg(long, value_name = "NAME")]
-    pub(crate) earning: Option<String>,
-
-    #[command(flatten)]
-    pub(crate) periods: PeriodArgs,
-
-    /// First venue-local date to include (YYYY-MM-DD, inclusive)
-    #[arg(long, value_name = "DATE")]
-    pub(crate) from: Option<NaiveDate>,
-
-    /// Last venue-local date to include (YYYY-MM-DD, inclusive; payroll's --to)
-    #[arg(long, value_name = "DATE")]
-    pub(crate) until: Option<NaiveDate>,
-
-    /// Exit with status 1 when any session's reported pay does not match (the files are still written)
-    #[arg(long)]
-    pub(crate) fail_on_mismatch: bool,
-
-    /// Rate policy file (TOML): counting, caps, empty-session pay, tier mode, rounding, venue currencies
-    #[arg(long, value_name = "FILE")]
-    pub(crate) rates: Option<PathBuf>,
-
-    /// The file to write (atomically); with several currencies or periods, one file each, named
-    /// STEM-CURRENCY-PERIODSTART.EXT beside it
-    #[arg(short = 'o', long = "output", value_name = "FILE", required = true)]
-    pub(crate) output: PathBuf,
-
-    /// Print no notes on stderr (errors are still printed)
-    #[arg(short = 'q', long, conflicts_with = "verbose")]
-    pub(crate) quiet: bool,
-
-    /// Also say on stderr how the input was read (rows, parallel workers)
-    #[arg(short = 'v', long)]
-    pub(crate) verbose: bool,
-
-    /// Export files (.csv, .json, .ndjson, .jsonl), folders of them (read in name order), or - for stdin
-    #[arg(value_name = "INPUT", required = true)]
-    pub(crate) inputs: Vec<PathBuf>,
-}
-
-fn parse_currency(text: &str) -> Result<Currency, String> {
-    Currency::try_from_code(text.trim())
-        .map_err(|_| format!("expected an ISO 4217 currency code such as USD, but found {text:?}"))
 }
 
 /// Runs `sessionpay export`.
@@ -138,7 +56,7 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
         .into_iter()
         .flatten()
         .collect();
-    let planned = commands::plan(&payroll.input, &also_read, &[], &mut notes)?;
+    let planned = plan(&payroll.input, &also_read, &[], &mut notes)?;
     let template = match (args.provider, &args.template) {
         (Provider::Template, Some(path)) => Some(Template::read(path)?),
         (Provider::Template, None) => anyhow::bail!("--to template needs --template FILE"),
@@ -152,7 +70,7 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     }
 
     let with_lines = sessionpay_render::needs_lines(template.as_ref());
-    let (run, mut outputs) = commands::compute_payroll(&payroll, with_lines, &mut notes, planned)?;
+    let (run, mut outputs) = compute_payroll(&payroll, with_lines, &mut notes, planned)?;
     let export = sessionpay_render::export(
         &run.rows,
         &run.lines,

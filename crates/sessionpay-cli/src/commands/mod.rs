@@ -1,0 +1,16 @@
+//! One module per command: each maps its flags through [`crate::resolve`],
+//! runs, and reports through [`crate::ui`].
+
+mod export;
+mod fetch;
+mod infer;
+mod payroll;
+mod reconcile;
+mod sessions;
+
+pub(crate) use export::run as export;
+pub(crate) use fetch::run as fetch;
+pub(crate) use infer::run as infer;
+pub(crate) use payroll::payroll;
+pub(crate) use reconcile::reconcile;
+pub(crate) use sessions::sessions;

@@ -1,0 +1,69 @@
+//! `sessionpay payroll`: the summary per instructor and period, as CSV, JSON,
+//! a spreadsheet or a report page, and the statements.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::args::{OutputFormat, PayrollArgs};
+use crate::resolve::{plan, table_format};
+use crate::run::{compute_payroll, emit, emit_with, mismatch_advice};
+use crate::ui::{Notes, Outcome};
+
+pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
+    let mut notes = Notes::for_input(&args.input);
+    let format = args.input.format;
+    if format == OutputFormat::Xlsx && args.input.output.is_none() {
+        anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
+    }
+    let with_lines = matches!(format, OutputFormat::Xlsx | OutputFormat::Html) || args.statements.is_some();
+    let folders: Vec<&Path> = args.statements.as_deref().into_iter().collect();
+    let planned = plan(&args.input, &[], &folders, &mut notes)?;
+    let (run, mut outputs) = compute_payroll(args, with_lines, &mut notes, planned)?;
+    if notes.blocked() {
+        outputs.commit()?;
+        return Ok(Outcome::Rejected);
+    }
+    let report = sessionpay_render::Report {
+        rows: &run.rows,
+        lines: &run.lines,
+        inputs: &run.inputs,
+        policy: args.input.rates.as_deref(),
+        period: run.kind,
+        from: args.from,
+        to: args.to,
+        rejected: notes.rejected,
+    };
+    // The statements first: stdout, written last, cannot be taken back.
+    if let Some(dir) = &args.statements {
+        sessionpay_render::write_statements(&report, dir, &mut outputs)?;
+    }
+    match format {
+        OutputFormat::Csv | OutputFormat::Json => emit(&args.input, &mut outputs, |out| {
+            sessionpay_io::write_payroll(out, &run.rows, table_format(format))
+        })?,
+        OutputFormat::Xlsx => {
+            let path = args
+                .input
+                .output
+                .as_deref()
+                .context("--format xlsx needs -o FILE")?;
+            sessionpay_render::write_xlsx(&report, path, &mut outputs)?;
+        }
+        OutputFormat::Html => emit_with(&args.input, &mut outputs, |out| {
+            Ok(sessionpay_render::write_html(&report, out)?)
+        })?,
+    }
+    outputs.commit()?;
+    let mismatches = run.mismatches;
+    if mismatches > 0 {
+        notes.say(format!(
+            "{mismatches} session(s) do not match TeamUp's figure: run `sessionpay reconcile` for the reasons{}",
+            mismatch_advice(&args.input, mismatches, run.sessions)
+        ));
+        if args.fail_on_mismatch {
+            return Ok(notes.finish(Outcome::Mismatch));
+        }
+    }
+    Ok(notes.finish(Outcome::Clean))
+}

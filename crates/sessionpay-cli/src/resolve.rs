@@ -1,0 +1,163 @@
+//! From flags to a run: the inputs expanded and labelled, the policy read,
+//! the output set checked against the inputs, and the engine's options.
+
+use std::path::{Path, PathBuf};
+
+use rust_decimal::Decimal;
+use sessionpay_core::RateTable;
+use sessionpay_engine::RunOptions;
+use sessionpay_io::{Format, Input, InputFiles, OutputSet, Shown};
+
+use crate::args::{InputArgs, OutputFormat};
+use crate::ui::Notes;
+
+/// The inputs and policy of a run, resolved from the arguments.
+pub(crate) struct Resolved {
+    pub(crate) inputs: Vec<Input>,
+    pub(crate) table: RateTable,
+    /// The policy file's `[rates.N]` and `[venues.N]` sections.
+    pub(crate) sections: Vec<sessionpay_io::PolicySection>,
+}
+
+/// A run's inputs, expanded, and the set its outputs will be committed in,
+/// checked before anything is read.
+pub(crate) struct Planned {
+    inputs: Vec<Input>,
+    outputs: OutputSet,
+}
+
+/// Expands the inputs and refuses, before reading anything, outputs that
+/// would replace an input (`-o`, `--skip-invalid`, `folders`); `also_read`
+/// are the run's other input files (people.csv, a template).
+pub(crate) fn plan(
+    args: &InputArgs,
+    also_read: &[&Path],
+    folders: &[&Path],
+    notes: &mut Notes,
+) -> anyhow::Result<Planned> {
+    let inputs = expand(&args.inputs, notes)?;
+    let mut read = also_read.to_vec();
+    read.extend(args.rates.as_deref());
+    read.extend(args.columns_from.as_deref());
+    let files: Vec<&Path> = [args.output.as_deref(), args.skip_invalid.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let outputs = guard(&inputs, &read, &files, folders)?;
+    Ok(Planned { inputs, outputs })
+}
+
+/// The output set of a run reading `inputs` and `also_read`, with the
+/// outputs it plans (`files`, `folders`) checked against them.
+pub(crate) fn guard(
+    inputs: &[Input],
+    also_read: &[&Path],
+    files: &[&Path],
+    folders: &[&Path],
+) -> anyhow::Result<OutputSet> {
+    let mut watched = InputFiles::default();
+    for input in inputs {
+        if input.is_stdin() {
+            watched.watch_stdin();
+        } else {
+            watched.watch(&input.path);
+        }
+    }
+    for path in also_read {
+        watched.watch(path);
+    }
+    let outputs = OutputSet::new(watched);
+    outputs.check_planned(files, folders)?;
+    Ok(outputs)
+}
+
+pub(crate) fn resolve(args: &InputArgs, planned: Planned) -> anyhow::Result<(Resolved, OutputSet)> {
+    let policy = match &args.rates {
+        Some(path) => sessionpay_io::read_policy(path)?,
+        None => sessionpay_io::PolicyFile::default(),
+    };
+    let mut inputs = planned.inputs;
+    label_inputs(&mut inputs, policy.columns, args.columns_from.as_deref())?;
+    Ok((
+        Resolved {
+            inputs,
+            table: policy.table,
+            sections: policy.sections,
+        },
+        planned.outputs,
+    ))
+}
+
+/// Gives every input the studio's header labels: the policy's `[columns]`
+/// and the `column_headers` of a `--columns-from` file.
+pub(crate) fn label_inputs(
+    inputs: &mut [Input],
+    mut columns: sessionpay_io::ColumnMap,
+    columns_from: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    if let Some(path) = columns_from {
+        let saved = sessionpay_io::ColumnMap::from_report_file(path)?;
+        columns = columns
+            .merged(&saved)
+            .map_err(|problem| anyhow::anyhow!("{}: {problem}", path.display()))?;
+    }
+    for input in inputs {
+        input.columns = columns.clone();
+    }
+    Ok(())
+}
+
+/// The inputs named on the command line, folders expanded; stdin at most once.
+pub(crate) fn expand(paths: &[PathBuf], notes: &mut Notes) -> anyhow::Result<Vec<Input>> {
+    let (inputs, skipped) = sessionpay_io::expand_inputs(paths)?;
+    if inputs.iter().filter(|i| i.is_stdin()).count() > 1 {
+        anyhow::bail!("standard input (-) can be read only once");
+    }
+    for path in skipped {
+        notes.say(format!(
+            "skipped {} (not a .csv, .json, .ndjson or .jsonl file)",
+            Shown(&path)
+        ));
+    }
+    Ok(inputs)
+}
+
+/// The table format of a per-session command: CSV or JSON only.
+pub(crate) fn table_format(f: OutputFormat) -> Format {
+    match f {
+        OutputFormat::Json => Format::Json,
+        _ => Format::Csv,
+    }
+}
+
+/// Refuses the payroll-only formats for per-session commands.
+pub(crate) fn check_table_format(args: &InputArgs) -> anyhow::Result<()> {
+    match args.format {
+        OutputFormat::Csv | OutputFormat::Json => Ok(()),
+        other => anyhow::bail!(
+            "--format {} is for payroll; this command writes csv or json",
+            if other == OutputFormat::Xlsx {
+                "xlsx"
+            } else {
+                "html"
+            }
+        ),
+    }
+}
+
+/// The engine's options for a run with `tolerance`: one worker per core,
+/// unless `SESSIONPAY_THREADS` says otherwise (1 forces the single
+/// sequential pass); a single CSV file is split across them from 4 MiB, or
+/// from `SESSIONPAY_PARALLEL_MIN_BYTES` (so tests can take the parallel path
+/// on small files).
+pub(crate) fn run_options(tolerance: Decimal) -> RunOptions {
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.trim().parse().ok());
+    let mut options = RunOptions::default().tolerance(tolerance);
+    if let Some(threads) = var("SESSIONPAY_THREADS").filter(|&n: &u64| n >= 1) {
+        options = options.threads(usize::try_from(threads).unwrap_or(usize::MAX));
+    }
+    if let Some(min_bytes) = var("SESSIONPAY_PARALLEL_MIN_BYTES") {
+        options = options.parallel_min_bytes(min_bytes);
+    }
+    options
+}

@@ -1,0 +1,230 @@
+//! What the commands that read exports share: the engine run with its
+//! rejects file and notes, the payroll computation, and writing to -o or stdout.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use rust_decimal::Decimal;
+use sessionpay_core::{PayrollRow, PeriodKind};
+use sessionpay_engine::{Collector, Lines, PayrollCollected, PayrollCollector, Run, Stats};
+use sessionpay_io::{Input, OutputSet, RejectsWriter, SessionLine, Shown};
+
+use crate::args::{InputArgs, PayrollArgs};
+use crate::resolve::{plan, resolve, run_options, Planned, Resolved};
+use crate::ui::{say, Notes, BYTES_READ};
+
+/// A warning for each policy section no session has (a mistyped id is the usual cause), then, without a policy,
+/// that TeamUp's hidden settings were taken at their defaults.
+pub(crate) fn policy_notes(args: &InputArgs, resolved: &Resolved, stats: &Stats, notes: &mut Notes) {
+    if let Some(path) = &args.rates {
+        for section in &resolved.sections {
+            let seen = match section.kind {
+                "rates" => stats.seen.rates.contains(&section.id),
+                _ => stats.seen.venues.contains(&section.id),
+            };
+            if !seen {
+                notes.say(format!(
+                    "warning: {}: line {}: [{}.{}] matches no session read (is the id mistyped?)",
+                    path.display(),
+                    section.line,
+                    section.kind,
+                    section.id
+                ));
+            }
+        }
+    } else {
+        notes.say(NO_POLICY.to_string());
+    }
+}
+
+/// The note of a run without --rates.
+const NO_POLICY: &str = "no rate policy given (--rates): TeamUp's hidden settings (counting of comped, \
+late-cancelled and no-show customers, tier mode, caps, empty-session pay, rounding) are taken at their \
+defaults; run `sessionpay rates infer` on this export to derive them from TeamUp's own figures";
+
+/// What the closing note adds when more than 5% of `sessions` mismatch.
+pub(crate) fn mismatch_advice(args: &InputArgs, mismatches: u64, sessions: u64) -> String {
+    if mismatches.saturating_mul(20) <= sessions {
+        return String::new();
+    }
+    match &args.rates {
+        None => "; more than 5% of sessions mismatch: TeamUp's hidden settings were taken at their defaults \
+                 (no --rates); run `sessionpay rates infer` to derive them from TeamUp's own figures"
+            .to_string(),
+        Some(path) => format!(
+            "; more than 5% of sessions mismatch: {} may not hold TeamUp's hidden settings; \
+             `sessionpay rates infer` derives them from TeamUp's own figures",
+            path.display()
+        ),
+    }
+}
+
+/// Writes through `write` to the -o file (staged in `outputs`) or to stdout.
+pub(crate) fn emit(
+    args: &InputArgs,
+    outputs: &mut OutputSet,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    emit_to(args.output.as_deref(), outputs, |out| {
+        write(out).map_err(anyhow::Error::from)
+    })
+}
+
+/// [`emit`] for writers whose errors are not only I/O.
+pub(crate) fn emit_with(
+    args: &InputArgs,
+    outputs: &mut OutputSet,
+    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    emit_to(args.output.as_deref(), outputs, write)
+}
+
+/// Writes through `write` to `output`, staged in `outputs` (it appears when
+/// the set is committed), or, without one, to stdout. Stdout cannot be taken
+/// back, so the inputs are checked unchanged before it is written, and the
+/// caller stages every file output first.
+pub(crate) fn emit_to(
+    output: Option<&Path>,
+    outputs: &mut OutputSet,
+    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            let mut file = outputs.create(path)?;
+            write(&mut file).with_context(|| format!("writing {}", path.display()))?;
+            outputs.add(file)?;
+        }
+        None => {
+            outputs.inputs().check_unchanged()?;
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::with_capacity(256 * 1024, stdout.lock());
+            write(&mut out).context("writing to stdout")?;
+            out.flush().context("writing to stdout")?;
+        }
+    }
+    Ok(())
+}
+
+/// A computed payroll: the summary rows and, when asked for, every session line.
+pub(crate) struct PayrollRun {
+    /// The summary rows, sorted.
+    pub(crate) rows: Vec<PayrollRow>,
+    /// Every session in the period range, sorted by id (empty unless asked for).
+    pub(crate) lines: Vec<SessionLine>,
+    /// The inputs read.
+    pub(crate) inputs: Vec<Input>,
+    /// The period kind.
+    pub(crate) kind: PeriodKind,
+    /// Sessions whose reported figure does not match.
+    pub(crate) mismatches: u64,
+    /// Sessions in the period range.
+    pub(crate) sessions: u64,
+}
+
+/// Reads the inputs and computes the payroll of `args`; `with_lines` also
+/// keeps every session line (for spreadsheets, reports and statements).
+pub(crate) fn compute_payroll(
+    args: &PayrollArgs,
+    with_lines: bool,
+    notes: &mut Notes,
+    planned: Planned,
+) -> anyhow::Result<(PayrollRun, OutputSet)> {
+    let kind = args.periods.kind()?;
+    if let (Some(from), Some(to)) = (args.from, args.to) {
+        anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
+    }
+    let (resolved, mut outputs) = resolve(&args.input, planned)?;
+    let make = || PayrollCollector::new(kind, args.from, args.to, with_lines);
+    let collected = run_engine(&args.input, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
+    let PayrollCollected {
+        mut rows,
+        lines,
+        mismatches,
+        sessions,
+    } = collected.finish()?;
+    if let PeriodKind::All = kind {
+        // With --from/--to, the period is what was asked for.
+        for row in &mut rows {
+            row.period.start = args.from.unwrap_or(row.period.start);
+            row.period.end = args.to.unwrap_or(row.period.end);
+        }
+    }
+    Ok((
+        PayrollRun {
+            rows,
+            lines,
+            inputs: resolved.inputs,
+            kind,
+            mismatches,
+            sessions,
+        },
+        outputs,
+    ))
+}
+
+/// Every session, priced and reconciled, sorted by session id, and the set
+/// the outputs go in.
+pub(crate) fn collect(
+    args: &InputArgs,
+    tolerance: Decimal,
+    notes: &mut Notes,
+) -> anyhow::Result<(Vec<SessionLine>, OutputSet)> {
+    let planned = plan(args, &[], &[], notes)?;
+    let (resolved, mut outputs) = resolve(args, planned)?;
+    let lines = run_engine(args, &resolved, tolerance, Lines::default, notes, &mut outputs)?.sorted();
+    Ok((lines, outputs))
+}
+
+/// Runs the engine over the inputs, writing rows that cannot be read to the
+/// --skip-invalid file (staged in `outputs`) when one is asked for.
+fn run_engine<C: Collector>(
+    args: &InputArgs,
+    resolved: &Resolved,
+    tolerance: Decimal,
+    make: impl Fn() -> C + Sync,
+    notes: &mut Notes,
+    outputs: &mut OutputSet,
+) -> anyhow::Result<C> {
+    let _progress = crate::ui::Progress::start(&resolved.inputs, args.quiet);
+    let run = Run::new(&resolved.inputs, &resolved.table, run_options(tolerance)).progress(&BYTES_READ);
+    let Some(path) = &args.skip_invalid else {
+        let (collected, stats) = run.collect(make)?;
+        notes.stats(&stats);
+        policy_notes(args, resolved, &stats, notes);
+        return Ok(collected);
+    };
+    let file = outputs.create(path)?;
+    let mut writer = RejectsWriter::new(file).with_context(|| format!("writing {}", path.display()))?;
+    let (collected, stats) = run
+        .rejects(&mut |rejected| {
+            writer
+                .write(&rejected)
+                .map_err(|source| sessionpay_engine::Error::Write {
+                    path: path.clone(),
+                    source,
+                })
+        })
+        .collect(make)?;
+    let count = writer.count();
+    let file = writer
+        .finish()
+        .with_context(|| format!("writing {}", path.display()))?;
+    outputs.add(file)?;
+    notes.stats(&stats);
+    policy_notes(args, resolved, &stats, notes);
+    notes.rejected = count;
+    if count > 0 {
+        let verdict = if args.allow_rejects {
+            "left out (--allow-rejects)"
+        } else {
+            "left out: exit status 2 and no other output, as the figures are incomplete"
+        };
+        // Said even under --quiet: the figures are incomplete.
+        say(&format!(
+            "{count} row(s) could not be read and were {verdict}; see {}",
+            Shown(path)
+        ));
+    }
+    Ok(collected)
+}
