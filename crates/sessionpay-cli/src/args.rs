@@ -64,6 +64,14 @@ pub(crate) enum RatesCommand {
     Infer(InferArgs),
 }
 
+/// The exports a command reads: the one positional argument of every command that reads them.
+#[derive(Debug, Args)]
+pub(crate) struct InputPaths {
+    /// Export files (.csv, .json, .ndjson, .jsonl), folders of them (read in name order), or - for stdin
+    #[arg(value_name = "INPUT", required = true)]
+    pub(crate) inputs: Vec<PathBuf>,
+}
+
 /// What every command that reads exports shares.
 #[derive(Debug, Args)]
 pub(crate) struct InputArgs {
@@ -101,9 +109,8 @@ pub(crate) struct InputArgs {
     #[arg(short = 'v', long)]
     pub(crate) verbose: bool,
 
-    /// Export files (.csv, .json, .ndjson, .jsonl), folders of them (read in name order), or - for stdin
-    #[arg(value_name = "INPUT", required = true)]
-    pub(crate) inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) paths: InputPaths,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -127,7 +134,8 @@ pub(crate) enum PeriodArg {
     All,
 }
 
-/// How sessions are bucketed into pay periods: `payroll` and `export` take the same options.
+/// How sessions are bucketed into pay periods, and the first date: `payroll` and
+/// `export` take the same options (the last date is `--to` in one, `--until` in the other).
 #[derive(Debug, Clone, Copy, Args)]
 pub(crate) struct PeriodArgs {
     /// Pay period: calendar month, 1st-15th and 16th-end, week, fortnight (needs --anchor), or all
@@ -141,6 +149,10 @@ pub(crate) struct PeriodArgs {
     /// A date that starts a fortnight, for --period fortnight (YYYY-MM-DD)
     #[arg(long, value_name = "DATE")]
     pub(crate) anchor: Option<NaiveDate>,
+
+    /// First venue-local date to include (YYYY-MM-DD, inclusive)
+    #[arg(long, value_name = "DATE")]
+    pub(crate) from: Option<NaiveDate>,
 }
 
 impl PeriodArgs {
@@ -171,10 +183,6 @@ impl PeriodArgs {
 pub(crate) struct PayrollArgs {
     #[command(flatten)]
     pub(crate) periods: PeriodArgs,
-
-    /// First venue-local date to include (YYYY-MM-DD, inclusive)
-    #[arg(long, value_name = "DATE")]
-    pub(crate) from: Option<NaiveDate>,
 
     /// Last venue-local date to include (YYYY-MM-DD, inclusive)
     #[arg(long, value_name = "DATE")]
@@ -257,10 +265,6 @@ pub(crate) struct ExportArgs {
     #[command(flatten)]
     pub(crate) periods: PeriodArgs,
 
-    /// First venue-local date to include (YYYY-MM-DD, inclusive)
-    #[arg(long, value_name = "DATE")]
-    pub(crate) from: Option<NaiveDate>,
-
     /// Last venue-local date to include (YYYY-MM-DD, inclusive; payroll's --to)
     #[arg(long, value_name = "DATE")]
     pub(crate) until: Option<NaiveDate>,
@@ -286,9 +290,8 @@ pub(crate) struct ExportArgs {
     #[arg(short = 'v', long)]
     pub(crate) verbose: bool,
 
-    /// Export files (.csv, .json, .ndjson, .jsonl), folders of them (read in name order), or - for stdin
-    #[arg(value_name = "INPUT", required = true)]
-    pub(crate) inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) paths: InputPaths,
 }
 
 fn parse_currency(text: &str) -> Result<Currency, String> {
@@ -397,9 +400,8 @@ pub(crate) struct InferArgs {
     #[arg(short = 'q', long)]
     pub(crate) quiet: bool,
 
-    /// Export files (.csv, .json, .ndjson, .jsonl), folders of them (read in name order), or - for stdin
-    #[arg(value_name = "INPUT", required = true)]
-    pub(crate) inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) paths: InputPaths,
 }
 
 /// Output formats of `rates infer`.

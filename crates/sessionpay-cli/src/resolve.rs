@@ -3,13 +3,67 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
+
 use rust_decimal::Decimal;
 use sessionpay_core::RateTable;
 use sessionpay_engine::RunOptions;
 use sessionpay_io::{Format, Input, InputFiles, OutputSet, Shown};
 
-use crate::args::{InputArgs, OutputFormat};
+use crate::args::{InputArgs, OutputFormat, PeriodArgs};
 use crate::ui::Notes;
+
+/// What a run reads and where it writes, in plain values: each command
+/// fills it from its own flags, and the run takes only this.
+pub(crate) struct Source {
+    /// The inputs as named on the command line (folders not yet expanded).
+    pub(crate) inputs: Vec<PathBuf>,
+    /// The policy file (`--rates`).
+    pub(crate) rates: Option<PathBuf>,
+    /// A saved JSON response whose column_headers label the CSV's header cells.
+    pub(crate) columns_from: Option<PathBuf>,
+    /// The output file, or none for stdout.
+    pub(crate) output: Option<PathBuf>,
+    /// Where rows that cannot be read go, instead of stopping at the first.
+    pub(crate) skip_invalid: Option<PathBuf>,
+    /// Rejected rows do not block the outputs.
+    pub(crate) allow_rejects: bool,
+    /// No notes on stderr.
+    pub(crate) quiet: bool,
+    /// Also say how the input was read.
+    pub(crate) verbose: bool,
+}
+
+impl Source {
+    /// The source of a command with the shared input flags.
+    pub(crate) fn of(args: &InputArgs) -> Source {
+        Source {
+            inputs: args.paths.inputs.clone(),
+            rates: args.rates.clone(),
+            columns_from: args.columns_from.clone(),
+            output: args.output.clone(),
+            skip_invalid: args.skip_invalid.clone(),
+            allow_rejects: args.allow_rejects,
+            quiet: args.quiet,
+            verbose: args.verbose,
+        }
+    }
+
+    /// The notes of a run from this source.
+    pub(crate) fn notes(&self) -> Notes {
+        Notes::for_input(self.quiet, self.verbose, self.allow_rejects)
+    }
+}
+
+/// The payroll a run computes: `payroll` and `export` fill it from their flags.
+pub(crate) struct PayrollQuery {
+    /// The pay periods and the first date.
+    pub(crate) periods: PeriodArgs,
+    /// The last venue-local date to include.
+    pub(crate) to: Option<NaiveDate>,
+    /// Also keep every session line (spreadsheets, reports, statements, templates).
+    pub(crate) with_lines: bool,
+}
 
 /// The inputs and policy of a run, resolved from the arguments.
 pub(crate) struct Resolved {
@@ -30,7 +84,7 @@ pub(crate) struct Planned {
 /// would replace an input (`-o`, `--skip-invalid`, `folders`); `also_read`
 /// are the run's other input files (people.csv, a template).
 pub(crate) fn plan(
-    args: &InputArgs,
+    args: &Source,
     also_read: &[&Path],
     folders: &[&Path],
     notes: &mut Notes,
@@ -71,7 +125,7 @@ pub(crate) fn guard(
     Ok(outputs)
 }
 
-pub(crate) fn resolve(args: &InputArgs, planned: Planned) -> anyhow::Result<(Resolved, OutputSet)> {
+pub(crate) fn resolve(args: &Source, planned: Planned) -> anyhow::Result<(Resolved, OutputSet)> {
     let policy = match &args.rates {
         Some(path) => sessionpay_io::read_policy(path)?,
         None => sessionpay_io::PolicyFile::default(),

@@ -10,13 +10,12 @@ use sessionpay_core::{PayrollRow, PeriodKind};
 use sessionpay_engine::{Collector, Lines, PayrollCollected, PayrollCollector, Run, Stats};
 use sessionpay_io::{Input, OutputSet, RejectsWriter, SessionLine, Shown};
 
-use crate::args::{InputArgs, PayrollArgs};
-use crate::resolve::{plan, resolve, run_options, Planned, Resolved};
+use crate::resolve::{plan, resolve, run_options, PayrollQuery, Planned, Resolved, Source};
 use crate::ui::{say, Notes, BYTES_READ};
 
 /// A warning for each policy section no session has (a mistyped id is the usual cause), then, without a policy,
 /// that TeamUp's hidden settings were taken at their defaults.
-pub(crate) fn policy_notes(args: &InputArgs, resolved: &Resolved, stats: &Stats, notes: &mut Notes) {
+pub(crate) fn policy_notes(args: &Source, resolved: &Resolved, stats: &Stats, notes: &mut Notes) {
     if let Some(path) = &args.rates {
         for section in &resolved.sections {
             let seen = match section.kind {
@@ -44,7 +43,7 @@ late-cancelled and no-show customers, tier mode, caps, empty-session pay, roundi
 defaults; run `sessionpay rates infer` on this export to derive them from TeamUp's own figures";
 
 /// What the closing note adds when more than 5% of `sessions` mismatch.
-pub(crate) fn mismatch_advice(args: &InputArgs, mismatches: u64, sessions: u64) -> String {
+pub(crate) fn mismatch_advice(args: &Source, mismatches: u64, sessions: u64) -> String {
     if mismatches.saturating_mul(20) <= sessions {
         return String::new();
     }
@@ -62,7 +61,7 @@ pub(crate) fn mismatch_advice(args: &InputArgs, mismatches: u64, sessions: u64) 
 
 /// Writes through `write` to the -o file (staged in `outputs`) or to stdout.
 pub(crate) fn emit(
-    args: &InputArgs,
+    args: &Source,
     outputs: &mut OutputSet,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> anyhow::Result<()> {
@@ -73,7 +72,7 @@ pub(crate) fn emit(
 
 /// [`emit`] for writers whose errors are not only I/O.
 pub(crate) fn emit_with(
-    args: &InputArgs,
+    args: &Source,
     outputs: &mut OutputSet,
     write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
@@ -122,21 +121,21 @@ pub(crate) struct PayrollRun {
     pub(crate) sessions: u64,
 }
 
-/// Reads the inputs and computes the payroll of `args`; `with_lines` also
-/// keeps every session line (for spreadsheets, reports and statements).
+/// Reads the inputs of `source` and computes the payroll `query` asks for.
 pub(crate) fn compute_payroll(
-    args: &PayrollArgs,
-    with_lines: bool,
+    source: &Source,
+    query: &PayrollQuery,
     notes: &mut Notes,
     planned: Planned,
 ) -> anyhow::Result<(PayrollRun, OutputSet)> {
-    let kind = args.periods.kind()?;
-    if let (Some(from), Some(to)) = (args.from, args.to) {
+    let kind = query.periods.kind()?;
+    let (from, to) = (query.periods.from, query.to);
+    if let (Some(from), Some(to)) = (from, to) {
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
     }
-    let (resolved, mut outputs) = resolve(&args.input, planned)?;
-    let make = || PayrollCollector::new(kind, args.from, args.to, with_lines);
-    let collected = run_engine(&args.input, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
+    let (resolved, mut outputs) = resolve(source, planned)?;
+    let make = || PayrollCollector::new(kind, from, to, query.with_lines);
+    let collected = run_engine(source, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
     let PayrollCollected {
         mut rows,
         lines,
@@ -146,8 +145,8 @@ pub(crate) fn compute_payroll(
     if let PeriodKind::All = kind {
         // With --from/--to, the period is what was asked for.
         for row in &mut rows {
-            row.period.start = args.from.unwrap_or(row.period.start);
-            row.period.end = args.to.unwrap_or(row.period.end);
+            row.period.start = from.unwrap_or(row.period.start);
+            row.period.end = to.unwrap_or(row.period.end);
         }
     }
     Ok((
@@ -166,7 +165,7 @@ pub(crate) fn compute_payroll(
 /// Every session, priced and reconciled, sorted by session id, and the set
 /// the outputs go in.
 pub(crate) fn collect(
-    args: &InputArgs,
+    args: &Source,
     tolerance: Decimal,
     notes: &mut Notes,
 ) -> anyhow::Result<(Vec<SessionLine>, OutputSet)> {
@@ -179,7 +178,7 @@ pub(crate) fn collect(
 /// Runs the engine over the inputs, writing rows that cannot be read to the
 /// --skip-invalid file (staged in `outputs`) when one is asked for.
 fn run_engine<C: Collector>(
-    args: &InputArgs,
+    args: &Source,
     resolved: &Resolved,
     tolerance: Decimal,
     make: impl Fn() -> C + Sync,

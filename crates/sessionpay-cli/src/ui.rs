@@ -11,8 +11,6 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sessionpay_engine::Stats;
 use sessionpay_io::Input;
 
-use crate::args::InputArgs;
-
 /// How a run that worked ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -53,12 +51,13 @@ impl Notes {
         }
     }
 
-    pub(crate) fn for_input(args: &InputArgs) -> Notes {
+    /// Notes for a command that reads exports.
+    pub(crate) fn for_input(quiet: bool, verbose: bool, allow_rejects: bool) -> Notes {
         Notes {
-            quiet: args.quiet,
-            verbose: args.verbose,
+            quiet,
+            verbose,
             rejected: 0,
-            allow_rejects: args.allow_rejects,
+            allow_rejects,
         }
     }
 

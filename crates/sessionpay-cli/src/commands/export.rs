@@ -9,10 +9,10 @@ use std::path::Path;
 
 use sessionpay_render::{ExportOptions, People, Template, GUSTO_EARNINGS};
 
-use crate::args::{ExportArgs, InputArgs, OutputFormat, PayrollArgs, Provider};
-use crate::resolve::plan;
+use crate::args::{ExportArgs, Provider};
+use crate::resolve::{plan, PayrollQuery, Source};
 use crate::run::compute_payroll;
-use crate::ui::{Notes, Outcome};
+use crate::ui::Outcome;
 
 impl Provider {
     fn name(self) -> &'static str {
@@ -32,31 +32,23 @@ impl Provider {
 
 /// Runs `sessionpay export`.
 pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
-    let payroll = PayrollArgs {
-        periods: args.periods,
-        from: args.from,
-        to: args.until,
-        fail_on_mismatch: args.fail_on_mismatch,
-        statements: None,
-        input: InputArgs {
-            rates: args.rates.clone(),
-            columns_from: None,
-            format: OutputFormat::Csv,
-            output: Some(args.output.clone()),
-            quiet: args.quiet,
-            verbose: args.verbose,
-            skip_invalid: None,
-            allow_rejects: false,
-            inputs: args.inputs.clone(),
-        },
+    let source = Source {
+        inputs: args.paths.inputs.clone(),
+        rates: args.rates.clone(),
+        columns_from: None,
+        output: Some(args.output.clone()),
+        skip_invalid: None,
+        allow_rejects: false,
+        quiet: args.quiet,
+        verbose: args.verbose,
     };
-    let mut notes = Notes::for_input(&payroll.input);
+    let mut notes = source.notes();
     // Before anything is read: no output may replace an input.
     let also_read: Vec<&Path> = [Some(args.people.as_path()), args.template.as_deref()]
         .into_iter()
         .flatten()
         .collect();
-    let planned = plan(&payroll.input, &also_read, &[], &mut notes)?;
+    let planned = plan(&source, &also_read, &[], &mut notes)?;
     let template = match (args.provider, &args.template) {
         (Provider::Template, Some(path)) => Some(Template::read(path)?),
         (Provider::Template, None) => anyhow::bail!("--to template needs --template FILE"),
@@ -70,7 +62,16 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     }
 
     let with_lines = sessionpay_render::needs_lines(template.as_ref());
-    let (run, mut outputs) = compute_payroll(&payroll, with_lines, &mut notes, planned)?;
+    let (run, mut outputs) = compute_payroll(
+        &source,
+        &PayrollQuery {
+            periods: args.periods,
+            to: args.until,
+            with_lines,
+        },
+        &mut notes,
+        planned,
+    )?;
     let export = sessionpay_render::export(
         &run.rows,
         &run.lines,

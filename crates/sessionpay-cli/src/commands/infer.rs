@@ -30,7 +30,7 @@ const OUTLIERS_IN_COMMENTS: usize = 20;
 /// Runs `sessionpay rates infer`.
 pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
     let mut notes = Notes::new(args.quiet);
-    let mut inputs = expand(&args.inputs, &mut notes)?;
+    let mut inputs = expand(&args.paths.inputs, &mut notes)?;
     let mut outputs = guard(
         &inputs,
         &args

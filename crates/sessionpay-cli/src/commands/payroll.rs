@@ -6,20 +6,30 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::args::{OutputFormat, PayrollArgs};
-use crate::resolve::{plan, table_format};
+use crate::resolve::{plan, table_format, PayrollQuery, Source};
 use crate::run::{compute_payroll, emit, emit_with, mismatch_advice};
-use crate::ui::{Notes, Outcome};
+use crate::ui::Outcome;
 
 pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
-    let mut notes = Notes::for_input(&args.input);
+    let source = Source::of(&args.input);
+    let mut notes = source.notes();
     let format = args.input.format;
     if format == OutputFormat::Xlsx && args.input.output.is_none() {
         anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
     }
     let with_lines = matches!(format, OutputFormat::Xlsx | OutputFormat::Html) || args.statements.is_some();
     let folders: Vec<&Path> = args.statements.as_deref().into_iter().collect();
-    let planned = plan(&args.input, &[], &folders, &mut notes)?;
-    let (run, mut outputs) = compute_payroll(args, with_lines, &mut notes, planned)?;
+    let planned = plan(&source, &[], &folders, &mut notes)?;
+    let (run, mut outputs) = compute_payroll(
+        &source,
+        &PayrollQuery {
+            periods: args.periods,
+            to: args.to,
+            with_lines,
+        },
+        &mut notes,
+        planned,
+    )?;
     if notes.blocked() {
         outputs.commit()?;
         return Ok(Outcome::Rejected);
@@ -30,7 +40,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         inputs: &run.inputs,
         policy: args.input.rates.as_deref(),
         period: run.kind,
-        from: args.from,
+        from: args.periods.from,
         to: args.to,
         rejected: notes.rejected,
     };
@@ -39,7 +49,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         sessionpay_render::write_statements(&report, dir, &mut outputs)?;
     }
     match format {
-        OutputFormat::Csv | OutputFormat::Json => emit(&args.input, &mut outputs, |out| {
+        OutputFormat::Csv | OutputFormat::Json => emit(&source, &mut outputs, |out| {
             sessionpay_io::write_payroll(out, &run.rows, table_format(format))
         })?,
         OutputFormat::Xlsx => {
@@ -50,7 +60,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
                 .context("--format xlsx needs -o FILE")?;
             sessionpay_render::write_xlsx(&report, path, &mut outputs)?;
         }
-        OutputFormat::Html => emit_with(&args.input, &mut outputs, |out| {
+        OutputFormat::Html => emit_with(&source, &mut outputs, |out| {
             Ok(sessionpay_render::write_html(&report, out)?)
         })?,
     }
@@ -59,7 +69,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     if mismatches > 0 {
         notes.say(format!(
             "{mismatches} session(s) do not match TeamUp's figure: run `sessionpay reconcile` for the reasons{}",
-            mismatch_advice(&args.input, mismatches, run.sessions)
+            mismatch_advice(&source, mismatches, run.sessions)
         ));
         if args.fail_on_mismatch {
             return Ok(notes.finish(Outcome::Mismatch));

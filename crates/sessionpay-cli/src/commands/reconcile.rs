@@ -5,19 +5,20 @@ use std::collections::BTreeMap;
 use sessionpay_core::{Reason, Status};
 
 use crate::args::ReconcileArgs;
-use crate::resolve::{check_table_format, table_format};
+use crate::resolve::{check_table_format, table_format, Source};
 use crate::run::{collect, emit, mismatch_advice};
-use crate::ui::{Notes, Outcome};
+use crate::ui::Outcome;
 
 pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
-    let mut notes = Notes::for_input(&args.input);
+    let source = Source::of(&args.input);
+    let mut notes = source.notes();
     check_table_format(&args.input)?;
-    let (lines, mut outputs) = collect(&args.input, args.tolerance, &mut notes)?;
+    let (lines, mut outputs) = collect(&source, args.tolerance, &mut notes)?;
     if notes.blocked() {
         outputs.commit()?;
         return Ok(Outcome::Rejected);
     }
-    emit(&args.input, &mut outputs, |out| {
+    emit(&source, &mut outputs, |out| {
         if args.explain {
             sessionpay_io::write_reconcile_explained(out, &lines, table_format(args.input.format))
         } else {
@@ -53,7 +54,7 @@ pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
             count(Status::Pending),
             count(Status::Unrated),
             count(Status::Unreported),
-        ) + &mismatch_advice(&args.input, mismatches, lines.len() as u64),
+        ) + &mismatch_advice(&source, mismatches, lines.len() as u64),
     );
     Ok(notes.finish(if mismatches > 0 {
         Outcome::Mismatch
