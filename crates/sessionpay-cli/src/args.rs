@@ -72,24 +72,45 @@ pub(crate) struct InputPaths {
     pub(crate) inputs: Vec<PathBuf>,
 }
 
+/// `--rates`, as payroll, reconcile, sessions and export take it.
+#[derive(Debug, Args)]
+pub(crate) struct RatesArg {
+    /// Rate policy file (TOML): counting, caps, empty-session pay, tier mode, rounding, venue currencies
+    #[arg(id = "rates", long = "rates", value_name = "FILE")]
+    pub(crate) path: Option<PathBuf>,
+}
+
+/// `--columns-from`: the studio's header labels, from a saved JSON response.
+#[derive(Debug, Args)]
+pub(crate) struct ColumnsFromArg {
+    /// A saved JSON response of the same report: its column_headers (label and key) name the CSV's header cells
+    #[arg(id = "columns_from", long = "columns-from", value_name = "FILE")]
+    pub(crate) path: Option<PathBuf>,
+}
+
+/// `-o`, for a command that otherwise writes to stdout.
+#[derive(Debug, Args)]
+pub(crate) struct OutputArg {
+    /// Write to FILE (atomically: it appears only when complete) instead of stdout
+    #[arg(id = "output", short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) path: Option<PathBuf>,
+}
+
 /// What every command that reads exports shares.
 #[derive(Debug, Args)]
 pub(crate) struct InputArgs {
-    /// Rate policy file (TOML): counting, caps, empty-session pay, tier mode, rounding, venue currencies
-    #[arg(long, value_name = "FILE")]
-    pub(crate) rates: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) rates: RatesArg,
 
-    /// A saved JSON response of the same report: its column_headers (label and key) name the CSV's header cells
-    #[arg(long, value_name = "FILE")]
-    pub(crate) columns_from: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) columns_from: ColumnsFromArg,
 
     /// Output format
     #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
     pub(crate) format: OutputFormat,
 
-    /// Write to FILE (atomically: it appears only when complete) instead of stdout
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub(crate) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) output: OutputArg,
 
     /// Print no notes on stderr (errors are still printed)
     #[arg(short = 'q', long, conflicts_with = "verbose")]
@@ -273,9 +294,8 @@ pub(crate) struct ExportArgs {
     #[arg(long)]
     pub(crate) fail_on_mismatch: bool,
 
-    /// Rate policy file (TOML): counting, caps, empty-session pay, tier mode, rounding, venue currencies
-    #[arg(long, value_name = "FILE")]
-    pub(crate) rates: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) rates: RatesArg,
 
     /// The file to write (atomically); with several currencies or periods, one file each, named
     /// STEM-CURRENCY-PERIODSTART.EXT beside it
@@ -383,18 +403,16 @@ pub(crate) struct InferArgs {
     )]
     pub(crate) rates: Option<PathBuf>,
 
-    /// A saved JSON response of the same report: its column_headers (label and key) name the CSV's header cells
-    #[arg(long, value_name = "FILE")]
-    pub(crate) columns_from: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) columns_from: ColumnsFromArg,
 
     /// The fewest sessions by which a setting must out-explain its alternative to be determined; on fewer,
     /// it is still adopted (marked weak) when no session matches the alternative
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) min_support: u64,
 
-    /// Write to FILE (atomically: it appears only when complete) instead of stdout
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub(crate) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) output: OutputArg,
 
     /// Print neither notes nor the table of rates on stderr (errors are still printed)
     #[arg(short = 'q', long)]

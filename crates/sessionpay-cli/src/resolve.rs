@@ -39,9 +39,9 @@ impl Source {
     pub(crate) fn of(args: &InputArgs) -> Source {
         Source {
             inputs: args.paths.inputs.clone(),
-            rates: args.rates.clone(),
-            columns_from: args.columns_from.clone(),
-            output: args.output.clone(),
+            rates: args.rates.path.clone(),
+            columns_from: args.columns_from.path.clone(),
+            output: args.output.path.clone(),
             skip_invalid: args.skip_invalid.clone(),
             allow_rejects: args.allow_rejects,
             quiet: args.quiet,

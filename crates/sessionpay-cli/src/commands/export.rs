@@ -34,7 +34,7 @@ impl Provider {
 pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     let source = Source {
         inputs: args.paths.inputs.clone(),
-        rates: args.rates.clone(),
+        rates: args.rates.path.clone(),
         columns_from: None,
         output: Some(args.output.clone()),
         skip_invalid: None,

@@ -37,9 +37,9 @@ pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
             .rates
             .as_deref()
             .into_iter()
-            .chain(args.columns_from.as_deref())
+            .chain(args.columns_from.path.as_deref())
             .collect::<Vec<_>>(),
-        &args.output.as_deref().into_iter().collect::<Vec<_>>(),
+        &args.output.path.as_deref().into_iter().collect::<Vec<_>>(),
         &[],
     )?;
     let (table, columns) = match &args.rates {
@@ -56,7 +56,7 @@ pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
         }
         None => (RateTable::default(), Default::default()),
     };
-    label_inputs(&mut inputs, columns, args.columns_from.as_deref())?;
+    label_inputs(&mut inputs, columns, args.columns_from.path.as_deref())?;
 
     // One reading path for every command (currencies, duplicates, parallel
     // reading); the observations take sessions unpriced.
@@ -91,7 +91,7 @@ pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
         InferFormat::Toml => report.write_toml(out),
         InferFormat::Json => report.write_json(out),
     };
-    emit_to(args.output.as_deref(), &mut outputs, |out| {
+    emit_to(args.output.path.as_deref(), &mut outputs, |out| {
         write(out).map_err(anyhow::Error::from)
     })?;
     outputs.commit()?;

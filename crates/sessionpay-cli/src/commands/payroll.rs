@@ -14,7 +14,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     let source = Source::of(&args.input);
     let mut notes = source.notes();
     let format = args.input.format;
-    if format == OutputFormat::Xlsx && args.input.output.is_none() {
+    if format == OutputFormat::Xlsx && args.input.output.path.is_none() {
         anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
     }
     let with_lines = matches!(format, OutputFormat::Xlsx | OutputFormat::Html) || args.statements.is_some();
@@ -38,7 +38,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         rows: &run.rows,
         lines: &run.lines,
         inputs: &run.inputs,
-        policy: args.input.rates.as_deref(),
+        policy: args.input.rates.path.as_deref(),
         period: run.kind,
         from: args.periods.from,
         to: args.to,
@@ -56,6 +56,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
             let path = args
                 .input
                 .output
+                .path
                 .as_deref()
                 .context("--format xlsx needs -o FILE")?;
             sessionpay_render::write_xlsx(&report, path, &mut outputs)?;
