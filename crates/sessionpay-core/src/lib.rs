@@ -9,6 +9,8 @@
 //! - [`Session`]: one instructed session, validated.
 //! - [`compute_pay`]: the pay of one session with a [`PayBreakdown`].
 //! - [`reconcile`]: TeamUp's figure against the computed one, with a [`Reason`].
+//! - [`SessionLine`]: a session priced and reconciled; [`Explanation`]: both
+//!   figures in words.
 //! - [`PeriodKind`], [`local_date`], [`local_start`]: venue-local pay periods.
 //! - [`Payroll`]: per instructor × currency × period totals, mergeable.
 //!
@@ -48,6 +50,7 @@ mod aggregate;
 mod calc;
 mod error;
 mod infer;
+mod line;
 mod money;
 mod period;
 mod policy;
@@ -64,6 +67,7 @@ pub use error::{Error, Result, TierProblem};
 pub use infer::{
     infer_rate_policy, Finding, InferOptions, Observation, Outlier, RateInference, Setting, SettingReport,
 };
+pub use line::{describe_formula, format_hours, Explanation, SessionLine};
 pub use money::{Currency, RoundingMode};
 pub use period::{local_date, local_start, LocalDates, Period, PeriodKind};
 pub use policy::{HoursBasis, PolicyOverrides, RatePolicy, RateTable, TierMode};
