@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use rust_decimal::Decimal;
-use sessionpay_core::{PayrollRow, PeriodKind, RateTable, Reason, Status};
+use sessionpay_core::{LineRows, PayrollRow, PeriodKind, RateTable, Reason, Status};
 use sessionpay_io::{Format, Input, InputFiles, OutputSet, RejectsWriter, SessionLine, Shown};
 
 use sessionpay_engine::{Collector, Lines, PayrollCollected, PayrollCollector, Run, RunOptions, Stats};
@@ -270,6 +270,8 @@ pub(crate) struct PayrollRun {
     pub(crate) rows: Vec<PayrollRow>,
     /// Every session in the period range, sorted by id (empty unless asked for).
     pub(crate) lines: Vec<SessionLine>,
+    /// The row in `rows` of each of `lines`.
+    pub(crate) line_rows: LineRows,
     /// The inputs read.
     pub(crate) inputs: Vec<Input>,
     /// The period kind.
@@ -294,21 +296,16 @@ pub(crate) fn compute_payroll(
     let make = || PayrollCollector::new(kind, args.from, args.to, with_lines);
     let collected = run_engine(&args.input, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
     let PayrollCollected {
-        mut rows,
+        rows,
         lines,
+        line_rows,
         mismatches,
     } = collected.finish()?;
-    if let PeriodKind::All = kind {
-        // With --from/--to, the period is what was asked for.
-        for row in &mut rows {
-            row.period.start = args.from.unwrap_or(row.period.start);
-            row.period.end = args.to.unwrap_or(row.period.end);
-        }
-    }
     Ok((
         PayrollRun {
             rows,
             lines,
+            line_rows,
             inputs: resolved.inputs,
             kind,
             mismatches,
@@ -334,6 +331,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     let report = sessionpay_render::Report {
         rows: &run.rows,
         lines: &run.lines,
+        line_rows: &run.line_rows,
         inputs: &run.inputs,
         policy: args.input.rates.as_deref(),
         period: run.kind,
