@@ -276,6 +276,15 @@ fn from_and_to_select_venue_local_dates() {
         periods(&["--period", "all", "--from", "2026-03-02", "--to", "2026-03-31"]),
         ["2026-03-02..2026-03-31 3 60.00"]
     );
+    // At an open end it is the first or last venue-local date of a session.
+    assert_eq!(
+        periods(&["--period", "all", "--from", "2026-03-02"]),
+        ["2026-03-02..2026-04-01 4 80.00"]
+    );
+    assert_eq!(
+        periods(&["--period", "all", "--to", "2026-03-31"]),
+        ["2026-03-01..2026-03-31 4 80.00"]
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use rust_decimal::Decimal;
-use sessionpay_core::{PayrollRow, PeriodKind};
+use sessionpay_core::{LineRows, PayrollRow, PeriodKind};
 use sessionpay_engine::{Collector, Lines, PayrollCollected, PayrollCollector, Run, Stats};
 use sessionpay_io::{Input, OutputSet, RejectsWriter, SessionLine, Shown};
 
@@ -111,6 +111,8 @@ pub(crate) struct PayrollRun {
     pub(crate) rows: Vec<PayrollRow>,
     /// Every session in the period range, sorted by id (empty unless asked for).
     pub(crate) lines: Vec<SessionLine>,
+    /// The row in `rows` of each of `lines`.
+    pub(crate) line_rows: LineRows,
     /// The inputs read.
     pub(crate) inputs: Vec<Input>,
     /// The period kind.
@@ -137,22 +139,17 @@ pub(crate) fn compute_payroll(
     let make = || PayrollCollector::new(kind, from, to, query.with_lines);
     let collected = run_engine(source, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
     let PayrollCollected {
-        mut rows,
+        rows,
         lines,
+        line_rows,
         mismatches,
         sessions,
     } = collected.finish()?;
-    if let PeriodKind::All = kind {
-        // With --from/--to, the period is what was asked for.
-        for row in &mut rows {
-            row.period.start = from.unwrap_or(row.period.start);
-            row.period.end = to.unwrap_or(row.period.end);
-        }
-    }
     Ok((
         PayrollRun {
             rows,
             lines,
+            line_rows,
             inputs: resolved.inputs,
             kind,
             mismatches,

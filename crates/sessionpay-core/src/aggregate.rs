@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use crate::calc::PayBreakdown;
 use crate::error::Result;
 use crate::money::{self, Currency};
-use crate::period::{local_date, Period, PeriodKind};
+use crate::period::{local_date, DateRange, Period, PeriodKind};
 use crate::reconcile::{Reconciliation, Status};
 use crate::session::{InstructorId, Session, SessionId};
 
@@ -57,6 +57,13 @@ impl std::hash::Hash for RowKey {
         state.write_u64(u64::from(self.currency.bits()) << 32 | u64::from(date_bits(self.start)));
     }
 }
+
+/// The payroll row a session went into, as [`Payroll::add`] gives it: kept
+/// beside the session's line, it finds the line's row among the sorted rows
+/// ([`Payroll::rows_for`]) without joining on instructor, currency and date
+/// again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RowRef(RowKey);
 
 impl RowKey {
     /// The order of [`PayrollKey`] as two words: instructor, then currency
@@ -172,6 +179,7 @@ struct LatestName {
 #[derive(Debug, Clone)]
 pub struct Payroll {
     kind: PeriodKind,
+    range: DateRange,
     totals: HashMap<RowKey, PayrollTotals>,
     names: HashMap<InstructorId, LatestName>,
     dates: Option<(NaiveDate, NaiveDate)>,
@@ -182,6 +190,7 @@ impl PartialEq for Payroll {
     fn eq(&self, other: &Payroll) -> bool {
         // `starts` is only a memory of `kind`.
         self.kind == other.kind
+            && self.range == other.range
             && self.totals == other.totals
             && self.names == other.names
             && self.dates == other.dates
@@ -234,7 +243,8 @@ pub struct PayrollRow {
     pub instructor_name: Arc<str>,
     /// The currency.
     pub currency: Currency,
-    /// The period (for `all`, the first and last dates seen).
+    /// The period: for `all`, [`DateRange::all_period`] of the payroll's
+    /// range and the first and last dates it took.
     pub period: Period,
     /// The totals.
     pub totals: PayrollTotals,
@@ -243,10 +253,17 @@ pub struct PayrollRow {
 }
 
 impl Payroll {
-    /// An empty payroll bucketing by `kind`.
+    /// An empty payroll bucketing by `kind`, taking every session.
     pub fn new(kind: PeriodKind) -> Payroll {
+        Payroll::within(kind, DateRange::OPEN)
+    }
+
+    /// An empty payroll bucketing by `kind` that takes only the sessions
+    /// whose venue-local date is in `range`.
+    pub fn within(kind: PeriodKind, range: DateRange) -> Payroll {
         Payroll {
             kind,
+            range,
             totals: HashMap::default(),
             names: HashMap::default(),
             dates: None,
@@ -259,7 +276,14 @@ impl Payroll {
         self.kind
     }
 
-    /// Adds one priced and reconciled session.
+    /// The dates it takes.
+    pub fn range(&self) -> DateRange {
+        self.range
+    }
+
+    /// Adds one priced and reconciled session, if its venue-local date is
+    /// in the payroll's range, and says which row it went into (`None`:
+    /// out of range, left out).
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -279,17 +303,26 @@ impl Payroll {
     /// let pay = compute_pay(&s, &policy)?;
     /// let rec = reconcile(&s, &policy, &pay, Decimal::ZERO)?;
     /// let mut payroll = Payroll::new(PeriodKind::Month);
-    /// payroll.add(&s, &pay, &rec)?;
-    /// let rows = payroll.rows()?;
+    /// let row = payroll.add(&s, &pay, &rec)?;
+    /// let (rows, line_rows) = payroll.rows_for(row)?;
     /// // 23:30 UTC on 31 May is 1 June in London.
     /// assert_eq!(rows[0].period.start.to_string(), "2026-06-01");
     /// assert_eq!(rows[0].totals.computed_pay, d("20.00"));
+    /// assert_eq!(line_rows.row_of(0), Some(0));
+    /// // A payroll of May leaves it out.
+    /// let may = DateRange::new(None, chrono::NaiveDate::from_ymd_opt(2026, 5, 31));
+    /// assert_eq!(Payroll::within(PeriodKind::Month, may).add(&s, &pay, &rec)?, None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
     /// [`crate::Error::Overflow`], or [`crate::Error::DateOutOfRange`].
-    pub fn add(&mut self, session: &Session, pay: &PayBreakdown, rec: &Reconciliation) -> Result<()> {
+    pub fn add(
+        &mut self,
+        session: &Session,
+        pay: &PayBreakdown,
+        rec: &Reconciliation,
+    ) -> Result<Option<RowRef>> {
         self.add_on(local_date(session.starts_at, session.zone), session, pay, rec)
     }
 
@@ -304,7 +337,10 @@ impl Payroll {
         session: &Session,
         pay: &PayBreakdown,
         rec: &Reconciliation,
-    ) -> Result<()> {
+    ) -> Result<Option<RowRef>> {
+        if !self.range.contains(date) {
+            return Ok(None);
+        }
         let key = RowKey {
             instructor: session.instructor,
             currency: session.currency,
@@ -321,7 +357,7 @@ impl Payroll {
             &session.instructor_name,
         );
         self.note_dates(date, date);
-        Ok(())
+        Ok(Some(RowRef(key)))
     }
 
     fn note_name(
@@ -355,7 +391,8 @@ impl Payroll {
         });
     }
 
-    /// Merges another payroll of the same period kind into this one.
+    /// Merges another payroll of the same period kind and range into this
+    /// one; the [`RowRef`]s the other gave hold here.
     ///
     /// # Errors
     /// [`crate::Error::Overflow`].
@@ -377,13 +414,37 @@ impl Payroll {
     /// # Errors
     /// [`crate::Error::Overflow`] computing a difference.
     pub fn rows(&self) -> Result<Vec<PayrollRow>> {
-        let mut rows: Vec<(&RowKey, &PayrollTotals)> = self.totals.iter().collect();
-        rows.sort_unstable_by_key(|(key, _)| key.order());
+        Ok(self.rows_for([])?.0)
+    }
+
+    /// The rows, as [`Payroll::rows`], and the index among them of each row
+    /// in `refs` (what [`Payroll::add`] gave for each kept line, in the
+    /// order of the lines).
+    ///
+    /// # Errors
+    /// [`crate::Error::Overflow`] computing a difference, or
+    /// [`crate::Error::UnknownPayrollRow`] for a reference another payroll gave.
+    pub fn rows_for(&self, refs: impl IntoIterator<Item = RowRef>) -> Result<(Vec<PayrollRow>, LineRows)> {
+        let mut keyed: Vec<(&RowKey, &PayrollTotals)> = self.totals.iter().collect();
+        keyed.sort_unstable_by_key(|(key, _)| key.order());
+        let line_rows = refs
+            .into_iter()
+            .map(|RowRef(key)| {
+                keyed
+                    .binary_search_by_key(&key.order(), |(k, _)| k.order())
+                    .map_err(|_| crate::Error::UnknownPayrollRow {
+                        instructor: key.instructor.0,
+                        currency: key.currency,
+                        start: key.start,
+                    })
+            })
+            .collect::<Result<Vec<usize>>>()?;
         let mut periods: HashMap<NaiveDate, Period> = HashMap::default();
-        rows.into_iter()
+        let rows = keyed
+            .into_iter()
             .map(|(key, totals)| {
                 let period = match (self.kind, self.dates) {
-                    (PeriodKind::All, Some((start, end))) => Period { start, end },
+                    (PeriodKind::All, Some((first, last))) => self.range.all_period(first, last),
                     _ => match periods.get(&key.start) {
                         Some(period) => *period,
                         None => {
@@ -408,7 +469,65 @@ impl Payroll {
                     difference: totals.difference()?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<PayrollRow>>>()?;
+        Ok((
+            rows,
+            LineRows {
+                rows: self.totals.len(),
+                of_line: line_rows,
+            },
+        ))
+    }
+}
+
+/// Which payroll row each of a list of session lines went into, from
+/// [`Payroll::rows_for`]: the lines grouped under their rows without
+/// filtering them again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineRows {
+    /// How many rows the payroll has.
+    rows: usize,
+    /// The index of each line's row.
+    of_line: Vec<usize>,
+}
+
+impl LineRows {
+    /// How many lines it places.
+    pub fn len(&self) -> usize {
+        self.of_line.len()
+    }
+
+    /// Whether it places no line.
+    pub fn is_empty(&self) -> bool {
+        self.of_line.is_empty()
+    }
+
+    /// The index of the row of line `line`.
+    pub fn row_of(&self, line: usize) -> Option<usize> {
+        self.of_line.get(line).copied()
+    }
+
+    /// `lines` (the lines placed, in the same order) under their rows: item
+    /// `i` holds the lines of row `i`, each list in the order of `lines`.
+    ///
+    /// # Errors
+    /// [`crate::Error::LinesMisplaced`] when `lines` is not as long as the
+    /// list of lines placed.
+    pub fn group<'a, T>(&self, lines: &'a [T]) -> Result<Vec<Vec<&'a T>>> {
+        if lines.len() != self.of_line.len() {
+            return Err(crate::Error::LinesMisplaced {
+                lines: lines.len(),
+                placed: self.of_line.len(),
+            });
+        }
+        let mut out: Vec<Vec<&T>> = vec![Vec::new(); self.rows];
+        for (line, &row) in lines.iter().zip(&self.of_line) {
+            // Every index came from a binary search over the rows.
+            if let Some(list) = out.get_mut(row) {
+                list.push(line);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -697,5 +816,141 @@ mod tests {
             assert!(matches!(err, crate::Error::DateOutOfRange { .. }), "{err}");
         }
         assert!(payroll.rows().unwrap().is_empty());
+    }
+
+    /// A range around the 2026 cluster of [`sessions`], cutting into months.
+    fn range() -> DateRange {
+        DateRange::new(
+            NaiveDate::from_ymd_opt(2026, 3, 17),
+            NaiveDate::from_ymd_opt(2027, 8, 2),
+        )
+    }
+
+    #[test]
+    fn every_line_goes_to_the_row_it_was_summed_into_across_merges() {
+        for (seed, kind) in kinds().into_iter().enumerate() {
+            for range in [DateRange::OPEN, range()] {
+                let items = sessions(2000, 200 + seed as u64);
+                let mut parts = [Payroll::within(kind, range), Payroll::within(kind, range)];
+                let mut kept = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let (session, pay, rec) = item;
+                    if let Some(row) = parts[i % 2].add(session, pay, rec).unwrap() {
+                        kept.push((item.clone(), row));
+                    }
+                }
+                let [mut payroll, other] = parts;
+                payroll.merge(other).unwrap();
+                let (rows, line_rows) = payroll.rows_for(kept.iter().map(|(_, row)| *row)).unwrap();
+                assert_eq!(rows, payroll.rows().unwrap());
+                let lines: Vec<_> = kept.into_iter().map(|(item, _)| item).collect();
+                let groups = line_rows.group(&lines).unwrap();
+                assert_eq!(groups.len(), rows.len());
+                assert_eq!(groups.iter().map(Vec::len).sum::<usize>(), lines.len());
+                for (row, group) in rows.iter().zip(&groups) {
+                    let items: Vec<_> = group.iter().map(|item| (*item).clone()).collect();
+                    let sums = reference(kind, &items);
+                    // One row's worth, with the row's own totals (equal
+                    // figures: the scale of a zero sum follows the order of the sums).
+                    assert_eq!(sums.len(), 1, "{kind:?} {range:?}");
+                    let (key, totals) = sums.iter().next().unwrap();
+                    assert_eq!((key.instructor, key.currency), (row.instructor, row.currency));
+                    if kind != PeriodKind::All {
+                        assert_eq!(key.period, row.period, "{kind:?}");
+                    }
+                    assert_eq!(*totals, row.totals, "{kind:?} {range:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_payroll_within_a_range_takes_only_its_dates() {
+        let items = sessions(3000, 11);
+        let range = range();
+        for kind in kinds() {
+            let mut within = Payroll::within(kind, range);
+            let mut filtered = Payroll::new(kind);
+            for (session, pay, rec) in &items {
+                let date = local_date(session.starts_at, session.zone);
+                let row = within.add(session, pay, rec).unwrap();
+                assert_eq!(row.is_some(), range.contains(date), "{date}");
+                if range.contains(date) {
+                    filtered.add(session, pay, rec).unwrap();
+                }
+            }
+            let (a, b) = (within.rows().unwrap(), filtered.rows().unwrap());
+            assert!(!a.is_empty());
+            assert_eq!(a.len(), b.len());
+            for (a, b) in a.iter().zip(&b) {
+                assert_eq!(a.totals, b.totals);
+                if kind != PeriodKind::All {
+                    assert_eq!(a.period, b.period);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_all_period_is_the_range_asked_for_and_the_dates_seen_at_an_open_end() {
+        let items = sessions(3000, 12);
+        let dates: Vec<NaiveDate> = items
+            .iter()
+            .map(|(s, _, _)| local_date(s.starts_at, s.zone))
+            .collect();
+        let (from, to) = (range().from().unwrap(), range().to().unwrap());
+        let (first, last) = (*dates.iter().min().unwrap(), *dates.iter().max().unwrap());
+        assert!(first < from && to < last);
+        for (range, start, end) in [
+            (DateRange::OPEN, first, last),
+            (DateRange::new(Some(from), None), from, last),
+            (DateRange::new(None, Some(to)), first, to),
+            (range(), from, to),
+        ] {
+            let mut payroll = Payroll::within(PeriodKind::All, range);
+            for (session, pay, rec) in &items {
+                payroll.add(session, pay, rec).unwrap();
+            }
+            let rows = payroll.rows().unwrap();
+            assert!(!rows.is_empty());
+            for row in &rows {
+                assert_eq!((row.period.start, row.period.end), (start, end), "{range:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_another_payroll_gave_is_an_error_not_a_misplaced_line() {
+        let items = sessions(50, 13);
+        let mut one = Payroll::new(PeriodKind::Month);
+        let mut other = Payroll::new(PeriodKind::Month);
+        let (session, pay, rec) = &items[0];
+        one.add(session, pay, rec).unwrap();
+        let mut moved = session.clone();
+        moved.instructor = InstructorId(99);
+        let foreign = other.add(&moved, pay, rec).unwrap();
+        let err = one.rows_for(foreign).unwrap_err();
+        assert!(
+            matches!(err, crate::Error::UnknownPayrollRow { instructor: 99, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn lines_of_another_list_are_not_grouped() {
+        let items = sessions(3, 14);
+        let mut payroll = Payroll::new(PeriodKind::Month);
+        let rows: Vec<RowRef> = items
+            .iter()
+            .filter_map(|(s, p, r)| payroll.add(s, p, r).unwrap())
+            .collect();
+        let (_, line_rows) = payroll.rows_for(rows).unwrap();
+        assert_eq!(line_rows.len(), 3);
+        let err = line_rows.group(&items[..2]).unwrap_err();
+        assert!(
+            matches!(err, crate::Error::LinesMisplaced { lines: 2, placed: 3 }),
+            "{err}"
+        );
+        assert_eq!(line_rows.group(&items).unwrap().concat().len(), 3);
     }
 }

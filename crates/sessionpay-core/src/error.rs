@@ -106,6 +106,27 @@ pub enum Error {
         /// What was being computed.
         what: &'static str,
     },
+    /// A row reference that this payroll did not give (it came from another).
+    #[error(
+        "no payroll row for instructor {instructor}, {currency}, period from {start}: \
+         the session was added to another payroll"
+    )]
+    UnknownPayrollRow {
+        /// The instructor of the row.
+        instructor: u64,
+        /// Its currency.
+        currency: crate::Currency,
+        /// The first day of its period.
+        start: chrono::NaiveDate,
+    },
+    /// Lines grouped under payroll rows by the places of another list.
+    #[error("{lines} session lines were given to group by the rows of {placed}")]
+    LinesMisplaced {
+        /// The lines given.
+        lines: usize,
+        /// The lines whose rows are known.
+        placed: usize,
+    },
 }
 
 /// Why a tier list was refused.

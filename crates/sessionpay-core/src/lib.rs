@@ -9,8 +9,11 @@
 //! - [`Session`]: one instructed session, validated.
 //! - [`compute_pay`]: the pay of one session with a [`PayBreakdown`].
 //! - [`reconcile`]: TeamUp's figure against the computed one, with a [`Reason`].
-//! - [`PeriodKind`], [`local_date`], [`local_start`]: venue-local pay periods.
-//! - [`Payroll`]: per instructor × currency × period totals, mergeable.
+//! - [`SessionLine`]: a session priced and reconciled; [`Explanation`]: both
+//!   figures in words.
+//! - [`PeriodKind`], [`DateRange`], [`local_date`], [`local_start`]: venue-local pay periods.
+//! - [`Payroll`]: per instructor × currency × period totals, mergeable; each
+//!   session's [`RowRef`], so kept lines group under their rows ([`LineRows`]).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -48,6 +51,7 @@ mod aggregate;
 mod calc;
 mod error;
 mod infer;
+mod line;
 mod money;
 mod period;
 mod policy;
@@ -55,7 +59,7 @@ mod rate;
 mod reconcile;
 mod session;
 
-pub use aggregate::{Payroll, PayrollKey, PayrollRow, PayrollTotals};
+pub use aggregate::{LineRows, Payroll, PayrollKey, PayrollRow, PayrollTotals, RowRef};
 pub use calc::{
     compute_pay, counted_customers, hours_used, pay_for, tiered_amount, CountedCustomers, Formula,
     PayBreakdown,
@@ -64,8 +68,9 @@ pub use error::{Error, Result, TierProblem};
 pub use infer::{
     infer_rate_policy, Finding, InferOptions, Observation, Outlier, RateInference, Setting, SettingReport,
 };
+pub use line::{describe_formula, format_hours, Explanation, SessionLine};
 pub use money::{Currency, RoundingMode};
-pub use period::{local_date, local_start, LocalDates, Period, PeriodKind};
+pub use period::{local_date, local_start, DateRange, LocalDates, Period, PeriodKind};
 pub use policy::{HoursBasis, PolicyOverrides, RatePolicy, RateTable, TierMode};
 pub use rate::{PayRate, RateId, RateKind, Tier, Tiers};
 pub use reconcile::{

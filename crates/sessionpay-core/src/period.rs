@@ -28,8 +28,9 @@ pub enum PeriodKind {
 
 /// A pay period: inclusive first and last dates.
 ///
-/// For [`PeriodKind::All`] the bounds are `NaiveDate::MIN..=NaiveDate::MAX`;
-/// outputs show the dates actually covered instead.
+/// [`PeriodKind::period_of`] gives `NaiveDate::MIN..=NaiveDate::MAX` for
+/// [`PeriodKind::All`]; a payroll's rows carry [`DateRange::all_period`]
+/// instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Period {
     /// The first day.
@@ -109,6 +110,65 @@ impl PeriodKind {
                 start: NaiveDate::MIN,
                 end: NaiveDate::MAX,
             }),
+        }
+    }
+}
+
+/// The venue-local dates a payroll takes: from `from` to `to`, both
+/// included, open at an end that is `None`. A range whose `from` is after
+/// its `to` holds no date.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use sessionpay_core::DateRange;
+///
+/// let date = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+/// let may = DateRange::new(Some(date(5, 1)), Some(date(5, 31)));
+/// assert!(may.contains(date(5, 31)) && !may.contains(date(6, 1)));
+/// // Under `--period all` the one period is the range asked for, and at an
+/// // open end the first or last date a session fell on.
+/// let from_may = DateRange::new(Some(date(5, 1)), None);
+/// let p = from_may.all_period(date(5, 3), date(7, 9));
+/// assert_eq!((p.start, p.end), (date(5, 1), date(7, 9)));
+/// assert_eq!(DateRange::OPEN.all_period(date(5, 3), date(7, 9)).start, date(5, 3));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct DateRange {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+impl DateRange {
+    /// Every date.
+    pub const OPEN: DateRange = DateRange { from: None, to: None };
+
+    /// The dates from `from` to `to`, both included (open when `None`).
+    pub fn new(from: Option<NaiveDate>, to: Option<NaiveDate>) -> DateRange {
+        DateRange { from, to }
+    }
+
+    /// The first date, if the range has one.
+    pub fn from(&self) -> Option<NaiveDate> {
+        self.from
+    }
+
+    /// The last date, if the range has one.
+    pub fn to(&self) -> Option<NaiveDate> {
+        self.to
+    }
+
+    /// Whether `date` is in the range.
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        self.from.is_none_or(|f| f <= date) && self.to.is_none_or(|t| date <= t)
+    }
+
+    /// The one period of [`PeriodKind::All`] for sessions in the range whose
+    /// first and last dates are `first` and `last`: the range's own ends,
+    /// and `first` or `last` where it is open.
+    pub fn all_period(&self, first: NaiveDate, last: NaiveDate) -> Period {
+        Period {
+            start: self.from.unwrap_or(first),
+            end: self.to.unwrap_or(last),
         }
     }
 }

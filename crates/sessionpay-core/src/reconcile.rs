@@ -119,6 +119,25 @@ pub struct Reconciliation {
     pub matching_policy: Option<RatePolicy>,
 }
 
+impl Reconciliation {
+    /// For a mismatch that one change of policy explains, the pay of
+    /// `session` (the one reconciled) under that change: how TeamUp's figure
+    /// comes about. `None` for any other verdict.
+    ///
+    /// # Errors
+    /// [`crate::Error::Overflow`], as pricing under the change can give.
+    pub fn matching_pay(&self, session: &Session) -> Option<Result<PayBreakdown>> {
+        let policy = self.matching_policy?;
+        Some(pay_for(
+            session.rate.as_deref().map(|r| &r.kind),
+            &session.counts,
+            session.hours,
+            session.currency,
+            &policy,
+        ))
+    }
+}
+
 /// Reconciles a session whose pay was computed under `policy` as `computed`.
 ///
 /// ```

@@ -2,8 +2,8 @@
 
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
-use sessionpay_core::{compute_pay, reconcile, RateId, RatePolicy, RateTable, Session};
-use sessionpay_io::{Names, Place, SessionLine};
+use sessionpay_core::{RateId, RatePolicy, RateTable, Session, SessionLine};
+use sessionpay_io::{Names, Place};
 
 use crate::Result;
 
@@ -96,9 +96,7 @@ impl Pricing {
     /// The pay or the reconciliation is out of range.
     pub fn price(&self, session: Session) -> sessionpay_core::Result<SessionLine> {
         let policy = self.policy(session.rate.as_ref().map(|r| r.id));
-        let pay = compute_pay(&session, &policy)?;
-        let rec = reconcile(&session, &policy, &pay, self.tolerance)?;
-        Ok(SessionLine { session, pay, rec })
+        SessionLine::price(session, &policy, self.tolerance)
     }
 }
 

@@ -2,21 +2,21 @@
 //! period, and the list of priced sessions.
 
 use sessionpay_core::chrono::NaiveDate;
-use sessionpay_core::{LocalDates, Payroll, PayrollRow, PeriodKind, Status};
-use sessionpay_io::{Names, SessionLine};
+use sessionpay_core::{
+    DateRange, LineRows, LocalDates, Payroll, PayrollRow, PeriodKind, RowRef, SessionLine, Status,
+};
+use sessionpay_io::Names;
 
 use crate::{Collector, Result};
 
 /// Totals per instructor and period of the sessions whose local date is in
-/// a range; optionally every such session's line too.
+/// a range; optionally every such session's line too, with the row it went into.
 #[derive(Debug)]
 pub struct PayrollCollector {
     payroll: Payroll,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
     mismatches: u64,
     sessions: u64,
-    lines: Option<Vec<SessionLine>>,
+    lines: Option<Vec<(SessionLine, RowRef)>>,
     dates: LocalDates,
 }
 
@@ -27,6 +27,8 @@ pub struct PayrollCollected {
     pub rows: Vec<PayrollRow>,
     /// Every session in the range, sorted by id (empty unless kept).
     pub lines: Vec<SessionLine>,
+    /// The row in `rows` of each of `lines`.
+    pub line_rows: LineRows,
     /// Sessions in the range whose reported figure does not match.
     pub mismatches: u64,
     /// Sessions in the range.
@@ -43,9 +45,7 @@ impl PayrollCollector {
         keep_lines: bool,
     ) -> PayrollCollector {
         PayrollCollector {
-            payroll: Payroll::new(kind),
-            from,
-            to,
+            payroll: Payroll::within(kind, DateRange::new(from, to)),
             mismatches: 0,
             sessions: 0,
             lines: keep_lines.then(Vec::new),
@@ -53,17 +53,19 @@ impl PayrollCollector {
         }
     }
 
-    /// The rows, the lines kept and the mismatches.
+    /// The rows, the lines kept (each with its row) and the mismatches.
     ///
     /// # Errors
     /// A total out of range.
     pub fn finish(self) -> Result<PayrollCollected> {
-        let rows = self.payroll.rows()?;
-        let mut lines = self.lines.unwrap_or_default();
-        lines.sort_by_key(|l| l.session.id);
+        let mut kept = self.lines.unwrap_or_default();
+        kept.sort_by_key(|(l, _)| l.session.id);
+        let (rows, line_rows) = self.payroll.rows_for(kept.iter().map(|(_, row)| *row))?;
+        let lines = kept.into_iter().map(|(line, _)| line).collect();
         Ok(PayrollCollected {
             rows,
             lines,
+            line_rows,
             mismatches: self.mismatches,
             sessions: self.sessions,
         })
@@ -75,16 +77,15 @@ impl Collector for PayrollCollector {
 
     fn add(&mut self, line: SessionLine) -> Result<()> {
         let date = self.dates.local_date(line.session.starts_at, line.session.zone);
-        if self.from.is_some_and(|f| date < f) || self.to.is_some_and(|t| date > t) {
+        let Some(row) = self.payroll.add_on(date, &line.session, &line.pay, &line.rec)? else {
             return Ok(());
-        }
+        };
         self.sessions += 1;
         if line.rec.status == Status::Mismatch {
             self.mismatches += 1;
         }
-        self.payroll.add_on(date, &line.session, &line.pay, &line.rec)?;
         if let Some(lines) = &mut self.lines {
-            lines.push(line);
+            lines.push((line, row));
         }
         Ok(())
     }

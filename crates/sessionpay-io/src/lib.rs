@@ -60,9 +60,8 @@ pub use atomic::{remove_pending_files, AtomicFile};
 pub use columns::ColumnMap;
 pub use error::{printable, printable_lines, Error, Location, Place, Result, Shown};
 pub use output::{
-    describe_formula, explain_pay, explain_reported, hours, neutralise, write_payroll, write_reconcile,
-    write_reconcile_explained, write_sessions, Format, RejectsWriter, SessionLine, PAYROLL_COLUMNS,
-    RECONCILE_COLUMNS, SESSION_COLUMNS,
+    hours, neutralise, write_payroll, write_reconcile, write_reconcile_explained, write_sessions, Format,
+    RejectsWriter, PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
 pub use output_set::{Folder, OutputSet};
 pub use pages::PageCheck;
@@ -73,6 +72,8 @@ pub use read::{
     read_input_with, Input, Rejected, Shape, Sinks, Summary,
 };
 pub use row::{Names, ParsedRow};
+/// The line the writers write, and its formula in words, as the core makes them.
+pub use sessionpay_core::{describe_formula, SessionLine};
 pub use toml_strict::{StrictToml, TomlValue};
 pub use watch::{InputFiles, Stamp};
 

@@ -8,9 +8,10 @@ use std::io::{self, Write};
 
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
-use sessionpay_core::{
-    local_start, Currency, Formula, PayBreakdown, PayrollRow, RateKind, Reconciliation, Session,
-};
+use sessionpay_core::{describe_formula, local_start, Currency, Explanation, PayrollRow, SessionLine};
+
+/// Hours without trailing zeros (`1.5`, `1`), as every output writes them.
+pub use sessionpay_core::format_hours as hours;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,17 +89,6 @@ pub const SESSION_COLUMNS: [&str; 25] = [
     "reason",
 ];
 
-/// One priced and reconciled session.
-#[derive(Debug, Clone)]
-pub struct SessionLine {
-    /// The session.
-    pub session: Session,
-    /// Its pay.
-    pub pay: PayBreakdown,
-    /// Its reconciliation.
-    pub rec: Reconciliation,
-}
-
 /// A cell a spreadsheet would run as a formula gets a leading apostrophe
 /// (OWASP's advice for CSV injection); other text is unchanged.
 ///
@@ -142,11 +132,6 @@ fn amount(currency: Currency, value: Decimal) -> String {
 
 fn opt_amount(currency: Currency, value: Option<Decimal>) -> String {
     value.map(|v| amount(currency, v)).unwrap_or_default()
-}
-
-/// Hours without trailing zeros (`1.5`, `1`).
-pub fn hours(value: Decimal) -> String {
-    value.normalize().to_string()
 }
 
 fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
@@ -330,109 +315,11 @@ pub fn write_reconcile_explained(out: impl Write, lines: &[SessionLine], format:
         .collect();
     let rows = lines.iter().map(|line| {
         let mut row = reconcile_fields(line).to_vec();
-        row.extend([explain_pay(line), explain_reported(line)]);
+        let explanation = Explanation::of(line);
+        row.extend([explanation.computed, explanation.reported]);
         row
     });
     write_table(out, &columns, rows, format, &[11, 12])
-}
-
-/// Our figure, step by step: `11 × 6.75 = 74.25 → 74.25`.
-pub fn explain_pay(line: &SessionLine) -> String {
-    let p = &line.pay;
-    let c = line.session.currency;
-    let mut text = format!("{} = {}", describe_formula(line), p.formula_amount.normalize());
-    if p.empty_session_pay_applied {
-        text.push_str(&format!(
-            "; nobody counted: empty-session pay {}",
-            p.raw.normalize()
-        ));
-    }
-    if p.cap_applied {
-        text.push_str(&format!("; capped at {}", p.raw.normalize()));
-    }
-    text.push_str(&format!(" → {}", amount(c, p.pay)));
-    text
-}
-
-/// TeamUp's figure, explained when one change of policy gives it.
-pub fn explain_reported(line: &SessionLine) -> String {
-    use sessionpay_core::{pay_for, Reason, Status};
-    let s = &line.session;
-    let c = s.currency;
-    match (line.rec.status, line.rec.reason, line.rec.matching_policy) {
-        (Status::Mismatch, Some(reason), Some(policy)) => {
-            let kind = s.rate.as_deref().map(|r| &r.kind);
-            match pay_for(kind, &s.counts, s.hours, c, &policy) {
-                Ok(pay) => {
-                    let alternative = SessionLine {
-                        session: s.clone(),
-                        pay,
-                        rec: line.rec,
-                    };
-                    format!("with {}: {}", reason.as_str(), explain_pay(&alternative))
-                }
-                Err(e) => format!("with {}: {e}", reason.as_str()),
-            }
-        }
-        (Status::Mismatch, Some(Reason::WithinOneMinorUnit), None) => {
-            format!(
-                "{} is one minor unit from ours; no single change of policy gives it",
-                opt_amount(c, s.reported)
-            )
-        }
-        (Status::Mismatch, _, _) => {
-            format!("no single change of policy gives {}", opt_amount(c, s.reported))
-        }
-        _ => String::new(),
-    }
-}
-
-/// How the formula was applied, in words (`10 × 6.75`, `graduated: 5 × 1.80 + 2 × 2.20`).
-pub fn describe_formula(line: &SessionLine) -> String {
-    let c = line.session.currency;
-    match line.pay.formula {
-        Formula::Unrated => "unrated".to_string(),
-        Formula::PerCustomer { base, customers } => format!("{customers} × {base}"),
-        // By whole minutes the figure is base × minutes / 60, exactly: the
-        // hours it stands for may not end, so they are not shown.
-        Formula::PerHour {
-            base,
-            minutes: Some(m),
-            ..
-        } => format!("{} min × {base} / 60", hours(m)),
-        Formula::PerHour {
-            base,
-            hours: h,
-            minutes: None,
-        } => format!("{} h × {base}", hours(h.round_dp(6))),
-        Formula::Slab {
-            tier,
-            amount: a,
-            customers,
-        } => match tier {
-            Some(i) => format!("slab: {customers} × {a} (tier {})", i + 1),
-            None => format!("slab: {customers} customers, no tier holds them"),
-        },
-        Formula::Graduated { customers } => {
-            let Some(RateKind::Tiered { tiers }) = line.session.rate.as_deref().map(|r| &r.kind) else {
-                return format!("graduated: {customers} customers");
-            };
-            let bands: Vec<String> = (0..tiers.as_slice().len())
-                .filter_map(|i| {
-                    let n = tiers.customers_in(i, customers);
-                    (n > 0).then(|| format!("{n} × {}", tiers.as_slice()[i].amount))
-                })
-                .collect();
-            if bands.is_empty() {
-                format!(
-                    "graduated: {customers} customers, none in a tier ({})",
-                    amount(c, Decimal::ZERO)
-                )
-            } else {
-                format!("graduated: {}", bands.join(" + "))
-            }
-        }
-    }
 }
 
 fn session_fields(line: &SessionLine) -> [String; 25] {

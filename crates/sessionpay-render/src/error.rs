@@ -56,9 +56,6 @@ pub enum Error {
     /// A sum beyond the range of exact decimals.
     #[error("{0}")]
     Overflow(&'static str),
-    /// Totals that disagree with the payroll summary: a bug, not bad input.
-    #[error("internal error: {0}")]
-    Internal(String),
 }
 
 impl Error {

@@ -20,7 +20,6 @@
 
 mod error;
 mod export;
-mod join;
 mod report;
 
 pub use error::{Error, Result};

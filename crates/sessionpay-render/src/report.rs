@@ -17,7 +17,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use sessionpay_core::{Currency, PayrollRow, PeriodKind, Reason};
+use sessionpay_core::{Currency, LineRows, PayrollRow, PeriodKind, Reason};
 use sessionpay_io::{Input, OutputSet, SessionLine};
 
 use crate::error::Result;
@@ -28,6 +28,8 @@ pub struct Report<'a> {
     pub rows: &'a [PayrollRow],
     /// Every session in range, sorted by session id.
     pub lines: &'a [SessionLine],
+    /// The row in `rows` of each of `lines`.
+    pub line_rows: &'a LineRows,
     /// The inputs read (for their checksums).
     pub inputs: &'a [Input],
     /// The rate policy file, if one was given (checksummed with the inputs).

@@ -75,6 +75,7 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     let export = sessionpay_render::export(
         &run.rows,
         &run.lines,
+        &run.line_rows,
         &people,
         &ExportOptions {
             provider: args.provider.render(),

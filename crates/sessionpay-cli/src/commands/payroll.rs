@@ -37,6 +37,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     let report = sessionpay_render::Report {
         rows: &run.rows,
         lines: &run.lines,
+        line_rows: &run.line_rows,
         inputs: &run.inputs,
         policy: args.input.rates.path.as_deref(),
         period: run.kind,

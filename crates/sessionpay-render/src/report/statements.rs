@@ -7,13 +7,14 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use rust_decimal::Decimal;
-use sessionpay_core::{Formula, InstructorId, PayrollRow, Period, RateKind, Status};
-use sessionpay_io::{describe_formula, OutputSet, SessionLine};
+use sessionpay_core::{
+    describe_formula, Formula, InstructorId, PayrollRow, Period, RateKind, SessionLine, Status,
+};
+use sessionpay_io::OutputSet;
 
 use super::markup::{cell, difference_cell, head, money, partial, plural, Esc, TAIL};
 use super::{amount, Report};
-use crate::error::{Error, Result, AMOUNT_OVERFLOW};
-use crate::join::lines_by_row;
+use crate::error::Result;
 
 /// One statement: an instructor's rows (one per currency) of one period.
 struct Statement<'a> {
@@ -73,14 +74,13 @@ fn slug(name: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// Groups rows by instructor and period and finds each row's sessions.
+/// Groups rows by instructor and period, each row with the sessions the
+/// payroll put in it.
 fn gather<'a>(report: &Report<'a>) -> Result<Vec<Statement<'a>>> {
-    let rows: Vec<&PayrollRow> = report.rows.iter().collect();
-    let by_row = lines_by_row(&rows, report.lines);
+    let by_row = report.line_rows.group(report.lines)?;
     let mut groups: BTreeMap<(Period, InstructorId), Statement<'a>> = BTreeMap::new();
     for (row, mut sessions) in report.rows.iter().zip(by_row) {
         sessions.sort_by_key(|l| (l.session.starts_at, l.session.id));
-        check_totals(row, &sessions)?;
         groups
             .entry((row.period, row.instructor))
             .or_insert_with(|| Statement {
@@ -93,26 +93,6 @@ fn gather<'a>(report: &Report<'a>) -> Result<Vec<Statement<'a>>> {
             .push((row, sessions));
     }
     Ok(groups.into_values().collect())
-}
-
-/// A statement's sessions must add up to its summary row, to the cent.
-fn check_totals(row: &PayrollRow, sessions: &[&SessionLine]) -> Result<()> {
-    let mut computed = Decimal::ZERO;
-    for line in sessions.iter().filter(|l| !l.session.pending) {
-        computed = computed.checked_add(line.pay.pay).ok_or(AMOUNT_OVERFLOW)?;
-    }
-    if sessions.len() as u64 == row.totals.sessions && computed == row.totals.computed_pay {
-        return Ok(());
-    }
-    Err(Error::Internal(format!(
-        "the statement of instructor {} for {} has {} sessions paying {}, but the summary says {} paying {}",
-        row.instructor.0,
-        row.period.start,
-        sessions.len(),
-        computed,
-        row.totals.sessions,
-        row.totals.computed_pay
-    )))
 }
 
 fn render(statement: &Statement<'_>, banner: Option<&str>) -> Result<String> {
