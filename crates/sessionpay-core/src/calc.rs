@@ -423,13 +423,7 @@ mod tests {
     use crate::money::RoundingMode;
     use crate::rate::Tier;
 
-    fn d(s: &str) -> Decimal {
-        s.parse().unwrap()
-    }
-
-    fn gbp() -> Currency {
-        Currency::try_from_code("GBP").unwrap()
-    }
+    use crate::testing::{d, gbp};
 
     fn tiers() -> Tiers {
         let t = |lower, upper, amount: &str| Tier {

@@ -146,38 +146,18 @@ impl Setting {
     /// `policy` with this setting back at its SPEC default.
     pub fn reset(self, policy: &RatePolicy) -> RatePolicy {
         let d = RatePolicy::default();
-        let p = *policy;
+        let mut p = *policy;
         match self {
-            Setting::CountComped => RatePolicy {
-                count_comped: d.count_comped,
-                ..p
-            },
-            Setting::CountLateCancels => RatePolicy {
-                count_late_cancels: d.count_late_cancels,
-                ..p
-            },
-            Setting::CountNoShows => RatePolicy {
-                count_no_shows: d.count_no_shows,
-                ..p
-            },
-            Setting::TierMode => RatePolicy {
-                tier_mode: d.tier_mode,
-                ..p
-            },
-            Setting::EmptySessionPay => RatePolicy {
-                empty_session_pay: None,
-                ..p
-            },
-            Setting::MaxPay => RatePolicy { max_pay: None, ..p },
-            Setting::Rounding => RatePolicy {
-                rounding: d.rounding,
-                ..p
-            },
-            Setting::HoursBasis => RatePolicy {
-                hours_basis: d.hours_basis,
-                ..p
-            },
+            Setting::CountComped => p.count_comped = d.count_comped,
+            Setting::CountLateCancels => p.count_late_cancels = d.count_late_cancels,
+            Setting::CountNoShows => p.count_no_shows = d.count_no_shows,
+            Setting::TierMode => p.tier_mode = d.tier_mode,
+            Setting::EmptySessionPay => p.empty_session_pay = d.empty_session_pay,
+            Setting::MaxPay => p.max_pay = d.max_pay,
+            Setting::Rounding => p.rounding = d.rounding,
+            Setting::HoursBasis => p.hours_basis = d.hours_basis,
         }
+        p
     }
 }
 
@@ -940,13 +920,7 @@ mod tests {
     use super::*;
     use crate::rate::{Tier, Tiers};
 
-    fn d(s: &str) -> Decimal {
-        s.parse().unwrap()
-    }
-
-    fn gbp() -> Currency {
-        Currency::try_from_code("GBP").unwrap()
-    }
+    use crate::testing::{d, gbp};
 
     /// Observations of `kind` with figures priced under `truth`.
     fn priced<'k>(

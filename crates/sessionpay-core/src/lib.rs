@@ -58,6 +58,8 @@ mod policy;
 mod rate;
 mod reconcile;
 mod session;
+#[cfg(test)]
+mod testing;
 
 pub use aggregate::{LineRows, Payroll, PayrollKey, PayrollRow, PayrollTotals, RowRef};
 pub use calc::{

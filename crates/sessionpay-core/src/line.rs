@@ -178,9 +178,7 @@ mod tests {
     use crate::session::{Counts, InstructorId, SessionId, SessionType, VenueId};
     use crate::HoursBasis;
 
-    fn d(s: &str) -> Decimal {
-        s.parse().unwrap()
-    }
+    use crate::testing::d;
 
     fn line(
         kind: Option<RateKind>,

@@ -424,9 +424,7 @@ pub(crate) fn mul(a: Decimal, b: Decimal, op: &'static str) -> Result<Decimal> {
 mod tests {
     use super::*;
 
-    fn d(s: &str) -> Decimal {
-        s.parse().unwrap()
-    }
+    use crate::testing::d;
 
     #[test]
     fn every_listed_code_resolves_with_its_minor_units() {

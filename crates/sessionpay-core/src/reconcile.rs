@@ -252,47 +252,38 @@ pub fn single_changes(
 ) -> Vec<(Reason, RatePolicy)> {
     let mut out = Vec::new();
     let p = *policy;
-    if counts.comped() > 0 {
-        let reason = if p.count_comped {
-            Reason::CompedNotCounted
-        } else {
-            Reason::CompedCounted
-        };
-        out.push((
-            reason,
-            RatePolicy {
-                count_comped: !p.count_comped,
-                ..p
-            },
-        ));
-    }
-    if counts.late_cancels() > 0 {
-        let reason = if p.count_late_cancels {
-            Reason::LateCancelsNotCounted
-        } else {
-            Reason::LateCancelsCounted
-        };
-        out.push((
-            reason,
-            RatePolicy {
-                count_late_cancels: !p.count_late_cancels,
-                ..p
-            },
-        ));
-    }
-    if counts.no_shows() > 0 {
-        let reason = if p.count_no_shows {
-            Reason::NoShowsNotCounted
-        } else {
-            Reason::NoShowsCounted
-        };
-        out.push((
-            reason,
-            RatePolicy {
-                count_no_shows: !p.count_no_shows,
-                ..p
-            },
-        ));
+    // Each counting flag, flipped, where the session has such customers:
+    // (customers, counted now, the reason either way, the flag to flip).
+    type Flag = fn(&mut RatePolicy) -> &mut bool;
+    let flags: [(u32, bool, Reason, Reason, Flag); 3] = [
+        (
+            counts.comped(),
+            p.count_comped,
+            Reason::CompedNotCounted,
+            Reason::CompedCounted,
+            |p| &mut p.count_comped,
+        ),
+        (
+            counts.late_cancels(),
+            p.count_late_cancels,
+            Reason::LateCancelsNotCounted,
+            Reason::LateCancelsCounted,
+            |p| &mut p.count_late_cancels,
+        ),
+        (
+            counts.no_shows(),
+            p.count_no_shows,
+            Reason::NoShowsNotCounted,
+            Reason::NoShowsCounted,
+            |p| &mut p.count_no_shows,
+        ),
+    ];
+    for (customers, counted, if_counted, if_not, flag) in flags {
+        if customers > 0 {
+            let mut changed = p;
+            *flag(&mut changed) = !counted;
+            out.push((if counted { if_counted } else { if_not }, changed));
+        }
     }
     if matches!(kind, RateKind::Tiered { .. }) {
         out.push((
@@ -397,13 +388,7 @@ mod tests {
     use crate::policy::TierMode;
     use crate::rate::{Tier, Tiers};
 
-    fn d(s: &str) -> Decimal {
-        s.parse().unwrap()
-    }
-
-    fn gbp() -> Currency {
-        Currency::try_from_code("GBP").unwrap()
-    }
+    use crate::testing::{d, gbp};
 
     fn why(
         kind: &RateKind,
