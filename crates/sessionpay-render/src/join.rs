@@ -40,7 +40,7 @@ mod tests {
     use std::path::Path;
 
     use rust_decimal::Decimal;
-    use sessionpay_core::{compute_pay, reconcile, Payroll, PeriodKind, RatePolicy};
+    use sessionpay_core::{compute_pay, reconcile, CurrencyBook, Payroll, PeriodKind, RatePolicy};
 
     use super::*;
 
@@ -54,20 +54,15 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n\
 2,7,2026-05-31T23:30:00Z,101,Europe/London,1,2,0,0,0,3,per_customer,5,£10.00,false\n\
 3,8,2026-05-03T09:00:00Z,101,Europe/London,1,1,0,0,0,3,per_customer,5,£5.00,false\n";
         let mut rows = Vec::new();
-        sessionpay_io::read_from(
-            csv.as_bytes(),
-            Some(sessionpay_io::Shape::Csv),
-            Path::new("x.csv"),
-            &mut |row| {
-                rows.push(row);
-                Ok(())
-            },
-        )
-        .unwrap();
+        sessionpay_io::Reader::bytes(csv.as_bytes(), Path::new("x.csv"))
+            .shape(sessionpay_io::Shape::Csv)
+            .read(&mut rows)
+            .unwrap();
         let policy = RatePolicy::default();
+        let mut book = CurrencyBook::default();
         rows.into_iter()
             .map(|row| {
-                let session = row.session;
+                let session = book.settle_late(row.draft, &row.evidence).unwrap();
                 let pay = compute_pay(&session, &policy).unwrap();
                 let rec = reconcile(&session, &policy, &pay, Decimal::ZERO).unwrap();
                 SessionLine { session, pay, rec }
