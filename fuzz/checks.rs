@@ -15,9 +15,9 @@ use std::path::Path;
 
 use sessionpay_core::rust_decimal::Decimal;
 use sessionpay_core::RateKind;
-use sessionpay_io::{fuzz, parse_policy, read_from, read_from_with, ParsedRow, Shape, Sinks};
+use sessionpay_io::{fuzz, parse_policy, Error, ParsedRow, Reader, Rejected, Shape, Sinks};
 
-/// `read_from` on CSV: rows are sane; reading in small chunks gives the same
+/// A [`Reader`] on CSV: rows are sane; reading in small chunks gives the same
 /// rows and error as reading all at once; reading on past bad rows
 /// (`--keep-going`) gives the same rows up to the first bad one, which is
 /// the error that stops a normal read.
@@ -25,17 +25,17 @@ pub(crate) fn csv_rows(data: &[u8]) {
     rows_agree(data, Some(Shape::Csv), "fuzz.csv");
 }
 
-/// `read_from` on one JSON response, as [`csv_rows`].
+/// A [`Reader`] on one JSON response, as [`csv_rows`].
 pub(crate) fn json_rows(data: &[u8]) {
     rows_agree(data, Some(Shape::Json), "fuzz.json");
 }
 
-/// `read_from` on NDJSON, as [`csv_rows`].
+/// A [`Reader`] on NDJSON, as [`csv_rows`].
 pub(crate) fn ndjson_rows(data: &[u8]) {
     rows_agree(data, Some(Shape::Ndjson), "fuzz.ndjson");
 }
 
-/// `read_from` without a shape, as standard input is read: rows are sane, and
+/// A [`Reader`] without a shape, as standard input is read: rows are sane, and
 /// reading in small chunks (a pipe) gives what reading all at once gives.
 pub(crate) fn sniffed(data: &[u8]) {
     rows_agree(data, None, "<stdin>");
@@ -127,22 +127,17 @@ fn rows_agree(data: &[u8], shape: Option<Shape>, name: &str) {
 fn keep_going(data: &[u8], shape: Option<Shape>, name: &str) -> (Outcome, Vec<String>) {
     let mut rows = Vec::new();
     let mut rejects = Vec::new();
-    let result = read_from_with(
-        data,
-        shape,
-        Path::new(name),
-        &mut Sinks {
-            on_row: &mut |row| {
-                check_row(&row);
-                rows.push(format!("{row:?}"));
-                Ok(())
-            },
-            on_reject: &mut |rejected| {
-                rejects.push(rejected.error.to_string());
-                Ok(())
-            },
+    let result = reader(data, shape, name).read(&mut Sinks {
+        on_row: |row: ParsedRow| {
+            check_row(&row);
+            rows.push(format!("{row:?}"));
+            Ok(())
         },
-    );
+        on_reject: |rejected: Rejected| {
+            rejects.push(rejected.error.to_string());
+            Ok::<_, Error>(())
+        },
+    });
     let outcome = Outcome {
         rows,
         error: result.err().map(|e| e.to_string()),
@@ -152,11 +147,10 @@ fn keep_going(data: &[u8], shape: Option<Shape>, name: &str) -> (Outcome, Vec<St
 
 fn read(data: &[u8], shape: Option<Shape>, name: &str, chunk: usize) -> Outcome {
     let mut rows = Vec::new();
-    let reader = Chunks { data, chunk };
-    let result = read_from(reader, shape, Path::new(name), &mut |row| {
+    let result = reader(Chunks { data, chunk }, shape, name).read(&mut |row: ParsedRow| {
         check_row(&row);
         rows.push(format!("{row:?}"));
-        Ok(())
+        Ok::<_, Error>(())
     });
     Outcome {
         rows,
@@ -164,9 +158,18 @@ fn read(data: &[u8], shape: Option<Shape>, name: &str, chunk: usize) -> Outcome 
     }
 }
 
+/// A reader of `data` named `name`, in `shape` or sniffing it.
+fn reader<'a>(data: impl Read + 'a, shape: Option<Shape>, name: &'a str) -> Reader<'a> {
+    let reader = Reader::bytes(data, Path::new(name));
+    match shape {
+        Some(shape) => reader.shape(shape),
+        None => reader,
+    }
+}
+
 /// Invariants of every row a reader hands out.
 fn check_row(row: &ParsedRow) {
-    let s = &row.session;
+    let s = &row.draft;
     assert!(
         s.counts.comped() <= s.counts.attended(),
         "comped {} > attended {} in {row:?}",

@@ -1,7 +1,7 @@
 //! Criterion benches for sessionpay (STYLE 8): one `define(c)` per area, names `area/op/case`.
 //!
 //! - `pay/one_session/*`: `sessionpay_core::pay_for` on one session, per rate type.
-//! - `parse/{csv,ndjson}/100k`: `sessionpay_io::read_from` over an in-memory export (MB/s).
+//! - `parse/{csv,ndjson}/100k`: a `sessionpay_io::Reader` over an in-memory export (MB/s).
 //! - `payroll/month/100k`: one `sessionpay_engine` run (read, settle currencies, price,
 //!   reconcile) aggregating by month, as `sessionpay payroll --period month` does (sessions/s).
 //!
@@ -274,17 +274,19 @@ mod parse {
     use std::path::Path;
 
     use criterion::Throughput;
-    use sessionpay_io::{read_from, Shape};
+    use sessionpay_io::{Error, ParsedRow, Reader, Shape};
 
     /// Rows read, and the sum of their ids (so every row must be seen and typed).
     fn read(bytes: &[u8], shape: Shape) -> (u64, u64) {
         let (mut rows, mut ids) = (0u64, 0u64);
-        read_from(bytes, Some(shape), Path::new("bench-export"), &mut |row| {
-            rows += 1;
-            ids = ids.wrapping_add(row.session.id.0);
-            Ok(())
-        })
-        .expect("read export");
+        Reader::bytes(bytes, Path::new("bench-export"))
+            .shape(shape)
+            .read(&mut |row: ParsedRow| {
+                rows += 1;
+                ids = ids.wrapping_add(row.draft.id.0);
+                Ok::<_, Error>(())
+            })
+            .expect("read export");
         (rows, ids)
     }
 

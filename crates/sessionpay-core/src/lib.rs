@@ -79,7 +79,8 @@ pub use reconcile::{
     explain_mismatch, reconcile, reconcile_parts, single_changes, Reason, Reconciliation, Status,
 };
 pub use session::{
-    Counts, CurrencyBook, CurrencyEvidence, InstructorId, Session, SessionId, SessionType, StartsAt, VenueId,
+    Counts, CurrencyBook, CurrencyEvidence, InstructorId, Session, SessionDraft, SessionId, SessionType,
+    Settled, StartsAt, VenueId,
 };
 
 // Re-exported so callers name the same types the core uses.

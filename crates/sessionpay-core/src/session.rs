@@ -181,6 +181,80 @@ pub struct Session {
     pub currency: Currency,
 }
 
+/// A session as a row gives it, before its currency is settled: every
+/// field of a [`Session`] but the currency, which a [`CurrencyBook`] decides
+/// from what the row and the other rows of its venue say.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionDraft {
+    /// TeamUp's session id.
+    pub id: SessionId,
+    /// The session's name.
+    pub name: Arc<str>,
+    /// The instructor.
+    pub instructor: InstructorId,
+    /// The instructor's name on this session.
+    pub instructor_name: Arc<str>,
+    /// The venue.
+    pub venue: VenueId,
+    /// The venue's name.
+    pub venue_name: Arc<str>,
+    /// The venue's IANA time zone.
+    pub zone: Tz,
+    /// The start instant.
+    pub starts_at: DateTime<Utc>,
+    /// Duration in hours, zero or more.
+    pub hours: Decimal,
+    /// Attendance counts.
+    pub counts: Counts,
+    /// Class or course session.
+    pub session_type: SessionType,
+    /// The pay rate, or `None` when the instructor has no rate (pays 0).
+    pub rate: Option<Arc<PayRate>>,
+    /// TeamUp's figure, as given, when present.
+    pub reported: Option<Decimal>,
+    /// TeamUp's figure is provisional.
+    pub pending: bool,
+}
+
+impl SessionDraft {
+    /// The session, in the currency settled for it.
+    pub fn with_currency(self, currency: Currency) -> Session {
+        let SessionDraft {
+            id,
+            name,
+            instructor,
+            instructor_name,
+            venue,
+            venue_name,
+            zone,
+            starts_at,
+            hours,
+            counts,
+            session_type,
+            rate,
+            reported,
+            pending,
+        } = self;
+        Session {
+            id,
+            name,
+            instructor,
+            instructor_name,
+            venue,
+            venue_name,
+            zone,
+            starts_at,
+            hours,
+            counts,
+            session_type,
+            rate,
+            reported,
+            pending,
+            currency,
+        }
+    }
+}
+
 impl Session {
     /// Checks what types alone cannot: hours are zero or more.
     ///
@@ -203,6 +277,16 @@ pub struct CurrencyEvidence {
     pub tiers: Option<Currency>,
     /// A money symbol seen in a formatted figure.
     pub symbol: Option<&'static str>,
+}
+
+/// What [`CurrencyBook::settle`] made of a draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    /// The session, its currency settled.
+    Now(Session),
+    /// The draft, whose currency only the rows still to come can tell: for
+    /// [`CurrencyBook::settle_late`] once every row is read.
+    Later(SessionDraft),
 }
 
 /// Decides each session's currency and keeps each venue to one currency.
@@ -301,6 +385,29 @@ impl CurrencyBook {
                 symbol: evidence.symbol.map(str::to_string),
             }),
         }
+    }
+
+    /// The session of `draft` in the currency its evidence and the
+    /// configuration settle, as [`CurrencyBook::decide`] decides it; the
+    /// draft back when only later rows can tell (see [`CurrencyBook::settle_late`]).
+    ///
+    /// # Errors
+    /// As [`CurrencyBook::decide`].
+    pub fn settle(&mut self, draft: SessionDraft, evidence: &CurrencyEvidence) -> Result<Settled> {
+        Ok(match self.decide(draft.venue, evidence)? {
+            Some(currency) => Settled::Now(draft.with_currency(currency)),
+            None => Settled::Later(draft),
+        })
+    }
+
+    /// The session of a draft that [`CurrencyBook::settle`] gave back, once
+    /// every row is read, as [`CurrencyBook::decide_late`] decides it.
+    ///
+    /// # Errors
+    /// As [`CurrencyBook::decide_late`].
+    pub fn settle_late(&mut self, draft: SessionDraft, evidence: &CurrencyEvidence) -> Result<Session> {
+        let currency = self.decide_late(draft.venue, evidence)?;
+        Ok(draft.with_currency(currency))
     }
 
     /// Records what another book learned (a parallel reader's), checking for conflicts.
@@ -462,6 +569,53 @@ mod tests {
             book.decide(VenueId(1), &ev),
             Err(Error::CurrencyConflict { venue: 1, .. })
         ));
+    }
+
+    fn draft(venue: u64) -> SessionDraft {
+        SessionDraft {
+            id: SessionId(1),
+            name: "Spin".into(),
+            instructor: InstructorId(7),
+            instructor_name: "Dev".into(),
+            venue: VenueId(venue),
+            venue_name: "Studio".into(),
+            zone: chrono_tz::Europe::London,
+            starts_at: DateTime::from_timestamp(1_777_712_400, 0).unwrap(),
+            hours: Decimal::ONE,
+            counts: Counts::try_new(4, 0, 0, 0).unwrap(),
+            session_type: SessionType::Class,
+            rate: None,
+            reported: None,
+            pending: false,
+        }
+    }
+
+    #[test]
+    fn a_draft_is_settled_now_or_once_every_row_is_read() {
+        let mut book = CurrencyBook::new([(VenueId(1), gbp())].into());
+        let nothing = CurrencyEvidence::default();
+        // Venue 1's currency is configured: the draft is a session at once.
+        match book.settle(draft(1), &nothing).unwrap() {
+            Settled::Now(session) => {
+                assert_eq!(session.currency, gbp());
+                assert_eq!(session, draft(1).with_currency(gbp()));
+            }
+            Settled::Later(_) => panic!("a configured venue settles at once"),
+        }
+        // Venue 2 has nothing to go on yet: the draft comes back whole.
+        let waiting = match book.settle(draft(2), &nothing).unwrap() {
+            Settled::Later(waiting) => waiting,
+            Settled::Now(session) => panic!("settled without evidence: {session:?}"),
+        };
+        assert_eq!(waiting, draft(2));
+        assert!(book.settle_late(waiting.clone(), &nothing).is_err());
+        // Another row of venue 2 shows euros: the waiting draft takes them.
+        let coded = CurrencyEvidence {
+            reported_code: Some(eur()),
+            ..Default::default()
+        };
+        assert!(matches!(book.settle(draft(2), &coded).unwrap(), Settled::Now(_)));
+        assert_eq!(book.settle_late(waiting, &nothing).unwrap().currency, eur());
     }
 
     #[test]

@@ -29,7 +29,6 @@
 mod collect;
 mod collectors;
 mod error;
-mod feed;
 mod infer;
 mod options;
 mod parallel;

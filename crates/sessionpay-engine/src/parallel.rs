@@ -9,10 +9,9 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 
 use roaring::RoaringTreemap;
-use sessionpay_core::{CurrencyBook, RateTable};
-use sessionpay_io::{CsvPart, Location, ParsedRow, PartReader, Place};
+use sessionpay_core::{CurrencyBook, RateTable, Settled};
+use sessionpay_io::{CsvPart, Location, ParsedRow, Place, ReadCache, Reader, Rejected, Sinks};
 
-use crate::feed::{read_fed, Fed};
 use crate::workers::{on_threads, Queue};
 use crate::{Collector, Item, Pricing, SeenIds, Stats};
 
@@ -47,6 +46,16 @@ enum PartOutcome<C> {
     Read(Box<Share<C>>),
     /// It stopped; the others stop too.
     NeedsSequential(NeedsSequential),
+}
+
+/// Why a part's read stopped. The reader's own errors (a bad file, I/O)
+/// send the run to the sequential pass too, which names them.
+struct Stop(NeedsSequential);
+
+impl From<sessionpay_io::Error> for Stop {
+    fn from(_: sessionpay_io::Error) -> Stop {
+        Stop(NeedsSequential::Unaligned)
+    }
 }
 
 /// What every worker reads with.
@@ -122,15 +131,15 @@ fn merge<C: Collector>(
     for share in &mut shares {
         stats.rows += share.rows;
         stats.seen.merge(&share.seen);
-        for mut row in std::mem::take(&mut share.deferred) {
-            row.session.currency = book
-                .decide_late(row.session.venue, &row.evidence)
+        for row in std::mem::take(&mut share.deferred) {
+            let session = book
+                .settle_late(row.draft, &row.evidence)
                 .map_err(|_| NeedsSequential::Currency)?;
-            stats.seen.add(&row.session);
-            if !all_ids.insert(row.session.id.0) {
+            stats.seen.add(&session);
+            if !all_ids.insert(session.id.0) {
                 return Err(NeedsSequential::RepeatedId);
             }
-            let item = C::Item::from_session(row.session, shared.pricing, nowhere)
+            let item = C::Item::from_session(session, shared.pricing, nowhere)
                 .map_err(|_| NeedsSequential::Collecting)?;
             share
                 .collector
@@ -166,38 +175,41 @@ fn read_share<C: Collector>(
         seen: SeenIds::default(),
     };
     let names = share.collector.names();
-    let mut on_row = |mut row: ParsedRow| -> Result<(), NeedsSequential> {
+    let mut on_row = |row: ParsedRow| -> Result<(), NeedsSequential> {
         share.rows += 1;
-        match share
+        let settled = share
             .book
-            .decide(row.session.venue, &row.evidence)
-            .map_err(|_| NeedsSequential::Currency)?
-        {
-            Some(currency) => {
-                row.session.currency = currency;
-                share.seen.add(&row.session);
-                if !share.ids.insert(row.session.id.0) {
+            .settle(row.draft, &row.evidence)
+            .map_err(|_| NeedsSequential::Currency)?;
+        match settled {
+            Settled::Now(session) => {
+                share.seen.add(&session);
+                if !share.ids.insert(session.id.0) {
                     return Err(NeedsSequential::RepeatedId);
                 }
-                let item = C::Item::from_session(row.session, shared.pricing, nowhere)
+                let item = C::Item::from_session(session, shared.pricing, nowhere)
                     .map_err(|_| NeedsSequential::Collecting)?;
                 share.collector.add(item).map_err(|_| NeedsSequential::Collecting)
             }
-            None => {
-                share.deferred.push(row);
+            Settled::Later(draft) => {
+                share.deferred.push(ParsedRow { draft, ..row });
                 Ok(())
             }
         }
     };
-    let mut reader = PartReader::new(names);
+    let mut cache = ReadCache::new(names);
     while let Some((_, part)) = queue.take() {
-        let fed = read_fed(&mut on_row, &mut |_| Err(NeedsSequential::Unaligned), |sinks| {
-            reader.read(part, shared.counter, sinks)
-        });
-        let why = match fed {
-            Fed::Read(true) => continue,
-            Fed::Read(false) | Fed::Failed(_) => NeedsSequential::Unaligned,
-            Fed::Stopped(why) => why,
+        let read = Reader::part(part)
+            .counter(shared.counter)
+            .cache(&mut cache)
+            .read(&mut Sinks {
+                on_row: |row| on_row(row).map_err(Stop),
+                on_reject: |_: Rejected| Err(Stop(NeedsSequential::Unaligned)),
+            });
+        let why = match read {
+            Ok(summary) if !summary.misaligned => continue,
+            Ok(_) => NeedsSequential::Unaligned,
+            Err(Stop(why)) => why,
         };
         queue.stop();
         return PartOutcome::NeedsSequential(why);

@@ -8,11 +8,10 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 
 use rustc_hash::{FxHashMap as HashMap, FxHasher};
-use sessionpay_core::{CurrencyBook, RateTable};
-use sessionpay_io::{Error as IoError, Input, Location, ParsedRow, Place, Rejected};
+use sessionpay_core::{CurrencyBook, RateTable, Session, Settled};
+use sessionpay_io::{Error as IoError, Input, Location, ParsedRow, Place, Reader, Rejected, Sinks};
 
-use crate::feed::{read_fed, Fed};
-use crate::{Collector, Error, Item, Pricing, RejectSink, Result, Stats};
+use crate::{Collector, Item, Pricing, RejectSink, Result, Stats};
 
 /// Where a session id was first seen, and what its row held.
 struct Seen {
@@ -21,9 +20,9 @@ struct Seen {
     location: Location,
 }
 
-fn content_hash(row: &ParsedRow) -> u64 {
+fn content_hash(session: &Session) -> u64 {
     let mut hasher = FxHasher::default();
-    row.session.hash(&mut hasher);
+    session.hash(&mut hasher);
     hasher.finish()
 }
 
@@ -44,9 +43,9 @@ impl<C: Collector> Accept<'_, C> {
         }
     }
 
-    fn row(&mut self, input: u32, row: ParsedRow) -> Result<()> {
-        let hash = content_hash(&row);
-        let id = row.session.id.0;
+    fn session(&mut self, input: u32, location: Location, session: Session) -> Result<()> {
+        let hash = content_hash(&session);
+        let id = session.id.0;
         match self.seen.get(&id) {
             Some(first) if first.hash == hash => {
                 self.stats.duplicates += 1;
@@ -54,14 +53,14 @@ impl<C: Collector> Accept<'_, C> {
                     self.stats.first_duplicate = Some((
                         id,
                         self.place(first.input, first.location),
-                        self.place(input, row.location),
+                        self.place(input, location),
                     ));
                 }
                 return Ok(());
             }
             Some(first) => {
                 // Name the two places in input order, whichever was handled first.
-                let mut places = [(first.input, first.location), (input, row.location)];
+                let mut places = [(first.input, first.location), (input, location)];
                 places.sort();
                 return Err(IoError::ConflictingDuplicate {
                     id,
@@ -71,19 +70,18 @@ impl<C: Collector> Accept<'_, C> {
                 .into());
             }
             None => {
-                self.stats.seen.add(&row.session);
+                self.stats.seen.add(&session);
                 self.seen.insert(
                     id,
                     Seen {
                         hash,
                         input,
-                        location: row.location,
+                        location,
                     },
                 );
             }
         }
-        let location = row.location;
-        let item = C::Item::from_session(row.session, self.pricing, || self.place(input, location))?;
+        let item = C::Item::from_session(session, self.pricing, || self.place(input, location))?;
         self.collector.add(item)
     }
 }
@@ -115,56 +113,47 @@ pub(crate) fn run<C: Collector>(
     for (index, input) in inputs.iter().enumerate() {
         let index = index as u32;
         let path = input.display_path();
-        let mut on_reject = |rejected: Rejected| -> Result<()> {
+        let on_reject = |rejected: Rejected| -> Result<()> {
             match rejects.as_mut() {
                 Some(sink) => sink(rejected),
                 None => Err(rejected.error.into()),
             }
         };
-        let mut on_row = |mut row: ParsedRow| -> Result<()> {
+        let on_row = |row: ParsedRow| -> Result<()> {
             accept.stats.rows += 1;
-            let currency = book
-                .decide(row.session.venue, &row.evidence)
+            let location = row.location;
+            let settled = book
+                .settle(row.draft, &row.evidence)
                 .map_err(|source| IoError::Core {
                     place: Place {
                         path: path.clone(),
-                        location: row.location,
+                        location,
                     },
                     source,
                 })?;
-            match currency {
-                Some(currency) => {
-                    row.session.currency = currency;
-                    accept.row(index, row)
-                }
-                None => {
-                    deferred.push((index, row));
+            match settled {
+                Settled::Now(session) => accept.session(index, location, session),
+                Settled::Later(draft) => {
+                    deferred.push((index, ParsedRow { draft, ..row }));
                     Ok(())
                 }
             }
         };
-        let fed = read_fed(&mut on_row, &mut on_reject, |sinks| {
-            sessionpay_io::read_input_summary(input, counter, sinks)
-        });
-        match fed {
-            Fed::Read(mut summary) => {
-                accept.stats.notes.append(&mut summary.notes);
-                pages.add(input, summary)?;
-            }
-            Fed::Stopped(e) => return Err(e),
-            Fed::Failed(e) => return Err(Error::Io(e)),
-        }
+        let mut summary = Reader::input(input)
+            .counter(counter)
+            .read(&mut Sinks { on_row, on_reject })?;
+        accept.stats.notes.append(&mut summary.notes);
+        pages.add(input, summary)?;
     }
     pages.finish()?;
-    for (index, mut row) in deferred {
-        let currency = book
-            .decide_late(row.session.venue, &row.evidence)
+    for (index, row) in deferred {
+        let session = book
+            .settle_late(row.draft, &row.evidence)
             .map_err(|source| IoError::Core {
                 place: accept.place(index, row.location),
                 source,
             })?;
-        row.session.currency = currency;
-        accept.row(index, row)?;
+        accept.session(index, row.location, session)?;
     }
     Ok(accept.stats)
 }

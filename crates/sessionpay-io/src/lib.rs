@@ -3,9 +3,10 @@
 //! The thin layer between files and [`sessionpay_core`]: streaming readers
 //! for every TeamUp export shape, the rate policy file, and writers.
 //!
-//! - [`expand_inputs`], [`read_input`], [`read_from`]: CSV (three header
-//!   styles), one JSON response, folders of JSON pages, NDJSON, stdin;
-//!   each row becomes a [`ParsedRow`] as it is read.
+//! - [`expand_inputs`], [`Reader`]: CSV (three header styles), one JSON
+//!   response, folders of JSON pages, NDJSON, stdin, a part of a large CSV
+//!   file; each row becomes a [`ParsedRow`] as it is read, handed to a
+//!   [`RowSink`] whose errors are the caller's own.
 //! - [`read_policy_file`], [`parse_policy`]: the TOML policy, strictly;
 //!   [`StrictToml`]: the helper it and export templates read TOML with.
 //! - [`write_payroll`], [`write_reconcile`], [`write_sessions`]: CSV or JSON.
@@ -23,11 +24,10 @@
 //! instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n\
 //! 1,7,2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,£20.00,false\n";
 //! let mut rows = Vec::new();
-//! sessionpay_io::read_from(csv.as_bytes(), Some(sessionpay_io::Shape::Csv), Path::new("x.csv"), &mut |row| {
-//!     rows.push(row);
-//!     Ok(())
-//! })?;
-//! assert_eq!(rows[0].session.reported.unwrap().to_string(), "20.00");
+//! sessionpay_io::Reader::bytes(csv.as_bytes(), Path::new("x.csv"))
+//!     .shape(sessionpay_io::Shape::Csv)
+//!     .read(&mut rows)?;
+//! assert_eq!(rows[0].draft.reported.unwrap().to_string(), "20.00");
 //! assert_eq!(rows[0].evidence.symbol, Some("£"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -50,6 +50,7 @@ mod policy;
 mod read;
 mod resave;
 mod row;
+mod source;
 mod split;
 mod toml_strict;
 mod value;
@@ -65,15 +66,13 @@ pub use output::{
 };
 pub use output_set::{Folder, OutputSet};
 pub use pages::PageCheck;
-pub use parts::{plan_csv_parts, plan_input_parts, read_csv_part, read_csv_part_with, CsvPart, PartReader};
+pub use parts::{plan_csv_parts, plan_input_parts, CsvPart};
 pub use policy::{parse_policy, parse_policy_file, read_policy, read_policy_file, PolicyFile, PolicySection};
-pub use read::{
-    expand_inputs, read_from, read_from_with, read_input, read_input_counted, read_input_summary,
-    read_input_with, Input, Rejected, Shape, Sinks, Summary,
-};
+pub use read::{expand_inputs, Input, Rejected, Shape, Summary};
 pub use row::{Names, ParsedRow};
 /// The line the writers write, and its formula in words, as the core makes them.
 pub use sessionpay_core::{describe_formula, SessionLine};
+pub use source::{ReadCache, Reader, RowSink, Sinks};
 pub use toml_strict::{StrictToml, TomlValue};
 pub use watch::{InputFiles, Stamp};
 

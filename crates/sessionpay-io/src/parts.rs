@@ -2,23 +2,24 @@
 //!
 //! Each range starts just after a newline. Whether that newline really ends a
 //! record (and is not inside a quoted field) is only known once the range
-//! before it has been read: [`read_csv_part`] reports whether its last record
-//! ended exactly where the next range starts. When a part is misaligned, the
-//! caller reads the file again in one pass.
+//! before it has been read: a part's [`crate::Summary`] says whether its last
+//! record ended exactly where the next range starts. When a part is
+//! misaligned, the caller reads the file again in one pass.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use std::sync::atomic::AtomicU64;
+
 use crate::columns::ColumnMap;
 use crate::error::{Error, Result};
 use crate::read::{
-    is_plain_csv, read_csv_header, read_csv_records, read_head, Counting, CsvHeader, Input, Sinks,
+    is_plain_csv, read_csv_header, read_csv_records, read_head, Counting, CsvHeader, Input, Summary,
 };
-use crate::row::{Names, ParsedRow, RowParser};
+use crate::source::{ReadCache, RowSink};
 use crate::split::Splitter;
-use std::sync::atomic::AtomicU64;
 
 /// One byte range of a CSV file, ready to read on its own.
 #[derive(Debug, Clone)]
@@ -120,82 +121,60 @@ fn next_line_start(file: &mut File, from: u64, size: u64) -> std::io::Result<Opt
     Ok(None)
 }
 
-/// Reads the records of one part, handing each parsed row to `sink`.
-///
-/// Returns `false` when the part is misaligned: its last record did not end
-/// exactly at the part's end, because a quoted field spanned the split. Row
-/// positions in messages are only right for the first part; on any error in a
-/// later part, read the file again in one pass for the exact position.
-///
-/// # Errors
-/// The first error of the part or of `sink`.
-pub fn read_csv_part(part: &CsvPart, sink: &mut dyn FnMut(ParsedRow) -> Result<()>) -> Result<bool> {
-    read_csv_part_with(
-        part,
-        &mut Sinks {
-            on_row: sink,
-            on_reject: &mut |rejected| Err(rejected.error),
-        },
-    )
-}
-
-/// [`read_csv_part`] with a say over bad rows (see [`Sinks`]).
-///
-/// # Errors
-/// An error of the part as a whole, or what a sink returns.
-pub fn read_csv_part_with(part: &CsvPart, sinks: &mut Sinks<'_>) -> Result<bool> {
-    PartReader::new(Names::All).read(part, &AtomicU64::new(0), sinks)
-}
-
-/// Reads parts one after another, keeping what it learned from one part to
-/// the next (each distinct rate, zone and name parsed once), so a worker can
-/// take many small parts for the price of one large one.
-#[derive(Debug)]
-pub struct PartReader {
-    parser: RowParser,
-    /// The read buffer, handed from one part's splitter to the next.
-    buf: Vec<u8>,
-}
-
-impl PartReader {
-    /// A reader keeping `names` in the sessions it makes.
-    pub fn new(names: Names) -> PartReader {
-        PartReader {
-            parser: RowParser::new(names),
-            buf: vec![0; 1 << 20],
+/// Reads the records of one part into `sink`, with what `cache` learned
+/// from the parts before; the summary says whether the part was misaligned:
+/// its last record did not end exactly at the part's end, because a quoted
+/// field spanned the split.
+pub(crate) fn read_part<S: RowSink>(
+    part: &CsvPart,
+    counter: &AtomicU64,
+    cache: &mut ReadCache,
+    sink: &mut S,
+) -> Result<Summary, S::Error> {
+    let path = &part.path;
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if size != part.size {
+        return Err(Error::Shape {
+            path: path.clone(),
+            problem: "the file changed while it was being read".into(),
         }
+        .into());
     }
-
-    /// Reads the records of `part` as [`read_csv_part_with`] does, adding the
-    /// bytes read to `counter` as it goes.
-    ///
-    /// # Errors
-    /// An error of the part as a whole, or what a sink returns.
-    pub fn read(&mut self, part: &CsvPart, counter: &AtomicU64, sinks: &mut Sinks<'_>) -> Result<bool> {
-        let path = &part.path;
-        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        if size != part.size {
-            return Err(Error::Shape {
-                path: path.clone(),
-                problem: "the file changed while it was being read".into(),
-            });
-        }
-        file.seek(SeekFrom::Start(part.start))
-            .map_err(|e| Error::io(path, e))?;
-        let buf = std::mem::take(&mut self.buf);
-        let mut split = Splitter::reusing(Counting { inner: file, counter }, part.start, part.end, buf);
-        let read = read_csv_records(&mut split, &part.header, path, &mut self.parser, sinks);
-        let aligned = split.offset() == part.end;
-        self.buf = split.into_buffer();
-        read.map(|()| aligned)
+    file.seek(SeekFrom::Start(part.start))
+        .map_err(|e| Error::io(path, e))?;
+    let mut buf = std::mem::take(&mut cache.buf);
+    if buf.is_empty() {
+        buf = vec![0; PART_BUFFER];
     }
+    let mut split = Splitter::reusing(Counting { inner: file, counter }, part.start, part.end, buf);
+    let read = read_csv_records(&mut split, &part.header, path, &mut cache.parser, sink);
+    let misaligned = split.offset() != part.end;
+    cache.buf = split.into_buffer();
+    read.map(|()| Summary {
+        misaligned,
+        ..Summary::default()
+    })
 }
+
+/// The read buffer of a part.
+const PART_BUFFER: usize = 1 << 20;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::row::{Names, ParsedRow};
+    use crate::source::{Reader, Sinks};
     use std::io::Write;
+
+    /// The ids of a part's rows, and whether it was aligned.
+    fn read_ids(part: &CsvPart, ids: &mut Vec<u64>) -> Result<bool> {
+        let summary = Reader::part(part).read(&mut |row: ParsedRow| {
+            ids.push(row.draft.id.0);
+            Ok::<_, Error>(())
+        })?;
+        Ok(!summary.misaligned)
+    }
 
     /// The required columns and a name, last.
     const HEADER: &str = "id,instructor.id,starts_at,venue.id,venue_timezone,hours,attended_count,\
@@ -227,11 +206,7 @@ mod tests {
         let mut ids = Vec::new();
         let mut aligned = true;
         for part in &plan {
-            aligned &= read_csv_part(part, &mut |row| {
-                ids.push(row.session.id.0);
-                Ok(())
-            })
-            .unwrap_or(false);
+            aligned &= read_ids(part, &mut ids).unwrap_or(false);
         }
         if aligned {
             ids.sort_unstable();
@@ -248,7 +223,7 @@ mod tests {
             end: inside,
             size,
         };
-        assert!(!read_csv_part(&before, &mut |_| Ok(())).unwrap());
+        assert!(!read_ids(&before, &mut Vec::new()).unwrap());
     }
 
     #[test]
@@ -265,25 +240,26 @@ mod tests {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(rows.as_bytes()).unwrap();
         let plan = plan_csv_parts(file.path(), 7, 0).unwrap().unwrap();
-        let mut reader = PartReader::new(Names::All);
+        let mut cache = ReadCache::new(Names::All);
         let mut seen = Vec::new();
+        let counter = AtomicU64::new(0);
         for part in plan.iter().rev().chain(plan.iter()) {
-            let aligned = reader
-                .read(
-                    part,
-                    &AtomicU64::new(0),
-                    &mut Sinks {
-                        on_row: &mut |row| {
-                            assert_eq!(row.session.name.len(), 3 * (row.session.id.0 as usize % 500));
-                            seen.push(row.session.id.0);
-                            Ok(())
-                        },
-                        on_reject: &mut |rejected| Err(rejected.error),
+            let summary = Reader::part(part)
+                .counter(&counter)
+                .cache(&mut cache)
+                .read(&mut Sinks {
+                    on_row: |row: ParsedRow| {
+                        assert_eq!(row.draft.name.len(), 3 * (row.draft.id.0 as usize % 500));
+                        seen.push(row.draft.id.0);
+                        Ok(())
                     },
-                )
+                    on_reject: |rejected: crate::Rejected| Err(rejected.error),
+                })
                 .unwrap();
-            assert!(aligned);
+            assert!(!summary.misaligned);
         }
+        // Every byte of every part is counted, each part being read twice.
+        assert!(counter.into_inner() >= 2 * (rows.len() - HEADER.len()) as u64);
         seen.sort_unstable();
         let twice: Vec<u64> = (0..3000).flat_map(|i| [i, i]).collect();
         assert_eq!(seen, twice);

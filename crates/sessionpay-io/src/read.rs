@@ -1,7 +1,6 @@
 //! Streaming readers for every export shape: CSV, one JSON response, JSON pages, NDJSON, stdin.
 
 use std::borrow::Cow;
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +11,8 @@ use serde_json::Value;
 use crate::columns::ColumnMap;
 use crate::error::{Error, Location, Result};
 use crate::field::Field;
-use crate::row::{Cell, Names, ParsedRow, RowAccess, RowParser};
+use crate::row::{Cell, RowAccess, RowParser};
+use crate::source::RowSink;
 use crate::split::{Fields, SplitError, Splitter};
 
 /// The shape of an input.
@@ -160,56 +160,8 @@ pub struct Rejected {
     pub raw: String,
 }
 
-/// Where rows go: good rows to `on_row`; rows that cannot be read to
-/// `on_reject`, which either records them and returns `Ok` (reading goes on)
-/// or returns the error (reading stops). Errors of the file as a whole (broken
-/// syntax, a missing column, I/O) always stop.
-pub struct Sinks<'a> {
-    /// Takes each good row.
-    pub on_row: &'a mut dyn FnMut(ParsedRow) -> Result<()>,
-    /// Takes each bad row.
-    pub on_reject: &'a mut dyn FnMut(Rejected) -> Result<()>,
-}
-
-impl Sinks<'_> {
-    fn reject(&mut self, error: Error, raw: impl FnOnce() -> String) -> Result<()> {
-        (self.on_reject)(Rejected { error, raw: raw() })
-    }
-}
-
-/// Reads every row of an input, streaming, and hands each to `sink`.
-///
-/// # Errors
-/// The first error of the input or of `sink`.
-pub fn read_input(input: &Input, sink: &mut dyn FnMut(ParsedRow) -> Result<()>) -> Result<()> {
-    read_input_with(
-        input,
-        &mut Sinks {
-            on_row: sink,
-            on_reject: &mut |rejected| Err(rejected.error),
-        },
-    )
-}
-
-/// [`read_input`] with a say over bad rows (see [`Sinks`]).
-///
-/// # Errors
-/// An error of the input as a whole, or what a sink returns.
-pub fn read_input_with(input: &Input, sinks: &mut Sinks<'_>) -> Result<()> {
-    read_input_counted(input, &AtomicU64::new(0), sinks)
-}
-
-/// [`read_input_with`], adding the bytes read to `counter` as it goes (for a
-/// progress bar).
-///
-/// # Errors
-/// An error of the input as a whole, or what a sink returns.
-pub fn read_input_counted(input: &Input, counter: &AtomicU64, sinks: &mut Sinks<'_>) -> Result<()> {
-    read_input_summary(input, counter, sinks).map(drop)
-}
-
 /// What reading one input saw, for checks that span inputs (the pages of a
-/// folder, see [`crate::PageCheck`]).
+/// folder, see [`crate::PageCheck`]) and for notes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     /// The rows of a JSON response's `rows` array, read or refused.
@@ -219,29 +171,10 @@ pub struct Summary {
     /// How the input was read, where that is worth a note: a workbook or
     /// UTF-16 text under a `.csv` name, Windows-1252, several JSON responses.
     pub notes: Vec<String>,
-}
-
-/// [`read_input_counted`], returning what the input said of itself.
-///
-/// # Errors
-/// An error of the input as a whole, or what a sink returns.
-pub fn read_input_summary(input: &Input, counter: &AtomicU64, sinks: &mut Sinks<'_>) -> Result<Summary> {
-    let name = input.display_path();
-    let reader: Box<dyn Read> = if input.is_stdin() {
-        Box::new(io::stdin().lock())
-    } else {
-        Box::new(File::open(&input.path).map_err(|e| Error::io(&name, e))?)
-    };
-    read_summary(
-        Counting {
-            inner: reader,
-            counter,
-        },
-        input.shape,
-        &name,
-        &input.columns,
-        sinks,
-    )
+    /// A part of a CSV file whose last record did not end exactly at the
+    /// part's end (a quoted field spans the split): read the file again in
+    /// one pass.
+    pub misaligned: bool,
 }
 
 /// A reader that adds what it reads to a counter.
@@ -258,47 +191,16 @@ impl<R: Read> Read for Counting<'_, R> {
     }
 }
 
-/// Reads rows from any reader; `shape` `None` sniffs it from the content.
-///
-/// # Errors
-/// The first error of the input or of `sink`.
-pub fn read_from(
-    reader: impl Read,
-    shape: Option<Shape>,
-    path: &Path,
-    sink: &mut dyn FnMut(ParsedRow) -> Result<()>,
-) -> Result<()> {
-    read_from_with(
-        reader,
-        shape,
-        path,
-        &mut Sinks {
-            on_row: sink,
-            on_reject: &mut |rejected| Err(rejected.error),
-        },
-    )
-}
-
-/// [`read_from`] with a say over bad rows (see [`Sinks`]).
-///
-/// # Errors
-/// An error of the input as a whole, or what a sink returns.
-pub fn read_from_with(
-    reader: impl Read,
-    shape: Option<Shape>,
-    path: &Path,
-    sinks: &mut Sinks<'_>,
-) -> Result<()> {
-    read_summary(reader, shape, path, &ColumnMap::default(), sinks).map(drop)
-}
-
-fn read_summary(
+/// Reads the rows of a text (or workbook) input; `shape` `None` sniffs it
+/// from the content.
+pub(crate) fn read_text<S: RowSink>(
     reader: impl Read,
     shape: Option<Shape>,
     path: &Path,
     map: &ColumnMap,
-    sinks: &mut Sinks<'_>,
-) -> Result<Summary> {
+    parser: &mut RowParser,
+    sink: &mut S,
+) -> Result<Summary, S::Error> {
     let mut reader = BufReader::with_capacity(256 * 1024, reader);
     let (head, complete) = read_head(&mut reader, path)?;
     let mut notes = Vec::new();
@@ -311,11 +213,10 @@ fn read_summary(
             ));
         }
         let sheet = crate::workbook::to_csv(Cursor::new(head).chain(reader), kind, path, map)?;
-        let mut parser = RowParser::new(Names::All);
         let mut split = Splitter::new(BufReader::new(sheet.file), 0, u64::MAX);
         split.start_at_line(sheet.header_row);
         let header = read_csv_header(&mut split, path, map)?;
-        read_csv_records(&mut split, &header, path, &mut parser, sinks)?;
+        read_csv_records(&mut split, &header, path, parser, sink)?;
         return Ok(Summary {
             notes,
             ..Summary::default()
@@ -325,13 +226,15 @@ fn read_summary(
         return Err(Error::Shape {
             path: path.to_path_buf(),
             problem: "not a workbook (.xlsx, .xls or .ods) although its name says so".into(),
-        });
+        }
+        .into());
     }
     if policy_like(&head) {
         return Err(Error::Shape {
             path: path.to_path_buf(),
             problem: "this is a rate policy, not an export; pass it with --rates".into(),
-        });
+        }
+        .into());
     }
     let encoding = crate::resave::Encoding::of(&head, complete);
     match encoding {
@@ -360,12 +263,11 @@ fn read_summary(
     };
     // What sniffing read comes first again.
     let reader = BufReader::with_capacity(256 * 1024, Cursor::new(prefix).chain(rest));
-    let mut parser = RowParser::new(Names::All);
     match shape {
         Shape::Csv | Shape::Workbook => {
             let layout = crate::resave::Layout::of(layout_head.as_deref().unwrap_or(""), map);
             if layout.is_plain() {
-                read_csv(reader, path, map, &mut parser, sinks)?;
+                read_csv(reader, path, map, parser, sink)?;
             } else {
                 if layout.delimiter != b',' {
                     notes.push(format!(
@@ -386,19 +288,19 @@ fn read_summary(
                     split.start_at_line(2);
                 }
                 let header = read_csv_header(&mut split, path, map)?;
-                read_csv_records(&mut split, &header, path, &mut parser, sinks)?;
+                read_csv_records(&mut split, &header, path, parser, sink)?;
             }
             Ok(Summary {
                 notes,
                 ..Summary::default()
             })
         }
-        Shape::Ndjson => read_ndjson(reader, path, &mut parser, sinks).map(|()| Summary {
+        Shape::Ndjson => read_ndjson(reader, path, parser, sink).map(|()| Summary {
             notes,
             ..Summary::default()
         }),
         Shape::Json => {
-            let mut summary = read_json(reader, path, &mut parser, sinks, crate::json::MAX_ROW)?;
+            let mut summary = read_json(reader, path, parser, sink, crate::json::MAX_ROW)?;
             summary.notes.splice(0..0, notes);
             Ok(summary)
         }
@@ -615,14 +517,14 @@ pub(crate) fn read_csv_header<R: Read>(
     })
 }
 
-/// Reads data records until the splitter's limit, handing each parsed row to the sinks.
-pub(crate) fn read_csv_records<R: Read>(
+/// Reads data records until the splitter's limit, handing each parsed row to the sink.
+pub(crate) fn read_csv_records<R: Read, S: RowSink>(
     split: &mut Splitter<R>,
     header: &CsvHeader,
     path: &Path,
     parser: &mut RowParser,
-    sinks: &mut Sinks<'_>,
-) -> Result<()> {
+    sink: &mut S,
+) -> Result<(), S::Error> {
     let width = header.names.len();
     while split
         .next_record()
@@ -643,35 +545,40 @@ pub(crate) fn read_csv_records<R: Read>(
                     split.len()
                 ),
             };
-            sinks.reject(error, || raw(split))?;
+            reject(sink, error, || raw(split))?;
             continue;
         }
         let fields = match split.text_fields() {
             Ok(fields) => fields,
             Err(e) => {
-                sinks.reject(split_error(e, path, &header.names), || raw(split))?;
+                reject(sink, split_error(e, path, &header.names), || raw(split))?;
                 continue;
             }
         };
         let row = CsvRow { fields, header };
         match parser.parse(&row, path, location) {
-            Ok(parsed) => (sinks.on_row)(parsed)?,
-            Err(error) => sinks.reject(error, || raw(split))?,
+            Ok(parsed) => sink.row(parsed)?,
+            Err(error) => reject(sink, error, || raw(split))?,
         }
     }
     Ok(())
 }
 
-fn read_csv(
+fn read_csv<S: RowSink>(
     reader: impl Read,
     path: &Path,
     map: &ColumnMap,
     parser: &mut RowParser,
-    sinks: &mut Sinks<'_>,
-) -> Result<()> {
+    sink: &mut S,
+) -> Result<(), S::Error> {
     let mut split = Splitter::new(reader, 0, u64::MAX);
     let header = read_csv_header(&mut split, path, map)?;
-    read_csv_records(&mut split, &header, path, parser, sinks)
+    read_csv_records(&mut split, &header, path, parser, sink)
+}
+
+/// Hands a row that cannot be read to the sink, its text made only then.
+fn reject<S: RowSink>(sink: &mut S, error: Error, raw: impl FnOnce() -> String) -> Result<(), S::Error> {
+    sink.reject(Rejected { error, raw: raw() })
 }
 
 pub(crate) fn split_error(e: SplitError, path: &Path, headers: &[String]) -> Error {
@@ -745,16 +652,16 @@ impl RowAccess for JsonRow<'_> {
     }
 }
 
-fn parse_json_row(
+fn parse_json_row<S: RowSink>(
     value: &Value,
     path: &Path,
     location: Location,
     parser: &mut RowParser,
-    sinks: &mut Sinks<'_>,
-) -> Result<()> {
+    sink: &mut S,
+) -> Result<(), S::Error> {
     match check_json_row(value, path, location).and_then(|row| parser.parse(&row, path, location)) {
-        Ok(parsed) => (sinks.on_row)(parsed),
-        Err(error) => sinks.reject(error, || value.to_string()),
+        Ok(parsed) => sink.row(parsed),
+        Err(error) => reject(sink, error, || value.to_string()),
     }
 }
 
@@ -840,12 +747,12 @@ fn spellings(
     })
 }
 
-fn read_ndjson(
+fn read_ndjson<S: RowSink>(
     mut reader: impl BufRead,
     path: &Path,
     parser: &mut RowParser,
-    sinks: &mut Sinks<'_>,
-) -> Result<()> {
+    sink: &mut S,
+) -> Result<(), S::Error> {
     let mut line = Vec::new();
     let mut number = 0u64;
     loop {
@@ -875,9 +782,9 @@ fn read_ndjson(
         }
         let location = Location::Ndjson { line: number };
         match crate::json::from_slice(text) {
-            Ok((value, None)) => parse_json_row(&value, path, location, parser, sinks)?,
+            Ok((value, None)) => parse_json_row(&value, path, location, parser, sink)?,
             Ok((value, Some(key))) => {
-                sinks.reject(duplicate_key(path, location, key), || value.to_string())?;
+                reject(sink, duplicate_key(path, location, key), || value.to_string())?;
             }
             Err(e) => {
                 let error = Error::Syntax {
@@ -885,7 +792,9 @@ fn read_ndjson(
                     location,
                     message: json_message(&e, text.last() != Some(&b'\n')),
                 };
-                sinks.reject(error, || String::from_utf8_lossy(text).trim_end().to_string())?;
+                reject(sink, error, || {
+                    String::from_utf8_lossy(text).trim_end().to_string()
+                })?;
             }
         }
     }
@@ -945,18 +854,18 @@ fn json_message(e: &serde_json::Error, at_end: bool) -> String {
 }
 
 /// Reads one JSON response, handing out each element of `rows` as it is parsed.
-fn read_json(
+fn read_json<S: RowSink>(
     reader: impl Read,
     path: &Path,
     parser: &mut RowParser,
-    sinks: &mut Sinks<'_>,
+    sink: &mut S,
     cap: u64,
-) -> Result<Summary> {
+) -> Result<Summary, S::Error> {
     let gauge = crate::json::Gauge::new(cap);
     let mut state = JsonState {
         path,
         parser,
-        sinks,
+        sink,
         failure: None,
         rows: 0,
         saw_rows: false,
@@ -971,11 +880,15 @@ fn read_json(
         let (rows_before, saw_before) = (state.rows, state.saw_rows);
         state.saw_rows = false;
         let read = (&mut state).deserialize(&mut de);
+        if state.failure.is_some() {
+            // The sink stopped the read: what the parser made of the rest is moot.
+            break Ok(());
+        }
         let saw = state.saw_rows;
         state.saw_rows |= saw_before;
         if let Some(t) = trailing.take() {
             // What follows a response is not one: the trailing text is the error.
-            if !saw && state.rows == rows_before && state.failure.is_none() {
+            if !saw && state.rows == rows_before {
                 break Err(t);
             }
         }
@@ -1002,11 +915,13 @@ fn read_json(
                 "a row is longer than {} MiB; is this really a TeamUp export?",
                 gauge.cap() >> 20
             ),
-        });
+        }
+        .into());
     }
     let summary = Summary {
         rows: state.rows,
         total: state.total,
+        misaligned: false,
         notes: if responses > 1 {
             vec![format!(
                 "{} holds {responses} JSON responses one after another: read in turn",
@@ -1016,8 +931,8 @@ fn read_json(
             Vec::new()
         },
     };
-    match outcome {
-        Ok(()) if state.saw_rows => Ok(summary),
+    let outcome = match outcome {
+        Ok(()) if state.saw_rows => return Ok(summary),
         Ok(()) => Err(Error::Shape {
             path: path.to_path_buf(),
             problem: "not a TeamUp report: expected an object with a \"rows\" array".into(),
@@ -1040,29 +955,33 @@ fn read_json(
                 })
             }
         }
-    }
+    };
+    outcome.map_err(S::Error::from)
 }
 
-struct JsonState<'a, 'b> {
+/// A JSON read under way. Its visitor cannot return the sink's error through
+/// serde, so a sink's stop is kept in `failure` and the visitor returns at
+/// once, reading no further row.
+struct JsonState<'a, S: RowSink> {
     path: &'a Path,
     parser: &'a mut RowParser,
-    sinks: &'a mut Sinks<'b>,
-    failure: Option<Error>,
+    sink: &'a mut S,
+    failure: Option<S::Error>,
     rows: u64,
     saw_rows: bool,
     total: Option<u64>,
     gauge: &'a crate::json::Gauge,
 }
 
-impl JsonState<'_, '_> {
-    fn row(&mut self, value: &Value, duplicate: Option<String>) -> Result<()> {
+impl<S: RowSink> JsonState<'_, S> {
+    fn row(&mut self, value: &Value, duplicate: Option<String>) -> Result<(), S::Error> {
         self.rows += 1;
         let location = Location::JsonRow { row: self.rows };
         match duplicate {
-            None => parse_json_row(value, self.path, location, self.parser, self.sinks),
-            Some(key) => self
-                .sinks
-                .reject(duplicate_key(self.path, location, key), || value.to_string()),
+            None => parse_json_row(value, self.path, location, self.parser, self.sink),
+            Some(key) => reject(self.sink, duplicate_key(self.path, location, key), || {
+                value.to_string()
+            }),
         }
     }
 
@@ -1078,13 +997,13 @@ impl JsonState<'_, '_> {
             };
             if let Err(e) = self.row(&value, duplicate.take()) {
                 self.failure = Some(e);
-                return Err(serde::de::Error::custom("stopped at a bad row"));
+                return Ok(());
             }
         }
     }
 }
 
-impl<'de> DeserializeSeed<'de> for &mut JsonState<'_, '_> {
+impl<'de, S: RowSink> DeserializeSeed<'de> for &mut JsonState<'_, S> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -1092,7 +1011,7 @@ impl<'de> DeserializeSeed<'de> for &mut JsonState<'_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for &mut JsonState<'_, '_> {
+impl<'de, S: RowSink> Visitor<'de> for &mut JsonState<'_, S> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1107,7 +1026,12 @@ impl<'de> Visitor<'de> for &mut JsonState<'_, '_> {
             }
             seen.push(key.to_string());
             match &*key {
-                "rows" => map.next_value_seed(RowsSeed(&mut *self))?,
+                "rows" => {
+                    map.next_value_seed(RowsSeed(&mut *self))?;
+                    if self.failure.is_some() {
+                        return Ok(());
+                    }
+                }
                 "total" => {
                     self.total = match map.next_value::<Value>()? {
                         Value::Null => None,
@@ -1132,9 +1056,9 @@ impl<'de> Visitor<'de> for &mut JsonState<'_, '_> {
     }
 }
 
-struct RowsSeed<'s, 'a, 'b>(&'s mut JsonState<'a, 'b>);
+struct RowsSeed<'s, 'a, S: RowSink>(&'s mut JsonState<'a, S>);
 
-impl<'de> DeserializeSeed<'de> for RowsSeed<'_, '_, '_> {
+impl<'de, S: RowSink> DeserializeSeed<'de> for RowsSeed<'_, '_, S> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -1142,7 +1066,7 @@ impl<'de> DeserializeSeed<'de> for RowsSeed<'_, '_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for RowsSeed<'_, '_, '_> {
+impl<'de, S: RowSink> Visitor<'de> for RowsSeed<'_, '_, S> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1205,17 +1129,17 @@ mod tests {
         let small = r#"{"id": 1}"#;
         let big = format!(r#"{{"id": 2, "name": "{}"}}"#, "x".repeat(500));
         let text = format!(r#"{{"total": 2, "rows": [{small}, {big}]}}"#);
-        let mut parser = RowParser::new(Names::All);
+        let mut parser = RowParser::new(crate::Names::All);
         let mut rows = 0;
         let err = read_json(
             text.as_bytes(),
             Path::new("r.json"),
             &mut parser,
-            &mut Sinks {
-                on_row: &mut |_| Ok(()),
-                on_reject: &mut |_| {
+            &mut crate::Sinks {
+                on_row: |_| Ok(()),
+                on_reject: |_| {
                     rows += 1;
-                    Ok(())
+                    Ok::<_, Error>(())
                 },
             },
             100,
@@ -1262,18 +1186,12 @@ mod quoted_tests {
         instructor_pay_rate.name,instructor_pay_rate.type,instructor_pay_rate.base,instructor_pay_rate.tiers,\
         instructor_pay,instructor_pay_calculation_pending\n";
 
-    fn sessions(body: &str) -> Result<Vec<ParsedRow>> {
+    fn sessions(body: &str) -> Result<Vec<crate::ParsedRow>> {
         let text = format!("{HEADER}{body}");
         let mut rows = Vec::new();
-        read_from(
-            text.as_bytes(),
-            Some(Shape::Csv),
-            Path::new("q.csv"),
-            &mut |row| {
-                rows.push(row);
-                Ok(())
-            },
-        )?;
+        crate::Reader::bytes(text.as_bytes(), Path::new("q.csv"))
+            .shape(Shape::Csv)
+            .read(&mut rows)?;
         Ok(rows)
     }
 
@@ -1298,13 +1216,7 @@ mod quoted_tests {
         let rows = sessions(&body).unwrap();
         let names: Vec<(&str, &str, &str)> = rows
             .iter()
-            .map(|r| {
-                (
-                    &*r.session.name,
-                    &*r.session.instructor_name,
-                    &*r.session.venue_name,
-                )
-            })
+            .map(|r| (&*r.draft.name, &*r.draft.instructor_name, &*r.draft.venue_name))
             .collect();
         let quoted = r#"Dev "Coach" Lee"#;
         let plain = r#"Dev ""Coach"" Lee"#;
@@ -1318,12 +1230,12 @@ mod quoted_tests {
             ]
         );
         for r in &rows {
-            let rate = r.session.rate.as_deref().unwrap();
+            let rate = r.draft.rate.as_deref().unwrap();
             assert_eq!(rate.name, r#"Tiered, "A""#);
             assert!(
                 matches!(&rate.kind, sessionpay_core::RateKind::Tiered { tiers } if tiers.as_slice()[0].amount.to_string() == "2.50")
             );
-            assert_eq!(r.session.reported.unwrap().to_string(), "10.00");
+            assert_eq!(r.draft.reported.unwrap().to_string(), "10.00");
         }
         // A doubled quote where a figure should be names the unescaped value.
         let err = sessions(&row(5, "n", r#""£1""0""#)).unwrap_err().to_string();
@@ -1345,28 +1257,25 @@ mod rate_span_tests {
         let text = format!("{HEADER}{body}");
         let mut out = Vec::new();
         let mut rejected = Vec::new();
-        read_from_with(
-            text.as_bytes(),
-            Some(Shape::Csv),
-            Path::new("r.csv"),
-            &mut Sinks {
-                on_row: &mut |row| {
-                    let rate = match row.session.rate.as_deref().map(|r| &r.kind) {
+        crate::Reader::bytes(text.as_bytes(), Path::new("r.csv"))
+            .shape(Shape::Csv)
+            .read(&mut crate::Sinks {
+                on_row: |row: crate::ParsedRow| {
+                    let rate = match row.draft.rate.as_deref().map(|r| &r.kind) {
                         Some(sessionpay_core::RateKind::PerCustomer { base }) => {
-                            format!("{} {base}", row.session.rate.as_ref().unwrap().name)
+                            format!("{} {base}", row.draft.rate.as_ref().unwrap().name)
                         }
                         other => format!("{other:?}"),
                     };
-                    out.push((row.session.id.0, Ok(rate)));
+                    out.push((row.draft.id.0, Ok(rate)));
                     Ok(())
                 },
-                on_reject: &mut |r| {
+                on_reject: |r: Rejected| {
                     rejected.push(r.error.to_string());
-                    Ok(())
+                    Ok::<_, Error>(())
                 },
-            },
-        )
-        .unwrap();
+            })
+            .unwrap();
         out.extend(rejected.into_iter().map(|e| (0, Err(e))));
         out
     }

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use sessionpay_core::chrono_tz::Tz;
 use sessionpay_core::{
-    Counts, Currency, CurrencyEvidence, InstructorId, PayRate, RateId, RateKind, Session, SessionId,
+    Counts, Currency, CurrencyEvidence, InstructorId, PayRate, RateId, RateKind, SessionDraft, SessionId,
     SessionType, Tier, Tiers, VenueId,
 };
 
@@ -47,16 +47,14 @@ pub(crate) trait RowAccess {
     }
 }
 
-/// A row read from an input, typed, with what it says about its currency.
-///
-/// `session.currency` is provisional (the row's own evidence, or a placeholder)
-/// until the caller settles it with a [`sessionpay_core::CurrencyBook`].
+/// A row read from an input, typed, with what it says about its currency:
+/// a [`sessionpay_core::CurrencyBook`] settles the draft into a session.
 #[derive(Debug, Clone)]
 pub struct ParsedRow {
     /// Where the row is in its input.
     pub location: Location,
-    /// The session.
-    pub session: Session,
+    /// The session, all but its currency.
+    pub draft: SessionDraft,
     /// What the row says about its currency.
     pub evidence: CurrencyEvidence,
 }
@@ -218,7 +216,7 @@ impl RowParser {
             evidence.tiers = tiers.currency();
         }
         let starts_at = starts_at.to_utc(zone).map_err(|e| ctx.core_error(e))?;
-        let session = Session {
+        let draft = SessionDraft {
             id: SessionId(id),
             name: self.other_name(&ctx, Field::Name)?,
             instructor: InstructorId(instructor),
@@ -233,11 +231,10 @@ impl RowParser {
             rate,
             reported,
             pending,
-            currency: evidence.reported_code.or(evidence.tiers).unwrap_or(Currency::USD),
         };
         Ok(ParsedRow {
             location,
-            session,
+            draft,
             evidence,
         })
     }

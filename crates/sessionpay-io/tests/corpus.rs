@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use sessionpay_core::RateKind;
-use sessionpay_io::{read_from, Error, ParsedRow, Shape};
+use sessionpay_io::{Error, ParsedRow, Reader, Shape};
 
 #[path = "../../../fuzz/checks.rs"]
 mod checks;
@@ -119,13 +119,10 @@ fn json_row(name: &str, kind: &str, tiers: &str) -> String {
 fn read_all(input: impl Read, shape: Shape, name: &str) -> Result<Vec<ParsedRow>, Error> {
     let start = Instant::now();
     let mut rows = Vec::new();
-    let result = read_from(input, Some(shape), Path::new(name), &mut |row| {
-        rows.push(row);
-        Ok(())
-    });
+    let result = Reader::bytes(input, Path::new(name)).shape(shape).read(&mut rows);
     let took = start.elapsed();
     assert!(took < Duration::from_secs(20), "reading {name} took {took:?}");
-    result.map(|()| rows)
+    result.map(|_| rows)
 }
 
 const MIB: usize = 1 << 20;
@@ -146,7 +143,7 @@ fn a_field_over_one_mib_reads_whole_in_every_shape() {
     ] {
         let read = read_all(input.as_bytes(), shape, "big").unwrap();
         assert_eq!(read.len(), rows, "{shape:?}");
-        assert!(read.iter().all(|r| *r.session.name == *expected), "{shape:?}");
+        assert!(read.iter().all(|r| *r.draft.name == *expected), "{shape:?}");
     }
 }
 
@@ -157,12 +154,12 @@ fn a_field_over_one_mib_on_stdin_is_read_as_ndjson_or_refused_clearly() {
     for lines in [1, 2] {
         let ndjson = format!("{row}\n").repeat(lines);
         let mut rows = 0;
-        let result = read_from(ndjson.as_bytes(), None, Path::new("<stdin>"), &mut |_| {
+        let result = Reader::bytes(ndjson.as_bytes(), Path::new("<stdin>")).read(&mut |_| {
             rows += 1;
-            Ok(())
+            Ok::<_, Error>(())
         });
         match result {
-            Ok(()) => assert_eq!(rows, lines),
+            Ok(_) => assert_eq!(rows, lines),
             Err(e) => assert!(e.to_string().contains("MiB"), "{lines} lines: {e}"),
         }
     }
@@ -194,8 +191,8 @@ fn a_row_of_ten_thousand_columns_reads() {
     let csv = format!("{header}\n{row}\n{row}\n");
     let rows = read_all(csv.as_bytes(), Shape::Csv, "wide.csv").unwrap();
     assert_eq!(rows.len(), 2);
-    assert_eq!(rows[1].session.counts.attended(), 4);
-    assert_eq!(rows[1].session.reported.unwrap().to_string(), "20.00");
+    assert_eq!(rows[1].draft.counts.attended(), 4);
+    assert_eq!(rows[1].draft.reported.unwrap().to_string(), "20.00");
 
     // A data row that wide under a normal header is one clear error.
     let csv = format!("{HEADER}\n{row}\n");
@@ -240,7 +237,7 @@ fn a_rate_of_a_hundred_tiers_reads_in_order() {
     let ndjson = format!("{}\n", json_row("Yoga", "per_customer_tiered", &tiers));
     for (input, shape) in [(csv, Shape::Csv), (ndjson, Shape::Ndjson)] {
         let rows = read_all(input.as_bytes(), shape, "tiers").unwrap();
-        let rate = rows[0].session.rate.as_deref().unwrap();
+        let rate = rows[0].draft.rate.as_deref().unwrap();
         let RateKind::Tiered { tiers } = &rate.kind else {
             panic!("{shape:?}: {rate:?}");
         };
