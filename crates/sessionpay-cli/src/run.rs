@@ -183,7 +183,9 @@ fn run_engine<C: Collector>(
     outputs: &mut OutputSet,
 ) -> anyhow::Result<C> {
     let _progress = crate::ui::Progress::start(&resolved.inputs, args.quiet);
-    let run = Run::new(&resolved.inputs, &resolved.table, run_options(tolerance)).progress(&BYTES_READ);
+    // The ids the sessions had are kept only to warn of policy sections no session has.
+    let options = run_options(tolerance).seen_ids(args.rates.is_some());
+    let run = Run::new(&resolved.inputs, &resolved.table, options).progress(&BYTES_READ);
     let Some(path) = &args.skip_invalid else {
         let (collected, stats) = run.collect(make)?;
         notes.stats(&stats);

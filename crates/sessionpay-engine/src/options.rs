@@ -21,15 +21,18 @@ pub struct RunOptions {
     /// A single CSV input at least this large (in bytes) is read in
     /// parallel parts when there is more than one thread.
     pub parallel_min_bytes: u64,
+    /// Keep the pay rate and venue ids the sessions had ([`crate::Stats::seen`]).
+    pub seen_ids: bool,
 }
 
 impl Default for RunOptions {
-    /// No tolerance, one thread per core, [`PARALLEL_MIN_BYTES`].
+    /// No tolerance, one thread per core, [`PARALLEL_MIN_BYTES`], no ids kept.
     fn default() -> RunOptions {
         RunOptions {
             tolerance: Decimal::ZERO,
             threads: default_threads(),
             parallel_min_bytes: PARALLEL_MIN_BYTES,
+            seen_ids: false,
         }
     }
 }
@@ -48,6 +51,12 @@ impl RunOptions {
             threads: threads.max(1),
             ..self
         }
+    }
+
+    /// These options keeping the ids the sessions had, or not.
+    #[must_use]
+    pub fn seen_ids(self, seen_ids: bool) -> RunOptions {
+        RunOptions { seen_ids, ..self }
     }
 
     /// These options with `parallel_min_bytes`.

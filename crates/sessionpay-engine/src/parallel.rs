@@ -63,6 +63,8 @@ pub(crate) struct Shared<'a> {
     pub(crate) table: &'a RateTable,
     pub(crate) pricing: &'a Pricing,
     pub(crate) counter: &'a AtomicU64,
+    /// Whether the rate and venue ids are kept ([`crate::RunOptions::seen_ids`]).
+    pub(crate) seen_ids: bool,
 }
 
 /// One worker's share of a parallel run.
@@ -172,7 +174,7 @@ fn read_share<C: Collector>(
         deferred: Vec::new(),
         collector: make(),
         rows: 0,
-        seen: SeenIds::default(),
+        seen: SeenIds::new(shared.seen_ids),
     };
     let names = share.collector.names();
     let mut on_row = |row: ParsedRow| -> Result<(), NeedsSequential> {

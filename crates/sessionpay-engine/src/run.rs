@@ -38,17 +38,33 @@ pub struct Stats {
 }
 
 /// The pay rate and venue ids sessions had: a policy section none of them
-/// has is worth a warning (a mistyped id is the usual cause).
+/// has is worth a warning (a mistyped id is the usual cause). Kept only
+/// when [`RunOptions::seen_ids`] asks for them: two set inserts a session
+/// are a cost a run without a policy file need not pay.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SeenIds {
     /// Pay rate ids.
     pub rates: rustc_hash::FxHashSet<u64>,
     /// Venue ids.
     pub venues: rustc_hash::FxHashSet<u64>,
+    /// Whether ids are kept at all.
+    on: bool,
 }
 
 impl SeenIds {
+    /// An empty set that keeps the ids it is given when `on`.
+    pub(crate) fn new(on: bool) -> SeenIds {
+        SeenIds {
+            on,
+            ..SeenIds::default()
+        }
+    }
+
+    #[inline]
     pub(crate) fn add(&mut self, session: &sessionpay_core::Session) {
+        if !self.on {
+            return;
+        }
         if let Some(rate) = &session.rate {
             self.rates.insert(rate.id.0);
         }
@@ -56,6 +72,7 @@ impl SeenIds {
     }
 
     pub(crate) fn merge(&mut self, other: &SeenIds) {
+        self.on |= other.on;
         self.rates.extend(&other.rates);
         self.venues.extend(&other.venues);
     }
@@ -139,6 +156,7 @@ impl<'a> Run<'a> {
                 table: self.table,
                 pricing: &pricing,
                 counter,
+                seen_ids: self.options.seen_ids,
             };
             match parallel::run(&parts, threads, &shared, &make) {
                 Parallel::Done(collector, stats) => return Ok((collector, *stats)),
@@ -155,6 +173,7 @@ impl<'a> Run<'a> {
             counter,
             &mut collector,
             self.rejects,
+            self.options.seen_ids,
         )?;
         stats.gave_up_parallel = gave_up_parallel;
         Ok((collector, stats))
@@ -245,6 +264,26 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n";
         assert_eq!(id, 2);
         assert_eq!(first.path, dir.path().join("a.csv"));
         assert_eq!(again.path, dir.path().join("b.csv"));
+    }
+
+    #[test]
+    fn the_ids_sessions_had_are_kept_only_when_asked_for() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let inputs = [csv(dir.path(), "big.csv", &many(2000))];
+        let table = RateTable::default();
+        for threads in [1, 2] {
+            let options = RunOptions::default().parallel_min_bytes(1).threads(threads);
+            let (_, stats) = Run::new(&inputs, &table, options)
+                .collect(Lines::default)
+                .expect("run");
+            assert!(stats.seen.rates.is_empty() && stats.seen.venues.is_empty());
+            let (_, stats) = Run::new(&inputs, &table, options.seen_ids(true))
+                .collect(Lines::default)
+                .expect("run");
+            assert_eq!(stats.workers, threads);
+            assert_eq!(stats.seen.rates.iter().copied().collect::<Vec<_>>(), [3]);
+            assert_eq!(stats.seen.venues.iter().copied().collect::<Vec<_>>(), [101]);
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHasher};
 use sessionpay_core::{CurrencyBook, RateTable, Session, Settled};
 use sessionpay_io::{Error as IoError, Input, Location, ParsedRow, Place, Reader, Rejected, Sinks};
 
-use crate::{Collector, Item, Pricing, RejectSink, Result, Stats};
+use crate::{Collector, Item, Pricing, RejectSink, Result, SeenIds, Stats};
 
 /// Where a session id was first seen, and what its row held.
 struct Seen {
@@ -95,6 +95,7 @@ pub(crate) fn run<C: Collector>(
     counter: &AtomicU64,
     collector: &mut C,
     mut rejects: Option<RejectSink<'_>>,
+    seen_ids: bool,
 ) -> Result<Stats> {
     let mut book = CurrencyBook::new(table.venue_currencies.clone());
     let mut accept = Accept {
@@ -104,6 +105,7 @@ pub(crate) fn run<C: Collector>(
         seen: HashMap::default(),
         stats: Stats {
             workers: 1,
+            seen: SeenIds::new(seen_ids),
             ..Stats::default()
         },
     };
