@@ -1,17 +1,21 @@
 //! The commands that read exports: payroll, reconcile, sessions.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use rust_decimal::Decimal;
-use sessionpay_core::{PayrollRow, PeriodKind, RateTable, Reason, Status};
-use sessionpay_io::{Format, Input, InputFiles, OutputSet, RejectsWriter, SessionLine, Shown};
+use sessionpay_core::{PayrollRow, PeriodKind, RateTable, Status};
+use sessionpay_io::{
+    ExternalSort, Format, Input, InputFiles, OutputSet, RejectsWriter, SessionLine, Shown, Table,
+    TableEncoder,
+};
 
-use sessionpay_engine::{Collector, Lines, PayrollCollected, PayrollCollector, Run, RunOptions, Stats};
+use sessionpay_engine::{
+    Collector, PayrollCollected, PayrollCollector, Run, RunOptions, SortedRows, Stats, Tally,
+};
 
-use crate::args::{InputArgs, OutputFormat, PayrollArgs, ReconcileArgs, SessionsArgs};
+use crate::args::{InputArgs, OutputFormat, PayrollArgs, ReconcileArgs, SessionsArgs, SortArgs};
 use crate::progress::BYTES_READ;
 
 /// How a run that worked ended.
@@ -391,17 +395,57 @@ pub(crate) fn run_options(tolerance: Decimal) -> RunOptions {
     options
 }
 
-/// Every session, priced and reconciled, sorted by session id, and the set
-/// the outputs go in.
+/// Every session's row of `table`, priced and reconciled, sorted by
+/// session id within the --sort-memory budget, and the set the outputs go in.
 fn collect(
     args: &InputArgs,
+    sort: SortArgs,
     tolerance: Decimal,
+    table: Table,
     notes: &mut Notes,
-) -> anyhow::Result<(Vec<SessionLine>, OutputSet)> {
+) -> anyhow::Result<(SortedRows, OutputSet)> {
     let planned = plan(args, &[], &[], notes)?;
     let (resolved, mut outputs) = resolve(args, planned)?;
-    let lines = run_engine(args, &resolved, tolerance, Lines::default, notes, &mut outputs)?.sorted();
-    Ok((lines, outputs))
+    let folder = spill_folder(args.output.as_deref());
+    // Each worker sorts its share in its part of the budget.
+    let share = sort.sort_memory / run_options(tolerance).threads.max(1);
+    let format = table_format(args.format);
+    let make = || {
+        SortedRows::new(
+            TableEncoder::new(table, format),
+            ExternalSort::new(&folder, share),
+        )
+    };
+    let rows = run_engine(args, &resolved, tolerance, make, notes, &mut outputs)?;
+    if rows.sort.runs() > 0 && args.verbose {
+        notes.say(format!(
+            "sorted {} rows through {} temporary run(s) in {}",
+            rows.sort.rows(),
+            rows.sort.runs(),
+            Shown(&folder)
+        ));
+    }
+    Ok((rows, outputs))
+}
+
+/// Where sorted runs go: beside the -o file when it is a file to be
+/// replaced (same disk as the output), else the system's temporary folder.
+fn spill_folder(output: Option<&Path>) -> PathBuf {
+    let beside = output.filter(|path| std::fs::metadata(path).map_or(true, |m| m.is_file()));
+    match beside.and_then(Path::parent) {
+        Some(parent) if parent.as_os_str().is_empty() => PathBuf::from("."),
+        Some(parent) => parent.to_path_buf(),
+        None => std::env::temp_dir(),
+    }
+}
+
+/// Writes the sorted rows through `args`'s output.
+fn emit_rows(args: &InputArgs, outputs: &mut OutputSet, rows: SortedRows) -> anyhow::Result<Tally> {
+    let SortedRows { sort, encoder, tally } = rows;
+    emit(args, outputs, |out| {
+        encoder.write_rows(out, |row| sort.for_each_sorted(row))
+    })?;
+    Ok(tally)
 }
 
 /// Runs the engine over the inputs, writing rows that cannot be read to the
@@ -458,46 +502,37 @@ fn run_engine<C: Collector>(
 pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
     let mut notes = Notes::for_input(&args.input);
     check_table_format(&args.input)?;
-    let (lines, mut outputs) = collect(&args.input, args.tolerance, &mut notes)?;
+    let table = if args.explain {
+        Table::ReconcileExplained
+    } else {
+        Table::Reconcile
+    };
+    let (rows, mut outputs) = collect(&args.input, args.sort, args.tolerance, table, &mut notes)?;
     if notes.blocked() {
         outputs.commit()?;
         return Ok(Outcome::Rejected);
     }
-    emit(&args.input, &mut outputs, |out| {
-        if args.explain {
-            sessionpay_io::write_reconcile_explained(out, &lines, table_format(args.input.format))
-        } else {
-            sessionpay_io::write_reconcile(out, &lines, table_format(args.input.format))
-        }
-    })?;
+    let tally = emit_rows(&args.input, &mut outputs, rows)?;
     outputs.commit()?;
-    let mut by_status: BTreeMap<Status, u64> = BTreeMap::new();
-    let mut by_reason: BTreeMap<Reason, u64> = BTreeMap::new();
-    for line in &lines {
-        *by_status.entry(line.rec.status).or_default() += 1;
-        if let Some(reason) = line.rec.reason {
-            *by_reason.entry(reason).or_default() += 1;
-        }
-    }
-    let count = |s| by_status.get(&s).copied().unwrap_or(0);
-    let reasons: Vec<String> = by_reason
+    let reasons: Vec<String> = tally
+        .by_reason
         .iter()
         .map(|(r, n)| format!("{} {n}", r.as_str()))
         .collect();
-    let mismatches = count(Status::Mismatch);
+    let mismatches = tally.count(Status::Mismatch);
     notes.say(format!(
         "{} sessions: {} match, {} mismatch{}, {} pending, {} unrated, {} unreported",
-        lines.len(),
-        count(Status::Match),
+        tally.sessions,
+        tally.count(Status::Match),
         mismatches,
         if reasons.is_empty() {
             String::new()
         } else {
             format!(" ({})", reasons.join(", "))
         },
-        count(Status::Pending),
-        count(Status::Unrated),
-        count(Status::Unreported),
+        tally.count(Status::Pending),
+        tally.count(Status::Unrated),
+        tally.count(Status::Unreported),
     ));
     Ok(notes.finish(if mismatches > 0 {
         Outcome::Mismatch
@@ -509,14 +544,12 @@ pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
 pub(crate) fn sessions(args: &SessionsArgs) -> anyhow::Result<Outcome> {
     let mut notes = Notes::for_input(&args.input);
     check_table_format(&args.input)?;
-    let (lines, mut outputs) = collect(&args.input, Decimal::ZERO, &mut notes)?;
+    let (rows, mut outputs) = collect(&args.input, args.sort, Decimal::ZERO, Table::Sessions, &mut notes)?;
     if notes.blocked() {
         outputs.commit()?;
         return Ok(Outcome::Rejected);
     }
-    emit(&args.input, &mut outputs, |out| {
-        sessionpay_io::write_sessions(out, &lines, table_format(args.input.format))
-    })?;
+    emit_rows(&args.input, &mut outputs, rows)?;
     outputs.commit()?;
     Ok(notes.finish(Outcome::Clean))
 }

@@ -9,6 +9,8 @@
 //! - [`read_policy_file`], [`parse_policy`]: the TOML policy, strictly;
 //!   [`StrictToml`]: the helper it and export templates read TOML with.
 //! - [`write_payroll`], [`write_reconcile`], [`write_sessions`]: CSV or JSON.
+//! - [`ExternalSort`]: output rows sorted by session id in a fixed memory
+//!   budget, through temporary run files.
 //! - [`AtomicFile`]: output that appears only when complete; [`OutputSet`]:
 //!   every output of a run committed together, guarded by [`InputFiles`].
 //!
@@ -48,17 +50,18 @@ mod parts;
 mod policy;
 mod read;
 mod row;
+mod sort;
 mod split;
 mod toml_strict;
 mod value;
 mod watch;
 
-pub use atomic::{remove_pending_files, AtomicFile};
+pub use atomic::{remove_pending_files, remove_pending_files_for_exit, AtomicFile};
 pub use error::{printable, printable_lines, Error, Location, Place, Result, Shown};
 pub use output::{
     describe_formula, explain_pay, explain_reported, hours, neutralise, write_payroll, write_reconcile,
-    write_reconcile_explained, write_sessions, Format, RejectsWriter, SessionLine, PAYROLL_COLUMNS,
-    RECONCILE_COLUMNS, SESSION_COLUMNS,
+    write_reconcile_explained, write_sessions, Format, RejectsWriter, SessionLine, Table, TableEncoder,
+    PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
 pub use output_set::{Folder, OutputSet};
 pub use pages::PageCheck;
@@ -69,6 +72,7 @@ pub use read::{
     read_input_with, Input, Rejected, Shape, Sinks, Summary,
 };
 pub use row::{Names, ParsedRow};
+pub use sort::{ExternalSort, DEFAULT_SORT_MEMORY};
 pub use toml_strict::{StrictToml, TomlValue};
 pub use watch::{InputFiles, Stamp};
 
