@@ -280,13 +280,26 @@ pub(crate) struct PayrollRun {
     pub(crate) kind: PeriodKind,
     /// Sessions whose reported figure does not match.
     pub(crate) mismatches: u64,
+    /// Every session in the period range as its spreadsheet rows, sorted by
+    /// id (with [`KeepLines::Spreadsheet`]).
+    pub(crate) sorted: Option<ExternalSort>,
 }
 
-/// Reads the inputs and computes the payroll of `args`; `with_lines` also
-/// keeps every session line (for spreadsheets, reports and statements).
+/// What a payroll run keeps of each session besides the totals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeepLines {
+    /// Nothing.
+    No,
+    /// Every line (reports, statements, provider files that list sessions).
+    All,
+    /// Every line as its spreadsheet rows, sorted in a fixed memory budget.
+    Spreadsheet,
+}
+
+/// Reads the inputs and computes the payroll of `args`, keeping the lines `keep` says.
 pub(crate) fn compute_payroll(
     args: &PayrollArgs,
-    with_lines: bool,
+    keep: KeepLines,
     notes: &mut Notes,
     planned: Planned,
 ) -> anyhow::Result<(PayrollRun, OutputSet)> {
@@ -295,12 +308,24 @@ pub(crate) fn compute_payroll(
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
     }
     let (resolved, mut outputs) = resolve(&args.input, planned)?;
-    let make = || PayrollCollector::new(kind, args.from, args.to, with_lines);
+    let folder = spill_folder(args.input.output.as_deref());
+    let share = sessionpay_io::DEFAULT_SORT_MEMORY / run_options(Decimal::ZERO).threads.max(1);
+    let make = || match keep {
+        KeepLines::Spreadsheet => PayrollCollector::sorted_lines(
+            kind,
+            args.from,
+            args.to,
+            ExternalSort::new(&folder, share),
+            Box::new(sessionpay_render::encode_xlsx_line),
+        ),
+        _ => PayrollCollector::new(kind, args.from, args.to, keep == KeepLines::All),
+    };
     let collected = run_engine(&args.input, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
     let PayrollCollected {
         mut rows,
         lines,
         mismatches,
+        sorted,
     } = collected.finish()?;
     if let PeriodKind::All = kind {
         // With --from/--to, the period is what was asked for.
@@ -316,6 +341,7 @@ pub(crate) fn compute_payroll(
             inputs: resolved.inputs,
             kind,
             mismatches,
+            sorted,
         },
         outputs,
     ))
@@ -327,10 +353,17 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     if format == OutputFormat::Xlsx && args.input.output.is_none() {
         anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
     }
-    let with_lines = matches!(format, OutputFormat::Xlsx | OutputFormat::Html) || args.statements.is_some();
+    // A spreadsheet alone streams its rows; a page or statements keep every line.
+    let keep = if format == OutputFormat::Html || args.statements.is_some() {
+        KeepLines::All
+    } else if format == OutputFormat::Xlsx {
+        KeepLines::Spreadsheet
+    } else {
+        KeepLines::No
+    };
     let folders: Vec<&Path> = args.statements.as_deref().into_iter().collect();
     let planned = plan(&args.input, &[], &folders, &mut notes)?;
-    let (run, mut outputs) = compute_payroll(args, with_lines, &mut notes, planned)?;
+    let (mut run, mut outputs) = compute_payroll(args, keep, &mut notes, planned)?;
     if notes.blocked() {
         outputs.commit()?;
         return Ok(Outcome::Rejected);
@@ -359,7 +392,10 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
                 .output
                 .as_deref()
                 .context("--format xlsx needs -o FILE")?;
-            sessionpay_render::write_xlsx(&report, path, &mut outputs)?;
+            match run.sorted.take() {
+                Some(sorted) => sessionpay_render::write_xlsx_sorted(&report, sorted, path, &mut outputs)?,
+                None => sessionpay_render::write_xlsx(&report, path, &mut outputs)?,
+            }
         }
         OutputFormat::Html => emit_with(&args.input, &mut outputs, |out| {
             Ok(sessionpay_render::write_html(&report, out)?)

@@ -151,7 +151,16 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     }
 
     let with_lines = sessionpay_render::needs_lines(template.as_ref());
-    let (run, mut outputs) = commands::compute_payroll(&payroll, with_lines, &mut notes, planned)?;
+    let (run, mut outputs) = commands::compute_payroll(
+        &payroll,
+        if with_lines {
+            commands::KeepLines::All
+        } else {
+            commands::KeepLines::No
+        },
+        &mut notes,
+        planned,
+    )?;
     let export = sessionpay_render::export(
         &run.rows,
         &run.lines,

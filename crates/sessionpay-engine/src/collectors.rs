@@ -17,8 +17,28 @@ pub struct PayrollCollector {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     mismatches: u64,
-    lines: Option<Vec<SessionLine>>,
+    lines: Kept,
     dates: LocalDates,
+}
+
+/// Encodes a kept line into the bytes a [`PayrollCollector`] sorts by id.
+pub type LineEncoder = Box<dyn FnMut(&SessionLine, &mut Vec<u8>) -> std::io::Result<()> + Send>;
+
+/// The lines a payroll keeps besides its totals.
+enum Kept {
+    None,
+    All(Vec<SessionLine>),
+    Sorted(ExternalSort, LineEncoder),
+}
+
+impl std::fmt::Debug for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Kept::None => f.write_str("None"),
+            Kept::All(lines) => write!(f, "All({} lines)", lines.len()),
+            Kept::Sorted(sort, _) => write!(f, "Sorted({} rows)", sort.rows()),
+        }
+    }
 }
 
 /// What a [`PayrollCollector`] collected.
@@ -30,6 +50,9 @@ pub struct PayrollCollected {
     pub lines: Vec<SessionLine>,
     /// Sessions in the range whose reported figure does not match.
     pub mismatches: u64,
+    /// Every session in the range encoded and sorted by id, when asked for
+    /// with [`PayrollCollector::sorted_lines`].
+    pub sorted: Option<ExternalSort>,
 }
 
 impl PayrollCollector {
@@ -46,8 +69,28 @@ impl PayrollCollector {
             from,
             to,
             mismatches: 0,
-            lines: keep_lines.then(Vec::new),
+            lines: if keep_lines {
+                Kept::All(Vec::new())
+            } else {
+                Kept::None
+            },
             dates: LocalDates::default(),
+        }
+    }
+
+    /// A payroll as [`PayrollCollector::new`] that keeps every session line
+    /// in the range not as itself but as the bytes `encode` makes of it,
+    /// sorted by id in `sort` (in its memory budget, the rest in run files).
+    pub fn sorted_lines(
+        kind: PeriodKind,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        sort: ExternalSort,
+        encode: LineEncoder,
+    ) -> PayrollCollector {
+        PayrollCollector {
+            lines: Kept::Sorted(sort, encode),
+            ..PayrollCollector::new(kind, from, to, false)
         }
     }
 
@@ -57,12 +100,17 @@ impl PayrollCollector {
     /// A total out of range.
     pub fn finish(self) -> Result<PayrollCollected> {
         let rows = self.payroll.rows()?;
-        let mut lines = self.lines.unwrap_or_default();
+        let (mut lines, sorted) = match self.lines {
+            Kept::None => (Vec::new(), None),
+            Kept::All(lines) => (lines, None),
+            Kept::Sorted(sort, _) => (Vec::new(), Some(sort)),
+        };
         lines.sort_by_key(|l| l.session.id);
         Ok(PayrollCollected {
             rows,
             lines,
             mismatches: self.mismatches,
+            sorted,
         })
     }
 }
@@ -79,8 +127,10 @@ impl Collector for PayrollCollector {
             self.mismatches += 1;
         }
         self.payroll.add_on(date, &line.session, &line.pay, &line.rec)?;
-        if let Some(lines) = &mut self.lines {
-            lines.push(line);
+        match &mut self.lines {
+            Kept::None => {}
+            Kept::All(lines) => lines.push(line),
+            Kept::Sorted(sort, encode) => sort.push_with(line.session.id.0, |buf| encode(&line, buf))?,
         }
         Ok(())
     }
@@ -88,8 +138,10 @@ impl Collector for PayrollCollector {
     fn merge(&mut self, other: Self) -> Result<()> {
         self.mismatches += other.mismatches;
         self.payroll.merge(other.payroll)?;
-        if let (Some(mine), Some(mut theirs)) = (&mut self.lines, other.lines) {
-            mine.append(&mut theirs);
+        match (&mut self.lines, other.lines) {
+            (Kept::All(mine), Kept::All(mut theirs)) => mine.append(&mut theirs),
+            (Kept::Sorted(mine, _), Kept::Sorted(theirs, _)) => mine.absorb(theirs)?,
+            _ => {}
         }
         Ok(())
     }
@@ -97,8 +149,8 @@ impl Collector for PayrollCollector {
     fn names(&self) -> Names {
         // Payroll rows show the instructor's name; kept lines show them all.
         match self.lines {
-            Some(_) => Names::All,
-            None => Names::InstructorOnly,
+            Kept::None => Names::InstructorOnly,
+            Kept::All(_) | Kept::Sorted(..) => Names::All,
         }
     }
 }
