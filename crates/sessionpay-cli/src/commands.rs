@@ -7,13 +7,11 @@ use anyhow::Context;
 use rust_decimal::Decimal;
 use sessionpay_core::{PayrollRow, PeriodKind, RateTable, Status};
 use sessionpay_io::{
-    ExternalSort, Format, Input, InputFiles, OutputSet, RejectsWriter, SessionLine, Shown, Table,
+    ExternalSort, Format, Input, InputFiles, LineDigest, OutputSet, RejectsWriter, SessionLine, Shown, Table,
     TableEncoder,
 };
 
-use sessionpay_engine::{
-    Collector, PayrollCollected, PayrollCollector, Run, RunOptions, SortedRows, Stats, Tally,
-};
+use sessionpay_engine::{Collector, PayrollCollected, PayrollCollector, Run, RunOptions, SortedRows, Stats};
 
 use crate::args::{InputArgs, OutputFormat, PayrollArgs, ReconcileArgs, SessionsArgs, SortArgs};
 use crate::progress::BYTES_READ;
@@ -283,6 +281,8 @@ pub(crate) struct PayrollRun {
     /// Every session in the period range as its spreadsheet rows, sorted by
     /// id (with [`KeepLines::Spreadsheet`]).
     pub(crate) sorted: Option<ExternalSort>,
+    /// What the report page shows of the sessions (with [`KeepLines::Page`]).
+    pub(crate) digest: Option<LineDigest>,
 }
 
 /// What a payroll run keeps of each session besides the totals.
@@ -294,6 +294,8 @@ pub(crate) enum KeepLines {
     All,
     /// Every line as its spreadsheet rows, sorted in a fixed memory budget.
     Spreadsheet,
+    /// What the report page shows of the lines: counts, the biggest mismatches.
+    Page,
 }
 
 /// Reads the inputs and computes the payroll of `args`, keeping the lines `keep` says.
@@ -318,7 +320,12 @@ pub(crate) fn compute_payroll(
             ExternalSort::new(&folder, share),
             Box::new(sessionpay_render::encode_xlsx_line),
         ),
-        _ => PayrollCollector::new(kind, args.from, args.to, keep == KeepLines::All),
+        KeepLines::Page => {
+            PayrollCollector::digest_lines(kind, args.from, args.to, sessionpay_render::html_digest())
+        }
+        KeepLines::All | KeepLines::No => {
+            PayrollCollector::new(kind, args.from, args.to, keep == KeepLines::All)
+        }
     };
     let collected = run_engine(&args.input, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
     let PayrollCollected {
@@ -326,6 +333,7 @@ pub(crate) fn compute_payroll(
         lines,
         mismatches,
         sorted,
+        digest,
     } = collected.finish()?;
     if let PeriodKind::All = kind {
         // With --from/--to, the period is what was asked for.
@@ -342,6 +350,7 @@ pub(crate) fn compute_payroll(
             kind,
             mismatches,
             sorted,
+            digest,
         },
         outputs,
     ))
@@ -353,13 +362,13 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     if format == OutputFormat::Xlsx && args.input.output.is_none() {
         anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
     }
-    // A spreadsheet alone streams its rows; a page or statements keep every line.
-    let keep = if format == OutputFormat::Html || args.statements.is_some() {
-        KeepLines::All
-    } else if format == OutputFormat::Xlsx {
-        KeepLines::Spreadsheet
-    } else {
-        KeepLines::No
+    // A spreadsheet streams its rows and a page keeps what it shows;
+    // statements keep every line.
+    let keep = match format {
+        _ if args.statements.is_some() => KeepLines::All,
+        OutputFormat::Xlsx => KeepLines::Spreadsheet,
+        OutputFormat::Html => KeepLines::Page,
+        OutputFormat::Csv | OutputFormat::Json => KeepLines::No,
     };
     let folders: Vec<&Path> = args.statements.as_deref().into_iter().collect();
     let planned = plan(&args.input, &[], &folders, &mut notes)?;
@@ -397,8 +406,9 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
                 None => sessionpay_render::write_xlsx(&report, path, &mut outputs)?,
             }
         }
-        OutputFormat::Html => emit_with(&args.input, &mut outputs, |out| {
-            Ok(sessionpay_render::write_html(&report, out)?)
+        OutputFormat::Html => emit_with(&args.input, &mut outputs, |out| match &run.digest {
+            Some(digest) => Ok(sessionpay_render::write_html_digest(&report, digest, out)?),
+            None => Ok(sessionpay_render::write_html(&report, out)?),
         })?,
     }
     outputs.commit()?;
@@ -476,7 +486,7 @@ fn spill_folder(output: Option<&Path>) -> PathBuf {
 }
 
 /// Writes the sorted rows through `args`'s output.
-fn emit_rows(args: &InputArgs, outputs: &mut OutputSet, rows: SortedRows) -> anyhow::Result<Tally> {
+fn emit_rows(args: &InputArgs, outputs: &mut OutputSet, rows: SortedRows) -> anyhow::Result<LineDigest> {
     let SortedRows { sort, encoder, tally } = rows;
     emit(args, outputs, |out| {
         encoder.write_rows(out, |row| sort.for_each_sorted(row))
@@ -553,7 +563,7 @@ pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
     let reasons: Vec<String> = tally
         .by_reason
         .iter()
-        .map(|(r, n)| format!("{} {n}", r.as_str()))
+        .map(|(r, (n, _))| format!("{} {n}", r.as_str()))
         .collect();
     let mismatches = tally.count(Status::Mismatch);
     notes.say(format!(

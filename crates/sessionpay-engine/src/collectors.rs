@@ -1,11 +1,9 @@
 //! The collectors every command uses: payroll totals per instructor and
 //! period, and the list of priced sessions.
 
-use std::collections::BTreeMap;
-
 use sessionpay_core::chrono::NaiveDate;
-use sessionpay_core::{LocalDates, Payroll, PayrollRow, PeriodKind, Reason, Status};
-use sessionpay_io::{ExternalSort, Names, SessionLine, TableEncoder};
+use sessionpay_core::{LocalDates, Payroll, PayrollRow, PeriodKind, Status};
+use sessionpay_io::{ExternalSort, LineDigest, Names, SessionLine, TableEncoder};
 
 use crate::{Collector, Result};
 
@@ -29,6 +27,7 @@ enum Kept {
     None,
     All(Vec<SessionLine>),
     Sorted(ExternalSort, LineEncoder),
+    Digest(LineDigest),
 }
 
 impl std::fmt::Debug for Kept {
@@ -37,6 +36,7 @@ impl std::fmt::Debug for Kept {
             Kept::None => f.write_str("None"),
             Kept::All(lines) => write!(f, "All({} lines)", lines.len()),
             Kept::Sorted(sort, _) => write!(f, "Sorted({} rows)", sort.rows()),
+            Kept::Digest(digest) => write!(f, "Digest({} sessions)", digest.sessions),
         }
     }
 }
@@ -53,6 +53,9 @@ pub struct PayrollCollected {
     /// Every session in the range encoded and sorted by id, when asked for
     /// with [`PayrollCollector::sorted_lines`].
     pub sorted: Option<ExternalSort>,
+    /// The digest of every session in the range, when asked for with
+    /// [`PayrollCollector::digest_lines`].
+    pub digest: Option<LineDigest>,
 }
 
 impl PayrollCollector {
@@ -78,6 +81,20 @@ impl PayrollCollector {
         }
     }
 
+    /// A payroll as [`PayrollCollector::new`] that keeps of the session
+    /// lines in the range only what `digest` keeps (counts, the biggest mismatches).
+    pub fn digest_lines(
+        kind: PeriodKind,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        digest: LineDigest,
+    ) -> PayrollCollector {
+        PayrollCollector {
+            lines: Kept::Digest(digest),
+            ..PayrollCollector::new(kind, from, to, false)
+        }
+    }
+
     /// A payroll as [`PayrollCollector::new`] that keeps every session line
     /// in the range not as itself but as the bytes `encode` makes of it,
     /// sorted by id in `sort` (in its memory budget, the rest in run files).
@@ -100,10 +117,11 @@ impl PayrollCollector {
     /// A total out of range.
     pub fn finish(self) -> Result<PayrollCollected> {
         let rows = self.payroll.rows()?;
-        let (mut lines, sorted) = match self.lines {
-            Kept::None => (Vec::new(), None),
-            Kept::All(lines) => (lines, None),
-            Kept::Sorted(sort, _) => (Vec::new(), Some(sort)),
+        let (mut lines, sorted, digest) = match self.lines {
+            Kept::None => (Vec::new(), None, None),
+            Kept::All(lines) => (lines, None, None),
+            Kept::Sorted(sort, _) => (Vec::new(), Some(sort), None),
+            Kept::Digest(digest) => (Vec::new(), None, Some(digest)),
         };
         lines.sort_by_key(|l| l.session.id);
         Ok(PayrollCollected {
@@ -111,6 +129,7 @@ impl PayrollCollector {
             lines,
             mismatches: self.mismatches,
             sorted,
+            digest,
         })
     }
 }
@@ -131,6 +150,7 @@ impl Collector for PayrollCollector {
             Kept::None => {}
             Kept::All(lines) => lines.push(line),
             Kept::Sorted(sort, encode) => sort.push_with(line.session.id.0, |buf| encode(&line, buf))?,
+            Kept::Digest(digest) => digest.add(&line)?,
         }
         Ok(())
     }
@@ -141,6 +161,7 @@ impl Collector for PayrollCollector {
         match (&mut self.lines, other.lines) {
             (Kept::All(mine), Kept::All(mut theirs)) => mine.append(&mut theirs),
             (Kept::Sorted(mine, _), Kept::Sorted(theirs, _)) => mine.absorb(theirs)?,
+            (Kept::Digest(mine), Kept::Digest(theirs)) => mine.merge(theirs)?,
             _ => {}
         }
         Ok(())
@@ -150,60 +171,22 @@ impl Collector for PayrollCollector {
         // Payroll rows show the instructor's name; kept lines show them all.
         match self.lines {
             Kept::None => Names::InstructorOnly,
-            Kept::All(_) | Kept::Sorted(..) => Names::All,
+            Kept::All(_) | Kept::Sorted(..) | Kept::Digest(_) => Names::All,
         }
-    }
-}
-
-/// How many sessions had each status and each reason.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Tally {
-    /// Sessions counted.
-    pub sessions: u64,
-    /// Sessions per status.
-    pub by_status: BTreeMap<Status, u64>,
-    /// Mismatches per reason.
-    pub by_reason: BTreeMap<Reason, u64>,
-}
-
-impl Tally {
-    /// Counts `line`.
-    pub fn add(&mut self, line: &SessionLine) {
-        self.sessions += 1;
-        *self.by_status.entry(line.rec.status).or_default() += 1;
-        if let Some(reason) = line.rec.reason {
-            *self.by_reason.entry(reason).or_default() += 1;
-        }
-    }
-
-    /// Adds what `other` counted.
-    pub fn merge(&mut self, other: Tally) {
-        self.sessions += other.sessions;
-        for (status, n) in other.by_status {
-            *self.by_status.entry(status).or_default() += n;
-        }
-        for (reason, n) in other.by_reason {
-            *self.by_reason.entry(reason).or_default() += n;
-        }
-    }
-
-    /// Sessions with `status`.
-    pub fn count(&self, status: Status) -> u64 {
-        self.by_status.get(&status).copied().unwrap_or(0)
     }
 }
 
 /// Every priced session as its encoded output row, sorted by session id in
-/// a fixed memory budget (the rest goes to temporary run files), with a
-/// [`Tally`] of statuses: `reconcile` and `sessions` in bounded memory.
+/// a fixed memory budget (the rest goes to temporary run files), with the
+/// counts of statuses and reasons: `reconcile` and `sessions` in bounded memory.
 #[derive(Debug)]
 pub struct SortedRows {
     /// The rows taken.
     pub sort: ExternalSort,
     /// How each line becomes its row.
     pub encoder: TableEncoder,
-    /// The statuses and reasons of the lines taken.
-    pub tally: Tally,
+    /// The statuses and reasons of the lines taken (no line kept).
+    pub tally: LineDigest,
 }
 
 impl SortedRows {
@@ -212,7 +195,7 @@ impl SortedRows {
         SortedRows {
             sort,
             encoder,
-            tally: Tally::default(),
+            tally: LineDigest::new(0),
         }
     }
 }
@@ -221,7 +204,7 @@ impl Collector for SortedRows {
     type Item = SessionLine;
 
     fn add(&mut self, line: SessionLine) -> Result<()> {
-        self.tally.add(&line);
+        self.tally.add(&line)?;
         let encoder = &mut self.encoder;
         self.sort
             .push_with(line.session.id.0, |buf| encoder.encode(&line, buf))?;
@@ -229,7 +212,7 @@ impl Collector for SortedRows {
     }
 
     fn merge(&mut self, other: Self) -> Result<()> {
-        self.tally.merge(other.tally);
+        self.tally.merge(other.tally)?;
         self.sort.absorb(other.sort)?;
         Ok(())
     }
@@ -265,6 +248,7 @@ impl Collector for Lines {
 mod tests {
     use super::*;
 
+    use rust_decimal::Decimal;
     use sessionpay_core::RateTable;
     use sessionpay_io::{Format, Table};
 
@@ -273,7 +257,12 @@ mod tests {
 
     /// The rows of `table` in `format` through sorted rows with a memory
     /// `limit`, on `threads`, next to what the writer of a sorted list gives.
-    fn both_ways(limit: usize, threads: usize, table: Table, format: Format) -> (Vec<u8>, Vec<u8>, Tally) {
+    fn both_ways(
+        limit: usize,
+        threads: usize,
+        table: Table,
+        format: Format,
+    ) -> (Vec<u8>, Vec<u8>, LineDigest) {
         let dir = tempfile::tempdir().expect("temp dir");
         let rows: Vec<String> = (0..300u64)
             .map(|i| {
@@ -330,6 +319,43 @@ mod tests {
                     assert_eq!(tally.by_status.values().sum::<u64>(), 300);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_digest_keeps_the_biggest_mismatches_whatever_the_order_and_the_workers() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // Differences of 0.05 × (id % 9): many ties, broken by the lower id.
+        let rows: Vec<String> = (0..200u64)
+            .map(|i| {
+                let id = (i * 7_919) % 1_000;
+                let paid = Decimal::new(500 + 5 * (id % 9) as i64, 2).to_string();
+                row(id, 1, &paid)
+            })
+            .collect();
+        let inputs = [csv(dir.path(), "a.csv", &rows)];
+        let policy = RateTable::default();
+        let lines = Run::new(&inputs, &policy, RunOptions::default().threads(1))
+            .collect(Lines::default)
+            .expect("lines")
+            .0
+            .sorted();
+        let expected = LineDigest::of(&lines, 7).expect("digest");
+        let summary = |d: &LineDigest| -> Vec<(u64, Vec<u64>)> {
+            d.biggest()
+                .map(|(_, n, list)| (n, list.iter().map(|l| l.session.id.0).collect()))
+                .collect()
+        };
+        let want = summary(&expected);
+        assert_eq!(want[0].1.len(), 7);
+        for threads in [1, 3] {
+            let options = RunOptions::default().threads(threads).parallel_min_bytes(1);
+            let make = || PayrollCollector::digest_lines(PeriodKind::All, None, None, LineDigest::new(7));
+            let (collector, _) = Run::new(&inputs, &policy, options).collect(make).expect("run");
+            let digest = collector.finish().expect("finish").digest.expect("a digest");
+            assert_eq!(summary(&digest), want, "{threads} thread(s)");
+            assert_eq!(digest.by_status, expected.by_status);
+            assert_eq!(digest.by_reason, expected.by_reason);
         }
     }
 }

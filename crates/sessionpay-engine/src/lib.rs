@@ -39,7 +39,7 @@ mod sequential;
 mod workers;
 
 pub use collect::{Collector, Item, Pricing};
-pub use collectors::{LineEncoder, Lines, PayrollCollected, PayrollCollector, SortedRows, Tally};
+pub use collectors::{LineEncoder, Lines, PayrollCollected, PayrollCollector, SortedRows};
 pub use error::{Error, Result};
 pub use infer::{Inferred, InferredRate, Observations, OutlierSession, SeenVenue};
 pub use options::{default_threads, RunOptions, PARALLEL_MIN_BYTES};

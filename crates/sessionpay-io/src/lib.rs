@@ -40,6 +40,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod atomic;
+mod digest;
 mod error;
 mod field;
 mod json;
@@ -57,6 +58,7 @@ mod value;
 mod watch;
 
 pub use atomic::{remove_pending_files, remove_pending_files_for_exit, AtomicFile};
+pub use digest::LineDigest;
 pub use error::{printable, printable_lines, Error, Location, Place, Result, Shown};
 pub use output::{
     describe_formula, explain_pay, explain_reported, hours, neutralise, write_payroll, write_reconcile,

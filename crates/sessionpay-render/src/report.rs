@@ -72,7 +72,24 @@ pub fn encode_xlsx_line(line: &SessionLine, out: &mut Vec<u8>) -> std::io::Resul
 
 /// Writes the report page.
 pub fn write_html(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
-    page::write(report, out)
+    page::write(report, None, out)
+}
+
+/// Writes the report page from a digest of the lines instead of the lines
+/// (`report.lines` is not read): what the page shows of the sessions, kept
+/// in bounded memory by [`html_digest`].
+pub fn write_html_digest(
+    report: &Report<'_>,
+    digest: &sessionpay_io::LineDigest,
+    out: &mut dyn Write,
+) -> Result<()> {
+    page::write(report, Some(digest), out)
+}
+
+/// An empty digest of what the report page shows of the sessions: the
+/// counts, and the biggest mismatches of each currency.
+pub fn html_digest() -> sessionpay_io::LineDigest {
+    sessionpay_io::LineDigest::new(page::BIGGEST)
 }
 
 /// Writes one statement per instructor and period into `dir`, and an
