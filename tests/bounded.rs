@@ -4,7 +4,7 @@
 //! are removed on every exit, a signal included.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::hostile::HEADER;
 use crate::util::{fixture_text, shuffle, TestDir};
@@ -158,12 +158,7 @@ fn a_signal_during_a_sort_removes_its_runs() {
             stdin.flush().unwrap();
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        let kill = Command::new("kill")
-            .args([&format!("-{signal}"), &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let output = child.wait_with_output().unwrap();
+        let output = crate::util::signal_and_wait(child, signal);
         drop(stdin);
         assert!(
             output.status.code().is_some_and(|c| c > 128),
