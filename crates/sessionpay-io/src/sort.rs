@@ -164,6 +164,11 @@ impl ExternalSort {
     /// # Errors
     /// [`Error::Io`] when a run file cannot be written.
     pub fn absorb(&mut self, mut other: ExternalSort) -> Result<()> {
+        if self.used().saturating_add(other.used()) >= self.limit.saturating_add(other.limit) {
+            // Both would not fit together: `other` writes its own run
+            // rather than being copied here first (a peak of both twice).
+            other.spill()?;
+        }
         self.runs.append(&mut other.runs);
         if self.spills.is_empty() {
             // New runs go in the first folder: keep its names apart.
