@@ -505,12 +505,7 @@ fn sigterm_and_sighup_remove_temporary_files_and_exit_128_plus_the_signal() {
                 "-",
             ],
         );
-        let kill = Command::new("kill")
-            .args([&format!("-{signal}"), &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let output = child.wait_with_output().unwrap();
+        let output = crate::util::signal_and_wait(child, signal);
         drop(stdin);
         assert_eq!(
             output.status.code(),

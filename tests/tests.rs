@@ -1,5 +1,7 @@
 //! Integration tests: each module runs the real `sessionpay` binary.
 
+// Issue 17: reconcile and sessions sorted in bounded memory, through temporary runs.
+mod bounded;
 // Help, exit statuses, `-o`, JSON output, payroll periods, tolerance, closed pipes.
 mod cli;
 // The conformance export: expected outputs, every shape, row order, repeats.

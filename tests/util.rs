@@ -346,6 +346,17 @@ pub(crate) fn numeric_differences(ours: &Table, expected: &Table, key: &[&str]) 
     problems
 }
 
+/// Sends `SIG<signal>` (`TERM`, `INT` …) to `child` and waits for it to end.
+#[cfg(unix)]
+pub(crate) fn signal_and_wait(child: std::process::Child, signal: &str) -> std::process::Output {
+    let kill = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    child.wait_with_output().unwrap()
+}
+
 /// A deterministic shuffle (xorshift64*, Fisher-Yates): the same seed, the same order.
 pub(crate) fn shuffle<T>(items: &mut [T], seed: u64) {
     let mut state = seed | 1;

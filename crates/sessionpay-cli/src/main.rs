@@ -49,7 +49,7 @@ fn stop_on_signals() {
     };
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
-            sessionpay_io::remove_pending_files();
+            sessionpay_io::remove_pending_files_for_exit();
             let what = match signal {
                 SIGINT => "interrupted",
                 SIGTERM => "terminated (SIGTERM)",

@@ -61,8 +61,21 @@ pub(crate) struct PayrollQuery {
     pub(crate) periods: PeriodArgs,
     /// The last venue-local date to include.
     pub(crate) to: Option<NaiveDate>,
-    /// Also keep every session line (spreadsheets, reports, statements, templates).
-    pub(crate) with_lines: bool,
+    /// What to keep of each session besides the totals.
+    pub(crate) keep: KeepLines,
+}
+
+/// What a payroll run keeps of each session besides the totals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeepLines {
+    /// Nothing.
+    No,
+    /// Every line (statements, provider files that list sessions).
+    All,
+    /// Every line as its spreadsheet rows, sorted in a fixed memory budget.
+    Spreadsheet,
+    /// What the report page shows of the lines: counts, the biggest mismatches.
+    Page,
 }
 
 /// The inputs and policy of a run, resolved from the arguments.

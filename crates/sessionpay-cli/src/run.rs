@@ -2,15 +2,19 @@
 //! rejects file and notes, the payroll computation, and writing to -o or stdout.
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use rust_decimal::Decimal;
 use sessionpay_core::{LineRows, PayrollRow, PeriodKind};
-use sessionpay_engine::{Collector, Lines, PayrollCollected, PayrollCollector, Run, Stats};
-use sessionpay_io::{Input, OutputSet, RejectsWriter, SessionLine, Shown};
+use sessionpay_engine::{Collector, PayrollCollected, PayrollCollector, Run, SortedRows, Stats};
+use sessionpay_io::{
+    ExternalSort, Format, Input, LineDigest, OutputSet, RejectsWriter, SessionLine, Shown, Table,
+    TableEncoder,
+};
 
-use crate::resolve::{plan, resolve, run_options, PayrollQuery, Planned, Resolved, Source};
+use crate::args::SortArgs;
+use crate::resolve::{plan, resolve, run_options, KeepLines, PayrollQuery, Planned, Resolved, Source};
 use crate::ui::{say, Notes, BYTES_READ};
 
 /// A warning for each policy section no session has (a mistyped id is the usual cause), then, without a policy,
@@ -121,6 +125,11 @@ pub(crate) struct PayrollRun {
     pub(crate) mismatches: u64,
     /// Sessions in the period range.
     pub(crate) sessions: u64,
+    /// Every session in the period range as its spreadsheet rows, sorted by
+    /// id (with [`KeepLines::Spreadsheet`]).
+    pub(crate) sorted: Option<ExternalSort>,
+    /// What the report page shows of the sessions (with [`KeepLines::Page`]).
+    pub(crate) digest: Option<LineDigest>,
 }
 
 /// Reads the inputs of `source` and computes the payroll `query` asks for.
@@ -136,7 +145,19 @@ pub(crate) fn compute_payroll(
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
     }
     let (resolved, mut outputs) = resolve(source, planned)?;
-    let make = || PayrollCollector::new(kind, from, to, query.with_lines);
+    let folder = spill_folder(source.output.as_deref());
+    let share = sessionpay_io::DEFAULT_SORT_MEMORY / run_options(Decimal::ZERO).threads.max(1);
+    let make = || match query.keep {
+        KeepLines::Spreadsheet => PayrollCollector::sorted_lines(
+            kind,
+            from,
+            to,
+            ExternalSort::new(&folder, share),
+            Box::new(sessionpay_render::encode_xlsx_line),
+        ),
+        KeepLines::Page => PayrollCollector::digest_lines(kind, from, to, sessionpay_render::html_digest()),
+        KeepLines::All | KeepLines::No => PayrollCollector::new(kind, from, to, query.keep == KeepLines::All),
+    };
     let collected = run_engine(source, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
     let PayrollCollected {
         rows,
@@ -144,6 +165,8 @@ pub(crate) fn compute_payroll(
         line_rows,
         mismatches,
         sessions,
+        sorted,
+        digest,
     } = collected.finish()?;
     Ok((
         PayrollRun {
@@ -154,22 +177,67 @@ pub(crate) fn compute_payroll(
             kind,
             mismatches,
             sessions,
+            sorted,
+            digest,
         },
         outputs,
     ))
 }
 
-/// Every session, priced and reconciled, sorted by session id, and the set
-/// the outputs go in.
+/// Every session's row of `table`, priced and reconciled, sorted by
+/// session id within the --sort-memory budget, and the set the outputs go in.
 pub(crate) fn collect(
     args: &Source,
+    sort: SortArgs,
     tolerance: Decimal,
+    (table, format): (Table, Format),
     notes: &mut Notes,
-) -> anyhow::Result<(Vec<SessionLine>, OutputSet)> {
+) -> anyhow::Result<(SortedRows, OutputSet)> {
     let planned = plan(args, &[], &[], notes)?;
     let (resolved, mut outputs) = resolve(args, planned)?;
-    let lines = run_engine(args, &resolved, tolerance, Lines::default, notes, &mut outputs)?.sorted();
-    Ok((lines, outputs))
+    let folder = spill_folder(args.output.as_deref());
+    // Each worker sorts its share in its part of the budget.
+    let share = sort.sort_memory / run_options(tolerance).threads.max(1);
+    let make = || {
+        SortedRows::new(
+            TableEncoder::new(table, format),
+            ExternalSort::new(&folder, share),
+        )
+    };
+    let rows = run_engine(args, &resolved, tolerance, make, notes, &mut outputs)?;
+    if rows.sort.runs() > 0 && args.verbose {
+        notes.say(format!(
+            "sorted {} rows through {} temporary run(s) in {}",
+            rows.sort.rows(),
+            rows.sort.runs(),
+            Shown(&folder)
+        ));
+    }
+    Ok((rows, outputs))
+}
+
+/// Where sorted runs go: beside the -o file when it is a file to be
+/// replaced (same disk as the output), else the system's temporary folder.
+fn spill_folder(output: Option<&Path>) -> PathBuf {
+    let beside = output.filter(|path| std::fs::metadata(path).map_or(true, |m| m.is_file()));
+    match beside.and_then(Path::parent) {
+        Some(parent) if parent.as_os_str().is_empty() => PathBuf::from("."),
+        Some(parent) => parent.to_path_buf(),
+        None => std::env::temp_dir(),
+    }
+}
+
+/// Writes the sorted rows through `args`'s output; gives their tally.
+pub(crate) fn emit_rows(
+    args: &Source,
+    outputs: &mut OutputSet,
+    rows: SortedRows,
+) -> anyhow::Result<LineDigest> {
+    let SortedRows { sort, encoder, tally } = rows;
+    emit(args, outputs, |out| {
+        encoder.write_rows(out, |row| sort.for_each_sorted(row))
+    })?;
+    Ok(tally)
 }
 
 /// Runs the engine over the inputs, writing rows that cannot be read to the

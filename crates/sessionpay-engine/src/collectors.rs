@@ -5,19 +5,42 @@ use sessionpay_core::chrono::NaiveDate;
 use sessionpay_core::{
     DateRange, LineRows, LocalDates, Payroll, PayrollRow, PeriodKind, RowRef, SessionLine, Status,
 };
-use sessionpay_io::Names;
+use sessionpay_io::{ExternalSort, LineDigest, Names, TableEncoder};
 
 use crate::{Collector, Result};
 
 /// Totals per instructor and period of the sessions whose local date is in
-/// a range; optionally every such session's line too, with the row it went into.
+/// a range; optionally every such session's line too (with the row it went
+/// into), or its encoded row sorted by id, or a digest of the lines.
 #[derive(Debug)]
 pub struct PayrollCollector {
     payroll: Payroll,
     mismatches: u64,
     sessions: u64,
-    lines: Option<Vec<(SessionLine, RowRef)>>,
+    lines: Kept,
     dates: LocalDates,
+}
+
+/// Encodes a kept line into the bytes a [`PayrollCollector`] sorts by id.
+pub type LineEncoder = Box<dyn FnMut(&SessionLine, &mut Vec<u8>) -> std::io::Result<()> + Send>;
+
+/// The lines a payroll keeps besides its totals.
+enum Kept {
+    None,
+    All(Vec<(SessionLine, RowRef)>),
+    Sorted(ExternalSort, LineEncoder),
+    Digest(LineDigest),
+}
+
+impl std::fmt::Debug for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Kept::None => f.write_str("None"),
+            Kept::All(lines) => write!(f, "All({} lines)", lines.len()),
+            Kept::Sorted(sort, _) => write!(f, "Sorted({} rows)", sort.rows()),
+            Kept::Digest(digest) => write!(f, "Digest({} sessions)", digest.sessions),
+        }
+    }
 }
 
 /// What a [`PayrollCollector`] collected.
@@ -33,6 +56,12 @@ pub struct PayrollCollected {
     pub mismatches: u64,
     /// Sessions in the range.
     pub sessions: u64,
+    /// Every session in the range encoded and sorted by id, when asked for
+    /// with [`PayrollCollector::sorted_lines`].
+    pub sorted: Option<ExternalSort>,
+    /// The digest of every session in the range, when asked for with
+    /// [`PayrollCollector::digest_lines`].
+    pub digest: Option<LineDigest>,
 }
 
 impl PayrollCollector {
@@ -48,17 +77,56 @@ impl PayrollCollector {
             payroll: Payroll::within(kind, DateRange::new(from, to)),
             mismatches: 0,
             sessions: 0,
-            lines: keep_lines.then(Vec::new),
+            lines: if keep_lines {
+                Kept::All(Vec::new())
+            } else {
+                Kept::None
+            },
             dates: LocalDates::default(),
         }
     }
 
-    /// The rows, the lines kept (each with its row) and the mismatches.
+    /// A payroll as [`PayrollCollector::new`] that keeps of the session
+    /// lines in the range only what `digest` keeps (counts, the biggest mismatches).
+    pub fn digest_lines(
+        kind: PeriodKind,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        digest: LineDigest,
+    ) -> PayrollCollector {
+        PayrollCollector {
+            lines: Kept::Digest(digest),
+            ..PayrollCollector::new(kind, from, to, false)
+        }
+    }
+
+    /// A payroll as [`PayrollCollector::new`] that keeps every session line
+    /// in the range not as itself but as the bytes `encode` makes of it,
+    /// sorted by id in `sort` (in its memory budget, the rest in run files).
+    pub fn sorted_lines(
+        kind: PeriodKind,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        sort: ExternalSort,
+        encode: LineEncoder,
+    ) -> PayrollCollector {
+        PayrollCollector {
+            lines: Kept::Sorted(sort, encode),
+            ..PayrollCollector::new(kind, from, to, false)
+        }
+    }
+
+    /// The rows, the lines kept and the mismatches.
     ///
     /// # Errors
     /// A total out of range.
     pub fn finish(self) -> Result<PayrollCollected> {
-        let mut kept = self.lines.unwrap_or_default();
+        let (mut kept, sorted, digest) = match self.lines {
+            Kept::None => (Vec::new(), None, None),
+            Kept::All(lines) => (lines, None, None),
+            Kept::Sorted(sort, _) => (Vec::new(), Some(sort), None),
+            Kept::Digest(digest) => (Vec::new(), None, Some(digest)),
+        };
         kept.sort_by_key(|(l, _)| l.session.id);
         let (rows, line_rows) = self.payroll.rows_for(kept.iter().map(|(_, row)| *row))?;
         let lines = kept.into_iter().map(|(line, _)| line).collect();
@@ -68,6 +136,8 @@ impl PayrollCollector {
             line_rows,
             mismatches: self.mismatches,
             sessions: self.sessions,
+            sorted,
+            digest,
         })
     }
 }
@@ -84,8 +154,11 @@ impl Collector for PayrollCollector {
         if line.rec.status == Status::Mismatch {
             self.mismatches += 1;
         }
-        if let Some(lines) = &mut self.lines {
-            lines.push((line, row));
+        match &mut self.lines {
+            Kept::None => {}
+            Kept::All(lines) => lines.push((line, row)),
+            Kept::Sorted(sort, encode) => sort.push_with(line.session.id.0, |buf| encode(&line, buf))?,
+            Kept::Digest(digest) => digest.add(&line)?,
         }
         Ok(())
     }
@@ -94,8 +167,11 @@ impl Collector for PayrollCollector {
         self.mismatches += other.mismatches;
         self.sessions += other.sessions;
         self.payroll.merge(other.payroll)?;
-        if let (Some(mine), Some(mut theirs)) = (&mut self.lines, other.lines) {
-            mine.append(&mut theirs);
+        match (&mut self.lines, other.lines) {
+            (Kept::All(mine), Kept::All(mut theirs)) => mine.append(&mut theirs),
+            (Kept::Sorted(mine, _), Kept::Sorted(theirs, _)) => mine.absorb(theirs)?,
+            (Kept::Digest(mine), Kept::Digest(theirs)) => mine.merge(theirs)?,
+            _ => {}
         }
         Ok(())
     }
@@ -103,9 +179,51 @@ impl Collector for PayrollCollector {
     fn names(&self) -> Names {
         // Payroll rows show the instructor's name; kept lines show them all.
         match self.lines {
-            Some(_) => Names::All,
-            None => Names::InstructorOnly,
+            Kept::None => Names::InstructorOnly,
+            Kept::All(_) | Kept::Sorted(..) | Kept::Digest(_) => Names::All,
         }
+    }
+}
+
+/// Every priced session as its encoded output row, sorted by session id in
+/// a fixed memory budget (the rest goes to temporary run files), with the
+/// counts of statuses and reasons: `reconcile` and `sessions` in bounded memory.
+#[derive(Debug)]
+pub struct SortedRows {
+    /// The rows taken.
+    pub sort: ExternalSort,
+    /// How each line becomes its row.
+    pub encoder: TableEncoder,
+    /// The statuses and reasons of the lines taken (no line kept).
+    pub tally: LineDigest,
+}
+
+impl SortedRows {
+    /// Rows encoded by `encoder` into `sort`.
+    pub fn new(encoder: TableEncoder, sort: ExternalSort) -> SortedRows {
+        SortedRows {
+            sort,
+            encoder,
+            tally: LineDigest::new(0),
+        }
+    }
+}
+
+impl Collector for SortedRows {
+    type Item = SessionLine;
+
+    fn add(&mut self, line: SessionLine) -> Result<()> {
+        self.tally.add(&line)?;
+        let encoder = &mut self.encoder;
+        self.sort
+            .push_with(line.session.id.0, |buf| encoder.encode(&line, buf))?;
+        Ok(())
+    }
+
+    fn merge(&mut self, other: Self) -> Result<()> {
+        self.tally.merge(other.tally)?;
+        self.sort.absorb(other.sort)?;
+        Ok(())
     }
 }
 
@@ -132,5 +250,121 @@ impl Collector for Lines {
     fn merge(&mut self, mut other: Self) -> Result<()> {
         self.0.append(&mut other.0);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use rust_decimal::Decimal;
+    use sessionpay_core::RateTable;
+    use sessionpay_io::{Format, Table};
+
+    use crate::run::tests::{csv, row};
+    use crate::{Run, RunOptions};
+
+    /// The rows of `table` in `format` through sorted rows with a memory
+    /// `limit`, on `threads`, next to what the writer of a sorted list gives.
+    fn both_ways(
+        limit: usize,
+        threads: usize,
+        table: Table,
+        format: Format,
+    ) -> (Vec<u8>, Vec<u8>, LineDigest) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let rows: Vec<String> = (0..300u64)
+            .map(|i| {
+                let id = (i * 7_919) % 1_000;
+                row(id, (id % 5) as u32, if id % 3 == 0 { "1.00" } else { "5.00" })
+            })
+            .collect();
+        let inputs = [csv(dir.path(), "a.csv", &rows)];
+        let policy = RateTable::default();
+        let options = RunOptions::default().threads(threads).parallel_min_bytes(1);
+        let lines = Run::new(&inputs, &policy, options)
+            .collect(Lines::default)
+            .expect("lines")
+            .0
+            .sorted();
+        let mut expected = Vec::new();
+        match table {
+            Table::Reconcile => sessionpay_io::write_reconcile(&mut expected, &lines, format),
+            Table::ReconcileExplained => {
+                sessionpay_io::write_reconcile_explained(&mut expected, &lines, format)
+            }
+            Table::Sessions => sessionpay_io::write_sessions(&mut expected, &lines, format),
+        }
+        .expect("write");
+        let spill = tempfile::tempdir().expect("spill dir");
+        let make = || {
+            SortedRows::new(
+                TableEncoder::new(table, format),
+                ExternalSort::new(spill.path(), limit),
+            )
+        };
+        let (sorted, _) = Run::new(&inputs, &policy, options).collect(make).expect("rows");
+        let mut got = Vec::new();
+        let SortedRows { sort, encoder, tally } = sorted;
+        encoder
+            .write_rows(&mut got, |emit| sort.for_each_sorted(emit))
+            .expect("write rows");
+        assert_eq!(std::fs::read_dir(spill.path()).expect("list").count(), 0);
+        (got, expected, tally)
+    }
+
+    #[test]
+    fn sorted_rows_write_what_the_sorted_list_writes_in_memory_or_through_runs() {
+        for table in [Table::Reconcile, Table::ReconcileExplained, Table::Sessions] {
+            for format in [Format::Csv, Format::Json] {
+                for (limit, threads) in [(64 << 20, 1), (64 << 20, 2), (500, 1), (500, 3)] {
+                    let (got, expected, tally) = both_ways(limit, threads, table, format);
+                    assert_eq!(
+                        String::from_utf8_lossy(&got),
+                        String::from_utf8_lossy(&expected),
+                        "{table:?} {format:?} limit {limit} threads {threads}"
+                    );
+                    assert_eq!(tally.sessions, 300);
+                    assert_eq!(tally.by_status.values().sum::<u64>(), 300);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_digest_keeps_the_biggest_mismatches_whatever_the_order_and_the_workers() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // Differences of 0.05 × (id % 9): many ties, broken by the lower id.
+        let rows: Vec<String> = (0..200u64)
+            .map(|i| {
+                let id = (i * 7_919) % 1_000;
+                let paid = Decimal::new(500 + 5 * (id % 9) as i64, 2).to_string();
+                row(id, 1, &paid)
+            })
+            .collect();
+        let inputs = [csv(dir.path(), "a.csv", &rows)];
+        let policy = RateTable::default();
+        let lines = Run::new(&inputs, &policy, RunOptions::default().threads(1))
+            .collect(Lines::default)
+            .expect("lines")
+            .0
+            .sorted();
+        let expected = LineDigest::of(&lines, 7).expect("digest");
+        let summary = |d: &LineDigest| -> Vec<(u64, Vec<u64>)> {
+            d.biggest()
+                .map(|(_, n, list)| (n, list.iter().map(|l| l.session.id.0).collect()))
+                .collect()
+        };
+        let want = summary(&expected);
+        assert_eq!(want[0].1.len(), 7);
+        for threads in [1, 3] {
+            let options = RunOptions::default().threads(threads).parallel_min_bytes(1);
+            let make = || PayrollCollector::digest_lines(PeriodKind::All, None, None, LineDigest::new(7));
+            let (collector, _) = Run::new(&inputs, &policy, options).collect(make).expect("run");
+            let digest = collector.finish().expect("finish").digest.expect("a digest");
+            assert_eq!(summary(&digest), want, "{threads} thread(s)");
+            assert_eq!(digest.by_status, expected.by_status);
+            assert_eq!(digest.by_reason, expected.by_reason);
+        }
     }
 }

@@ -12,7 +12,8 @@
 //!   priced ([`sessionpay_io::SessionLine`]) or as read
 //!   ([`sessionpay_core::Session`]).
 //! - [`PayrollCollector`], [`Lines`]: totals per instructor and period, and
-//!   every priced session.
+//!   every priced session; [`SortedRows`]: every session's output row,
+//!   sorted by id in a fixed memory budget.
 //! - [`Observations`]: the collector of `rates infer`, distinct sessions per
 //!   rate content, and the search over them.
 //!
@@ -37,7 +38,7 @@ mod sequential;
 mod workers;
 
 pub use collect::{Collector, Item, Pricing};
-pub use collectors::{Lines, PayrollCollected, PayrollCollector};
+pub use collectors::{LineEncoder, Lines, PayrollCollected, PayrollCollector, SortedRows};
 pub use error::{Error, Result};
 pub use infer::{Inferred, InferredRate, Observations, OutlierSession, SeenVenue};
 pub use options::{default_threads, RunOptions, PARALLEL_MIN_BYTES};

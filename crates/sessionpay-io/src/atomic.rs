@@ -45,6 +45,20 @@ pub(crate) fn committing() -> std::sync::MutexGuard<'static, ()> {
 /// being renamed into place is let finish first, so it is all there or not.
 pub fn remove_pending_files() {
     let _turn = committing();
+    remove_pending();
+}
+
+/// [`remove_pending_files`] for a signal handler that ends the process right
+/// after: no other thread commits an output or starts a sort's run file from
+/// then on (they wait for the end), so nothing new appears once the
+/// temporary files are gone.
+pub fn remove_pending_files_for_exit() {
+    let turn = committing();
+    remove_pending();
+    std::mem::forget(turn);
+}
+
+fn remove_pending() {
     for path in pending().drain(..) {
         let _ = std::fs::remove_file(path);
     }

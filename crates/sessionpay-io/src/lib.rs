@@ -10,6 +10,8 @@
 //! - [`read_policy_file`], [`parse_policy`]: the TOML policy, strictly;
 //!   [`StrictToml`]: the helper it and export templates read TOML with.
 //! - [`write_payroll`], [`write_reconcile`], [`write_sessions`]: CSV or JSON.
+//! - [`ExternalSort`]: output rows sorted by session id in a fixed memory
+//!   budget, through temporary run files.
 //! - [`AtomicFile`]: output that appears only when complete; [`OutputSet`]:
 //!   every output of a run committed together, guarded by [`InputFiles`].
 //!
@@ -39,6 +41,7 @@
 
 mod atomic;
 mod columns;
+mod digest;
 mod error;
 mod field;
 mod json;
@@ -50,6 +53,7 @@ mod policy;
 mod read;
 mod resave;
 mod row;
+mod sort;
 mod source;
 mod split;
 mod toml_strict;
@@ -57,12 +61,13 @@ mod value;
 mod watch;
 mod workbook;
 
-pub use atomic::{remove_pending_files, AtomicFile};
+pub use atomic::{remove_pending_files, remove_pending_files_for_exit, AtomicFile};
 pub use columns::ColumnMap;
+pub use digest::LineDigest;
 pub use error::{printable, printable_lines, Error, Location, Place, Result, Shown};
 pub use output::{
     hours, neutralise, write_payroll, write_reconcile, write_reconcile_explained, write_sessions, Format,
-    RejectsWriter, PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
+    RejectsWriter, Table, TableEncoder, PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
 pub use output_set::{Folder, OutputSet};
 pub use pages::PageCheck;
@@ -72,6 +77,7 @@ pub use read::{expand_inputs, Input, Rejected, Shape, Summary};
 pub use row::{Names, ParsedRow};
 /// The line the writers write, and its formula in words, as the core makes them.
 pub use sessionpay_core::{describe_formula, SessionLine};
+pub use sort::{ExternalSort, DEFAULT_SORT_MEMORY};
 pub use source::{ReadCache, Reader, RowSink, Sinks};
 pub use toml_strict::{StrictToml, TomlValue};
 pub use watch::{InputFiles, Stamp};

@@ -390,31 +390,11 @@ fn write_table<Row: AsMut<[String]> + IntoIterator<Item = String>>(
             let mut w = csv_writer(out);
             w.write_record(columns).map_err(csv_io)?;
             for mut row in rows {
-                let cells = row.as_mut();
-                for &i in text_columns {
-                    if let std::borrow::Cow::Owned(safe) = neutralise(&cells[i]) {
-                        cells[i] = safe;
-                    }
-                }
-                w.write_record(cells.iter()).map_err(csv_io)?;
+                write_csv_row(&mut w, row.as_mut(), text_columns)?;
             }
             w.flush()
         }
-        Format::Json => write_json_lines(
-            out,
-            rows.map(|row| {
-                let mut object = Map::new();
-                for (name, cell) in columns.iter().zip(row) {
-                    let value = if cell.is_empty() {
-                        Value::Null
-                    } else {
-                        Value::String(cell)
-                    };
-                    object.insert((*name).to_string(), value);
-                }
-                Value::Object(object)
-            }),
-        ),
+        Format::Json => write_json_lines(out, rows.map(|row| json_row(columns, row))),
     }
 }
 
@@ -429,4 +409,154 @@ fn write_json_lines(mut out: impl Write, items: impl Iterator<Item = Value>) -> 
     }
     out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
     out.flush()
+}
+
+/// One CSV row, its free-text cells (`text_columns`) neutralised.
+fn write_csv_row<W: Write>(
+    w: &mut csv::Writer<W>,
+    cells: &mut [String],
+    text_columns: &[usize],
+) -> io::Result<()> {
+    for &i in text_columns {
+        if let std::borrow::Cow::Owned(safe) = neutralise(&cells[i]) {
+            cells[i] = safe;
+        }
+    }
+    w.write_record(cells.iter()).map_err(csv_io)
+}
+
+/// One JSON row: empty cells are `null`.
+fn json_row(columns: &[&str], row: impl IntoIterator<Item = String>) -> Value {
+    let mut object = Map::new();
+    for (name, cell) in columns.iter().zip(row) {
+        let value = if cell.is_empty() {
+            Value::Null
+        } else {
+            Value::String(cell)
+        };
+        object.insert((*name).to_string(), value);
+    }
+    Value::Object(object)
+}
+
+/// The per-session tables, written a row at a time by a [`TableEncoder`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// `reconcile`'s rows ([`write_reconcile`]).
+    Reconcile,
+    /// `reconcile --explain`'s rows ([`write_reconcile_explained`]).
+    ReconcileExplained,
+    /// `sessions`'s rows ([`write_sessions`]).
+    Sessions,
+}
+
+/// Encodes session lines one at a time into the bytes [`write_reconcile`],
+/// [`write_reconcile_explained`] or [`write_sessions`] would write for them,
+/// so rows can be encoded where they are priced, sorted as bytes
+/// ([`ExternalSort`](crate::ExternalSort)) and written with
+/// [`TableEncoder::write_rows`].
+#[derive(Debug)]
+pub struct TableEncoder {
+    table: Table,
+    format: Format,
+    csv: csv::Writer<RowBuf>,
+}
+
+/// The CSV writer's output, taken back after each row (the writer lends its
+/// output only by shared reference).
+#[derive(Debug, Default)]
+struct RowBuf(std::cell::RefCell<Vec<u8>>);
+
+impl Write for RowBuf {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.get_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl TableEncoder {
+    /// An encoder of `table` rows in `format`.
+    pub fn new(table: Table, format: Format) -> TableEncoder {
+        TableEncoder {
+            table,
+            format,
+            csv: csv_writer(RowBuf::default()),
+        }
+    }
+
+    fn columns(&self) -> Vec<&'static str> {
+        match self.table {
+            Table::Reconcile => RECONCILE_COLUMNS.to_vec(),
+            Table::ReconcileExplained => RECONCILE_COLUMNS
+                .into_iter()
+                .chain(["computed_breakdown", "reported_breakdown"])
+                .collect(),
+            Table::Sessions => SESSION_COLUMNS.to_vec(),
+        }
+    }
+
+    /// Appends the row of `line` to `out`.
+    ///
+    /// # Errors
+    /// A row the CSV writer refuses.
+    pub fn encode(&mut self, line: &SessionLine, out: &mut Vec<u8>) -> io::Result<()> {
+        let (mut cells, text_columns): (Vec<String>, &[usize]) = match self.table {
+            Table::Reconcile => (reconcile_fields(line).to_vec(), &[11, 12]),
+            Table::ReconcileExplained => {
+                let mut row = reconcile_fields(line).to_vec();
+                let explanation = Explanation::of(line);
+                row.extend([explanation.computed, explanation.reported]);
+                (row, &[11, 12])
+            }
+            Table::Sessions => (session_fields(line).to_vec(), &[2, 3]),
+        };
+        match self.format {
+            Format::Csv => {
+                write_csv_row(&mut self.csv, &mut cells, text_columns)?;
+                self.csv.flush()?;
+                let mut buf = self.csv.get_ref().0.borrow_mut();
+                out.extend_from_slice(&buf);
+                buf.clear();
+                Ok(())
+            }
+            Format::Json => Ok(serde_json::to_writer(out, &json_row(&self.columns(), cells))?),
+        }
+    }
+
+    /// Writes the table to `out`: the header (CSV) or brackets (JSON)
+    /// around the encoded rows that `rows` hands, in order, to the function
+    /// it is given.
+    ///
+    /// # Errors
+    /// Any I/O error of `out` or of `rows`.
+    pub fn write_rows(
+        &self,
+        mut out: impl Write,
+        rows: impl FnOnce(&mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        match self.format {
+            Format::Csv => {
+                let mut header = csv_writer(&mut out);
+                header.write_record(self.columns()).map_err(csv_io)?;
+                header.flush()?;
+                drop(header);
+                rows(&mut |row| out.write_all(row))?;
+            }
+            Format::Json => {
+                out.write_all(b"[")?;
+                let mut first = true;
+                rows(&mut |row| {
+                    out.write_all(if first { b"\n" } else { b",\n" })?;
+                    first = false;
+                    out.write_all(row)
+                })?;
+                out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+            }
+        }
+        out.flush()
+    }
 }

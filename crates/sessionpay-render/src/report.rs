@@ -50,9 +50,48 @@ pub fn write_xlsx(report: &Report<'_>, path: &Path, outputs: &mut OutputSet) -> 
     xlsx::write(report, path, outputs)
 }
 
+/// Writes the payroll spreadsheet to `path`, staged in `outputs`, its
+/// Sessions and Differences sheets from `sorted`: every line of the report's
+/// range encoded by [`encode_xlsx_line`] and sorted by id (`report.lines` is
+/// not read). The workbook is written in constant memory.
+pub fn write_xlsx_sorted(
+    report: &Report<'_>,
+    sorted: sessionpay_io::ExternalSort,
+    path: &Path,
+    outputs: &mut OutputSet,
+) -> Result<()> {
+    xlsx::write_sorted(report, sorted, path, outputs)
+}
+
+/// Encodes a session line as the rows it gives in the spreadsheet, for
+/// [`write_xlsx_sorted`].
+///
+/// # Errors
+/// None today: the signature is a line encoder's.
+pub fn encode_xlsx_line(line: &SessionLine, out: &mut Vec<u8>) -> std::io::Result<()> {
+    xlsx::encode_line(line, out)
+}
+
 /// Writes the report page.
 pub fn write_html(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
-    page::write(report, out)
+    page::write(report, None, out)
+}
+
+/// Writes the report page from a digest of the lines instead of the lines
+/// (`report.lines` is not read): what the page shows of the sessions, kept
+/// in bounded memory by [`html_digest`].
+pub fn write_html_digest(
+    report: &Report<'_>,
+    digest: &sessionpay_io::LineDigest,
+    out: &mut dyn Write,
+) -> Result<()> {
+    page::write(report, Some(digest), out)
+}
+
+/// An empty digest of what the report page shows of the sessions: the
+/// counts, and the biggest mismatches of each currency.
+pub fn html_digest() -> sessionpay_io::LineDigest {
+    sessionpay_io::LineDigest::new(page::BIGGEST)
 }
 
 /// Writes one statement per instructor and period into `dir`, and an

@@ -10,7 +10,7 @@ use std::path::Path;
 use sessionpay_render::{ExportOptions, People, Template, GUSTO_EARNINGS};
 
 use crate::args::{ExportArgs, Provider};
-use crate::resolve::{plan, PayrollQuery, Source};
+use crate::resolve::{plan, KeepLines, PayrollQuery, Source};
 use crate::run::compute_payroll;
 use crate::ui::Outcome;
 
@@ -61,13 +61,17 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
         t.check_people(&people)?;
     }
 
-    let with_lines = sessionpay_render::needs_lines(template.as_ref());
+    let keep = if sessionpay_render::needs_lines(template.as_ref()) {
+        KeepLines::All
+    } else {
+        KeepLines::No
+    };
     let (run, mut outputs) = compute_payroll(
         &source,
         &PayrollQuery {
             periods: args.periods,
             to: args.until,
-            with_lines,
+            keep,
         },
         &mut notes,
         planned,

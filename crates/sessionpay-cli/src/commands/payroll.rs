@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::args::{OutputFormat, PayrollArgs};
-use crate::resolve::{plan, table_format, PayrollQuery, Source};
+use crate::resolve::{plan, table_format, KeepLines, PayrollQuery, Source};
 use crate::run::{compute_payroll, emit, emit_with, mismatch_advice};
 use crate::ui::Outcome;
 
@@ -17,15 +17,22 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     if format == OutputFormat::Xlsx && args.input.output.path.is_none() {
         anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
     }
-    let with_lines = matches!(format, OutputFormat::Xlsx | OutputFormat::Html) || args.statements.is_some();
+    // A spreadsheet streams its rows and a page keeps what it shows;
+    // statements keep every line.
+    let keep = match format {
+        _ if args.statements.is_some() => KeepLines::All,
+        OutputFormat::Xlsx => KeepLines::Spreadsheet,
+        OutputFormat::Html => KeepLines::Page,
+        OutputFormat::Csv | OutputFormat::Json => KeepLines::No,
+    };
     let folders: Vec<&Path> = args.statements.as_deref().into_iter().collect();
     let planned = plan(&source, &[], &folders, &mut notes)?;
-    let (run, mut outputs) = compute_payroll(
+    let (mut run, mut outputs) = compute_payroll(
         &source,
         &PayrollQuery {
             periods: args.periods,
             to: args.to,
-            with_lines,
+            keep,
         },
         &mut notes,
         planned,
@@ -60,10 +67,14 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
                 .path
                 .as_deref()
                 .context("--format xlsx needs -o FILE")?;
-            sessionpay_render::write_xlsx(&report, path, &mut outputs)?;
+            match run.sorted.take() {
+                Some(sorted) => sessionpay_render::write_xlsx_sorted(&report, sorted, path, &mut outputs)?,
+                None => sessionpay_render::write_xlsx(&report, path, &mut outputs)?,
+            }
         }
-        OutputFormat::Html => emit_with(&source, &mut outputs, |out| {
-            Ok(sessionpay_render::write_html(&report, out)?)
+        OutputFormat::Html => emit_with(&source, &mut outputs, |out| match &run.digest {
+            Some(digest) => Ok(sessionpay_render::write_html_digest(&report, digest, out)?),
+            None => Ok(sessionpay_render::write_html(&report, out)?),
         })?,
     }
     outputs.commit()?;

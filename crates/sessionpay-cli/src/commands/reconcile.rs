@@ -1,60 +1,51 @@
 //! `sessionpay reconcile`: one row per session, computed against reported pay.
 
-use std::collections::BTreeMap;
-
-use sessionpay_core::{Reason, Status};
+use sessionpay_core::Status;
+use sessionpay_io::Table;
 
 use crate::args::ReconcileArgs;
 use crate::resolve::{check_table_format, table_format, Source};
-use crate::run::{collect, emit, mismatch_advice};
+use crate::run::{collect, emit_rows, mismatch_advice};
 use crate::ui::Outcome;
 
 pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
     let source = Source::of(&args.input);
     let mut notes = source.notes();
     check_table_format(&args.input)?;
-    let (lines, mut outputs) = collect(&source, args.tolerance, &mut notes)?;
+    let table = if args.explain {
+        Table::ReconcileExplained
+    } else {
+        Table::Reconcile
+    };
+    let format = table_format(args.input.format);
+    let (rows, mut outputs) = collect(&source, args.sort, args.tolerance, (table, format), &mut notes)?;
     if notes.blocked() {
         outputs.commit()?;
         return Ok(Outcome::Rejected);
     }
-    emit(&source, &mut outputs, |out| {
-        if args.explain {
-            sessionpay_io::write_reconcile_explained(out, &lines, table_format(args.input.format))
-        } else {
-            sessionpay_io::write_reconcile(out, &lines, table_format(args.input.format))
-        }
-    })?;
+    let tally = emit_rows(&source, &mut outputs, rows)?;
     outputs.commit()?;
-    let mut by_status: BTreeMap<Status, u64> = BTreeMap::new();
-    let mut by_reason: BTreeMap<Reason, u64> = BTreeMap::new();
-    for line in &lines {
-        *by_status.entry(line.rec.status).or_default() += 1;
-        if let Some(reason) = line.rec.reason {
-            *by_reason.entry(reason).or_default() += 1;
-        }
-    }
-    let count = |s| by_status.get(&s).copied().unwrap_or(0);
-    let reasons: Vec<String> = by_reason
+    let reasons: Vec<String> = tally
+        .by_reason
         .iter()
-        .map(|(r, n)| format!("{} {n}", r.as_str()))
+        .map(|(r, (n, _))| format!("{} {n}", r.as_str()))
         .collect();
-    let mismatches = count(Status::Mismatch);
+    let mismatches = tally.count(Status::Mismatch);
     notes.say(
         format!(
             "{} sessions: {} match, {} mismatch{}, {} pending, {} unrated, {} unreported",
-            lines.len(),
-            count(Status::Match),
+            tally.sessions,
+            tally.count(Status::Match),
             mismatches,
             if reasons.is_empty() {
                 String::new()
             } else {
                 format!(" ({})", reasons.join(", "))
             },
-            count(Status::Pending),
-            count(Status::Unrated),
-            count(Status::Unreported),
-        ) + &mismatch_advice(&source, mismatches, lines.len() as u64),
+            tally.count(Status::Pending),
+            tally.count(Status::Unrated),
+            tally.count(Status::Unreported),
+        ) + &mismatch_advice(&source, mismatches, tally.sessions),
     );
     Ok(notes.finish(if mismatches > 0 {
         Outcome::Mismatch

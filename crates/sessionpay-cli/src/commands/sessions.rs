@@ -1,24 +1,30 @@
 //! `sessionpay sessions`: one row per session with the breakdown of its pay.
 
 use rust_decimal::Decimal;
+use sessionpay_io::Table;
 
 use crate::args::SessionsArgs;
 use crate::resolve::{check_table_format, table_format, Source};
-use crate::run::{collect, emit};
+use crate::run::{collect, emit_rows};
 use crate::ui::Outcome;
 
 pub(crate) fn sessions(args: &SessionsArgs) -> anyhow::Result<Outcome> {
     let source = Source::of(&args.input);
     let mut notes = source.notes();
     check_table_format(&args.input)?;
-    let (lines, mut outputs) = collect(&source, Decimal::ZERO, &mut notes)?;
+    let format = table_format(args.input.format);
+    let (rows, mut outputs) = collect(
+        &source,
+        args.sort,
+        Decimal::ZERO,
+        (Table::Sessions, format),
+        &mut notes,
+    )?;
     if notes.blocked() {
         outputs.commit()?;
         return Ok(Outcome::Rejected);
     }
-    emit(&source, &mut outputs, |out| {
-        sessionpay_io::write_sessions(out, &lines, table_format(args.input.format))
-    })?;
+    emit_rows(&source, &mut outputs, rows)?;
     outputs.commit()?;
     Ok(notes.finish(Outcome::Clean))
 }

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use rust_decimal::Decimal;
-use sessionpay_core::{local_start, Currency, InstructorId, PayrollTotals, Reason, Status};
-use sessionpay_io::SessionLine;
+use sessionpay_core::{local_start, Currency, InstructorId, PayrollTotals, Status};
+use sessionpay_io::LineDigest;
 
 use super::inputs::{checksums, Checksum};
 use super::markup::{cell, difference_cell, head, money, partial, plural, Esc, TAIL};
@@ -15,7 +15,7 @@ use super::{describe_period, explain, Report};
 use crate::error::{Error, Result, AMOUNT_OVERFLOW};
 
 /// How many mismatches the page lists per currency.
-const BIGGEST: usize = 10;
+pub(crate) const BIGGEST: usize = 10;
 /// How many instructors a bar chart shows per currency (the table has all).
 const CHART_MAX: usize = 40;
 
@@ -36,8 +36,11 @@ struct CurrencyTotals {
 }
 
 /// Writes the page.
-pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
-    let html = render(report)?;
+pub(super) fn write(report: &Report<'_>, digest: Option<&LineDigest>, out: &mut dyn Write) -> Result<()> {
+    let html = match digest {
+        Some(digest) => render(report, digest)?,
+        None => render(report, &LineDigest::of(report.lines, BIGGEST)?)?,
+    };
     out.write_all(html.as_bytes())?;
     Ok(())
 }
@@ -51,7 +54,7 @@ fn add(a: Decimal, b: Decimal) -> Result<Decimal> {
 }
 
 /// The whole page as text.
-pub(super) fn render(report: &Report<'_>) -> Result<String> {
+pub(super) fn render(report: &Report<'_>, digest: &LineDigest) -> Result<String> {
     let mut by_currency: BTreeMap<Currency, CurrencyTotals> = BTreeMap::new();
     for row in report.rows {
         let t = by_currency.entry(row.currency).or_default();
@@ -88,8 +91,8 @@ pub(super) fn render(report: &Report<'_>) -> Result<String> {
 
     totals_section(&mut h, &by_currency)?;
     chart_section(&mut h, report)?;
-    reconciliation_section(&mut h, report.lines)?;
-    differences_section(&mut h, report.lines);
+    reconciliation_section(&mut h, digest);
+    differences_section(&mut h, digest);
     payroll_section(&mut h, report);
     inputs_section(&mut h, &checksums(report)?);
     let _ = writeln!(
@@ -248,18 +251,9 @@ fn truncate(text: &str, max: usize) -> String {
     }
 }
 
-fn reconciliation_section(h: &mut String, lines: &[SessionLine]) -> Result<()> {
-    let mut by_status: BTreeMap<Status, u64> = BTreeMap::new();
-    let mut by_reason: BTreeMap<Reason, (u64, BTreeMap<Currency, Decimal>)> = BTreeMap::new();
-    for line in lines {
-        *by_status.entry(line.rec.status).or_default() += 1;
-        if let Some(reason) = line.rec.reason {
-            let entry = by_reason.entry(reason).or_default();
-            entry.0 += 1;
-            let sum = entry.1.entry(line.session.currency).or_default();
-            *sum = add(*sum, line.rec.difference.unwrap_or_default())?;
-        }
-    }
+fn reconciliation_section(h: &mut String, digest: &LineDigest) {
+    let by_status = &digest.by_status;
+    let by_reason = &digest.by_reason;
     let total: u64 = by_status.values().sum();
     h.push_str("<section id=\"reconciliation\">\n<h2>Reconciliation with TeamUp</h2>\n");
     let _ = writeln!(
@@ -309,7 +303,7 @@ fn reconciliation_section(h: &mut String, lines: &[SessionLine]) -> Result<()> {
             "<div class=\"scroll\"><table class=\"stack\">\n<thead><tr><th>Reason</th><th class=\"num\">Sessions</th>\
              <th class=\"num\">Difference</th><th>What it means</th></tr></thead>\n<tbody>\n",
         );
-        for (reason, (n, sums)) in &by_reason {
+        for (reason, (n, sums)) in by_reason {
             let sums: Vec<String> = sums
                 .iter()
                 .map(|(c, d)| format!("{c} {}", money(*c, *d)))
@@ -326,7 +320,6 @@ fn reconciliation_section(h: &mut String, lines: &[SessionLine]) -> Result<()> {
         h.push_str("</tbody>\n</table></div>\n");
     }
     h.push_str("</section>\n");
-    Ok(())
 }
 
 fn status_label(status: Status) -> &'static str {
@@ -339,22 +332,12 @@ fn status_label(status: Status) -> &'static str {
     }
 }
 
-fn differences_section(h: &mut String, lines: &[SessionLine]) {
-    let mut by_currency: BTreeMap<Currency, Vec<&SessionLine>> = BTreeMap::new();
-    for line in lines.iter().filter(|l| l.rec.status == Status::Mismatch) {
-        by_currency.entry(line.session.currency).or_default().push(line);
-    }
+fn differences_section(h: &mut String, digest: &LineDigest) {
     h.push_str("<section id=\"differences\">\n<h2>Biggest differences</h2>\n");
-    if by_currency.is_empty() {
-        h.push_str("<p>None.</p>\n");
-    }
-    for (currency, mut list) in by_currency {
-        list.sort_by(|a, b| {
-            let d = |l: &SessionLine| l.rec.difference.unwrap_or_default().abs();
-            d(b).cmp(&d(a)).then(a.session.id.cmp(&b.session.id))
-        });
-        let more = list.len().saturating_sub(BIGGEST);
-        list.truncate(BIGGEST);
+    let mut none = true;
+    for (currency, count, list) in digest.biggest() {
+        none = false;
+        let more = (count as usize).saturating_sub(list.len());
         let _ = write!(
             h,
             "<h3>{currency}</h3>\n<div class=\"scroll\"><table class=\"stack\">\n<thead><tr><th>Session</th><th>Local start</th>\
@@ -400,6 +383,9 @@ fn differences_section(h: &mut String, lines: &[SessionLine]) {
                 if more == 1 { "" } else { "es" }
             );
         }
+    }
+    if none {
+        h.push_str("<p>None.</p>\n");
     }
     h.push_str("</section>\n");
 }

@@ -9,6 +9,7 @@
 //! same bytes.
 
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 use std::path::Path;
 
 use rust_decimal::prelude::ToPrimitive;
@@ -18,7 +19,9 @@ use rust_xlsxwriter::{
     XlsxError,
 };
 use sessionpay_core::{local_start, Currency, PayrollTotals, Status};
-use sessionpay_io::{describe_formula, OutputSet, SessionLine, PAYROLL_COLUMNS, SESSION_COLUMNS};
+use sessionpay_io::{
+    describe_formula, ExternalSort, OutputSet, SessionLine, PAYROLL_COLUMNS, SESSION_COLUMNS,
+};
 
 use super::{amount, explain, Report};
 use crate::error::{Error, Result};
@@ -39,18 +42,91 @@ pub(super) const DIFFERENCE_COLUMNS: [&str; 12] = [
     "explanation",
 ];
 
-/// Writes the workbook to `path`, staged in `outputs`.
+/// Excel's rows per sheet, the header row included.
+pub(super) const EXCEL_ROWS: u32 = 1_048_576;
+
+/// Excel's characters per cell; longer text is cut to fit, with [`CUT_MARK`].
+const CELL_CHARS: usize = 32_767;
+
+/// What ends a cell cut at [`CELL_CHARS`].
+const CUT_MARK: &str = " [cut: over 32767 characters]";
+
+/// Writes the workbook of `report` to `path`, staged in `outputs`; the
+/// Sessions and Differences sheets from `report.lines`.
 pub(super) fn write(report: &Report<'_>, path: &Path, outputs: &mut OutputSet) -> Result<()> {
-    let bytes = build(report).map_err(|e| Error::Spreadsheet {
+    write_rows(report, path, outputs, EXCEL_ROWS, |emit| {
+        let mut buf = Vec::new();
+        for line in report.lines {
+            buf.clear();
+            encode_line(line, &mut buf)?;
+            emit(&buf)?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes the workbook of `report` to `path`, staged in `outputs`, with the
+/// Sessions and Differences sheets from `sorted`: the lines encoded by
+/// [`encode_line`] and sorted by session id.
+pub(super) fn write_sorted(
+    report: &Report<'_>,
+    sorted: ExternalSort,
+    path: &Path,
+    outputs: &mut OutputSet,
+) -> Result<()> {
+    write_rows(report, path, outputs, EXCEL_ROWS, |emit| {
+        sorted.for_each_sorted(emit)
+    })
+}
+
+/// Writes the workbook with sheets of at most `sheet_rows` rows (the header
+/// included): the Sessions and Differences sheets are in constant memory,
+/// row by row from the encoded lines `rows` hands out in order, continued on
+/// `Sessions (2)`, `Differences (2)` … when one is full. How many of each is
+/// known before any row is written, from the summary's totals.
+fn write_rows(
+    report: &Report<'_>,
+    path: &Path,
+    outputs: &mut OutputSet,
+    sheet_rows: u32,
+    rows: impl FnOnce(&mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()>,
+) -> Result<()> {
+    let failed = |e: Error| Error::Spreadsheet {
         path: path.to_path_buf(),
         source: Box::new(e),
-    })?;
-    outputs.write(path, &bytes)?;
+    };
+    let mut file = outputs.create(path)?;
+    build(report, sheet_rows, rows, &mut file).map_err(failed)?;
+    outputs.add(file)?;
     Ok(())
 }
 
-/// The workbook as bytes.
-pub(super) fn build(report: &Report<'_>) -> Result<Vec<u8>> {
+/// Sheets of `per_sheet` data rows needed for `rows` rows (at least one sheet).
+fn sheets_for(rows: u64, per_sheet: u32) -> u64 {
+    rows.div_ceil(u64::from(per_sheet.max(1))).max(1)
+}
+
+/// The name of the `index`th (from 0) sheet of `name`: `Sessions`, `Sessions (2)` …
+fn sheet_name(name: &str, index: u64) -> String {
+    if index == 0 {
+        name.to_string()
+    } else {
+        format!("{name} ({})", index + 1)
+    }
+}
+
+/// Builds the workbook into `out`.
+fn build(
+    report: &Report<'_>,
+    sheet_rows: u32,
+    rows: impl FnOnce(&mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()>,
+    out: &mut (impl Write + Send),
+) -> Result<()> {
+    let per_sheet = sheet_rows.saturating_sub(1).max(1);
+    let sessions: u64 = report.rows.iter().map(|r| r.totals.sessions).sum();
+    let mismatches: u64 = report.rows.iter().map(|r| r.totals.mismatched_sessions).sum();
+    let session_sheets = sheets_for(sessions, per_sheet);
+    let difference_sheets = sheets_for(mismatches, per_sheet);
     let mut book = Workbook::new();
     // A fixed creation date (rust_xlsxwriter would stamp the current time):
     // the same payroll gives a byte-identical file.
@@ -64,18 +140,290 @@ pub(super) fn build(report: &Report<'_>) -> Result<Vec<u8>> {
     let styles = Styles::new();
     if let Some(banner) = super::partial_banner(report) {
         // A first sheet, the one a reader sees on opening the file.
-        let mut sheet = Worksheet::new();
+        let sheet = book.add_worksheet();
         sheet.set_name("Partial")?;
         sheet.set_tab_color(Color::RGB(0xB00020));
         sheet.set_column_width(0, 100)?;
         let warning = Format::new().set_bold().set_font_color(Color::RGB(0xB00020));
         sheet.write_string_with_format(0, 0, &banner, &warning)?;
-        book.push_worksheet(sheet);
     }
-    book.push_worksheet(summary(report, &styles)?);
-    book.push_worksheet(sessions(report.lines, &styles)?);
-    book.push_worksheet(differences(report.lines, &styles)?);
-    Ok(book.save_to_buffer()?)
+    summary(report, &styles, book.add_worksheet())?;
+    let first_sessions = book.worksheets().len();
+    let mut plan = Vec::new();
+    for (name, columns, count) in [
+        ("Sessions", &SESSION_COLUMNS[..], session_sheets),
+        ("Differences", &DIFFERENCE_COLUMNS[..], difference_sheets),
+    ] {
+        for i in 0..count {
+            let ws = book.add_worksheet_with_constant_memory();
+            ws.set_name(sheet_name(name, i))?;
+            plan.push(start_sheet(ws, columns, &styles)?);
+        }
+    }
+    let first_differences = first_sessions + session_sheets as usize;
+    let mut money = MoneyFormats::new(&styles);
+    let mut written = [0u64; 2];
+    let mut cells = Vec::new();
+    rows(&mut |bytes| {
+        let mut rest = bytes;
+        for (which, first, count) in [
+            (0, first_sessions, session_sheets),
+            (1, first_differences, difference_sheets),
+        ] {
+            if which == 1 && rest.first().copied() != Some(1) {
+                break;
+            }
+            if which == 1 {
+                rest = &rest[1..];
+            }
+            let n = written[which];
+            written[which] += 1;
+            let index = (n / u64::from(per_sheet)).min(count - 1) as usize;
+            let row = (n - index as u64 * u64::from(per_sheet)) as u32 + 1;
+            let width = if which == 0 {
+                SESSION_COLUMNS.len()
+            } else {
+                DIFFERENCE_COLUMNS.len()
+            };
+            cells.clear();
+            rest = decode_cells(rest, width, &mut cells).map_err(io::Error::other)?;
+            let ws = book
+                .worksheet_from_index(first + index)
+                .map_err(io::Error::other)?;
+            let mut sheet = Sheet {
+                ws,
+                widths: &mut plan[first - first_sessions + index],
+            };
+            sheet.cells(row, &cells, &mut money).map_err(io::Error::other)?;
+        }
+        Ok(())
+    })
+    .map_err(|e| match e.downcast::<XlsxError>() {
+        Ok(x) => Error::Xlsx(x),
+        Err(e) => match e.downcast::<sessionpay_io::Error>() {
+            Ok(e) => Error::Io(e),
+            Err(e) => Error::Io(sessionpay_io::Error::Io {
+                path: path_of_rows(),
+                source: e,
+            }),
+        },
+    })?;
+    for (i, widths) in plan.iter_mut().enumerate() {
+        let total = if i < session_sheets as usize {
+            (sessions, i as u64)
+        } else {
+            (mismatches, (i - session_sheets as usize) as u64)
+        };
+        let rows_here = total
+            .0
+            .saturating_sub(total.1 * u64::from(per_sheet))
+            .min(u64::from(per_sheet)) as u32;
+        let ws = book.worksheet_from_index(first_sessions + i)?;
+        Sheet { ws, widths }.finish(rows_here)?;
+    }
+    book.save_to_writer(out)?;
+    Ok(())
+}
+
+/// What names the sorted rows in an error that has no file of its own.
+fn path_of_rows() -> std::path::PathBuf {
+    std::path::PathBuf::from("the sorted sessions")
+}
+
+/// One cell of a streamed row, as [`encode_line`] writes it.
+#[derive(Debug, Clone, PartialEq)]
+enum Cell {
+    Empty,
+    Int(u64),
+    Text(String),
+    Decimal(Decimal),
+    Money(Currency, Decimal),
+}
+
+const EMPTY: u8 = 0;
+const INT: u8 = 1;
+const TEXT: u8 = 2;
+const DECIMAL: u8 = 3;
+const MONEY: u8 = 4;
+
+fn put_text(out: &mut Vec<u8>, text: &str) {
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+}
+
+fn put(out: &mut Vec<u8>, cell: Cell) {
+    match cell {
+        Cell::Empty => out.push(EMPTY),
+        Cell::Int(n) => {
+            out.push(INT);
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        Cell::Text(t) => {
+            out.push(TEXT);
+            put_text(out, &t);
+        }
+        Cell::Decimal(d) => {
+            out.push(DECIMAL);
+            out.extend_from_slice(&d.serialize());
+        }
+        Cell::Money(c, d) => {
+            out.push(MONEY);
+            put_text(out, c.code());
+            out.extend_from_slice(&d.serialize());
+        }
+    }
+}
+
+/// Encodes `line` as the cells of its Sessions row, then a byte 1 and the
+/// cells of its Differences row for a mismatch (else a byte 0): what the
+/// workbook is written from, row by row.
+///
+/// # Errors
+/// None today; the signature is a line encoder's.
+pub(super) fn encode_line(line: &SessionLine, out: &mut Vec<u8>) -> io::Result<()> {
+    let s = &line.session;
+    let p = &line.pay;
+    let c = s.currency;
+    let text = |t: &str| {
+        if t.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(t.to_string())
+        }
+    };
+    let yes_no = |b: bool| text(if b { "yes" } else { "no" });
+    let money = |v: Option<Decimal>| v.map_or(Cell::Empty, |v| Cell::Money(c, v));
+    let start = local_start(s.starts_at, s.zone);
+    let rate = s.rate.as_deref();
+    let session = [
+        Cell::Int(s.id.0),
+        Cell::Int(s.instructor.0),
+        text(&s.instructor_name),
+        text(&s.name),
+        Cell::Int(s.venue.0),
+        text(&start),
+        text(c.code()),
+        rate.map_or(Cell::Empty, |r| Cell::Int(r.id.0)),
+        rate.map_or(Cell::Empty, |r| text(r.kind.as_str())),
+        Cell::Decimal(s.hours),
+        Cell::Int(u64::from(p.counted.attended)),
+        Cell::Int(u64::from(p.counted.comped_excluded)),
+        Cell::Int(u64::from(p.counted.late_cancels_added)),
+        Cell::Int(u64::from(p.counted.no_shows_added)),
+        Cell::Int(p.counted.total),
+        text(&describe_formula(line)),
+        // Unrounded figures keep their exact digits as text.
+        text(&p.formula_amount.normalize().to_string()),
+        yes_no(p.empty_session_pay_applied),
+        yes_no(p.cap_applied),
+        text(&p.raw.normalize().to_string()),
+        Cell::Money(c, p.pay),
+        money(s.reported),
+        money(line.rec.difference),
+        text(line.rec.status.as_str()),
+        text(line.rec.reason.map(|r| r.as_str()).unwrap_or_default()),
+    ];
+    for cell in session {
+        put(out, cell);
+    }
+    if line.rec.status != Status::Mismatch {
+        out.push(0);
+        return Ok(());
+    }
+    out.push(1);
+    let reason = line.rec.reason;
+    let difference = [
+        Cell::Int(s.id.0),
+        text(&start),
+        Cell::Int(s.instructor.0),
+        text(&s.instructor_name),
+        text(&s.name),
+        text(c.code()),
+        Cell::Int(line.pay.counted.total),
+        Cell::Money(c, line.pay.pay),
+        money(s.reported),
+        money(line.rec.difference),
+        reason.map_or(Cell::Empty, |r| text(r.as_str())),
+        reason.map_or(Cell::Empty, |r| text(explain(r))),
+    ];
+    for cell in difference {
+        put(out, cell);
+    }
+    Ok(())
+}
+
+/// Decodes `width` cells from the front of `bytes` into `cells`; the rest.
+fn decode_cells<'b>(
+    mut bytes: &'b [u8],
+    width: usize,
+    cells: &mut Vec<Cell>,
+) -> std::result::Result<&'b [u8], String> {
+    fn take<'b>(bytes: &mut &'b [u8], n: usize) -> std::result::Result<&'b [u8], String> {
+        if bytes.len() < n {
+            return Err("a sorted spreadsheet row ends early".to_string());
+        }
+        let (head, rest) = bytes.split_at(n);
+        *bytes = rest;
+        Ok(head)
+    }
+    fn u64_of(bytes: &mut &[u8]) -> std::result::Result<u64, String> {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(take(bytes, 8)?);
+        Ok(u64::from_le_bytes(b))
+    }
+    fn text_of(bytes: &mut &[u8]) -> std::result::Result<String, String> {
+        let len = usize::try_from(u64_of(bytes)?).map_err(|e| e.to_string())?;
+        String::from_utf8(take(bytes, len)?.to_vec()).map_err(|e| e.to_string())
+    }
+    fn decimal_of(bytes: &mut &[u8]) -> std::result::Result<Decimal, String> {
+        let mut b = [0u8; 16];
+        b.copy_from_slice(take(bytes, 16)?);
+        Ok(Decimal::deserialize(b))
+    }
+    for _ in 0..width {
+        let tag = take(&mut bytes, 1)?[0];
+        cells.push(match tag {
+            EMPTY => Cell::Empty,
+            INT => Cell::Int(u64_of(&mut bytes)?),
+            TEXT => Cell::Text(text_of(&mut bytes)?),
+            DECIMAL => Cell::Decimal(decimal_of(&mut bytes)?),
+            MONEY => {
+                let code = text_of(&mut bytes)?;
+                let currency = Currency::try_from_code(&code).map_err(|e| e.to_string())?;
+                Cell::Money(currency, decimal_of(&mut bytes)?)
+            }
+            other => {
+                return Err(format!(
+                    "a sorted spreadsheet row has an unknown cell tag {other}"
+                ))
+            }
+        });
+    }
+    Ok(bytes)
+}
+
+/// Starts a sheet: its header row, frozen, printed landscape; the widths of its titles.
+fn start_sheet(ws: &mut Worksheet, columns: &[&str], styles: &Styles) -> Result<Vec<usize>, XlsxError> {
+    let mut widths = vec![0; columns.len()];
+    let mut sheet = Sheet {
+        ws,
+        widths: &mut widths,
+    };
+    for (col, title) in columns.iter().enumerate() {
+        sheet
+            .ws
+            .write_string_with_format(0, col as u16, *title, &styles.header)?;
+        // Room for the filter button beside the title.
+        sheet.fit(col, title.chars().count() + 3);
+    }
+    sheet.ws.set_freeze_panes(1, 0)?;
+    sheet
+        .ws
+        .set_landscape()
+        .set_paper_size(9)
+        .set_print_fit_to_pages(1, 0);
+    sheet.ws.set_repeat_rows(0, 0)?;
+    Ok(widths)
 }
 
 /// The formats every sheet shares, and one money format per currency.
@@ -125,35 +473,25 @@ fn cell_number(value: Decimal) -> f64 {
     value.to_f64().unwrap_or(f64::NAN)
 }
 
-/// A worksheet that remembers how wide each column's contents are.
-struct Sheet {
-    ws: Worksheet,
-    widths: Vec<usize>,
+/// A worksheet and how wide each column's contents are.
+struct Sheet<'a> {
+    ws: &'a mut Worksheet,
+    widths: &'a mut Vec<usize>,
 }
 
-impl Sheet {
-    fn new(name: &str, columns: &[&str], styles: &Styles) -> Result<Sheet, XlsxError> {
-        let mut ws = Worksheet::new();
-        ws.set_name(name)?;
-        let mut sheet = Sheet {
-            ws,
-            widths: vec![0; columns.len()],
-        };
-        for (col, title) in columns.iter().enumerate() {
-            sheet
-                .ws
-                .write_string_with_format(0, col as u16, *title, &styles.header)?;
-            // Room for the filter button beside the title.
-            sheet.fit(col, title.chars().count() + 3);
+impl Sheet<'_> {
+    /// Writes the decoded `cells` of one row.
+    fn cells(&mut self, row: u32, cells: &[Cell], money: &mut MoneyFormats<'_>) -> Result<(), XlsxError> {
+        for (col, cell) in cells.iter().enumerate() {
+            match cell {
+                Cell::Empty => {}
+                Cell::Int(n) => self.int(row, col, *n)?,
+                Cell::Text(t) => self.text(row, col, t)?,
+                Cell::Decimal(d) => self.decimal(row, col, *d)?,
+                Cell::Money(c, v) => self.money(row, col, *c, *v, money.get(*c))?,
+            }
         }
-        sheet.ws.set_freeze_panes(1, 0)?;
-        sheet
-            .ws
-            .set_landscape()
-            .set_paper_size(9)
-            .set_print_fit_to_pages(1, 0);
-        sheet.ws.set_repeat_rows(0, 0)?;
-        Ok(sheet)
+        Ok(())
     }
 
     fn fit(&mut self, col: usize, chars: usize) {
@@ -162,7 +500,18 @@ impl Sheet {
         }
     }
 
+    /// Text, cut with [`CUT_MARK`] past Excel's cell limit.
     fn text(&mut self, row: u32, col: usize, text: &str) -> Result<(), XlsxError> {
+        let cut;
+        let text = match text.char_indices().nth(CELL_CHARS) {
+            Some(_) => {
+                let keep = CELL_CHARS - CUT_MARK.chars().count();
+                let end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
+                cut = format!("{}{CUT_MARK}", &text[..end]);
+                &cut
+            }
+            None => text,
+        };
         if !text.is_empty() {
             self.ws.write_string(row, col as u16, text)?;
         }
@@ -225,13 +574,13 @@ impl Sheet {
     }
 
     /// Sets the widths and a filter over the header and `rows` data rows.
-    fn finish(mut self, rows: u32) -> Result<Worksheet, XlsxError> {
+    fn finish(self, rows: u32) -> Result<(), XlsxError> {
         for (col, chars) in self.widths.iter().enumerate() {
             let width = (*chars).clamp(6, 60) as f64 + 1.5;
             self.ws.set_column_width(col as u16, width)?;
         }
         self.ws.autofilter(0, 0, rows, (self.widths.len() - 1) as u16)?;
-        Ok(self.ws)
+        Ok(())
     }
 }
 
@@ -278,8 +627,13 @@ impl<'a> MoneyFormats<'a> {
     }
 }
 
-fn summary(report: &Report<'_>, styles: &Styles) -> Result<Worksheet> {
-    let mut sheet = Sheet::new("Summary", &PAYROLL_COLUMNS, styles)?;
+fn summary(report: &Report<'_>, styles: &Styles, ws: &mut Worksheet) -> Result<()> {
+    ws.set_name("Summary")?;
+    let mut widths = start_sheet(ws, &PAYROLL_COLUMNS, styles)?;
+    let mut sheet = Sheet {
+        ws,
+        widths: &mut widths,
+    };
     let mut money = MoneyFormats::new(styles);
     let mut per_currency: BTreeMap<Currency, (PayrollTotals, chrono::NaiveDate, chrono::NaiveDate)> =
         BTreeMap::new();
@@ -359,85 +713,155 @@ fn summary(report: &Report<'_>, styles: &Styles) -> Result<Worksheet> {
     Ok(sheet.finish(data_rows)?)
 }
 
-fn sessions(lines: &[SessionLine], styles: &Styles) -> Result<Worksheet> {
-    let mut sheet = Sheet::new("Sessions", &SESSION_COLUMNS, styles)?;
-    let mut money = MoneyFormats::new(styles);
-    let yes_no = |b: bool| if b { "yes" } else { "no" };
-    let mut row = 0u32;
-    for line in lines {
-        row += 1;
-        let s = &line.session;
-        let p = &line.pay;
-        let c = s.currency;
-        sheet.int(row, 0, s.id.0)?;
-        sheet.int(row, 1, s.instructor.0)?;
-        sheet.text(row, 2, &s.instructor_name)?;
-        sheet.text(row, 3, &s.name)?;
-        sheet.int(row, 4, s.venue.0)?;
-        sheet.text(row, 5, &local_start(s.starts_at, s.zone))?;
-        sheet.text(row, 6, c.code())?;
-        if let Some(rate) = s.rate.as_deref() {
-            sheet.int(row, 7, rate.id.0)?;
-            sheet.text(row, 8, rate.kind.as_str())?;
-        }
-        sheet.decimal(row, 9, s.hours)?;
-        sheet.int(row, 10, u64::from(p.counted.attended))?;
-        sheet.int(row, 11, u64::from(p.counted.comped_excluded))?;
-        sheet.int(row, 12, u64::from(p.counted.late_cancels_added))?;
-        sheet.int(row, 13, u64::from(p.counted.no_shows_added))?;
-        sheet.int(row, 14, p.counted.total)?;
-        sheet.text(row, 15, &describe_formula(line))?;
-        // Unrounded figures keep their exact digits as text.
-        sheet.text(row, 16, &p.formula_amount.normalize().to_string())?;
-        sheet.text(row, 17, yes_no(p.empty_session_pay_applied))?;
-        sheet.text(row, 18, yes_no(p.cap_applied))?;
-        sheet.text(row, 19, &p.raw.normalize().to_string())?;
-        sheet.money(row, 20, c, p.pay, money.get(c))?;
-        if let Some(reported) = s.reported {
-            sheet.money(row, 21, c, reported, money.get(c))?;
-        }
-        if let Some(d) = line.rec.difference {
-            sheet.money(row, 22, c, d, money.get(c))?;
-        }
-        sheet.text(row, 23, line.rec.status.as_str())?;
-        sheet.text(row, 24, line.rec.reason.map(|r| r.as_str()).unwrap_or_default())?;
-    }
-    Ok(sheet.finish(row)?)
-}
-
-fn differences(lines: &[SessionLine], styles: &Styles) -> Result<Worksheet> {
-    let mut sheet = Sheet::new("Differences", &DIFFERENCE_COLUMNS, styles)?;
-    let mut money = MoneyFormats::new(styles);
-    let mut row = 0u32;
-    for line in lines.iter().filter(|l| l.rec.status == Status::Mismatch) {
-        row += 1;
-        let s = &line.session;
-        let c = s.currency;
-        sheet.int(row, 0, s.id.0)?;
-        sheet.text(row, 1, &local_start(s.starts_at, s.zone))?;
-        sheet.int(row, 2, s.instructor.0)?;
-        sheet.text(row, 3, &s.instructor_name)?;
-        sheet.text(row, 4, &s.name)?;
-        sheet.text(row, 5, c.code())?;
-        sheet.int(row, 6, line.pay.counted.total)?;
-        sheet.money(row, 7, c, line.pay.pay, money.get(c))?;
-        if let Some(reported) = s.reported {
-            sheet.money(row, 8, c, reported, money.get(c))?;
-        }
-        if let Some(d) = line.rec.difference {
-            sheet.money(row, 9, c, d, money.get(c))?;
-        }
-        if let Some(reason) = line.rec.reason {
-            sheet.text(row, 10, reason.as_str())?;
-            sheet.text(row, 11, explain(reason))?;
-        }
-    }
-    Ok(sheet.finish(row)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use calamine::{Data, Reader, Xlsx};
+    use sessionpay_core::{compute_pay, reconcile, Payroll, PeriodKind, RatePolicy};
+
+    /// `n` sessions of rate 3 in London; every third one's reported figure
+    /// is off, and session 2's name is longer than a cell holds.
+    fn lines(n: u64) -> Vec<SessionLine> {
+        let long = "N".repeat(CELL_CHARS + 10);
+        let mut csv = String::from(
+            "id,instructor.id,instructor.name,starts_at,venue.id,venue_timezone,hours,attended_count,no_show_count,\
+late_cancel_count,comped_counts.attended,instructor_pay_rate.id,instructor_pay_rate.type,\
+instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n",
+        );
+        for id in 1..=n {
+            let name = if id == 2 { long.as_str() } else { "Ana" };
+            let paid = if id % 3 == 0 { "21.00" } else { "20.00" };
+            csv.push_str(&format!(
+                "{id},7,{name},2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,GBP {paid},false\n"
+            ));
+        }
+        let mut rows: Vec<sessionpay_io::ParsedRow> = Vec::new();
+        sessionpay_io::Reader::bytes(csv.as_bytes(), Path::new("x.csv"))
+            .shape(sessionpay_io::Shape::Csv)
+            .read(&mut rows)
+            .unwrap();
+        let policy = RatePolicy::default();
+        rows.into_iter()
+            .map(|row| {
+                let session = row.draft.with_currency(Currency::try_from_code("GBP").unwrap());
+                let pay = compute_pay(&session, &policy).unwrap();
+                let rec = reconcile(&session, &policy, &pay, Decimal::ZERO).unwrap();
+                SessionLine { session, pay, rec }
+            })
+            .collect()
+    }
+
+    fn workbook(lines: &[SessionLine], sheet_rows: u32) -> Xlsx<std::io::Cursor<Vec<u8>>> {
+        let mut payroll = Payroll::new(PeriodKind::Month);
+        let mut refs = Vec::new();
+        for line in lines {
+            refs.extend(payroll.add(&line.session, &line.pay, &line.rec).unwrap());
+        }
+        let (rows, line_rows) = payroll.rows_for(refs).unwrap();
+        let report = Report {
+            rows: &rows,
+            lines,
+            line_rows: &line_rows,
+            inputs: &[],
+            policy: None,
+            period: PeriodKind::Month,
+            from: None,
+            to: None,
+            rejected: 0,
+        };
+        let mut bytes = Vec::new();
+        build(
+            &report,
+            sheet_rows,
+            |emit| {
+                let mut buf = Vec::new();
+                for line in lines {
+                    buf.clear();
+                    encode_line(line, &mut buf)?;
+                    emit(&buf)?;
+                }
+                Ok(())
+            },
+            &mut bytes,
+        )
+        .unwrap();
+        Xlsx::new(std::io::Cursor::new(bytes)).unwrap()
+    }
+
+    fn column(book: &mut Xlsx<std::io::Cursor<Vec<u8>>>, sheet: &str, col: usize) -> Vec<Data> {
+        let range = book
+            .worksheet_range(sheet)
+            .unwrap_or_else(|e| panic!("{sheet}: {e}"));
+        range.rows().skip(1).map(|r| r[col].clone()).collect()
+    }
+
+    #[test]
+    fn full_sheets_continue_on_numbered_sheets_with_every_session_once() {
+        let lines = lines(11);
+        // Three rows a sheet: the header and two sessions.
+        let mut book = workbook(&lines, 3);
+        let sessions = [
+            "Sessions",
+            "Sessions (2)",
+            "Sessions (3)",
+            "Sessions (4)",
+            "Sessions (5)",
+            "Sessions (6)",
+        ];
+        let mut names = vec!["Summary"];
+        names.extend(sessions);
+        names.extend(["Differences", "Differences (2)"]);
+        assert_eq!(book.sheet_names(), names);
+        let mut ids = Vec::new();
+        for sheet in sessions {
+            let range = book.worksheet_range(sheet).unwrap();
+            assert_eq!(
+                range.rows().next().unwrap()[0],
+                Data::String("session_id".into()),
+                "{sheet}"
+            );
+            ids.extend(column(&mut book, sheet, 0));
+        }
+        let expected: Vec<Data> = (1..=11).map(|id| Data::Float(id as f64)).collect();
+        assert_eq!(ids, expected);
+        let mut differences = column(&mut book, "Differences", 0);
+        differences.extend(column(&mut book, "Differences (2)", 0));
+        assert_eq!(differences, [3.0, 6.0, 9.0].map(Data::Float));
+        // The summary's totals do not depend on the sheets: 11 sessions, 3 mismatched.
+        let summary = book.worksheet_range("Summary").unwrap();
+        let first = summary.rows().nth(1).unwrap();
+        assert_eq!(first[5], Data::Float(11.0));
+        assert_eq!(first[11], Data::Float(3.0));
+        // The same sessions on one sheet when they fit.
+        let mut one = workbook(&lines, EXCEL_ROWS);
+        assert_eq!(one.sheet_names(), ["Summary", "Sessions", "Differences"]);
+        assert_eq!(column(&mut one, "Sessions", 0), expected);
+    }
+
+    #[test]
+    fn a_name_longer_than_a_cell_is_cut_with_a_marker() {
+        let mut book = workbook(&lines(2), EXCEL_ROWS);
+        let names = column(&mut book, "Sessions", 2);
+        let Data::String(cut) = &names[1] else {
+            panic!("{:?}", names[1]);
+        };
+        assert_eq!(cut.chars().count(), CELL_CHARS);
+        assert!(cut.ends_with(CUT_MARK), "{}", &cut[cut.len() - 40..]);
+        assert_eq!(names[0], Data::String("Ana".into()));
+    }
+
+    #[test]
+    fn the_sheets_excel_needs_are_counted_from_the_row_limit() {
+        let per_sheet = EXCEL_ROWS - 1;
+        assert_eq!(sheets_for(0, per_sheet), 1);
+        assert_eq!(sheets_for(u64::from(per_sheet), per_sheet), 1);
+        assert_eq!(sheets_for(u64::from(per_sheet) + 1, per_sheet), 2);
+        assert_eq!(sheets_for(2_000_000, per_sheet), 2);
+        assert_eq!(sheets_for(10_000_000, per_sheet), 10);
+        assert_eq!(sheet_name("Sessions", 0), "Sessions");
+        assert_eq!(sheet_name("Sessions", 1), "Sessions (2)");
+    }
 
     #[test]
     fn money_formats_follow_the_minor_unit() {
