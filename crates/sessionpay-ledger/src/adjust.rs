@@ -1,0 +1,321 @@
+//! Adjustments: every session whose figure differs from what was paid, and
+//! their sums carried into each instructor's first open period.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use rustc_hash::{FxHashMap, FxHashSet};
+use sessionpay_core::chrono::{Days, NaiveDate};
+use sessionpay_core::{Currency, InstructorId, PayrollRow, PayrollTotals, Period, PeriodKind};
+
+use crate::{ClosedPeriod, Figure, PaidSession, Result};
+
+/// How a session's figure differs from what was paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    /// Paid, and in the input with another figure.
+    Changed,
+    /// In a closed period of the input, never paid.
+    Added,
+    /// Paid, and absent from the input (or moved to an open period).
+    Removed,
+}
+
+impl Change {
+    /// `changed`, `added` or `removed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Changed => "changed",
+            Change::Added => "added",
+            Change::Removed => "removed",
+        }
+    }
+}
+
+/// One session to pay (or claw back) the difference of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adjustment {
+    /// The session id.
+    pub session: u64,
+    /// The instructor id.
+    pub instructor: u64,
+    /// The currency.
+    pub currency: Currency,
+    /// The first day of the closed period it is in now (or was paid in).
+    pub period_start: NaiveDate,
+    /// What was paid.
+    pub paid: Decimal,
+    /// What it comes to now (0 when removed).
+    pub computed: Decimal,
+    /// `computed − paid`.
+    pub adjustment: Decimal,
+    /// How it changed.
+    pub change: Change,
+    /// What changed, e.g. `attended 12→14; rate 7→9`.
+    pub what: String,
+}
+
+fn sub(a: Decimal, b: Decimal) -> Result<Decimal> {
+    a.checked_sub(b)
+        .ok_or_else(|| sessionpay_core::Error::Overflow { op: "an adjustment" }.into())
+}
+
+fn currency(code: &str) -> Result<Currency> {
+    Ok(Currency::try_from_code(code)?)
+}
+
+/// What differs between what was paid and the figure now.
+fn what_changed(paid: &PaidSession, now: &Figure, now_start: NaiveDate) -> String {
+    let mut parts = Vec::new();
+    let names = ["attended", "comped", "late_cancels", "no_shows"];
+    for ((name, a), b) in names.iter().zip(paid.counts).zip(now.counts) {
+        if a != b {
+            parts.push(format!("{name} {a}→{b}"));
+        }
+    }
+    if paid.hours != now.hours {
+        parts.push(format!(
+            "hours {}→{}",
+            paid.hours.normalize(),
+            now.hours.normalize()
+        ));
+    }
+    if paid.rate != now.rate {
+        let id = |r: Option<u64>| r.map_or_else(|| "none".to_string(), |r| r.to_string());
+        parts.push(format!("rate {}→{}", id(paid.rate), id(now.rate)));
+    }
+    if paid.pending != now.pending {
+        let yes = |b| if b { "yes" } else { "no" };
+        parts.push(format!("pending {}→{}", yes(paid.pending), yes(now.pending)));
+    }
+    if paid.period_start != now_start {
+        parts.push(format!("period {}→{now_start}", paid.period_start));
+    }
+    if parts.is_empty() {
+        // Same counts, hours and rate id: the rate's amounts or the policy changed.
+        parts.push("rate amount or policy".into());
+    }
+    parts.join("; ")
+}
+
+/// The adjustments of `figures` (sorted by session id) against what the
+/// ledger paid.
+///
+/// The periods compared are the closed periods the figures have sessions in,
+/// or, with `from`/`to`, the closed periods overlapping those dates. A paid
+/// session now in an open period is removed (the open payroll pays it).
+/// Sorted by session id.
+///
+/// # Errors
+/// An amount out of range, a stored currency that is not one.
+pub fn adjustments(
+    closed: &[ClosedPeriod],
+    paid: &FxHashMap<u64, PaidSession>,
+    figures: &[Figure],
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<Adjustment>> {
+    let closed_of = |date: NaiveDate| {
+        closed
+            .iter()
+            .map(|c| c.period)
+            .find(|p| p.start <= date && date <= p.end)
+    };
+    let ranged = from.is_some() || to.is_some();
+    let in_range = |date: NaiveDate| from.is_none_or(|f| date >= f) && to.is_none_or(|t| date <= t);
+    let considered: BTreeSet<NaiveDate> = if ranged {
+        closed
+            .iter()
+            .filter(|c| from.is_none_or(|f| c.period.end >= f) && to.is_none_or(|t| c.period.start <= t))
+            .map(|c| c.period.start)
+            .collect()
+    } else {
+        figures
+            .iter()
+            .filter_map(|f| closed_of(f.date))
+            .map(|p| p.start)
+            .collect()
+    };
+    let mut out = Vec::new();
+    let mut seen = FxHashSet::default();
+    for f in figures {
+        seen.insert(f.session);
+        let period = closed_of(f.date);
+        let before = paid.get(&f.session);
+        let added = |p: Period| Adjustment {
+            session: f.session,
+            instructor: f.instructor,
+            currency: f.currency,
+            period_start: p.start,
+            paid: Decimal::ZERO,
+            computed: f.pay,
+            adjustment: f.pay,
+            change: Change::Added,
+            what: String::new(),
+        };
+        let removed = |b: &PaidSession, what: String| -> Result<Adjustment> {
+            Ok(Adjustment {
+                session: f.session,
+                instructor: b.instructor,
+                currency: currency(&b.currency)?,
+                period_start: b.period_start,
+                paid: b.pay,
+                computed: Decimal::ZERO,
+                adjustment: sub(Decimal::ZERO, b.pay)?,
+                change: Change::Removed,
+                what,
+            })
+        };
+        match (period, before) {
+            (Some(p), None) => {
+                if in_range(f.date) && considered.contains(&p.start) {
+                    out.push(added(p));
+                }
+            }
+            (Some(p), Some(b)) => {
+                if b.currency != f.currency.code() {
+                    out.push(removed(
+                        b,
+                        format!("currency {}→{}", b.currency, f.currency.code()),
+                    )?);
+                    out.push(Adjustment {
+                        what: format!("currency {}→{}", b.currency, f.currency.code()),
+                        ..added(p)
+                    });
+                } else if b.pay != f.pay {
+                    out.push(Adjustment {
+                        session: f.session,
+                        instructor: f.instructor,
+                        currency: f.currency,
+                        period_start: p.start,
+                        paid: b.pay,
+                        computed: f.pay,
+                        adjustment: sub(f.pay, b.pay)?,
+                        change: Change::Changed,
+                        what: what_changed(b, f, p.start),
+                    });
+                }
+            }
+            (None, Some(b)) => {
+                if !b.pay.is_zero() {
+                    out.push(removed(b, format!("moved to an open period ({})", f.date))?);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    let mut gone: Vec<(&u64, &PaidSession)> = paid
+        .iter()
+        .filter(|(id, b)| !seen.contains(*id) && considered.contains(&b.period_start))
+        .collect();
+    gone.sort_unstable_by_key(|(id, _)| **id);
+    for (id, b) in gone {
+        if b.pay.is_zero() {
+            continue;
+        }
+        out.push(Adjustment {
+            session: *id,
+            instructor: b.instructor,
+            currency: currency(&b.currency)?,
+            period_start: b.period_start,
+            paid: b.pay,
+            computed: Decimal::ZERO,
+            adjustment: sub(Decimal::ZERO, b.pay)?,
+            change: Change::Removed,
+            what: "not in the input".into(),
+        });
+    }
+    out.sort_by_key(|a| (a.session, a.change));
+    Ok(out)
+}
+
+/// The period after the last closed one: where adjustments of instructors
+/// who taught nothing open are carried.
+///
+/// # Errors
+/// A date at the end of the calendar.
+pub fn first_open(kind: PeriodKind, closed: &[ClosedPeriod]) -> Result<Option<Period>> {
+    let Some(last) = closed.iter().map(|c| c.period.end).max() else {
+        return Ok(None);
+    };
+    let Some(next) = last.checked_add_days(Days::new(1)) else {
+        return Ok(None);
+    };
+    Ok(Some(kind.period_of(next)?))
+}
+
+/// A payroll row with the adjustments carried into it.
+#[derive(Debug, Clone)]
+pub struct Carried {
+    /// The row (0 sessions when the instructor taught nothing then).
+    pub row: PayrollRow,
+    /// The adjustments carried into it.
+    pub adjustments: Decimal,
+    /// `computed_pay + adjustments`.
+    pub total_due: Decimal,
+}
+
+/// Carries each instructor × currency's adjustments into their first row
+/// of `rows` (sorted, open periods only), or into a row of `first_open`
+/// with no session; `names` gives instructors' names for such rows.
+///
+/// # Errors
+/// A sum out of range.
+pub fn carry(
+    rows: Vec<PayrollRow>,
+    adjustments: &[Adjustment],
+    first_open: Option<Period>,
+    names: &FxHashMap<u64, Arc<str>>,
+) -> Result<Vec<Carried>> {
+    let overflow = || sessionpay_core::Error::Overflow {
+        op: "carried adjustments",
+    };
+    let mut sums: std::collections::BTreeMap<(u64, Currency), Decimal> = Default::default();
+    for a in adjustments {
+        let sum = sums.entry((a.instructor, a.currency)).or_default();
+        *sum = sum.checked_add(a.adjustment).ok_or_else(overflow)?;
+    }
+    let mut out: Vec<Carried> = rows
+        .into_iter()
+        .map(|row| Carried {
+            total_due: row.totals.computed_pay,
+            row,
+            adjustments: Decimal::ZERO,
+        })
+        .collect();
+    for ((instructor, currency), sum) in sums {
+        let target = out
+            .iter()
+            .position(|c| c.row.instructor.0 == instructor && c.row.currency == currency);
+        let index = match (target, first_open) {
+            (Some(i), _) => i,
+            (None, Some(period)) => {
+                out.push(Carried {
+                    row: PayrollRow {
+                        instructor: InstructorId(instructor),
+                        instructor_name: names.get(&instructor).cloned().unwrap_or_else(|| Arc::from("")),
+                        currency,
+                        period,
+                        totals: PayrollTotals::default(),
+                        difference: Decimal::ZERO,
+                    },
+                    adjustments: Decimal::ZERO,
+                    total_due: Decimal::ZERO,
+                });
+                out.len() - 1
+            }
+            (None, None) => continue,
+        };
+        let c = &mut out[index];
+        c.adjustments = c.adjustments.checked_add(sum).ok_or_else(overflow)?;
+        c.total_due = c
+            .row
+            .totals
+            .computed_pay
+            .checked_add(c.adjustments)
+            .ok_or_else(overflow)?;
+    }
+    out.sort_by_key(|c| (c.row.instructor.0, c.row.currency, c.row.period.start));
+    Ok(out)
+}
