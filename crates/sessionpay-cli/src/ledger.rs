@@ -1,0 +1,358 @@
+//! The pay ledger's commands: `close`, `adjustments`, `ledger runs|show|void`,
+//! and `payroll --ledger` (closed periods left out, adjustments carried).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use clap::{Args, Subcommand};
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+use sessionpay_core::{Period, PeriodKind, RateId};
+use sessionpay_engine::Pricing;
+use sessionpay_io::Format;
+use sessionpay_ledger::{kind_name, ClosePlan, Digest, Figures, FiguresCollected, Ledger};
+
+use crate::args::{InputArgs, OutputFormat, PayrollArgs, PeriodArgs};
+use crate::commands::{self, emit_to, Notes, Outcome};
+
+/// `sessionpay close`.
+#[derive(Debug, Args)]
+pub(crate) struct CloseArgs {
+    /// The ledger file (SQLite); created when absent
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ledger: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) periods: PeriodArgs,
+
+    /// Close every whole period that ends on or before this venue-local date (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub(crate) through: NaiveDate,
+
+    /// Rate policy file (TOML)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) rates: Option<PathBuf>,
+
+    /// A saved JSON response of the same report: its column_headers name the CSV's header cells
+    #[arg(long, value_name = "FILE")]
+    pub(crate) columns_from: Option<PathBuf>,
+
+    /// Print no notes on stderr (errors are still printed)
+    #[arg(short = 'q', long)]
+    pub(crate) quiet: bool,
+
+    /// Export files or folders of them (not stdin: a close records each input's checksum)
+    #[arg(value_name = "INPUT", required = true)]
+    pub(crate) inputs: Vec<PathBuf>,
+}
+
+/// `sessionpay adjustments`.
+#[derive(Debug, Args)]
+pub(crate) struct AdjustmentsArgs {
+    /// The ledger file (read, never written)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ledger: PathBuf,
+
+    /// Compare the closed periods from this venue-local date (instead of those the input has sessions in)
+    #[arg(long, value_name = "DATE")]
+    pub(crate) from: Option<NaiveDate>,
+
+    /// Compare the closed periods up to this venue-local date
+    #[arg(long, value_name = "DATE")]
+    pub(crate) to: Option<NaiveDate>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// `sessionpay ledger ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum LedgerCommand {
+    /// Every run: when it was closed, what it closed, from which inputs
+    Runs {
+        /// The ledger file
+        #[arg(long, value_name = "FILE")]
+        ledger: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
+        format: OutputFormat,
+    },
+    /// One run in full: options, inputs with their SHA-256, periods, totals
+    Show {
+        /// The ledger file
+        #[arg(long, value_name = "FILE")]
+        ledger: PathBuf,
+        /// The run id (see `ledger runs`)
+        run: i64,
+    },
+    /// Void a run closed by mistake: its periods are open again (nothing is deleted)
+    Void {
+        /// The ledger file
+        #[arg(long, value_name = "FILE")]
+        ledger: PathBuf,
+        /// The run id (see `ledger runs`)
+        run: i64,
+        /// Why it is voided (recorded)
+        #[arg(long, value_name = "TEXT")]
+        why: String,
+    },
+}
+
+fn now() -> String {
+    DateTime::<Utc>::from(std::time::SystemTime::now()).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn table_format(format: OutputFormat) -> anyhow::Result<Format> {
+    match format {
+        OutputFormat::Csv => Ok(Format::Csv),
+        OutputFormat::Json => Ok(Format::Json),
+        _ => anyhow::bail!("this command writes csv or json"),
+    }
+}
+
+/// The whole periods from the one holding `first` whose end is on or before `through`.
+fn whole_periods(kind: PeriodKind, first: NaiveDate, through: NaiveDate) -> anyhow::Result<Vec<Period>> {
+    let mut out = Vec::new();
+    let mut period = kind.period_of(first)?;
+    while period.end <= through {
+        out.push(period);
+        let Some(next) = period.end.checked_add_days(Days::new(1)) else {
+            break;
+        };
+        period = kind.period_of(next)?;
+    }
+    Ok(out)
+}
+
+/// Reads `args.inputs` into figures (and, with `closed`, the open payroll).
+fn figures(
+    args: &InputArgs,
+    also_read: &[&Path],
+    kind: PeriodKind,
+    open: Option<(Arc<[Period]>, Option<NaiveDate>, Option<NaiveDate>)>,
+    notes: &mut Notes,
+) -> anyhow::Result<(FiguresCollected, commands::Resolved, sessionpay_io::OutputSet)> {
+    anyhow::ensure!(
+        args.skip_invalid.is_none(),
+        "--skip-invalid cannot be used with a ledger: every session must be read"
+    );
+    let planned = commands::plan(args, also_read, &[], notes)?;
+    let (resolved, mut outputs) = commands::resolve(args, planned)?;
+    let make = || {
+        let figures = Figures::new(kind);
+        match &open {
+            Some((closed, from, to)) => figures.with_payroll(Arc::clone(closed), *from, *to),
+            None => figures,
+        }
+    };
+    let collected = commands::run_engine(args, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
+    Ok((collected.finish()?, resolved, outputs))
+}
+
+pub(crate) fn close(args: &CloseArgs) -> anyhow::Result<Outcome> {
+    let kind = args.periods.kind()?;
+    anyhow::ensure!(
+        kind != PeriodKind::All,
+        "--period all has no end to close; choose month, semimonth, week or fortnight"
+    );
+    anyhow::ensure!(
+        !args.inputs.iter().any(|p| p.as_os_str() == "-"),
+        "close records each input's SHA-256, so it reads files, not standard input (-)"
+    );
+    let input = InputArgs {
+        rates: args.rates.clone(),
+        columns_from: args.columns_from.clone(),
+        format: OutputFormat::Csv,
+        output: None,
+        quiet: args.quiet,
+        skip_invalid: None,
+        allow_rejects: false,
+        verbose: false,
+        inputs: args.inputs.clone(),
+    };
+    let mut notes = Notes::for_input(&input);
+    let mut ledger = Ledger::open_or_create(&args.ledger)?;
+    let period_kind = kind_name(kind);
+    ledger.check_kind(&period_kind)?;
+    let (collected, resolved, outputs) = figures(&input, &[], kind, None, &mut notes)?;
+    let mut inputs = Vec::new();
+    for i in &resolved.inputs {
+        inputs.push(Digest::of(&i.path)?);
+    }
+    let policy = args.rates.as_deref().map(Digest::of).transpose()?;
+    outputs.inputs().check_unchanged()?;
+    let figures = collected.figures;
+    let closed = ledger.closed_periods()?;
+    let first_open = sessionpay_ledger::first_open(kind, &closed)?.map(|p| p.start);
+    let first_session = figures.iter().map(|f| f.date).min();
+    let Some(first) = [first_session, first_open].into_iter().flatten().min() else {
+        anyhow::bail!("no session in the input and nothing closed before: no period to close");
+    };
+    let periods = whole_periods(kind, first, args.through)?;
+    let pricing = Pricing::new(&resolved.table, Decimal::ZERO);
+    let mut rates: Vec<(u64, &'static str, String)> = Vec::new();
+    let mut seen = rustc_hash::FxHashSet::default();
+    for f in &figures {
+        if let (Some(id), Some(kind)) = (f.rate, f.rate_type) {
+            if seen.insert(id) {
+                rates.push((id, kind, format!("{:?}", pricing.policy(Some(RateId(id))))));
+            }
+        }
+    }
+    rates.sort();
+    let options = serde_json::json!({
+        "period": period_kind,
+        "through": args.through.to_string(),
+        "rates": args.rates.as_ref().map(|p| p.display().to_string()),
+        "columns_from": args.columns_from.as_ref().map(|p| p.display().to_string()),
+        "inputs": args.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+    });
+    let plan = ClosePlan {
+        closed_at: now(),
+        tool_version: VERSION.into(),
+        period_kind,
+        through: args.through,
+        options: options.to_string(),
+        inputs,
+        policy,
+        default_policy: format!("{:?}", pricing.policy(None)),
+        rates,
+        periods,
+    };
+    let done = ledger.close(&plan, &figures)?;
+    let mut out = String::from("period_start,period_end,sessions,status\n");
+    for (p, n) in &done.closed {
+        out.push_str(&format!("{},{},{n},closed\n", p.start, p.end));
+    }
+    for p in &done.skipped {
+        out.push_str(&format!("{},{},,skipped (closed already)\n", p.start, p.end));
+    }
+    match done.run {
+        Some(run) => notes.say(format!(
+            "run {run}: closed {} period(s), skipped {} closed already",
+            done.closed.len(),
+            done.skipped.len()
+        )),
+        None => notes.say(format!(
+            "nothing to close through {}: {} period(s) closed already",
+            args.through,
+            done.skipped.len()
+        )),
+    }
+    if done.paid_before > 0 {
+        notes.say(format!(
+            "{} session(s) of the closed periods were paid by an earlier run (their date moved); \
+             `sessionpay adjustments` lists any difference",
+            done.paid_before
+        ));
+    }
+    let mut outputs = outputs;
+    emit_to(None, &mut outputs, |w| Ok(w.write_all(out.as_bytes())?))?;
+    Ok(Outcome::Clean)
+}
+
+pub(crate) fn adjustments(args: &AdjustmentsArgs) -> anyhow::Result<Outcome> {
+    let format = table_format(args.input.format)?;
+    if let (Some(from), Some(to)) = (args.from, args.to) {
+        anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
+    }
+    let mut notes = Notes::for_input(&args.input);
+    let ledger = Ledger::open(&args.ledger)?;
+    let closed = ledger.closed_periods()?;
+    let paid = ledger.paid()?;
+    let (collected, _, mut outputs) =
+        figures(&args.input, &[&args.ledger], PeriodKind::All, None, &mut notes)?;
+    let rows = sessionpay_ledger::adjustments(&closed, &paid, &collected.figures, args.from, args.to)?;
+    emit_to(args.input.output.as_deref(), &mut outputs, |out| {
+        Ok(sessionpay_ledger::write_adjustments(out, &rows, format)?)
+    })?;
+    outputs.commit()?;
+    notes.say(format!("{} session(s) differ from what was paid", rows.len()));
+    Ok(Outcome::Clean)
+}
+
+/// `payroll --ledger FILE`: the open periods only, each instructor's
+/// adjustments carried into their first open period.
+pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome> {
+    let format =
+        table_format(args.input.format).context("--ledger writes csv or json for now (not xlsx or html)")?;
+    anyhow::ensure!(
+        args.statements.is_none(),
+        "--statements cannot be used with --ledger yet"
+    );
+    let kind = args.periods.kind()?;
+    anyhow::ensure!(
+        kind != PeriodKind::All,
+        "--ledger needs the period the ledger closes, not --period all"
+    );
+    let mut notes = Notes::for_input(&args.input);
+    let ledger = Ledger::open(path)?;
+    ledger.check_kind(&kind_name(kind))?;
+    let closed = ledger.closed_periods()?;
+    let paid = ledger.paid()?;
+    let closed_periods: Arc<[Period]> = closed.iter().map(|c| c.period).collect();
+    let (collected, _, mut outputs) = figures(
+        &args.input,
+        &[path],
+        kind,
+        Some((closed_periods, args.from, args.to)),
+        &mut notes,
+    )?;
+    let adjustments = sessionpay_ledger::adjustments(&closed, &paid, &collected.figures, None, None)?;
+    let names: FxHashMap<u64, Arc<str>> = collected
+        .figures
+        .iter()
+        .map(|f| (f.instructor, Arc::clone(&f.instructor_name)))
+        .collect();
+    let first_open = sessionpay_ledger::first_open(kind, &closed)?;
+    let carried = sessionpay_ledger::carry(collected.rows, &adjustments, first_open, &names)?;
+    emit_to(args.input.output.as_deref(), &mut outputs, |out| {
+        Ok(sessionpay_ledger::write_carried(out, &carried, format)?)
+    })?;
+    outputs.commit()?;
+    if !adjustments.is_empty() {
+        notes.say(format!(
+            "{} adjustment(s) of closed periods carried in; `sessionpay adjustments` lists them",
+            adjustments.len()
+        ));
+    }
+    if collected.mismatches > 0 {
+        notes.say(format!(
+            "{} session(s) of the open periods do not match TeamUp's figure: run `sessionpay reconcile` for the reasons",
+            collected.mismatches
+        ));
+        if args.fail_on_mismatch {
+            return Ok(Outcome::Mismatch);
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+pub(crate) fn ledger(command: &LedgerCommand) -> anyhow::Result<Outcome> {
+    let stdout = std::io::stdout();
+    match command {
+        LedgerCommand::Runs { ledger, format } => {
+            let format = table_format(*format)?;
+            let runs = Ledger::open(ledger)?.runs()?;
+            sessionpay_ledger::write_runs(stdout.lock(), &runs, format)?;
+        }
+        LedgerCommand::Show { ledger, run } => {
+            let detail = Ledger::open(ledger)?.show(*run)?;
+            sessionpay_ledger::write_show(stdout.lock(), &detail)?;
+        }
+        LedgerCommand::Void { ledger, run, why } => {
+            anyhow::ensure!(
+                !why.trim().is_empty(),
+                "--why needs a reason, recorded with the void"
+            );
+            let mut ledger = Ledger::open(ledger)?;
+            ledger.void(*run, why, &now(), VERSION)?;
+            commands::say(&format!("run {run} voided: its periods are open again"));
+        }
+    }
+    Ok(Outcome::Clean)
+}
