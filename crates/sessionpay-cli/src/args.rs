@@ -52,6 +52,16 @@ pub(crate) enum Command {
     /// Page the instructed-sessions report from TeamUp's API into an NDJSON file
     #[command(after_help = EXIT_STATUS)]
     Fetch(crate::fetch::FetchArgs),
+    /// Record the whole pay periods through a date as paid, in the ledger
+    #[command(after_help = EXIT_STATUS)]
+    Close(crate::ledger::CloseArgs),
+    /// Every session of the closed periods whose figure differs from what was paid
+    #[command(after_help = EXIT_STATUS)]
+    Adjustments(crate::ledger::AdjustmentsArgs),
+    /// The ledger's runs: list, show, void
+    #[command(subcommand)]
+    #[command(after_help = EXIT_STATUS)]
+    Ledger(crate::ledger::LedgerCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,6 +195,11 @@ pub(crate) struct PayrollArgs {
     /// whole (an existing DIR may hold only .html files, such as earlier statements)
     #[arg(long, value_name = "DIR")]
     pub(crate) statements: Option<PathBuf>,
+
+    /// Leave out the periods this ledger closed, and carry each instructor's adjustments
+    /// into their first open period (two more columns: adjustments, total_due)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ledger: Option<PathBuf>,
 
     #[command(flatten)]
     pub(crate) input: InputArgs,

@@ -26,9 +26,9 @@ pub(crate) enum Outcome {
 }
 
 /// The inputs and policy of a run, resolved from the arguments.
-struct Resolved {
-    inputs: Vec<Input>,
-    table: RateTable,
+pub(crate) struct Resolved {
+    pub(crate) inputs: Vec<Input>,
+    pub(crate) table: RateTable,
     /// The policy file's `[rates.N]` and `[venues.N]` sections.
     sections: Vec<sessionpay_io::PolicySection>,
 }
@@ -85,7 +85,7 @@ pub(crate) fn guard(
     Ok(outputs)
 }
 
-fn resolve(args: &InputArgs, planned: Planned) -> anyhow::Result<(Resolved, OutputSet)> {
+pub(crate) fn resolve(args: &InputArgs, planned: Planned) -> anyhow::Result<(Resolved, OutputSet)> {
     let policy = match &args.rates {
         Some(path) => sessionpay_io::read_policy(path)?,
         None => sessionpay_io::PolicyFile::default(),
@@ -396,6 +396,9 @@ pub(crate) fn compute_payroll(
 }
 
 pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
+    if let Some(ledger) = &args.ledger {
+        return crate::ledger::payroll(args, ledger);
+    }
     let mut notes = Notes::for_input(&args.input);
     let format = args.input.format;
     if format == OutputFormat::Xlsx && args.input.output.is_none() {
@@ -485,7 +488,7 @@ fn collect(
 
 /// Runs the engine over the inputs, writing rows that cannot be read to the
 /// --skip-invalid file (staged in `outputs`) when one is asked for.
-fn run_engine<C: Collector>(
+pub(crate) fn run_engine<C: Collector>(
     args: &InputArgs,
     resolved: &Resolved,
     tolerance: Decimal,

@@ -120,6 +120,7 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
         to: args.until,
         fail_on_mismatch: args.fail_on_mismatch,
         statements: None,
+        ledger: None,
         input: InputArgs {
             rates: args.rates.clone(),
             columns_from: None,

@@ -5,6 +5,7 @@ mod commands;
 mod export;
 mod fetch;
 mod infer;
+mod ledger;
 mod progress;
 
 use std::io::Write;
@@ -26,6 +27,9 @@ fn main() -> ExitCode {
         Command::Export(args) => export::run(args),
         Command::Fetch(args) => fetch::run(args).map(|()| Outcome::Clean),
         Command::Rates(args::RatesCommand::Infer(args)) => infer::run(args),
+        Command::Close(args) => ledger::close(args),
+        Command::Adjustments(args) => ledger::adjustments(args),
+        Command::Ledger(command) => ledger::ledger(command),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
@@ -80,5 +84,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             || cause
                 .downcast_ref::<sessionpay_render::Error>()
                 .is_some_and(sessionpay_render::Error::is_broken_pipe)
+            || cause
+                .downcast_ref::<sessionpay_ledger::Error>()
+                .is_some_and(sessionpay_ledger::Error::is_broken_pipe)
     })
 }
