@@ -128,12 +128,15 @@ fn whole_periods(kind: PeriodKind, first: NaiveDate, through: NaiveDate) -> anyh
     Ok(out)
 }
 
+/// The closed periods to leave out of a payroll, and its --from/--to.
+type OpenPayroll = (Arc<[Period]>, Option<NaiveDate>, Option<NaiveDate>);
+
 /// Reads `args.inputs` into figures (and, with `closed`, the open payroll).
 fn figures(
     args: &InputArgs,
     also_read: &[&Path],
     kind: PeriodKind,
-    open: Option<(Arc<[Period]>, Option<NaiveDate>, Option<NaiveDate>)>,
+    open: Option<OpenPayroll>,
     notes: &mut Notes,
 ) -> anyhow::Result<(FiguresCollected, commands::Resolved, sessionpay_io::OutputSet)> {
     anyhow::ensure!(

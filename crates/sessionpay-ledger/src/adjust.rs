@@ -319,3 +319,96 @@ pub fn carry(
     out.sort_by_key(|c| (c.row.instructor.0, c.row.currency, c.row.period.start));
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use proptest::prelude::*;
+
+    use crate::{ClosePlan, Ledger};
+
+    fn date(day: u32) -> NaiveDate {
+        // Days 1..=60 from 1 May: May and June.
+        NaiveDate::from_ymd_opt(2026, 5, 1).expect("date") + Days::new(u64::from(day))
+    }
+
+    fn figure(session: u64, day: u32, cents: i64) -> Figure {
+        Figure {
+            session,
+            instructor: session % 3,
+            instructor_name: Arc::from("A"),
+            currency: Currency::try_from_code("GBP").expect("GBP"),
+            date: date(day),
+            rate: Some(1),
+            rate_type: Some("per_customer"),
+            counts: [1, 0, 0, 0],
+            counted: 1,
+            hours: Decimal::ONE,
+            pending: false,
+            pay: Decimal::new(cents, 2),
+        }
+    }
+
+    fn plan() -> ClosePlan {
+        ClosePlan {
+            closed_at: "2026-06-01T00:00:00Z".into(),
+            tool_version: "test".into(),
+            period_kind: "month".into(),
+            through: date(30),
+            options: "{}".into(),
+            inputs: Vec::new(),
+            policy: None,
+            default_policy: String::new(),
+            rates: Vec::new(),
+            periods: vec![PeriodKind::Month.period_of(date(0)).expect("May")],
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+
+        /// Whatever the edits (new figures, sessions removed or added, dates
+        /// moved), the adjustments sum to the closed period's new total less
+        /// what was paid, plus what left it for an open period.
+        #[test]
+        fn adjustments_sum_to_the_new_total_less_the_paid_total(
+            sessions in proptest::collection::vec((0u32..31, 0i64..10_000), 1..30),
+            edits in proptest::collection::vec((0usize..40, 0u32..60, 0i64..10_000, 0u8..3), 0..20),
+        ) {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("pay.db");
+            let paid_figures: Vec<Figure> = sessions
+                .iter()
+                .enumerate()
+                .map(|(i, (day, cents))| figure(i as u64 + 1, *day, *cents))
+                .collect();
+            let mut ledger = Ledger::open_or_create(&path).expect("ledger");
+            ledger.close(&plan(), &paid_figures).expect("close");
+            let mut now: std::collections::BTreeMap<u64, Figure> =
+                paid_figures.iter().map(|f| (f.session, f.clone())).collect();
+            for (id, day, cents, what) in edits {
+                let id = id as u64 + 1;
+                match what {
+                    0 => { now.remove(&id); }
+                    _ => { now.insert(id, figure(id, day, cents)); }
+                }
+            }
+            let figures: Vec<Figure> = now.values().cloned().collect();
+            let ledger = Ledger::open(&path).expect("reopen");
+            let closed = ledger.closed_periods().expect("closed");
+            let paid = ledger.paid().expect("paid");
+            let rows = adjustments(&closed, &paid, &figures, Some(date(0)), Some(date(30))).expect("adjustments");
+            let may = closed[0].period;
+            let in_may = |f: &&Figure| may.start <= f.date && f.date <= may.end;
+            let new_total: Decimal = figures.iter().filter(in_may).map(|f| f.pay).sum();
+            let paid_total: Decimal = paid_figures.iter().map(|f| f.pay).sum();
+            let sum: Decimal = rows.iter().map(|a| a.adjustment).sum();
+            prop_assert_eq!(sum, new_total - paid_total);
+            for a in &rows {
+                prop_assert_eq!(a.adjustment, a.computed - a.paid);
+                prop_assert!(!a.adjustment.is_zero() || a.change == Change::Added);
+            }
+        }
+    }
+}
