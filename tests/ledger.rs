@@ -15,21 +15,26 @@ fn dec(text: &str) -> Decimal {
     Decimal::from_str(text).unwrap_or_else(|_| panic!("a decimal: {text:?}"))
 }
 
-/// A test folder with the conformance export and policy, and a ledger closed through May.
-fn closed_through_may() -> TestDir {
-    let dir = TestDir::new();
-    dir.copy(EXPORT);
-    dir.copy(RATES);
-    let run = dir.run(&[
+/// Closes the conformance export under its policy through `through`.
+fn close(dir: &TestDir, through: &str) -> crate::util::Run {
+    dir.run(&[
         "close",
         "--ledger",
         "pay.db",
         "--rates",
         "rates.toml",
         "--through",
-        "2026-05-31",
+        through,
         "report.csv",
-    ]);
+    ])
+}
+
+/// A test folder with the conformance export and policy, and a ledger closed through May.
+fn closed_through_may() -> TestDir {
+    let dir = TestDir::new();
+    dir.copy(EXPORT);
+    dir.copy(RATES);
+    let run = close(&dir, "2026-05-31");
     run.assert_code(0);
     let closed = Table::parse(&run.out());
     assert!(
@@ -224,16 +229,7 @@ fn the_monthly_cycle_carries_five_edits_of_may_into_june() {
 #[test]
 fn a_period_closed_is_skipped_and_a_voided_run_opens_its_periods_again() {
     let dir = closed_through_may();
-    let run = dir.run(&[
-        "close",
-        "--ledger",
-        "pay.db",
-        "--rates",
-        "rates.toml",
-        "--through",
-        "2026-06-30",
-        "report.csv",
-    ]);
+    let run = close(&dir, "2026-06-30");
     run.assert_code(0);
     let t = Table::parse(&run.out());
     assert_eq!(t.cell("period_start", "2026-06-01", "status"), "closed");
@@ -278,16 +274,7 @@ fn a_period_closed_is_skipped_and_a_voided_run_opens_its_periods_again() {
     let again = dir.run(&["ledger", "void", "--ledger", "pay.db", "2", "--why", "again"]);
     again.assert_code(2);
 
-    let run = dir.run(&[
-        "close",
-        "--ledger",
-        "pay.db",
-        "--rates",
-        "rates.toml",
-        "--through",
-        "2026-06-30",
-        "report.csv",
-    ]);
+    let run = close(&dir, "2026-06-30");
     run.assert_code(0);
     assert_eq!(
         Table::parse(&run.out()).cell("period_start", "2026-06-01", "status"),
@@ -386,50 +373,36 @@ fn audit(dir: &TestDir, file: &str) -> (i64, i64, String) {
     (runs, paid, check)
 }
 
-#[test]
-fn two_closes_at_once_record_one_run_and_the_other_skips() {
-    let dir = TestDir::new();
-    dir.copy(EXPORT);
-    let args = [
-        "close",
-        "--ledger",
-        "pay.db",
-        "--through",
-        "2026-05-31",
-        "report.csv",
-    ];
-    let a = dir.command(&args).stdin(std::process::Stdio::null()).output();
+/// Runs the binary twice at the same time with `args`; gives both outputs.
+fn two_at_once(dir: &TestDir, args: &[&str]) -> Vec<std::process::Output> {
     let children: Vec<_> = (0..2)
         .map(|_| {
-            dir.command(&args)
+            dir.command(args)
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
                 .expect("spawn")
         })
         .collect();
-    drop(a);
-    let outs: Vec<_> = children
+    children
         .into_iter()
         .map(|c| c.wait_with_output().expect("wait"))
-        .collect();
-    // The first close above, then two at once: every one succeeds, one run only.
-    for out in &outs {
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(String::from_utf8_lossy(&out.stdout).contains("skipped (closed already)"));
+        .collect()
+}
+
+/// Asserts every run exited 0; gives how many recorded a run.
+fn all_succeed(outs: &[std::process::Output]) -> usize {
+    for out in outs {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
     }
-    let (runs, paid, check) = audit(&dir, "pay.db");
-    assert_eq!((runs, check.as_str()), (1, "ok"));
-    assert!(paid > 1000, "{paid}");
+    outs.iter()
+        .filter(|o| String::from_utf8_lossy(&o.stderr).contains(": closed "))
+        .count()
 }
 
 #[test]
-fn two_fresh_closes_at_once_never_both_record() {
+fn two_closes_at_once_record_one_run_and_the_other_waits_and_skips() {
     let dir = TestDir::new();
     dir.copy(EXPORT);
     let args = [
@@ -440,34 +413,19 @@ fn two_fresh_closes_at_once_never_both_record() {
         "2026-05-31",
         "report.csv",
     ];
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            dir.command(&args)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    let outs: Vec<_> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().expect("wait"))
-        .collect();
-    let recorded = outs
-        .iter()
-        .filter(|o| String::from_utf8_lossy(&o.stderr).contains("run 1: closed"))
-        .count();
-    for out in &outs {
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    assert_eq!(recorded, 1, "one records the run, the other finds it closed");
-    let (runs, _, check) = audit(&dir, "pay.db");
+    // On a new ledger: one records the run, the other finds it closed.
+    let outs = two_at_once(&dir, &args);
+    assert_eq!(all_succeed(&outs), 1, "one run recorded, never two");
+    let (runs, paid, check) = audit(&dir, "pay.db");
     assert_eq!((runs, check.as_str()), (1, "ok"));
+    assert!(paid > 1000, "{paid}");
+    // Again on the ledger closed: both skip every period.
+    let outs = two_at_once(&dir, &args);
+    assert_eq!(all_succeed(&outs), 0);
+    for out in &outs {
+        assert!(String::from_utf8_lossy(&out.stdout).contains("skipped (closed already)"));
+    }
+    assert_eq!(audit(&dir, "pay.db"), (1, paid, "ok".to_string()));
 }
 
 #[test]

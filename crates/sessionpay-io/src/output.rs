@@ -149,13 +149,15 @@ pub fn hours(value: Decimal) -> String {
     value.normalize().to_string()
 }
 
-fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
+/// A CSV writer as every output uses: `\n` line ends.
+pub fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
     csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(out)
 }
 
-fn csv_io(e: csv::Error) -> io::Error {
+/// A CSV writer's error as the I/O error it wraps (or one naming it).
+pub fn csv_io(e: csv::Error) -> io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
         other => io::Error::other(format!("{other:?}")),
@@ -532,7 +534,10 @@ fn write_table<Row: AsMut<[String]> + IntoIterator<Item = String>>(
 }
 
 /// A JSON array with one element per line.
-fn write_json_lines(mut out: impl Write, items: impl Iterator<Item = Value>) -> io::Result<()> {
+///
+/// # Errors
+/// The writer's.
+pub fn write_json_lines(mut out: impl Write, items: impl Iterator<Item = Value>) -> io::Result<()> {
     out.write_all(b"[")?;
     let mut first = true;
     for item in items {

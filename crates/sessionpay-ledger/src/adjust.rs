@@ -65,6 +65,21 @@ fn currency(code: &str) -> Result<Currency> {
     Ok(Currency::try_from_code(code)?)
 }
 
+/// A paid session no longer in the closed periods: all it was paid comes back.
+fn removed(session: u64, b: &PaidSession, what: String) -> Result<Adjustment> {
+    Ok(Adjustment {
+        session,
+        instructor: b.instructor,
+        currency: currency(&b.currency)?,
+        period_start: b.period_start,
+        paid: b.pay,
+        computed: Decimal::ZERO,
+        adjustment: sub(Decimal::ZERO, b.pay)?,
+        change: Change::Removed,
+        what,
+    })
+}
+
 /// What differs between what was paid and the figure now.
 fn what_changed(paid: &PaidSession, now: &Figure, now_start: NaiveDate) -> String {
     let mut parts = Vec::new();
@@ -154,19 +169,7 @@ pub fn adjustments(
             change: Change::Added,
             what: String::new(),
         };
-        let removed = |b: &PaidSession, what: String| -> Result<Adjustment> {
-            Ok(Adjustment {
-                session: f.session,
-                instructor: b.instructor,
-                currency: currency(&b.currency)?,
-                period_start: b.period_start,
-                paid: b.pay,
-                computed: Decimal::ZERO,
-                adjustment: sub(Decimal::ZERO, b.pay)?,
-                change: Change::Removed,
-                what,
-            })
-        };
+        let removed = |b: &PaidSession, what: String| removed(f.session, b, what);
         match (period, before) {
             (Some(p), None) => {
                 if in_range(f.date) && considered.contains(&p.start) {
@@ -214,17 +217,7 @@ pub fn adjustments(
         if b.pay.is_zero() {
             continue;
         }
-        out.push(Adjustment {
-            session: *id,
-            instructor: b.instructor,
-            currency: currency(&b.currency)?,
-            period_start: b.period_start,
-            paid: b.pay,
-            computed: Decimal::ZERO,
-            adjustment: sub(Decimal::ZERO, b.pay)?,
-            change: Change::Removed,
-            what: "not in the input".into(),
-        });
+        out.push(removed(*id, b, "not in the input".into())?);
     }
     out.sort_by_key(|a| (a.session, a.change));
     Ok(out)

@@ -15,6 +15,23 @@ pub const VERSION: i64 = 1;
 /// The steps from version `i` to `i + 1`, run in order in one transaction.
 pub const MIGRATIONS: &[&str] = &[V1];
 
+/// The tables kept append-only: each gets triggers refusing UPDATE and DELETE.
+pub const TABLES: [&str; 6] = ["runs", "run_inputs", "run_periods", "run_rates", "paid", "voids"];
+
+/// The triggers that keep [`TABLES`] append-only (run after the migrations).
+pub fn append_only() -> String {
+    let mut sql = String::new();
+    for table in TABLES {
+        for (what, name) in [("UPDATE", "kept"), ("DELETE", "not_deleted")] {
+            sql.push_str(&format!(
+                "CREATE TRIGGER IF NOT EXISTS {table}_{name} BEFORE {what} ON {table} \
+                 BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;\n"
+            ));
+        }
+    }
+    sql
+}
+
 /// Version 1: runs, their inputs, periods, rate policies and paid sessions, and voids.
 const V1: &str = "
 CREATE TABLE runs (
@@ -76,16 +93,4 @@ CREATE VIEW active_runs AS
     SELECT * FROM runs WHERE id NOT IN (SELECT run_id FROM voids);
 CREATE VIEW paid_now AS
     SELECT * FROM paid WHERE run_id NOT IN (SELECT run_id FROM voids);
-CREATE TRIGGER runs_kept BEFORE UPDATE ON runs BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER runs_not_deleted BEFORE DELETE ON runs BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER run_inputs_kept BEFORE UPDATE ON run_inputs BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER run_inputs_not_deleted BEFORE DELETE ON run_inputs BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER run_periods_kept BEFORE UPDATE ON run_periods BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER run_periods_not_deleted BEFORE DELETE ON run_periods BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER run_rates_kept BEFORE UPDATE ON run_rates BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER run_rates_not_deleted BEFORE DELETE ON run_rates BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER paid_kept BEFORE UPDATE ON paid BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER paid_not_deleted BEFORE DELETE ON paid BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER voids_kept BEFORE UPDATE ON voids BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER voids_not_deleted BEFORE DELETE ON voids BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 ";

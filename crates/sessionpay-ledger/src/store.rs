@@ -272,6 +272,8 @@ impl Ledger {
             tx.execute_batch(step)
                 .map_err(sqlite(&path, "creating the ledger's tables"))?;
         }
+        tx.execute_batch(&crate::schema::append_only())
+            .map_err(sqlite(&path, "creating the ledger's triggers"))?;
         tx.execute_batch(&format!(
             "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {VERSION};"
         ))
@@ -761,4 +763,77 @@ fn closed_in(conn: &Connection, path: &Path) -> Result<Vec<ClosedPeriod>> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> ClosePlan {
+        let start = NaiveDate::from_ymd_opt(2026, 5, 1).expect("date");
+        ClosePlan {
+            closed_at: "2026-06-01T00:00:00Z".into(),
+            tool_version: "test".into(),
+            period_kind: "month".into(),
+            through: NaiveDate::from_ymd_opt(2026, 5, 31).expect("date"),
+            options: "{}".into(),
+            inputs: Vec::new(),
+            policy: None,
+            default_policy: String::new(),
+            rates: Vec::new(),
+            periods: vec![Period {
+                start,
+                end: NaiveDate::from_ymd_opt(2026, 5, 31).expect("date"),
+            }],
+        }
+    }
+
+    #[test]
+    fn rows_once_written_cannot_be_updated_or_deleted() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("pay.db");
+        let mut ledger = Ledger::open_or_create(&path).expect("ledger");
+        let closed = ledger.close(&plan(), &[]).expect("close");
+        assert_eq!(closed.run, Some(1));
+        assert_eq!(closed.closed.len(), 1, "an empty period is closed too");
+        for sql in [
+            "UPDATE runs SET through = '2026-06-30'",
+            "DELETE FROM run_periods",
+            "DELETE FROM runs",
+        ] {
+            let err = ledger.conn.execute(sql, []).expect_err(sql);
+            assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        }
+        // Closing it again skips the period and records nothing.
+        let again = ledger.close(&plan(), &[]).expect("close again");
+        assert_eq!((again.run, again.skipped.len()), (None, 1));
+        assert_eq!(ledger.runs().expect("runs").len(), 1);
+    }
+
+    #[test]
+    fn a_void_names_the_run_and_is_recorded_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("pay.db");
+        let mut ledger = Ledger::open_or_create(&path).expect("ledger");
+        ledger.close(&plan(), &[]).expect("close");
+        assert!(matches!(
+            ledger.void(7, "typo", "now", "test"),
+            Err(Error::NoRun { run: 7, .. })
+        ));
+        ledger
+            .void(1, "typo", "2026-06-02T00:00:00Z", "test")
+            .expect("void");
+        assert!(matches!(
+            ledger.void(1, "again", "now", "test"),
+            Err(Error::AlreadyVoided { run: 1, .. })
+        ));
+        assert!(
+            ledger.closed_periods().expect("closed").is_empty(),
+            "its period is open again"
+        );
+        assert!(matches!(
+            Ledger::open(&dir.path().join("none.db")),
+            Err(Error::Missing { .. })
+        ));
+    }
 }

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use serde_json::{json, Value};
-use sessionpay_io::Format;
+use sessionpay_io::{csv_io, csv_writer, write_json_lines as json_array, Format};
 
 use crate::{Adjustment, Carried, RunDetail, RunSummary};
 
@@ -20,29 +20,6 @@ pub const ADJUSTMENT_COLUMNS: [&str; 9] = [
     "change",
     "what_changed",
 ];
-
-fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(out)
-}
-
-fn csv_io(e: csv::Error) -> io::Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(e) => e,
-        other => io::Error::other(format!("{other:?}")),
-    }
-}
-
-fn json_array(mut out: impl Write, values: impl Iterator<Item = Value>) -> io::Result<()> {
-    out.write_all(b"[")?;
-    for (i, value) in values.enumerate() {
-        out.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
-        serde_json::to_writer(&mut out, &value)?;
-    }
-    out.write_all(b"\n]\n")?;
-    out.flush()
-}
 
 /// Writes the adjustments.
 ///
