@@ -501,3 +501,57 @@ fn a_close_killed_mid_run_leaves_the_ledger_sound_and_a_second_close_succeeds() 
     }
     assert!(paid > 50_000, "{paid}");
 }
+
+#[test]
+fn export_with_the_ledger_pays_total_due() {
+    let dir = closed_through_may();
+    dir.copy("people/conformance.csv");
+    let (text, _) = edited_export();
+    dir.write("edited.csv", text);
+    let run = dir.run(&[
+        "payroll",
+        "-q",
+        "--ledger",
+        "pay.db",
+        "--rates",
+        "rates.toml",
+        "--to",
+        "2026-06-30",
+        "edited.csv",
+    ]);
+    run.assert_code(0);
+    let pay = Table::parse(&run.out());
+    let (cur, due, comp) = (
+        pay.column("currency"),
+        pay.column("total_due"),
+        pay.column("computed_pay"),
+    );
+    let gbp = pay.rows.iter().filter(|r| r[cur] == "GBP");
+    let (due, computed): (Decimal, Decimal) = gbp.fold((Decimal::ZERO, Decimal::ZERO), |(d, c), r| {
+        (d + dec(&r[due]), c + dec(&r[comp]))
+    });
+    assert_ne!(due, computed, "the edits carry a GBP adjustment into June");
+    dir.run(&[
+        "export",
+        "-q",
+        "--to",
+        "brightpay",
+        "--currency",
+        "GBP",
+        "--people",
+        "conformance.csv",
+        "--ledger",
+        "pay.db",
+        "--rates",
+        "rates.toml",
+        "--until",
+        "2026-06-30",
+        "-o",
+        "brightpay.csv",
+        "edited.csv",
+    ])
+    .assert_code(0);
+    let file = Table::parse(&String::from_utf8(dir.read("brightpay.csv")).expect("utf-8"));
+    let paid: Decimal = file.values("Amount").iter().map(|a| dec(a)).sum();
+    assert_eq!(paid, due, "the import pays total_due");
+}

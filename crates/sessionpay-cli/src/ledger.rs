@@ -134,7 +134,7 @@ type OpenPayroll = (Arc<[Period]>, Option<NaiveDate>, Option<NaiveDate>);
 /// Reads `args.inputs` into figures (and, with `closed`, the open payroll).
 fn figures(
     args: &InputArgs,
-    also_read: &[&Path],
+    planned: commands::Planned,
     kind: PeriodKind,
     open: Option<OpenPayroll>,
     notes: &mut Notes,
@@ -143,7 +143,6 @@ fn figures(
         args.skip_invalid.is_none(),
         "--skip-invalid cannot be used with a ledger: every session must be read"
     );
-    let planned = commands::plan(args, also_read, &[], notes)?;
     let (resolved, mut outputs) = commands::resolve(args, planned)?;
     let make = || {
         let figures = Figures::new(kind);
@@ -181,7 +180,8 @@ pub(crate) fn close(args: &CloseArgs) -> anyhow::Result<Outcome> {
     let mut ledger = Ledger::open_or_create(&args.ledger)?;
     let period_kind = kind_name(kind);
     ledger.check_kind(&period_kind)?;
-    let (collected, resolved, outputs) = figures(&input, &[], kind, None, &mut notes)?;
+    let planned = commands::plan(&input, &[], &[], &mut notes)?;
+    let (collected, resolved, outputs) = figures(&input, planned, kind, None, &mut notes)?;
     let mut inputs = Vec::new();
     for i in &resolved.inputs {
         inputs.push(Digest::of(&i.path)?);
@@ -267,8 +267,8 @@ pub(crate) fn adjustments(args: &AdjustmentsArgs) -> anyhow::Result<Outcome> {
     let ledger = Ledger::open(&args.ledger)?;
     let closed = ledger.closed_periods()?;
     let paid = ledger.paid()?;
-    let (collected, _, mut outputs) =
-        figures(&args.input, &[&args.ledger], PeriodKind::All, None, &mut notes)?;
+    let planned = commands::plan(&args.input, &[&args.ledger], &[], &mut notes)?;
+    let (collected, _, mut outputs) = figures(&args.input, planned, PeriodKind::All, None, &mut notes)?;
     let rows = sessionpay_ledger::adjustments(&closed, &paid, &collected.figures, args.from, args.to)?;
     emit_to(args.input.output.as_deref(), &mut outputs, |out| {
         Ok(sessionpay_ledger::write_adjustments(out, &rows, format)?)
@@ -276,6 +276,62 @@ pub(crate) fn adjustments(args: &AdjustmentsArgs) -> anyhow::Result<Outcome> {
     outputs.commit()?;
     notes.say(format!("{} session(s) differ from what was paid", rows.len()));
     Ok(Outcome::Clean)
+}
+
+/// A payroll of the open periods with the adjustments carried in.
+pub(crate) struct CarriedRun {
+    /// The rows, adjustments carried.
+    pub(crate) rows: Vec<sessionpay_ledger::Carried>,
+    /// Mismatched sessions of the open periods.
+    pub(crate) mismatches: u64,
+    /// Where the outputs go.
+    pub(crate) outputs: sessionpay_io::OutputSet,
+}
+
+/// The payroll of `args` without the periods the ledger at `path` closed,
+/// each instructor's adjustments carried into their first open period.
+pub(crate) fn carried_payroll(
+    args: &PayrollArgs,
+    path: &Path,
+    planned: commands::Planned,
+    notes: &mut Notes,
+) -> anyhow::Result<CarriedRun> {
+    let kind = args.periods.kind()?;
+    anyhow::ensure!(
+        kind != PeriodKind::All,
+        "--ledger needs the period the ledger closes, not --period all"
+    );
+    let ledger = Ledger::open(path)?;
+    ledger.check_kind(&kind_name(kind))?;
+    let closed = ledger.closed_periods()?;
+    let paid = ledger.paid()?;
+    let closed_periods: Arc<[Period]> = closed.iter().map(|c| c.period).collect();
+    let (collected, _, outputs) = figures(
+        &args.input,
+        planned,
+        kind,
+        Some((closed_periods, args.from, args.to)),
+        notes,
+    )?;
+    let adjustments = sessionpay_ledger::adjustments(&closed, &paid, &collected.figures, None, None)?;
+    let names: FxHashMap<u64, Arc<str>> = collected
+        .figures
+        .iter()
+        .map(|f| (f.instructor, Arc::clone(&f.instructor_name)))
+        .collect();
+    let first_open = sessionpay_ledger::first_open(kind, &closed)?;
+    let rows = sessionpay_ledger::carry(collected.rows, &adjustments, first_open, &names)?;
+    if !adjustments.is_empty() {
+        notes.say(format!(
+            "{} adjustment(s) of closed periods carried in; `sessionpay adjustments` lists them",
+            adjustments.len()
+        ));
+    }
+    Ok(CarriedRun {
+        rows,
+        mismatches: collected.mismatches,
+        outputs,
+    })
 }
 
 /// `payroll --ledger FILE`: the open periods only, each instructor's
@@ -287,52 +343,47 @@ pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome
         args.statements.is_none(),
         "--statements cannot be used with --ledger yet"
     );
-    let kind = args.periods.kind()?;
-    anyhow::ensure!(
-        kind != PeriodKind::All,
-        "--ledger needs the period the ledger closes, not --period all"
-    );
     let mut notes = Notes::for_input(&args.input);
-    let ledger = Ledger::open(path)?;
-    ledger.check_kind(&kind_name(kind))?;
-    let closed = ledger.closed_periods()?;
-    let paid = ledger.paid()?;
-    let closed_periods: Arc<[Period]> = closed.iter().map(|c| c.period).collect();
-    let (collected, _, mut outputs) = figures(
-        &args.input,
-        &[path],
-        kind,
-        Some((closed_periods, args.from, args.to)),
-        &mut notes,
-    )?;
-    let adjustments = sessionpay_ledger::adjustments(&closed, &paid, &collected.figures, None, None)?;
-    let names: FxHashMap<u64, Arc<str>> = collected
-        .figures
-        .iter()
-        .map(|f| (f.instructor, Arc::clone(&f.instructor_name)))
-        .collect();
-    let first_open = sessionpay_ledger::first_open(kind, &closed)?;
-    let carried = sessionpay_ledger::carry(collected.rows, &adjustments, first_open, &names)?;
-    emit_to(args.input.output.as_deref(), &mut outputs, |out| {
-        Ok(sessionpay_ledger::write_carried(out, &carried, format)?)
+    let planned = commands::plan(&args.input, &[path], &[], &mut notes)?;
+    let mut run = carried_payroll(args, path, planned, &mut notes)?;
+    emit_to(args.input.output.as_deref(), &mut run.outputs, |out| {
+        Ok(sessionpay_ledger::write_carried(out, &run.rows, format)?)
     })?;
-    outputs.commit()?;
-    if !adjustments.is_empty() {
-        notes.say(format!(
-            "{} adjustment(s) of closed periods carried in; `sessionpay adjustments` lists them",
-            adjustments.len()
-        ));
-    }
-    if collected.mismatches > 0 {
+    run.outputs.commit()?;
+    if run.mismatches > 0 {
         notes.say(format!(
             "{} session(s) of the open periods do not match TeamUp's figure: run `sessionpay reconcile` for the reasons",
-            collected.mismatches
+            run.mismatches
         ));
         if args.fail_on_mismatch {
             return Ok(Outcome::Mismatch);
         }
     }
     Ok(Outcome::Clean)
+}
+
+/// `export --ledger`: the rows of [`carried_payroll`], each paying its `total_due`.
+pub(crate) fn export_rows(
+    args: &PayrollArgs,
+    path: &Path,
+    planned: commands::Planned,
+    notes: &mut Notes,
+) -> anyhow::Result<(
+    Vec<sessionpay_core::PayrollRow>,
+    Vec<sessionpay_io::SessionLine>,
+    sessionpay_io::OutputSet,
+)> {
+    let run = carried_payroll(args, path, planned, notes)?;
+    let rows = run
+        .rows
+        .into_iter()
+        .map(|c| {
+            let mut row = c.row;
+            row.totals.computed_pay = c.total_due;
+            row
+        })
+        .collect();
+    Ok((rows, Vec::new(), run.outputs))
 }
 
 pub(crate) fn ledger(command: &LedgerCommand) -> anyhow::Result<Outcome> {
