@@ -102,6 +102,11 @@ pub(crate) struct ExportArgs {
     #[arg(short = 'v', long)]
     pub(crate) verbose: bool,
 
+    /// Leave out the periods this ledger closed and pay each instructor's total_due
+    /// (their first open period's pay plus the adjustments carried into it)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ledger: Option<PathBuf>,
+
     /// Export files (.csv, .json, .ndjson, .jsonl), folders of them (read in name order), or - for stdin
     #[arg(value_name = "INPUT", required = true)]
     pub(crate) inputs: Vec<PathBuf>,
@@ -135,10 +140,14 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     };
     let mut notes = Notes::for_input(&payroll.input);
     // Before anything is read: no output may replace an input.
-    let also_read: Vec<&Path> = [Some(args.people.as_path()), args.template.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let also_read: Vec<&Path> = [
+        Some(args.people.as_path()),
+        args.template.as_deref(),
+        args.ledger.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let planned = commands::plan(&payroll.input, &also_read, &[], &mut notes)?;
     let template = match (args.provider, &args.template) {
         (Provider::Template, Some(path)) => Some(Template::read(path)?),
@@ -153,10 +162,22 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     }
 
     let with_lines = sessionpay_render::needs_lines(template.as_ref());
-    let (run, mut outputs) = commands::compute_payroll(&payroll, with_lines, &mut notes, planned)?;
+    let (rows, lines, mut outputs) = match &args.ledger {
+        Some(ledger) => {
+            anyhow::ensure!(
+                !with_lines,
+                "--ledger cannot be used with a template that lists sessions"
+            );
+            crate::ledger::export_rows(&payroll, ledger, planned, &mut notes)?
+        }
+        None => {
+            let (run, outputs) = commands::compute_payroll(&payroll, with_lines, &mut notes, planned)?;
+            (run.rows, run.lines, outputs)
+        }
+    };
     let export = sessionpay_render::export(
-        &run.rows,
-        &run.lines,
+        &rows,
+        &lines,
         &people,
         &ExportOptions {
             provider: args.provider.render(),
