@@ -107,6 +107,7 @@ struct OpenPayroll {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     mismatches: u64,
+    lines: Option<Vec<SessionLine>>,
 }
 
 /// What [`Figures`] collected.
@@ -118,6 +119,8 @@ pub struct FiguresCollected {
     pub rows: Vec<PayrollRow>,
     /// Mismatched sessions in the open periods.
     pub mismatches: u64,
+    /// The open periods' session lines, sorted by id (empty unless kept).
+    pub lines: Vec<SessionLine>,
 }
 
 impl Figures {
@@ -145,7 +148,17 @@ impl Figures {
             from,
             to,
             mismatches: 0,
+            lines: None,
         });
+        self
+    }
+
+    /// With [`Figures::with_payroll`], also keeps the open periods' session
+    /// lines (for a spreadsheet or statements).
+    pub fn keep_lines(mut self) -> Figures {
+        if let Some(open) = &mut self.open {
+            open.lines = Some(Vec::new());
+        }
         self
     }
 
@@ -155,14 +168,20 @@ impl Figures {
     /// A total out of range.
     pub fn finish(mut self) -> crate::Result<FiguresCollected> {
         self.figures.sort_unstable_by_key(|f| f.session);
-        let (rows, mismatches) = match &self.open {
-            Some(open) => (open.payroll.rows()?, open.mismatches),
-            None => (Vec::new(), 0),
+        let (rows, mismatches, mut lines) = match self.open {
+            Some(open) => (
+                open.payroll.rows()?,
+                open.mismatches,
+                open.lines.unwrap_or_default(),
+            ),
+            None => (Vec::new(), 0, Vec::new()),
         };
+        lines.sort_by_key(|l| l.session.id);
         Ok(FiguresCollected {
             figures: self.figures,
             rows,
             mismatches,
+            lines,
         })
     }
 }
@@ -179,6 +198,9 @@ impl Collector for Figures {
             if in_range && !closed {
                 open.mismatches += u64::from(line.rec.status == sessionpay_core::Status::Mismatch);
                 open.payroll.add_on(date, &line.session, &line.pay, &line.rec)?;
+                if let Some(lines) = &mut open.lines {
+                    lines.push(line);
+                }
             }
         }
         Ok(())
@@ -189,12 +211,18 @@ impl Collector for Figures {
         if let (Some(mine), Some(theirs)) = (&mut self.open, other.open) {
             mine.mismatches += theirs.mismatches;
             mine.payroll.merge(theirs.payroll)?;
+            if let (Some(a), Some(mut b)) = (&mut mine.lines, theirs.lines) {
+                a.append(&mut b);
+            }
         }
         Ok(())
     }
 
     fn names(&self) -> Names {
-        Names::InstructorOnly
+        match self.open.as_ref().and_then(|o| o.lines.as_ref()) {
+            Some(_) => Names::All,
+            None => Names::InstructorOnly,
+        }
     }
 }
 
