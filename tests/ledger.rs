@@ -555,3 +555,97 @@ fn export_with_the_ledger_pays_total_due() {
     let paid: Decimal = file.values("Amount").iter().map(|a| dec(a)).sum();
     assert_eq!(paid, due, "the import pays total_due");
 }
+
+#[test]
+fn the_spreadsheet_gets_an_adjustments_sheet_and_statements_the_total_due() {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+
+    let dir = closed_through_may();
+    let (text, ids) = edited_export();
+    dir.write("edited.csv", text);
+    dir.run(&[
+        "payroll",
+        "-q",
+        "--ledger",
+        "pay.db",
+        "--rates",
+        "rates.toml",
+        "--format",
+        "xlsx",
+        "-o",
+        "pay.xlsx",
+        "--statements",
+        "statements",
+        "edited.csv",
+    ])
+    .assert_code(0);
+    let mut book: Xlsx<_> = open_workbook(dir.path().join("pay.xlsx")).expect("open the workbook");
+    assert!(book.sheet_names().contains(&"Adjustments".to_string()));
+    let sheet = book
+        .worksheet_range("Adjustments")
+        .expect("the Adjustments sheet");
+    let ids_in_sheet: Vec<String> = sheet
+        .rows()
+        .skip(1)
+        .map(|r| match &r[0] {
+            Data::Float(f) => format!("{f}"),
+            other => other.to_string(),
+        })
+        .collect();
+    assert_eq!(ids_in_sheet, ids);
+    // The summary holds the open periods only.
+    let summary = book.worksheet_range("Summary").expect("Summary");
+    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).expect("date");
+    let june = (chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date") - epoch).num_days() as f64;
+    let starts: Vec<f64> = summary
+        .rows()
+        .skip(1)
+        .filter_map(|r| match &r[3] {
+            Data::DateTime(d) => Some(d.as_f64()),
+            Data::Float(f) => Some(*f),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !starts.is_empty() && starts.iter().all(|s| *s >= june),
+        "{starts:?}"
+    );
+
+    // Each adjusted instructor's first June statement lists the adjustments and the total due.
+    let run = dir.run(&[
+        "payroll",
+        "-q",
+        "--ledger",
+        "pay.db",
+        "--rates",
+        "rates.toml",
+        "edited.csv",
+    ]);
+    let pay = Table::parse(&run.out());
+    let adjusted: Vec<&Vec<String>> = pay
+        .rows
+        .iter()
+        .filter(|r| !dec(&r[pay.column("adjustments")]).is_zero())
+        .collect();
+    assert!(!adjusted.is_empty());
+    for r in adjusted {
+        let prefix = format!(
+            "{}_{}",
+            r[pay.column("period_start")],
+            r[pay.column("instructor_id")]
+        );
+        let file = std::fs::read_dir(dir.path().join("statements"))
+            .expect("statements")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .find(|n| n.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("a statement {prefix}"));
+        let html = String::from_utf8(dir.read(&format!("statements/{file}"))).expect("utf-8");
+        assert!(html.contains("Adjustments to periods already paid"), "{file}");
+        let due = format!(
+            "data-field=\"total_due\">{} {}",
+            r[pay.column("currency")],
+            sessionpay_render::group(&r[pay.column("total_due")])
+        );
+        assert!(html.contains(&due), "{file}: {due}");
+    }
+}

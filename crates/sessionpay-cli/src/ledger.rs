@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use clap::{Args, Subcommand};
 use rust_decimal::Decimal;
@@ -128,8 +127,14 @@ fn whole_periods(kind: PeriodKind, first: NaiveDate, through: NaiveDate) -> anyh
     Ok(out)
 }
 
-/// The closed periods to leave out of a payroll, and its --from/--to.
-type OpenPayroll = (Arc<[Period]>, Option<NaiveDate>, Option<NaiveDate>);
+/// The closed periods to leave out of a payroll, its --from/--to, and
+/// whether its session lines are kept.
+struct OpenPayroll {
+    closed: Arc<[Period]>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    lines: bool,
+}
 
 /// Reads `args.inputs` into figures (and, with `closed`, the open payroll).
 fn figures(
@@ -147,7 +152,10 @@ fn figures(
     let make = || {
         let figures = Figures::new(kind);
         match &open {
-            Some((closed, from, to)) => figures.with_payroll(Arc::clone(closed), *from, *to),
+            Some(o) if o.lines => figures
+                .with_payroll(Arc::clone(&o.closed), o.from, o.to)
+                .keep_lines(),
+            Some(o) => figures.with_payroll(Arc::clone(&o.closed), o.from, o.to),
             None => figures,
         }
     };
@@ -284,6 +292,12 @@ pub(crate) struct CarriedRun {
     pub(crate) rows: Vec<sessionpay_ledger::Carried>,
     /// Mismatched sessions of the open periods.
     pub(crate) mismatches: u64,
+    /// The open periods' session lines (when asked for).
+    pub(crate) lines: Vec<sessionpay_io::SessionLine>,
+    /// The adjustments carried, for a spreadsheet or statements.
+    pub(crate) adjustments: Vec<sessionpay_render::AdjustmentLine>,
+    /// The inputs read.
+    pub(crate) inputs: Vec<sessionpay_io::Input>,
     /// Where the outputs go.
     pub(crate) outputs: sessionpay_io::OutputSet,
 }
@@ -294,6 +308,7 @@ pub(crate) fn carried_payroll(
     args: &PayrollArgs,
     path: &Path,
     planned: commands::Planned,
+    with_lines: bool,
     notes: &mut Notes,
 ) -> anyhow::Result<CarriedRun> {
     let kind = args.periods.kind()?;
@@ -306,11 +321,16 @@ pub(crate) fn carried_payroll(
     let closed = ledger.closed_periods()?;
     let paid = ledger.paid()?;
     let closed_periods: Arc<[Period]> = closed.iter().map(|c| c.period).collect();
-    let (collected, _, outputs) = figures(
+    let (collected, resolved, outputs) = figures(
         &args.input,
         planned,
         kind,
-        Some((closed_periods, args.from, args.to)),
+        Some(OpenPayroll {
+            closed: closed_periods,
+            from: args.from,
+            to: args.to,
+            lines: with_lines,
+        }),
         notes,
     )?;
     let adjustments = sessionpay_ledger::adjustments(&closed, &paid, &collected.figures, None, None)?;
@@ -327,9 +347,26 @@ pub(crate) fn carried_payroll(
             adjustments.len()
         ));
     }
+    let adjustments = adjustments
+        .into_iter()
+        .map(|a| sessionpay_render::AdjustmentLine {
+            session: a.session,
+            instructor: sessionpay_core::InstructorId(a.instructor),
+            currency: a.currency,
+            period_start: a.period_start,
+            paid: a.paid,
+            computed: a.computed,
+            adjustment: a.adjustment,
+            change: a.change.as_str(),
+            what: a.what,
+        })
+        .collect();
     Ok(CarriedRun {
         rows,
         mismatches: collected.mismatches,
+        lines: collected.lines,
+        adjustments,
+        inputs: resolved.inputs,
         outputs,
     })
 }
@@ -337,18 +374,43 @@ pub(crate) fn carried_payroll(
 /// `payroll --ledger FILE`: the open periods only, each instructor's
 /// adjustments carried into their first open period.
 pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome> {
-    let format =
-        table_format(args.input.format).context("--ledger writes csv or json for now (not xlsx or html)")?;
+    let format = args.input.format;
     anyhow::ensure!(
-        args.statements.is_none(),
-        "--statements cannot be used with --ledger yet"
+        format != OutputFormat::Html,
+        "--ledger writes csv, json or xlsx (the report page does not show adjustments yet)"
     );
+    if format == OutputFormat::Xlsx && args.input.output.is_none() {
+        anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
+    }
+    let with_lines = format == OutputFormat::Xlsx || args.statements.is_some();
     let mut notes = Notes::for_input(&args.input);
-    let planned = commands::plan(&args.input, &[path], &[], &mut notes)?;
-    let mut run = carried_payroll(args, path, planned, &mut notes)?;
-    emit_to(args.input.output.as_deref(), &mut run.outputs, |out| {
-        Ok(sessionpay_ledger::write_carried(out, &run.rows, format)?)
-    })?;
+    let folders: Vec<&Path> = args.statements.as_deref().into_iter().collect();
+    let planned = commands::plan(&args.input, &[path], &folders, &mut notes)?;
+    let mut run = carried_payroll(args, path, planned, with_lines, &mut notes)?;
+    let rows: Vec<sessionpay_core::PayrollRow> = run.rows.iter().map(|c| c.row.clone()).collect();
+    let report = sessionpay_render::Report {
+        rows: &rows,
+        lines: &run.lines,
+        inputs: &run.inputs,
+        policy: args.input.rates.as_deref(),
+        period: args.periods.kind()?,
+        from: args.from,
+        to: args.to,
+        rejected: 0,
+        adjustments: &run.adjustments,
+    };
+    if let Some(dir) = &args.statements {
+        sessionpay_render::write_statements(&report, dir, &mut run.outputs)?;
+    }
+    match (format, args.input.output.as_deref()) {
+        (OutputFormat::Xlsx, Some(file)) => sessionpay_render::write_xlsx(&report, file, &mut run.outputs)?,
+        _ => {
+            let format = table_format(format)?;
+            emit_to(args.input.output.as_deref(), &mut run.outputs, |out| {
+                Ok(sessionpay_ledger::write_carried(out, &run.rows, format)?)
+            })?;
+        }
+    }
     run.outputs.commit()?;
     if run.mismatches > 0 {
         notes.say(format!(
@@ -373,7 +435,7 @@ pub(crate) fn export_rows(
     Vec<sessionpay_io::SessionLine>,
     sessionpay_io::OutputSet,
 )> {
-    let run = carried_payroll(args, path, planned, notes)?;
+    let run = carried_payroll(args, path, planned, false, notes)?;
     let rows = run
         .rows
         .into_iter()
