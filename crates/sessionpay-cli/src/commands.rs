@@ -421,6 +421,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         from: args.from,
         to: args.to,
         rejected: notes.rejected,
+        adjustments: &[],
     };
     // The statements first: stdout, written last, cannot be taken back.
     if let Some(dir) = &args.statements {
