@@ -62,7 +62,7 @@ pub use error::{printable, printable_lines, Error, Location, Place, Result, Show
 pub use output::{
     csv_io, csv_writer, describe_formula, explain_pay, explain_reported, hours, neutralise, write_json_lines,
     write_payroll, write_reconcile, write_reconcile_explained, write_sessions, Format, RejectsWriter,
-    SessionLine, PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
+    SessionLine, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
 pub use output_set::{Folder, OutputSet};
 pub use pages::PageCheck;

@@ -21,6 +21,19 @@ pub enum Format {
     Json,
 }
 
+/// The columns of `sessionpay adjustments` (and the workbook's Adjustments sheet), in order.
+pub const ADJUSTMENT_COLUMNS: [&str; 9] = [
+    "session_id",
+    "instructor_id",
+    "currency",
+    "period_start",
+    "paid_pay",
+    "computed_pay",
+    "adjustment",
+    "change",
+    "what_changed",
+];
+
 /// The payroll columns of SPEC section 6, in order.
 pub const PAYROLL_COLUMNS: [&str; 14] = [
     "instructor_id",

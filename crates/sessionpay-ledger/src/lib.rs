@@ -34,4 +34,4 @@ pub use adjust::{adjustments, carry, first_open, Adjustment, Carried, Change};
 pub use error::{Error, Result};
 pub use figure::{kind_name, Figure, Figures, FiguresCollected};
 pub use store::{ClosePlan, Closed, ClosedPeriod, Digest, Ledger, PaidSession, RunDetail, RunSummary};
-pub use write::{write_adjustments, write_carried, write_runs, write_show, ADJUSTMENT_COLUMNS, RUN_COLUMNS};
+pub use write::{write_adjustments, write_carried, write_runs, write_show, RUN_COLUMNS};

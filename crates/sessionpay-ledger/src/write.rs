@@ -4,22 +4,9 @@
 use std::io::{self, Write};
 
 use serde_json::{json, Value};
-use sessionpay_io::{csv_io, csv_writer, write_json_lines as json_array, Format};
+use sessionpay_io::{csv_io, csv_writer, write_json_lines as json_array, Format, ADJUSTMENT_COLUMNS};
 
 use crate::{Adjustment, Carried, RunDetail, RunSummary};
-
-/// The columns of `sessionpay adjustments`, in order.
-pub const ADJUSTMENT_COLUMNS: [&str; 9] = [
-    "session_id",
-    "instructor_id",
-    "currency",
-    "period_start",
-    "paid_pay",
-    "computed_pay",
-    "adjustment",
-    "change",
-    "what_changed",
-];
 
 /// Writes the adjustments.
 ///

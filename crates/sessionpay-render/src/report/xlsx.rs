@@ -18,7 +18,9 @@ use rust_xlsxwriter::{
     XlsxError,
 };
 use sessionpay_core::{local_start, Currency, PayrollTotals, Status};
-use sessionpay_io::{describe_formula, OutputSet, SessionLine, PAYROLL_COLUMNS, SESSION_COLUMNS};
+use sessionpay_io::{
+    describe_formula, OutputSet, SessionLine, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS, SESSION_COLUMNS,
+};
 
 use super::{amount, explain, Report};
 use crate::error::{Error, Result};
@@ -437,19 +439,6 @@ fn differences(lines: &[SessionLine], styles: &Styles) -> Result<Worksheet> {
     }
     Ok(sheet.finish(row)?)
 }
-
-/// The columns of the `Adjustments` sheet (those of `sessionpay adjustments`).
-pub(super) const ADJUSTMENT_COLUMNS: [&str; 9] = [
-    "session_id",
-    "instructor_id",
-    "currency",
-    "period_start",
-    "paid_pay",
-    "computed_pay",
-    "adjustment",
-    "change",
-    "what_changed",
-];
 
 /// Sessions of closed periods whose pay changed after they were paid.
 fn adjustments(lines: &[super::AdjustmentLine], styles: &Styles) -> Result<Worksheet> {
