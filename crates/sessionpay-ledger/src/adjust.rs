@@ -61,16 +61,12 @@ fn sub(a: Decimal, b: Decimal) -> Result<Decimal> {
         .ok_or_else(|| sessionpay_core::Error::Overflow { op: "an adjustment" }.into())
 }
 
-fn currency(code: &str) -> Result<Currency> {
-    Ok(Currency::try_from_code(code)?)
-}
-
 /// A paid session no longer in the closed periods: all it was paid comes back.
 fn removed(session: u64, b: &PaidSession, what: String) -> Result<Adjustment> {
     Ok(Adjustment {
         session,
         instructor: b.instructor,
-        currency: currency(&b.currency)?,
+        currency: b.currency,
         period_start: b.period_start,
         paid: b.pay,
         computed: Decimal::ZERO,
@@ -177,13 +173,10 @@ pub fn adjustments(
                 }
             }
             (Some(p), Some(b)) => {
-                if b.currency != f.currency.code() {
-                    out.push(removed(
-                        b,
-                        format!("currency {}→{}", b.currency, f.currency.code()),
-                    )?);
+                if b.currency != f.currency {
+                    out.push(removed(b, format!("currency {}→{}", b.currency, f.currency))?);
                     out.push(Adjustment {
-                        what: format!("currency {}→{}", b.currency, f.currency.code()),
+                        what: format!("currency {}→{}", b.currency, f.currency),
                         ..added(p)
                     });
                 } else if b.pay != f.pay {
@@ -356,6 +349,48 @@ mod tests {
             rates: Vec::new(),
             periods: vec![PeriodKind::Month.period_of(date(0)).expect("May")],
         }
+    }
+
+    #[test]
+    fn a_new_currency_is_a_removal_and_an_addition_and_a_move_to_june_a_removal() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("pay.db");
+        let mut ledger = Ledger::open_or_create(&path).expect("ledger");
+        let paid = [figure(1, 3, 500), figure(2, 4, 700), figure(3, 5, 900)];
+        ledger.close(&plan(), &paid).expect("close");
+        let mut euro = figure(1, 3, 600);
+        euro.currency = Currency::try_from_code("EUR").expect("EUR");
+        let moved = figure(2, 40, 700);
+        let same = figure(3, 5, 900);
+        let closed = ledger.closed_periods().expect("closed");
+        let rows = adjustments(
+            &closed,
+            &ledger.paid().expect("paid"),
+            &[euro, moved, same],
+            None,
+            None,
+        )
+        .expect("adjustments");
+        let seen: Vec<(u64, &str, &str, String)> = rows
+            .iter()
+            .map(|a| {
+                (
+                    a.session,
+                    a.change.as_str(),
+                    a.currency.code(),
+                    a.adjustment.to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (1, "added", "EUR", "6.00".to_string()),
+                (1, "removed", "GBP", "-5.00".to_string()),
+                (2, "removed", "GBP", "-7.00".to_string()),
+            ]
+        );
+        assert_eq!(rows[2].what, "moved to an open period (2026-06-10)");
     }
 
     proptest! {

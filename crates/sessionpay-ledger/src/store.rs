@@ -122,8 +122,8 @@ pub struct PaidSession {
     pub run: i64,
     /// The instructor.
     pub instructor: u64,
-    /// The currency code.
-    pub currency: String,
+    /// The currency.
+    pub currency: sessionpay_core::Currency,
     /// The first day of its period.
     pub period_start: NaiveDate,
     /// The pay rate id.
@@ -358,7 +358,11 @@ impl Ledger {
                 PaidSession {
                     run: r.get(1).map_err(get)?,
                     instructor: r.get::<_, i64>(3).map_err(get)? as u64,
-                    currency: r.get(4).map_err(get)?,
+                    currency: {
+                        let code = text(4)?;
+                        sessionpay_core::Currency::try_from_code(&code)
+                            .map_err(|_| corrupt("currency", code))?
+                    },
                     period_start: NaiveDate::from_str(&start)
                         .map_err(|_| corrupt("period_start", start.clone()))?,
                     rate: r.get::<_, Option<i64>>(6).map_err(get)?.map(|v| v as u64),
