@@ -61,8 +61,9 @@ pub use atomic::{remove_pending_files, AtomicFile};
 pub use columns::ColumnMap;
 pub use error::{printable, printable_lines, Error, Location, Place, Result, Shown};
 pub use output::{
-    hours, neutralise, write_payroll, write_reconcile, write_reconcile_explained, write_sessions, Format,
-    RejectsWriter, PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
+    csv_io, csv_writer, hours, neutralise, write_json_lines, write_payroll, write_reconcile,
+    write_reconcile_explained, write_sessions, Format, RejectsWriter, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS,
+    RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
 pub use output_set::{Folder, OutputSet};
 pub use pages::PageCheck;

@@ -29,5 +29,6 @@ pub use export::template::{Template, FIELDS};
 pub use export::{export, needs_lines, Export, ExportFile, ExportOptions, Provider};
 pub use report::markup::group;
 pub use report::{
-    describe_period, explain, partial_banner, write_html, write_statements, write_xlsx, Report,
+    describe_period, explain, partial_banner, write_html, write_statements, write_xlsx, AdjustmentLine,
+    Report,
 };

@@ -44,10 +44,14 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     };
     let mut notes = source.notes();
     // Before anything is read: no output may replace an input.
-    let also_read: Vec<&Path> = [Some(args.people.as_path()), args.template.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let also_read: Vec<&Path> = [
+        Some(args.people.as_path()),
+        args.template.as_deref(),
+        args.ledger.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let planned = plan(&source, &also_read, &[], &mut notes)?;
     let template = match (args.provider, &args.template) {
         (Provider::Template, Some(path)) => Some(Template::read(path)?),
@@ -62,20 +66,28 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     }
 
     let with_lines = sessionpay_render::needs_lines(template.as_ref());
-    let (run, mut outputs) = compute_payroll(
-        &source,
-        &PayrollQuery {
-            periods: args.periods,
-            to: args.until,
-            with_lines,
-        },
-        &mut notes,
-        planned,
-    )?;
+    let query = PayrollQuery {
+        periods: args.periods,
+        to: args.until,
+        with_lines,
+    };
+    let (rows, lines, line_rows, mut outputs) = match &args.ledger {
+        Some(ledger) => {
+            anyhow::ensure!(
+                !with_lines,
+                "--ledger cannot be used with a template that lists sessions"
+            );
+            super::ledger::export_rows(&source, &query, ledger, planned, &mut notes)?
+        }
+        None => {
+            let (run, outputs) = compute_payroll(&source, &query, &mut notes, planned)?;
+            (run.rows, run.lines, run.line_rows, outputs)
+        }
+    };
     let export = sessionpay_render::export(
-        &run.rows,
-        &run.lines,
-        &run.line_rows,
+        &rows,
+        &lines,
+        &line_rows,
         &people,
         &ExportOptions {
             provider: args.provider.render(),

@@ -18,7 +18,9 @@ use rust_xlsxwriter::{
     XlsxError,
 };
 use sessionpay_core::{local_start, Currency, PayrollTotals, Status};
-use sessionpay_io::{describe_formula, OutputSet, SessionLine, PAYROLL_COLUMNS, SESSION_COLUMNS};
+use sessionpay_io::{
+    describe_formula, OutputSet, SessionLine, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS, SESSION_COLUMNS,
+};
 
 use super::{amount, explain, Report};
 use crate::error::{Error, Result};
@@ -75,6 +77,9 @@ pub(super) fn build(report: &Report<'_>) -> Result<Vec<u8>> {
     book.push_worksheet(summary(report, &styles)?);
     book.push_worksheet(sessions(report.lines, &styles)?);
     book.push_worksheet(differences(report.lines, &styles)?);
+    if !report.adjustments.is_empty() {
+        book.push_worksheet(adjustments(report.adjustments, &styles)?);
+    }
     Ok(book.save_to_buffer()?)
 }
 
@@ -431,6 +436,27 @@ fn differences(lines: &[SessionLine], styles: &Styles) -> Result<Worksheet> {
             sheet.text(row, 10, reason.as_str())?;
             sheet.text(row, 11, explain(reason))?;
         }
+    }
+    Ok(sheet.finish(row)?)
+}
+
+/// Sessions of closed periods whose pay changed after they were paid.
+fn adjustments(lines: &[super::AdjustmentLine], styles: &Styles) -> Result<Worksheet> {
+    let mut sheet = Sheet::new("Adjustments", &ADJUSTMENT_COLUMNS, styles)?;
+    let mut money = MoneyFormats::new(styles);
+    let mut row = 0u32;
+    for a in lines {
+        row += 1;
+        let c = a.currency;
+        sheet.int(row, 0, a.session)?;
+        sheet.int(row, 1, a.instructor.0)?;
+        sheet.text(row, 2, c.code())?;
+        sheet.date(row, 3, a.period_start, &styles.date)?;
+        sheet.money(row, 4, c, a.paid, money.get(c))?;
+        sheet.money(row, 5, c, a.computed, money.get(c))?;
+        sheet.money(row, 6, c, a.adjustment, money.get(c))?;
+        sheet.text(row, 7, a.change)?;
+        sheet.text(row, 8, &a.what)?;
     }
     Ok(sheet.finish(row)?)
 }
