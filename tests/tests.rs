@@ -28,3 +28,5 @@ mod util;
 mod report;
 // Payroll provider import files: Gusto, Xero, BrightPay, templates; people.csv.
 mod export;
+// Issue 18, the pay ledger: close, adjustments, payroll --ledger, reliability.
+mod ledger;

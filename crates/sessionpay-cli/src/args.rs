@@ -55,6 +55,16 @@ pub(crate) enum Command {
     /// Page the instructed-sessions report from TeamUp's API into an NDJSON file
     #[command(after_help = EXIT_STATUS)]
     Fetch(FetchArgs),
+    /// Record the whole pay periods through a date as paid, in the ledger
+    #[command(after_help = EXIT_STATUS)]
+    Close(CloseArgs),
+    /// Every session of the closed periods whose figure differs from what was paid
+    #[command(after_help = EXIT_STATUS)]
+    Adjustments(AdjustmentsArgs),
+    /// The ledger's runs: list, show, void
+    #[command(subcommand)]
+    #[command(after_help = EXIT_STATUS)]
+    Ledger(LedgerCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -218,6 +228,11 @@ pub(crate) struct PayrollArgs {
     #[arg(long, value_name = "DIR")]
     pub(crate) statements: Option<PathBuf>,
 
+    /// Leave out the periods this ledger closed, and carry each instructor's adjustments
+    /// into their first open period (two more columns: adjustments, total_due)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ledger: Option<PathBuf>,
+
     #[command(flatten)]
     pub(crate) input: InputArgs,
 }
@@ -347,6 +362,11 @@ pub(crate) struct ExportArgs {
     #[arg(short = 'v', long)]
     pub(crate) verbose: bool,
 
+    /// Leave out the periods this ledger closed and pay each instructor's total_due
+    /// (their first open period's pay plus the adjustments carried into it)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ledger: Option<PathBuf>,
+
     #[command(flatten)]
     pub(crate) paths: InputPaths,
 }
@@ -354,6 +374,89 @@ pub(crate) struct ExportArgs {
 fn parse_currency(text: &str) -> Result<Currency, String> {
     Currency::try_from_code(text.trim())
         .map_err(|_| format!("expected an ISO 4217 currency code such as USD, but found {text:?}"))
+}
+
+/// `sessionpay close`.
+#[derive(Debug, Args)]
+pub(crate) struct CloseArgs {
+    /// The ledger file (SQLite); created when absent
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ledger: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) periods: PeriodArgs,
+
+    /// Close every whole period that ends on or before this venue-local date (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub(crate) through: NaiveDate,
+
+    /// Rate policy file (TOML)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) rates: Option<PathBuf>,
+
+    /// A saved JSON response of the same report: its column_headers name the CSV's header cells
+    #[arg(long, value_name = "FILE")]
+    pub(crate) columns_from: Option<PathBuf>,
+
+    /// Print no notes on stderr (errors are still printed)
+    #[arg(short = 'q', long)]
+    pub(crate) quiet: bool,
+
+    /// Export files or folders of them (not stdin: a close records each input's checksum)
+    #[arg(value_name = "INPUT", required = true)]
+    pub(crate) inputs: Vec<PathBuf>,
+}
+
+/// `sessionpay adjustments`.
+#[derive(Debug, Args)]
+pub(crate) struct AdjustmentsArgs {
+    /// The ledger file (read, never written)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ledger: PathBuf,
+
+    /// Compare the closed periods from this venue-local date (instead of those the input has sessions in)
+    #[arg(long, value_name = "DATE")]
+    pub(crate) from: Option<NaiveDate>,
+
+    /// Compare the closed periods up to this venue-local date
+    #[arg(long, value_name = "DATE")]
+    pub(crate) to: Option<NaiveDate>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// `sessionpay ledger ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum LedgerCommand {
+    /// Every run: when it was closed, what it closed, from which inputs
+    Runs {
+        /// The ledger file
+        #[arg(long, value_name = "FILE")]
+        ledger: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
+        format: OutputFormat,
+    },
+    /// One run in full: options, inputs with their SHA-256, periods, totals
+    Show {
+        /// The ledger file
+        #[arg(long, value_name = "FILE")]
+        ledger: PathBuf,
+        /// The run id (see `ledger runs`)
+        run: i64,
+    },
+    /// Void a run closed by mistake: its periods are open again (nothing is deleted)
+    Void {
+        /// The ledger file
+        #[arg(long, value_name = "FILE")]
+        ledger: PathBuf,
+        /// The run id (see `ledger runs`)
+        run: i64,
+        /// Why it is voided (recorded)
+        #[arg(long, value_name = "TEXT")]
+        why: String,
+    },
 }
 
 /// Options of `sessionpay fetch`.

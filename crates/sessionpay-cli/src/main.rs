@@ -25,6 +25,9 @@ fn main() -> ExitCode {
         Command::Export(args) => commands::export(args),
         Command::Fetch(args) => commands::fetch(args).map(|()| Outcome::Clean),
         Command::Rates(args::RatesCommand::Infer(args)) => commands::infer(args),
+        Command::Close(args) => commands::close(args),
+        Command::Adjustments(args) => commands::adjustments(args),
+        Command::Ledger(command) => commands::ledger(command),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
@@ -79,5 +82,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             || cause
                 .downcast_ref::<sessionpay_render::Error>()
                 .is_some_and(sessionpay_render::Error::is_broken_pipe)
+            || cause
+                .downcast_ref::<sessionpay_ledger::Error>()
+                .is_some_and(sessionpay_ledger::Error::is_broken_pipe)
     })
 }

@@ -242,7 +242,7 @@ pub(crate) fn emit_rows(
 
 /// Runs the engine over the inputs, writing rows that cannot be read to the
 /// --skip-invalid file (staged in `outputs`) when one is asked for.
-fn run_engine<C: Collector>(
+pub(crate) fn run_engine<C: Collector>(
     args: &Source,
     resolved: &Resolved,
     tolerance: Decimal,

@@ -507,6 +507,31 @@ impl LineRows {
         self.of_line.get(line).copied()
     }
 
+    /// The same lines under a new list of `rows` rows, in which row `i` of
+    /// the old list is row `moved[i]` (rows added to the list hold no line).
+    ///
+    /// # Errors
+    /// [`crate::Error::LinesMisplaced`] when a row of a line is not in
+    /// `moved`, or is moved past the end of the new list.
+    pub fn moved(&self, rows: usize, moved: &[usize]) -> Result<LineRows> {
+        let misplaced = || crate::Error::LinesMisplaced {
+            lines: self.of_line.len(),
+            placed: self.of_line.len(),
+        };
+        let of_line = self
+            .of_line
+            .iter()
+            .map(|&row| {
+                moved
+                    .get(row)
+                    .copied()
+                    .filter(|&to| to < rows)
+                    .ok_or_else(misplaced)
+            })
+            .collect::<Result<Vec<usize>>>()?;
+        Ok(LineRows { rows, of_line })
+    }
+
     /// `lines` (the lines placed, in the same order) under their rows: item
     /// `i` holds the lines of row `i`, each list in the order of `lines`.
     ///

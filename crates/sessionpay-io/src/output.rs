@@ -22,6 +22,19 @@ pub enum Format {
     Json,
 }
 
+/// The columns of `sessionpay adjustments` (and the workbook's Adjustments sheet), in order.
+pub const ADJUSTMENT_COLUMNS: [&str; 9] = [
+    "session_id",
+    "instructor_id",
+    "currency",
+    "period_start",
+    "paid_pay",
+    "computed_pay",
+    "adjustment",
+    "change",
+    "what_changed",
+];
+
 /// The payroll columns of SPEC section 6, in order.
 pub const PAYROLL_COLUMNS: [&str; 14] = [
     "instructor_id",
@@ -134,13 +147,15 @@ fn opt_amount(currency: Currency, value: Option<Decimal>) -> String {
     value.map(|v| amount(currency, v)).unwrap_or_default()
 }
 
-fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
+/// A CSV writer as every output uses: `\n` line ends.
+pub fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
     csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(out)
 }
 
-fn csv_io(e: csv::Error) -> io::Error {
+/// A CSV writer's error as the I/O error it wraps (or one naming it).
+pub fn csv_io(e: csv::Error) -> io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
         other => io::Error::other(format!("{other:?}")),
@@ -399,7 +414,10 @@ fn write_table<Row: AsMut<[String]> + IntoIterator<Item = String>>(
 }
 
 /// A JSON array with one element per line.
-fn write_json_lines(mut out: impl Write, items: impl Iterator<Item = Value>) -> io::Result<()> {
+///
+/// # Errors
+/// The writer's.
+pub fn write_json_lines(mut out: impl Write, items: impl Iterator<Item = Value>) -> io::Result<()> {
     out.write_all(b"[")?;
     let mut first = true;
     for item in items {

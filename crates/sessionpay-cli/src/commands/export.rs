@@ -44,10 +44,14 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     };
     let mut notes = source.notes();
     // Before anything is read: no output may replace an input.
-    let also_read: Vec<&Path> = [Some(args.people.as_path()), args.template.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let also_read: Vec<&Path> = [
+        Some(args.people.as_path()),
+        args.template.as_deref(),
+        args.ledger.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let planned = plan(&source, &also_read, &[], &mut notes)?;
     let template = match (args.provider, &args.template) {
         (Provider::Template, Some(path)) => Some(Template::read(path)?),
@@ -61,25 +65,29 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
         t.check_people(&people)?;
     }
 
-    let keep = if sessionpay_render::needs_lines(template.as_ref()) {
-        KeepLines::All
-    } else {
-        KeepLines::No
+    let with_lines = sessionpay_render::needs_lines(template.as_ref());
+    let query = PayrollQuery {
+        periods: args.periods,
+        to: args.until,
+        keep: if with_lines { KeepLines::All } else { KeepLines::No },
     };
-    let (run, mut outputs) = compute_payroll(
-        &source,
-        &PayrollQuery {
-            periods: args.periods,
-            to: args.until,
-            keep,
-        },
-        &mut notes,
-        planned,
-    )?;
+    let (rows, lines, line_rows, mut outputs) = match &args.ledger {
+        Some(ledger) => {
+            anyhow::ensure!(
+                !with_lines,
+                "--ledger cannot be used with a template that lists sessions"
+            );
+            super::ledger::export_rows(&source, &query, ledger, planned, &mut notes)?
+        }
+        None => {
+            let (run, outputs) = compute_payroll(&source, &query, &mut notes, planned)?;
+            (run.rows, run.lines, run.line_rows, outputs)
+        }
+    };
     let export = sessionpay_render::export(
-        &run.rows,
-        &run.lines,
-        &run.line_rows,
+        &rows,
+        &lines,
+        &line_rows,
         &people,
         &ExportOptions {
             provider: args.provider.render(),

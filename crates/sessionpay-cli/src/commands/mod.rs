@@ -4,6 +4,7 @@
 mod export;
 mod fetch;
 mod infer;
+mod ledger;
 mod payroll;
 mod reconcile;
 mod sessions;
@@ -11,6 +12,7 @@ mod sessions;
 pub(crate) use export::run as export;
 pub(crate) use fetch::run as fetch;
 pub(crate) use infer::run as infer;
+pub(crate) use ledger::{adjustments, close, ledger};
 pub(crate) use payroll::payroll;
 pub(crate) use reconcile::reconcile;
 pub(crate) use sessions::sessions;

@@ -11,6 +11,9 @@ use crate::run::{compute_payroll, emit, emit_with, mismatch_advice};
 use crate::ui::Outcome;
 
 pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
+    if let Some(ledger) = &args.ledger {
+        return super::ledger::payroll(args, ledger);
+    }
     let source = Source::of(&args.input);
     let mut notes = source.notes();
     let format = args.input.format;
@@ -51,6 +54,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         from: args.periods.from,
         to: args.to,
         rejected: notes.rejected,
+        adjustments: &[],
     };
     // The statements first: stdout, written last, cannot be taken back.
     if let Some(dir) = &args.statements {

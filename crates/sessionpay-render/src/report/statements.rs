@@ -14,16 +14,24 @@ use sessionpay_io::OutputSet;
 
 use super::markup::{cell, difference_cell, head, money, partial, plural, Esc, TAIL};
 use super::{amount, Report};
-use crate::error::Result;
+use crate::error::{Result, AMOUNT_OVERFLOW};
 
 /// One statement: an instructor's rows (one per currency) of one period.
 struct Statement<'a> {
     instructor: InstructorId,
     name: &'a str,
     period: Period,
-    /// Each row with its sessions, sorted by start.
-    parts: Vec<(&'a PayrollRow, Vec<&'a SessionLine>)>,
+    /// Each row with its sessions, sorted by start, and the adjustments
+    /// carried into it.
+    parts: Vec<Part<'a>>,
 }
+
+/// A row of a statement, its sessions and the adjustments carried into it.
+type Part<'a> = (
+    &'a PayrollRow,
+    Vec<&'a SessionLine>,
+    Vec<&'a super::AdjustmentLine>,
+);
 
 /// Writes the statements and the index into a folder staged in `outputs`,
 /// which replaces `dir` as a whole when the outputs are committed.
@@ -79,7 +87,19 @@ fn slug(name: &str) -> String {
 fn gather<'a>(report: &Report<'a>) -> Result<Vec<Statement<'a>>> {
     let by_row = report.line_rows.group(report.lines)?;
     let mut groups: BTreeMap<(Period, InstructorId), Statement<'a>> = BTreeMap::new();
+    let mut carried = std::collections::BTreeSet::new();
     for (row, mut sessions) in report.rows.iter().zip(by_row) {
+        // Rows are sorted by instructor, currency and period: the first of
+        // each instructor × currency takes its adjustments.
+        let adjustments = if carried.insert((row.instructor, row.currency)) {
+            report
+                .adjustments
+                .iter()
+                .filter(|a| a.instructor == row.instructor && a.currency == row.currency)
+                .collect()
+        } else {
+            Vec::new()
+        };
         sessions.sort_by_key(|l| (l.session.starts_at, l.session.id));
         groups
             .entry((row.period, row.instructor))
@@ -90,7 +110,7 @@ fn gather<'a>(report: &Report<'a>) -> Result<Vec<Statement<'a>>> {
                 parts: Vec::new(),
             })
             .parts
-            .push((row, sessions));
+            .push((row, sessions, adjustments));
     }
     Ok(groups.into_values().collect())
 }
@@ -114,8 +134,9 @@ fn render(statement: &Statement<'_>, banner: Option<&str>) -> Result<String> {
     if let Some(banner) = banner {
         h.push_str(&partial(banner));
     }
-    for (row, sessions) in &statement.parts {
+    for (row, sessions, adjustments) in &statement.parts {
         part(&mut h, row, sessions)?;
+        adjustments_part(&mut h, row, adjustments)?;
     }
     let _ = writeln!(
         h,
@@ -165,6 +186,49 @@ fn part(h: &mut String, row: &PayrollRow, sessions: &[&SessionLine]) -> Result<(
         cell("num", "Pay", &money(c, t.computed_pay)),
         cell("num", "TeamUp", &money(c, t.reported_pay)),
         difference_cell(c, row.difference),
+    );
+    Ok(())
+}
+
+/// The adjustments to earlier, closed periods carried into this row, and the total due.
+fn adjustments_part(h: &mut String, row: &PayrollRow, lines: &[&super::AdjustmentLine]) -> Result<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let c = row.currency;
+    let mut sum = Decimal::ZERO;
+    for a in lines {
+        sum = sum.checked_add(a.adjustment).ok_or(AMOUNT_OVERFLOW)?;
+    }
+    let due = row.totals.computed_pay.checked_add(sum).ok_or(AMOUNT_OVERFLOW)?;
+    let _ = write!(
+        h,
+        "<section data-currency=\"{c}\" class=\"adjustments\">\n<h3>Adjustments to periods already paid</h3>\n\
+         <div class=\"scroll\"><table class=\"stack\">\n<thead><tr><th>Session</th><th>Period</th><th>Change</th>\
+         <th>What changed</th><th class=\"num\">Paid</th><th class=\"num\">Now</th><th class=\"num\">Adjustment</th>\
+         </tr></thead>\n<tbody>\n"
+    );
+    for a in lines {
+        let _ = writeln!(
+            h,
+            "<tr data-session=\"{}\">{}{}{}{}{}{}{}</tr>",
+            a.session,
+            cell("", "Session", &format!("#{}", a.session)),
+            cell("nowrap", "Period", &a.period_start.to_string()),
+            cell("", "Change", a.change),
+            cell("", "What changed", &Esc(&a.what).to_string()),
+            cell("num", "Paid", &money(c, a.paid)),
+            cell("num", "Now", &money(c, a.computed)),
+            cell("num", "Adjustment", &money(c, a.adjustment)),
+        );
+    }
+    let _ = write!(
+        h,
+        "</tbody>\n<tfoot><tr><td colspan=\"6\">Adjustments</td>{}</tr>\n\
+         <tr><td colspan=\"6\">Total due (pay for the period + adjustments)</td>\
+         <td class=\"num\" data-field=\"total_due\">{c} {}</td></tr></tfoot>\n</table></div>\n</section>\n",
+        cell("num", "Adjustments", &money(c, sum)),
+        money(c, due),
     );
     Ok(())
 }
@@ -322,11 +386,11 @@ fn render_index(report: &Report<'_>, statements: &[(String, &Statement<'_>)]) ->
          <th class=\"num\">Sessions</th><th class=\"num\">Pay</th><th>Statement</th></tr></thead>\n<tbody>\n",
     );
     for (file, s) in statements {
-        let sessions: u64 = s.parts.iter().map(|(r, _)| r.totals.sessions).sum();
+        let sessions: u64 = s.parts.iter().map(|(r, _, _)| r.totals.sessions).sum();
         let pay: Vec<String> = s
             .parts
             .iter()
-            .map(|(r, _)| format!("{} {}", r.currency, money(r.currency, r.totals.computed_pay)))
+            .map(|(r, _, _)| format!("{} {}", r.currency, money(r.currency, r.totals.computed_pay)))
             .collect();
         let _ = writeln!(
             h,

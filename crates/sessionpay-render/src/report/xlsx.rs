@@ -20,7 +20,8 @@ use rust_xlsxwriter::{
 };
 use sessionpay_core::{local_start, Currency, PayrollTotals, Status};
 use sessionpay_io::{
-    describe_formula, ExternalSort, OutputSet, SessionLine, PAYROLL_COLUMNS, SESSION_COLUMNS,
+    describe_formula, ExternalSort, OutputSet, SessionLine, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS,
+    SESSION_COLUMNS,
 };
 
 use super::{amount, explain, Report};
@@ -220,6 +221,9 @@ fn build(
             .min(u64::from(per_sheet)) as u32;
         let ws = book.worksheet_from_index(first_sessions + i)?;
         Sheet { ws, widths }.finish(rows_here)?;
+    }
+    if !report.adjustments.is_empty() {
+        adjustments(report.adjustments, &styles, book.add_worksheet())?;
     }
     book.save_to_writer(out)?;
     Ok(())
@@ -713,6 +717,32 @@ fn summary(report: &Report<'_>, styles: &Styles, ws: &mut Worksheet) -> Result<(
     Ok(sheet.finish(data_rows)?)
 }
 
+/// Sessions of closed periods whose pay changed after they were paid.
+fn adjustments(lines: &[super::AdjustmentLine], styles: &Styles, ws: &mut Worksheet) -> Result<()> {
+    ws.set_name("Adjustments")?;
+    let mut widths = start_sheet(ws, &ADJUSTMENT_COLUMNS, styles)?;
+    let mut sheet = Sheet {
+        ws,
+        widths: &mut widths,
+    };
+    let mut money = MoneyFormats::new(styles);
+    let mut row = 0u32;
+    for a in lines {
+        row += 1;
+        let c = a.currency;
+        sheet.int(row, 0, a.session)?;
+        sheet.int(row, 1, a.instructor.0)?;
+        sheet.text(row, 2, c.code())?;
+        sheet.date(row, 3, a.period_start, &styles.date)?;
+        sheet.money(row, 4, c, a.paid, money.get(c))?;
+        sheet.money(row, 5, c, a.computed, money.get(c))?;
+        sheet.money(row, 6, c, a.adjustment, money.get(c))?;
+        sheet.text(row, 7, a.change)?;
+        sheet.text(row, 8, &a.what)?;
+    }
+    Ok(sheet.finish(row)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -769,6 +799,7 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n",
             from: None,
             to: None,
             rejected: 0,
+            adjustments: &[],
         };
         let mut bytes = Vec::new();
         build(

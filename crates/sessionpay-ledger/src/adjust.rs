@@ -1,0 +1,442 @@
+//! Adjustments: every session whose figure differs from what was paid, and
+//! their sums carried into each instructor's first open period.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use rustc_hash::{FxHashMap, FxHashSet};
+use sessionpay_core::chrono::{Days, NaiveDate};
+use sessionpay_core::{Currency, InstructorId, PayrollRow, PayrollTotals, Period, PeriodKind};
+
+use crate::{ClosedPeriod, Figure, PaidSession, Result};
+
+/// How a session's figure differs from what was paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    /// Paid, and in the input with another figure.
+    Changed,
+    /// In a closed period of the input, never paid.
+    Added,
+    /// Paid, and absent from the input (or moved to an open period).
+    Removed,
+}
+
+impl Change {
+    /// `changed`, `added` or `removed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Changed => "changed",
+            Change::Added => "added",
+            Change::Removed => "removed",
+        }
+    }
+}
+
+/// One session to pay (or claw back) the difference of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adjustment {
+    /// The session id.
+    pub session: u64,
+    /// The instructor id.
+    pub instructor: u64,
+    /// The currency.
+    pub currency: Currency,
+    /// The first day of the closed period it is in now (or was paid in).
+    pub period_start: NaiveDate,
+    /// What was paid.
+    pub paid: Decimal,
+    /// What it comes to now (0 when removed).
+    pub computed: Decimal,
+    /// `computed − paid`.
+    pub adjustment: Decimal,
+    /// How it changed.
+    pub change: Change,
+    /// What changed, e.g. `attended 12→14; rate 7→9`.
+    pub what: String,
+}
+
+fn sub(a: Decimal, b: Decimal) -> Result<Decimal> {
+    a.checked_sub(b)
+        .ok_or_else(|| sessionpay_core::Error::Overflow { op: "an adjustment" }.into())
+}
+
+/// A paid session no longer in the closed periods: all it was paid comes back.
+fn removed(session: u64, b: &PaidSession, what: String) -> Result<Adjustment> {
+    Ok(Adjustment {
+        session,
+        instructor: b.instructor,
+        currency: b.currency,
+        period_start: b.period_start,
+        paid: b.pay,
+        computed: Decimal::ZERO,
+        adjustment: sub(Decimal::ZERO, b.pay)?,
+        change: Change::Removed,
+        what,
+    })
+}
+
+/// What differs between what was paid and the figure now.
+fn what_changed(paid: &PaidSession, now: &Figure, now_start: NaiveDate) -> String {
+    let mut parts = Vec::new();
+    let names = ["attended", "comped", "late_cancels", "no_shows"];
+    for ((name, a), b) in names.iter().zip(paid.counts).zip(now.counts) {
+        if a != b {
+            parts.push(format!("{name} {a}→{b}"));
+        }
+    }
+    if paid.hours != now.hours {
+        parts.push(format!(
+            "hours {}→{}",
+            paid.hours.normalize(),
+            now.hours.normalize()
+        ));
+    }
+    if paid.rate != now.rate {
+        let id = |r: Option<u64>| r.map_or_else(|| "none".to_string(), |r| r.to_string());
+        parts.push(format!("rate {}→{}", id(paid.rate), id(now.rate)));
+    }
+    if paid.pending != now.pending {
+        let yes = |b| if b { "yes" } else { "no" };
+        parts.push(format!("pending {}→{}", yes(paid.pending), yes(now.pending)));
+    }
+    if paid.period_start != now_start {
+        parts.push(format!("period {}→{now_start}", paid.period_start));
+    }
+    if parts.is_empty() {
+        // Same counts, hours and rate id: the rate's amounts or the policy changed.
+        parts.push("rate amount or policy".into());
+    }
+    parts.join("; ")
+}
+
+/// The adjustments of `figures` (sorted by session id) against what the
+/// ledger paid.
+///
+/// The periods compared are the closed periods the figures have sessions in,
+/// or, with `from`/`to`, the closed periods overlapping those dates. A paid
+/// session now in an open period is removed (the open payroll pays it).
+/// Sorted by session id.
+///
+/// # Errors
+/// An amount out of range, a stored currency that is not one.
+pub fn adjustments(
+    closed: &[ClosedPeriod],
+    paid: &FxHashMap<u64, PaidSession>,
+    figures: &[Figure],
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<Adjustment>> {
+    let closed_of = |date: NaiveDate| {
+        closed
+            .iter()
+            .map(|c| c.period)
+            .find(|p| p.start <= date && date <= p.end)
+    };
+    let ranged = from.is_some() || to.is_some();
+    let in_range = |date: NaiveDate| from.is_none_or(|f| date >= f) && to.is_none_or(|t| date <= t);
+    let considered: BTreeSet<NaiveDate> = if ranged {
+        closed
+            .iter()
+            .filter(|c| from.is_none_or(|f| c.period.end >= f) && to.is_none_or(|t| c.period.start <= t))
+            .map(|c| c.period.start)
+            .collect()
+    } else {
+        figures
+            .iter()
+            .filter_map(|f| closed_of(f.date))
+            .map(|p| p.start)
+            .collect()
+    };
+    let mut out = Vec::new();
+    let mut seen = FxHashSet::default();
+    for f in figures {
+        seen.insert(f.session);
+        let period = closed_of(f.date);
+        let before = paid.get(&f.session);
+        let added = |p: Period| Adjustment {
+            session: f.session,
+            instructor: f.instructor,
+            currency: f.currency,
+            period_start: p.start,
+            paid: Decimal::ZERO,
+            computed: f.pay,
+            adjustment: f.pay,
+            change: Change::Added,
+            what: String::new(),
+        };
+        let removed = |b: &PaidSession, what: String| removed(f.session, b, what);
+        match (period, before) {
+            (Some(p), None) => {
+                if in_range(f.date) && considered.contains(&p.start) {
+                    out.push(added(p));
+                }
+            }
+            (Some(p), Some(b)) => {
+                if b.currency != f.currency {
+                    out.push(removed(b, format!("currency {}→{}", b.currency, f.currency))?);
+                    out.push(Adjustment {
+                        what: format!("currency {}→{}", b.currency, f.currency),
+                        ..added(p)
+                    });
+                } else if b.pay != f.pay {
+                    out.push(Adjustment {
+                        session: f.session,
+                        instructor: f.instructor,
+                        currency: f.currency,
+                        period_start: p.start,
+                        paid: b.pay,
+                        computed: f.pay,
+                        adjustment: sub(f.pay, b.pay)?,
+                        change: Change::Changed,
+                        what: what_changed(b, f, p.start),
+                    });
+                }
+            }
+            (None, Some(b)) => {
+                if !b.pay.is_zero() {
+                    out.push(removed(b, format!("moved to an open period ({})", f.date))?);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    let mut gone: Vec<(&u64, &PaidSession)> = paid
+        .iter()
+        .filter(|(id, b)| !seen.contains(*id) && considered.contains(&b.period_start))
+        .collect();
+    gone.sort_unstable_by_key(|(id, _)| **id);
+    for (id, b) in gone {
+        if b.pay.is_zero() {
+            continue;
+        }
+        out.push(removed(*id, b, "not in the input".into())?);
+    }
+    out.sort_by_key(|a| (a.session, a.change));
+    Ok(out)
+}
+
+/// The period after the last closed one: where adjustments of instructors
+/// who taught nothing open are carried.
+///
+/// # Errors
+/// A date at the end of the calendar.
+pub fn first_open(kind: PeriodKind, closed: &[ClosedPeriod]) -> Result<Option<Period>> {
+    let Some(last) = closed.iter().map(|c| c.period.end).max() else {
+        return Ok(None);
+    };
+    let Some(next) = last.checked_add_days(Days::new(1)) else {
+        return Ok(None);
+    };
+    Ok(Some(kind.period_of(next)?))
+}
+
+/// A payroll row with the adjustments carried into it.
+#[derive(Debug, Clone)]
+pub struct Carried {
+    /// The row (0 sessions when the instructor taught nothing then).
+    pub row: PayrollRow,
+    /// The adjustments carried into it.
+    pub adjustments: Decimal,
+    /// `computed_pay + adjustments`.
+    pub total_due: Decimal,
+}
+
+/// Carries each instructor × currency's adjustments into their first row
+/// of `rows` (sorted, open periods only), or into a row of `first_open`
+/// with no session; `names` gives instructors' names for such rows.
+///
+/// # Errors
+/// A sum out of range.
+pub fn carry(
+    rows: Vec<PayrollRow>,
+    adjustments: &[Adjustment],
+    first_open: Option<Period>,
+    names: &FxHashMap<u64, Arc<str>>,
+) -> Result<Vec<Carried>> {
+    let overflow = || sessionpay_core::Error::Overflow {
+        op: "carried adjustments",
+    };
+    let mut sums: std::collections::BTreeMap<(u64, Currency), Decimal> = Default::default();
+    for a in adjustments {
+        let sum = sums.entry((a.instructor, a.currency)).or_default();
+        *sum = sum.checked_add(a.adjustment).ok_or_else(overflow)?;
+    }
+    let mut out: Vec<Carried> = rows
+        .into_iter()
+        .map(|row| Carried {
+            total_due: row.totals.computed_pay,
+            row,
+            adjustments: Decimal::ZERO,
+        })
+        .collect();
+    for ((instructor, currency), sum) in sums {
+        let target = out
+            .iter()
+            .position(|c| c.row.instructor.0 == instructor && c.row.currency == currency);
+        let index = match (target, first_open) {
+            (Some(i), _) => i,
+            (None, Some(period)) => {
+                out.push(Carried {
+                    row: PayrollRow {
+                        instructor: InstructorId(instructor),
+                        instructor_name: names.get(&instructor).cloned().unwrap_or_else(|| Arc::from("")),
+                        currency,
+                        period,
+                        totals: PayrollTotals::default(),
+                        difference: Decimal::ZERO,
+                    },
+                    adjustments: Decimal::ZERO,
+                    total_due: Decimal::ZERO,
+                });
+                out.len() - 1
+            }
+            (None, None) => continue,
+        };
+        let c = &mut out[index];
+        c.adjustments = c.adjustments.checked_add(sum).ok_or_else(overflow)?;
+        c.total_due = c
+            .row
+            .totals
+            .computed_pay
+            .checked_add(c.adjustments)
+            .ok_or_else(overflow)?;
+    }
+    out.sort_by_key(|c| (c.row.instructor.0, c.row.currency, c.row.period.start));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use proptest::prelude::*;
+
+    use crate::{ClosePlan, Ledger};
+
+    fn date(day: u32) -> NaiveDate {
+        // Days 1..=60 from 1 May: May and June.
+        NaiveDate::from_ymd_opt(2026, 5, 1).expect("date") + Days::new(u64::from(day))
+    }
+
+    fn figure(session: u64, day: u32, cents: i64) -> Figure {
+        Figure {
+            session,
+            instructor: session % 3,
+            instructor_name: Arc::from("A"),
+            currency: Currency::try_from_code("GBP").expect("GBP"),
+            date: date(day),
+            rate: Some(1),
+            rate_type: Some("per_customer"),
+            counts: [1, 0, 0, 0],
+            counted: 1,
+            hours: Decimal::ONE,
+            pending: false,
+            pay: Decimal::new(cents, 2),
+        }
+    }
+
+    fn plan() -> ClosePlan {
+        ClosePlan {
+            closed_at: "2026-06-01T00:00:00Z".into(),
+            tool_version: "test".into(),
+            period_kind: "month".into(),
+            through: date(30),
+            options: "{}".into(),
+            inputs: Vec::new(),
+            policy: None,
+            default_policy: String::new(),
+            rates: Vec::new(),
+            periods: vec![PeriodKind::Month.period_of(date(0)).expect("May")],
+        }
+    }
+
+    #[test]
+    fn a_new_currency_is_a_removal_and_an_addition_and_a_move_to_june_a_removal() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("pay.db");
+        let mut ledger = Ledger::open_or_create(&path).expect("ledger");
+        let paid = [figure(1, 3, 500), figure(2, 4, 700), figure(3, 5, 900)];
+        ledger.close(&plan(), &paid).expect("close");
+        let mut euro = figure(1, 3, 600);
+        euro.currency = Currency::try_from_code("EUR").expect("EUR");
+        let moved = figure(2, 40, 700);
+        let same = figure(3, 5, 900);
+        let closed = ledger.closed_periods().expect("closed");
+        let rows = adjustments(
+            &closed,
+            &ledger.paid().expect("paid"),
+            &[euro, moved, same],
+            None,
+            None,
+        )
+        .expect("adjustments");
+        let seen: Vec<(u64, &str, &str, String)> = rows
+            .iter()
+            .map(|a| {
+                (
+                    a.session,
+                    a.change.as_str(),
+                    a.currency.code(),
+                    a.adjustment.to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (1, "added", "EUR", "6.00".to_string()),
+                (1, "removed", "GBP", "-5.00".to_string()),
+                (2, "removed", "GBP", "-7.00".to_string()),
+            ]
+        );
+        assert_eq!(rows[2].what, "moved to an open period (2026-06-10)");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+
+        /// Whatever the edits (new figures, sessions removed or added, dates
+        /// moved), the adjustments sum to the closed period's new total less
+        /// what was paid, plus what left it for an open period.
+        #[test]
+        fn adjustments_sum_to_the_new_total_less_the_paid_total(
+            sessions in proptest::collection::vec((0u32..31, 0i64..10_000), 1..30),
+            edits in proptest::collection::vec((0usize..40, 0u32..60, 0i64..10_000, 0u8..3), 0..20),
+        ) {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("pay.db");
+            let paid_figures: Vec<Figure> = sessions
+                .iter()
+                .enumerate()
+                .map(|(i, (day, cents))| figure(i as u64 + 1, *day, *cents))
+                .collect();
+            let mut ledger = Ledger::open_or_create(&path).expect("ledger");
+            ledger.close(&plan(), &paid_figures).expect("close");
+            let mut now: std::collections::BTreeMap<u64, Figure> =
+                paid_figures.iter().map(|f| (f.session, f.clone())).collect();
+            for (id, day, cents, what) in edits {
+                let id = id as u64 + 1;
+                match what {
+                    0 => { now.remove(&id); }
+                    _ => { now.insert(id, figure(id, day, cents)); }
+                }
+            }
+            let figures: Vec<Figure> = now.values().cloned().collect();
+            let ledger = Ledger::open(&path).expect("reopen");
+            let closed = ledger.closed_periods().expect("closed");
+            let paid = ledger.paid().expect("paid");
+            let rows = adjustments(&closed, &paid, &figures, Some(date(0)), Some(date(30))).expect("adjustments");
+            let may = closed[0].period;
+            let in_may = |f: &&Figure| may.start <= f.date && f.date <= may.end;
+            let new_total: Decimal = figures.iter().filter(in_may).map(|f| f.pay).sum();
+            let paid_total: Decimal = paid_figures.iter().map(|f| f.pay).sum();
+            let sum: Decimal = rows.iter().map(|a| a.adjustment).sum();
+            prop_assert_eq!(sum, new_total - paid_total);
+            for a in &rows {
+                prop_assert_eq!(a.adjustment, a.computed - a.paid);
+                prop_assert!(!a.adjustment.is_zero() || a.change == Change::Added);
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! The ledger's outputs: adjustments, the payroll with carried adjustments,
+//! and the runs, as CSV or JSON.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+use sessionpay_io::{csv_io, csv_writer, write_json_lines as json_array, Format, ADJUSTMENT_COLUMNS};
+
+use crate::{Adjustment, Carried, RunDetail, RunSummary};
+
+/// Writes the adjustments.
+///
+/// # Errors
+/// The writer's.
+pub fn write_adjustments(out: impl Write, rows: &[Adjustment], format: Format) -> io::Result<()> {
+    let cells = |a: &Adjustment| {
+        [
+            a.session.to_string(),
+            a.instructor.to_string(),
+            a.currency.code().to_string(),
+            a.period_start.to_string(),
+            a.currency.format(a.paid),
+            a.currency.format(a.computed),
+            a.currency.format(a.adjustment),
+            a.change.as_str().to_string(),
+            a.what.clone(),
+        ]
+    };
+    match format {
+        Format::Json => json_array(
+            out,
+            rows.iter().map(|a| {
+                let map: serde_json::Map<String, Value> = ADJUSTMENT_COLUMNS
+                    .iter()
+                    .zip(cells(a))
+                    .map(|(k, v)| ((*k).to_string(), Value::String(v)))
+                    .collect();
+                Value::Object(map)
+            }),
+        ),
+        _ => {
+            let mut w = csv_writer(out);
+            w.write_record(ADJUSTMENT_COLUMNS).map_err(csv_io)?;
+            for a in rows {
+                w.write_record(cells(a)).map_err(csv_io)?;
+            }
+            w.flush()
+        }
+    }
+}
+
+/// Writes the payroll rows as `sessionpay payroll` does, with two more
+/// columns at the end: `adjustments` and `total_due`.
+///
+/// # Errors
+/// The writer's.
+pub fn write_carried(mut out: impl Write, rows: &[Carried], format: Format) -> io::Result<()> {
+    let plain: Vec<_> = rows.iter().map(|c| c.row.clone()).collect();
+    let mut buf = Vec::new();
+    sessionpay_io::write_payroll(&mut buf, &plain, format)?;
+    let extra = |c: &Carried| {
+        [
+            c.row.currency.format(c.adjustments),
+            c.row.currency.format(c.total_due),
+        ]
+    };
+    match format {
+        Format::Json => {
+            let parsed: Vec<serde_json::Map<String, Value>> =
+                serde_json::from_slice(&buf).map_err(io::Error::other)?;
+            json_array(
+                out,
+                parsed.into_iter().zip(rows).map(|(mut map, c)| {
+                    let [adjustments, total_due] = extra(c);
+                    map.insert("adjustments".into(), json!(adjustments));
+                    map.insert("total_due".into(), json!(total_due));
+                    Value::Object(map)
+                }),
+            )
+        }
+        _ => {
+            let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(&buf[..]);
+            let mut w = csv_writer(&mut out);
+            for (i, record) in reader.records().enumerate() {
+                let mut record = record.map_err(csv_io)?;
+                match i.checked_sub(1).and_then(|r| rows.get(r)) {
+                    None => {
+                        record.push_field("adjustments");
+                        record.push_field("total_due");
+                    }
+                    Some(c) => {
+                        for cell in extra(c) {
+                            record.push_field(&cell);
+                        }
+                    }
+                }
+                w.write_record(&record).map_err(csv_io)?;
+            }
+            w.flush()
+        }
+    }
+}
+
+/// The columns of `sessionpay ledger runs`.
+pub const RUN_COLUMNS: [&str; 12] = [
+    "run_id",
+    "closed_at",
+    "tool_version",
+    "period_kind",
+    "through",
+    "first_period_start",
+    "last_period_end",
+    "periods",
+    "sessions",
+    "status",
+    "void_reason",
+    "inputs",
+];
+
+fn run_cells(r: &RunSummary) -> [String; 12] {
+    [
+        r.id.to_string(),
+        r.closed_at.clone(),
+        r.tool_version.clone(),
+        r.period_kind.clone(),
+        r.through.clone(),
+        r.first_period.clone(),
+        r.last_period_end.clone(),
+        r.periods.to_string(),
+        r.sessions.to_string(),
+        match &r.voided {
+            Some((at, _)) => format!("voided {at}"),
+            None => "closed".into(),
+        },
+        r.voided.as_ref().map(|(_, why)| why.clone()).unwrap_or_default(),
+        r.inputs.join(" "),
+    ]
+}
+
+/// Writes `ledger runs`.
+///
+/// # Errors
+/// The writer's.
+pub fn write_runs(out: impl Write, runs: &[RunSummary], format: Format) -> io::Result<()> {
+    match format {
+        Format::Json => json_array(
+            out,
+            runs.iter().map(|r| {
+                Value::Object(
+                    RUN_COLUMNS
+                        .iter()
+                        .zip(run_cells(r))
+                        .map(|(k, v)| ((*k).to_string(), Value::String(v)))
+                        .collect(),
+                )
+            }),
+        ),
+        _ => {
+            let mut w = csv_writer(out);
+            w.write_record(RUN_COLUMNS).map_err(csv_io)?;
+            for r in runs {
+                let mut cells = run_cells(r);
+                for cell in &mut cells {
+                    *cell = sessionpay_io::neutralise(cell).into_owned();
+                }
+                w.write_record(cells).map_err(csv_io)?;
+            }
+            w.flush()
+        }
+    }
+}
+
+/// Writes `ledger show RUN` as text: the run, its files, its periods and its totals.
+///
+/// # Errors
+/// The writer's.
+pub fn write_show(mut out: impl Write, run: &RunDetail) -> io::Result<()> {
+    let s = &run.summary;
+    writeln!(out, "run {}", s.id)?;
+    writeln!(out, "closed at     {}", s.closed_at)?;
+    writeln!(out, "by            sessionpay {}", s.tool_version)?;
+    writeln!(out, "periods       {} through {}", s.period_kind, s.through)?;
+    match &s.voided {
+        Some((at, why)) => writeln!(out, "status        voided {at}: {why}")?,
+        None => writeln!(out, "status        closed")?,
+    }
+    writeln!(out, "options       {}", run.options)?;
+    if let Some(policy) = &run.policy {
+        writeln!(out, "policy        {}  sha256 {}", policy.path, policy.sha256)?;
+    }
+    for input in &run.inputs {
+        writeln!(
+            out,
+            "input         {}  {} bytes  sha256 {}",
+            input.path, input.bytes, input.sha256
+        )?;
+    }
+    for (start, end, sessions) in &run.periods {
+        writeln!(out, "period        {start} to {end}: {sessions} session(s)")?;
+    }
+    for (currency, (sessions, total)) in &run.totals {
+        writeln!(out, "paid          {currency} {total} over {sessions} session(s)")?;
+    }
+    out.flush()
+}
