@@ -40,6 +40,34 @@ pub struct Period {
 }
 
 impl PeriodKind {
+    /// The periods, from the one holding `first`, that end on or before
+    /// `through`: a period still open on `through` is not whole.
+    ///
+    /// ```
+    /// use sessionpay_core::chrono::NaiveDate;
+    /// use sessionpay_core::PeriodKind;
+    /// let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    /// let whole = PeriodKind::Month.whole_periods(date(2026, 3, 14), date(2026, 5, 30))?;
+    /// let starts: Vec<_> = whole.iter().map(|p| p.start).collect();
+    /// assert_eq!(starts, [date(2026, 3, 1), date(2026, 4, 1)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::DateOutOfRange`] at the very ends of the calendar.
+    pub fn whole_periods(&self, first: NaiveDate, through: NaiveDate) -> Result<Vec<Period>> {
+        let mut out = Vec::new();
+        let mut period = self.period_of(first)?;
+        while period.end <= through {
+            out.push(period);
+            let Some(next) = period.end.checked_add_days(Days::new(1)) else {
+                break;
+            };
+            period = self.period_of(next)?;
+        }
+        Ok(out)
+    }
+
     /// The period holding `date`.
     ///
     /// ```

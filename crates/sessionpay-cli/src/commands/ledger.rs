@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use sessionpay_core::{Period, PeriodKind, RateId};
@@ -29,20 +29,6 @@ fn table_format(format: OutputFormat) -> anyhow::Result<Format> {
         OutputFormat::Json => Ok(Format::Json),
         _ => anyhow::bail!("this command writes csv or json"),
     }
-}
-
-/// The whole periods from the one holding `first` whose end is on or before `through`.
-fn whole_periods(kind: PeriodKind, first: NaiveDate, through: NaiveDate) -> anyhow::Result<Vec<Period>> {
-    let mut out = Vec::new();
-    let mut period = kind.period_of(first)?;
-    while period.end <= through {
-        out.push(period);
-        let Some(next) = period.end.checked_add_days(Days::new(1)) else {
-            break;
-        };
-        period = kind.period_of(next)?;
-    }
-    Ok(out)
 }
 
 /// The closed periods to leave out of a payroll, its --from/--to, and
@@ -120,7 +106,7 @@ pub(crate) fn close(args: &CloseArgs) -> anyhow::Result<Outcome> {
     let Some(first) = [first_session, first_open].into_iter().flatten().min() else {
         anyhow::bail!("no session in the input and nothing closed before: no period to close");
     };
-    let periods = whole_periods(kind, first, args.through)?;
+    let periods = kind.whole_periods(first, args.through)?;
     let pricing = Pricing::new(&resolved.table, Decimal::ZERO);
     let mut rates: Vec<(u64, &'static str, String)> = Vec::new();
     let mut seen = rustc_hash::FxHashSet::default();
