@@ -95,10 +95,10 @@ impl<'de> Visitor<'de> for Strict<'_> {
         Ok(Value::from(v))
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Number::from_f64(v)
-            .map(Value::Number)
-            .ok_or_else(|| E::custom("a number that is not finite"))
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Value, E> {
+        // With `arbitrary_precision` every number arrives as its text; a
+        // binary double here would be a number already rounded, so refuse it.
+        Err(E::custom("a number that was not read from its text"))
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
