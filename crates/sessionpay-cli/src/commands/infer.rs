@@ -227,16 +227,9 @@ fn comment_text(text: &str) -> String {
         .collect()
 }
 
+/// `n` with thousands separators, as the report page writes counts.
 fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    sessionpay_render::group(&n.to_string())
 }
 
 struct Report {
