@@ -84,6 +84,58 @@ fn sheet(path: &Path, name: &str) -> Range<Data> {
         .unwrap_or_else(|e| panic!("sheet {name}: {e}"))
 }
 
+/// The machine names of a sheet's columns, from the `Notes` sheet, checked
+/// against the headings the sheet shows.
+fn names(path: &Path, name: &str) -> Vec<String> {
+    let notes = sheet(path, "Notes");
+    let header: Vec<String> = notes.rows().next().unwrap().iter().map(cell_text).collect();
+    assert_eq!(
+        header,
+        ["Sheet", "Column", "Heading", "Name in the CSV and JSON", "Note"]
+    );
+    let shown: Vec<String> = sheet(path, name)
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(cell_text)
+        .collect();
+    let mut out = Vec::new();
+    for row in notes.rows().skip(1).filter(|r| cell_text(&r[0]) == name) {
+        let col = out.len();
+        assert_eq!(cell_text(&row[2]), shown[col], "{name} column {col}'s heading");
+        out.push(cell_text(&row[3]));
+    }
+    assert_eq!(out.len(), shown.len(), "{name}: a note per column");
+    out
+}
+
+/// An Excel date-time cell as ISO text to the second.
+fn cell_datetime(cell: &Data) -> String {
+    let Data::DateTime(dt) = cell else {
+        panic!("expected a date-time, found {cell:?}")
+    };
+    assert!(dt.is_datetime(), "{dt:?}");
+    // Days since Excel's epoch, the time of day as the fraction: to the nearest second.
+    let seconds = (dt.as_f64() * 86_400.0).round() as i64;
+    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    (epoch + chrono::TimeDelta::seconds(seconds))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+/// One part of the workbook's zip, as text.
+fn zip_part(path: &Path, part: &str) -> String {
+    let file = std::fs::File::open(path).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name(part).unwrap(), &mut text).unwrap();
+    text
+}
+
 #[test]
 fn spreadsheet_summary_equals_the_csv_to_the_cent_with_a_total_per_currency() {
     let dir = conformance();
@@ -99,12 +151,24 @@ fn spreadsheet_summary_equals_the_csv_to_the_cent_with_a_total_per_currency() {
     .assert_code(0);
     let path = dir.path().join("payroll.xlsx");
     let book: Xlsx<_> = open_workbook(&path).expect("open the workbook");
-    assert_eq!(book.sheet_names(), ["Summary", "Sessions", "Differences"]);
+    assert_eq!(
+        book.sheet_names(),
+        ["Summary", "Sessions", "Differences", "Notes"]
+    );
 
     let summary = sheet(&path, "Summary");
     let rows: Vec<&[Data]> = summary.rows().collect();
     let header: Vec<String> = rows[0].iter().map(cell_text).collect();
-    assert_eq!(header, csv.header, "the payroll columns of SPEC section 6");
+    assert_eq!(
+        header[..4],
+        ["Instructor ID", "Instructor", "Currency", "Period start"],
+        "headings for people"
+    );
+    assert_eq!(
+        names(&path, "Summary"),
+        csv.header,
+        "the Notes name the payroll columns of SPEC section 6"
+    );
     let money = ["computed_pay", "reported_pay", "difference"];
     let counts = [
         "instructor_id",
@@ -173,20 +237,27 @@ fn spreadsheet_sessions_and_differences_add_up_to_the_summary() {
         rows: sessions.rows.iter().filter(|r| in_quarter(r)).cloned().collect(),
     };
 
+    let header = names(&path, "Sessions");
     let sessions = sheet(&path, "Sessions");
     let rows: Vec<&[Data]> = sessions.rows().collect();
-    let header: Vec<String> = rows[0].iter().map(cell_text).collect();
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     assert_eq!(rows.len() - 1, reconcile.rows.len(), "every session is a line");
     let mut paid: BTreeMap<String, Decimal> = BTreeMap::new();
-    for row in &rows[1..] {
+    for (row, expected) in rows[1..].iter().zip(&reconcile.rows) {
         if cell_text(&row[col("status")]) != "pending" {
             *paid.entry(cell_text(&row[col("currency")])).or_default() +=
                 cell_decimal(&row[col("computed_pay")]);
         }
+        // The start is a date-time cell of the local time; its offset is beside it.
+        let start = &expected[reconcile.column("local_start")];
+        let (local, offset) = start.split_at(19);
+        assert_eq!(cell_datetime(&row[col("local_start")]), local, "{start}");
+        assert_eq!(cell_text(&row[col("utc_offset")]), offset, "{start}");
     }
     assert_eq!(paid, totals_by_currency(&csv, "computed_pay"));
 
+    let header = names(&path, "Differences");
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let differences = sheet(&path, "Differences");
     let rows: Vec<&[Data]> = differences.rows().collect();
     let mismatches: Vec<&Vec<String>> = reconcile
@@ -194,19 +265,71 @@ fn spreadsheet_sessions_and_differences_add_up_to_the_summary() {
         .iter()
         .filter(|r| r[reconcile.column("status")] == "mismatch")
         .collect();
-    assert_eq!(rows.len() - 1, mismatches.len());
-    for (row, expected) in rows[1..].iter().zip(mismatches) {
+    assert!(!mismatches.is_empty());
+    let mut sums: BTreeMap<String, Decimal> = BTreeMap::new();
+    for (row, expected) in rows[1..].iter().zip(&mismatches) {
         assert_eq!(
-            cell_decimal(&row[0]),
+            cell_decimal(&row[col("session_id")]),
             dec(&expected[reconcile.column("session_id")])
         );
         assert_eq!(
-            cell_decimal(&row[9]),
+            cell_decimal(&row[col("difference")]),
             dec(&expected[reconcile.column("difference")])
         );
-        assert_eq!(cell_text(&row[10]), expected[reconcile.column("reason")]);
-        assert!(!cell_text(&row[11]).is_empty(), "each reason is explained");
+        assert_eq!(
+            cell_text(&row[col("reason")]),
+            expected[reconcile.column("reason")]
+        );
+        assert!(
+            !cell_text(&row[col("explanation")]).is_empty(),
+            "each reason is explained"
+        );
+        *sums
+            .entry(expected[reconcile.column("currency")].clone())
+            .or_default() += dec(&expected[reconcile.column("difference")]);
     }
+    // A blank row, then a total per currency: the mismatches' differences,
+    // which are all of the summary's differences.
+    let totals = &rows[mismatches.len() + 1..];
+    assert!(totals[0].iter().all(|c| *c == Data::Empty));
+    let totals: BTreeMap<String, Decimal> = totals[1..]
+        .iter()
+        .map(|r| {
+            assert_eq!(cell_text(&r[0]), "total");
+            (
+                cell_text(&r[col("currency")]),
+                cell_decimal(&r[col("difference")]),
+            )
+        })
+        .collect();
+    assert_eq!(totals, sums);
+    // The CSV payroll's differences: those of the currencies with a
+    // mismatch, and zero in the others.
+    let mut in_csv = totals_by_currency(&csv, "difference");
+    in_csv.retain(|c, d| totals.contains_key(c) || !d.is_zero());
+    assert_eq!(totals, in_csv, "the CSV payroll's differences");
+
+    // Non-zero differences are highlighted: a conditional format on the
+    // difference column of each sheet, dark red on light red.
+    let letter = |i: usize| char::from(b'A' + i as u8);
+    for (part, column, last) in [
+        (
+            "xl/worksheets/sheet1.xml",
+            10,
+            csv.rows.len() + 2 + totals_by_currency(&csv, "difference").len(),
+        ),
+        ("xl/worksheets/sheet3.xml", col("difference"), rows.len()),
+    ] {
+        let xml = zip_part(&path, part);
+        let l = letter(column);
+        let rule = format!(
+            "<conditionalFormatting sqref=\"{l}2:{l}{last}\"><cfRule type=\"cellIs\" dxfId=\"0\" priority=\"1\" operator=\"notEqual\"><formula>0</formula></cfRule></conditionalFormatting>"
+        );
+        assert!(xml.contains(&rule), "{part}: {rule}");
+    }
+    let styles = zip_part(&path, "xl/styles.xml");
+    let dxfs = styles.split("<dxfs").nth(1).unwrap();
+    assert!(dxfs.contains("FF9C0006") && dxfs.contains("FFFFC7CE"), "{dxfs}");
 }
 
 #[test]
@@ -548,4 +671,90 @@ instructor_pay_rate.type,instructor_pay_rate.base,instructor_pay_rate.tiers,inst
         assert!(html.contains(expected), "the statement lacks {expected:?}");
     }
     assert!(html.contains("data-field=\"computed_pay\">GBP 44.67<"));
+}
+
+/// A small export: Siobhán Müller (7) teaches twice in May and once in June,
+/// Zoë Ng (8) once in May; `attended` of sessions 1 and 4 is given.
+fn small_export(first: u32, fourth: u32) -> String {
+    let header = "id,name,instructor.id,instructor.name,starts_at,venue.id,venue.name,venue_timezone,hours,\
+attended_count,no_show_count,late_cancel_count,comped_counts.attended,session_type,instructor_pay_rate.id,\
+instructor_pay_rate.name,instructor_pay_rate.type,instructor_pay_rate.base,instructor_pay_rate.tiers,instructor_pay,\
+instructor_pay_calculation_pending\n";
+    let row = |id: u32, who: &str, day: &str, attended: u32| {
+        format!(
+            "{id},Yoga Flow,{who},2026-{day}T09:00:00Z,1,Camden,Europe/London,1,{attended},0,0,0,class,3,Per head,\
+per_customer,5,[],£{}.00,false\n",
+            attended * 5
+        )
+    };
+    [
+        header.to_string(),
+        row(1, "7,Siobhán Müller", "05-02", first),
+        row(2, "7,Siobhán Müller", "05-09", 3),
+        row(3, "7,Siobhán Müller", "06-06", 2),
+        row(4, "8,Zoë Ng", "05-03", fourth),
+    ]
+    .concat()
+}
+
+/// A folder whose ledger closed May of [`small_export`] as first exported,
+/// and `edited.csv` with sessions 1 (4 → 6 attended) and 4 (3 → 2) changed.
+fn small_ledger() -> TestDir {
+    let dir = TestDir::new();
+    dir.write("first.csv", small_export(4, 3));
+    dir.write("edited.csv", small_export(6, 2));
+    dir.run(&[
+        "close",
+        "-q",
+        "--ledger",
+        "pay.db",
+        "--through",
+        "2026-05-31",
+        "first.csv",
+    ])
+    .assert_code(0);
+    dir
+}
+
+#[test]
+fn with_a_ledger_the_summary_sheet_shows_adjustments_and_total_due() {
+    let dir = small_ledger();
+    let ledger = ["--ledger", "pay.db", "edited.csv"];
+    let run = dir.run(&[&["payroll", "-q"][..], &ledger].concat());
+    run.assert_code(0);
+    let csv = Table::parse(&run.out());
+    dir.run(
+        &[
+            &["payroll", "-q", "--format", "xlsx", "-o", "p.xlsx"][..],
+            &ledger,
+        ]
+        .concat(),
+    )
+    .assert_code(0);
+    let path = dir.path().join("p.xlsx");
+    let header = names(&path, "Summary");
+    assert_eq!(header, csv.header);
+    assert_eq!(header[14..], ["adjustments", "total_due"]);
+    let summary = sheet(&path, "Summary");
+    let rows: Vec<&[Data]> = summary.rows().collect();
+    assert_eq!(cell_text(&rows[0][14]), "Adjustments");
+    assert_eq!(cell_text(&rows[0][15]), "Total due");
+    for (n, expected) in csv.rows.iter().enumerate() {
+        for column in ["computed_pay", "adjustments", "total_due"] {
+            let i = csv.column(column);
+            assert_eq!(
+                cell_decimal(&rows[n + 1][i]),
+                dec(&expected[i]),
+                "row {n} {column}"
+            );
+        }
+    }
+    // Siobhán's +10.00 goes into her June row; Zoë, who taught nothing in
+    // June, gets a June row of 0 sessions with her −5.00.
+    assert_eq!(csv.cell("instructor_id", "7", "total_due"), "20.00");
+    assert_eq!(csv.cell("instructor_id", "8", "total_due"), "-5.00");
+    let total = rows[csv.rows.len() + 2];
+    assert_eq!(cell_text(&total[0]), "total");
+    assert_eq!(cell_decimal(&total[14]), dec("5.00"));
+    assert_eq!(cell_decimal(&total[15]), dec("15.00"));
 }

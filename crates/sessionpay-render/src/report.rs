@@ -47,6 +47,9 @@ pub struct Report<'a> {
     /// (`--ledger`), each carried into its instructor × currency's first row
     /// of `rows`; empty without a ledger.
     pub adjustments: &'a [AdjustmentLine],
+    /// Whether the payroll was computed against a ledger (`--ledger`): the
+    /// outputs then show each row's adjustments and total due, zero or not.
+    pub ledger: bool,
 }
 
 /// A session of a closed period whose pay differs from what was paid.
@@ -175,6 +178,25 @@ pub fn describe_period(kind: PeriodKind) -> String {
 }
 
 impl Report<'_> {
+    /// The adjustments carried into each of `rows`: each instructor ×
+    /// currency's sum goes into its first row (rows are sorted by
+    /// instructor, currency and period), every other row gets 0.
+    pub(crate) fn carried(&self) -> Result<Vec<Decimal>> {
+        let mut sums: std::collections::BTreeMap<(sessionpay_core::InstructorId, Currency), Decimal> =
+            std::collections::BTreeMap::new();
+        for a in self.adjustments {
+            let sum = sums.entry((a.instructor, a.currency)).or_default();
+            *sum = sum
+                .checked_add(a.adjustment)
+                .ok_or(crate::error::AMOUNT_OVERFLOW)?;
+        }
+        Ok(self
+            .rows
+            .iter()
+            .map(|r| sums.remove(&(r.instructor, r.currency)).unwrap_or_default())
+            .collect())
+    }
+
     /// The first and last dates the report covers: `--from`/`--to` where
     /// given, else the first period's start and the last period's end.
     pub fn span(&self) -> Option<(NaiveDate, NaiveDate)> {

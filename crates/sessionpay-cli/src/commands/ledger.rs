@@ -332,6 +332,7 @@ pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome
         to: args.to,
         rejected: 0,
         adjustments: &run.adjustments,
+        ledger: true,
     };
     if let Some(dir) = &args.statements {
         sessionpay_render::write_statements(&report, dir, &mut run.outputs)?;

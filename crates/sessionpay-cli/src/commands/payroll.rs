@@ -55,6 +55,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         to: args.to,
         rejected: notes.rejected,
         adjustments: &[],
+        ledger: false,
     };
     // The statements first: stdout, written last, cannot be taken back.
     if let Some(dir) = &args.statements {

@@ -1,12 +1,16 @@
 //! The payroll spreadsheet: `Summary` (the payroll columns of SPEC section 6
 //! with a total row per currency), `Sessions` (every line item with its
-//! breakdown and status) and `Differences` (mismatches with their reasons).
+//! breakdown and status), `Differences` (mismatches with their reasons and a
+//! total row per currency) and `Notes` (each column's heading and the name
+//! the CSV and JSON outputs give it).
 //!
 //! Amounts are numeric cells with the currency's number format
-//! (`[$GBP] #,##0.00`, `[$JPY] #,##0`), so a spreadsheet can add them up.
-//! Each sheet has a frozen header row, a filter, and column widths that fit
-//! its contents. The creation date is fixed, so the same input gives the
-//! same bytes.
+//! (`[$GBP] #,##0.00`, `[$JPY] #,##0`), so a spreadsheet can add them up;
+//! session starts are date-time cells of the venue's local time. Each sheet
+//! has a frozen header row of headings for people, a filter, column widths
+//! that fit its contents, and non-zero differences highlighted by a
+//! conditional format. The creation date is fixed, so the same input gives
+//! the same bytes.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -15,22 +19,54 @@ use std::path::Path;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{
-    Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula, Workbook, Worksheet,
-    XlsxError,
+    column_number_to_name, quote_sheet_name, Color, ConditionalFormatCell, ConditionalFormatCellRule,
+    DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula, Workbook, Worksheet, XlsxError,
 };
-use sessionpay_core::{local_start, Currency, PayrollTotals, Status};
+use sessionpay_core::{Currency, PayrollTotals, Status};
 use sessionpay_io::{
     describe_formula, ExternalSort, OutputSet, SessionLine, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS,
-    SESSION_COLUMNS,
 };
 
 use super::{amount, explain, Report};
 use crate::error::{Error, Result};
 
+/// The columns of the `Sessions` sheet: those of `sessionpay sessions`, with
+/// the local start's offset from UTC in a column of its own (the start
+/// itself is a date-time cell, which holds no offset).
+pub(super) const SESSION_SHEET_COLUMNS: [&str; 26] = [
+    "session_id",
+    "instructor_id",
+    "instructor_name",
+    "session_name",
+    "venue_id",
+    "local_start",
+    "utc_offset",
+    "currency",
+    "pay_rate_id",
+    "rate_type",
+    "hours",
+    "attended",
+    "comped_excluded",
+    "late_cancels_added",
+    "no_shows_added",
+    "counted_customers",
+    "formula",
+    "formula_amount",
+    "empty_session_pay_applied",
+    "cap_applied",
+    "raw",
+    "computed_pay",
+    "reported_pay",
+    "difference",
+    "status",
+    "reason",
+];
+
 /// The columns of the `Differences` sheet.
-pub(super) const DIFFERENCE_COLUMNS: [&str; 12] = [
+pub(super) const DIFFERENCE_COLUMNS: [&str; 13] = [
     "session_id",
     "local_start",
+    "utc_offset",
     "instructor_id",
     "instructor_name",
     "session_name",
@@ -51,6 +87,72 @@ const CELL_CHARS: usize = 32_767;
 
 /// What ends a cell cut at [`CELL_CHARS`].
 const CUT_MARK: &str = " [cut: over 32767 characters]";
+
+/// The two columns the Summary gets after the payroll's with `--ledger`.
+const CARRIED_COLUMNS: [&str; 2] = ["adjustments", "total_due"];
+
+/// The heading people read for a column the CSV and JSON outputs name
+/// `name`; the `Notes` sheet maps one to the other.
+pub(super) fn heading(name: &str) -> &str {
+    match name {
+        "instructor_id" => "Instructor ID",
+        "instructor_name" => "Instructor",
+        "currency" => "Currency",
+        "period_start" => "Period start",
+        "period_end" => "Period end",
+        "sessions" => "Sessions",
+        "hours" => "Hours",
+        "counted_customers" => "Counted customers",
+        "computed_pay" => "Computed pay",
+        "reported_pay" => "TeamUp's pay",
+        "difference" => "Difference",
+        "mismatched_sessions" => "Mismatched",
+        "pending_sessions" => "Pending",
+        "unrated_sessions" => "Unrated",
+        "adjustments" => "Adjustments",
+        "total_due" => "Total due",
+        "session_id" => "Session",
+        "session_name" => "Session name",
+        "venue_id" => "Venue ID",
+        "local_start" => "Local start",
+        "utc_offset" => "UTC offset",
+        "pay_rate_id" => "Rate ID",
+        "rate_type" => "Rate type",
+        "attended" => "Attended",
+        "comped_excluded" => "Comped, not counted",
+        "late_cancels_added" => "Late cancels counted",
+        "no_shows_added" => "No-shows counted",
+        "formula" => "Formula",
+        "formula_amount" => "Formula amount",
+        "empty_session_pay_applied" => "Empty-session pay",
+        "cap_applied" => "Capped",
+        "raw" => "Before rounding",
+        "status" => "Status",
+        "reason" => "Reason",
+        "explanation" => "What it means",
+        "paid_pay" => "Paid",
+        "adjustment" => "Adjustment",
+        "change" => "Change",
+        "what_changed" => "What changed",
+        other => other,
+    }
+}
+
+/// What the `Notes` sheet says of a column beyond its names.
+fn column_note(name: &str) -> &'static str {
+    match name {
+        "local_start" => "a date-time cell: the session's start in the venue's local time",
+        "utc_offset" => {
+            "the venue's offset from UTC at the start (not a CSV column: the CSV's local_start ends with it)"
+        }
+        "difference" => "TeamUp's pay − computed pay; highlighted when not zero",
+        "explanation" => "what the reason means (not a CSV column)",
+        "formula_amount" | "raw" => "text, to keep every digit",
+        "adjustments" => "changes to closed periods carried into the instructor's first open row",
+        "total_due" => "computed pay + adjustments",
+        _ => "",
+    }
+}
 
 /// Writes the workbook of `report` to `path`, staged in `outputs`; the
 /// Sessions and Differences sheets from `report.lines`.
@@ -126,8 +228,21 @@ fn build(
     let per_sheet = sheet_rows.saturating_sub(1).max(1);
     let sessions: u64 = report.rows.iter().map(|r| r.totals.sessions).sum();
     let mismatches: u64 = report.rows.iter().map(|r| r.totals.mismatched_sessions).sum();
+    // The Differences sheets end with a blank row and a total row per
+    // currency that has a mismatch: room for them is counted in.
+    let mismatch_currencies: std::collections::BTreeSet<Currency> = report
+        .rows
+        .iter()
+        .filter(|r| r.totals.mismatched_sessions > 0)
+        .map(|r| r.currency)
+        .collect();
+    let total_rows = if mismatch_currencies.is_empty() {
+        0
+    } else {
+        1 + mismatch_currencies.len() as u64
+    };
     let session_sheets = sheets_for(sessions, per_sheet);
-    let difference_sheets = sheets_for(mismatches, per_sheet);
+    let difference_sheets = sheets_for(mismatches + total_rows, per_sheet);
     let mut book = Workbook::new();
     // A fixed creation date (rust_xlsxwriter would stamp the current time):
     // the same payroll gives a byte-identical file.
@@ -148,11 +263,12 @@ fn build(
         let warning = Format::new().set_bold().set_font_color(Color::RGB(0xB00020));
         sheet.write_string_with_format(0, 0, &banner, &warning)?;
     }
-    summary(report, &styles, book.add_worksheet())?;
+    let summary_columns = summary_columns(report);
+    summary(report, &summary_columns, &styles, book.add_worksheet())?;
     let first_sessions = book.worksheets().len();
     let mut plan = Vec::new();
     for (name, columns, count) in [
-        ("Sessions", &SESSION_COLUMNS[..], session_sheets),
+        ("Sessions", &SESSION_SHEET_COLUMNS[..], session_sheets),
         ("Differences", &DIFFERENCE_COLUMNS[..], difference_sheets),
     ] {
         for i in 0..count {
@@ -165,29 +281,37 @@ fn build(
     let mut money = MoneyFormats::new(&styles);
     let mut written = [0u64; 2];
     let mut cells = Vec::new();
+    // The exact sums of the Differences sheets' amounts, per currency.
+    let mut difference_totals: BTreeMap<Currency, [Decimal; 3]> = BTreeMap::new();
     rows(&mut |bytes| {
         let mut rest = bytes;
         for (which, first, count) in [
             (0, first_sessions, session_sheets),
             (1, first_differences, difference_sheets),
         ] {
-            if which == 1 && rest.first().copied() != Some(1) {
-                break;
-            }
             if which == 1 {
-                rest = &rest[1..];
+                let (flag, tail) = rest
+                    .split_first()
+                    .ok_or_else(|| io::Error::other("a sorted spreadsheet row ends early"))?;
+                rest = tail;
+                if *flag == 0 {
+                    break;
+                }
             }
             let n = written[which];
             written[which] += 1;
             let index = (n / u64::from(per_sheet)).min(count - 1) as usize;
             let row = (n - index as u64 * u64::from(per_sheet)) as u32 + 1;
             let width = if which == 0 {
-                SESSION_COLUMNS.len()
+                SESSION_SHEET_COLUMNS.len()
             } else {
                 DIFFERENCE_COLUMNS.len()
             };
             cells.clear();
             rest = decode_cells(rest, width, &mut cells).map_err(io::Error::other)?;
+            if which == 1 {
+                add_difference(&mut difference_totals, &cells).map_err(io::Error::other)?;
+            }
             let ws = book
                 .worksheet_from_index(first + index)
                 .map_err(io::Error::other)?;
@@ -209,27 +333,139 @@ fn build(
             }),
         },
     })?;
+    let rows_on = |total: u64, index: u64| -> u32 {
+        total
+            .saturating_sub(index * u64::from(per_sheet))
+            .min(u64::from(per_sheet)) as u32
+    };
+    // Where each Differences sheet's rows end, for the totals' formulas.
+    let difference_ranges: Vec<(String, u32)> = (0..difference_sheets)
+        .map(|i| (sheet_name("Differences", i), rows_on(mismatches, i)))
+        .collect();
+    let session_difference = column_of(&SESSION_SHEET_COLUMNS, "difference");
+    let difference_difference = column_of(&DIFFERENCE_COLUMNS, "difference");
     for (i, widths) in plan.iter_mut().enumerate() {
-        let total = if i < session_sheets as usize {
-            (sessions, i as u64)
+        let (rows_here, highlight) = if i < session_sheets as usize {
+            (rows_on(sessions, i as u64), session_difference)
         } else {
-            (mismatches, (i - session_sheets as usize) as u64)
+            let d = (i - session_sheets as usize) as u64;
+            (rows_on(mismatches, d), difference_difference)
         };
-        let rows_here = total
-            .0
-            .saturating_sub(total.1 * u64::from(per_sheet))
-            .min(u64::from(per_sheet)) as u32;
         let ws = book.worksheet_from_index(first_sessions + i)?;
-        Sheet { ws, widths }.finish(rows_here)?;
+        let mut sheet = Sheet { ws, widths };
+        let last = i + 1 == plan_len(session_sheets, difference_sheets);
+        let mut end = rows_here;
+        if last && !difference_totals.is_empty() {
+            end = differences_totals(
+                &mut sheet,
+                rows_here,
+                &difference_ranges,
+                &difference_totals,
+                &styles,
+                &mut money,
+            )?;
+        }
+        sheet.highlight(end, highlight, &styles)?;
+        sheet.finish(rows_here)?;
     }
     if !report.adjustments.is_empty() {
         adjustments(report.adjustments, &styles, book.add_worksheet())?;
     }
+    notes(report, &summary_columns, &styles, book.add_worksheet())?;
     book.save_to_writer(out)?;
     Ok(())
 }
 
-/// What names the sorted rows in an error that has no file of its own.
+/// How many Sessions and Differences sheets there are in all.
+fn plan_len(session_sheets: u64, difference_sheets: u64) -> usize {
+    (session_sheets + difference_sheets) as usize
+}
+
+/// The index of `name` in `columns` (a name the columns are known to hold).
+fn column_of(columns: &[&str], name: &str) -> u16 {
+    columns.iter().position(|c| *c == name).unwrap_or(0) as u16
+}
+
+/// Adds a Differences row's computed pay, TeamUp's pay and difference to
+/// its currency's sums.
+fn add_difference(
+    totals: &mut BTreeMap<Currency, [Decimal; 3]>,
+    cells: &[Cell],
+) -> std::result::Result<(), String> {
+    let at = |name| &cells[column_of(&DIFFERENCE_COLUMNS, name) as usize];
+    let mut currency = None;
+    let mut amounts = [Decimal::ZERO; 3];
+    for (slot, name) in ["computed_pay", "reported_pay", "difference"].iter().enumerate() {
+        if let Cell::Money(c, v) = at(name) {
+            currency = Some(*c);
+            amounts[slot] = *v;
+        }
+    }
+    let Some(currency) = currency else {
+        return Ok(());
+    };
+    let sums = totals.entry(currency).or_insert([Decimal::ZERO; 3]);
+    for (sum, value) in sums.iter_mut().zip(amounts) {
+        *sum = sum
+            .checked_add(value)
+            .ok_or_else(|| "an amount is too large to add up".to_string())?;
+    }
+    Ok(())
+}
+
+/// Writes a blank row and a total row per currency below the `rows` data
+/// rows of the last Differences sheet: `SUMIF` formulas over every
+/// Differences sheet (`ranges`: each one's name and data rows), with the
+/// exact sums as their stored results. Returns the last row written.
+fn differences_totals(
+    sheet: &mut Sheet<'_>,
+    rows: u32,
+    ranges: &[(String, u32)],
+    totals: &BTreeMap<Currency, [Decimal; 3]>,
+    styles: &Styles,
+    money: &mut MoneyFormats<'_>,
+) -> Result<u32, XlsxError> {
+    let currency_col = column_of(&DIFFERENCE_COLUMNS, "currency");
+    let letter = column_number_to_name(currency_col);
+    let mut row = rows + 1;
+    for (c, sums) in totals {
+        row += 1;
+        let c = *c;
+        sheet
+            .ws
+            .write_string_with_format(row, 0, "total", &styles.total)?;
+        sheet.ws.write_string_with_format(
+            row,
+            column_of(&DIFFERENCE_COLUMNS, "instructor_name"),
+            "all mismatches",
+            &styles.total,
+        )?;
+        sheet
+            .ws
+            .write_string_with_format(row, currency_col, c.code(), &styles.total)?;
+        for (name, value) in ["computed_pay", "reported_pay", "difference"].iter().zip(sums) {
+            let col = column_of(&DIFFERENCE_COLUMNS, name);
+            let sum = column_number_to_name(col);
+            let parts: Vec<String> = ranges
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(name, n)| {
+                    let sheet = quote_sheet_name(name);
+                    let last = n + 1;
+                    format!(
+                        "SUMIF({sheet}!${letter}$2:${letter}${last},\"{c}\",{sheet}!${sum}$2:${sum}${last})"
+                    )
+                })
+                .collect();
+            let formula = Formula::new(parts.join("+")).set_result(amount(c, *value));
+            sheet.fit(col as usize, money_width(c, *value));
+            sheet
+                .ws
+                .write_formula_with_format(row, col, formula, money.total(c))?;
+        }
+    }
+    Ok(row)
+}
 fn path_of_rows() -> std::path::PathBuf {
     std::path::PathBuf::from("the sorted sessions")
 }
@@ -242,6 +478,8 @@ enum Cell {
     Text(String),
     Decimal(Decimal),
     Money(Currency, Decimal),
+    /// A venue-local wall-clock time (no offset).
+    LocalTime(chrono::NaiveDateTime),
 }
 
 const EMPTY: u8 = 0;
@@ -249,6 +487,7 @@ const INT: u8 = 1;
 const TEXT: u8 = 2;
 const DECIMAL: u8 = 3;
 const MONEY: u8 = 4;
+const LOCAL_TIME: u8 = 5;
 
 fn put_text(out: &mut Vec<u8>, text: &str) {
     out.extend_from_slice(&(text.len() as u64).to_le_bytes());
@@ -275,6 +514,12 @@ fn put(out: &mut Vec<u8>, cell: Cell) {
             put_text(out, c.code());
             out.extend_from_slice(&d.serialize());
         }
+        Cell::LocalTime(t) => {
+            out.push(LOCAL_TIME);
+            let t = t.and_utc();
+            out.extend_from_slice(&t.timestamp().to_le_bytes());
+            out.extend_from_slice(&t.timestamp_subsec_nanos().to_le_bytes());
+        }
     }
 }
 
@@ -297,7 +542,9 @@ pub(super) fn encode_line(line: &SessionLine, out: &mut Vec<u8>) -> io::Result<(
     };
     let yes_no = |b: bool| text(if b { "yes" } else { "no" });
     let money = |v: Option<Decimal>| v.map_or(Cell::Empty, |v| Cell::Money(c, v));
-    let start = local_start(s.starts_at, s.zone);
+    let local = s.starts_at.with_timezone(&s.zone);
+    let start = Cell::LocalTime(local.naive_local());
+    let offset = text(&local.format("%:z").to_string());
     let rate = s.rate.as_deref();
     let session = [
         Cell::Int(s.id.0),
@@ -305,7 +552,8 @@ pub(super) fn encode_line(line: &SessionLine, out: &mut Vec<u8>) -> io::Result<(
         text(&s.instructor_name),
         text(&s.name),
         Cell::Int(s.venue.0),
-        text(&start),
+        start.clone(),
+        offset.clone(),
         text(c.code()),
         rate.map_or(Cell::Empty, |r| Cell::Int(r.id.0)),
         rate.map_or(Cell::Empty, |r| text(r.kind.as_str())),
@@ -338,7 +586,8 @@ pub(super) fn encode_line(line: &SessionLine, out: &mut Vec<u8>) -> io::Result<(
     let reason = line.rec.reason;
     let difference = [
         Cell::Int(s.id.0),
-        text(&start),
+        start,
+        offset,
         Cell::Int(s.instructor.0),
         text(&s.instructor_name),
         text(&s.name),
@@ -396,6 +645,15 @@ fn decode_cells<'b>(
                 let currency = Currency::try_from_code(&code).map_err(|e| e.to_string())?;
                 Cell::Money(currency, decimal_of(&mut bytes)?)
             }
+            LOCAL_TIME => {
+                let secs = u64_of(&mut bytes)? as i64;
+                let mut n = [0u8; 4];
+                n.copy_from_slice(take(&mut bytes, 4)?);
+                let nanos = u32::from_le_bytes(n);
+                let t = chrono::DateTime::from_timestamp(secs, nanos)
+                    .ok_or_else(|| "a sorted spreadsheet row has a time out of range".to_string())?;
+                Cell::LocalTime(t.naive_utc())
+            }
             other => {
                 return Err(format!(
                     "a sorted spreadsheet row has an unknown cell tag {other}"
@@ -413,10 +671,11 @@ fn start_sheet(ws: &mut Worksheet, columns: &[&str], styles: &Styles) -> Result<
         ws,
         widths: &mut widths,
     };
-    for (col, title) in columns.iter().enumerate() {
+    for (col, name) in columns.iter().enumerate() {
+        let title = heading(name);
         sheet
             .ws
-            .write_string_with_format(0, col as u16, *title, &styles.header)?;
+            .write_string_with_format(0, col as u16, title, &styles.header)?;
         // Room for the filter button beside the title.
         sheet.fit(col, title.chars().count() + 3);
     }
@@ -434,7 +693,10 @@ fn start_sheet(ws: &mut Worksheet, columns: &[&str], styles: &Styles) -> Result<
 struct Styles {
     header: Format,
     date: Format,
+    datetime: Format,
     total: Format,
+    /// What a non-zero difference looks like: dark red on light red.
+    highlight: Format,
 }
 
 impl Styles {
@@ -447,7 +709,13 @@ impl Styles {
             date: Format::new()
                 .set_num_format("yyyy-mm-dd")
                 .set_align(FormatAlign::Left),
+            datetime: Format::new()
+                .set_num_format(DATETIME_FORMAT)
+                .set_align(FormatAlign::Left),
             total: Format::new().set_bold().set_border_top(FormatBorder::Thin),
+            highlight: Format::new()
+                .set_font_color(Color::RGB(0x9C0006))
+                .set_background_color(Color::RGB(0xFFC7CE)),
         }
     }
 
@@ -456,6 +724,9 @@ impl Styles {
         Format::new().set_num_format(money_format(currency))
     }
 }
+
+/// How a local start shows: `Mon 28 Sep 2026 04:45`.
+const DATETIME_FORMAT: &str = "ddd d mmm yyyy hh:mm";
 
 fn money_format(currency: Currency) -> String {
     let places = currency.minor_units() as usize;
@@ -493,6 +764,7 @@ impl Sheet<'_> {
                 Cell::Text(t) => self.text(row, col, t)?,
                 Cell::Decimal(d) => self.decimal(row, col, *d)?,
                 Cell::Money(c, v) => self.money(row, col, *c, *v, money.get(*c))?,
+                Cell::LocalTime(t) => self.datetime(row, col, *t, &money.styles.datetime)?,
             }
         }
         Ok(())
@@ -577,6 +849,45 @@ impl Sheet<'_> {
         }
     }
 
+    /// A venue-local start as a date-time cell; outside Excel's years
+    /// (1900 to 9999) as ISO text.
+    fn datetime(
+        &mut self,
+        row: u32,
+        col: usize,
+        t: chrono::NaiveDateTime,
+        format: &Format,
+    ) -> Result<(), XlsxError> {
+        use chrono::{Datelike, Timelike};
+        match u16::try_from(t.year()) {
+            Ok(year) if (1900..=9999).contains(&year) => {
+                // Whole seconds: a start has no finer part worth a float's doubt.
+                let d = ExcelDateTime::from_ymd(year, t.month() as u8, t.day() as u8)?.and_hms(
+                    t.hour() as u16,
+                    t.minute() as u8,
+                    t.second(),
+                )?;
+                self.ws.write_datetime_with_format(row, col as u16, &d, format)?;
+                self.fit(col, 21);
+                Ok(())
+            }
+            _ => self.text(row, col, &t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+        }
+    }
+
+    /// Highlights the non-zero cells of column `col` in rows 1 to `last`
+    /// (a conditional format, so it follows edits in the sheet).
+    fn highlight(&mut self, last: u32, col: u16, styles: &Styles) -> Result<(), XlsxError> {
+        if last == 0 {
+            return Ok(());
+        }
+        let rule = ConditionalFormatCell::new()
+            .set_rule(ConditionalFormatCellRule::NotEqualTo(0))
+            .set_format(&styles.highlight);
+        self.ws.add_conditional_format(1, col, last, col, &rule)?;
+        Ok(())
+    }
+
     /// Sets the widths and a filter over the header and `rows` data rows.
     fn finish(self, rows: u32) -> Result<(), XlsxError> {
         for (col, chars) in self.widths.iter().enumerate() {
@@ -631,9 +942,20 @@ impl<'a> MoneyFormats<'a> {
     }
 }
 
-fn summary(report: &Report<'_>, styles: &Styles, ws: &mut Worksheet) -> Result<()> {
+/// The Summary's columns: the payroll's, then with a ledger `adjustments`
+/// and `total_due`.
+fn summary_columns(report: &Report<'_>) -> Vec<&'static str> {
+    let mut columns = PAYROLL_COLUMNS.to_vec();
+    if report.ledger {
+        columns.extend(CARRIED_COLUMNS);
+    }
+    columns
+}
+
+fn summary(report: &Report<'_>, columns: &[&str], styles: &Styles, ws: &mut Worksheet) -> Result<()> {
     ws.set_name("Summary")?;
-    let mut widths = start_sheet(ws, &PAYROLL_COLUMNS, styles)?;
+    let carried = report.carried()?;
+    let mut widths = start_sheet(ws, columns, styles)?;
     let mut sheet = Sheet {
         ws,
         widths: &mut widths,
@@ -641,8 +963,10 @@ fn summary(report: &Report<'_>, styles: &Styles, ws: &mut Worksheet) -> Result<(
     let mut money = MoneyFormats::new(styles);
     let mut per_currency: BTreeMap<Currency, (PayrollTotals, chrono::NaiveDate, chrono::NaiveDate)> =
         BTreeMap::new();
+    // Each currency's adjustments and total due, with a ledger.
+    let mut per_currency_due: BTreeMap<Currency, [Decimal; 2]> = BTreeMap::new();
     let mut row = 0u32;
-    for r in report.rows {
+    for (r, adjustments) in report.rows.iter().zip(&carried) {
         row += 1;
         let t = &r.totals;
         let c = r.currency;
@@ -660,6 +984,18 @@ fn summary(report: &Report<'_>, styles: &Styles, ws: &mut Worksheet) -> Result<(
         sheet.int(row, 11, t.mismatched_sessions)?;
         sheet.int(row, 12, t.pending_sessions)?;
         sheet.int(row, 13, t.unrated_sessions)?;
+        if report.ledger {
+            let due = t
+                .computed_pay
+                .checked_add(*adjustments)
+                .ok_or(crate::error::AMOUNT_OVERFLOW)?;
+            sheet.money(row, 14, c, *adjustments, money.get(c))?;
+            sheet.money(row, 15, c, due, money.get(c))?;
+            let sums = per_currency_due.entry(c).or_default();
+            for (sum, value) in sums.iter_mut().zip([*adjustments, due]) {
+                *sum = sum.checked_add(value).ok_or(crate::error::AMOUNT_OVERFLOW)?;
+            }
+        }
         let entry = per_currency
             .entry(c)
             .or_insert((PayrollTotals::default(), r.period.start, r.period.end));
@@ -702,11 +1038,15 @@ fn summary(report: &Report<'_>, styles: &Styles, ws: &mut Worksheet) -> Result<(
                 .write_formula_with_format(row, col as u16, formula, total_style)?;
         }
         let difference = t.difference()?;
-        for (letter, col, value) in [
+        let mut amounts = vec![
             ('I', 8u16, t.computed_pay),
             ('J', 9, t.reported_pay),
             ('K', 10, difference),
-        ] {
+        ];
+        if let Some([adjustments, due]) = per_currency_due.get(&c) {
+            amounts.extend([('O', 14, *adjustments), ('P', 15, *due)]);
+        }
+        for (letter, col, value) in amounts {
             sheet.fit(col as usize, money_width(c, value));
             let formula = Formula::new(sumif(letter)).set_result(amount(c, value));
             sheet
@@ -714,8 +1054,49 @@ fn summary(report: &Report<'_>, styles: &Styles, ws: &mut Worksheet) -> Result<(
                 .write_formula_with_format(row, col, formula, money.total(c))?;
         }
     }
+    sheet.highlight(row, column_of(columns, "difference"), styles)?;
     Ok(sheet.finish(data_rows)?)
 }
+
+/// The `Notes` sheet: for every column of every sheet, its heading and the
+/// name the CSV and JSON outputs give it (what scripts match on).
+fn notes(report: &Report<'_>, summary: &[&str], styles: &Styles, ws: &mut Worksheet) -> Result<()> {
+    ws.set_name("Notes")?;
+    let mut widths = start_sheet(ws, &NOTES_COLUMNS, styles)?;
+    let mut sheet = Sheet {
+        ws,
+        widths: &mut widths,
+    };
+    let mut sheets: Vec<(&str, &[&str])> = vec![
+        ("Summary", summary),
+        ("Sessions", &SESSION_SHEET_COLUMNS),
+        ("Differences", &DIFFERENCE_COLUMNS),
+    ];
+    if !report.adjustments.is_empty() {
+        sheets.push(("Adjustments", &ADJUSTMENT_COLUMNS));
+    }
+    let mut row = 0u32;
+    for (name, columns) in sheets {
+        for (col, column) in columns.iter().enumerate() {
+            row += 1;
+            sheet.text(row, 0, name)?;
+            sheet.text(row, 1, &column_number_to_name(col as u16))?;
+            sheet.text(row, 2, heading(column))?;
+            sheet.text(row, 3, column)?;
+            sheet.text(row, 4, column_note(column))?;
+        }
+    }
+    let data_rows = row;
+    sheet.ws.write_string(
+        row + 2,
+        0,
+        "Sheets past Excel's 1,048,576 rows continue as Sessions (2), Differences (2) …, with the same columns.",
+    )?;
+    Ok(sheet.finish(data_rows)?)
+}
+
+/// The columns of the `Notes` sheet (headings already: [`heading`] keeps them).
+const NOTES_COLUMNS: [&str; 5] = ["Sheet", "Column", "Heading", "Name in the CSV and JSON", "Note"];
 
 /// Sessions of closed periods whose pay changed after they were paid.
 fn adjustments(lines: &[super::AdjustmentLine], styles: &Styles, ws: &mut Worksheet) -> Result<()> {
@@ -800,6 +1181,7 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n",
             to: None,
             rejected: 0,
             adjustments: &[],
+            ledger: false,
         };
         let mut bytes = Vec::new();
         build(
@@ -842,14 +1224,15 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n",
         ];
         let mut names = vec!["Summary"];
         names.extend(sessions);
-        names.extend(["Differences", "Differences (2)"]);
+        // Three mismatches, a blank row and a total: five rows, on three sheets.
+        names.extend(["Differences", "Differences (2)", "Differences (3)", "Notes"]);
         assert_eq!(book.sheet_names(), names);
         let mut ids = Vec::new();
         for sheet in sessions {
             let range = book.worksheet_range(sheet).unwrap();
             assert_eq!(
                 range.rows().next().unwrap()[0],
-                Data::String("session_id".into()),
+                Data::String("Session".into()),
                 "{sheet}"
             );
             ids.extend(column(&mut book, sheet, 0));
@@ -859,6 +1242,23 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n",
         let mut differences = column(&mut book, "Differences", 0);
         differences.extend(column(&mut book, "Differences (2)", 0));
         assert_eq!(differences, [3.0, 6.0, 9.0].map(Data::Float));
+        // The last one holds the blank row and the total over every Differences sheet.
+        let last = book.worksheet_range("Differences (3)").unwrap();
+        let total: Vec<&[Data]> = last.rows().collect();
+        assert_eq!(total.len(), 3, "{total:?}");
+        assert_eq!(total[2][0], Data::String("total".into()));
+        let difference = column_of(&DIFFERENCE_COLUMNS, "difference") as usize;
+        assert_eq!(
+            total[2][difference],
+            Data::Float(3.0),
+            "TeamUp 1.00 over on three"
+        );
+        let formulas = book.worksheet_formula("Differences (3)").unwrap();
+        let formula = formulas.get_value((2, difference as u32)).unwrap();
+        assert!(
+            formula.contains("'Differences (2)'!$G$2:$G$2") && formula.contains("Differences!$G$2:$G$3"),
+            "{formula}"
+        );
         // The summary's totals do not depend on the sheets: 11 sessions, 3 mismatched.
         let summary = book.worksheet_range("Summary").unwrap();
         let first = summary.rows().nth(1).unwrap();
@@ -866,7 +1266,7 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n",
         assert_eq!(first[11], Data::Float(3.0));
         // The same sessions on one sheet when they fit.
         let mut one = workbook(&lines, EXCEL_ROWS);
-        assert_eq!(one.sheet_names(), ["Summary", "Sessions", "Differences"]);
+        assert_eq!(one.sheet_names(), ["Summary", "Sessions", "Differences", "Notes"]);
         assert_eq!(column(&mut one, "Sessions", 0), expected);
     }
 
