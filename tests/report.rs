@@ -546,11 +546,11 @@ fn statements_are_one_file_per_instructor_and_period_in_venue_time() {
     );
     let march = &files["2026-03-01_9_kai-moreno.html"];
     // 03:30 UTC on 1 April is still 31 March in New York, so it is March's pay.
-    assert!(march.contains("Tue 2026-03-31 23:30"), "{march}");
+    assert!(march.contains("Tue 31 Mar 2026, 23:30"), "{march}");
     assert!(march.contains("EDT, UTC-04:00"));
-    assert!(march.contains("Sun 2026-03-01 09:00") && march.contains("EST, UTC-05:00"));
+    assert!(march.contains("Sun 1 Mar 2026, 09:00") && march.contains("EST, UTC-05:00"));
     assert!(march.contains("4 attended = 4 counted"));
-    assert!(march.contains("4 × 5 = 20"));
+    assert!(march.contains("4 customers at $5.00 each = $20.00"), "{march}");
     for (file, row) in [
         ("2026-03-01_9_kai-moreno.html", "2026-03-01"),
         ("2026-04-01_9_kai-moreno.html", "2026-04-01"),
@@ -630,7 +630,8 @@ fn statements_say_how_each_figure_was_computed() {
     let dir = TestDir::new();
     dir.write(
         "rates.toml",
-        "[rates.3]\nmax_pay = \"18\"\nempty_session_pay = \"15\"\n[rates.4]\ncount_no_shows = true\n",
+        "[rates.3]\nmax_pay = \"18\"\nempty_session_pay = \"15\"\n[rates.4]\ncount_no_shows = true\n\
+         [rates.5]\ntier_mode = \"graduated\"\n[rates.6]\n",
     );
     dir.write(
         "s.csv",
@@ -640,7 +641,11 @@ instructor_pay_rate.type,instructor_pay_rate.base,instructor_pay_rate.tiers,inst
 1,7,Ana,2026-05-02T09:00:00Z,1,Camden,Europe/London,1,5,0,0,1,class,3,Per head,per_customer,5,[],£18.00,false\n\
 2,7,Ana,2026-05-03T09:00:00Z,1,Camden,Europe/London,1,0,0,0,0,class,3,Per head,per_customer,5,[],£15.00,false\n\
 3,7,Ana,2026-05-04T09:00:00Z,1,Camden,Europe/London,0.75,3,2,0,0,class,4,Per head,per_customer,2.333,[],£11.67,false\n\
-4,7,Ana,2026-05-05T09:00:00Z,1,Camden,Europe/London,1,2,0,0,0,class,4,Per head,per_customer,2.333,[],,true\n",
+4,7,Ana,2026-05-05T09:00:00Z,1,Camden,Europe/London,1,2,0,0,0,class,4,Per head,per_customer,2.333,[],,true\n\
+5,7,Ana,2026-05-06T09:00:00Z,1,Camden,Europe/London,1,7,0,0,0,class,5,Tiered,per_customer_tiered,0,\
+\"[{\"\"upper_bound\"\": 5, \"\"lower_bound\"\": 1, \"\"per_customer_amount\"\": {\"\"amount\"\": 1.8}}, \
+{\"\"upper_bound\"\": null, \"\"lower_bound\"\": 6, \"\"per_customer_amount\"\": {\"\"amount\"\": 2.2}}]\",£13.40,false\n\
+6,7,Ana,2026-05-07T09:00:00Z,1,Camden,Europe/London,1.5,2,0,0,0,class,6,Hourly,per_hour,40,[],£13.37,false\n",
     );
     dir.run(&[
         "payroll",
@@ -659,18 +664,35 @@ instructor_pay_rate.type,instructor_pay_rate.base,instructor_pay_rate.tiers,inst
         .1;
     for expected in [
         "5 attended − 1 comped = 4 counted",
-        "4 × 5 = 20",
-        "capped at 18",
-        "nobody counted: empty-session pay 15",
+        "4 customers at £5.00 each = £20.00",
+        "pay capped at £18.00",
+        "0 customers at £5.00 each = £0.00",
+        "nobody was counted: a flat £15.00 for the session",
         "3 attended + 2 no-shows = 5 counted",
-        "rounded 11.665 to 11.67",
-        "pending: not paid in this statement",
+        "5 customers at £2.333 each = £11.665",
+        "rounded from £11.665 to £11.67",
+        "pending: TeamUp&#39;s figure is not final, so it is not paid in this statement",
         "Total (pending sessions left out)",
-        "5 per customer",
+        "£5.00 per customer",
+        "the first 5 customers at £1.80 each and the next 2 at £2.20 each = £13.40",
+        "per customer by tier: 1–5 £1.80, 6+ £2.20",
+        "1.5 hours at £40.00 an hour = £60.00",
+        "differs from TeamUp",
+        "no setting of the rate accounts for it",
     ] {
         assert!(html.contains(expected), "the statement lacks {expected:?}");
     }
-    assert!(html.contains("data-field=\"computed_pay\">GBP 44.67<"));
+    // Words, not the formulas and settings of the CSV.
+    for jargon in [
+        "×",
+        "graduated:",
+        "slab:",
+        "no single setting explains it",
+        "empty-session pay 15",
+    ] {
+        assert!(!html.contains(jargon), "the statement says {jargon:?}");
+    }
+    assert!(html.contains("data-field=\"computed_pay\">GBP 118.07<"), "{html}");
 }
 
 /// A small export: Siobhán Müller (7) teaches twice in May and once in June,
@@ -757,4 +779,69 @@ fn with_a_ledger_the_summary_sheet_shows_adjustments_and_total_due() {
     assert_eq!(cell_text(&total[0]), "total");
     assert_eq!(cell_decimal(&total[14]), dec("5.00"));
     assert_eq!(cell_decimal(&total[15]), dec("15.00"));
+}
+
+#[test]
+fn statement_names_are_transliterated_and_list_the_adjustments_in_words() {
+    let dir = small_ledger();
+    dir.run(&[
+        "payroll",
+        "-q",
+        "--ledger",
+        "pay.db",
+        "--statements",
+        "st",
+        "edited.csv",
+    ])
+    .assert_code(0);
+    let files = statements(&dir, "st");
+    assert_eq!(
+        files.keys().collect::<Vec<_>>(),
+        [
+            "2026-06-01_7_siobhan-muller.html",
+            "2026-06-01_8_zoe-ng.html",
+            "index.html"
+        ]
+    );
+    let siobhan = &files["2026-06-01_7_siobhan-muller.html"];
+    for expected in [
+        "Adjustments to periods already paid",
+        "pay changed since it was paid",
+        "attendance 4 → 6",
+        "data-field=\"total_due\">GBP 20.00<",
+    ] {
+        assert!(siobhan.contains(expected), "{expected}: {siobhan}");
+    }
+    // Zoë taught nothing in June: her statement is the adjustment alone.
+    let zoe = &files["2026-06-01_8_zoe-ng.html"];
+    assert!(zoe.contains("attendance 3 → 2"), "{zoe}");
+    assert!(zoe.contains("data-field=\"total_due\">GBP -5.00<"), "{zoe}");
+
+    // Two instructors of one name still get a file each, by their ids,
+    // whatever the order of the export.
+    let export = small_export(4, 3).replace("8,Zoë Ng", "8,Siobhan Muller");
+    let mut lines: Vec<&str> = export.lines().collect();
+    let mut names = Vec::new();
+    for reversed in [false, true] {
+        if reversed {
+            lines[1..].reverse();
+        }
+        dir.write("same.csv", lines.join("\n") + "\n");
+        dir.run(&["payroll", "-q", "--statements", "same", "same.csv"])
+            .assert_code(0);
+        names.push(statements(&dir, "same"));
+    }
+    assert!(
+        names[0] == names[1],
+        "the same files, byte for byte, in any order"
+    );
+    assert_eq!(
+        names[0].keys().collect::<Vec<_>>(),
+        [
+            "2026-05-01_7_siobhan-muller.html",
+            "2026-05-01_8_siobhan-muller.html",
+            "2026-06-01_7_siobhan-muller.html",
+            "index.html"
+        ]
+    );
 }

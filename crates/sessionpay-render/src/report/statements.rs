@@ -8,12 +8,12 @@ use std::path::Path;
 
 use rust_decimal::Decimal;
 use sessionpay_core::{
-    describe_formula, Formula, InstructorId, PayrollRow, Period, RateKind, SessionLine, Status,
+    Currency, Formula, InstructorId, PayrollRow, Period, RateKind, Reason, SessionLine, Status,
 };
 use sessionpay_io::OutputSet;
 
-use super::markup::{cell, difference_cell, head, money, partial, plural, Esc, TAIL};
-use super::{amount, Report};
+use super::markup::{cell, difference_cell, group, head, money, partial, plural, Esc, TAIL};
+use super::Report;
 use crate::error::{Result, AMOUNT_OVERFLOW};
 
 /// One statement: an instructor's rows (one per currency) of one period.
@@ -65,11 +65,13 @@ fn file_name(statement: &Statement<'_>) -> String {
     }
 }
 
-/// Lower-case ASCII letters and digits, runs of anything else as one `-`,
-/// at most 40 characters.
+/// The name transliterated to ASCII (`Siobhán Müller` → `siobhan-muller`,
+/// `李小龍` → `li-xiao-long`), then lower-case letters and digits with runs
+/// of anything else as one `-`, at most 40 characters.
 fn slug(name: &str) -> String {
+    let plain = deunicode::deunicode(name);
     let mut out = String::new();
-    for c in name.chars() {
+    for c in plain.chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_lowercase());
         } else if !out.is_empty() && !out.ends_with('-') {
@@ -215,8 +217,8 @@ fn adjustments_part(h: &mut String, row: &PayrollRow, lines: &[&super::Adjustmen
             a.session,
             cell("", "Session", &format!("#{}", a.session)),
             cell("nowrap", "Period", &a.period_start.to_string()),
-            cell("", "Change", a.change),
-            cell("", "What changed", &Esc(&a.what).to_string()),
+            cell("", "Change", change_words(a.change)),
+            cell("", "What changed", &Esc(&what_words(&a.what)).to_string()),
             cell("num", "Paid", &money(c, a.paid)),
             cell("num", "Now", &money(c, a.computed)),
             cell("num", "Adjustment", &money(c, a.adjustment)),
@@ -233,16 +235,53 @@ fn adjustments_part(h: &mut String, row: &PayrollRow, lines: &[&super::Adjustmen
     Ok(())
 }
 
+/// A ledger change in an instructor's words.
+fn change_words(change: &str) -> &str {
+    match change {
+        "changed" => "pay changed since it was paid",
+        "added" => "added after the period was paid",
+        "removed" => "removed after the period was paid",
+        other => other,
+    }
+}
+
+/// What changed, as the ledger says it (`attended 12→14; rate 7→9`), with
+/// the field names in words.
+fn what_words(what: &str) -> String {
+    what.split("; ")
+        .map(|part| {
+            match part {
+                "rate amount or policy" => {
+                    return "the rate's amounts or the studio's pay settings".to_string()
+                }
+                "not in the input" => return "no longer in TeamUp's report".to_string(),
+                _ => {}
+            }
+            let (field, change) = part.split_once(' ').unwrap_or((part, ""));
+            let field = match field {
+                "attended" => "attendance",
+                "comped" => "comped attendees",
+                "late_cancels" => "late cancellations",
+                "no_shows" => "no-shows",
+                "hours" => "hours",
+                "rate" => "pay rate",
+                "period" => "pay period",
+                "pending" => "pending",
+                "currency" => "currency",
+                _ => return part.to_string(),
+            };
+            format!("{field} {}", change.replace('→', " → "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn session_row(h: &mut String, line: &SessionLine) {
     let s = &line.session;
     let c = s.currency;
-    let local = s.starts_at.with_timezone(&s.zone);
     let status = line.rec.status;
-    let when = format!(
-        "{}<br><span class=\"note\">{}</span>",
-        local.format("%a %Y-%m-%d %H:%M"),
-        Esc(&local.format("%Z, UTC%:z").to_string())
-    );
+    let (day, zone) = when(line);
+    let when = format!("{}<br><span class=\"note\">{}</span>", Esc(&day), Esc(&zone));
     let session = format!(
         "{}<br><span class=\"note\">{} · #{}</span>",
         Esc(&s.name),
@@ -252,10 +291,10 @@ fn session_row(h: &mut String, line: &SessionLine) {
     let verdict = format!(
         "<span class=\"tag st-{}\">{}</span>{}",
         status.as_str(),
-        status.as_str(),
+        status_words(status),
         line.rec
             .reason
-            .map(|r| format!("<br><span class=\"note\">{}</span>", super::explain(r)))
+            .map(|r| format!("<br><span class=\"note\">{}</span>", Esc(reason_words(r))))
             .unwrap_or_default()
     );
     let _ = writeln!(
@@ -282,24 +321,100 @@ fn session_row(h: &mut String, line: &SessionLine) {
     );
 }
 
-/// The rate in words: its kind and amounts, then its name.
+/// When a session started, in the venue's time: the day and time
+/// (`Tue 31 Mar 2026, 23:30`), and the zone (`EDT, UTC-04:00`).
+fn when(line: &SessionLine) -> (String, String) {
+    let local = line.session.starts_at.with_timezone(&line.session.zone);
+    (
+        local.format("%a %-d %b %Y, %H:%M").to_string(),
+        local.format("%Z, UTC%:z").to_string(),
+    )
+}
+
+/// A status in an instructor's words.
+fn status_words(status: Status) -> &'static str {
+    match status {
+        Status::Match => "matches TeamUp",
+        Status::Mismatch => "differs from TeamUp",
+        Status::Pending => "pending",
+        Status::Unrated => "no pay rate",
+        Status::Unreported => "no figure from TeamUp",
+    }
+}
+
+/// Why TeamUp's figure differs, in an instructor's words.
+fn reason_words(reason: Reason) -> &'static str {
+    match reason {
+        Reason::CompedCounted => "TeamUp's figure counts comped attendees; this one does not",
+        Reason::CompedNotCounted => "TeamUp's figure leaves out comped attendees; this one counts them",
+        Reason::LateCancelsCounted => "TeamUp's figure counts late cancellations; this one does not",
+        Reason::LateCancelsNotCounted => "TeamUp's figure leaves out late cancellations; this one counts them",
+        Reason::NoShowsCounted => "TeamUp's figure counts no-shows; this one does not",
+        Reason::NoShowsNotCounted => "TeamUp's figure leaves out no-shows; this one counts them",
+        Reason::TierMode => "TeamUp applied the rate's tiers the other way (all customers at one tier's amount, or each tier's customers at its own)",
+        Reason::Rounding => "TeamUp rounded the figure the other way",
+        Reason::HoursBasis => "TeamUp counted the hours the other way (as reported, or by whole minutes)",
+        Reason::Cap => "TeamUp capped the pay differently, or not at all",
+        Reason::EmptySessionPay => "nobody was counted, and TeamUp paid a different flat amount for an empty session",
+        Reason::WithinOneMinorUnit => "TeamUp's figure is off by the smallest coin (a penny or a cent) at most",
+        Reason::Unexplained => "TeamUp's figure differs and no setting of the rate accounts for it: the studio will check it",
+    }
+}
+
+/// The sign of a currency in an amount for reading: `£3.00`, `¥1,200`,
+/// else the code (`CHF 3.00`).
+fn symbol(currency: Currency) -> String {
+    match currency.code() {
+        "GBP" => "£".to_string(),
+        "EUR" => "€".to_string(),
+        "USD" => "$".to_string(),
+        "JPY" => "¥".to_string(),
+        "INR" => "₹".to_string(),
+        "AUD" => "A$".to_string(),
+        "NZD" => "NZ$".to_string(),
+        "CAD" => "C$".to_string(),
+        code => format!("{code} "),
+    }
+}
+
+/// An amount for an instructor: the currency's sign and at least its minor
+/// unit's places, more when the amount has them (a rate of `2.333`).
+fn price(currency: Currency, value: Decimal) -> String {
+    let places = currency.minor_units().max(value.normalize().scale());
+    let plain = value.round_dp(places);
+    let mut text = format!("{:.*}", places as usize, plain);
+    let negative = text.starts_with('-');
+    if negative {
+        text.remove(0);
+    }
+    format!(
+        "{}{}{}",
+        if negative { "−" } else { "" },
+        symbol(currency),
+        group(&text)
+    )
+}
+
+/// The rate in words (`£6.75 per customer`, `£40.00 an hour`, `per
+/// customer by tier: 1–5 £1.80, 6+ £2.20`), then its name.
 fn describe_rate(line: &SessionLine) -> String {
     let Some(rate) = line.session.rate.as_deref() else {
         return "none".to_string();
     };
+    let c = line.session.currency;
     let kind = match &rate.kind {
-        RateKind::PerCustomer { base } => format!("{} per customer", base.normalize()),
-        RateKind::PerHour { base } => format!("{} per hour", base.normalize()),
+        RateKind::PerCustomer { base } => format!("{} per customer", price(c, *base)),
+        RateKind::PerHour { base } => format!("{} an hour", price(c, *base)),
         RateKind::Tiered { tiers } => {
             let bands: Vec<String> = tiers
                 .as_slice()
                 .iter()
                 .map(|t| match t.upper {
-                    Some(u) => format!("{}–{}: {}", t.lower, u, t.amount.normalize()),
-                    None => format!("{}+: {}", t.lower, t.amount.normalize()),
+                    Some(u) => format!("{}–{} {}", t.lower, u, price(c, t.amount)),
+                    None => format!("{}+ {}", t.lower, price(c, t.amount)),
                 })
                 .collect();
-            format!("tiered per customer ({})", bands.join(", "))
+            format!("per customer by tier: {}", bands.join(", "))
         }
     };
     format!(
@@ -309,8 +424,105 @@ fn describe_rate(line: &SessionLine) -> String {
     )
 }
 
-/// How the pay came about: who was counted, the formula, then empty-session
-/// pay, the cap and rounding where they applied.
+/// `n customer(s)`.
+fn customers(n: u64) -> String {
+    format!("{n} customer{}", plural(n))
+}
+
+/// What the session's formula paid for, in words: `4 customers at £3.00
+/// each = £12.00`, `1.5 hours at £40.00 an hour = £60.00`, `the first 5
+/// customers at £1.80 each and the next 2 at £2.20 = £13.40`.
+fn paid_for(line: &SessionLine) -> String {
+    let p = &line.pay;
+    let c = line.session.currency;
+    let total = price(c, p.formula_amount);
+    match p.formula {
+        Formula::Unrated => "no pay rate is set for this session, so nothing is paid for it".to_string(),
+        Formula::PerCustomer { base, customers: n } => {
+            format!("{} at {} each = {total}", customers(n), price(c, base))
+        }
+        Formula::PerHour {
+            base,
+            minutes: Some(m),
+            ..
+        } => format!(
+            "{} minutes at {} an hour = {total}",
+            m.normalize(),
+            price(c, base)
+        ),
+        Formula::PerHour { base, hours, .. } => format!(
+            "{} hour{} at {} an hour = {total}",
+            sessionpay_io::hours(hours),
+            if hours == Decimal::ONE { "" } else { "s" },
+            price(c, base)
+        ),
+        Formula::Slab {
+            tier: Some(i),
+            amount,
+            customers: n,
+        } => {
+            let band = tier_band(line, i).map(|b| format!(" (the {b} customers rate)"));
+            format!(
+                "{} at {} each{} = {total}",
+                customers(n),
+                price(c, amount),
+                band.unwrap_or_default()
+            )
+        }
+        Formula::Slab {
+            tier: None,
+            customers: n,
+            ..
+        } => format!("{}: no tier of the rate pays for that many", customers(n)),
+        Formula::Graduated { customers: n } => {
+            let Some(RateKind::Tiered { tiers }) = line.session.rate.as_deref().map(|r| &r.kind) else {
+                return format!("{}: no tiers to pay them by", customers(n));
+            };
+            let mut bands: Vec<String> = Vec::new();
+            for (i, tier) in tiers.as_slice().iter().enumerate() {
+                let k = tiers.customers_in(i, n);
+                if k == 0 {
+                    continue;
+                }
+                let at = price(c, tier.amount);
+                bands.push(match bands.len() {
+                    0 => format!("the first {} at {at} each", customers(k)),
+                    _ => format!("the next {k} at {at} each"),
+                });
+            }
+            if bands.is_empty() {
+                format!("{}: no tier of the rate pays for them", customers(n))
+            } else {
+                format!("{} = {total}", join_words(&bands))
+            }
+        }
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The customer counts tier `index` of the session's rate holds: `6–10`, `11+`.
+fn tier_band(line: &SessionLine, index: usize) -> Option<String> {
+    let Some(RateKind::Tiered { tiers }) = line.session.rate.as_deref().map(|r| &r.kind) else {
+        return None;
+    };
+    let t = tiers.as_slice().get(index)?;
+    Some(match t.upper {
+        Some(u) => format!("{}–{u}", t.lower),
+        None => format!("{}+", t.lower),
+    })
+}
+
+/// How the pay came about, in an instructor's words: who was counted, what
+/// the rate paid for, then empty-session pay, the cap and rounding where they
+/// applied.
 fn how(line: &SessionLine) -> String {
     let p = &line.pay;
     let c = line.session.currency;
@@ -345,25 +557,21 @@ fn how(line: &SessionLine) -> String {
         let _ = write!(count, " = {} counted", n.total);
         steps.push(count);
     }
-    match p.formula {
-        Formula::Unrated => steps.push(format!("no pay rate: {}", amount(c, Decimal::ZERO))),
-        _ => steps.push(format!(
-            "{} = {}",
-            describe_formula(line),
-            p.formula_amount.normalize()
-        )),
-    }
+    steps.push(paid_for(line));
     if p.empty_session_pay_applied {
-        steps.push(format!("nobody counted: empty-session pay {}", p.raw.normalize()));
+        steps.push(format!(
+            "nobody was counted: a flat {} for the session",
+            price(c, p.raw)
+        ));
     }
     if p.cap_applied {
-        steps.push(format!("capped at {}", p.raw.normalize()));
+        steps.push(format!("pay capped at {}", price(c, p.raw)));
     }
     if p.raw != p.pay {
-        steps.push(format!("rounded {} to {}", p.raw.normalize(), amount(c, p.pay)));
+        steps.push(format!("rounded from {} to {}", price(c, p.raw), price(c, p.pay)));
     }
     if line.session.pending {
-        steps.push("pending: not paid in this statement".to_string());
+        steps.push("pending: TeamUp's figure is not final, so it is not paid in this statement".to_string());
     }
     steps
         .iter()
@@ -415,12 +623,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn amounts_for_instructors_carry_the_sign_and_every_digit() {
+        let c = |code| Currency::try_from_code(code).unwrap();
+        let d = |t: &str| t.parse::<Decimal>().unwrap();
+        assert_eq!(price(c("GBP"), d("3")), "£3.00");
+        assert_eq!(price(c("GBP"), d("2.333")), "£2.333");
+        assert_eq!(price(c("GBP"), d("-5.5")), "−£5.50");
+        assert_eq!(price(c("JPY"), d("1200")), "¥1,200");
+        assert_eq!(price(c("KWD"), d("1.25")), "KWD 1.250");
+        assert_eq!(price(c("USD"), d("12345.5")), "$12,345.50");
+    }
+
+    #[test]
+    fn ledger_changes_read_as_words() {
+        assert_eq!(
+            what_words("attended 12→14; hours 0.5→1.5"),
+            "attendance 12 → 14; hours 0.5 → 1.5"
+        );
+        assert_eq!(what_words("rate 7→9"), "pay rate 7 → 9");
+        assert_eq!(
+            what_words("rate amount or policy"),
+            "the rate's amounts or the studio's pay settings"
+        );
+        assert_eq!(what_words("not in the input"), "no longer in TeamUp's report");
+        assert_eq!(what_words(""), "");
+        assert_eq!(change_words("added"), "added after the period was paid");
+    }
+
+    #[test]
     fn slugs_are_plain_ascii() {
         assert_eq!(slug("Ana Nakamura"), "ana-nakamura");
-        assert_eq!(slug("Uma Ní Bhriain"), "uma-n-bhriain");
+        assert_eq!(slug("Uma Ní Bhriain"), "uma-ni-bhriain");
+        assert_eq!(slug("Siobhán Müller"), "siobhan-muller");
+        assert_eq!(slug("Zoë Ng-Łukasz"), "zoe-ng-lukasz");
         assert_eq!(slug("<script>alert(1)</script>"), "script-alert-1-script");
         assert_eq!(slug("../../etc/passwd"), "etc-passwd");
-        assert_eq!(slug("李小龍"), "");
+        assert_eq!(slug("李小龍"), "li-xiao-long");
+        assert_eq!(slug("🧘"), "lotus-position");
+        assert_eq!(slug("\u{200b}"), "");
         assert!(slug(&"x".repeat(100)).len() <= 40);
+        assert!(slug(&"李".repeat(100)).len() <= 40);
     }
 }
