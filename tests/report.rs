@@ -845,3 +845,62 @@ fn statement_names_are_transliterated_and_list_the_adjustments_in_words() {
         ]
     );
 }
+
+#[test]
+fn the_report_page_reads_dates_spans_the_width_and_prints_the_totals_and_differences() {
+    let dir = conformance();
+    dir.run(&args(&["payroll", "-q", "--format", "html", "-o", "report.html"]))
+        .assert_code(0);
+    let html = String::from_utf8(dir.read("report.html")).unwrap();
+    // Local starts read as dates, with the venue's offset.
+    assert!(
+        html.contains(">Mon 28 Sep 2026, 04:45 (+10:00)<"),
+        "a date to read"
+    );
+    assert!(html.contains(">1–31 May 2026<"), "periods as dates to read");
+    // The status bar stretches to the page's width.
+    assert!(html.contains("<svg class=\"bar\"") && html.contains("preserveAspectRatio=\"none\""));
+    // Printed: the long payroll table stops after its first rows, with a note.
+    let rows = html.matches("<tr data-instructor=").count();
+    assert!(rows > 40, "{rows}");
+    assert_eq!(
+        html.matches("<tr data-instructor=\"").count() - html.matches(" class=\"screen-only\">").count(),
+        30
+    );
+    assert!(html.contains(&format!("Printed: the first 30 of {rows} rows")));
+    let print = html.split("@media print").nth(1).unwrap();
+    assert!(print.contains(".screen-only, #chart { display: none; }"));
+    assert!(
+        !html.contains("data-field=\"total_due\""),
+        "no ledger, no total due"
+    );
+}
+
+#[test]
+fn with_a_ledger_the_report_page_shows_adjustments_and_total_due() {
+    let dir = small_ledger();
+    let ledger = ["--ledger", "pay.db", "edited.csv"];
+    let run = dir.run(&[&["payroll", "-q"][..], &ledger].concat());
+    run.assert_code(0);
+    let csv = Table::parse(&run.out());
+    let page = dir.run(&[&["payroll", "-q", "--format", "html"][..], &ledger].concat());
+    page.assert_code(0);
+    let html = page.out();
+    let totals = html.split("<section id=\"chart\"").next().unwrap();
+    let card = &cards(totals)["GBP"];
+    assert_eq!(dec(&card["adjustments"]), dec("5.00"));
+    assert_eq!(dec(&card["total_due"]), dec("15.00"));
+    assert_eq!(dec(&card["computed_pay"]), dec("10.00"), "June's pay only");
+    // Each row of the table, as the CSV has it.
+    let rows: Vec<&str> = html.split("<tr data-instructor=\"").skip(1).collect();
+    assert_eq!(rows.len(), csv.rows.len());
+    for (tr, expected) in rows.iter().zip(&csv.rows) {
+        assert!(tr.starts_with(&format!("{}\"", expected[csv.column("instructor_id")])));
+        for column in ["adjustments", "total_due"] {
+            let cell = tr.split(&format!("data-field=\"{column}\">")).nth(1).unwrap();
+            let value = cell.split('<').next().unwrap();
+            assert_eq!(dec(value), dec(&expected[csv.column(column)]), "{column}");
+        }
+    }
+    assert!(html.contains("Zoë Ng"));
+}

@@ -297,15 +297,11 @@ pub(crate) fn carried_payroll(
 /// adjustments carried into their first open period.
 pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome> {
     let format = args.input.format;
-    anyhow::ensure!(
-        format != OutputFormat::Html,
-        "--ledger writes csv, json or xlsx (the report page does not show adjustments yet)"
-    );
     if format == OutputFormat::Xlsx && args.input.output.path.is_none() {
         anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
     }
-    // The ledger's payroll keeps every line for a spreadsheet or statements.
-    let keep = if format == OutputFormat::Xlsx || args.statements.is_some() {
+    // The ledger's payroll keeps every line for a spreadsheet, a page or statements.
+    let keep = if matches!(format, OutputFormat::Xlsx | OutputFormat::Html) || args.statements.is_some() {
         KeepLines::All
     } else {
         KeepLines::No
@@ -339,6 +335,9 @@ pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome
     }
     match (format, source.output.as_deref()) {
         (OutputFormat::Xlsx, Some(file)) => sessionpay_render::write_xlsx(&report, file, &mut run.outputs)?,
+        (OutputFormat::Html, output) => emit_to(output, &mut run.outputs, |out| {
+            Ok(sessionpay_render::write_html(&report, out)?)
+        })?,
         _ => {
             let format = table_format(format)?;
             emit_to(source.output.as_deref(), &mut run.outputs, |out| {

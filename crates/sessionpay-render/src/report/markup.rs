@@ -92,7 +92,7 @@ pub(super) const STYLE: &str = r#"
 html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
 body { margin: 0; color: var(--ink); background: #fff;
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 1100px; margin: 0 auto; padding: 24px 20px 40px; }
+main { max-width: 1240px; margin: 0 auto; padding: 24px 20px 40px; }
 h1 { font-size: 1.7rem; margin: 0 0 4px; }
 h2 { font-size: 1.2rem; margin: 32px 0 8px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
 h3 { font-size: 1rem; margin: 18px 0 6px; }
@@ -112,6 +112,8 @@ th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: lef
 th { background: var(--band); font-weight: 600; white-space: nowrap; }
 tfoot td { font-weight: 650; border-top: 2px solid var(--ink); }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.wide th { white-space: normal; vertical-align: bottom; }
+table.wide th, table.wide td { padding: 5px 6px; }
 .off { color: var(--bad); }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 8px 28px; }
 .nowrap { white-space: nowrap; }
@@ -123,6 +125,8 @@ tr.pending td { color: var(--muted); }
 figure { margin: 8px 0 16px; break-inside: avoid; }
 figcaption { font-weight: 600; margin-bottom: 4px; }
 svg { display: block; width: 100%; height: auto; max-width: 760px; }
+svg.bar { max-width: none; height: 28px; }
+.print-only { display: none; }
 svg text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; fill: var(--ink); }
 .legend { list-style: none; padding: 0; margin: 6px 0; display: flex; flex-wrap: wrap; gap: 4px 16px; }
 .swatch { display: inline-block; width: .9em; height: .9em; border-radius: 2px; vertical-align: -1px; margin-right: 5px; }
@@ -155,7 +159,10 @@ footer { margin-top: 32px; color: var(--muted); font-size: .85em; }
   tr { break-inside: avoid; }
   th { white-space: normal; }
   svg { max-width: 170mm; }
+  svg.bar { max-width: none; height: 8mm; }
   a { color: inherit; text-decoration: none; }
+  .screen-only, #chart { display: none; }
+  .print-only { display: block; }
 }
 "#;
 

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Write;
 
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sessionpay_core::{local_start, Currency, InstructorId, PayrollTotals, Status};
+use sessionpay_core::{Currency, InstructorId, PayrollTotals, Period, Status};
 use sessionpay_io::LineDigest;
 
 use super::inputs::{checksums, Checksum};
@@ -89,11 +90,22 @@ pub(super) fn render(report: &Report<'_>, digest: &LineDigest) -> Result<String>
         if by_currency.len() == 1 { "y" } else { "ies" },
     );
 
-    totals_section(&mut h, &by_currency)?;
+    let due = if report.ledger {
+        let mut due: BTreeMap<Currency, (Decimal, Decimal)> = BTreeMap::new();
+        for (row, adjustments) in report.rows.iter().zip(report.carried()?) {
+            let d = due.entry(row.currency).or_default();
+            d.0 = add(d.0, adjustments)?;
+            d.1 = add(d.1, add(row.totals.computed_pay, adjustments)?)?;
+        }
+        Some(due)
+    } else {
+        None
+    };
+    totals_section(&mut h, &by_currency, due.as_ref())?;
     chart_section(&mut h, report)?;
     reconciliation_section(&mut h, digest);
     differences_section(&mut h, digest);
-    payroll_section(&mut h, report);
+    payroll_section(&mut h, report)?;
     inputs_section(&mut h, &checksums(report)?);
     let _ = writeln!(
         h,
@@ -105,7 +117,13 @@ pub(super) fn render(report: &Report<'_>, digest: &LineDigest) -> Result<String>
     Ok(h)
 }
 
-fn totals_section(h: &mut String, by_currency: &BTreeMap<Currency, CurrencyTotals>) -> Result<()> {
+/// A card per currency; with a ledger (`due`: each currency's adjustments
+/// and total due) those two as well.
+fn totals_section(
+    h: &mut String,
+    by_currency: &BTreeMap<Currency, CurrencyTotals>,
+    due: Option<&BTreeMap<Currency, (Decimal, Decimal)>>,
+) -> Result<()> {
     h.push_str("<section id=\"totals\">\n<h2>Totals per currency</h2>\n");
     if by_currency.is_empty() {
         h.push_str("<p>No pay to show.</p>\n");
@@ -124,7 +142,7 @@ fn totals_section(h: &mut String, by_currency: &BTreeMap<Currency, CurrencyTotal
              <dt>Instructors</dt><dd>{}</dd>\n<dt>Sessions</dt><dd data-field=\"sessions\">{}</dd>\n\
              <dt>Hours</dt><dd>{}</dd>\n<dt>Counted customers</dt><dd>{}</dd>\n\
              <dt>Mismatched sessions</dt><dd>{}</dd>\n<dt>Pending sessions</dt><dd>{}</dd>\n\
-             <dt>Unrated sessions</dt><dd>{}</dd>\n</dl>\n</div>\n",
+             <dt>Unrated sessions</dt><dd>{}</dd>\n",
             money(c, tt.computed_pay),
             money(c, tt.reported_pay),
             sign_class(difference),
@@ -137,6 +155,16 @@ fn totals_section(h: &mut String, by_currency: &BTreeMap<Currency, CurrencyTotal
             tt.pending_sessions,
             tt.unrated_sessions,
         );
+        if let Some((adjustments, total)) = due.and_then(|d| d.get(currency)) {
+            let _ = write!(
+                h,
+                "<dt>Adjustments to closed periods</dt><dd data-field=\"adjustments\">{}</dd>\n\
+                 <dt>Total due</dt><dd data-field=\"total_due\">{}</dd>\n",
+                money(c, *adjustments),
+                money(c, *total)
+            );
+        }
+        h.push_str("</dl>\n</div>\n");
     }
     h.push_str("</div>\n</section>\n");
     Ok(())
@@ -264,8 +292,8 @@ fn reconciliation_section(h: &mut String, digest: &LineDigest) {
     if total > 0 {
         let _ = write!(
             h,
-            "<figure>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {CHART_W} 28\" role=\"img\" \
-             aria-label=\"Sessions by status\">\n"
+            "<figure>\n<svg class=\"bar\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {CHART_W} 28\" \
+             preserveAspectRatio=\"none\" role=\"img\" aria-label=\"Sessions by status\">\n"
         );
         let mut x = Decimal::ZERO;
         for (status, colour) in STATUSES {
@@ -350,7 +378,7 @@ fn differences_section(h: &mut String, digest: &LineDigest) {
                 h,
                 "<tr>{}{}{}{}{}{}{}{}</tr>",
                 cell("", "Session", &s.id.0.to_string()),
-                cell("nowrap", "Local start", &local_start(s.starts_at, s.zone)),
+                cell("nowrap", "Local start", &local_when(s.starts_at, s.zone)),
                 cell(
                     "",
                     "Instructor",
@@ -390,29 +418,67 @@ fn differences_section(h: &mut String, digest: &LineDigest) {
     h.push_str("</section>\n");
 }
 
-/// The summary rows, as the CSV has them.
-fn payroll_section(h: &mut String, report: &Report<'_>) {
+/// How many rows of a long table print: the rest show on screen only.
+pub(crate) const PRINT_ROWS: usize = 30;
+
+/// A session's start as a date in the venue's time: `Mon 28 Sep 2026, 04:45 (+10:00)`.
+fn local_when<Z: chrono::TimeZone>(instant: DateTime<Utc>, zone: Z) -> String
+where
+    Z::Offset: std::fmt::Display,
+{
+    instant
+        .with_timezone(&zone)
+        .format("%a %-d %b %Y, %H:%M (%:z)")
+        .to_string()
+}
+
+/// A pay period as dates to read: `1–31 May 2026`, `28 Dec 2026 – 3 Jan 2027`.
+fn period_words(period: Period) -> String {
+    use chrono::Datelike;
+    let (a, b) = (period.start, period.end);
+    if a == b {
+        a.format("%-d %b %Y").to_string()
+    } else if (a.year(), a.month()) == (b.year(), b.month()) {
+        format!("{}–{}", a.format("%-d"), b.format("%-d %b %Y"))
+    } else if a.year() == b.year() {
+        format!("{} – {}", a.format("%-d %b"), b.format("%-d %b %Y"))
+    } else {
+        format!("{} – {}", a.format("%-d %b %Y"), b.format("%-d %b %Y"))
+    }
+}
+
+/// The summary rows, as the CSV has them; with a ledger, each row's
+/// adjustments and total due too. Past [`PRINT_ROWS`] rows, the rest are
+/// left off the printed page (the CSV has them all).
+fn payroll_section(h: &mut String, report: &Report<'_>) -> Result<()> {
+    let carried = report.carried()?;
     h.push_str(
-        "<section id=\"payroll\">\n<h2>Payroll by instructor</h2>\n<div class=\"scroll\"><table>\n\
-         <thead><tr><th>Instructor</th><th>Currency</th><th>Period</th><th class=\"num\">Sessions</th>\
+        "<section id=\"payroll\">\n<h2>Payroll by instructor</h2>\n<div class=\"scroll\"><table class=\"wide\">\n\
+         <thead><tr><th>Instructor</th><th>Cur.</th><th>Period</th><th class=\"num\">Sessions</th>\
          <th class=\"num\">Hours</th><th class=\"num\">Customers</th><th class=\"num\">Computed</th>\
-         <th class=\"num\">Reported</th><th class=\"num\">Difference</th><th class=\"num\">Mismatched</th>\
-         <th class=\"num\">Pending</th><th class=\"num\">Unrated</th></tr></thead>\n<tbody>\n",
+         <th class=\"num\">Reported</th><th class=\"num\">Difference</th><th class=\"num\">Mis&shy;matched</th>\
+         <th class=\"num\">Pending</th><th class=\"num\">Unrated</th>",
     );
-    for r in report.rows {
+    if report.ledger {
+        h.push_str("<th class=\"num\">Adjust&shy;ments</th><th class=\"num\">Total due</th>");
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for (i, (r, adjustments)) in report.rows.iter().zip(&carried).enumerate() {
         let t = &r.totals;
         let c = r.currency;
-        let _ = writeln!(
+        let _ = write!(
             h,
-            "<tr data-instructor=\"{}\"><td>{} <span class=\"note\">({})</span></td><td>{c}</td>\
-             <td class=\"nowrap\">{} – {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+            "<tr data-instructor=\"{}\"{}><td>{} <span class=\"note\">({})</span></td><td>{c}</td>\
+             <td class=\"nowrap\" title=\"{} to {}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>{}\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
             r.instructor.0,
+            if i >= PRINT_ROWS { " class=\"screen-only\"" } else { "" },
             Esc(&r.instructor_name),
             r.instructor.0,
             r.period.start,
             r.period.end,
+            period_words(r.period),
             t.sessions,
             sessionpay_io::hours(t.hours),
             t.counted_customers,
@@ -423,8 +489,31 @@ fn payroll_section(h: &mut String, report: &Report<'_>) {
             t.pending_sessions,
             t.unrated_sessions,
         );
+        if report.ledger {
+            let due = add(t.computed_pay, *adjustments)?;
+            let _ = write!(
+                h,
+                "<td class=\"num\" data-field=\"adjustments\">{}</td><td class=\"num\" data-field=\"total_due\">{}</td>",
+                money(c, *adjustments),
+                money(c, due)
+            );
+        }
+        h.push_str("</tr>\n");
     }
-    h.push_str("</tbody>\n</table></div>\n</section>\n");
+    h.push_str("</tbody>\n</table></div>\n");
+    print_note(h, report.rows.len(), "rows", "the CSV summary has them all");
+    h.push_str("</section>\n");
+    Ok(())
+}
+
+/// The line a printed page shows under a table cut at [`PRINT_ROWS`].
+fn print_note(h: &mut String, rows: usize, what: &str, rest: &str) {
+    if rows > PRINT_ROWS {
+        let _ = writeln!(
+            h,
+            "<p class=\"note print-only\">Printed: the first {PRINT_ROWS} of {rows} {what}; {rest}.</p>"
+        );
+    }
 }
 
 fn inputs_section(h: &mut String, sums: &[Checksum]) {
