@@ -34,6 +34,7 @@ mod infer;
 mod options;
 mod parallel;
 mod run;
+mod seen;
 mod sequential;
 mod workers;
 

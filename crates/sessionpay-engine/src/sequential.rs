@@ -7,18 +7,12 @@ use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 
-use rustc_hash::{FxHashMap as HashMap, FxHasher};
+use rustc_hash::FxHasher;
 use sessionpay_core::{CurrencyBook, RateTable, Session, Settled};
 use sessionpay_io::{Error as IoError, Input, Location, ParsedRow, Place, Reader, Rejected, Sinks};
 
+use crate::seen::{Seen, SeenPlaces};
 use crate::{Collector, Item, Pricing, RejectSink, Result, SeenIds, Stats};
-
-/// Where a session id was first seen, and what its row held.
-struct Seen {
-    hash: u64,
-    input: u32,
-    location: Location,
-}
 
 fn content_hash(session: &Session) -> u64 {
     let mut hasher = FxHasher::default();
@@ -31,7 +25,7 @@ struct Accept<'a, C> {
     names: Vec<PathBuf>,
     pricing: &'a Pricing,
     collector: &'a mut C,
-    seen: HashMap<u64, Seen>,
+    seen: SeenPlaces,
     stats: Stats,
 }
 
@@ -46,7 +40,19 @@ impl<C: Collector> Accept<'_, C> {
     fn session(&mut self, input: u32, location: Location, session: Session) -> Result<()> {
         let hash = content_hash(&session);
         let id = session.id.0;
-        match self.seen.get(&id) {
+        let here = Seen {
+            hash,
+            input,
+            location,
+        };
+        let first = self
+            .seen
+            .first_or_insert(id, here)
+            .map_err(|source| crate::Error::Write {
+                path: std::path::PathBuf::from("(the temporary file of the session ids seen)"),
+                source,
+            })?;
+        match first {
             Some(first) if first.hash == hash => {
                 self.stats.duplicates += 1;
                 if self.stats.first_duplicate.is_none() {
@@ -69,17 +75,7 @@ impl<C: Collector> Accept<'_, C> {
                 }
                 .into());
             }
-            None => {
-                self.stats.seen.add(&session);
-                self.seen.insert(
-                    id,
-                    Seen {
-                        hash,
-                        input,
-                        location,
-                    },
-                );
-            }
+            None => self.stats.seen.add(&session),
         }
         let item = C::Item::from_session(session, self.pricing, || self.place(input, location))?;
         self.collector.add(item)
@@ -102,7 +98,7 @@ pub(crate) fn run<C: Collector>(
         names: inputs.iter().map(Input::display_path).collect(),
         pricing,
         collector,
-        seen: HashMap::default(),
+        seen: SeenPlaces::default(),
         stats: Stats {
             workers: 1,
             seen: SeenIds::new(seen_ids),
