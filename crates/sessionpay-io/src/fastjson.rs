@@ -726,3 +726,80 @@ impl FastJson {
         Some(name)
     }
 }
+
+/// The rows of one whole JSON response, for the fast path.
+#[derive(Debug, Default)]
+pub(crate) struct Response {
+    /// Each element of `rows`, as it stands.
+    pub(crate) rows: Vec<(usize, usize)>,
+    /// Its `total`.
+    pub(crate) total: Option<u64>,
+}
+
+impl FastJson {
+    /// Scans a whole JSON response `{"total": …, "rows": [ … ]}`: `false`
+    /// when anything in it is not plain (a key twice anywhere, a `total`
+    /// that is not a whole number, text after it, a row over `max_row`
+    /// bytes …), and the strict reader reads the file instead.
+    pub(crate) fn response(&mut self, bytes: &[u8], max_row: usize, out: &mut Response) -> bool {
+        out.rows.clear();
+        out.total = None;
+        self.keys.clear();
+        let mut scan = Scan {
+            b: bytes,
+            pos: 0,
+            keys: &mut self.keys,
+        };
+        let mut saw_rows = false;
+        let ok = scan
+            .object(0, |scan, key| {
+                match key {
+                    b"rows" => {
+                        saw_rows = true;
+                        scan.eat(b'[')?;
+                        scan.ws();
+                        if scan.peek()? == b']' {
+                            scan.pos += 1;
+                            return Some(());
+                        }
+                        loop {
+                            scan.ws();
+                            if scan.peek()? != b'{' {
+                                return None;
+                            }
+                            let span = scan.raw(1)?;
+                            if span.end - span.start > max_row {
+                                return None;
+                            }
+                            out.rows.push((span.start, span.end));
+                            scan.ws();
+                            match scan.peek()? {
+                                b',' => scan.pos += 1,
+                                b']' => {
+                                    scan.pos += 1;
+                                    return Some(());
+                                }
+                                _ => return None,
+                            }
+                        }
+                    }
+                    b"total" => match scan.scalar()? {
+                        Scalar::Null => out.total = None,
+                        Scalar::Num(span) => {
+                            let text = scan.b.get(span.start..span.end)?;
+                            if !text.iter().all(u8::is_ascii_digit) {
+                                return None;
+                            }
+                            out.total = Some(std::str::from_utf8(text).ok()?.parse().ok()?);
+                        }
+                        _ => return None,
+                    },
+                    _ => scan.skip(0)?,
+                }
+                Some(())
+            })
+            .is_some();
+        scan.ws();
+        ok && saw_rows && scan.pos == bytes.len() && simdutf8::basic::from_utf8(bytes).is_ok()
+    }
+}

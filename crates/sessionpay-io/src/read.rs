@@ -314,7 +314,7 @@ pub(crate) fn read_text<S: RowSink>(
             ..Summary::default()
         }),
         Shape::Json => {
-            let mut summary = read_json(reader, path, parser, sink, crate::json::MAX_ROW)?;
+            let mut summary = read_json_fast(reader, path, fast, parser, json_buf, sink)?;
             summary.notes.splice(0..0, notes);
             Ok(summary)
         }
@@ -788,6 +788,71 @@ pub(crate) fn json_message(e: &serde_json::Error, at_end: bool) -> String {
         message.push_str(" (the file looks truncated)");
     }
     message
+}
+
+/// The most bytes of a JSON response read whole for the fast path (a page
+/// of the API is about 100 KB); a larger one is streamed by [`read_json`].
+const WHOLE_RESPONSE: u64 = 16 << 20;
+
+/// Reads one JSON response: a page read whole and scanned by the fast path
+/// when it is plain, each row then read as NDJSON lines are; the strict
+/// streaming reader otherwise.
+fn read_json_fast<S: RowSink>(
+    mut reader: impl Read,
+    path: &Path,
+    fast: &mut crate::fastjson::FastJson,
+    parser: &mut RowParser,
+    buf: &mut Vec<u8>,
+    sink: &mut S,
+) -> Result<Summary, S::Error> {
+    buf.clear();
+    (&mut reader)
+        .take(WHOLE_RESPONSE + 1)
+        .read_to_end(buf)
+        .map_err(|e| Error::io(path, e))?;
+    if buf.len() as u64 > WHOLE_RESPONSE {
+        return read_json(Cursor::new(&buf[..]).chain(reader), path, parser, sink, crate::json::MAX_ROW);
+    }
+    let mut response = crate::fastjson::Response::default();
+    if !fast.response(buf, (crate::json::MAX_ROW / 2) as usize, &mut response) {
+        return read_json(&buf[..], path, parser, sink, crate::json::MAX_ROW);
+    }
+    for (k, &(start, end)) in response.rows.iter().enumerate() {
+        let text = &buf[start..end];
+        let location = Location::JsonRow { row: k as u64 + 1 };
+        let declined = match fast.row(text, location) {
+            Ok(row) => {
+                sink.row(row)?;
+                continue;
+            }
+            Err(declined) => declined,
+        };
+        match crate::json::from_slice(text) {
+            Ok((value, None)) => match parse_strict_row(&value, path, location, parser) {
+                Ok(row) => {
+                    fast.learn(text, declined, &row);
+                    sink.row(row)?;
+                }
+                Err(error) => reject(sink, error, || value.to_string())?,
+            },
+            Ok((value, Some(key))) => reject(sink, duplicate_key(path, location, key), || value.to_string())?,
+            Err(e) => {
+                // The scan found the row whole, so this is not expected; it is
+                // still the strict reader's word.
+                let error = Error::Syntax {
+                    path: path.to_path_buf(),
+                    location,
+                    message: json_message(&e, false),
+                };
+                reject(sink, error, || String::from_utf8_lossy(text).into_owned())?;
+            }
+        }
+    }
+    Ok(Summary {
+        rows: response.rows.len() as u64,
+        total: response.total,
+        ..Summary::default()
+    })
 }
 
 /// Reads one JSON response, handing out each element of `rows` as it is parsed.
