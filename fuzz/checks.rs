@@ -49,7 +49,12 @@ pub(crate) fn json_fast(data: &[u8]) {
         let (fast, strict) = fuzz::json_row_paths(line);
         if let Some(fast) = fast {
             match strict {
-                Ok(strict) => assert_eq!(fast, strict, "the paths disagree on {:?}", String::from_utf8_lossy(line)),
+                Ok(strict) => assert_eq!(
+                    fast,
+                    strict,
+                    "the paths disagree on {:?}",
+                    String::from_utf8_lossy(line)
+                ),
                 Err(e) => panic!(
                     "the fast path took {:?}, which the strict reader refuses: {e}",
                     String::from_utf8_lossy(line)

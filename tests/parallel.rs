@@ -156,7 +156,7 @@ fn ndjson_and_pages_read_in_parallel_match_one_pass_byte_for_byte() {
         &["payroll", "--rates", "rates.toml", "pages"],
         &[("SESSIONPAY_THREADS", "2")],
     );
-    assert_eq!(sequential.code, 2);
-    assert_eq!(parallel.code, 2);
+    assert_eq!(sequential.code, Some(2));
+    assert_eq!(parallel.code, Some(2));
     assert_eq!(sequential.stderr, parallel.stderr);
 }

@@ -10,7 +10,9 @@ use std::sync::atomic::AtomicU64;
 
 use roaring::RoaringTreemap;
 use sessionpay_core::{CurrencyBook, RateTable, Settled};
-use sessionpay_io::{Input, InputPart, Location, ParsedRow, Place, ReadCache, Reader, Rejected, Sinks, Summary};
+use sessionpay_io::{
+    Input, InputPart, Location, ParsedRow, Place, ReadCache, Reader, Rejected, Sinks, Summary,
+};
 
 use crate::workers::{on_threads, Queue};
 use crate::{Collector, Item, Pricing, SeenIds, Stats};
@@ -98,7 +100,9 @@ pub(crate) fn run<C: Collector>(
     make: &(impl Fn() -> C + Sync),
 ) -> Parallel<C> {
     let queue = Queue::new(parts);
-    let outcomes = on_threads(threads.min(parts.len()), || read_share(inputs, &queue, shared, make));
+    let outcomes = on_threads(threads.min(parts.len()), || {
+        read_share(inputs, &queue, shared, make)
+    });
     let mut shares = Vec::with_capacity(outcomes.len());
     for outcome in outcomes {
         match outcome {
@@ -230,13 +234,10 @@ fn read_share<C: Collector>(
             InputPart::Ndjson(part) => Reader::ndjson_part(part),
             InputPart::Whole(index) => Reader::input(&inputs[*index]),
         };
-        let read = reader
-            .counter(shared.counter)
-            .cache(&mut cache)
-            .read(&mut Sinks {
-                on_row: |row| on_row(row).map_err(Stop),
-                on_reject: |_: Rejected| Err(Stop(NeedsSequential::Unaligned)),
-            });
+        let read = reader.counter(shared.counter).cache(&mut cache).read(&mut Sinks {
+            on_row: |row| on_row(row).map_err(Stop),
+            on_reject: |_: Rejected| Err(Stop(NeedsSequential::Unaligned)),
+        });
         let why = match read {
             Ok(summary) if !summary.misaligned => {
                 if let InputPart::Whole(index) = part {

@@ -184,7 +184,11 @@ fn parallel_plan(inputs: &[Input], threads: usize, min_bytes: u64) -> Result<Opt
     if threads < 2 {
         return Ok(None);
     }
-    Ok(sessionpay_io::plan_parts(inputs, threads * PARTS_PER_WORKER, min_bytes)?)
+    Ok(sessionpay_io::plan_parts(
+        inputs,
+        threads * PARTS_PER_WORKER,
+        min_bytes,
+    )?)
 }
 
 #[cfg(test)]
@@ -212,7 +216,7 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n";
         std::fs::write(&path, format!("{HEADER}{}", rows.concat())).expect("write test export");
         Input {
             path,
-            shape: Some(Shape::Csv),
+            shape: Some(sessionpay_io::Shape::Csv),
             folder: None,
             columns: sessionpay_io::ColumnMap::default(),
         }

@@ -287,7 +287,11 @@ impl<'a> Scan<'a> {
     /// An object at `pos`: each key (checked against the others of the
     /// object; one with an escape is declined) is handed to `value`, which
     /// reads its value.
-    fn object(&mut self, depth: usize, mut value: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
+    fn object(
+        &mut self,
+        depth: usize,
+        mut value: impl FnMut(&mut Self, &'a [u8]) -> Option<()>,
+    ) -> Option<()> {
         if depth >= MAX_DEPTH {
             return None;
         }
@@ -347,7 +351,8 @@ fn names_a_field(key: &[u8]) -> bool {
         || Field::ALL.iter().any(|f| {
             f.names().iter().any(|n| {
                 n.as_bytes() == key
-                    || n.split_once('.').is_some_and(|(outer, _)| outer.as_bytes() == key)
+                    || n.split_once('.')
+                        .is_some_and(|(outer, _)| outer.as_bytes() == key)
             })
         })
 }
@@ -435,7 +440,8 @@ fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans) -> Option<()> {
             b"instructor_pay" => {
                 scan.ws();
                 if scan.peek()? == b'{' {
-                    let (mut decimal, mut string, mut code) = (Scalar::Absent, Scalar::Absent, Scalar::Absent);
+                    let (mut decimal, mut string, mut code) =
+                        (Scalar::Absent, Scalar::Absent, Scalar::Absent);
                     scan.object(2, |scan, key| {
                         match key {
                             b"decimal" => decimal = scan.scalar()?,
@@ -445,7 +451,11 @@ fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans) -> Option<()> {
                         }
                         Some(())
                     })?;
-                    spans.pay = PayCell::Object { decimal, string, code };
+                    spans.pay = PayCell::Object {
+                        decimal,
+                        string,
+                        code,
+                    };
                 } else {
                     spans.pay = PayCell::Scalar(scan.scalar()?);
                 }
@@ -588,7 +598,10 @@ impl FastJson {
         let rate = match s.rate {
             RateCell::Absent => return None,
             RateCell::Null => None,
-            RateCell::Object(span) => self.rates.get(text.as_bytes().get(span.start..span.end)?)?.clone(),
+            RateCell::Object(span) => self
+                .rates
+                .get(text.as_bytes().get(span.start..span.end)?)?
+                .clone(),
         };
         let mut evidence = CurrencyEvidence::default();
         let reported = match s.pay {
@@ -605,7 +618,11 @@ impl FastJson {
                 }
             },
             PayCell::Scalar(_) => return None,
-            PayCell::Object { decimal, string, code } => {
+            PayCell::Object {
+                decimal,
+                string,
+                code,
+            } => {
                 let formatted = match string {
                     Scalar::Str(_, false) => match opt(string)? {
                         Some(t) => Some(value::money(t).ok()?),

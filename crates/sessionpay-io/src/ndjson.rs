@@ -168,7 +168,9 @@ fn one_line<S: RowSink>(
                 location,
                 message: json_message(&e, text.last() != Some(&b'\n')),
             };
-            reject(sink, error, || String::from_utf8_lossy(text).trim_end().to_string())
+            reject(sink, error, || {
+                String::from_utf8_lossy(text).trim_end().to_string()
+            })
         }
     }
 }
@@ -181,7 +183,7 @@ mod tests {
     fn lines(text: &[u8], cap: usize, chunk_reads: usize) -> (Vec<u64>, Option<String>) {
         let mut fast = FastJson::new(Names::All);
         let mut strict = RowParser::new(Names::All);
-        let mut seen = Vec::new();
+        let seen = std::cell::RefCell::new(Vec::new());
         let mut buf = Vec::new();
         let reader = Trickle {
             text,
@@ -191,10 +193,7 @@ mod tests {
         let result = read_lines(
             reader,
             Path::new("x.ndjson"),
-            Lines {
-                cap,
-                ..Lines::all()
-            },
+            Lines { cap, ..Lines::all() },
             Parsers {
                 fast: &mut fast,
                 strict: &mut strict,
@@ -202,18 +201,19 @@ mod tests {
             &mut buf,
             &mut crate::Sinks {
                 on_row: |r: ParsedRow| {
-                    seen.push(r.draft.id.0);
+                    seen.borrow_mut().push(r.draft.id.0);
                     Ok::<_, Error>(())
                 },
                 on_reject: |r: crate::Rejected| {
                     if let Some(Location::Ndjson { line }) = r.error.place().map(|p| p.location) {
-                        seen.push(1000 + line);
+                        seen.borrow_mut().push(1000 + line);
                     }
                     Ok(())
                 },
             },
         );
-        (seen, result.err().map(|e| e.to_string()))
+        let err = result.err().map(|e| e.to_string());
+        (seen.into_inner(), err)
     }
 
     /// A reader handing out at most `step` bytes a read.

@@ -238,10 +238,17 @@ mod tests {
         file.write_all(row(1).as_bytes()).unwrap();
         assert!(plan_ndjson(file.path(), 4, 1 << 20).unwrap().is_none());
         let mut utf16 = tempfile::NamedTempFile::with_suffix(".ndjson").unwrap();
-        let text: Vec<u8> = "\u{feff}".chars().chain(row(1).chars()).flat_map(|c| {
-            let mut b = [0u16; 2];
-            c.encode_utf16(&mut b).iter().flat_map(|u| u.to_le_bytes()).collect::<Vec<_>>()
-        }).collect();
+        let text: Vec<u8> = "\u{feff}"
+            .chars()
+            .chain(row(1).chars())
+            .flat_map(|c| {
+                let mut b = [0u16; 2];
+                c.encode_utf16(&mut b)
+                    .iter()
+                    .flat_map(|u| u.to_le_bytes())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         utf16.write_all(&text).unwrap();
         assert!(plan_ndjson(utf16.path(), 4, 0).unwrap().is_none());
         let input = |path: &Path, shape| Input {
@@ -251,10 +258,19 @@ mod tests {
             columns: crate::ColumnMap::default(),
         };
         // Two small files: one piece each.
-        let plan = plan_parts(&[input(file.path(), Shape::Ndjson), input(utf16.path(), Shape::Ndjson)], 4, 1 << 20)
-            .unwrap()
-            .unwrap();
+        let plan = plan_parts(
+            &[
+                input(file.path(), Shape::Ndjson),
+                input(utf16.path(), Shape::Ndjson),
+            ],
+            4,
+            1 << 20,
+        )
+        .unwrap()
+        .unwrap();
         assert!(matches!(plan[..], [InputPart::Whole(0), InputPart::Whole(1)]));
-        assert!(plan_parts(&[input(file.path(), Shape::Ndjson)], 4, 1 << 20).unwrap().is_none());
+        assert!(plan_parts(&[input(file.path(), Shape::Ndjson)], 4, 1 << 20)
+            .unwrap()
+            .is_none());
     }
 }

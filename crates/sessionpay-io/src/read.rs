@@ -591,7 +591,11 @@ fn read_csv<S: RowSink>(
 }
 
 /// Hands a row that cannot be read to the sink, its text made only then.
-pub(crate) fn reject<S: RowSink>(sink: &mut S, error: Error, raw: impl FnOnce() -> String) -> Result<(), S::Error> {
+pub(crate) fn reject<S: RowSink>(
+    sink: &mut S,
+    error: Error,
+    raw: impl FnOnce() -> String,
+) -> Result<(), S::Error> {
     sink.reject(Rejected { error, raw: raw() })
 }
 
@@ -811,7 +815,13 @@ fn read_json_fast<S: RowSink>(
         .read_to_end(buf)
         .map_err(|e| Error::io(path, e))?;
     if buf.len() as u64 > WHOLE_RESPONSE {
-        return read_json(Cursor::new(&buf[..]).chain(reader), path, parser, sink, crate::json::MAX_ROW);
+        return read_json(
+            Cursor::new(&buf[..]).chain(reader),
+            path,
+            parser,
+            sink,
+            crate::json::MAX_ROW,
+        );
     }
     let mut response = crate::fastjson::Response::default();
     if !fast.response(buf, (crate::json::MAX_ROW / 2) as usize, &mut response) {

@@ -279,7 +279,12 @@ fn the_fast_path_takes_every_exported_row() {
         for line in data.split_inclusive(|&b| b == b'\n') {
             let (fast, strict) = sessionpay_io::fuzz::json_row_paths(line);
             assert!(strict.is_ok(), "{seed}: {strict:?}");
-            assert_eq!(fast.as_ref(), strict.as_ref().ok(), "{seed}: {}", String::from_utf8_lossy(line));
+            assert_eq!(
+                fast.as_ref(),
+                strict.as_ref().ok(),
+                "{seed}: {}",
+                String::from_utf8_lossy(line)
+            );
         }
     }
 }
