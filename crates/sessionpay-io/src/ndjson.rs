@@ -241,10 +241,10 @@ mod tests {
             assert_eq!(seen, [1001, 1004, 1005], "step {step}");
             assert_eq!(err, None);
         }
-        // A line of 10 bytes with its newline fits a cap of 10, not of 9.
+        // A line of 11 bytes with its newline fits a cap of 11, not of 10.
         let text = b"{\"id\": 1}\n{\"id\": 22}\n";
-        assert_eq!(lines(text, 10, 3).1, None);
-        let (seen, err) = lines(text, 9, 3);
+        assert_eq!(lines(text, 11, 3).1, None);
+        let (seen, err) = lines(text, 10, 3);
         assert_eq!(seen, [1001]);
         assert!(err.unwrap().contains("line 2"));
         // A last line without its newline is held to the cap too.
