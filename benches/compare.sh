@@ -106,6 +106,39 @@ for tool in $tools; do
         "$tool" "$wall" "$cpu" "$rss" "$(($(wc -l <"${out[$tool]}") - 1))")")
 done
 
+# --- plain queries: the race against what a data person would write ---------------------------
+# benches/plain_<shape>.sql, when present, runs on the same sessions in that shape, beside
+# sessionpay on that shape; each adds a row. Their figures are not compared (see README.md).
+for shape in csv ndjson; do
+    sql="$here/plain_$shape.sql"
+    [[ -f "$sql" && " $tools " == *" duckdb "* ]] || continue
+    file="$base.$shape"
+    if [[ "$shape" != csv && ( -n "${FORCE_GEN:-}" || ! -s "$file" ) ]]; then
+        log "generating $n sessions (seed $seed) as $shape into $file"
+        "$gen" --sessions "$n" --seed "$seed" --format "$shape" --out "$file.tmp" --quiet
+        mv "$file.tmp" "$file"
+    fi
+    runs=("duckdb-plain-$shape" "$py" "$here/scripts/run_duckdb.py" "$file" "$run/rates.csv" "$run/venues.csv" "$sql")
+    if [[ " $tools " == *" sessionpay "* && "$shape" != csv ]]; then
+        runs+=("|" "sessionpay-$shape" "$sessionpay" payroll --period month --rates "$rates" "$file")
+    fi
+    while ((${#runs[@]})); do
+        name="${runs[0]}"; cmd=(); runs=("${runs[@]:1}")
+        while ((${#runs[@]})) && [[ "${runs[0]}" != "|" ]]; do cmd+=("${runs[0]}"); runs=("${runs[@]:1}"); done
+        ((${#runs[@]})) && runs=("${runs[@]:1}")
+        log "running $name: ${cmd[*]}"
+        if /usr/bin/time -v -o "$run/$name.time" "${cmd[@]}" >"$run/$name.out" 2>"$run/$name.stderr"; then
+            read -r wall cpu rss <<<"$(figures "$run/$name.time")"
+            summary+=("$(printf '%-10s wall %8.2f s   cpu %8.2f s   peak RSS %7d MiB   rows %d' \
+                "$name" "$wall" "$cpu" "$rss" "$(($(wc -l <"$run/$name.out") - 1))")")
+        else
+            echo "compare.sh: $name failed; its stderr ($run/$name.stderr):" >&2
+            tail -n 20 "$run/$name.stderr" >&2
+            status=1
+        fi
+    done
+done
+
 # --- figures -----------------------------------------------------------------------------------
 echo
 echo "sessions: $n (seed $seed), input $(du -h "$csv" | cut -f1), machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"

@@ -41,6 +41,29 @@ pub(crate) fn sniffed(data: &[u8]) {
     rows_agree(data, None, "<stdin>");
 }
 
+/// The fast JSON row path against the strict one, line by line: a row the
+/// fast path takes is the row the strict reader makes of it, never one it
+/// refuses.
+pub(crate) fn json_fast(data: &[u8]) {
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        let (fast, strict) = fuzz::json_row_paths(line);
+        if let Some(fast) = fast {
+            match strict {
+                Ok(strict) => assert_eq!(
+                    fast,
+                    strict,
+                    "the paths disagree on {:?}",
+                    String::from_utf8_lossy(line)
+                ),
+                Err(e) => panic!(
+                    "the fast path took {:?}, which the strict reader refuses: {e}",
+                    String::from_utf8_lossy(line)
+                ),
+            }
+        }
+    }
+}
+
 /// The single-value parsers on any UTF-8 text:
 /// - a money cell without a symbol or code holds an amount whose text reads
 ///   back through `decimal` to the same amount and scale;

@@ -95,3 +95,68 @@ fn a_quoted_newline_or_a_repeated_session_falls_back_to_one_pass() {
     assert!(run.stderr.contains("in one pass"), "{}", run.stderr);
     assert!(run.stderr.contains("counted once"), "{}", run.stderr);
 }
+
+/// The conformance NDJSON repeated `copies` times with fresh session ids.
+fn big_ndjson(copies: u64) -> String {
+    let text = fixture_text("conformance/report.ndjson");
+    let mut out = String::new();
+    for copy in 0..copies {
+        for line in text.lines() {
+            let rest = line.strip_prefix("{\"id\": ").unwrap();
+            let (id, rest) = rest.split_once(',').unwrap();
+            let id: u64 = id.parse().unwrap();
+            out.push_str(&format!("{{\"id\": {},{rest}\n", id + copy * 1_000_000));
+        }
+    }
+    out
+}
+
+#[test]
+fn ndjson_and_pages_read_in_parallel_match_one_pass_byte_for_byte() {
+    let dir = TestDir::new();
+    dir.write("big.ndjson", big_ndjson(3));
+    dir.copy_as("conformance/rates.toml", "rates.toml");
+    std::fs::create_dir(dir.path().join("pages")).unwrap();
+    for entry in std::fs::read_dir(crate::util::fixture("conformance/pages")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join("pages").join(entry.file_name())).unwrap();
+    }
+    for input in ["big.ndjson", "pages"] {
+        for command in ["payroll", "reconcile", "sessions"] {
+            let args = [command, "-v", "--rates", "rates.toml", input];
+            let (sequential, parallel) = run_both(&dir, &args);
+            assert!(!sequential.is_empty());
+            assert!(sequential == parallel, "{command} {input}: outputs differ");
+        }
+    }
+    let run = dir.run_env(
+        &["payroll", "-v", "--rates", "rates.toml", "big.ndjson"],
+        &[
+            ("SESSIONPAY_THREADS", "3"),
+            ("SESSIONPAY_PARALLEL_MIN_BYTES", "1"),
+        ],
+    );
+    assert!(
+        run.stderr.contains("read 9000 rows in parallel by 3 workers"),
+        "{}",
+        run.stderr
+    );
+    let run = dir.run_env(
+        &["payroll", "-v", "--rates", "rates.toml", "pages"],
+        &[("SESSIONPAY_THREADS", "2")],
+    );
+    assert!(run.stderr.contains("in parallel by 2 workers"), "{}", run.stderr);
+    // A short folder is refused in parallel as in one pass.
+    std::fs::remove_file(dir.path().join("pages/page-00002.json")).unwrap();
+    let sequential = dir.run_env(
+        &["payroll", "--rates", "rates.toml", "pages"],
+        &[("SESSIONPAY_THREADS", "1")],
+    );
+    let parallel = dir.run_env(
+        &["payroll", "--rates", "rates.toml", "pages"],
+        &[("SESSIONPAY_THREADS", "2")],
+    );
+    assert_eq!(sequential.code, Some(2));
+    assert_eq!(parallel.code, Some(2));
+    assert_eq!(sequential.stderr, parallel.stderr);
+}

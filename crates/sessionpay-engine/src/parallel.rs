@@ -10,7 +10,9 @@ use std::sync::atomic::AtomicU64;
 
 use roaring::RoaringTreemap;
 use sessionpay_core::{CurrencyBook, RateTable, Settled};
-use sessionpay_io::{CsvPart, Location, ParsedRow, Place, ReadCache, Reader, Rejected, Sinks};
+use sessionpay_io::{
+    Input, InputPart, Location, ParsedRow, Place, ReadCache, Reader, Rejected, Sinks, Summary,
+};
 
 use crate::workers::{on_threads, Queue};
 use crate::{Collector, Item, Pricing, SeenIds, Stats};
@@ -30,6 +32,8 @@ pub enum NeedsSequential {
     Collecting,
     /// A worker stopped without a result.
     Worker,
+    /// The pages of a folder do not add up to their `total`.
+    Pages,
 }
 
 /// How a parallel run ended.
@@ -75,6 +79,8 @@ struct Share<C> {
     collector: C,
     rows: u64,
     seen: SeenIds,
+    /// What reading each whole input saw, by its index.
+    summaries: Vec<(usize, Summary)>,
 }
 
 /// No place is named: a failure here only sends the run to the sequential pass.
@@ -87,13 +93,16 @@ fn nowhere() -> Place {
 
 /// The parallel run over `parts` on `threads` workers.
 pub(crate) fn run<C: Collector>(
-    parts: &[CsvPart],
+    inputs: &[Input],
+    parts: &[InputPart],
     threads: usize,
     shared: &Shared<'_>,
     make: &(impl Fn() -> C + Sync),
 ) -> Parallel<C> {
     let queue = Queue::new(parts);
-    let outcomes = on_threads(threads.min(parts.len()), || read_share(&queue, shared, make));
+    let outcomes = on_threads(threads.min(parts.len()), || {
+        read_share(inputs, &queue, shared, make)
+    });
     let mut shares = Vec::with_capacity(outcomes.len());
     for outcome in outcomes {
         match outcome {
@@ -102,7 +111,7 @@ pub(crate) fn run<C: Collector>(
             Err(_) => return Parallel::NeedsSequential(NeedsSequential::Worker),
         }
     }
-    match merge(shares, shared) {
+    match merge(inputs, shares, shared) {
         Ok((collector, stats)) => Parallel::Done(collector, Box::new(stats)),
         Err(why) => Parallel::NeedsSequential(why),
     }
@@ -111,9 +120,25 @@ pub(crate) fn run<C: Collector>(
 /// The shares as one collector, the rows whose currency waited for every
 /// part added.
 fn merge<C: Collector>(
+    inputs: &[Input],
     mut shares: Vec<Share<C>>,
     shared: &Shared<'_>,
 ) -> Result<(C, Stats), NeedsSequential> {
+    // The pages of each folder are held to their total, inputs in order, as
+    // the sequential pass does; and the notes come in that order too.
+    let mut summaries: Vec<Summary> = inputs.iter().map(|_| Summary::default()).collect();
+    for share in &mut shares {
+        for (index, summary) in share.summaries.drain(..) {
+            summaries[index] = summary;
+        }
+    }
+    let mut pages = sessionpay_io::PageCheck::new();
+    let mut notes = Vec::new();
+    for (input, mut summary) in inputs.iter().zip(summaries) {
+        notes.append(&mut summary.notes);
+        pages.add(input, summary).map_err(|_| NeedsSequential::Pages)?;
+    }
+    pages.finish().map_err(|_| NeedsSequential::Pages)?;
     // A session id in two ranges was counted twice: only one pass can say which to keep.
     let mut all_ids = RoaringTreemap::new();
     for share in &shares {
@@ -128,6 +153,7 @@ fn merge<C: Collector>(
     }
     let mut stats = Stats {
         workers: shares.len(),
+        notes,
         ..Stats::default()
     };
     for share in &mut shares {
@@ -164,7 +190,8 @@ fn merge<C: Collector>(
 /// Reads parts from the queue until it is empty, or until this or another
 /// worker needs the sequential pass.
 fn read_share<C: Collector>(
-    queue: &Queue<'_, CsvPart>,
+    inputs: &[Input],
+    queue: &Queue<'_, InputPart>,
     shared: &Shared<'_>,
     make: &(impl Fn() -> C + Sync),
 ) -> PartOutcome<C> {
@@ -175,6 +202,7 @@ fn read_share<C: Collector>(
         collector: make(),
         rows: 0,
         seen: SeenIds::new(shared.seen_ids),
+        summaries: Vec::new(),
     };
     let names = share.collector.names();
     let mut on_row = |row: ParsedRow| -> Result<(), NeedsSequential> {
@@ -201,15 +229,22 @@ fn read_share<C: Collector>(
     };
     let mut cache = ReadCache::new(names);
     while let Some((_, part)) = queue.take() {
-        let read = Reader::part(part)
-            .counter(shared.counter)
-            .cache(&mut cache)
-            .read(&mut Sinks {
-                on_row: |row| on_row(row).map_err(Stop),
-                on_reject: |_: Rejected| Err(Stop(NeedsSequential::Unaligned)),
-            });
+        let reader = match part {
+            InputPart::Csv(part) => Reader::part(part),
+            InputPart::Ndjson(part) => Reader::ndjson_part(part),
+            InputPart::Whole(index) => Reader::input(&inputs[*index]),
+        };
+        let read = reader.counter(shared.counter).cache(&mut cache).read(&mut Sinks {
+            on_row: |row| on_row(row).map_err(Stop),
+            on_reject: |_: Rejected| Err(Stop(NeedsSequential::Unaligned)),
+        });
         let why = match read {
-            Ok(summary) if !summary.misaligned => continue,
+            Ok(summary) if !summary.misaligned => {
+                if let InputPart::Whole(index) = part {
+                    share.summaries.push((*index, summary));
+                }
+                continue;
+            }
             Ok(_) => NeedsSequential::Unaligned,
             Err(Stop(why)) => why,
         };

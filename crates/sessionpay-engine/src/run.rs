@@ -4,7 +4,7 @@
 use std::sync::atomic::AtomicU64;
 
 use sessionpay_core::RateTable;
-use sessionpay_io::{CsvPart, Input, Place, Rejected, Shape};
+use sessionpay_io::{Input, InputPart, Place, Rejected};
 
 use crate::parallel::{self, NeedsSequential, Parallel};
 use crate::{sequential, Collector, Pricing, Result, RunOptions};
@@ -158,7 +158,7 @@ impl<'a> Run<'a> {
                 counter,
                 seen_ids: self.options.seen_ids,
             };
-            match parallel::run(&parts, threads, &shared, &make) {
+            match parallel::run(self.inputs, &parts, threads, &shared, &make) {
                 Parallel::Done(collector, stats) => return Ok((collector, *stats)),
                 // The reason is not an error: the sequential pass, the
                 // reference, finds the real one if there is any.
@@ -180,13 +180,15 @@ impl<'a> Run<'a> {
     }
 }
 
-fn parallel_plan(inputs: &[Input], threads: usize, min_bytes: u64) -> Result<Option<Vec<CsvPart>>> {
-    match inputs {
-        [input] if threads > 1 && !input.is_stdin() && input.shape == Some(Shape::Csv) => Ok(
-            sessionpay_io::plan_input_parts(input, threads * PARTS_PER_WORKER, min_bytes)?,
-        ),
-        _ => Ok(None),
+fn parallel_plan(inputs: &[Input], threads: usize, min_bytes: u64) -> Result<Option<Vec<InputPart>>> {
+    if threads < 2 {
+        return Ok(None);
     }
+    Ok(sessionpay_io::plan_parts(
+        inputs,
+        threads * PARTS_PER_WORKER,
+        min_bytes,
+    )?)
 }
 
 #[cfg(test)]
@@ -214,7 +216,7 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n";
         std::fs::write(&path, format!("{HEADER}{}", rows.concat())).expect("write test export");
         Input {
             path,
-            shape: Some(Shape::Csv),
+            shape: Some(sessionpay_io::Shape::Csv),
             folder: None,
             columns: sessionpay_io::ColumnMap::default(),
         }

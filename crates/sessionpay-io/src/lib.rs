@@ -43,12 +43,15 @@ mod atomic;
 mod columns;
 mod digest;
 mod error;
+mod fastjson;
 mod field;
 mod json;
+mod ndjson;
 mod output;
 mod output_set;
 mod pages;
 mod parts;
+mod plan;
 mod policy;
 mod read;
 mod resave;
@@ -73,6 +76,7 @@ pub use output::{
 pub use output_set::{Folder, OutputSet};
 pub use pages::PageCheck;
 pub use parts::{plan_csv_parts, plan_input_parts, CsvPart};
+pub use plan::{plan_ndjson, plan_parts, InputPart, NdjsonPart};
 pub use policy::{parse_policy, parse_policy_file, read_policy, read_policy_file, PolicyFile, PolicySection};
 pub use read::{expand_inputs, Input, Rejected, Shape, Summary};
 pub use row::{Names, ParsedRow};
@@ -105,6 +109,37 @@ pub mod fuzz {
     /// A message naming the offending text.
     pub fn decimal(text: &str) -> Result<Decimal, String> {
         crate::value::decimal(text)
+    }
+
+    /// One JSON row read by both paths: the fast one (after a first read has
+    /// taught it the row's rate, as a file's earlier rows would) and the
+    /// strict one, each as the `Debug` text of its row, the strict one's
+    /// error as its message. `None` when the fast path declines the row.
+    pub fn json_row_paths(line: &[u8]) -> (Option<String>, Result<String, String>) {
+        use crate::row::{Names, RowParser};
+        let path = std::path::Path::new("fuzz.ndjson");
+        let location = crate::Location::Ndjson { line: 1 };
+        let mut fast = crate::fastjson::FastJson::new(Names::All);
+        let mut strict = RowParser::new(Names::All);
+        let first = fast.row(line, location);
+        let reference = match crate::json::from_slice(line) {
+            Ok((value, None)) => {
+                crate::read::parse_strict_row(&value, path, location, &mut strict).map_err(|e| e.to_string())
+            }
+            Ok((_, Some(key))) => Err(format!("doubled key {key}")),
+            Err(e) => Err(e.to_string()),
+        };
+        if let (Err(declined), Ok(row)) = (&first, &reference) {
+            fast.learn(line, *declined, row);
+        }
+        let fast_row = match first {
+            Ok(row) => Some(row),
+            Err(_) => fast.row(line, location).ok(),
+        };
+        (
+            fast_row.map(|r| format!("{r:?}")),
+            reference.map(|r| format!("{r:?}")),
+        )
     }
 
     /// Parses a `starts_at` value.

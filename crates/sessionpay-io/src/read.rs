@@ -198,9 +198,15 @@ pub(crate) fn read_text<S: RowSink>(
     shape: Option<Shape>,
     path: &Path,
     map: &ColumnMap,
-    parser: &mut RowParser,
+    cache: &mut crate::source::ReadCache,
     sink: &mut S,
 ) -> Result<Summary, S::Error> {
+    let crate::source::ReadCache {
+        parser,
+        fast,
+        buf: _,
+        json_buf,
+    } = cache;
     let mut reader = BufReader::with_capacity(256 * 1024, reader);
     let (head, complete) = read_head(&mut reader, path)?;
     let mut notes = Vec::new();
@@ -295,12 +301,20 @@ pub(crate) fn read_text<S: RowSink>(
                 ..Summary::default()
             })
         }
-        Shape::Ndjson => read_ndjson(reader, path, parser, sink).map(|()| Summary {
+        Shape::Ndjson => crate::ndjson::read_lines(
+            reader,
+            path,
+            crate::ndjson::Lines::all(),
+            crate::ndjson::Parsers { fast, strict: parser },
+            json_buf,
+            sink,
+        )
+        .map(|()| Summary {
             notes,
             ..Summary::default()
         }),
         Shape::Json => {
-            let mut summary = read_json(reader, path, parser, sink, crate::json::MAX_ROW)?;
+            let mut summary = read_json_fast(reader, path, fast, parser, json_buf, sink)?;
             summary.notes.splice(0..0, notes);
             Ok(summary)
         }
@@ -577,7 +591,11 @@ fn read_csv<S: RowSink>(
 }
 
 /// Hands a row that cannot be read to the sink, its text made only then.
-fn reject<S: RowSink>(sink: &mut S, error: Error, raw: impl FnOnce() -> String) -> Result<(), S::Error> {
+pub(crate) fn reject<S: RowSink>(
+    sink: &mut S,
+    error: Error,
+    raw: impl FnOnce() -> String,
+) -> Result<(), S::Error> {
     sink.reject(Rejected { error, raw: raw() })
 }
 
@@ -659,10 +677,21 @@ fn parse_json_row<S: RowSink>(
     parser: &mut RowParser,
     sink: &mut S,
 ) -> Result<(), S::Error> {
-    match check_json_row(value, path, location).and_then(|row| parser.parse(&row, path, location)) {
+    match parse_strict_row(value, path, location, parser) {
         Ok(parsed) => sink.row(parsed),
         Err(error) => reject(sink, error, || value.to_string()),
     }
+}
+
+/// One JSON row read by the strict reader: the reference the fast path
+/// ([`crate::fastjson`]) is held to.
+pub(crate) fn parse_strict_row(
+    value: &Value,
+    path: &Path,
+    location: Location,
+    parser: &mut RowParser,
+) -> Result<crate::row::ParsedRow> {
+    check_json_row(value, path, location).and_then(|row| parser.parse(&row, path, location))
 }
 
 fn check_json_row<'v>(value: &'v Value, path: &Path, location: Location) -> Result<JsonRow<'v>> {
@@ -747,96 +776,8 @@ fn spellings(
     })
 }
 
-fn read_ndjson<S: RowSink>(
-    mut reader: impl BufRead,
-    path: &Path,
-    parser: &mut RowParser,
-    sink: &mut S,
-) -> Result<(), S::Error> {
-    let mut line = Vec::new();
-    let mut number = 0u64;
-    loop {
-        line.clear();
-        number += 1;
-        let n = read_line_capped(&mut reader, &mut line, MAX_LINE).map_err(|e| match e {
-            LineError::Io(e) => Error::io(path, e),
-            LineError::TooLong => Error::Syntax {
-                path: path.to_path_buf(),
-                location: Location::Ndjson { line: number },
-                message: format!(
-                    "a line is longer than {} MiB; is this really a TeamUp export?",
-                    MAX_LINE >> 20
-                ),
-            },
-        })?;
-        if n == 0 {
-            return Ok(());
-        }
-        let text = if number == 1 {
-            line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&line)
-        } else {
-            &line[..]
-        };
-        if text.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let location = Location::Ndjson { line: number };
-        match crate::json::from_slice(text) {
-            Ok((value, None)) => parse_json_row(&value, path, location, parser, sink)?,
-            Ok((value, Some(key))) => {
-                reject(sink, duplicate_key(path, location, key), || value.to_string())?;
-            }
-            Err(e) => {
-                let error = Error::Syntax {
-                    path: path.to_path_buf(),
-                    location,
-                    message: json_message(&e, text.last() != Some(&b'\n')),
-                };
-                reject(sink, error, || {
-                    String::from_utf8_lossy(text).trim_end().to_string()
-                })?;
-            }
-        }
-    }
-}
-
-/// The most bytes an NDJSON line may take: the same cap as a CSV record.
-const MAX_LINE: usize = crate::split::MAX_RECORD;
-
-enum LineError {
-    Io(io::Error),
-    TooLong,
-}
-
-/// `read_until(b'\n')`, but holding at most `cap` bytes: a longer line is
-/// refused before the rest of it is read.
-fn read_line_capped(reader: &mut impl BufRead, line: &mut Vec<u8>, cap: usize) -> Result<usize, LineError> {
-    loop {
-        let buf = match reader.fill_buf() {
-            Ok(buf) => buf,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(LineError::Io(e)),
-        };
-        if buf.is_empty() {
-            return Ok(line.len());
-        }
-        let (take, done) = match memchr::memchr(b'\n', buf) {
-            Some(i) => (i + 1, true),
-            None => (buf.len(), false),
-        };
-        if line.len() + take > cap {
-            return Err(LineError::TooLong);
-        }
-        line.extend_from_slice(&buf[..take]);
-        reader.consume(take);
-        if done {
-            return Ok(line.len());
-        }
-    }
-}
-
 /// A key twice in one row object: serde_json would keep one silently.
-fn duplicate_key(path: &Path, location: Location, key: String) -> Error {
+pub(crate) fn duplicate_key(path: &Path, location: Location, key: String) -> Error {
     Error::Field {
         path: path.to_path_buf(),
         location,
@@ -845,12 +786,83 @@ fn duplicate_key(path: &Path, location: Location, key: String) -> Error {
     }
 }
 
-fn json_message(e: &serde_json::Error, at_end: bool) -> String {
+pub(crate) fn json_message(e: &serde_json::Error, at_end: bool) -> String {
     let mut message = e.to_string();
     if e.is_eof() && at_end {
         message.push_str(" (the file looks truncated)");
     }
     message
+}
+
+/// The most bytes of a JSON response read whole for the fast path (a page
+/// of the API is about 100 KB); a larger one is streamed by [`read_json`].
+const WHOLE_RESPONSE: u64 = 16 << 20;
+
+/// Reads one JSON response: a page read whole and scanned by the fast path
+/// when it is plain, each row then read as NDJSON lines are; the strict
+/// streaming reader otherwise.
+fn read_json_fast<S: RowSink>(
+    mut reader: impl Read,
+    path: &Path,
+    fast: &mut crate::fastjson::FastJson,
+    parser: &mut RowParser,
+    buf: &mut Vec<u8>,
+    sink: &mut S,
+) -> Result<Summary, S::Error> {
+    buf.clear();
+    (&mut reader)
+        .take(WHOLE_RESPONSE + 1)
+        .read_to_end(buf)
+        .map_err(|e| Error::io(path, e))?;
+    if buf.len() as u64 > WHOLE_RESPONSE {
+        return read_json(
+            Cursor::new(&buf[..]).chain(reader),
+            path,
+            parser,
+            sink,
+            crate::json::MAX_ROW,
+        );
+    }
+    let mut response = crate::fastjson::Response::default();
+    if !fast.response(buf, (crate::json::MAX_ROW / 2) as usize, &mut response) {
+        return read_json(&buf[..], path, parser, sink, crate::json::MAX_ROW);
+    }
+    for (k, &(start, end)) in response.rows.iter().enumerate() {
+        let text = &buf[start..end];
+        let location = Location::JsonRow { row: k as u64 + 1 };
+        let declined = match fast.row(text, location) {
+            Ok(row) => {
+                sink.row(row)?;
+                continue;
+            }
+            Err(declined) => declined,
+        };
+        match crate::json::from_slice(text) {
+            Ok((value, None)) => match parse_strict_row(&value, path, location, parser) {
+                Ok(row) => {
+                    fast.learn(text, declined, &row);
+                    sink.row(row)?;
+                }
+                Err(error) => reject(sink, error, || value.to_string())?,
+            },
+            Ok((value, Some(key))) => reject(sink, duplicate_key(path, location, key), || value.to_string())?,
+            Err(e) => {
+                // The scan found the row whole, so this is not expected; it is
+                // still the strict reader's word.
+                let error = Error::Syntax {
+                    path: path.to_path_buf(),
+                    location,
+                    message: json_message(&e, false),
+                };
+                reject(sink, error, || String::from_utf8_lossy(text).into_owned())?;
+            }
+        }
+    }
+    Ok(Summary {
+        rows: response.rows.len() as u64,
+        total: response.total,
+        ..Summary::default()
+    })
 }
 
 /// Reads one JSON response, handing out each element of `rows` as it is parsed.
@@ -1096,32 +1108,6 @@ mod tests {
             br#"{"id": 1, "name": "a \"rows\": b"#,
             b"rows"
         ));
-    }
-
-    #[test]
-    fn lines_are_read_whole_up_to_the_cap_and_refused_past_it() {
-        let text = b"abc\ndefgh\nij";
-        let mut reader = BufReader::with_capacity(2, &text[..]);
-        let mut line = Vec::new();
-        assert!(matches!(read_line_capped(&mut reader, &mut line, 4), Ok(4)));
-        assert_eq!(line, b"abc\n");
-        line.clear();
-        assert!(matches!(
-            read_line_capped(&mut reader, &mut line, 4),
-            Err(LineError::TooLong)
-        ));
-        assert!(line.len() <= 4, "no more than the cap is held");
-        let mut reader = BufReader::with_capacity(2, &text[..]);
-        let mut all = Vec::new();
-        loop {
-            line.clear();
-            match read_line_capped(&mut reader, &mut line, 6) {
-                Ok(0) => break,
-                Ok(_) => all.push(String::from_utf8(line.clone()).unwrap()),
-                Err(_) => panic!("every line fits"),
-            }
-        }
-        assert_eq!(all, ["abc\n", "defgh\n", "ij"]);
     }
 
     #[test]

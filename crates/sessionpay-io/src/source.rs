@@ -94,6 +94,10 @@ pub struct ReadCache {
     pub(crate) parser: RowParser,
     /// The buffer a part's splitter reads into, handed from one part to the next.
     pub(crate) buf: Vec<u8>,
+    /// The fast JSON path's caches.
+    pub(crate) fast: crate::fastjson::FastJson,
+    /// The buffer JSON text is read into, reused from read to read.
+    pub(crate) json_buf: Vec<u8>,
 }
 
 impl ReadCache {
@@ -102,6 +106,8 @@ impl ReadCache {
         ReadCache {
             parser: RowParser::new(names),
             buf: Vec::new(),
+            fast: crate::fastjson::FastJson::new(names),
+            json_buf: Vec::new(),
         }
     }
 }
@@ -110,6 +116,7 @@ enum Source<'a> {
     Input(&'a Input),
     Bytes(Box<dyn Read + 'a>, &'a Path),
     Part(&'a CsvPart),
+    Ndjson(&'a crate::plan::NdjsonPart),
 }
 
 /// One read of one source, set up step by step and run by [`Reader::read`].
@@ -170,6 +177,12 @@ impl<'a> Reader<'a> {
         Reader::new(Source::Part(part))
     }
 
+    /// A reader of one byte range of an NDJSON file, as
+    /// [`crate::plan_parts`] planned it.
+    pub fn ndjson_part(part: &'a crate::plan::NdjsonPart) -> Reader<'a> {
+        Reader::new(Source::Ndjson(part))
+    }
+
     /// The shape, when the caller knows it.
     #[must_use]
     pub fn shape(mut self, shape: Shape) -> Reader<'a> {
@@ -225,16 +238,17 @@ impl<'a> Reader<'a> {
                     inner: reader,
                     counter,
                 };
-                crate::read::read_text(reader, self.shape, &name, columns, &mut cache.parser, sink)
+                crate::read::read_text(reader, self.shape, &name, columns, cache, sink)
             }
             Source::Bytes(reader, path) => {
                 let reader = Counting {
                     inner: reader,
                     counter,
                 };
-                crate::read::read_text(reader, self.shape, path, columns, &mut cache.parser, sink)
+                crate::read::read_text(reader, self.shape, path, columns, cache, sink)
             }
             Source::Part(part) => crate::parts::read_part(part, counter, cache, sink),
+            Source::Ndjson(part) => crate::plan::read_ndjson_part(part, counter, cache, sink),
         }
     }
 }

@@ -52,6 +52,7 @@ fn every_seed_folder_has_a_test() {
         targets,
         [
             "csv_rows",
+            "json_fast",
             "json_rows",
             "money_cell",
             "ndjson_rows",
@@ -64,6 +65,11 @@ fn every_seed_folder_has_a_test() {
 #[test]
 fn csv_rows_seeds() {
     run_seeds("csv_rows", checks::csv_rows);
+}
+
+#[test]
+fn json_fast_seeds() {
+    run_seeds("json_fast", checks::json_fast);
 }
 
 #[test]
@@ -262,4 +268,23 @@ fn a_hundred_tiers_that_overlap_name_the_tier() {
         "tiers.ndjson: line 1 (key \"instructor_pay_rate.tiers\"): \
          tier 50: lower bound 499 overlaps the previous tier, which ends at 500"
     );
+}
+
+/// The fast path takes every row TeamUp writes (not only declines them all,
+/// which would pass `json_fast_seeds` too).
+#[test]
+fn the_fast_path_takes_every_exported_row() {
+    for seed in ["generated.ndjson", "conformance-head.ndjson"] {
+        let data = fs::read(seeds_dir().join("json_fast").join(seed)).unwrap();
+        for line in data.split_inclusive(|&b| b == b'\n') {
+            let (fast, strict) = sessionpay_io::fuzz::json_row_paths(line);
+            assert!(strict.is_ok(), "{seed}: {strict:?}");
+            assert_eq!(
+                fast.as_ref(),
+                strict.as_ref().ok(),
+                "{seed}: {}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
 }

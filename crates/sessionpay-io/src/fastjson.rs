@@ -1,0 +1,822 @@
+//! The fast path for JSON rows: one pass over a row object's bytes that
+//! validates all of it, checks every object for a key written twice, keeps
+//! only the spans payroll reads (names, thumbnails and offering types are
+//! passed over) and builds the session from them without a `Value` tree.
+//!
+//! It takes only rows whose every spelling it knows. Anything else, from a
+//! `\u` escape to a flat alias such as `instructor_id` or a value of an odd
+//! type, is handed back (`None`) and the strict reader reads that row: its
+//! result, or its error, is then the only one there is. A rate is taken
+//! from a cache keyed by the raw bytes of its `instructor_pay_rate` object;
+//! a rate not seen yet sends its row to the strict reader once, and the rate
+//! that reader made is kept for the rows after it ([`FastJson::learn`]).
+//! Numbers are read from their text, never through a binary float.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+use sessionpay_core::chrono_tz::Tz;
+use sessionpay_core::{
+    Counts, Currency, CurrencyEvidence, InstructorId, PayRate, RateKind, SessionDraft, SessionId,
+    SessionType, VenueId,
+};
+
+use crate::error::Location;
+use crate::field::Field;
+use crate::row::{Names, ParsedRow};
+use crate::value;
+
+/// Deeper than this, the strict reader (and its recursion limit) decides.
+const MAX_DEPTH: usize = 64;
+
+/// Caches stop growing past this many entries, as the strict reader's do.
+const CACHE_LIMIT: usize = 65_536;
+
+/// Rates remembered by their raw text at most.
+const RATE_LIMIT: usize = 4_096;
+
+/// A byte range of the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Span {
+    start: usize,
+    end: usize,
+}
+
+/// A scalar value as the strict reader would see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Scalar {
+    /// The key is not in the row.
+    #[default]
+    Absent,
+    Null,
+    /// A string's content; `true` when it holds an escape.
+    Str(Span, bool),
+    /// A number's text.
+    Num(Span),
+    Bool(bool),
+}
+
+/// The rate object, as it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum RateCell {
+    #[default]
+    Absent,
+    Null,
+    Object(Span),
+}
+
+/// TeamUp's figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum PayCell {
+    #[default]
+    Absent,
+    Scalar(Scalar),
+    Object {
+        decimal: Scalar,
+        string: Scalar,
+        code: Scalar,
+    },
+}
+
+/// The spans of one row that payroll reads.
+#[derive(Debug, Default)]
+struct Spans {
+    id: Scalar,
+    name: Scalar,
+    offering_type_id: Scalar,
+    instructor_id: Scalar,
+    instructor_name: Scalar,
+    starts_at: Scalar,
+    venue_id: Scalar,
+    venue_name: Scalar,
+    venue_timezone: Scalar,
+    max_occupancy: Scalar,
+    hours: Scalar,
+    attended: Scalar,
+    no_shows: Scalar,
+    late_cancels: Scalar,
+    comped: Scalar,
+    session_type: Scalar,
+    pending: Scalar,
+    rate: RateCell,
+    pay: PayCell,
+}
+
+/// What the fast path could not do with a row: the strict reader reads it,
+/// and the rate it makes may be learnt under `rate`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Declined {
+    rate: Option<Span>,
+}
+
+/// A validating scanner over one JSON text.
+struct Scan<'a> {
+    b: &'a [u8],
+    pos: usize,
+    /// Keys of the objects open now, for the doubled-key check.
+    keys: &'a mut Vec<(usize, usize)>,
+}
+
+impl<'a> Scan<'a> {
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(&c) = self.b.get(self.pos) {
+            if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn eat(&mut self, c: u8) -> Option<()> {
+        self.ws();
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// A string at `pos` (its opening quote): its content and whether it
+    /// holds an escape. A `\u` escape or a control character is declined.
+    #[inline]
+    fn string(&mut self) -> Option<(Span, bool)> {
+        debug_assert_eq!(self.peek(), Some(b'"'));
+        let start = self.pos + 1;
+        let mut at = start;
+        let mut escaped = false;
+        loop {
+            let i = memchr::memchr2(b'"', b'\\', self.b.get(at..)?)? + at;
+            if self.b[i] == b'"' {
+                if self.b[start..i].iter().any(|&c| c < 0x20) {
+                    return None;
+                }
+                self.pos = i + 1;
+                return Some((Span { start, end: i }, escaped));
+            }
+            match self.b.get(i + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                _ => return None,
+            }
+            escaped = true;
+            at = i + 2;
+        }
+    }
+
+    /// A number at `pos`, held to JSON's grammar.
+    fn number(&mut self) -> Option<Span> {
+        let start = self.pos;
+        let b = self.b;
+        let mut i = start;
+        let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                while digit(i) {
+                    i += 1;
+                }
+            }
+            _ => return None,
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if !digit(i) {
+                return None;
+            }
+            while digit(i) {
+                i += 1;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if !digit(i) {
+                return None;
+            }
+            while digit(i) {
+                i += 1;
+            }
+        }
+        // A number runs into a letter or digit only in broken JSON.
+        if b.get(i).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.') {
+            return None;
+        }
+        self.pos = i;
+        Some(Span { start, end: i })
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        if self.b.get(self.pos..self.pos + word.len())? == word {
+            self.pos += word.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// A scalar value; an array or object is declined.
+    #[inline]
+    fn scalar(&mut self) -> Option<Scalar> {
+        self.ws();
+        Some(match self.peek()? {
+            b'"' => {
+                let (span, escaped) = self.string()?;
+                Scalar::Str(span, escaped)
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                Scalar::Null
+            }
+            b't' => {
+                self.literal(b"true")?;
+                Scalar::Bool(true)
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                Scalar::Bool(false)
+            }
+            _ => Scalar::Num(self.number()?),
+        })
+    }
+
+    /// Any value, validated and passed over.
+    fn skip(&mut self, depth: usize) -> Option<()> {
+        self.ws();
+        match self.peek()? {
+            b'{' => self.object(depth + 1, |scan, _| scan.skip(depth + 1)),
+            b'[' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                self.pos += 1;
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                    return Some(());
+                }
+                loop {
+                    self.skip(depth + 1)?;
+                    self.ws();
+                    match self.peek()? {
+                        b',' => self.pos += 1,
+                        b']' => {
+                            self.pos += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            _ => self.scalar().map(drop),
+        }
+    }
+
+    /// An object at `pos`: each key (checked against the others of the
+    /// object; one with an escape is declined) is handed to `value`, which
+    /// reads its value.
+    fn object(
+        &mut self,
+        depth: usize,
+        mut value: impl FnMut(&mut Self, &'a [u8]) -> Option<()>,
+    ) -> Option<()> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.eat(b'{')?;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Some(());
+        }
+        let frame = self.keys.len();
+        loop {
+            self.ws();
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let (key, escaped) = self.string()?;
+            if escaped {
+                return None;
+            }
+            let b = self.b;
+            let text = &b[key.start..key.end];
+            if self.keys[frame..]
+                .iter()
+                .any(|&(s, e)| e - s == text.len() && &b[s..e] == text)
+            {
+                return None;
+            }
+            self.keys.push((key.start, key.end));
+            self.eat(b':')?;
+            value(self, text)?;
+            self.ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    self.keys.truncate(frame);
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// The raw span of the value at `pos`, validated.
+    fn raw(&mut self, depth: usize) -> Option<Span> {
+        self.ws();
+        let start = self.pos;
+        self.skip(depth)?;
+        Some(Span { start, end: self.pos })
+    }
+}
+
+/// Whether a key the fast path does not read could be a spelling of a field
+/// (or the parent of one): such a row goes to the strict reader.
+fn names_a_field(key: &[u8]) -> bool {
+    key.contains(&b'.')
+        || Field::ALL.iter().any(|f| {
+            f.names().iter().any(|n| {
+                n.as_bytes() == key
+                    || n.split_once('.')
+                        .is_some_and(|(outer, _)| outer.as_bytes() == key)
+            })
+        })
+}
+
+/// Reads the spans of one row object; `None` declines it.
+fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans) -> Option<()> {
+    scan.object(1, |scan, key| {
+        match key {
+            b"id" => spans.id = scan.scalar()?,
+            b"name" => spans.name = scan.scalar()?,
+            b"starts_at" => spans.starts_at = scan.scalar()?,
+            b"venue_timezone" => spans.venue_timezone = scan.scalar()?,
+            b"max_occupancy" => spans.max_occupancy = scan.scalar()?,
+            b"hours" => spans.hours = scan.scalar()?,
+            b"attended_count" => spans.attended = scan.scalar()?,
+            b"no_show_count" => spans.no_shows = scan.scalar()?,
+            b"late_cancel_count" => spans.late_cancels = scan.scalar()?,
+            b"session_type" => spans.session_type = scan.scalar()?,
+            b"instructor_pay_calculation_pending" => spans.pending = scan.scalar()?,
+            b"offering_type" => {
+                scan.ws();
+                if scan.peek()? == b'n' {
+                    spans.offering_type_id = scan.scalar()?;
+                    if spans.offering_type_id != Scalar::Null {
+                        return None;
+                    }
+                } else {
+                    scan.object(2, |scan, key| match key {
+                        b"id" => {
+                            spans.offering_type_id = scan.scalar()?;
+                            Some(())
+                        }
+                        _ => scan.skip(2),
+                    })?;
+                }
+            }
+            b"instructor" => scan.object(2, |scan, key| {
+                match key {
+                    b"id" => spans.instructor_id = scan.scalar()?,
+                    b"name" => spans.instructor_name = scan.scalar()?,
+                    _ => scan.skip(2)?,
+                }
+                Some(())
+            })?,
+            b"venue" => scan.object(2, |scan, key| {
+                match key {
+                    b"id" => spans.venue_id = scan.scalar()?,
+                    b"name" => spans.venue_name = scan.scalar()?,
+                    b"timezone" => return None,
+                    _ => scan.skip(2)?,
+                }
+                Some(())
+            })?,
+            b"comped_counts" => {
+                scan.ws();
+                if scan.peek()? == b'n' {
+                    spans.comped = scan.scalar()?;
+                    if spans.comped != Scalar::Null {
+                        return None;
+                    }
+                } else {
+                    scan.object(2, |scan, key| match key {
+                        b"attended" => {
+                            spans.comped = scan.scalar()?;
+                            Some(())
+                        }
+                        _ => scan.skip(2),
+                    })?;
+                }
+            }
+            b"instructor_pay_rate" => {
+                scan.ws();
+                match scan.peek()? {
+                    b'{' => {
+                        spans.rate = RateCell::Object(scan.raw(1)?);
+                    }
+                    _ => {
+                        if scan.scalar()? != Scalar::Null {
+                            return None;
+                        }
+                        spans.rate = RateCell::Null;
+                    }
+                }
+            }
+            b"instructor_pay" => {
+                scan.ws();
+                if scan.peek()? == b'{' {
+                    let (mut decimal, mut string, mut code) =
+                        (Scalar::Absent, Scalar::Absent, Scalar::Absent);
+                    scan.object(2, |scan, key| {
+                        match key {
+                            b"decimal" => decimal = scan.scalar()?,
+                            b"string" => string = scan.scalar()?,
+                            b"iso_currency_code" => code = scan.scalar()?,
+                            _ => scan.skip(2)?,
+                        }
+                        Some(())
+                    })?;
+                    spans.pay = PayCell::Object {
+                        decimal,
+                        string,
+                        code,
+                    };
+                } else {
+                    spans.pay = PayCell::Scalar(scan.scalar()?);
+                }
+            }
+            other => {
+                if names_a_field(other) {
+                    return None;
+                }
+                scan.skip(1)?;
+            }
+        }
+        Some(())
+    })?;
+    // Only white space may follow the row.
+    scan.ws();
+    (scan.pos == scan.b.len()).then_some(())
+}
+
+/// The fast reader's caches: names, zones and rates, each parsed once.
+#[derive(Debug)]
+pub(crate) struct FastJson {
+    keep: Names,
+    empty: Arc<str>,
+    names: FxHashMap<Box<str>, Arc<str>>,
+    zones: FxHashMap<Box<str>, Tz>,
+    rates: FxHashMap<Box<[u8]>, Option<Arc<PayRate>>>,
+    keys: Vec<(usize, usize)>,
+    scratch: String,
+}
+
+impl FastJson {
+    pub(crate) fn new(keep: Names) -> FastJson {
+        FastJson {
+            keep,
+            empty: Arc::from(String::new()),
+            names: FxHashMap::default(),
+            zones: FxHashMap::default(),
+            rates: FxHashMap::default(),
+            keys: Vec::new(),
+            scratch: String::new(),
+        }
+    }
+
+    /// The session of one JSON row object (`line`, white space around it
+    /// allowed), or `Err` when the strict reader must read it.
+    pub(crate) fn row(&mut self, line: &[u8], location: Location) -> Result<ParsedRow, Declined> {
+        let mut declined = Declined::default();
+        let Ok(text) = simdutf8::basic::from_utf8(line) else {
+            return Err(declined);
+        };
+        let mut spans = Spans::default();
+        self.keys.clear();
+        let mut scan = Scan {
+            b: line,
+            pos: 0,
+            keys: &mut self.keys,
+        };
+        if scan_row(&mut scan, &mut spans).is_none() {
+            return Err(declined);
+        }
+        // Only a row read whole is known to take its rate from that object
+        // alone (no flat spelling beside it): only then is its rate learnt.
+        if let RateCell::Object(span) = spans.rate {
+            declined.rate = Some(span);
+        }
+        self.build(text, &spans, location).ok_or(declined)
+    }
+
+    /// Keeps the rate the strict reader made of a row this path declined.
+    pub(crate) fn learn(&mut self, line: &[u8], declined: Declined, row: &ParsedRow) {
+        if let Some(span) = declined.rate {
+            if self.rates.len() < RATE_LIMIT {
+                if let Some(raw) = line.get(span.start..span.end) {
+                    self.rates.insert(raw.into(), row.draft.rate.clone());
+                }
+            }
+        }
+    }
+
+    fn build(&mut self, text: &str, s: &Spans, location: Location) -> Option<ParsedRow> {
+        // Present (`Some`) with its text (`None` when null or blank); a
+        // string with an escape is declined.
+        let opt = |v: Scalar| -> Option<Option<&str>> {
+            match v {
+                Scalar::Absent | Scalar::Null => Some(None),
+                Scalar::Str(_, true) => None,
+                Scalar::Str(span, false) => {
+                    let t = text.get(span.start..span.end)?;
+                    Some((!t.trim().is_empty()).then_some(t))
+                }
+                Scalar::Num(span) => Some(Some(text.get(span.start..span.end)?)),
+                Scalar::Bool(b) => Some(Some(if b { "true" } else { "false" })),
+            }
+        };
+        let req = |v: Scalar| -> Option<&str> {
+            if v == Scalar::Absent {
+                return None;
+            }
+            opt(v)?
+        };
+        let present = |v: Scalar| (v != Scalar::Absent).then_some(());
+        let id = value::id(req(s.id)?).ok()?;
+        if let Some(t) = opt(s.offering_type_id)? {
+            value::id(t).ok()?;
+        }
+        if let Some(t) = opt(s.max_occupancy)? {
+            value::count(t).ok()?;
+        }
+        let instructor = value::id(req(s.instructor_id)?).ok()?;
+        let venue = value::id(req(s.venue_id)?).ok()?;
+        let zone = self.zone(req(s.venue_timezone)?.trim())?;
+        let starts_at = value::starts_at(req(s.starts_at)?).ok()?;
+        let hours = value::decimal(req(s.hours)?).ok()?;
+        if hours.is_sign_negative() && !hours.is_zero() {
+            return None;
+        }
+        let count = |v: Scalar| -> Option<u32> {
+            present(v)?;
+            match opt(v)? {
+                None => Some(0),
+                Some(t) => value::count(t).ok(),
+            }
+        };
+        let counts = Counts::try_new(
+            count(s.attended)?,
+            count(s.comped)?,
+            count(s.late_cancels)?,
+            count(s.no_shows)?,
+        )
+        .ok()?;
+        let session_type = match opt(s.session_type)? {
+            None => SessionType::Class,
+            Some(t) => SessionType::from_name(t.trim())?,
+        };
+        present(s.pending)?;
+        let pending = match opt(s.pending)? {
+            None => false,
+            Some(t) => value::boolean(t).ok()?,
+        };
+        let rate = match s.rate {
+            RateCell::Absent => return None,
+            RateCell::Null => None,
+            RateCell::Object(span) => self
+                .rates
+                .get(text.as_bytes().get(span.start..span.end)?)?
+                .clone(),
+        };
+        let mut evidence = CurrencyEvidence::default();
+        let reported = match s.pay {
+            PayCell::Absent => return None,
+            PayCell::Scalar(Scalar::Null) => None,
+            PayCell::Scalar(v @ Scalar::Num(_)) => Some(value::decimal(opt(v)??).ok()?),
+            PayCell::Scalar(v @ Scalar::Str(..)) => match opt(v)? {
+                None => None,
+                Some(t) => {
+                    let m = value::money(t).ok()?;
+                    evidence.reported_code = m.code;
+                    evidence.symbol = m.symbol;
+                    Some(m.amount)
+                }
+            },
+            PayCell::Scalar(_) => return None,
+            PayCell::Object {
+                decimal,
+                string,
+                code,
+            } => {
+                let formatted = match string {
+                    Scalar::Str(_, false) => match opt(string)? {
+                        Some(t) => Some(value::money(t).ok()?),
+                        None => None,
+                    },
+                    Scalar::Absent | Scalar::Null => None,
+                    _ => return None,
+                };
+                if let Some(f) = &formatted {
+                    evidence.symbol = f.symbol;
+                    evidence.reported_code = f.code;
+                }
+                match code {
+                    Scalar::Absent | Scalar::Null => {}
+                    Scalar::Str(span, false) => {
+                        let code = text.get(span.start..span.end)?;
+                        let reported = Currency::try_from_code(code).ok()?;
+                        // `instructor_pay.iso_currency_code` is also a field of its own.
+                        if Currency::try_from_code(code.trim()).ok()? != reported {
+                            return None;
+                        }
+                        evidence.reported_code = Some(reported);
+                    }
+                    _ => return None,
+                }
+                match decimal {
+                    Scalar::Num(_) | Scalar::Str(_, false) => Some(value::decimal(opt(decimal)??).ok()?),
+                    Scalar::Absent | Scalar::Null => formatted.map(|f| f.amount),
+                    _ => return None,
+                }
+            }
+        };
+        if let Some(RateKind::Tiered { tiers }) = rate.as_deref().map(|r| &r.kind) {
+            evidence.tiers = tiers.currency();
+        }
+        let starts_at = starts_at.to_utc(zone).ok()?;
+        let instructor_name = self.name(text, s.instructor_name)?;
+        let (name, venue_name) = match self.keep {
+            Names::All => (self.name(text, s.name)?, self.name(text, s.venue_name)?),
+            Names::InstructorOnly => (Arc::clone(&self.empty), Arc::clone(&self.empty)),
+        };
+        let draft = SessionDraft {
+            id: SessionId(id),
+            name,
+            instructor: InstructorId(instructor),
+            instructor_name,
+            venue: VenueId(venue),
+            venue_name,
+            zone,
+            starts_at,
+            hours,
+            counts,
+            session_type,
+            rate,
+            reported,
+            pending,
+        };
+        Some(ParsedRow {
+            location,
+            draft,
+            evidence,
+        })
+    }
+
+    fn zone(&mut self, text: &str) -> Option<Tz> {
+        if let Some(zone) = self.zones.get(text) {
+            return Some(*zone);
+        }
+        let zone: Tz = text.parse().ok()?;
+        if self.zones.len() < CACHE_LIMIT {
+            self.zones.insert(text.into(), zone);
+        }
+        Some(zone)
+    }
+
+    /// A free-text name, shared with earlier rows of the same text; its
+    /// escapes (all but `\u`, which the scan declined) undone.
+    fn name(&mut self, text: &str, v: Scalar) -> Option<Arc<str>> {
+        let t: &str = match v {
+            Scalar::Absent | Scalar::Null => "",
+            Scalar::Str(span, false) | Scalar::Num(span) => text.get(span.start..span.end)?,
+            Scalar::Str(span, true) => {
+                let raw = text.get(span.start..span.end)?;
+                self.scratch.clear();
+                let mut chars = raw.chars();
+                while let Some(c) = chars.next() {
+                    if c != '\\' {
+                        self.scratch.push(c);
+                        continue;
+                    }
+                    self.scratch.push(match chars.next()? {
+                        'b' => '\u{8}',
+                        'f' => '\u{c}',
+                        'n' => '\n',
+                        'r' => '\r',
+                        't' => '\t',
+                        other => other,
+                    });
+                }
+                &self.scratch
+            }
+            Scalar::Bool(b) => {
+                if b {
+                    "true"
+                } else {
+                    "false"
+                }
+            }
+        };
+        let t = if t.trim().is_empty() { "" } else { t };
+        if let Some(name) = self.names.get(t) {
+            return Some(Arc::clone(name));
+        }
+        let name: Arc<str> = Arc::from(t);
+        if self.names.len() < CACHE_LIMIT {
+            self.names.insert(t.into(), Arc::clone(&name));
+        }
+        Some(name)
+    }
+}
+
+/// The rows of one whole JSON response, for the fast path.
+#[derive(Debug, Default)]
+pub(crate) struct Response {
+    /// Each element of `rows`, as it stands.
+    pub(crate) rows: Vec<(usize, usize)>,
+    /// Its `total`.
+    pub(crate) total: Option<u64>,
+}
+
+impl FastJson {
+    /// Scans a whole JSON response `{"total": …, "rows": [ … ]}`: `false`
+    /// when anything in it is not plain (a key twice anywhere, a `total`
+    /// that is not a whole number, text after it, a row over `max_row`
+    /// bytes …), and the strict reader reads the file instead.
+    pub(crate) fn response(&mut self, bytes: &[u8], max_row: usize, out: &mut Response) -> bool {
+        out.rows.clear();
+        out.total = None;
+        self.keys.clear();
+        let mut scan = Scan {
+            b: bytes,
+            pos: 0,
+            keys: &mut self.keys,
+        };
+        let mut saw_rows = false;
+        let ok = scan
+            .object(0, |scan, key| {
+                match key {
+                    b"rows" => {
+                        saw_rows = true;
+                        scan.eat(b'[')?;
+                        scan.ws();
+                        if scan.peek()? == b']' {
+                            scan.pos += 1;
+                            return Some(());
+                        }
+                        loop {
+                            scan.ws();
+                            if scan.peek()? != b'{' {
+                                return None;
+                            }
+                            let span = scan.raw(1)?;
+                            if span.end - span.start > max_row {
+                                return None;
+                            }
+                            out.rows.push((span.start, span.end));
+                            scan.ws();
+                            match scan.peek()? {
+                                b',' => scan.pos += 1,
+                                b']' => {
+                                    scan.pos += 1;
+                                    return Some(());
+                                }
+                                _ => return None,
+                            }
+                        }
+                    }
+                    b"total" => match scan.scalar()? {
+                        Scalar::Null => out.total = None,
+                        Scalar::Num(span) => {
+                            let text = scan.b.get(span.start..span.end)?;
+                            if !text.iter().all(u8::is_ascii_digit) {
+                                return None;
+                            }
+                            out.total = Some(std::str::from_utf8(text).ok()?.parse().ok()?);
+                        }
+                        _ => return None,
+                    },
+                    _ => scan.skip(0)?,
+                }
+                Some(())
+            })
+            .is_some();
+        scan.ws();
+        ok && saw_rows && scan.pos == bytes.len() && simdutf8::basic::from_utf8(bytes).is_ok()
+    }
+}
