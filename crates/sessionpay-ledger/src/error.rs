@@ -97,6 +97,9 @@ pub enum Error {
         /// The error.
         source: std::io::Error,
     },
+    /// Nothing was read and nothing was closed before: no period to start from.
+    #[error("no session in the input and nothing closed before: no period to close")]
+    NothingToClose,
     /// A sum or a date out of range.
     #[error(transparent)]
     Core(#[from] sessionpay_core::Error),

@@ -6,7 +6,23 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 use sessionpay_io::{csv_io, csv_writer, write_json_lines as json_array, Format, ADJUSTMENT_COLUMNS};
 
-use crate::{Adjustment, Carried, RunDetail, RunSummary};
+use crate::{Adjustment, Carried, Closed, RunDetail, RunSummary};
+
+/// Writes what a close did: `period_start,period_end,sessions,status`, the
+/// periods closed then those skipped as closed already.
+///
+/// # Errors
+/// The writer's.
+pub fn write_closed(mut out: impl Write, done: &Closed) -> io::Result<()> {
+    writeln!(out, "period_start,period_end,sessions,status")?;
+    for (p, n) in &done.closed {
+        writeln!(out, "{},{},{n},closed", p.start, p.end)?;
+    }
+    for p in &done.skipped {
+        writeln!(out, "{},{},,skipped (closed already)", p.start, p.end)?;
+    }
+    Ok(())
+}
 
 /// Writes the adjustments.
 ///

@@ -77,7 +77,9 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
                 !with_lines,
                 "--ledger cannot be used with a template that lists sessions"
             );
-            super::ledger::export_rows(&source, &query, ledger, planned, &mut notes)?
+            let (run, _, outputs) =
+                super::ledger::carried_payroll(&source, &query, ledger, planned, false, &mut notes)?;
+            (run.rows_due(), Vec::new(), run.line_rows, outputs)
         }
         None => {
             let (run, outputs) = compute_payroll(&source, &query, &mut notes, planned)?;
