@@ -264,15 +264,8 @@ impl LedgerPayroll {
 }
 
 impl CarriedPayroll {
-    /// The rows as an export pays them: each row's `computed_pay` is its `total_due`.
-    pub fn rows_due(&self) -> Vec<PayrollRow> {
-        self.rows
-            .iter()
-            .map(|c| {
-                let mut row = c.row.clone();
-                row.totals.computed_pay = c.total_due;
-                row
-            })
-            .collect()
+    /// The rows as an export pays them, and the adjustment carried into each.
+    pub fn export_rows(&self) -> (Vec<PayrollRow>, Vec<Decimal>) {
+        self.rows.iter().map(|c| (c.row.clone(), c.adjustments)).unzip()
     }
 }
