@@ -6,19 +6,29 @@
 //! - [`Adjusting`]: `adjustments`, the sessions whose figure differs from what was paid.
 //! - [`LedgerPayroll`]: `payroll --ledger`, the open periods with the adjustments carried.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
-use rustc_hash::{FxHashMap, FxHashSet};
 use sessionpay_core::chrono::NaiveDate;
 use sessionpay_core::{LineRows, PayrollRow, Period, PeriodKind, RateId, RateTable, SessionLine};
 use sessionpay_engine::Pricing;
+use sessionpay_io::Format;
 
 use crate::{
-    adjustments, carry, first_open, kind_name, Adjustment, Carried, ClosePlan, Closed, ClosedPeriod, Digest,
-    Error, Figures, Ledger, PaidSession, Result,
+    carry_sums, first_open, join_adjustments, kind_name, Adjustment, AdjustmentWriter, Carried, ClosePlan,
+    Closed, ClosedPeriod, Digest, Error, Figures, Ledger, Result, Sums,
 };
+
+/// The memory a run's figures are sorted in, shared by its workers; the
+/// rest goes to files.
+pub const SORT_MEMORY: usize = 32 << 20;
+
+/// Each of `threads` workers' share of [`SORT_MEMORY`].
+fn share(threads: usize) -> usize {
+    SORT_MEMORY / threads.max(1)
+}
 
 /// What a close records of the command that ran it, besides its figures.
 #[derive(Debug, Clone)]
@@ -62,10 +72,11 @@ impl Closing {
         Ok(Closing { ledger, kind })
     }
 
-    /// Makes the collectors a run of the engine fills with every session's figure.
-    pub fn collectors(&self) -> impl Fn() -> Figures + Sync {
-        let kind = self.kind;
-        move || Figures::new(kind)
+    /// Makes the collectors a run of `threads` workers fills with every
+    /// session's figure, sorted within [`SORT_MEMORY`] in `folder`.
+    pub fn collectors(&self, folder: &Path, threads: usize) -> impl Fn() -> Figures + Sync {
+        let (kind, folder, share) = (self.kind, folder.to_path_buf(), share(threads));
+        move || Figures::new(kind, &folder, share)
     }
 
     /// Closes every whole period from the first open one (or the first
@@ -75,7 +86,9 @@ impl Closing {
     /// # Errors
     /// [`Error::NothingToClose`], a date out of range, the ledger's.
     pub fn close(mut self, request: CloseRequest<'_>, collected: Figures) -> Result<Closed> {
-        let figures = collected.finish()?.figures;
+        let figures = collected.finish()?;
+        let rated = figures.seen.rates;
+        let figures = figures.figures.collect()?;
         let closed = self.ledger.closed_periods()?;
         let first_open = first_open(self.kind, &closed)?.map(|p| p.start);
         let first_session = figures.iter().map(|f| f.date).min();
@@ -86,15 +99,10 @@ impl Closing {
             .ok_or(Error::NothingToClose)?;
         let periods = self.kind.whole_periods(first, request.through)?;
         let pricing = Pricing::new(request.table, Decimal::ZERO);
-        let mut rates: Vec<(u64, &'static str, String)> = Vec::new();
-        let mut seen = FxHashSet::default();
-        for f in &figures {
-            if let (Some(id), Some(kind)) = (f.rate, f.rate_type) {
-                if seen.insert(id) {
-                    rates.push((id, kind, format!("{:?}", pricing.policy(Some(RateId(id))))));
-                }
-            }
-        }
+        let mut rates: Vec<(u64, &'static str, String)> = rated
+            .into_iter()
+            .map(|(id, (_, kind))| (id, kind, format!("{:?}", pricing.policy(Some(RateId(id))))))
+            .collect();
         rates.sort();
         let period_kind = kind_name(self.kind);
         let shown = |p: Option<&Path>| p.map(|p| p.display().to_string());
@@ -121,12 +129,11 @@ impl Closing {
     }
 }
 
-/// `adjustments`: the closed periods and what was paid in them, read before
-/// any input.
+/// `adjustments`: the ledger opened to read, before any input.
 #[derive(Debug)]
 pub struct Adjusting {
+    ledger: Ledger,
     closed: Vec<ClosedPeriod>,
-    paid: FxHashMap<u64, PaidSession>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 }
@@ -139,27 +146,44 @@ impl Adjusting {
     /// As [`Ledger::open`].
     pub fn open(path: &Path, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Adjusting> {
         let ledger = Ledger::open(path)?;
+        let closed = ledger.closed_periods()?;
         Ok(Adjusting {
-            closed: ledger.closed_periods()?,
-            paid: ledger.paid()?,
+            ledger,
+            closed,
             from,
             to,
         })
     }
 
-    /// Makes the collectors a run of the engine fills with every session's figure.
-    pub fn collectors(&self) -> impl Fn() -> Figures + Sync {
-        || Figures::new(PeriodKind::All)
+    /// Makes the collectors a run of `threads` workers fills with every
+    /// session's figure, sorted within [`SORT_MEMORY`] in `folder`.
+    pub fn collectors(&self, folder: &Path, threads: usize) -> impl Fn() -> Figures + Sync {
+        let (folder, share) = (folder.to_path_buf(), share(threads));
+        move || Figures::new(PeriodKind::All, &folder, share)
     }
 
-    /// Every session of `collected` whose figure differs from what was paid,
-    /// sorted by session id.
+    /// Writes every session of `collected` whose figure differs from what
+    /// was paid, sorted by session id, to `out`; gives how many. The figures
+    /// and the paid sessions are joined in session-id order, neither held.
     ///
     /// # Errors
-    /// An amount out of range, a stored value that does not read back.
-    pub fn finish(self, collected: Figures) -> Result<Vec<Adjustment>> {
-        let figures = collected.finish()?.figures;
-        adjustments(&self.closed, &self.paid, &figures, self.from, self.to)
+    /// An amount out of range, a stored value that does not read back, the writer's.
+    pub fn write(self, collected: Figures, out: impl Write, format: Format) -> Result<u64> {
+        let collected = collected.finish()?;
+        let mut writer = AdjustmentWriter::new(out, format)?;
+        let figures = collected.figures;
+        self.ledger.with_paid(|paid| {
+            join_adjustments(
+                &self.closed,
+                &collected.seen.dates,
+                self.from,
+                self.to,
+                paid,
+                |each| figures.for_each(each),
+                |a| Ok(writer.write(&a)?),
+            )
+        })?;
+        Ok(writer.finish()?)
     }
 }
 
@@ -171,7 +195,7 @@ pub struct LedgerPayroll {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     closed: Vec<ClosedPeriod>,
-    paid: FxHashMap<u64, PaidSession>,
+    ledger: Ledger,
 }
 
 /// A payroll of the open periods with the adjustments carried in.
@@ -179,7 +203,9 @@ pub struct LedgerPayroll {
 pub struct CarriedPayroll {
     /// The rows, adjustments carried.
     pub rows: Vec<Carried>,
-    /// The adjustments carried, sorted by session id.
+    /// Adjustments carried.
+    pub carried: u64,
+    /// The adjustments carried, sorted by session id (kept with the lines only).
     pub adjustments: Vec<Adjustment>,
     /// Mismatched sessions of the open periods.
     pub mismatches: u64,
@@ -208,17 +234,19 @@ impl LedgerPayroll {
             from,
             to,
             closed: ledger.closed_periods()?,
-            paid: ledger.paid()?,
+            ledger,
         })
     }
 
-    /// Makes the collectors a run of the engine fills: every session's
-    /// figure, and the payroll of the open periods (with their lines when `lines`).
-    pub fn collectors(&self, lines: bool) -> impl Fn() -> Figures + Sync {
+    /// Makes the collectors a run of `threads` workers fills: every
+    /// session's figure (sorted within [`SORT_MEMORY`] in `folder`), and the
+    /// payroll of the open periods (with their lines when `lines`).
+    pub fn collectors(&self, lines: bool, folder: &Path, threads: usize) -> impl Fn() -> Figures + Sync {
         let closed: Arc<[Period]> = self.closed.iter().map(|c| c.period).collect();
         let (kind, from, to) = (self.kind, self.from, self.to);
+        let (folder, share) = (folder.to_path_buf(), share(threads));
         move || {
-            let figures = Figures::new(kind).with_payroll(Arc::clone(&closed), from, to);
+            let figures = Figures::new(kind, &folder, share).with_payroll(Arc::clone(&closed), from, to);
             if lines {
                 figures.keep_lines()
             } else {
@@ -228,22 +256,38 @@ impl LedgerPayroll {
     }
 
     /// The open payroll of `collected`, each instructor × currency's
-    /// adjustments carried into their first open row.
+    /// adjustments carried into their first open row; the adjustments
+    /// themselves are kept when `keep` (for a spreadsheet or statements).
     ///
     /// # Errors
     /// A sum or a date out of range.
-    pub fn finish(self, collected: Figures) -> Result<CarriedPayroll> {
+    pub fn finish(self, collected: Figures, keep: bool) -> Result<CarriedPayroll> {
         let collected = collected.finish()?;
-        let adjustments = adjustments(&self.closed, &self.paid, &collected.figures, None, None)?;
-        let names: FxHashMap<u64, Arc<str>> = collected
-            .figures
-            .iter()
-            .map(|f| (f.instructor, Arc::clone(&f.instructor_name)))
-            .collect();
+        let (mut sums, mut kept, mut carried) = (Sums::default(), Vec::new(), 0u64);
+        let figures = collected.figures;
+        self.ledger.with_paid(|paid| {
+            join_adjustments(
+                &self.closed,
+                &collected.seen.dates,
+                None,
+                None,
+                paid,
+                |each| figures.for_each(each),
+                |a| {
+                    carried += 1;
+                    sums.add(&a)?;
+                    if keep {
+                        kept.push(a);
+                    }
+                    Ok(())
+                },
+            )
+        })?;
+        let names = collected.seen.names();
         let first_open = first_open(self.kind, &self.closed)?;
         let key = |row: &PayrollRow| (row.instructor.0, row.currency, row.period.start);
         let keys: Vec<_> = collected.rows.iter().map(key).collect();
-        let rows = carry(collected.rows, &adjustments, first_open, &names)?;
+        let rows = carry_sums(collected.rows, sums, first_open, &names)?;
         // The rows carrying adjustments alone were added in order: the lines' rows moved.
         let moved: Vec<usize> = keys
             .iter()
@@ -255,7 +299,8 @@ impl LedgerPayroll {
         let line_rows = collected.line_rows.moved(rows.len(), &moved)?;
         Ok(CarriedPayroll {
             rows,
-            adjustments,
+            carried,
+            adjustments: kept,
             mismatches: collected.mismatches,
             lines: collected.lines,
             line_rows,

@@ -34,9 +34,13 @@ pub mod schema;
 mod store;
 mod write;
 
-pub use adjust::{adjustments, carry, first_open, Adjustment, Carried, Change};
-pub use cycle::{Adjusting, CarriedPayroll, CloseRequest, Closing, LedgerPayroll};
+pub use adjust::{
+    adjustments, carry, carry_sums, first_open, join_adjustments, Adjustment, Carried, Change, Sums,
+};
+pub use cycle::{Adjusting, CarriedPayroll, CloseRequest, Closing, LedgerPayroll, SORT_MEMORY};
 pub use error::{Error, Result};
-pub use figure::{kind_name, Figure, Figures, FiguresCollected};
+pub use figure::{kind_name, Figure, Figures, FiguresCollected, Seen, SortedFigures};
 pub use store::{ClosePlan, Closed, ClosedPeriod, Digest, Ledger, PaidSession, RunDetail, RunSummary};
-pub use write::{write_adjustments, write_carried, write_closed, write_runs, write_show, RUN_COLUMNS};
+pub use write::{
+    write_adjustments, write_carried, write_closed, write_runs, write_show, AdjustmentWriter, RUN_COLUMNS,
+};

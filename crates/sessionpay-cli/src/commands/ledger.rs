@@ -22,6 +22,14 @@ fn now() -> String {
     DateTime::<Utc>::from(std::time::SystemTime::now()).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// Where the figures' sort spills, and how many workers share its memory.
+fn spill() -> (std::path::PathBuf, usize) {
+    (
+        std::env::temp_dir(),
+        crate::resolve::run_options(Decimal::ZERO).threads,
+    )
+}
+
 fn table_format(format: OutputFormat) -> anyhow::Result<Format> {
     match format {
         OutputFormat::Csv => Ok(Format::Csv),
@@ -69,7 +77,12 @@ pub(crate) fn close(args: &CloseArgs) -> anyhow::Result<Outcome> {
     let mut notes = input.notes();
     let closing = Closing::open(&args.ledger, kind)?;
     let planned = plan(&input, &[], &[], &mut notes)?;
-    let (collected, resolved, mut outputs) = read(&input, planned, closing.collectors(), &mut notes)?;
+    let (collected, resolved, mut outputs) = read(
+        &input,
+        planned,
+        closing.collectors(&spill().0, spill().1),
+        &mut notes,
+    )?;
     let digests = resolved
         .inputs
         .iter()
@@ -119,13 +132,16 @@ pub(crate) fn adjustments(args: &AdjustmentsArgs) -> anyhow::Result<Outcome> {
     let mut notes = source.notes();
     let adjusting = Adjusting::open(&args.ledger, args.from, args.to)?;
     let planned = plan(&source, &[&args.ledger], &[], &mut notes)?;
-    let (collected, _, mut outputs) = read(&source, planned, adjusting.collectors(), &mut notes)?;
-    let rows = adjusting.finish(collected)?;
+    let (folder, threads) = spill();
+    let make = adjusting.collectors(&folder, threads);
+    let (collected, _, mut outputs) = read(&source, planned, make, &mut notes)?;
+    let mut rows = 0;
     emit_to(source.output.as_deref(), &mut outputs, |out| {
-        Ok(sessionpay_ledger::write_adjustments(out, &rows, format)?)
+        rows = adjusting.write(collected, out, format)?;
+        Ok(())
     })?;
     outputs.commit()?;
-    notes.say(format!("{} session(s) differ from what was paid", rows.len()));
+    notes.say(format!("{rows} session(s) differ from what was paid"));
     Ok(Outcome::Clean)
 }
 
@@ -150,12 +166,14 @@ pub(crate) fn carried_payroll(
         "--ledger needs the period the ledger closes, not --period all"
     );
     let payroll = LedgerPayroll::open(path, kind, from, to)?;
-    let (collected, resolved, outputs) = read(source, planned, payroll.collectors(lines), notes)?;
-    let run = payroll.finish(collected)?;
-    if !run.adjustments.is_empty() {
+    let (folder, threads) = spill();
+    let make = payroll.collectors(lines, &folder, threads);
+    let (collected, resolved, outputs) = read(source, planned, make, notes)?;
+    let run = payroll.finish(collected, lines)?;
+    if run.carried > 0 {
         notes.say(format!(
             "{} adjustment(s) of closed periods carried in; `sessionpay adjustments` lists them",
-            run.adjustments.len()
+            run.carried
         ));
     }
     Ok((run, resolved, outputs))
