@@ -103,6 +103,9 @@ pub enum Error {
     /// A sum or a date out of range.
     #[error(transparent)]
     Core(#[from] sessionpay_core::Error),
+    /// The figures could not be sorted (their temporary files written or read back).
+    #[error("sorting the figures by session id: {0}")]
+    Sort(std::io::Error),
     /// Writing an output failed.
     #[error("writing: {0}")]
     Write(#[from] std::io::Error),

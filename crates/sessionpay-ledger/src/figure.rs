@@ -281,7 +281,7 @@ impl SortedFigures {
         });
         match (stopped, read) {
             (Some(e), _) => Err(e),
-            (None, Err(e)) => Err(e.into()),
+            (None, Err(e)) => Err(crate::Error::Sort(e)),
             (None, Ok(())) => Ok(()),
         }
     }
@@ -402,7 +402,7 @@ impl Collector for Figures {
         let figure = Figure::of(&line, date);
         self.seen.add(&figure, &line.session.instructor_name);
         let sorted = self.figures.push_with(figure.session, |buf| figure.encode(buf));
-        sorted.map_err(|e| sessionpay_engine::Error::from(e))?;
+        sorted.map_err(sessionpay_engine::Error::from)?;
         if let Some(open) = &mut self.open {
             let closed = open.closed.iter().any(|p| p.start <= date && date <= p.end);
             if !closed {
