@@ -649,3 +649,169 @@ fn the_spreadsheet_gets_an_adjustments_sheet_and_statements_the_total_due() {
         assert!(html.contains(&due), "{file}: {due}");
     }
 }
+
+/// The export with three USD sessions of May paid by the hour given an
+/// hour more, one removed and one added.
+fn usd_edited_export(dir: &TestDir) -> String {
+    let run = dir.run(&["sessions", "-q", "--rates", "rates.toml", "report.csv"]);
+    run.assert_code(0);
+    let t = Table::parse(&run.out());
+    let (id, currency, start, kind) = (
+        t.column("session_id"),
+        t.column("currency"),
+        t.column("local_start"),
+        t.column("rate_type"),
+    );
+    let usd: Vec<&str> = t
+        .rows
+        .iter()
+        .filter(|r| r[currency] == "USD" && r[start].starts_with("2026-05") && r[kind] == "per_hour")
+        .map(|r| r[id].as_str())
+        .collect();
+    assert!(usd.len() >= 5, "enough USD May sessions paid by the hour");
+    let mut records = parse_csv(&fixture_text(EXPORT));
+    let header = records.remove(0);
+    let (hours, pending) = (
+        header.iter().position(|h| h == "hours").expect("hours"),
+        header
+            .iter()
+            .position(|h| h == "instructor_pay_calculation_pending")
+            .expect("pending"),
+    );
+    let mut added = None;
+    for r in &mut records {
+        if usd[..3].contains(&r[0].as_str()) && r[pending] == "false" {
+            r[hours] = (dec(&r[hours]) + Decimal::ONE).to_string();
+        } else if r[0] == usd[3] {
+            let mut copy = r.clone();
+            copy[0] = "900002".into();
+            added = Some(copy);
+        }
+    }
+    records.retain(|r| r[0] != usd[4]);
+    records.push(added.expect("a session to copy"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header).expect("header");
+    for r in &records {
+        w.write_record(r).expect("row");
+    }
+    String::from_utf8(w.into_inner().expect("csv")).expect("utf-8")
+}
+
+#[test]
+fn gusto_gets_the_adjustment_as_a_correction_payment_unless_the_earning_is_that_column() {
+    let dir = closed_through_may();
+    dir.copy("people/conformance.csv");
+    let text = usd_edited_export(&dir);
+    dir.write("edited.csv", text);
+    let ledger_args = ["--ledger", "pay.db", "--rates", "rates.toml"];
+    let mut args = vec!["payroll", "-q", "--to", "2026-06-30"];
+    args.extend(ledger_args);
+    args.push("edited.csv");
+    let run = dir.run(&args);
+    run.assert_code(0);
+    let pay = Table::parse(&run.out());
+    let (id, cur, comp, adj, due) = (
+        pay.column("instructor_id"),
+        pay.column("currency"),
+        pay.column("computed_pay"),
+        pay.column("adjustments"),
+        pay.column("total_due"),
+    );
+    let people = Table::parse(&fixture_text("people/conformance.csv"));
+    let last_name = |instructor: &str| people.cell("instructor_id", instructor, "last_name");
+    let first_name = |instructor: &str| people.cell("instructor_id", instructor, "first_name");
+    let usd: Vec<&Vec<String>> = pay.rows.iter().filter(|r| r[cur] == "USD").collect();
+    assert!(
+        usd.iter().any(|r| !dec(&r[adj]).is_zero()),
+        "the edits carry USD adjustments into June"
+    );
+    let export = |earning: Option<&str>, file: &str| {
+        let mut args = vec![
+            "export",
+            "-q",
+            "--to",
+            "gusto",
+            "--currency",
+            "USD",
+            "--people",
+            "conformance.csv",
+            "--until",
+            "2026-06-30",
+            "-o",
+            file,
+        ];
+        if let Some(e) = earning {
+            args.extend(["--earning", e]);
+        }
+        args.extend(ledger_args);
+        args.push("edited.csv");
+        dir.run(&args).assert_code(0);
+        Table::parse(&String::from_utf8(dir.read(file)).expect("utf-8"))
+    };
+    // The default earning (commission) leaves correction_payment free.
+    let file = export(None, "gusto.csv");
+    assert_eq!(
+        file.header,
+        [
+            "first_name",
+            "last_name",
+            "ssn",
+            "gusto_employee_id",
+            "title",
+            "commission",
+            "correction_payment"
+        ]
+    );
+    let cell = |text: &str| if text.is_empty() { Decimal::ZERO } else { dec(text) };
+    let paid: Vec<_> = usd
+        .iter()
+        .filter(|r| !dec(&r[due]).is_zero())
+        .map(|r| (first_name(&r[id]), last_name(&r[id]), dec(&r[comp]), dec(&r[adj])))
+        .collect();
+    let (first, last, commission, correction) = (
+        file.column("first_name"),
+        file.column("last_name"),
+        file.column("commission"),
+        file.column("correction_payment"),
+    );
+    let written: Vec<_> = file
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r[first].clone(),
+                r[last].clone(),
+                cell(&r[commission]),
+                cell(&r[correction]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        written, paid,
+        "the period's pay as commission, the adjustment as a correction"
+    );
+    assert!(file.rows.iter().any(|r| !r[correction].is_empty()));
+    // An adjustment of 0 is a blank, so Gusto keeps what was entered by hand.
+    assert!(file
+        .values("correction_payment")
+        .iter()
+        .all(|c| !c.starts_with("0.00")));
+
+    // The earning is correction_payment: total_due in that one column.
+    let file = export(Some("correction_payment"), "gusto2.csv");
+    assert_eq!(
+        file.header,
+        [
+            "first_name",
+            "last_name",
+            "ssn",
+            "gusto_employee_id",
+            "title",
+            "correction_payment"
+        ]
+    );
+    let totals: Vec<Decimal> = file.values("correction_payment").iter().map(|c| dec(c)).collect();
+    let due: Vec<Decimal> = paid.iter().map(|(_, _, c, a)| c + a).collect();
+    assert_eq!(totals, due);
+}

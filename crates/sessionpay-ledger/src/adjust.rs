@@ -110,50 +110,84 @@ fn what_changed(paid: &PaidSession, now: &Figure, now_start: NaiveDate) -> Strin
     parts.join("; ")
 }
 
-/// The adjustments of `figures` (sorted by session id) against what the
-/// ledger paid.
-///
-/// The periods compared are the closed periods the figures have sessions in,
-/// or, with `from`/`to`, the closed periods overlapping those dates. A paid
-/// session now in an open period is removed (the open payroll pays it).
-/// Sorted by session id.
-///
-/// # Errors
-/// An amount out of range, a stored currency that is not one.
-pub fn adjustments(
+/// The closed periods compared: with `from`/`to` those overlapping the
+/// dates, else those the input has sessions on (`dates`).
+fn considered(
     closed: &[ClosedPeriod],
-    paid: &FxHashMap<u64, PaidSession>,
-    figures: &[Figure],
+    dates: &FxHashSet<NaiveDate>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> Result<Vec<Adjustment>> {
-    let closed_of = |date: NaiveDate| {
-        closed
-            .iter()
-            .map(|c| c.period)
-            .find(|p| p.start <= date && date <= p.end)
-    };
-    let ranged = from.is_some() || to.is_some();
-    let in_range = |date: NaiveDate| from.is_none_or(|f| date >= f) && to.is_none_or(|t| date <= t);
-    let considered: BTreeSet<NaiveDate> = if ranged {
+) -> BTreeSet<NaiveDate> {
+    if from.is_some() || to.is_some() {
         closed
             .iter()
             .filter(|c| from.is_none_or(|f| c.period.end >= f) && to.is_none_or(|t| c.period.start <= t))
             .map(|c| c.period.start)
             .collect()
     } else {
-        figures
+        closed
             .iter()
-            .filter_map(|f| closed_of(f.date))
-            .map(|p| p.start)
+            .filter(|c| dates.iter().any(|d| c.period.start <= *d && *d <= c.period.end))
+            .map(|c| c.period.start)
             .collect()
-    };
-    let mut out = Vec::new();
-    let mut seen = FxHashSet::default();
-    for f in figures {
-        seen.insert(f.session);
-        let period = closed_of(f.date);
-        let before = paid.get(&f.session);
+    }
+}
+
+/// Joins figures and paid sessions, both in ascending session id, into the
+/// adjustments, handed out in order of session id (and [`Change`]).
+struct Join<'a, P: Iterator<Item = Result<(u64, PaidSession)>>> {
+    closed: &'a [ClosedPeriod],
+    considered: BTreeSet<NaiveDate>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    paid: std::iter::Peekable<P>,
+    /// The paid session of the last figure's id, for a second figure of it.
+    last: Option<(u64, PaidSession)>,
+}
+
+impl<P: Iterator<Item = Result<(u64, PaidSession)>>> Join<'_, P> {
+    /// The next paid session if its id is below `below` (all with `None`);
+    /// of rows of one id, the last.
+    fn next_paid(&mut self, below: Option<u64>) -> Result<Option<(u64, PaidSession)>> {
+        let due = |item: &Result<(u64, PaidSession)>| match item {
+            Ok((id, _)) => below.is_none_or(|b| *id < b),
+            Err(_) => true,
+        };
+        let Some(mut item) = self.paid.next_if(due).transpose()? else {
+            return Ok(None);
+        };
+        while let Some(next) = self.paid.next_if(|n| matches!(n, Ok((id, _)) if *id == item.0)) {
+            item = next?;
+        }
+        Ok(Some(item))
+    }
+
+    /// A paid session absent from the input.
+    fn gone(&self, id: u64, b: &PaidSession, emit: &mut impl FnMut(Adjustment) -> Result<()>) -> Result<()> {
+        if self.considered.contains(&b.period_start) && !b.pay.is_zero() {
+            emit(removed(id, b, "not in the input".into())?)?;
+        }
+        Ok(())
+    }
+
+    fn figure(&mut self, f: &Figure, emit: &mut impl FnMut(Adjustment) -> Result<()>) -> Result<()> {
+        while let Some((id, b)) = self.next_paid(Some(f.session))? {
+            self.gone(id, &b, emit)?;
+        }
+        if self.last.as_ref().is_none_or(|(id, _)| *id != f.session) {
+            self.last = match self.paid.peek() {
+                Some(Ok((id, _))) if *id == f.session => self.next_paid(None)?,
+                Some(Err(_)) => self.next_paid(None)?,
+                _ => None,
+            };
+        }
+        let before = self.last.as_ref().map(|(_, b)| b);
+        let period = self
+            .closed
+            .iter()
+            .map(|c| c.period)
+            .find(|p| p.start <= f.date && f.date <= p.end);
+        let in_range = self.from.is_none_or(|d| f.date >= d) && self.to.is_none_or(|d| f.date <= d);
         let added = |p: Period| Adjustment {
             session: f.session,
             instructor: f.instructor,
@@ -165,22 +199,26 @@ pub fn adjustments(
             change: Change::Added,
             what: String::new(),
         };
-        let removed = |b: &PaidSession, what: String| removed(f.session, b, what);
         match (period, before) {
             (Some(p), None) => {
-                if in_range(f.date) && considered.contains(&p.start) {
-                    out.push(added(p));
+                if in_range && self.considered.contains(&p.start) {
+                    emit(added(p))?;
                 }
             }
             (Some(p), Some(b)) => {
                 if b.currency != f.currency {
-                    out.push(removed(b, format!("currency {}→{}", b.currency, f.currency))?);
-                    out.push(Adjustment {
+                    // Sorted by change: added before removed.
+                    emit(Adjustment {
                         what: format!("currency {}→{}", b.currency, f.currency),
                         ..added(p)
-                    });
+                    })?;
+                    emit(removed(
+                        f.session,
+                        b,
+                        format!("currency {}→{}", b.currency, f.currency),
+                    )?)?;
                 } else if b.pay != f.pay {
-                    out.push(Adjustment {
+                    emit(Adjustment {
                         session: f.session,
                         instructor: f.instructor,
                         currency: f.currency,
@@ -190,29 +228,93 @@ pub fn adjustments(
                         adjustment: sub(f.pay, b.pay)?,
                         change: Change::Changed,
                         what: what_changed(b, f, p.start),
-                    });
+                    })?;
                 }
             }
             (None, Some(b)) => {
                 if !b.pay.is_zero() {
-                    out.push(removed(b, format!("moved to an open period ({})", f.date))?);
+                    emit(removed(
+                        f.session,
+                        b,
+                        format!("moved to an open period ({})", f.date),
+                    )?)?;
                 }
             }
             (None, None) => {}
         }
+        Ok(())
     }
-    let mut gone: Vec<(&u64, &PaidSession)> = paid
-        .iter()
-        .filter(|(id, b)| !seen.contains(*id) && considered.contains(&b.period_start))
-        .collect();
-    gone.sort_unstable_by_key(|(id, _)| **id);
-    for (id, b) in gone {
-        if b.pay.is_zero() {
-            continue;
+
+    fn finish(mut self, emit: &mut impl FnMut(Adjustment) -> Result<()>) -> Result<()> {
+        while let Some((id, b)) = self.next_paid(None)? {
+            self.gone(id, &b, emit)?;
         }
-        out.push(removed(*id, b, "not in the input".into())?);
+        Ok(())
     }
-    out.sort_by_key(|a| (a.session, a.change));
+}
+
+/// The adjustments of the figures `each` hands out (in ascending session
+/// id) against the sessions the ledger paid (`paid`, in ascending session
+/// id), given to `emit` sorted by session id: a join of two sorted streams
+/// that holds neither.
+///
+/// The periods compared are the closed periods the figures have sessions in
+/// (`dates`), or, with `from`/`to`, the closed periods overlapping those
+/// dates. A paid session now in an open period is removed (the open payroll
+/// pays it).
+///
+/// # Errors
+/// An amount out of range, a stored value that does not read back, `emit`'s.
+#[allow(clippy::too_many_arguments)]
+pub fn join_adjustments(
+    closed: &[ClosedPeriod],
+    dates: &FxHashSet<NaiveDate>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    paid: impl Iterator<Item = Result<(u64, PaidSession)>>,
+    each: impl FnOnce(&mut dyn FnMut(Figure) -> Result<()>) -> Result<()>,
+    mut emit: impl FnMut(Adjustment) -> Result<()>,
+) -> Result<()> {
+    let mut join = Join {
+        closed,
+        considered: considered(closed, dates, from, to),
+        from,
+        to,
+        paid: paid.peekable(),
+        last: None,
+    };
+    each(&mut |f| join.figure(&f, &mut emit))?;
+    join.finish(&mut emit)
+}
+
+/// The adjustments of `figures` (sorted by session id) against what the
+/// ledger paid, as [`join_adjustments`] gives them.
+///
+/// # Errors
+/// An amount out of range, a stored currency that is not one.
+pub fn adjustments(
+    closed: &[ClosedPeriod],
+    paid: &FxHashMap<u64, PaidSession>,
+    figures: &[Figure],
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<Adjustment>> {
+    let mut sorted: Vec<(u64, PaidSession)> = paid.iter().map(|(id, b)| (*id, b.clone())).collect();
+    sorted.sort_unstable_by_key(|(id, _)| *id);
+    let dates = figures.iter().map(|f| f.date).collect();
+    let mut out = Vec::new();
+    join_adjustments(
+        closed,
+        &dates,
+        from,
+        to,
+        sorted.into_iter().map(Ok),
+        |each| figures.iter().try_for_each(|f| each(f.clone())),
+        |a| {
+            out.push(a);
+            Ok(())
+        },
+    )?;
     Ok(out)
 }
 
@@ -254,14 +356,47 @@ pub fn carry(
     first_open: Option<Period>,
     names: &FxHashMap<u64, Arc<str>>,
 ) -> Result<Vec<Carried>> {
+    let mut sums = Sums::default();
+    for a in adjustments {
+        sums.add(a)?;
+    }
+    carry_sums(rows, sums, first_open, names)
+}
+
+/// Each instructor × currency's sum of adjustments.
+#[derive(Debug, Default)]
+pub struct Sums(std::collections::BTreeMap<(u64, Currency), Decimal>);
+
+impl Sums {
+    /// Adds one adjustment.
+    ///
+    /// # Errors
+    /// A sum out of range.
+    pub fn add(&mut self, a: &Adjustment) -> Result<()> {
+        let sum = self.0.entry((a.instructor, a.currency)).or_default();
+        *sum = sum
+            .checked_add(a.adjustment)
+            .ok_or(sessionpay_core::Error::Overflow {
+                op: "carried adjustments",
+            })?;
+        Ok(())
+    }
+}
+
+/// [`carry`] of adjustments summed already.
+///
+/// # Errors
+/// A sum out of range.
+pub fn carry_sums(
+    rows: Vec<PayrollRow>,
+    sums: Sums,
+    first_open: Option<Period>,
+    names: &FxHashMap<u64, Arc<str>>,
+) -> Result<Vec<Carried>> {
     let overflow = || sessionpay_core::Error::Overflow {
         op: "carried adjustments",
     };
-    let mut sums: std::collections::BTreeMap<(u64, Currency), Decimal> = Default::default();
-    for a in adjustments {
-        let sum = sums.entry((a.instructor, a.currency)).or_default();
-        *sum = sum.checked_add(a.adjustment).ok_or_else(overflow)?;
-    }
+    let sums = sums.0;
     let mut out: Vec<Carried> = rows
         .into_iter()
         .map(|row| Carried {
@@ -323,7 +458,6 @@ mod tests {
         Figure {
             session,
             instructor: session % 3,
-            instructor_name: Arc::from("A"),
             currency: Currency::try_from_code("GBP").expect("GBP"),
             date: date(day),
             rate: Some(1),
@@ -427,6 +561,26 @@ mod tests {
             let closed = ledger.closed_periods().expect("closed");
             let paid = ledger.paid().expect("paid");
             let rows = adjustments(&closed, &paid, &figures, Some(date(0)), Some(date(30))).expect("adjustments");
+            // The join over the ledger's rows read in session-id order gives the same.
+            let dates = figures.iter().map(|f| f.date).collect();
+            let mut streamed = Vec::new();
+            ledger
+                .with_paid(|paid| {
+                    join_adjustments(
+                        &closed,
+                        &dates,
+                        Some(date(0)),
+                        Some(date(30)),
+                        paid,
+                        |each| figures.iter().try_for_each(|f| each(f.clone())),
+                        |a| {
+                            streamed.push(a);
+                            Ok(())
+                        },
+                    )
+                })
+                .expect("joined");
+            prop_assert_eq!(&streamed, &rows);
             let may = closed[0].period;
             let in_may = |f: &&Figure| may.start <= f.date && f.date <= may.end;
             let new_total: Decimal = figures.iter().filter(in_may).map(|f| f.pay).sum();

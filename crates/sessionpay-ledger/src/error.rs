@@ -97,9 +97,15 @@ pub enum Error {
         /// The error.
         source: std::io::Error,
     },
+    /// Nothing was read and nothing was closed before: no period to start from.
+    #[error("no session in the input and nothing closed before: no period to close")]
+    NothingToClose,
     /// A sum or a date out of range.
     #[error(transparent)]
     Core(#[from] sessionpay_core::Error),
+    /// The figures could not be sorted (their temporary files written or read back).
+    #[error("sorting the figures by session id: {0}")]
+    Sort(std::io::Error),
     /// Writing an output failed.
     #[error("writing: {0}")]
     Write(#[from] std::io::Error),

@@ -16,6 +16,9 @@
 //!   figure (and, for `payroll`, the totals of the open periods).
 //! - [`adjustments`], [`carry`]: every session whose figure differs from what
 //!   was paid, and their sum carried into each instructor's first open period.
+//! - [`Closing`], [`Adjusting`], [`LedgerPayroll`]: the `close`,
+//!   `adjustments` and `payroll --ledger` commands as library calls around a
+//!   run of the engine.
 //! - [`write_adjustments`], [`write_carried`]: those as CSV or JSON.
 
 #![forbid(unsafe_code)]
@@ -24,14 +27,20 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod adjust;
+mod cycle;
 mod error;
 mod figure;
 pub mod schema;
 mod store;
 mod write;
 
-pub use adjust::{adjustments, carry, first_open, Adjustment, Carried, Change};
+pub use adjust::{
+    adjustments, carry, carry_sums, first_open, join_adjustments, Adjustment, Carried, Change, Sums,
+};
+pub use cycle::{Adjusting, CarriedPayroll, CloseRequest, Closing, LedgerPayroll, SORT_MEMORY};
 pub use error::{Error, Result};
-pub use figure::{kind_name, Figure, Figures, FiguresCollected};
+pub use figure::{kind_name, Figure, Figures, FiguresCollected, Seen, SortedFigures};
 pub use store::{ClosePlan, Closed, ClosedPeriod, Digest, Ledger, PaidSession, RunDetail, RunSummary};
-pub use write::{write_adjustments, write_carried, write_runs, write_show, RUN_COLUMNS};
+pub use write::{
+    write_adjustments, write_carried, write_closed, write_runs, write_show, AdjustmentWriter, RUN_COLUMNS,
+};

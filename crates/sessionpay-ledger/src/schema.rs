@@ -10,10 +10,10 @@
 pub const APPLICATION_ID: i64 = 0x5350_4C47;
 
 /// The schema version this build writes; [`MIGRATIONS`] has one step per version.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 /// The steps from version `i` to `i + 1`, run in order in one transaction.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The tables kept append-only: each gets triggers refusing UPDATE and DELETE.
 pub const TABLES: [&str; 6] = ["runs", "run_inputs", "run_periods", "run_rates", "paid", "voids"];
@@ -93,4 +93,10 @@ CREATE VIEW active_runs AS
     SELECT * FROM runs WHERE id NOT IN (SELECT run_id FROM voids);
 CREATE VIEW paid_now AS
     SELECT * FROM paid WHERE run_id NOT IN (SELECT run_id FROM voids);
+";
+
+/// Version 2: the paid sessions indexed by session id, so `adjustments` and
+/// `payroll --ledger` read them in order (a join, not a table in memory).
+const V2: &str = "
+CREATE INDEX paid_by_session ON paid (session_id);
 ";

@@ -324,56 +324,36 @@ impl Ledger {
     /// # Errors
     /// SQLite's, or a value that does not read back.
     pub fn paid(&self) -> Result<FxHashMap<u64, PaidSession>> {
+        self.with_paid(|rows| rows.collect())
+    }
+
+    /// Hands `read` every session paid by a run not voided, in ascending
+    /// session id (of two rows of one id, the later last), read as it goes.
+    ///
+    /// # Errors
+    /// SQLite's, a value that does not read back, or `read`'s.
+    pub fn with_paid<T>(
+        &self,
+        read: impl FnOnce(&mut dyn Iterator<Item = Result<(u64, PaidSession)>>) -> Result<T>,
+    ) -> Result<T> {
         let path = &self.path;
         let mut stmt = self
             .conn
             .prepare(
                 "SELECT rowid, run_id, session_id, instructor_id, currency, period_start, rate_id, \
                  attended, comped, late_cancels, no_shows, hours, pending, pay FROM paid \
-                 WHERE run_id NOT IN (SELECT run_id FROM voids)",
+                 WHERE run_id NOT IN (SELECT run_id FROM voids) ORDER BY session_id, rowid",
             )
             .map_err(sqlite(path, "reading the paid sessions"))?;
         let mut rows = stmt
             .query([])
             .map_err(sqlite(path, "reading the paid sessions"))?;
-        let mut paid = FxHashMap::default();
-        while let Some(r) = rows.next().map_err(sqlite(path, "reading the paid sessions"))? {
-            let get = |e| sqlite(path, "reading the paid sessions")(e);
-            let rowid: i64 = r.get(0).map_err(get)?;
-            let text = |i| -> Result<String> { r.get::<_, String>(i).map_err(get) };
-            let corrupt = |column: &'static str, value: String| Error::Corrupt {
-                path: path.clone(),
-                table: "paid",
-                row: rowid,
-                column,
-                value,
-            };
-            let start = text(5)?;
-            let hours = text(11)?;
-            let pay = text(13)?;
-            let session: i64 = r.get(2).map_err(get)?;
-            let count = |i| -> Result<u32> { r.get::<_, u32>(i).map_err(get) };
-            paid.insert(
-                u64::try_from(session).map_err(|_| corrupt("session_id", session.to_string()))?,
-                PaidSession {
-                    run: r.get(1).map_err(get)?,
-                    instructor: r.get::<_, i64>(3).map_err(get)? as u64,
-                    currency: {
-                        let code = text(4)?;
-                        sessionpay_core::Currency::try_from_code(&code)
-                            .map_err(|_| corrupt("currency", code))?
-                    },
-                    period_start: NaiveDate::from_str(&start)
-                        .map_err(|_| corrupt("period_start", start.clone()))?,
-                    rate: r.get::<_, Option<i64>>(6).map_err(get)?.map(|v| v as u64),
-                    counts: [count(7)?, count(8)?, count(9)?, count(10)?],
-                    hours: Decimal::from_str_exact(&hours).map_err(|_| corrupt("hours", hours.clone()))?,
-                    pending: r.get::<_, i64>(12).map_err(get)? != 0,
-                    pay: Decimal::from_str_exact(&pay).map_err(|_| corrupt("pay", pay.clone()))?,
-                },
-            );
-        }
-        Ok(paid)
+        let mut iter = std::iter::from_fn(|| match rows.next() {
+            Ok(Some(r)) => Some(paid_row(r, path)),
+            Ok(None) => None,
+            Err(e) => Some(Err(sqlite(path, "reading the paid sessions")(e))),
+        });
+        read(&mut iter)
     }
 
     /// Records a run: in one transaction, under the write lock, closes every
@@ -696,6 +676,42 @@ impl Ledger {
             totals,
         })
     }
+}
+
+/// One row of `paid`, read back.
+fn paid_row(r: &rusqlite::Row<'_>, path: &Path) -> Result<(u64, PaidSession)> {
+    let get = |e| sqlite(path, "reading the paid sessions")(e);
+    let rowid: i64 = r.get(0).map_err(get)?;
+    let text = |i| -> Result<String> { r.get::<_, String>(i).map_err(get) };
+    let corrupt = |column: &'static str, value: String| Error::Corrupt {
+        path: path.to_path_buf(),
+        table: "paid",
+        row: rowid,
+        column,
+        value,
+    };
+    let start = text(5)?;
+    let hours = text(11)?;
+    let pay = text(13)?;
+    let session: i64 = r.get(2).map_err(get)?;
+    let count = |i| -> Result<u32> { r.get::<_, u32>(i).map_err(get) };
+    Ok((
+        u64::try_from(session).map_err(|_| corrupt("session_id", session.to_string()))?,
+        PaidSession {
+            run: r.get(1).map_err(get)?,
+            instructor: r.get::<_, i64>(3).map_err(get)? as u64,
+            currency: {
+                let code = text(4)?;
+                sessionpay_core::Currency::try_from_code(&code).map_err(|_| corrupt("currency", code))?
+            },
+            period_start: NaiveDate::from_str(&start).map_err(|_| corrupt("period_start", start.clone()))?,
+            rate: r.get::<_, Option<i64>>(6).map_err(get)?.map(|v| v as u64),
+            counts: [count(7)?, count(8)?, count(9)?, count(10)?],
+            hours: Decimal::from_str_exact(&hours).map_err(|_| corrupt("hours", hours.clone()))?,
+            pending: r.get::<_, i64>(12).map_err(get)? != 0,
+            pay: Decimal::from_str_exact(&pay).map_err(|_| corrupt("pay", pay.clone()))?,
+        },
+    ))
 }
 
 fn identity_in(conn: &Connection, path: &Path) -> Result<Identity> {

@@ -6,47 +6,126 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 use sessionpay_io::{csv_io, csv_writer, write_json_lines as json_array, Format, ADJUSTMENT_COLUMNS};
 
-use crate::{Adjustment, Carried, RunDetail, RunSummary};
+use crate::{Adjustment, Carried, Closed, RunDetail, RunSummary};
+
+/// Writes what a close did: `period_start,period_end,sessions,status`, the
+/// periods closed then those skipped as closed already.
+///
+/// # Errors
+/// The writer's.
+pub fn write_closed(mut out: impl Write, done: &Closed) -> io::Result<()> {
+    writeln!(out, "period_start,period_end,sessions,status")?;
+    for (p, n) in &done.closed {
+        writeln!(out, "{},{},{n},closed", p.start, p.end)?;
+    }
+    for p in &done.skipped {
+        writeln!(out, "{},{},,skipped (closed already)", p.start, p.end)?;
+    }
+    Ok(())
+}
+
+/// The cells of an adjustment, in [`ADJUSTMENT_COLUMNS`]' order.
+fn adjustment_cells(a: &Adjustment) -> [String; 9] {
+    [
+        a.session.to_string(),
+        a.instructor.to_string(),
+        a.currency.code().to_string(),
+        a.period_start.to_string(),
+        a.currency.format(a.paid),
+        a.currency.format(a.computed),
+        a.currency.format(a.adjustment),
+        a.change.as_str().to_string(),
+        a.what.clone(),
+    ]
+}
+
+/// Writes adjustments one at a time, as CSV or JSON, holding none.
+pub struct AdjustmentWriter<W: Write> {
+    out: Option<csv::Writer<W>>,
+    json: Option<W>,
+    rows: u64,
+}
+
+impl<W: Write> AdjustmentWriter<W> {
+    /// Starts the output (the CSV header, or the JSON array).
+    ///
+    /// # Errors
+    /// The writer's.
+    pub fn new(mut out: W, format: Format) -> io::Result<AdjustmentWriter<W>> {
+        match format {
+            Format::Json => {
+                out.write_all(b"[")?;
+                Ok(AdjustmentWriter {
+                    out: None,
+                    json: Some(out),
+                    rows: 0,
+                })
+            }
+            _ => {
+                let mut w = csv_writer(out);
+                w.write_record(ADJUSTMENT_COLUMNS).map_err(csv_io)?;
+                Ok(AdjustmentWriter {
+                    out: Some(w),
+                    json: None,
+                    rows: 0,
+                })
+            }
+        }
+    }
+
+    /// Writes one adjustment.
+    ///
+    /// # Errors
+    /// The writer's.
+    pub fn write(&mut self, a: &Adjustment) -> io::Result<()> {
+        let first = self.rows == 0;
+        self.rows += 1;
+        if let Some(w) = &mut self.out {
+            return w.write_record(adjustment_cells(a)).map_err(csv_io);
+        }
+        if let Some(out) = &mut self.json {
+            let map: serde_json::Map<String, Value> = ADJUSTMENT_COLUMNS
+                .iter()
+                .zip(adjustment_cells(a))
+                .map(|(k, v)| ((*k).to_string(), Value::String(v)))
+                .collect();
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut *out, &Value::Object(map))?;
+        }
+        Ok(())
+    }
+
+    /// Adjustments written.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Ends the output and flushes it.
+    ///
+    /// # Errors
+    /// The writer's.
+    pub fn finish(self) -> io::Result<u64> {
+        if let Some(mut w) = self.out {
+            w.flush()?;
+        }
+        if let Some(mut out) = self.json {
+            out.write_all(if self.rows == 0 { b"]\n" } else { b"\n]\n" })?;
+            out.flush()?;
+        }
+        Ok(self.rows)
+    }
+}
 
 /// Writes the adjustments.
 ///
 /// # Errors
 /// The writer's.
 pub fn write_adjustments(out: impl Write, rows: &[Adjustment], format: Format) -> io::Result<()> {
-    let cells = |a: &Adjustment| {
-        [
-            a.session.to_string(),
-            a.instructor.to_string(),
-            a.currency.code().to_string(),
-            a.period_start.to_string(),
-            a.currency.format(a.paid),
-            a.currency.format(a.computed),
-            a.currency.format(a.adjustment),
-            a.change.as_str().to_string(),
-            a.what.clone(),
-        ]
-    };
-    match format {
-        Format::Json => json_array(
-            out,
-            rows.iter().map(|a| {
-                let map: serde_json::Map<String, Value> = ADJUSTMENT_COLUMNS
-                    .iter()
-                    .zip(cells(a))
-                    .map(|(k, v)| ((*k).to_string(), Value::String(v)))
-                    .collect();
-                Value::Object(map)
-            }),
-        ),
-        _ => {
-            let mut w = csv_writer(out);
-            w.write_record(ADJUSTMENT_COLUMNS).map_err(csv_io)?;
-            for a in rows {
-                w.write_record(cells(a)).map_err(csv_io)?;
-            }
-            w.flush()
-        }
+    let mut w = AdjustmentWriter::new(out, format)?;
+    for a in rows {
+        w.write(a)?;
     }
+    w.finish().map(|_| ())
 }
 
 /// Writes the payroll rows as `sessionpay payroll` does, with two more

@@ -17,6 +17,7 @@ use rust_decimal::Decimal;
 use sessionpay_core::{Currency, InstructorId, LineRows, PayrollRow, Period, SessionLine};
 
 use self::people::People;
+use self::providers::GUSTO_CORRECTION;
 use self::template::Template;
 use crate::error::{Error, Result, AMOUNT_OVERFLOW};
 
@@ -86,6 +87,10 @@ pub struct ExportOptions<'a> {
     /// The file to write: itself for one file, else the base of
     /// `STEM-CURRENCY-PERIODSTART.EXT` beside it.
     pub output: &'a Path,
+    /// With a ledger, the adjustment carried into each of the rows (in
+    /// their order): the file pays each row's pay plus it. Gusto gets it in
+    /// its own `correction_payment` column unless the earning is that column.
+    pub adjustments: Option<&'a [Decimal]>,
 }
 
 /// One import file, rendered.
@@ -133,8 +138,10 @@ pub(crate) struct PayLine<'a> {
     pub(crate) row: &'a PayrollRow,
     /// The template's earning code (empty for the fixed layouts).
     pub(crate) code: &'a str,
-    /// Computed pay.
+    /// Computed pay (with a ledger, plus the adjustment unless that has a column of its own).
     pub(crate) amount: Decimal,
+    /// The adjustment carried in, when it has a column of its own (Gusto's `correction_payment`).
+    pub(crate) correction: Option<Decimal>,
     /// Hours of the sessions.
     pub(crate) hours: Decimal,
     /// Sessions.
@@ -168,31 +175,56 @@ pub fn export(
             list(found.iter().map(|c| c.code()))
         );
     }
+    let split = options.provider == Provider::Gusto && options.earning != GUSTO_CORRECTION;
+    let adjustment_of = |row: &PayrollRow, index: usize| -> Result<(Decimal, Option<Decimal>)> {
+        match options.adjustments.and_then(|a| a.get(index)).copied() {
+            None => Ok((row.totals.computed_pay, None)),
+            Some(adjustment) if split => Ok((row.totals.computed_pay, Some(adjustment))),
+            Some(adjustment) => Ok((
+                row.totals
+                    .computed_pay
+                    .checked_add(adjustment)
+                    .ok_or(AMOUNT_OVERFLOW)?,
+                None,
+            )),
+        }
+    };
     let pay_lines = match template {
         Some(t) if t.splits() => {
             let by_row = line_rows.group(lines)?;
             let rows = all_rows.iter().zip(by_row).filter(|(r, _)| in_currency(r));
             split_by_earning(rows, t)?
         }
-        _ => rows
+        _ => all_rows
             .iter()
-            .map(|row| PayLine {
-                row,
-                code: template.map_or("", |t| t.default_code()),
-                amount: row.totals.computed_pay,
-                hours: row.totals.hours,
-                sessions: row.totals.sessions,
-                counted_customers: row.totals.counted_customers,
+            .enumerate()
+            .filter(|(_, r)| in_currency(r))
+            .map(|(index, row)| {
+                let (amount, correction) = adjustment_of(row, index)?;
+                Ok(PayLine {
+                    row,
+                    code: template.map_or("", |t| t.default_code()),
+                    amount,
+                    correction,
+                    hours: row.totals.hours,
+                    sessions: row.totals.sessions,
+                    counted_customers: row.totals.counted_customers,
+                })
             })
-            .collect(),
+            .collect::<Result<_>>()?,
     };
-    let unpaid: BTreeSet<(InstructorId, Period)> = rows
-        .iter()
-        .filter(|r| r.totals.computed_pay.is_zero())
-        .map(|r| (r.instructor, r.period))
-        .collect();
+    let mut unpaid: BTreeSet<(InstructorId, Period)> = BTreeSet::new();
+    for (index, row) in all_rows.iter().enumerate().filter(|(_, r)| in_currency(r)) {
+        let (amount, correction) = adjustment_of(row, index)?;
+        if amount.is_zero() && correction.is_none_or(|c| c.is_zero()) {
+            unpaid.insert((row.instructor, row.period));
+        }
+    }
     // Nothing to pay is left out: a zero would overwrite what was entered by hand.
-    let pay_lines: Vec<PayLine<'_>> = pay_lines.into_iter().filter(|l| !l.amount.is_zero()).collect();
+    let pay_lines: Vec<PayLine<'_>> = pay_lines
+        .into_iter()
+        .filter(|l| !l.amount.is_zero() || l.correction.is_some_and(|c| !c.is_zero()))
+        .collect();
 
     check_currencies(options.provider, template, &pay_lines)?;
     check_people(people, &pay_lines, options.provider, template)?;
@@ -212,7 +244,13 @@ pub fn export(
             .currency
             .or_else(|| Currency::try_from_code(options.provider.currencies()?.first()?).ok())
             .unwrap_or(Currency::USD);
-        let bytes = render(options, people, currency, &[])?;
+        let bytes = render(
+            options,
+            people,
+            currency,
+            &[],
+            split && options.adjustments.is_some(),
+        )?;
         files.push(ExportFile {
             path: options.output.to_path_buf(),
             bytes,
@@ -222,11 +260,20 @@ pub fn export(
         });
     }
     for (((currency, _), group), path) in groups.iter().zip(paths) {
-        let bytes = render(options, people, *currency, group)?;
+        let bytes = render(
+            options,
+            people,
+            *currency,
+            group,
+            split && options.adjustments.is_some(),
+        )?;
         let instructors: BTreeSet<InstructorId> = group.iter().map(|l| l.row.instructor).collect();
         let mut total = Decimal::ZERO;
         for line in group {
             total = total.checked_add(line.amount).ok_or(AMOUNT_OVERFLOW)?;
+            if let Some(correction) = line.correction {
+                total = total.checked_add(correction).ok_or(AMOUNT_OVERFLOW)?;
+            }
         }
         files.push(ExportFile {
             path,
@@ -251,10 +298,12 @@ fn render(
     people: &People,
     currency: Currency,
     lines: &[PayLine<'_>],
+    corrections: bool,
 ) -> Result<Vec<u8>> {
     let earning = options.earning;
     let mut out = Vec::new();
     match (options.provider, options.template) {
+        (Provider::Gusto, _) if corrections => providers::gusto_corrected(lines, people, earning, &mut out)?,
         (Provider::Gusto, _) => providers::gusto(lines, people, earning, &mut out)?,
         (Provider::Xero, _) => providers::xero(lines, people, earning, &mut out)?,
         (Provider::Brightpay, _) => providers::brightpay(lines, people, currency, earning, &mut out)?,
@@ -341,6 +390,7 @@ fn split_by_earning<'a>(
                 row,
                 code,
                 amount: Decimal::ZERO,
+                correction: None,
                 hours: Decimal::ZERO,
                 sessions: 0,
                 counted_customers: 0,

@@ -24,7 +24,7 @@ mod report;
 
 pub use error::{Error, Result};
 pub use export::people::{People, Person};
-pub use export::providers::GUSTO_EARNINGS;
+pub use export::providers::{GUSTO_CORRECTION, GUSTO_EARNINGS};
 pub use export::template::{Template, FIELDS};
 pub use export::{export, needs_lines, Export, ExportFile, ExportOptions, Provider};
 pub use report::markup::group;

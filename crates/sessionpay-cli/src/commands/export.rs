@@ -71,17 +71,20 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
         to: args.until,
         keep: if with_lines { KeepLines::All } else { KeepLines::No },
     };
-    let (rows, lines, line_rows, mut outputs) = match &args.ledger {
+    let (rows, lines, line_rows, mut outputs, adjustments) = match &args.ledger {
         Some(ledger) => {
             anyhow::ensure!(
                 !with_lines,
                 "--ledger cannot be used with a template that lists sessions"
             );
-            super::ledger::export_rows(&source, &query, ledger, planned, &mut notes)?
+            let (run, _, outputs) =
+                super::ledger::carried_payroll(&source, &query, ledger, planned, false, &mut notes)?;
+            let (rows, adjustments) = run.export_rows();
+            (rows, Vec::new(), run.line_rows, outputs, Some(adjustments))
         }
         None => {
             let (run, outputs) = compute_payroll(&source, &query, &mut notes, planned)?;
-            (run.rows, run.lines, run.line_rows, outputs)
+            (run.rows, run.lines, run.line_rows, outputs, None)
         }
     };
     let export = sessionpay_render::export(
@@ -95,6 +98,7 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
             earning: &earning,
             currency: args.currency,
             output: &args.output,
+            adjustments: adjustments.as_deref(),
         },
     )?;
     // Every file is written and synced before any is renamed into place.

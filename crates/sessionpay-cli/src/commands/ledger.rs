@@ -1,27 +1,34 @@
-//! The pay ledger's commands: `close`, `adjustments`, `ledger runs|show|void`,
-//! and `payroll --ledger` (closed periods left out, adjustments carried).
+//! The pay ledger's commands (`close`, `adjustments`, `ledger runs|show|void`,
+//! `payroll --ledger`, `export --ledger`): flags mapped onto
+//! [`sessionpay_ledger`]'s calls, around a run of the engine, and printed.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
-use sessionpay_core::{Period, PeriodKind, RateId};
-use sessionpay_engine::Pricing;
-use sessionpay_io::Format;
-use sessionpay_ledger::{kind_name, ClosePlan, Digest, Figures, FiguresCollected, Ledger};
+use sessionpay_core::PeriodKind;
+use sessionpay_engine::Collector;
+use sessionpay_io::{Format, OutputSet};
+use sessionpay_ledger::{Adjusting, CarriedPayroll, CloseRequest, Closing, Digest, Ledger, LedgerPayroll};
 
 use crate::args::{AdjustmentsArgs, CloseArgs, LedgerCommand, OutputFormat, PayrollArgs};
-use crate::resolve::{plan, resolve, KeepLines, PayrollQuery, Planned, Resolved, Source};
+use crate::resolve::{plan, resolve, PayrollQuery, Planned, Resolved, Source};
 use crate::run::{emit_to, run_engine};
 use crate::ui::{say, Notes, Outcome};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn now() -> String {
     DateTime::<Utc>::from(std::time::SystemTime::now()).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Where the figures' sort spills, and how many workers share its memory.
+fn spill() -> (std::path::PathBuf, usize) {
+    (
+        std::env::temp_dir(),
+        crate::resolve::run_options(Decimal::ZERO).threads,
+    )
+}
 
 fn table_format(format: OutputFormat) -> anyhow::Result<Format> {
     match format {
@@ -31,40 +38,20 @@ fn table_format(format: OutputFormat) -> anyhow::Result<Format> {
     }
 }
 
-/// The closed periods to leave out of a payroll, its --from/--to, and
-/// whether its session lines are kept.
-struct OpenPayroll {
-    closed: Arc<[Period]>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    lines: bool,
-}
-
-/// Reads `args.inputs` into figures (and, with `closed`, the open payroll).
-fn figures(
-    args: &Source,
+/// Reads every session of `source` into `make`'s collector.
+fn read<C: Collector>(
+    source: &Source,
     planned: Planned,
-    kind: PeriodKind,
-    open: Option<OpenPayroll>,
+    make: impl Fn() -> C + Sync,
     notes: &mut Notes,
-) -> anyhow::Result<(FiguresCollected, Resolved, sessionpay_io::OutputSet)> {
+) -> anyhow::Result<(C, Resolved, OutputSet)> {
     anyhow::ensure!(
-        args.skip_invalid.is_none(),
+        source.skip_invalid.is_none(),
         "--skip-invalid cannot be used with a ledger: every session must be read"
     );
-    let (resolved, mut outputs) = resolve(args, planned)?;
-    let make = || {
-        let figures = Figures::new(kind);
-        match &open {
-            Some(o) if o.lines => figures
-                .with_payroll(Arc::clone(&o.closed), o.from, o.to)
-                .keep_lines(),
-            Some(o) => figures.with_payroll(Arc::clone(&o.closed), o.from, o.to),
-            None => figures,
-        }
-    };
-    let collected = run_engine(args, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
-    Ok((collected.finish()?, resolved, outputs))
+    let (resolved, mut outputs) = resolve(source, planned)?;
+    let collected = run_engine(source, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
+    Ok((collected, resolved, outputs))
 }
 
 pub(crate) fn close(args: &CloseArgs) -> anyhow::Result<Outcome> {
@@ -88,75 +75,41 @@ pub(crate) fn close(args: &CloseArgs) -> anyhow::Result<Outcome> {
         verbose: false,
     };
     let mut notes = input.notes();
-    let mut ledger = Ledger::open_or_create(&args.ledger)?;
-    let period_kind = kind_name(kind);
-    ledger.check_kind(&period_kind)?;
+    let closing = Closing::open(&args.ledger, kind)?;
     let planned = plan(&input, &[], &[], &mut notes)?;
-    let (collected, resolved, outputs) = figures(&input, planned, kind, None, &mut notes)?;
-    let mut inputs = Vec::new();
-    for i in &resolved.inputs {
-        inputs.push(Digest::of(&i.path)?);
-    }
+    let (collected, resolved, mut outputs) = read(
+        &input,
+        planned,
+        closing.collectors(&spill().0, spill().1),
+        &mut notes,
+    )?;
+    let digests = resolved
+        .inputs
+        .iter()
+        .map(|i| Digest::of(&i.path))
+        .collect::<Result<_, _>>()?;
     let policy = args.rates.as_deref().map(Digest::of).transpose()?;
     outputs.inputs().check_unchanged()?;
-    let figures = collected.figures;
-    let closed = ledger.closed_periods()?;
-    let first_open = sessionpay_ledger::first_open(kind, &closed)?.map(|p| p.start);
-    let first_session = figures.iter().map(|f| f.date).min();
-    let Some(first) = [first_session, first_open].into_iter().flatten().min() else {
-        anyhow::bail!("no session in the input and nothing closed before: no period to close");
-    };
-    let periods = kind.whole_periods(first, args.through)?;
-    let pricing = Pricing::new(&resolved.table, Decimal::ZERO);
-    let mut rates: Vec<(u64, &'static str, String)> = Vec::new();
-    let mut seen = rustc_hash::FxHashSet::default();
-    for f in &figures {
-        if let (Some(id), Some(kind)) = (f.rate, f.rate_type) {
-            if seen.insert(id) {
-                rates.push((id, kind, format!("{:?}", pricing.policy(Some(RateId(id))))));
-            }
-        }
-    }
-    rates.sort();
-    let options = serde_json::json!({
-        "period": period_kind,
-        "through": args.through.to_string(),
-        "rates": args.rates.as_ref().map(|p| p.display().to_string()),
-        "columns_from": args.columns_from.as_ref().map(|p| p.display().to_string()),
-        "inputs": args.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-    });
-    let plan = ClosePlan {
-        closed_at: now(),
-        tool_version: VERSION.into(),
-        period_kind,
+    let request = CloseRequest {
         through: args.through,
-        options: options.to_string(),
-        inputs,
+        table: &resolved.table,
+        rates: args.rates.as_deref(),
+        columns_from: args.columns_from.as_deref(),
+        inputs: &args.inputs,
+        digests,
         policy,
-        default_policy: format!("{:?}", pricing.policy(None)),
-        rates,
-        periods,
+        closed_at: now(),
+        tool_version: VERSION,
     };
-    let done = ledger.close(&plan, &figures)?;
-    let mut out = String::from("period_start,period_end,sessions,status\n");
-    for (p, n) in &done.closed {
-        out.push_str(&format!("{},{},{n},closed\n", p.start, p.end));
-    }
-    for p in &done.skipped {
-        out.push_str(&format!("{},{},,skipped (closed already)\n", p.start, p.end));
-    }
-    match done.run {
-        Some(run) => notes.say(format!(
-            "run {run}: closed {} period(s), skipped {} closed already",
-            done.closed.len(),
-            done.skipped.len()
-        )),
-        None => notes.say(format!(
-            "nothing to close through {}: {} period(s) closed already",
-            args.through,
-            done.skipped.len()
-        )),
-    }
+    let done = closing.close(request, collected)?;
+    let (closed, skipped) = (done.closed.len(), done.skipped.len());
+    notes.say(match done.run {
+        Some(run) => format!("run {run}: closed {closed} period(s), skipped {skipped} closed already"),
+        None => format!(
+            "nothing to close through {}: {skipped} period(s) closed already",
+            args.through
+        ),
+    });
     if done.paid_before > 0 {
         notes.say(format!(
             "{} session(s) of the closed periods were paid by an earlier run (their date moved); \
@@ -164,8 +117,9 @@ pub(crate) fn close(args: &CloseArgs) -> anyhow::Result<Outcome> {
             done.paid_before
         ));
     }
-    let mut outputs = outputs;
-    emit_to(None, &mut outputs, |w| Ok(w.write_all(out.as_bytes())?))?;
+    emit_to(None, &mut outputs, |w| {
+        Ok(sessionpay_ledger::write_closed(w, &done)?)
+    })?;
     Ok(Outcome::Clean)
 }
 
@@ -176,47 +130,32 @@ pub(crate) fn adjustments(args: &AdjustmentsArgs) -> anyhow::Result<Outcome> {
     }
     let source = Source::of(&args.input);
     let mut notes = source.notes();
-    let ledger = Ledger::open(&args.ledger)?;
-    let closed = ledger.closed_periods()?;
-    let paid = ledger.paid()?;
+    let adjusting = Adjusting::open(&args.ledger, args.from, args.to)?;
     let planned = plan(&source, &[&args.ledger], &[], &mut notes)?;
-    let (collected, _, mut outputs) = figures(&source, planned, PeriodKind::All, None, &mut notes)?;
-    let rows = sessionpay_ledger::adjustments(&closed, &paid, &collected.figures, args.from, args.to)?;
+    let (folder, threads) = spill();
+    let make = adjusting.collectors(&folder, threads);
+    let (collected, _, mut outputs) = read(&source, planned, make, &mut notes)?;
+    let mut rows = 0;
     emit_to(source.output.as_deref(), &mut outputs, |out| {
-        Ok(sessionpay_ledger::write_adjustments(out, &rows, format)?)
+        rows = adjusting.write(collected, out, format)?;
+        Ok(())
     })?;
     outputs.commit()?;
-    notes.say(format!("{} session(s) differ from what was paid", rows.len()));
+    notes.say(format!("{rows} session(s) differ from what was paid"));
     Ok(Outcome::Clean)
 }
 
-/// A payroll of the open periods with the adjustments carried in.
-pub(crate) struct CarriedRun {
-    /// The rows, adjustments carried.
-    pub(crate) rows: Vec<sessionpay_ledger::Carried>,
-    /// Mismatched sessions of the open periods.
-    pub(crate) mismatches: u64,
-    /// The open periods' session lines (when asked for).
-    pub(crate) lines: Vec<sessionpay_io::SessionLine>,
-    /// The row in `rows` of each of `lines`.
-    pub(crate) line_rows: sessionpay_core::LineRows,
-    /// The adjustments carried, for a spreadsheet or statements.
-    pub(crate) adjustments: Vec<sessionpay_render::AdjustmentLine>,
-    /// The inputs read.
-    pub(crate) inputs: Vec<sessionpay_io::Input>,
-    /// Where the outputs go.
-    pub(crate) outputs: sessionpay_io::OutputSet,
-}
-
 /// The payroll `query` asks of `source` without the periods the ledger at
-/// `path` closed, each instructor's adjustments carried into their first open period.
+/// `path` closed, each instructor's adjustments carried into their first
+/// open period; `lines` keeps the open periods' session lines.
 pub(crate) fn carried_payroll(
     source: &Source,
     query: &PayrollQuery,
     path: &Path,
     planned: Planned,
+    lines: bool,
     notes: &mut Notes,
-) -> anyhow::Result<CarriedRun> {
+) -> anyhow::Result<(CarriedPayroll, Resolved, OutputSet)> {
     let kind = query.periods.kind()?;
     let (from, to) = (query.periods.from, query.to);
     if let (Some(from), Some(to)) = (from, to) {
@@ -226,71 +165,18 @@ pub(crate) fn carried_payroll(
         kind != PeriodKind::All,
         "--ledger needs the period the ledger closes, not --period all"
     );
-    let ledger = Ledger::open(path)?;
-    ledger.check_kind(&kind_name(kind))?;
-    let closed = ledger.closed_periods()?;
-    let paid = ledger.paid()?;
-    let closed_periods: Arc<[Period]> = closed.iter().map(|c| c.period).collect();
-    let (collected, resolved, outputs) = figures(
-        source,
-        planned,
-        kind,
-        Some(OpenPayroll {
-            closed: closed_periods,
-            from,
-            to,
-            lines: query.keep != KeepLines::No,
-        }),
-        notes,
-    )?;
-    let adjustments = sessionpay_ledger::adjustments(&closed, &paid, &collected.figures, None, None)?;
-    let names: FxHashMap<u64, Arc<str>> = collected
-        .figures
-        .iter()
-        .map(|f| (f.instructor, Arc::clone(&f.instructor_name)))
-        .collect();
-    let first_open = sessionpay_ledger::first_open(kind, &closed)?;
-    let key = |row: &sessionpay_core::PayrollRow| (row.instructor.0, row.currency, row.period.start);
-    let keys: Vec<_> = collected.rows.iter().map(key).collect();
-    let rows = sessionpay_ledger::carry(collected.rows, &adjustments, first_open, &names)?;
-    // The rows carrying adjustments alone were added in order: the lines' rows moved.
-    let moved: Vec<usize> = keys
-        .iter()
-        .map(|k| {
-            rows.binary_search_by_key(k, |c| key(&c.row))
-                .unwrap_or(usize::MAX)
-        })
-        .collect();
-    let line_rows = collected.line_rows.moved(rows.len(), &moved)?;
-    if !adjustments.is_empty() {
+    let payroll = LedgerPayroll::open(path, kind, from, to)?;
+    let (folder, threads) = spill();
+    let make = payroll.collectors(lines, &folder, threads);
+    let (collected, resolved, outputs) = read(source, planned, make, notes)?;
+    let run = payroll.finish(collected, lines)?;
+    if run.carried > 0 {
         notes.say(format!(
             "{} adjustment(s) of closed periods carried in; `sessionpay adjustments` lists them",
-            adjustments.len()
+            run.carried
         ));
     }
-    let adjustments = adjustments
-        .into_iter()
-        .map(|a| sessionpay_render::AdjustmentLine {
-            session: a.session,
-            instructor: sessionpay_core::InstructorId(a.instructor),
-            currency: a.currency,
-            period_start: a.period_start,
-            paid: a.paid,
-            computed: a.computed,
-            adjustment: a.adjustment,
-            change: a.change.as_str(),
-            what: a.what,
-        })
-        .collect();
-    Ok(CarriedRun {
-        rows,
-        mismatches: collected.mismatches,
-        lines: collected.lines,
-        line_rows,
-        adjustments,
-        inputs: resolved.inputs,
-        outputs,
-    })
+    Ok((run, resolved, outputs))
 }
 
 /// `payroll --ledger FILE`: the open periods only, each instructor's
@@ -300,12 +186,6 @@ pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome
     if format == OutputFormat::Xlsx && args.input.output.path.is_none() {
         anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
     }
-    // The ledger's payroll keeps every line for a spreadsheet, a page or statements.
-    let keep = if matches!(format, OutputFormat::Xlsx | OutputFormat::Html) || args.statements.is_some() {
-        KeepLines::All
-    } else {
-        KeepLines::No
-    };
     let source = Source::of(&args.input);
     let mut notes = source.notes();
     let folders: Vec<&Path> = args.statements.as_deref().into_iter().collect();
@@ -313,39 +193,42 @@ pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome
     let query = PayrollQuery {
         periods: args.periods,
         to: args.to,
-        keep,
+        keep: crate::resolve::KeepLines::No,
     };
-    let mut run = carried_payroll(&source, &query, path, planned, &mut notes)?;
+    // A spreadsheet, the report page or statements list the open periods' sessions.
+    let lines = matches!(format, OutputFormat::Xlsx | OutputFormat::Html) || args.statements.is_some();
+    let (run, resolved, mut outputs) = carried_payroll(&source, &query, path, planned, lines, &mut notes)?;
     let rows: Vec<sessionpay_core::PayrollRow> = run.rows.iter().map(|c| c.row.clone()).collect();
+    let adjustments: Vec<_> = run.adjustments.iter().map(adjustment_line).collect();
     let report = sessionpay_render::Report {
         rows: &rows,
         lines: &run.lines,
         line_rows: &run.line_rows,
-        inputs: &run.inputs,
+        inputs: &resolved.inputs,
         policy: args.input.rates.path.as_deref(),
         period: args.periods.kind()?,
         from: args.periods.from,
         to: args.to,
         rejected: 0,
-        adjustments: &run.adjustments,
+        adjustments: &adjustments,
         ledger: true,
     };
     if let Some(dir) = &args.statements {
-        sessionpay_render::write_statements(&report, dir, &mut run.outputs)?;
+        sessionpay_render::write_statements(&report, dir, &mut outputs)?;
     }
     match (format, source.output.as_deref()) {
-        (OutputFormat::Xlsx, Some(file)) => sessionpay_render::write_xlsx(&report, file, &mut run.outputs)?,
-        (OutputFormat::Html, output) => emit_to(output, &mut run.outputs, |out| {
+        (OutputFormat::Xlsx, Some(file)) => sessionpay_render::write_xlsx(&report, file, &mut outputs)?,
+        (OutputFormat::Html, output) => emit_to(output, &mut outputs, |out| {
             Ok(sessionpay_render::write_html(&report, out)?)
         })?,
         _ => {
             let format = table_format(format)?;
-            emit_to(source.output.as_deref(), &mut run.outputs, |out| {
+            emit_to(source.output.as_deref(), &mut outputs, |out| {
                 Ok(sessionpay_ledger::write_carried(out, &run.rows, format)?)
             })?;
         }
     }
-    run.outputs.commit()?;
+    outputs.commit()?;
     if run.mismatches > 0 {
         notes.say(format!(
             "{} session(s) of the open periods do not match TeamUp's figure: run `sessionpay reconcile` for the reasons",
@@ -358,30 +241,19 @@ pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome
     Ok(Outcome::Clean)
 }
 
-/// `export --ledger`: the rows of [`carried_payroll`], each paying its `total_due`.
-pub(crate) fn export_rows(
-    source: &Source,
-    query: &PayrollQuery,
-    path: &Path,
-    planned: Planned,
-    notes: &mut Notes,
-) -> anyhow::Result<(
-    Vec<sessionpay_core::PayrollRow>,
-    Vec<sessionpay_io::SessionLine>,
-    sessionpay_core::LineRows,
-    sessionpay_io::OutputSet,
-)> {
-    let run = carried_payroll(source, query, path, planned, notes)?;
-    let rows = run
-        .rows
-        .into_iter()
-        .map(|c| {
-            let mut row = c.row;
-            row.totals.computed_pay = c.total_due;
-            row
-        })
-        .collect();
-    Ok((rows, Vec::new(), run.line_rows, run.outputs))
+/// An adjustment as the spreadsheet and statements show it.
+fn adjustment_line(a: &sessionpay_ledger::Adjustment) -> sessionpay_render::AdjustmentLine {
+    sessionpay_render::AdjustmentLine {
+        session: a.session,
+        instructor: sessionpay_core::InstructorId(a.instructor),
+        currency: a.currency,
+        period_start: a.period_start,
+        paid: a.paid,
+        computed: a.computed,
+        adjustment: a.adjustment,
+        change: a.change.as_str(),
+        what: a.what.clone(),
+    }
 }
 
 pub(crate) fn ledger(command: &LedgerCommand) -> anyhow::Result<Outcome> {
@@ -401,8 +273,7 @@ pub(crate) fn ledger(command: &LedgerCommand) -> anyhow::Result<Outcome> {
                 !why.trim().is_empty(),
                 "--why needs a reason, recorded with the void"
             );
-            let mut ledger = Ledger::open(ledger)?;
-            ledger.void(*run, why, &now(), VERSION)?;
+            Ledger::open(ledger)?.void(*run, why, &now(), VERSION)?;
             say(&format!("run {run} voided: its periods are open again"));
         }
     }

@@ -2,6 +2,7 @@
 //! used with Xero, and BrightPay's Additions CSV. Each writes one row per
 //! instructor with pay in the period; the columns are in docs/OUTPUTS.md.
 
+use rust_decimal::Decimal;
 use sessionpay_core::Currency;
 
 use super::people::People;
@@ -10,7 +11,11 @@ use crate::error::Result;
 
 /// The Gusto columns that take money and suit per-class pay (Gusto's CSV
 /// upload takes no custom earning types).
-pub const GUSTO_EARNINGS: [&str; 3] = ["commission", "bonus", "correction_payment"];
+pub const GUSTO_EARNINGS: [&str; 3] = ["commission", "bonus", GUSTO_CORRECTION];
+
+/// Gusto's column for a correction to an earlier payroll: where a ledger's
+/// adjustments go unless the earning itself is that column.
+pub const GUSTO_CORRECTION: &str = "correction_payment";
 
 /// A comma-separated file with CRLF line ends: the header, then one record
 /// per line.
@@ -47,6 +52,46 @@ pub(crate) fn gusto(lines: &[PayLine<'_>], people: &People, earning: &str, out: 
             p("gusto_employee_id"),
             p("title"),
             line.row.currency.format(line.amount),
+        ]
+    })
+}
+
+/// [`gusto`] with one more column, `correction_payment`, holding the
+/// adjustment carried in; the earning column holds the period's own pay. A
+/// zero is left blank: in Gusto's import a blank leaves a value entered by
+/// hand alone, a zero would overwrite it.
+pub(crate) fn gusto_corrected(
+    lines: &[PayLine<'_>],
+    people: &People,
+    earning: &str,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let header = [
+        "first_name",
+        "last_name",
+        "ssn",
+        "gusto_employee_id",
+        "title",
+        earning,
+        GUSTO_CORRECTION,
+    ];
+    let cell = |line: &PayLine<'_>, amount: Decimal| {
+        if amount.is_zero() {
+            String::new()
+        } else {
+            line.row.currency.format(amount)
+        }
+    };
+    write_csv(out, header, lines, |line| {
+        let p = |c: &str| person(people, line, c);
+        [
+            p("first_name"),
+            p("last_name"),
+            gusto_ssn(&p("ssn")),
+            p("gusto_employee_id"),
+            p("title"),
+            cell(line, line.amount),
+            cell(line, line.correction.unwrap_or_default()),
         ]
     })
 }
