@@ -29,6 +29,38 @@ struct Figures {
     reported: Decimal,
 }
 
+impl Figures {
+    /// The figures of a session of `kind`, with what no policy's pay of that
+    /// kind can depend on left out, so that sessions every candidate policy
+    /// pays alike share one observation: a rate that counts customers pays
+    /// the same whatever the hours (kept as zero); a per-hour rate reads the
+    /// counts only to see whether nobody is counted, which depends only on
+    /// whether each count is zero (each kept as at most one).
+    fn of(kind: &RateKind, s: &Session, reported: Decimal) -> Figures {
+        let (counts, hours) = if kind.counts_customers() {
+            (s.counts, Decimal::ZERO)
+        } else {
+            let c = &s.counts;
+            let paid = (c.attended() - c.comped()).min(1);
+            let comped = c.comped().min(1);
+            let counts = Counts::try_new(
+                paid + comped,
+                comped,
+                c.late_cancels().min(1),
+                c.no_shows().min(1),
+            )
+            .unwrap_or(s.counts);
+            (counts, s.hours)
+        };
+        Figures {
+            counts,
+            hours,
+            currency: s.currency,
+            reported,
+        }
+    }
+}
+
 /// The sessions behind one distinct observation: how many, and the smallest
 /// of their ids, ascending, at most [`ObservationSet::examples`] of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,12 +249,7 @@ impl ObservationSet {
                 kinds.len() - 1
             }
         };
-        let figures = Figures {
-            counts: s.counts,
-            hours: s.hours,
-            currency: s.currency,
-            reported,
-        };
+        let figures = Figures::of(&rate.kind, s, reported);
         match kinds[at].observed.entry(figures) {
             std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().add(s.id.0, self.examples),
             std::collections::hash_map::Entry::Vacant(v) => {
@@ -278,25 +305,30 @@ impl ObservationSet {
     /// order sessions came in. The set keeps the names and tallies for
     /// [`ObservationSet::finish`].
     pub fn take_rates(&mut self) -> Vec<RateObservations> {
-        let mut per_rate: BTreeMap<RateId, Vec<Bucket>> = BTreeMap::new();
+        let mut per_rate: BTreeMap<RateId, RateObservations> = BTreeMap::new();
         for (id, kinds) in self.by_rate.drain() {
-            let buckets = per_rate.entry(id).or_default();
+            let rate = per_rate.entry(id).or_insert_with(|| RateObservations::empty(id));
             for ByKind { kind, observed } in kinds {
-                buckets.extend(observed.into_iter().map(|(figures, behind)| Bucket {
-                    kind: kind.clone(),
-                    figures,
-                    behind,
-                }));
+                let at = rate.kinds.len();
+                rate.kinds.push(kind);
+                rate.buckets
+                    .extend(observed.into_iter().map(|(figures, behind)| Bucket {
+                        kind: at,
+                        figures,
+                        behind,
+                    }));
             }
         }
         for id in self.tallies.keys() {
-            per_rate.entry(*id).or_default();
+            per_rate
+                .entry(*id)
+                .or_insert_with(|| RateObservations::empty(*id));
         }
         per_rate
-            .into_iter()
-            .map(|(id, mut buckets)| {
-                buckets.sort_by_key(|b| b.behind.ids.first().copied());
-                RateObservations { id, buckets }
+            .into_values()
+            .map(|mut rate| {
+                rate.buckets.sort_by_key(|b| b.behind.ids.first().copied());
+                rate
             })
             .collect()
     }
@@ -352,7 +384,8 @@ impl ObservationSet {
 /// One distinct observation of a rate and the sessions behind it.
 #[derive(Debug, Clone)]
 struct Bucket {
-    kind: RateKind,
+    /// Its rate content, in [`RateObservations::kinds`].
+    kind: usize,
     figures: Figures,
     behind: Behind,
 }
@@ -361,10 +394,25 @@ struct Bucket {
 #[derive(Debug, Clone)]
 pub struct RateObservations {
     id: RateId,
+    /// The rate's contents seen (a rate whose base changed has two); the
+    /// search tells them apart by address, so each is held once.
+    kinds: Vec<RateKind>,
     buckets: Vec<Bucket>,
 }
 
 impl RateObservations {
+    fn empty(id: RateId) -> RateObservations {
+        RateObservations {
+            id,
+            kinds: Vec::new(),
+            buckets: Vec::new(),
+        }
+    }
+
+    fn kind(&self, b: &Bucket) -> &RateKind {
+        &self.kinds[b.kind]
+    }
+
     /// The rate's id.
     pub fn id(&self) -> RateId {
         self.id
@@ -384,7 +432,7 @@ impl RateObservations {
         self.buckets
             .iter()
             .map(|b| Observation {
-                kind: &b.kind,
+                kind: self.kind(b),
                 counts: b.figures.counts,
                 hours: b.figures.hours,
                 currency: b.figures.currency,
@@ -409,7 +457,7 @@ impl RateObservations {
             .filter_map(|o| {
                 let b = self.buckets.get(o.index)?;
                 Some(OutlierGroup {
-                    kind: b.kind.clone(),
+                    kind: self.kind(b).clone(),
                     counts: b.figures.counts,
                     hours: b.figures.hours,
                     currency: b.figures.currency,
@@ -420,13 +468,13 @@ impl RateObservations {
                 })
             })
             .collect();
-        let mut kinds: Vec<&'static str> = self.buckets.iter().map(|b| b.kind.as_str()).collect();
+        let mut kinds: Vec<&'static str> = self.buckets.iter().map(|b| self.kind(b).as_str()).collect();
         kinds.sort_unstable();
         kinds.dedup();
         let mut bases: Vec<String> = self
             .buckets
             .iter()
-            .filter_map(|b| match &b.kind {
+            .filter_map(|b| match self.kind(b) {
                 RateKind::PerCustomer { base } | RateKind::PerHour { base } => Some(base.to_string()),
                 RateKind::Tiered { .. } => None,
             })
@@ -568,12 +616,7 @@ impl OutlierFinder {
         if s.pending {
             return;
         }
-        let figures = Figures {
-            counts: s.counts,
-            hours: s.hours,
-            currency: s.currency,
-            reported,
-        };
+        let figures = Figures::of(&rate.kind, s, reported);
         let Some(kinds) = self.wanted.get(&(rate.id, figures)) else {
             return;
         };
@@ -596,9 +639,11 @@ impl OutlierFinder {
 pub struct OutlierGroup {
     /// The rate's content on these sessions.
     pub kind: RateKind,
-    /// Their attendance counts.
+    /// Their attendance counts (for a per-hour rate, each at most one: only
+    /// whether it is zero enters the pay).
     pub counts: Counts,
-    /// Their hours.
+    /// Their hours (zero for a rate that counts customers: they do not
+    /// enter the pay).
     pub hours: Decimal,
     /// The currency of both figures.
     pub currency: Currency,
