@@ -592,14 +592,18 @@ impl Inferred {
     }
 }
 
+/// Where an outlier group is: its rate's index in [`Inferred::rates`] and
+/// its own in [`InferredRate::outliers`].
+type GroupAt = (usize, usize);
+
 /// Finds the session ids of the outliers whose ids an [`ObservationSet`]
 /// did not keep, on a second reading of the same sessions; mergeable.
 #[derive(Debug, Clone)]
 pub struct OutlierFinder {
     /// By rate and figures: the rate contents looked for, and where each
     /// group is in [`Inferred::rates`].
-    wanted: HashMap<(RateId, Figures), Vec<(RateKind, (usize, usize))>>,
-    found: BTreeMap<(usize, usize), Vec<u64>>,
+    wanted: HashMap<(RateId, Figures), Vec<(RateKind, GroupAt)>>,
+    found: BTreeMap<GroupAt, Vec<u64>>,
 }
 
 impl OutlierFinder {
@@ -845,9 +849,9 @@ mod tests {
             hours,
             counts,
             session_type: SessionType::Class,
-            rate: (id % 17 != 0).then_some(rate),
-            reported: (id % 13 != 0).then_some(reported),
-            pending: id % 11 == 0,
+            rate: (!id.is_multiple_of(17)).then_some(rate),
+            reported: (!id.is_multiple_of(13)).then_some(reported),
+            pending: id.is_multiple_of(11),
             currency: gbp(),
         }
     }
