@@ -14,6 +14,9 @@
 //! - [`PeriodKind`], [`DateRange`], [`local_date`], [`local_start`]: venue-local pay periods.
 //! - [`Payroll`]: per instructor × currency × period totals, mergeable; each
 //!   session's [`RowRef`], so kept lines group under their rows ([`LineRows`]).
+//! - [`ObservationSet`]: the distinct sessions of each rate, mergeable;
+//!   [`infer_rate_policy`] finds the policy that explains their figures, and
+//!   [`Inferred`] is what `rates infer` writes.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -51,6 +54,7 @@ mod aggregate;
 mod calc;
 mod error;
 mod infer;
+mod inferred;
 mod line;
 mod money;
 mod period;
@@ -69,6 +73,10 @@ pub use calc::{
 pub use error::{Error, Result, TierProblem};
 pub use infer::{
     infer_rate_policy, Finding, InferOptions, Observation, Outlier, RateInference, Setting, SettingReport,
+};
+pub use inferred::{
+    Inferred, InferredRate, ObservationSet, OutlierFinder, OutlierGroup, OutlierSession, RateObservations,
+    SeenVenue,
 };
 pub use line::{describe_formula, format_hours, Explanation, SessionLine};
 pub use money::{Currency, RoundingMode};

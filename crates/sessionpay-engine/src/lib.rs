@@ -15,7 +15,8 @@
 //!   every priced session; [`SortedRows`]: every session's output row,
 //!   sorted by id in a fixed memory budget.
 //! - [`Observations`]: the collector of `rates infer`, distinct sessions per
-//!   rate content, and the search over them.
+//!   rate content, and the search over them; [`OutlierIds`]: a second
+//!   reading for the outlier ids a full report lists.
 //!
 //! A single large CSV file is read in parallel parts; anything only one pass
 //! in order can decide makes the run start again sequentially, and both give
@@ -41,7 +42,7 @@ mod workers;
 pub use collect::{Collector, Item, Pricing};
 pub use collectors::{LineEncoder, Lines, PayrollCollected, PayrollCollector, SortedRows};
 pub use error::{Error, Result};
-pub use infer::{Inferred, InferredRate, Observations, OutlierSession, SeenVenue};
+pub use infer::{Observations, OutlierIds};
 pub use options::{default_threads, RunOptions, PARALLEL_MIN_BYTES};
 pub use parallel::NeedsSequential;
 pub use run::{RejectSink, Run, SeenIds, Stats};

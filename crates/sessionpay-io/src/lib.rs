@@ -10,6 +10,9 @@
 //! - [`read_policy_file`], [`parse_policy`]: the TOML policy, strictly;
 //!   [`StrictToml`]: the helper it and export templates read TOML with.
 //! - [`write_payroll`], [`write_reconcile`], [`write_sessions`]: CSV or JSON.
+//! - [`write_inferred_policy`], [`write_inferred_json`],
+//!   [`write_inferred_table`]: what `rates infer` found, as a policy file
+//!   with its evidence, as JSON, as a table.
 //! - [`ExternalSort`]: output rows sorted by session id in a fixed memory
 //!   budget, through temporary run files.
 //! - [`AtomicFile`]: output that appears only when complete; [`OutputSet`]:
@@ -45,6 +48,7 @@ mod digest;
 mod error;
 mod fastjson;
 mod field;
+mod inferred;
 mod json;
 mod ndjson;
 mod output;
@@ -68,6 +72,9 @@ pub use atomic::{remove_pending_files, remove_pending_files_for_exit, AtomicFile
 pub use columns::ColumnMap;
 pub use digest::LineDigest;
 pub use error::{printable, printable_lines, Error, Location, Place, Result, Shown};
+pub use inferred::{
+    group, write_inferred_json, write_inferred_policy, write_inferred_table, OUTLIERS_IN_COMMENTS,
+};
 pub use output::{
     csv_io, csv_writer, hours, neutralise, write_json_lines, write_payroll, write_reconcile,
     write_reconcile_explained, write_sessions, Format, RejectsWriter, Table, TableEncoder,

@@ -36,30 +36,7 @@ pub(super) fn money(currency: Currency, value: Decimal) -> String {
     group(&super::amount(currency, value))
 }
 
-/// Groups the integer digits of a plain decimal by thousands.
-pub fn group(plain: &str) -> String {
-    let (sign, digits) = match plain.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", plain),
-    };
-    let (int, frac) = match digits.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (digits, None),
-    };
-    let mut out = String::with_capacity(plain.len() + int.len() / 3);
-    out.push_str(sign);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(frac) = frac {
-        out.push('.');
-        out.push_str(frac);
-    }
-    out
-}
+pub use sessionpay_io::group;
 
 /// The `s` of a plural: `""` for one, else `"s"`.
 pub(super) fn plural<N: PartialEq + From<u8>>(n: N) -> &'static str {
