@@ -1,4 +1,4 @@
-//! Issue 17: `reconcile` and `sessions` in bounded memory. Rows past
+//! Issue 17: `reconcile`, `sessions` and statements in bounded memory. Rows past
 //! --sort-memory are sorted through temporary runs, and the output is the
 //! same bytes whatever the budget, the workers or the input order; the runs
 //! are removed on every exit, a signal included.
@@ -192,4 +192,71 @@ fn the_report_page_from_its_digest_is_the_page_from_every_line() {
             "the digest's page differs on {threads} thread(s)"
         );
     }
+}
+
+/// Every file of a folder of the test, sorted by name.
+fn folder_files(dir: &TestDir, name: &str) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path().join(name))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn streamed_statements_are_the_statements_from_every_line() {
+    let dir = TestDir::new();
+    dir.copy_as("conformance/report.csv", "ordered.csv");
+    dir.write("shuffled.csv", shuffled_conformance(23));
+    dir.copy_as("conformance/rates.toml", "rates.toml");
+    for period in ["month", "all"] {
+        // With the report page every line is kept, and the statements are
+        // made from them, as they all were before.
+        let reference = {
+            let args = [
+                "payroll",
+                "--period",
+                period,
+                "--rates",
+                "rates.toml",
+                "--format",
+                "html",
+                "--statements",
+                "kept",
+                "ordered.csv",
+            ];
+            run(&dir, &args, "1");
+            folder_files(&dir, "kept")
+        };
+        assert!(reference.len() > 40, "{period}: {} files", reference.len());
+        for (input, threads) in [("ordered.csv", "3"), ("shuffled.csv", "1"), ("shuffled.csv", "3")] {
+            let args = [
+                "payroll",
+                "--period",
+                period,
+                "--rates",
+                "rates.toml",
+                "--statements",
+                "streamed",
+                input,
+            ];
+            run(&dir, &args, threads);
+            assert!(
+                folder_files(&dir, "streamed") == reference,
+                "{period} {input} on {threads} thread(s): the statements differ"
+            );
+        }
+    }
+    assert_eq!(
+        dir.listing(),
+        ["kept", "ordered.csv", "rates.toml", "shuffled.csv", "streamed"],
+        "no run is left"
+    );
 }

@@ -76,6 +76,9 @@ pub(crate) enum KeepLines {
     Spreadsheet,
     /// What the report page shows of the lines: counts, the biggest mismatches.
     Page,
+    /// Every line as its statement row, sorted as statements list them in
+    /// a fixed memory budget.
+    Statements,
 }
 
 /// The inputs and policy of a run, resolved from the arguments.

@@ -128,6 +128,9 @@ pub(crate) struct PayrollRun {
     /// Every session in the period range as its spreadsheet rows, sorted by
     /// id (with [`KeepLines::Spreadsheet`]).
     pub(crate) sorted: Option<ExternalSort>,
+    /// Every session in the period range as its statement row, sorted as
+    /// statements list them (with [`KeepLines::Statements`]).
+    pub(crate) statements: Option<ExternalSort<sessionpay_io::StatementKey>>,
     /// What the report page shows of the sessions (with [`KeepLines::Page`]).
     pub(crate) digest: Option<LineDigest>,
 }
@@ -155,6 +158,13 @@ pub(crate) fn compute_payroll(
             ExternalSort::new(&folder, share),
             Box::new(sessionpay_render::encode_xlsx_line),
         ),
+        KeepLines::Statements => PayrollCollector::statement_lines(
+            kind,
+            from,
+            to,
+            ExternalSort::new(&folder, share),
+            Box::new(sessionpay_render::encode_statement_line),
+        ),
         KeepLines::Page => PayrollCollector::digest_lines(kind, from, to, sessionpay_render::html_digest()),
         KeepLines::All | KeepLines::No => PayrollCollector::new(kind, from, to, query.keep == KeepLines::All),
     };
@@ -166,6 +176,7 @@ pub(crate) fn compute_payroll(
         mismatches,
         sessions,
         sorted,
+        statements,
         digest,
     } = collected.finish()?;
     Ok((
@@ -178,6 +189,7 @@ pub(crate) fn compute_payroll(
             mismatches,
             sessions,
             sorted,
+            statements,
             digest,
         },
         outputs,

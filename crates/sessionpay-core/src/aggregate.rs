@@ -65,6 +65,13 @@ impl std::hash::Hash for RowKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RowRef(RowKey);
 
+impl RowRef {
+    /// The first day of the row's period.
+    pub fn period_start(&self) -> NaiveDate {
+        self.0.start
+    }
+}
+
 impl RowKey {
     /// The order of [`PayrollKey`] as two words: instructor, then currency
     /// (`Currency::bits` orders as `Currency`) and period start (`date_bits`

@@ -5,7 +5,7 @@ use sessionpay_core::chrono::NaiveDate;
 use sessionpay_core::{
     DateRange, LineRows, LocalDates, Payroll, PayrollRow, PeriodKind, RowRef, SessionLine, Status,
 };
-use sessionpay_io::{ExternalSort, LineDigest, Names, TableEncoder};
+use sessionpay_io::{ExternalSort, LineDigest, Names, StatementKey, TableEncoder};
 
 use crate::{Collector, Result};
 
@@ -29,6 +29,8 @@ enum Kept {
     None,
     All(Vec<(SessionLine, RowRef)>),
     Sorted(ExternalSort, LineEncoder),
+    /// Sorted in the order statements list them ([`sessionpay_io::statement_key`]).
+    Statements(ExternalSort<StatementKey>, LineEncoder),
     Digest(LineDigest),
 }
 
@@ -38,6 +40,7 @@ impl std::fmt::Debug for Kept {
             Kept::None => f.write_str("None"),
             Kept::All(lines) => write!(f, "All({} lines)", lines.len()),
             Kept::Sorted(sort, _) => write!(f, "Sorted({} rows)", sort.rows()),
+            Kept::Statements(sort, _) => write!(f, "Statements({} rows)", sort.rows()),
             Kept::Digest(digest) => write!(f, "Digest({} sessions)", digest.sessions),
         }
     }
@@ -59,6 +62,9 @@ pub struct PayrollCollected {
     /// Every session in the range encoded and sorted by id, when asked for
     /// with [`PayrollCollector::sorted_lines`].
     pub sorted: Option<ExternalSort>,
+    /// Every session in the range encoded and sorted as statements list
+    /// them, when asked for with [`PayrollCollector::statement_lines`].
+    pub statements: Option<ExternalSort<StatementKey>>,
     /// The digest of every session in the range, when asked for with
     /// [`PayrollCollector::digest_lines`].
     pub digest: Option<LineDigest>,
@@ -116,17 +122,36 @@ impl PayrollCollector {
         }
     }
 
+    /// A payroll as [`PayrollCollector::new`] that keeps every session line
+    /// in the range as the bytes `encode` makes of it, sorted in `sort` by
+    /// [`sessionpay_io::statement_key`]: by row (period, instructor,
+    /// currency), then by start and id.
+    pub fn statement_lines(
+        kind: PeriodKind,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        sort: ExternalSort<StatementKey>,
+        encode: LineEncoder,
+    ) -> PayrollCollector {
+        PayrollCollector {
+            lines: Kept::Statements(sort, encode),
+            ..PayrollCollector::new(kind, from, to, false)
+        }
+    }
+
     /// The rows, the lines kept and the mismatches.
     ///
     /// # Errors
     /// A total out of range.
     pub fn finish(self) -> Result<PayrollCollected> {
-        let (mut kept, sorted, digest) = match self.lines {
-            Kept::None => (Vec::new(), None, None),
-            Kept::All(lines) => (lines, None, None),
-            Kept::Sorted(sort, _) => (Vec::new(), Some(sort), None),
-            Kept::Digest(digest) => (Vec::new(), None, Some(digest)),
-        };
+        let (mut kept, mut sorted, mut statements, mut digest) = (Vec::new(), None, None, None);
+        match self.lines {
+            Kept::None => {}
+            Kept::All(lines) => kept = lines,
+            Kept::Sorted(sort, _) => sorted = Some(sort),
+            Kept::Statements(sort, _) => statements = Some(sort),
+            Kept::Digest(lines) => digest = Some(lines),
+        }
         kept.sort_by_key(|(l, _)| l.session.id);
         let (rows, line_rows) = self.payroll.rows_for(kept.iter().map(|(_, row)| *row))?;
         let lines = kept.into_iter().map(|(line, _)| line).collect();
@@ -137,6 +162,7 @@ impl PayrollCollector {
             mismatches: self.mismatches,
             sessions: self.sessions,
             sorted,
+            statements,
             digest,
         })
     }
@@ -158,6 +184,10 @@ impl Collector for PayrollCollector {
             Kept::None => {}
             Kept::All(lines) => lines.push((line, row)),
             Kept::Sorted(sort, encode) => sort.push_with(line.session.id.0, |buf| encode(&line, buf))?,
+            Kept::Statements(sort, encode) => {
+                let key = sessionpay_io::statement_key(row.period_start(), &line);
+                sort.push_with(key, |buf| encode(&line, buf))?;
+            }
             Kept::Digest(digest) => digest.add(&line)?,
         }
         Ok(())
@@ -170,6 +200,7 @@ impl Collector for PayrollCollector {
         match (&mut self.lines, other.lines) {
             (Kept::All(mine), Kept::All(mut theirs)) => mine.append(&mut theirs),
             (Kept::Sorted(mine, _), Kept::Sorted(theirs, _)) => mine.absorb(theirs)?,
+            (Kept::Statements(mine, _), Kept::Statements(theirs, _)) => mine.absorb(theirs)?,
             (Kept::Digest(mine), Kept::Digest(theirs)) => mine.merge(theirs)?,
             _ => {}
         }
@@ -180,7 +211,7 @@ impl Collector for PayrollCollector {
         // Payroll rows show the instructor's name; kept lines show them all.
         match self.lines {
             Kept::None => Names::InstructorOnly,
-            Kept::All(_) | Kept::Sorted(..) | Kept::Digest(_) => Names::All,
+            Kept::All(_) | Kept::Sorted(..) | Kept::Statements(..) | Kept::Digest(_) => Names::All,
         }
     }
 }

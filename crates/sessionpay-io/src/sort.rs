@@ -1,10 +1,10 @@
-//! An external merge sort of encoded output rows keyed by session id, in a
-//! fixed memory budget.
+//! An external merge sort of encoded output rows keyed by session id (or by
+//! any fixed-size [`SortKey`]), in a fixed memory budget.
 //!
-//! Rows are kept in one byte buffer with an index of `(id, place)`; when the
+//! Rows are kept in one byte buffer with an index of `(key, place)`; when the
 //! two reach the budget the index is sorted (skipped when the rows came in
 //! ascending order) and written out as a *run*: a temporary file of
-//! `id (u64 LE), length (u32 LE), bytes` records. At the end the runs and
+//! `key, length (u32 LE), bytes` records. At the end the runs and
 //! what is still in memory are merged through a heap, at most [`FAN_IN`]
 //! files at a time. The temporary files live in one folder per sorter,
 //! removed when the sorter is dropped and, on a signal, by
@@ -15,6 +15,9 @@ use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, NaiveDate};
+use sessionpay_core::{Currency, SessionLine};
 
 use crate::atomic::{committing, pending_dirs};
 use crate::error::{Error, Result};
@@ -28,16 +31,86 @@ const FAN_IN: usize = 64;
 /// The buffer of each run file read or written while merging.
 const RUN_BUFFER: usize = 64 << 10;
 
+/// What rows are sorted by: a small value of fixed size, written to run
+/// files as its bytes.
+pub trait SortKey: Copy + Ord + std::fmt::Debug {
+    /// Writes the key's bytes.
+    ///
+    /// # Errors
+    /// `out`'s.
+    fn write_to(&self, out: &mut impl Write) -> io::Result<()>;
+    /// Reads back what [`SortKey::write_to`] wrote.
+    ///
+    /// # Errors
+    /// `input`'s, or its end.
+    fn read_from(input: &mut impl Read) -> io::Result<Self>;
+}
+
+/// A session id, 8 bytes little-endian.
+impl SortKey for u64 {
+    fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
+        out.write_all(&self.to_le_bytes())
+    }
+    fn read_from(input: &mut impl Read) -> io::Result<Self> {
+        let mut bytes = [0u8; 8];
+        input.read_exact(&mut bytes)?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+}
+
+/// Bytes compared in order: a key built of big-endian fields.
+impl<const N: usize> SortKey for [u8; N] {
+    fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
+        out.write_all(self)
+    }
+    fn read_from(input: &mut impl Read) -> io::Result<Self> {
+        let mut bytes = [0u8; N];
+        input.read_exact(&mut bytes)?;
+        Ok(bytes)
+    }
+}
+
+/// The key that orders session lines as statements list them: the row's
+/// period start, instructor and currency (in the order of [`Period`],
+/// [`InstructorId`] and [`Currency`]), then the session's start and id.
+///
+/// [`Period`]: sessionpay_core::Period
+/// [`InstructorId`]: sessionpay_core::InstructorId
+pub type StatementKey = [u8; 36];
+
+/// The first 16 bytes of a [`StatementKey`]: those of the payroll row.
+pub fn statement_row_key(period_start: NaiveDate, instructor: u64, currency: Currency) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    // A signed day count orders as unsigned once its sign bit is flipped.
+    let days = period_start.num_days_from_ce().cast_unsigned() ^ 1 << 31;
+    key[..4].copy_from_slice(&days.to_be_bytes());
+    key[4..12].copy_from_slice(&instructor.to_be_bytes());
+    // Currency orders by its code, then its minor units.
+    let code = currency.code().as_bytes();
+    key[12..12 + code.len().min(3)].copy_from_slice(&code[..code.len().min(3)]);
+    key[15] = u8::try_from(currency.minor_units()).unwrap_or(u8::MAX);
+    key
+}
+
+/// The [`StatementKey`] of `line`, in the row of the period starting `period_start`.
+pub fn statement_key(period_start: NaiveDate, line: &SessionLine) -> StatementKey {
+    let s = &line.session;
+    let mut key = [0u8; 36];
+    key[..16].copy_from_slice(&statement_row_key(period_start, s.instructor.0, s.currency));
+    let secs = s.starts_at.timestamp().cast_unsigned() ^ 1 << 63;
+    key[16..24].copy_from_slice(&secs.to_be_bytes());
+    key[24..28].copy_from_slice(&s.starts_at.timestamp_subsec_nanos().to_be_bytes());
+    key[28..].copy_from_slice(&s.id.0.to_be_bytes());
+    key
+}
+
 /// Where one row is in the buffer.
 #[derive(Debug, Clone, Copy)]
-struct Entry {
-    id: u64,
+struct Entry<K> {
+    key: K,
     start: usize,
     len: usize,
 }
-
-/// What a row costs in memory beyond its bytes.
-const ENTRY_COST: usize = std::mem::size_of::<Entry>();
 
 /// A folder of run files, registered for removal on a signal.
 #[derive(Debug)]
@@ -86,11 +159,11 @@ impl Drop for SpillDir {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
-pub struct ExternalSort {
+pub struct ExternalSort<K: SortKey = u64> {
     folder: PathBuf,
     limit: usize,
     data: Vec<u8>,
-    index: Vec<Entry>,
+    index: Vec<Entry<K>>,
     /// Every id so far came after the one before.
     ascending: bool,
     runs: Vec<PathBuf>,
@@ -100,10 +173,10 @@ pub struct ExternalSort {
     rows: u64,
 }
 
-impl ExternalSort {
+impl<K: SortKey> ExternalSort<K> {
     /// A sort that keeps at most about `limit` bytes of rows in memory and
     /// writes the rest to run files in a new folder inside `folder`.
-    pub fn new(folder: &Path, limit: usize) -> ExternalSort {
+    pub fn new(folder: &Path, limit: usize) -> ExternalSort<K> {
         ExternalSort {
             folder: folder.to_path_buf(),
             limit: limit.max(1),
@@ -128,14 +201,14 @@ impl ExternalSort {
     }
 
     fn used(&self) -> usize {
-        self.data.len() + self.index.len() * ENTRY_COST
+        self.data.len() + self.index.len() * std::mem::size_of::<Entry<K>>()
     }
 
-    /// Takes the row of `id`, which `encode` appends to the buffer it is given.
+    /// Takes the row of key `id`, which `encode` appends to the buffer it is given.
     ///
     /// # Errors
     /// `encode`'s error, or [`Error::Io`] when a run file cannot be written.
-    pub fn push_with(&mut self, id: u64, encode: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Result<()> {
+    pub fn push_with(&mut self, id: K, encode: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Result<()> {
         let start = self.data.len();
         if let Err(source) = encode(&mut self.data) {
             self.data.truncate(start);
@@ -144,11 +217,11 @@ impl ExternalSort {
                 source,
             });
         }
-        if self.index.last().is_some_and(|last| last.id > id) {
+        if self.index.last().is_some_and(|last| last.key > id) {
             self.ascending = false;
         }
         self.index.push(Entry {
-            id,
+            key: id,
             start,
             len: self.data.len() - start,
         });
@@ -163,7 +236,7 @@ impl ExternalSort {
     ///
     /// # Errors
     /// [`Error::Io`] when a run file cannot be written.
-    pub fn absorb(&mut self, mut other: ExternalSort) -> Result<()> {
+    pub fn absorb(&mut self, mut other: ExternalSort<K>) -> Result<()> {
         if self.used().saturating_add(other.used()) >= self.limit.saturating_add(other.limit) {
             // Both would not fit together: `other` writes its own run
             // rather than being copied here first (a peak of both twice).
@@ -178,7 +251,7 @@ impl ExternalSort {
         self.limit = self.limit.saturating_add(other.limit);
         self.rows += other.rows;
         if let (Some(last), Some(first)) = (self.index.last(), other.index.first()) {
-            if last.id > first.id {
+            if last.key > first.key {
                 self.ascending = false;
             }
         }
@@ -197,7 +270,7 @@ impl ExternalSort {
 
     fn sort_memory(&mut self) {
         if !self.ascending {
-            self.index.sort_unstable_by_key(|e| e.id);
+            self.index.sort_unstable_by_key(|e| e.key);
         }
     }
 
@@ -227,7 +300,7 @@ impl ExternalSort {
         let written = self
             .index
             .iter()
-            .try_for_each(|e| write_record(&mut out, e.id, &self.data[e.start..e.start + e.len]))
+            .try_for_each(|e| write_record(&mut out, &e.key, &self.data[e.start..e.start + e.len]))
             .and_then(|()| out.flush());
         written.map_err(|source| Error::Io {
             path: path.clone(),
@@ -246,21 +319,32 @@ impl ExternalSort {
     /// # Errors
     /// `emit`'s error, or a run file that cannot be read or written (its
     /// [`Error::Io`] as the source of an [`io::Error`]).
-    pub fn for_each_sorted(mut self, mut emit: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+    pub fn for_each_sorted(self, mut emit: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        self.for_each_sorted_keyed(|_, row| emit(row))
+    }
+
+    /// [`ExternalSort::for_each_sorted`], each row handed over with its key.
+    ///
+    /// # Errors
+    /// As [`ExternalSort::for_each_sorted`].
+    pub fn for_each_sorted_keyed(
+        mut self,
+        mut emit: impl FnMut(&K, &[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
         self.sort_memory();
         if self.runs.is_empty() {
             return self
                 .index
                 .iter()
-                .try_for_each(|e| emit(&self.data[e.start..e.start + e.len]));
+                .try_for_each(|e| emit(&e.key, &self.data[e.start..e.start + e.len]));
         }
         // Keep the final merge within FAN_IN files: merge the oldest runs
         // into longer ones first (the one in memory is the last source).
         while self.runs.len() >= FAN_IN {
             let group: Vec<PathBuf> = self.runs.drain(..FAN_IN).collect();
             let (path, mut out) = self.new_run().map_err(io::Error::other)?;
-            let sources = open_runs(&group)?;
-            merge(sources, &mut |id, row| write_record(&mut out, id, row))
+            let sources = open_runs::<K>(&group)?;
+            merge(sources, &mut |key, row| write_record(&mut out, key, row))
                 .and_then(|()| out.flush())
                 .map_err(|e| in_run(&path, e))?;
             for done in &group {
@@ -274,7 +358,7 @@ impl ExternalSort {
             index: &self.index,
             at: 0,
         });
-        merge(sources, &mut |_, row| emit(row))
+        merge(sources, &mut |key, row| emit(key, row))
     }
 }
 
@@ -285,14 +369,14 @@ fn in_run(path: &Path, source: io::Error) -> io::Error {
     })
 }
 
-fn write_record(out: &mut impl Write, id: u64, row: &[u8]) -> io::Result<()> {
+fn write_record<K: SortKey>(out: &mut impl Write, key: &K, row: &[u8]) -> io::Result<()> {
     let len = u32::try_from(row.len()).map_err(|_| io::Error::other("a row over 4 GiB cannot be sorted"))?;
-    out.write_all(&id.to_le_bytes())?;
+    key.write_to(out)?;
     out.write_all(&len.to_le_bytes())?;
     out.write_all(row)
 }
 
-fn open_runs(paths: &[PathBuf]) -> io::Result<Vec<Source<'static>>> {
+fn open_runs<'a, K: SortKey>(paths: &[PathBuf]) -> io::Result<Vec<Source<'a, K>>> {
     paths
         .iter()
         .map(|path| {
@@ -300,7 +384,6 @@ fn open_runs(paths: &[PathBuf]) -> io::Result<Vec<Source<'static>>> {
             Ok(Source::File {
                 path: path.clone(),
                 reader: BufReader::with_capacity(RUN_BUFFER, file),
-                id: 0,
                 row: Vec::new(),
             })
         })
@@ -308,49 +391,40 @@ fn open_runs(paths: &[PathBuf]) -> io::Result<Vec<Source<'static>>> {
 }
 
 /// One sorted input of a merge.
-enum Source<'a> {
+enum Source<'a, K> {
     File {
         path: PathBuf,
         reader: BufReader<File>,
-        id: u64,
         row: Vec<u8>,
     },
     Memory {
         data: &'a [u8],
-        index: &'a [Entry],
+        index: &'a [Entry<K>],
         at: usize,
     },
 }
 
-impl Source<'_> {
-    /// Moves to the next row: its id, or `None` at the end.
-    fn advance(&mut self, first: bool) -> io::Result<Option<u64>> {
+impl<K: SortKey> Source<'_, K> {
+    /// Moves to the next row: its key, or `None` at the end.
+    fn advance(&mut self, first: bool) -> io::Result<Option<K>> {
         match self {
-            Source::File {
-                path,
-                reader,
-                id,
-                row,
-            } => {
+            Source::File { path, reader, row } => {
                 let end = reader.fill_buf().map_err(|e| in_run(path, e))?.is_empty();
                 if end {
                     return Ok(None);
                 }
-                let mut head = [0u8; 12];
-                reader.read_exact(&mut head).map_err(|e| in_run(path, e))?;
-                let (id_bytes, len_bytes) = head.split_at(8);
-                // OK because split_at(8) of 12 bytes gives 8 and 4.
-                *id = u64::from_le_bytes(id_bytes.try_into().unwrap_or_default());
-                let len = u32::from_le_bytes(len_bytes.try_into().unwrap_or_default()) as usize;
-                row.resize(len, 0);
+                let read = K::read_from(reader).map_err(|e| in_run(path, e))?;
+                let mut len = [0u8; 4];
+                reader.read_exact(&mut len).map_err(|e| in_run(path, e))?;
+                row.resize(u32::from_le_bytes(len) as usize, 0);
                 reader.read_exact(row).map_err(|e| in_run(path, e))?;
-                Ok(Some(*id))
+                Ok(Some(read))
             }
             Source::Memory { index, at, .. } => {
                 if !first {
                     *at += 1;
                 }
-                Ok(index.get(*at).map(|e| e.id))
+                Ok(index.get(*at).map(|e| e.key))
             }
         }
     }
@@ -367,7 +441,10 @@ impl Source<'_> {
 }
 
 /// Merges sorted sources; ties go to the earlier source.
-fn merge(mut sources: Vec<Source<'_>>, emit: &mut dyn FnMut(u64, &[u8]) -> io::Result<()>) -> io::Result<()> {
+fn merge<K: SortKey>(
+    mut sources: Vec<Source<'_, K>>,
+    emit: &mut dyn FnMut(&K, &[u8]) -> io::Result<()>,
+) -> io::Result<()> {
     let mut heap = BinaryHeap::with_capacity(sources.len());
     for (i, source) in sources.iter_mut().enumerate() {
         if let Some(id) = source.advance(true)? {
@@ -375,7 +452,7 @@ fn merge(mut sources: Vec<Source<'_>>, emit: &mut dyn FnMut(u64, &[u8]) -> io::R
         }
     }
     while let Some(Reverse((id, i))) = heap.pop() {
-        emit(id, sources[i].row())?;
+        emit(&id, sources[i].row())?;
         if let Some(next) = sources[i].advance(false)? {
             heap.push(Reverse((next, i)));
         }

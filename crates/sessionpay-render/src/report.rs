@@ -131,6 +131,27 @@ pub fn write_statements(report: &Report<'_>, dir: &Path, outputs: &mut OutputSet
     statements::write(report, dir, outputs)
 }
 
+/// Writes the statements as [`write_statements`] does, from `sorted`: every
+/// line of the report's range encoded by [`encode_statement_line`] and sorted
+/// by [`sessionpay_io::statement_key`] (`report.lines` is not read). One
+/// statement is in memory at a time.
+pub fn write_statements_sorted(
+    report: &Report<'_>,
+    sorted: sessionpay_io::ExternalSort<sessionpay_io::StatementKey>,
+    dir: &Path,
+    outputs: &mut OutputSet,
+) -> Result<()> {
+    statements::write_sorted(report, sorted, dir, outputs)
+}
+
+/// Encodes a session line as its row of a statement, for [`write_statements_sorted`].
+///
+/// # Errors
+/// None today: the signature is a line encoder's.
+pub fn encode_statement_line(line: &SessionLine, out: &mut Vec<u8>) -> std::io::Result<()> {
+    statements::encode_line(line, out)
+}
+
 /// The words of the banner a partial payroll carries, or `None` for a whole one.
 pub fn partial_banner(report: &Report<'_>) -> Option<String> {
     (report.rejected > 0).then(|| {

@@ -21,8 +21,10 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
     }
     // A spreadsheet streams its rows and a page keeps what it shows;
-    // statements keep every line.
+    // statements stream theirs, unless a spreadsheet or a page is also
+    // asked for (then every line is kept).
     let keep = match format {
+        OutputFormat::Csv | OutputFormat::Json if args.statements.is_some() => KeepLines::Statements,
         _ if args.statements.is_some() => KeepLines::All,
         OutputFormat::Xlsx => KeepLines::Spreadsheet,
         OutputFormat::Html => KeepLines::Page,
@@ -59,7 +61,10 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     };
     // The statements first: stdout, written last, cannot be taken back.
     if let Some(dir) = &args.statements {
-        sessionpay_render::write_statements(&report, dir, &mut outputs)?;
+        match run.statements.take() {
+            Some(sorted) => sessionpay_render::write_statements_sorted(&report, sorted, dir, &mut outputs)?,
+            None => sessionpay_render::write_statements(&report, dir, &mut outputs)?,
+        }
     }
     match format {
         OutputFormat::Csv | OutputFormat::Json => emit(&source, &mut outputs, |out| {

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use sessionpay_core::{
     Currency, Formula, InstructorId, PayrollRow, Period, RateKind, Reason, SessionLine, Status,
 };
-use sessionpay_io::OutputSet;
+use sessionpay_io::{ExternalSort, OutputSet, StatementKey};
 
 use super::markup::{cell, difference_cell, group, head, money, partial, plural, Esc, TAIL};
 use super::Report;
@@ -41,27 +41,256 @@ pub(super) fn write(report: &Report<'_>, dir: &Path, outputs: &mut OutputSet) ->
     let mut folder = outputs.folder(dir)?;
     let mut index = Vec::with_capacity(statements.len());
     for statement in &statements {
-        let name = file_name(statement);
+        let name = file_name(statement.name, statement.instructor, statement.period);
         let html = render(statement, banner.as_deref())?;
         folder.write(&name, html.as_bytes())?;
-        index.push((name, statement));
+        index.push((name, statement.entry()));
     }
     folder.write("index.html", render_index(report, &index).as_bytes())?;
     outputs.add_folder(folder);
     Ok(())
 }
 
+/// Encodes a line as its row of a statement's table, for [`write_sorted`].
+pub(super) fn encode_line(line: &SessionLine, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let mut h = String::new();
+    session_row(&mut h, line);
+    out.extend_from_slice(h.as_bytes());
+    Ok(())
+}
+
+/// [`write`] from `sorted`: every line of the report's range encoded by
+/// [`encode_line`] and sorted by [`sessionpay_io::statement_key`]
+/// (`report.lines` is not read). One statement is in memory at a time.
+pub(super) fn write_sorted(
+    report: &Report<'_>,
+    sorted: ExternalSort<StatementKey>,
+    dir: &Path,
+    outputs: &mut OutputSet,
+) -> Result<()> {
+    let banner = super::partial_banner(report);
+    let folder = outputs.folder(dir)?;
+    let adjustments = carried(report);
+    // The rows in the order their statements list them, as `gather` gives.
+    let mut order: Vec<usize> = (0..report.rows.len()).collect();
+    order.sort_by_key(|&i| {
+        let r = &report.rows[i];
+        (r.period, r.instructor, r.currency)
+    });
+    let mut walk = Walk {
+        report,
+        banner: banner.as_deref(),
+        adjustments,
+        order,
+        next: 0,
+        open: None,
+        statement: None,
+        folder,
+        index: Vec::new(),
+        failed: None,
+    };
+    let streamed = sorted.for_each_sorted_keyed(|key, row| {
+        walk.line(key, row).map_err(|e| {
+            walk.failed = Some(e);
+            std::io::Error::other("a statement could not be written")
+        })
+    });
+    if let Some(failed) = walk.failed.take() {
+        return Err(failed);
+    }
+    streamed?;
+    walk.finish()?;
+    let Walk {
+        mut folder, index, ..
+    } = walk;
+    folder.write("index.html", render_index(report, &index).as_bytes())?;
+    outputs.add_folder(folder);
+    Ok(())
+}
+
+/// The statement being written from the sorted lines, and where it stands.
+struct Walk<'r, 'a> {
+    report: &'r Report<'a>,
+    banner: Option<&'r str>,
+    /// The adjustments each row (by its index in `report.rows`) carries.
+    adjustments: Vec<Vec<&'a super::AdjustmentLine>>,
+    /// Indices of `report.rows` in statement order.
+    order: Vec<usize>,
+    /// The next of `order` to open.
+    next: usize,
+    /// The row whose sessions are arriving: its index, the sessions still
+    /// to come and the period bytes of its lines' keys.
+    open: Option<(usize, u64, Option<[u8; 4]>)>,
+    /// The statement being written: its entry and its HTML so far.
+    statement: Option<(Entry<'a>, String)>,
+    folder: sessionpay_io::Folder,
+    index: Vec<(String, Entry<'a>)>,
+    failed: Option<crate::Error>,
+}
+
+impl<'a> Walk<'_, 'a> {
+    /// Takes the next line in statement order.
+    fn line(&mut self, key: &StatementKey, row_html: &[u8]) -> Result<()> {
+        loop {
+            match &mut self.open {
+                Some((at, left, period)) if *left > 0 => {
+                    let row = &self.report.rows[*at];
+                    let want =
+                        sessionpay_io::statement_row_key(row.period.start, row.instructor.0, row.currency);
+                    let mine = period.get_or_insert_with(|| head4(key));
+                    if key[4..16] != want[4..16] || *mine != head4(key) {
+                        return Err(misplaced());
+                    }
+                    *left -= 1;
+                    let html = std::str::from_utf8(row_html).map_err(|_| misplaced())?;
+                    if let Some((_, h)) = &mut self.statement {
+                        h.push_str(html);
+                    }
+                    return Ok(());
+                }
+                _ => {
+                    if self.next >= self.order.len() {
+                        return Err(misplaced());
+                    }
+                    self.open_next()?;
+                }
+            }
+        }
+    }
+
+    /// Closes the open row and opens the next, starting its statement when it is a new one.
+    fn open_next(&mut self) -> Result<()> {
+        self.close_row()?;
+        let at = self.order[self.next];
+        self.next += 1;
+        let rows: &'a [PayrollRow] = self.report.rows;
+        let row = &rows[at];
+        let same = self
+            .statement
+            .as_ref()
+            .is_some_and(|(e, _)| e.period == row.period && e.instructor == row.instructor);
+        if !same {
+            self.flush()?;
+            let mut h = String::new();
+            statement_head(
+                &mut h,
+                &row.instructor_name,
+                row.instructor,
+                row.period,
+                self.banner,
+            );
+            let entry = Entry {
+                instructor: row.instructor,
+                name: &row.instructor_name,
+                period: row.period,
+                rows: Vec::new(),
+            };
+            self.statement = Some((entry, h));
+        }
+        if let Some((entry, h)) = &mut self.statement {
+            entry.rows.push(row);
+            part_head(h, row);
+        }
+        self.open = Some((at, row.totals.sessions, None));
+        Ok(())
+    }
+
+    /// Ends the open row's table and adds its adjustments.
+    fn close_row(&mut self) -> Result<()> {
+        let Some((at, left, _)) = self.open.take() else {
+            return Ok(());
+        };
+        if left > 0 {
+            return Err(misplaced());
+        }
+        let row = &self.report.rows[at];
+        if let Some((_, h)) = &mut self.statement {
+            part_foot(h, row);
+            adjustments_part(h, row, &self.adjustments[at])?;
+        }
+        Ok(())
+    }
+
+    /// Writes the statement being built.
+    fn flush(&mut self) -> Result<()> {
+        if let Some((entry, mut h)) = self.statement.take() {
+            statement_foot(&mut h);
+            let name = file_name(entry.name, entry.instructor, entry.period);
+            self.folder.write(&name, h.as_bytes())?;
+            self.index.push((name, entry));
+        }
+        Ok(())
+    }
+
+    /// After the last line: the rows left (with no sessions), then the last statement.
+    fn finish(&mut self) -> Result<()> {
+        while self.next < self.order.len() {
+            self.open_next()?;
+        }
+        self.close_row()?;
+        self.flush()
+    }
+}
+
+fn head4(key: &StatementKey) -> [u8; 4] {
+    [key[0], key[1], key[2], key[3]]
+}
+
+/// The sorted lines do not follow the payroll's rows: a bug, not bad input.
+fn misplaced() -> crate::Error {
+    crate::Error::Write(std::io::Error::other(
+        "the sorted session lines do not match the payroll's rows",
+    ))
+}
+
+/// The adjustments each row (by its index in `report.rows`) carries: the
+/// first row of each instructor × currency takes theirs.
+fn carried<'a>(report: &Report<'a>) -> Vec<Vec<&'a super::AdjustmentLine>> {
+    let mut carried = std::collections::BTreeSet::new();
+    report
+        .rows
+        .iter()
+        .map(|row| {
+            if carried.insert((row.instructor, row.currency)) {
+                report
+                    .adjustments
+                    .iter()
+                    .filter(|a| a.instructor == row.instructor && a.currency == row.currency)
+                    .collect()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect()
+}
+
+/// What the index shows of a statement.
+struct Entry<'a> {
+    instructor: InstructorId,
+    name: &'a str,
+    period: Period,
+    rows: Vec<&'a PayrollRow>,
+}
+
+impl<'a> Statement<'a> {
+    fn entry(&self) -> Entry<'a> {
+        Entry {
+            instructor: self.instructor,
+            name: self.name,
+            period: self.period,
+            rows: self.parts.iter().map(|(r, _, _)| *r).collect(),
+        }
+    }
+}
+
 /// The file name of a statement: period start, instructor id and a plain
 /// ASCII form of the name (`2026-05-01_1010_ana-nakamura.html`).
-fn file_name(statement: &Statement<'_>) -> String {
-    let slug = slug(statement.name);
+fn file_name(name: &str, instructor: InstructorId, period: Period) -> String {
+    let slug = slug(name);
     if slug.is_empty() {
-        format!("{}_{}.html", statement.period.start, statement.instructor.0)
+        format!("{}_{}.html", period.start, instructor.0)
     } else {
-        format!(
-            "{}_{}_{slug}.html",
-            statement.period.start, statement.instructor.0
-        )
+        format!("{}_{}_{slug}.html", period.start, instructor.0)
     }
 }
 
@@ -89,19 +318,9 @@ fn slug(name: &str) -> String {
 fn gather<'a>(report: &Report<'a>) -> Result<Vec<Statement<'a>>> {
     let by_row = report.line_rows.group(report.lines)?;
     let mut groups: BTreeMap<(Period, InstructorId), Statement<'a>> = BTreeMap::new();
-    let mut carried = std::collections::BTreeSet::new();
-    for (row, mut sessions) in report.rows.iter().zip(by_row) {
-        // Rows are sorted by instructor, currency and period: the first of
-        // each instructor × currency takes its adjustments.
-        let adjustments = if carried.insert((row.instructor, row.currency)) {
-            report
-                .adjustments
-                .iter()
-                .filter(|a| a.instructor == row.instructor && a.currency == row.currency)
-                .collect()
-        } else {
-            Vec::new()
-        };
+    // Rows are sorted by instructor, currency and period: the first of
+    // each instructor × currency takes its adjustments.
+    for ((row, mut sessions), adjustments) in report.rows.iter().zip(by_row).zip(carried(report)) {
         sessions.sort_by_key(|l| (l.session.starts_at, l.session.id));
         groups
             .entry((row.period, row.instructor))
@@ -118,38 +337,63 @@ fn gather<'a>(report: &Report<'a>) -> Result<Vec<Statement<'a>>> {
 }
 
 fn render(statement: &Statement<'_>, banner: Option<&str>) -> Result<String> {
-    let title = format!(
-        "Pay statement: {} ({} to {})",
-        statement.name, statement.period.start, statement.period.end
+    let mut h = String::new();
+    statement_head(
+        &mut h,
+        statement.name,
+        statement.instructor,
+        statement.period,
+        banner,
     );
-    let mut h = head(&title);
+    for (row, sessions, adjustments) in &statement.parts {
+        part_head(&mut h, row);
+        for line in sessions {
+            session_row(&mut h, line);
+        }
+        part_foot(&mut h, row);
+        adjustments_part(&mut h, row, adjustments)?;
+    }
+    statement_foot(&mut h);
+    Ok(h)
+}
+
+/// A statement's page up to its first row.
+fn statement_head(
+    h: &mut String,
+    name: &str,
+    instructor: InstructorId,
+    period: Period,
+    banner: Option<&str>,
+) {
+    let title = format!("Pay statement: {} ({} to {})", name, period.start, period.end);
+    h.push_str(&head(&title));
     let _ = write!(
         h,
         "<header>\n<h1>Pay statement</h1>\n<p class=\"lead\"><b>{}</b> (instructor {}) · {} to {}</p>\n\
          <p class=\"note\">Times are the venue's local time. Pending sessions are listed but not paid \
          until TeamUp's figure is final.</p>\n</header>\n",
-        Esc(statement.name),
-        statement.instructor.0,
-        statement.period.start,
-        statement.period.end
+        Esc(name),
+        instructor.0,
+        period.start,
+        period.end
     );
     if let Some(banner) = banner {
         h.push_str(&partial(banner));
     }
-    for (row, sessions, adjustments) in &statement.parts {
-        part(&mut h, row, sessions)?;
-        adjustments_part(&mut h, row, adjustments)?;
-    }
+}
+
+/// A statement's page after its last row.
+fn statement_foot(h: &mut String) {
     let _ = writeln!(
         h,
         "<footer>Written by sessionpay {} from TeamUp's instructed-sessions report.</footer>",
         env!("CARGO_PKG_VERSION")
     );
     h.push_str(TAIL);
-    Ok(h)
 }
 
-fn part(h: &mut String, row: &PayrollRow, sessions: &[&SessionLine]) -> Result<()> {
+/// A row's card and the head of its table of sessions.
+fn part_head(h: &mut String, row: &PayrollRow) {
     let c = row.currency;
     let t = &row.totals;
     let _ = write!(
@@ -173,9 +417,12 @@ fn part(h: &mut String, row: &PayrollRow, sessions: &[&SessionLine]) -> Result<(
          <th class=\"num\">Hours</th><th>Rate</th><th>How it was computed</th><th class=\"num\">Pay</th>\
          <th class=\"num\">TeamUp</th><th class=\"num\">Difference</th><th>Status</th></tr></thead>\n<tbody>\n",
     );
-    for line in sessions {
-        session_row(h, line);
-    }
+}
+
+/// The foot of a row's table of sessions.
+fn part_foot(h: &mut String, row: &PayrollRow) {
+    let c = row.currency;
+    let t = &row.totals;
     let _ = write!(
         h,
         "</tbody>\n<tfoot><tr><td colspan=\"5\">Total{}</td>{}{}{}<td class=\"blank\"></td></tr></tfoot>\n\
@@ -189,7 +436,6 @@ fn part(h: &mut String, row: &PayrollRow, sessions: &[&SessionLine]) -> Result<(
         cell("num", "TeamUp", &money(c, t.reported_pay)),
         difference_cell(c, row.difference),
     );
-    Ok(())
 }
 
 /// The adjustments to earlier, closed periods carried into this row, and the total due.
@@ -580,7 +826,7 @@ fn how(line: &SessionLine) -> String {
         .join("<br>")
 }
 
-fn render_index(report: &Report<'_>, statements: &[(String, &Statement<'_>)]) -> String {
+fn render_index(report: &Report<'_>, statements: &[(String, Entry<'_>)]) -> String {
     let mut h = head("Pay statements");
     h.push_str("<header>\n<h1>Pay statements</h1>\n");
     if let Some(banner) = super::partial_banner(report) {
@@ -594,11 +840,11 @@ fn render_index(report: &Report<'_>, statements: &[(String, &Statement<'_>)]) ->
          <th class=\"num\">Sessions</th><th class=\"num\">Pay</th><th>Statement</th></tr></thead>\n<tbody>\n",
     );
     for (file, s) in statements {
-        let sessions: u64 = s.parts.iter().map(|(r, _, _)| r.totals.sessions).sum();
+        let sessions: u64 = s.rows.iter().map(|r| r.totals.sessions).sum();
         let pay: Vec<String> = s
-            .parts
+            .rows
             .iter()
-            .map(|(r, _, _)| format!("{} {}", r.currency, money(r.currency, r.totals.computed_pay)))
+            .map(|r| format!("{} {}", r.currency, money(r.currency, r.totals.computed_pay)))
             .collect();
         let _ = writeln!(
             h,
@@ -621,6 +867,172 @@ fn render_index(report: &Report<'_>, statements: &[(String, &Statement<'_>)]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use sessionpay_core::{compute_pay, reconcile, Payroll, PeriodKind, RatePolicy};
+
+    /// Sessions of four instructors at a London (GBP) and a New York (USD)
+    /// venue over three months, in a scrambled order of ids and starts.
+    fn lines(n: u64) -> Vec<SessionLine> {
+        let mut csv = String::from(
+            "id,instructor.id,instructor.name,starts_at,venue.id,venue_timezone,hours,attended_count,no_show_count,\
+late_cancel_count,comped_counts.attended,instructor_pay_rate.id,instructor_pay_rate.type,\
+instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n",
+        );
+        for i in 0..n {
+            let id = 1000 + (i * 7919) % n;
+            let instructor = 1 + (i * 31) % 4;
+            let (venue, zone) = if i % 3 == 0 {
+                (103, "America/New_York")
+            } else {
+                (101, "Europe/London")
+            };
+            // Starts repeat, so ties are broken by the id.
+            let day = 1 + (i * 13) % 28;
+            let month = 4 + (i * 5) % 3;
+            let hour = 6 + (i * 11) % 4;
+            let paid = if i % 5 == 0 { "21.00" } else { "20.00" };
+            let pending = i % 17 == 0;
+            csv.push_str(&format!(
+                "{id},{instructor},Ana {instructor},2026-{month:02}-{day:02}T{hour:02}:30:00Z,{venue},{zone},1,4,0,0,0,3,per_customer,5,{paid},{pending}\n"
+            ));
+        }
+        let mut rows: Vec<sessionpay_io::ParsedRow> = Vec::new();
+        sessionpay_io::Reader::bytes(csv.as_bytes(), Path::new("x.csv"))
+            .shape(sessionpay_io::Shape::Csv)
+            .read(&mut rows)
+            .unwrap();
+        let policy = RatePolicy::default();
+        rows.into_iter()
+            .map(|row| {
+                let code = if row.draft.venue.0 == 103 { "USD" } else { "GBP" };
+                let session = row.draft.with_currency(Currency::try_from_code(code).unwrap());
+                let pay = compute_pay(&session, &policy).unwrap();
+                let rec = reconcile(&session, &policy, &pay, Decimal::ZERO).unwrap();
+                SessionLine { session, pay, rec }
+            })
+            .collect()
+    }
+
+    fn folder_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn statements_from_the_sorted_lines_are_the_statements_from_every_line() {
+        let mut all = lines(300);
+        let tmp = tempfile::tempdir().unwrap();
+        for kind in [
+            PeriodKind::Month,
+            PeriodKind::Week {
+                start: sessionpay_core::chrono::Weekday::Mon,
+            },
+            PeriodKind::All,
+        ] {
+            let mut payroll = Payroll::new(kind);
+            let mut refs = Vec::new();
+            // Both ways over lines in id order, the sort's over lines in any order.
+            all.sort_by_key(|l| l.session.id);
+            for line in &all {
+                refs.extend(payroll.add(&line.session, &line.pay, &line.rec).unwrap());
+            }
+            let (rows, line_rows) = payroll.rows_for(refs.iter().copied()).unwrap();
+            let report = Report {
+                rows: &rows,
+                lines: &all,
+                line_rows: &line_rows,
+                inputs: &[],
+                policy: None,
+                period: kind,
+                from: None,
+                to: None,
+                rejected: 0,
+                adjustments: &[],
+                ledger: false,
+            };
+            let memory = tmp.path().join("memory");
+            let mut outputs = OutputSet::new(Default::default());
+            write(&report, &memory, &mut outputs).unwrap();
+            outputs.commit().unwrap();
+            let want = folder_files(&memory);
+            assert!(want.len() > 4, "{kind:?}: {} files", want.len());
+            for limit in [1, 4096, usize::MAX / 2] {
+                let mut sort: ExternalSort<StatementKey> = ExternalSort::new(tmp.path(), limit);
+                for (line, row) in all.iter().zip(&refs).rev() {
+                    let key = sessionpay_io::statement_key(row.period_start(), line);
+                    sort.push_with(key, |buf| encode_line(line, buf)).unwrap();
+                }
+                let sorted = tmp.path().join(format!("sorted-{limit}"));
+                let mut outputs = OutputSet::new(Default::default());
+                write_sorted(&report, sort, &sorted, &mut outputs).unwrap();
+                outputs.commit().unwrap();
+                assert!(folder_files(&sorted) == want, "{kind:?} with a budget of {limit}");
+                std::fs::remove_dir_all(&sorted).unwrap();
+            }
+            std::fs::remove_dir_all(&memory).unwrap();
+            assert_eq!(
+                std::fs::read_dir(tmp.path()).unwrap().count(),
+                0,
+                "no run is left"
+            );
+        }
+    }
+
+    #[test]
+    fn sorted_lines_that_do_not_fit_the_rows_are_an_error_not_a_statement() {
+        let all = lines(20);
+        let mut payroll = Payroll::new(PeriodKind::Month);
+        let refs: Vec<_> = all
+            .iter()
+            .filter_map(|l| payroll.add(&l.session, &l.pay, &l.rec).unwrap())
+            .collect();
+        let (rows, line_rows) = payroll.rows_for(refs.iter().copied()).unwrap();
+        let report = Report {
+            rows: &rows,
+            lines: &all,
+            line_rows: &line_rows,
+            inputs: &[],
+            policy: None,
+            period: PeriodKind::Month,
+            from: None,
+            to: None,
+            rejected: 0,
+            adjustments: &[],
+            ledger: false,
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        // One line short, then one line too many.
+        for skip in [Some(3), None] {
+            let mut sort: ExternalSort<StatementKey> = ExternalSort::new(tmp.path(), 1 << 20);
+            for (i, (line, row)) in all.iter().zip(&refs).enumerate() {
+                if Some(i) != skip {
+                    let key = sessionpay_io::statement_key(row.period_start(), line);
+                    sort.push_with(key, |buf| encode_line(line, buf)).unwrap();
+                }
+            }
+            if skip.is_none() {
+                let key = sessionpay_io::statement_key(refs[0].period_start(), &all[0]);
+                sort.push_with(key, |buf| encode_line(&all[0], buf)).unwrap();
+            }
+            let mut outputs = OutputSet::new(Default::default());
+            let err = write_sorted(&report, sort, &tmp.path().join("st"), &mut outputs)
+                .expect_err("the lines do not fit the rows");
+            assert!(
+                err.to_string().contains("do not match the payroll's rows"),
+                "{err}"
+            );
+        }
+    }
 
     #[test]
     fn amounts_for_instructors_carry_the_sign_and_every_digit() {
