@@ -35,14 +35,14 @@ fn a_tolerance_with_underscores_or_an_exponent_is_a_usage_error() {
         run.assert_code(2);
         assert!(run.stdout.is_empty());
         assert!(
-            run.stderr
-                .contains(&format!("expected an amount such as 0.01, but found \"{bad}\"")),
+            run.stderr.contains(&format!(
+                "or an amount and currency such as 0.05USD, but found \"{bad}\""
+            )),
             "{bad}: {}",
             run.stderr
         );
     }
-    dir.run(&["reconcile", "--tolerance", "0.01", &name])
-        .assert_code(1);
+    dir.run(&["reconcile", "--tolerance", "1", &name]).assert_code(1);
 }
 
 #[test]

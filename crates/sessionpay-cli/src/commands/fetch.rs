@@ -19,7 +19,12 @@ const PROGRESS_EVERY_PAGES: u64 = 10;
 
 /// Runs `sessionpay fetch`.
 pub(crate) fn run(args: &FetchArgs) -> anyhow::Result<()> {
-    let token = Token::from_env(&args.token_env)?;
+    anyhow::ensure!(
+        args.output.as_os_str() != "-",
+        "fetch writes a file, not stdout (-o -): it keeps FILE.partial so that --resume can continue \
+         an interrupted run; give -o FILE"
+    );
+    let token = token(&args.token_env)?;
     let mut options = options(args);
     if let Some(ms) = std::env::var_os(BACKOFF_ENV) {
         let ms: u64 = ms
@@ -36,6 +41,30 @@ pub(crate) fn run(args: &FetchArgs) -> anyhow::Result<()> {
         save_columns(path, stats.column_headers.as_ref())?;
     }
     Ok(())
+}
+
+/// The token in the environment variable `var`, without surrounding spaces.
+///
+/// # Errors
+/// The variable is unset, empty, not UTF-8 or not a token a header can
+/// carry; the message names `var`, never the value.
+fn token(var: &str) -> Result<Token, sessionpay_teamup::Error> {
+    use sessionpay_teamup::Error;
+    let raw = match std::env::var(var) {
+        Ok(v) => v,
+        Err(std::env::VarError::NotPresent) => return Err(Error::TokenUnset { var: var.to_owned() }),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(Error::TokenInvalid {
+                var: var.to_owned(),
+                why: "not UTF-8",
+            })
+        }
+    };
+    let token = raw.trim();
+    if token.is_empty() {
+        return Err(Error::TokenEmpty { var: var.to_owned() });
+    }
+    Token::new(token, var)
 }
 
 /// Writes `{"column_headers": ...}` to `path` (atomically), as `--columns-from` reads it.

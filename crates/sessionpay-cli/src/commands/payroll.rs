@@ -5,13 +5,18 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::args::{OutputFormat, PayrollArgs};
+use crate::args::{tolerance, OutputFormat, PayrollArgs};
 use crate::resolve::{plan, table_format, KeepLines, PayrollQuery, Source};
 use crate::run::{compute_payroll, emit, emit_with, mismatch_advice};
 use crate::ui::Outcome;
 
 pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
+    let tolerance = tolerance(&args.tolerance)?;
     if let Some(ledger) = &args.ledger {
+        anyhow::ensure!(
+            args.tolerance.is_empty(),
+            "--tolerance cannot be used with --ledger: the ledger's figures are compared exactly"
+        );
         return super::ledger::payroll(args, ledger);
     }
     let source = Source::of(&args.input);
@@ -37,6 +42,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
             to: args.to,
             keep,
         },
+        tolerance,
         &mut notes,
         planned,
     )?;
