@@ -376,6 +376,21 @@ fn fetch_pages_past_short_pages_and_refuses_a_report_short_of_its_total() {
     assert_eq!(dir.listing(), ["out.ndjson"]);
 }
 
+#[test]
+fn fetch_says_its_progress_and_the_file_it_wrote() {
+    let server = Server::start(|id_gt| Some(report_page(id_gt, 1200, 100, 1200)));
+    let dir = TestDir::new();
+    let args = ["fetch", "--base-url", &server.base, "-o", "out.ndjson"];
+    let run = dir.run_env(&args, &[("TEAMUP_TOKEN", "tok-123")]);
+    run.assert_code(0);
+    assert_eq!(
+        run.stderr,
+        "sessionpay: page 10: 1,000 of 1,200 sessions\n\
+         sessionpay: page 12: 1,200 of 1,200 sessions\n\
+         sessionpay: wrote out.ndjson: 1,200 sessions\n"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn an_interrupted_fetch_removes_its_partial_file_unless_resuming() {
