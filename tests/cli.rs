@@ -107,12 +107,15 @@ fn json_array(bytes: &[u8]) -> Vec<Value> {
     }
 }
 
-/// A JSON cell as the CSV would write it: strings as they are, numbers as text, null as empty.
+/// A JSON cell as the CSV would write it: strings as they are, numbers as text, booleans as
+/// yes/no, null as empty.
 fn as_cell(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
         Value::Number(n) => n.to_string(),
+        Value::Bool(true) => "yes".to_string(),
+        Value::Bool(false) => "no".to_string(),
         other => panic!("unexpected JSON cell {other}"),
     }
 }

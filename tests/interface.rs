@@ -583,3 +583,117 @@ fn message_format_json_writes_errors_warnings_and_notes_as_json_lines() {
     let text = dir.run(&["reconcile", "bad.csv"]);
     assert!(text.stderr.starts_with("sessionpay: bad.csv"), "{}", text.stderr);
 }
+
+/// A JSON object's members in the order the text gives them (a `Value`
+/// object sorts its keys).
+struct Ordered(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Ordered, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Ordered, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, Value>()? {
+                    members.push(member);
+                }
+                Ok(Ordered(members))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+/// Checks one command's `--format json` against its CSV: the same rows, keys
+/// in the CSV's column order, ids and counts numbers, flags booleans, amounts
+/// and hours exact decimal strings. Gives how many rows it checked.
+fn check_json_shape(dir: &TestDir, args: &[&str]) -> usize {
+    let csv_run = dir.run(args);
+    let csv = Table::parse(&csv_run.out());
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let run = dir.run(&json_args);
+    assert_eq!(run.code, csv_run.code, "{args:?}: {}", run.stderr);
+    let objects: Vec<Ordered> =
+        serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert_eq!(objects.len(), csv.rows.len(), "{args:?}");
+    for (object, row) in objects.iter().zip(&csv.rows) {
+        let keys: Vec<&str> = object.0.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, csv.header, "{args:?}: keys in column order");
+        for ((key, value), cell) in object.0.iter().zip(row) {
+            let id_or_count = key.ends_with("_id")
+                || [
+                    "sessions",
+                    "counted_customers",
+                    "mismatched_sessions",
+                    "pending_sessions",
+                    "unrated_sessions",
+                    "attended",
+                    "comped_excluded",
+                    "late_cancels_added",
+                    "no_shows_added",
+                    "periods",
+                ]
+                .contains(&key.as_str());
+            match value {
+                Value::Null => assert_eq!(cell, "", "{args:?} {key}"),
+                Value::Number(n) => {
+                    assert!(id_or_count && n.is_u64(), "{args:?} {key}: {n}");
+                    assert_eq!(&n.to_string(), cell, "{args:?} {key}");
+                }
+                Value::Bool(b) => {
+                    assert!(key.ends_with("_applied"), "{args:?} {key}");
+                    assert_eq!(cell, if *b { "yes" } else { "no" }, "{args:?} {key}");
+                }
+                Value::String(text) => {
+                    assert!(!id_or_count, "{args:?} {key} is a string: {text}");
+                    assert!(text != "yes" && text != "no", "{args:?} {key}");
+                    assert_eq!(text, cell, "{args:?} {key}");
+                }
+                other => panic!("{args:?} {key}: {other}"),
+            }
+        }
+    }
+    objects.len()
+}
+
+#[test]
+fn json_outputs_agree_across_commands() {
+    let dir = TestDir::new();
+    dir.copy("shapes/dot_headers.csv");
+    for command in ["payroll", "reconcile", "sessions"] {
+        assert!(
+            check_json_shape(&dir, &[command, "-q", "dot_headers.csv"]) > 0,
+            "{command}"
+        );
+    }
+    assert!(check_json_shape(&dir, &["reconcile", "-q", "--explain", "dot_headers.csv"]) > 0);
+    // The ledger's outputs: runs, adjustments, and payroll with what is carried.
+    dir.run(&[
+        "close",
+        "-q",
+        "--ledger",
+        "pay.db",
+        "--through",
+        "2026-05-31",
+        "dot_headers.csv",
+    ])
+    .assert_code(0);
+    let text = crate::util::fixture_text("shapes/dot_headers.csv");
+    // Session 12 gets half an hour more: an adjustment.
+    dir.write(
+        "edited.csv",
+        text.replacen(",Europe/London,1.5,", ",Europe/London,2,", 1),
+    );
+    assert_eq!(
+        check_json_shape(&dir, &["ledger", "runs", "--ledger", "pay.db"]),
+        1
+    );
+    let adjustments = check_json_shape(&dir, &["adjustments", "-q", "--ledger", "pay.db", "edited.csv"]);
+    assert!(adjustments > 0, "the edit is an adjustment");
+    check_json_shape(&dir, &["payroll", "-q", "--ledger", "pay.db", "edited.csv"]);
+}

@@ -270,9 +270,14 @@ impl Cli {
 
 /// `--format` of the per-session commands: csv or json.
 fn csv_or_json(arg: clap::Arg) -> clap::Arg {
+    arg.value_parser(csv_or_json_parser())
+}
+
+/// The values csv and json of [`OutputFormat`], with their help.
+fn csv_or_json_parser() -> impl TypedValueParser<Value = OutputFormat> {
     let values = [OutputFormat::Csv, OutputFormat::Json]
         .map(|f| f.to_possible_value().unwrap_or_else(|| PossibleValue::new("csv")));
-    arg.value_parser(PossibleValuesParser::new(values).try_map(|name| OutputFormat::from_str(&name, false)))
+    PossibleValuesParser::new(values).try_map(|name| OutputFormat::from_str(&name, false))
 }
 
 #[derive(Debug, Subcommand)]
@@ -746,7 +751,7 @@ pub(crate) enum LedgerCommand {
         #[arg(long, value_name = "FILE")]
         ledger: PathBuf,
         /// Output format
-        #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
+        #[arg(long, value_parser = csv_or_json_parser(), default_value = "csv")]
         format: OutputFormat,
     },
     /// One run in full: options, inputs with their SHA-256, periods, totals

@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use rust_decimal::Decimal;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use sessionpay_core::{describe_formula, local_start, Currency, Explanation, PayrollRow, SessionLine};
 
 /// Hours without trailing zeros (`1.5`, `1`), as every output writes them.
@@ -250,29 +250,108 @@ pub fn write_payroll(out: impl Write, rows: &[PayrollRow], format: Format) -> io
             }
             w.flush()
         }
-        Format::Json => write_json_lines(
+        Format::Json => write_json_objects(
             out,
-            rows.iter().map(|r| {
-                let t = &r.totals;
-                json!({
-                    "instructor_id": r.instructor.0,
-                    "instructor_name": &*r.instructor_name,
-                    "currency": r.currency.code(),
-                    "period_start": r.period.start.to_string(),
-                    "period_end": r.period.end.to_string(),
-                    "sessions": t.sessions,
-                    "hours": hours(t.hours),
-                    "counted_customers": t.counted_customers,
-                    "computed_pay": amount(r.currency, t.computed_pay),
-                    "reported_pay": amount(r.currency, t.reported_pay),
-                    "difference": amount(r.currency, r.difference),
-                    "mismatched_sessions": t.mismatched_sessions,
-                    "pending_sessions": t.pending_sessions,
-                    "unrated_sessions": t.unrated_sessions,
-                })
-            }),
+            rows.iter()
+                .map(|r| json_object(&PAYROLL_COLUMNS, payroll_cells(r))),
         ),
     }
+}
+
+/// The cells of a payroll row, in [`PAYROLL_COLUMNS`] order, as text
+/// (not neutralised: for JSON and for writers that add columns).
+pub fn payroll_cells(r: &PayrollRow) -> [String; 14] {
+    let t = &r.totals;
+    [
+        r.instructor.0.to_string(),
+        r.instructor_name.to_string(),
+        r.currency.code().to_string(),
+        r.period.start.to_string(),
+        r.period.end.to_string(),
+        t.sessions.to_string(),
+        hours(t.hours),
+        t.counted_customers.to_string(),
+        amount(r.currency, t.computed_pay),
+        amount(r.currency, t.reported_pay),
+        amount(r.currency, r.difference),
+        t.mismatched_sessions.to_string(),
+        t.pending_sessions.to_string(),
+        t.unrated_sessions.to_string(),
+    ]
+}
+
+/// How a column's cells are written in JSON, the same in every output:
+/// ids and counts as numbers, yes/no flags as booleans, everything else
+/// (amounts, hours, dates, names) as strings, an empty cell as `null`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JsonKind {
+    Number,
+    Boolean,
+    Text,
+}
+
+/// The counts among the columns of every output (ids end in `_id`).
+const COUNT_COLUMNS: [&str; 10] = [
+    "sessions",
+    "counted_customers",
+    "mismatched_sessions",
+    "pending_sessions",
+    "unrated_sessions",
+    "attended",
+    "comped_excluded",
+    "late_cancels_added",
+    "no_shows_added",
+    "periods",
+];
+
+fn json_kind(column: &str) -> JsonKind {
+    if column.ends_with("_id") || COUNT_COLUMNS.contains(&column) {
+        JsonKind::Number
+    } else if column.ends_with("_applied") {
+        JsonKind::Boolean
+    } else {
+        JsonKind::Text
+    }
+}
+
+/// One JSON object with the keys in `columns` order (the CSV's column order):
+/// ids and counts as numbers, `yes`/`no` flags as booleans, other cells as
+/// strings, empty cells as `null`.
+pub fn json_object(columns: &[&str], cells: impl IntoIterator<Item = String>) -> String {
+    let mut out = String::from("{");
+    for (i, (name, cell)) in columns.iter().zip(cells).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&Value::String((*name).to_string()).to_string());
+        out.push(':');
+        let whole = !cell.is_empty() && cell.bytes().all(|b| b.is_ascii_digit()) && cell.len() <= 20;
+        match (json_kind(name), cell.as_str()) {
+            (_, "") => out.push_str("null"),
+            (JsonKind::Number, _) if whole => out.push_str(&cell),
+            (JsonKind::Boolean, "yes") => out.push_str("true"),
+            (JsonKind::Boolean, "no") => out.push_str("false"),
+            _ => out.push_str(&Value::String(cell).to_string()),
+        }
+    }
+    out.push('}');
+    out
+}
+
+/// A JSON array with one object (from [`json_object`]) per line.
+///
+/// # Errors
+/// The writer's.
+pub fn write_json_objects(mut out: impl Write, objects: impl Iterator<Item = String>) -> io::Result<()> {
+    out.write_all(b"[")?;
+    let mut first = true;
+    for object in objects {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        first = false;
+        out.write_all(object.as_bytes())?;
+    }
+    out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+    out.flush()
 }
 
 fn reconcile_fields(line: &SessionLine) -> [String; 16] {
@@ -409,7 +488,7 @@ fn write_table<Row: AsMut<[String]> + IntoIterator<Item = String>>(
             }
             w.flush()
         }
-        Format::Json => write_json_lines(out, rows.map(|row| json_row(columns, row))),
+        Format::Json => write_json_objects(out, rows.map(|row| json_object(columns, row))),
     }
 }
 
@@ -441,20 +520,6 @@ fn write_csv_row<W: Write>(
         }
     }
     w.write_record(cells.iter()).map_err(csv_io)
-}
-
-/// One JSON row: empty cells are `null`.
-fn json_row(columns: &[&str], row: impl IntoIterator<Item = String>) -> Value {
-    let mut object = Map::new();
-    for (name, cell) in columns.iter().zip(row) {
-        let value = if cell.is_empty() {
-            Value::Null
-        } else {
-            Value::String(cell)
-        };
-        object.insert((*name).to_string(), value);
-    }
-    Value::Object(object)
 }
 
 /// The per-session tables, written a row at a time by a [`TableEncoder`].
@@ -541,7 +606,10 @@ impl TableEncoder {
                 buf.clear();
                 Ok(())
             }
-            Format::Json => Ok(serde_json::to_writer(out, &json_row(&self.columns(), cells))?),
+            Format::Json => {
+                out.extend_from_slice(json_object(&self.columns(), cells).as_bytes());
+                Ok(())
+            }
         }
     }
 
