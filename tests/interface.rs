@@ -697,3 +697,23 @@ fn json_outputs_agree_across_commands() {
     assert!(adjustments > 0, "the edit is an adjustment");
     check_json_shape(&dir, &["payroll", "-q", "--ledger", "pay.db", "edited.csv"]);
 }
+
+#[test]
+fn payroll_says_how_many_statements_it_wrote() {
+    let dir = TestDir::new();
+    dir.copy("shapes/dot_headers.csv");
+    let run = dir.run(&["payroll", "--statements", "st", "dot_headers.csv"]);
+    run.assert_code(0);
+    let written = std::fs::read_dir(dir.path().join("st"))
+        .expect("statements")
+        .count();
+    assert!(written > 0);
+    assert!(
+        run.stderr
+            .contains(&format!("sessionpay: wrote {written} statements to st\n")),
+        "{}",
+        run.stderr
+    );
+    let quiet = dir.run(&["payroll", "-q", "--statements", "st", "dot_headers.csv"]);
+    assert_eq!(quiet.stderr, "");
+}
