@@ -579,6 +579,23 @@ fn message_format_json_writes_errors_warnings_and_notes_as_json_lines() {
         "{}",
         notes.stderr
     );
+    // A usage error too.
+    let usage = dir.run(&[
+        "payroll",
+        "--message-format",
+        "json",
+        "--from",
+        "03/01/2026",
+        "x.csv",
+    ]);
+    usage.assert_code(2);
+    let lines = json_lines(&usage.stderr);
+    assert_eq!(lines.len(), 1, "{}", usage.stderr);
+    assert_eq!(lines[0]["level"], "error");
+    assert!(lines[0]["message"]
+        .as_str()
+        .expect("text")
+        .contains("expected a date as YYYY-MM-DD"));
     // The text form is unchanged without the flag.
     let text = dir.run(&["reconcile", "bad.csv"]);
     assert!(text.stderr.starts_with("sessionpay: bad.csv"), "{}", text.stderr);

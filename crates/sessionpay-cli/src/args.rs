@@ -243,7 +243,10 @@ impl Cli {
     /// 0 after --help or --version) and hands the global options to the
     /// commands that keep their own copy.
     pub(crate) fn parse_args() -> Cli {
-        let mut cli = Cli::parse();
+        let mut cli = match Cli::try_parse() {
+            Ok(cli) => cli,
+            Err(err) => usage_error(&err),
+        };
         cli.spread_global();
         cli
     }
@@ -266,6 +269,43 @@ impl Cli {
             Command::Ledger(_) | Command::Completions { .. } | Command::Man => {}
         }
     }
+}
+
+/// Ends the process for a usage error (status 2) or after --help and
+/// --version (status 0); under `--message-format json` a usage error is one
+/// JSON line like every other error.
+fn usage_error(err: &clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if informational || !json_asked(std::env::args_os().skip(1)) {
+        err.exit();
+    }
+    let text = err.render().to_string();
+    let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
+    let line = crate::ui::Message::new("error", message).line(true);
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
+    std::process::exit(2);
+}
+
+/// Whether the words ask for `--message-format json` (read before they parse).
+fn json_asked(words: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let mut previous_was_flag = false;
+    for word in words {
+        let word = word.to_string_lossy();
+        if word == "--" {
+            return false;
+        }
+        if word == "--message-format=json" || (previous_was_flag && word == "json") {
+            return true;
+        }
+        previous_was_flag = word == "--message-format";
+    }
+    false
 }
 
 /// `--format` of the per-session commands: csv or json.
@@ -1121,6 +1161,15 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("names USD twice"));
+    }
+
+    #[test]
+    fn a_request_for_json_messages_is_seen_before_parsing() {
+        let asked = |words: &[&str]| json_asked(words.iter().map(std::ffi::OsString::from));
+        assert!(asked(&["payroll", "--message-format", "json", "--bad"]));
+        assert!(asked(&["--message-format=json", "payroll"]));
+        assert!(!asked(&["payroll", "--format", "json"]));
+        assert!(!asked(&["payroll", "--", "--message-format=json"]));
     }
 
     #[test]
