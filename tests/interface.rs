@@ -33,7 +33,8 @@ fn help_texts_match_their_snapshots() {
     for words in COMMANDS {
         let mut args = words.to_vec();
         args.push("--help");
-        let run = dir.run(&args);
+        // Help is wrapped to the width COLUMNS gives when stdout is not a terminal.
+        let run = dir.run_env(&args, &[("COLUMNS", "100")]);
         run.assert_code(0);
         let name = if words.is_empty() {
             "sessionpay".to_string()
@@ -189,9 +190,11 @@ fn completions_and_the_manual_page_go_to_stdout() {
     );
     for part in [
         ".TH sessionpay",
+        ".SH NOTES\n.nf\nEXIT STATUS:",
         "SESSIONPAY RECONCILE",
+        "SESSIONPAY RATES INFER",
         "SESSIONPAY_THREADS",
-        "EXIT STATUS",
+        "EXAMPLES:",
     ] {
         assert!(text.contains(part), "the manual page lacks {part:?}");
     }

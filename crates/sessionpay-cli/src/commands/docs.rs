@@ -27,9 +27,19 @@ pub(crate) fn completions(shell: Shell) -> anyhow::Result<()> {
 pub(crate) fn man() -> anyhow::Result<()> {
     let command = Cli::command();
     let mut out = Vec::new();
-    clap_mangen::Man::new(command.clone())
-        .render(&mut out)
+    let page = clap_mangen::Man::new(command.clone());
+    page.render_title(&mut out)
+        .and_then(|()| page.render_name_section(&mut out))
+        .and_then(|()| page.render_synopsis_section(&mut out))
+        .and_then(|()| page.render_description_section(&mut out))
+        .and_then(|()| page.render_options_section(&mut out))
+        .and_then(|()| page.render_subcommands_section(&mut out))
+        .and_then(|()| page.render_version_section(&mut out))
         .context("rendering the manual page")?;
+    // The exit statuses, environment and examples as laid out in --help.
+    if let Some(after) = command.get_after_help() {
+        writeln!(out, ".SH NOTES\n.nf\n{}\n.fi", roff(&after.to_string()))?;
+    }
     for sub in command.get_subcommands() {
         section(&mut out, &format!("sessionpay {}", sub.get_name()), sub)?;
         for nested in sub.get_subcommands() {
@@ -42,19 +52,6 @@ pub(crate) fn man() -> anyhow::Result<()> {
 
 /// One command's part of the manual page: its name and about, its options, and its after-help text.
 fn section(out: &mut Vec<u8>, name: &str, command: &clap::Command) -> anyhow::Result<()> {
-    let roff = |text: &str| {
-        text.lines()
-            .map(|line| {
-                let line = line.replace('\\', "\\\\");
-                if line.starts_with(['.', '\'']) {
-                    format!("\\&{line}")
-                } else {
-                    line
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     writeln!(out, ".SH \"{}\"", name.to_uppercase())?;
     if let Some(about) = command.get_about() {
         writeln!(out, "{}", roff(&about.to_string()))?;
@@ -66,6 +63,21 @@ fn section(out: &mut Vec<u8>, name: &str, command: &clap::Command) -> anyhow::Re
         writeln!(out, ".nf\n{}\n.fi", roff(&after.to_string()))?;
     }
     Ok(())
+}
+
+/// `text` as roff lines: backslashes escaped, a leading `.` or `'` made plain text.
+fn roff(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let line = line.replace('\\', "\\\\");
+            if line.starts_with(['.', '\'']) {
+                format!("\\&{line}")
+            } else {
+                line
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn to_stdout(bytes: &[u8]) -> anyhow::Result<()> {
