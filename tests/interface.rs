@@ -562,8 +562,9 @@ fn message_format_json_writes_errors_warnings_and_notes_as_json_lines() {
         "{error}"
     );
     assert_eq!(error["field"], "starts_at", "{error}");
+    assert_eq!(error["value"], "2026-99-05-02T09:00:00Z", "{error}");
     let keys: Vec<&String> = error.as_object().expect("object").keys().collect();
-    assert_eq!(keys.len(), 6, "{error}");
+    assert_eq!(keys.len(), 7, "{error}");
     let notes = dir.run(&[
         "reconcile",
         "--message-format=json",

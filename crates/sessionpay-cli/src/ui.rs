@@ -70,6 +70,15 @@ pub(crate) fn error(err: &anyhow::Error) {
         .write_all(message.line(json_messages()).as_bytes());
 }
 
+/// The value a field's problem quotes: the text in quotes after its last
+/// "but found " (the readers' messages put the value there), when it reads
+/// as a quoted string.
+fn found_value(problem: &str) -> Option<String> {
+    let at = problem.rfind("but found \"")? + "but found ".len();
+    let mut stream = serde_json::Deserializer::from_str(&problem[at..]).into_iter::<String>();
+    stream.next()?.ok()
+}
+
 /// One message on stderr, as text or as a JSON line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Message {
@@ -82,6 +91,8 @@ pub(crate) struct Message {
     column: Option<u64>,
     /// The CSV column or JSON key.
     field: Option<String>,
+    /// The offending value, as the problem quotes it.
+    value: Option<String>,
 }
 
 impl Message {
@@ -94,6 +105,7 @@ impl Message {
             line: None,
             column: None,
             field: None,
+            value: None,
         }
     }
 
@@ -109,13 +121,15 @@ impl Message {
                 Location::Text { line, column } => (self.line, self.column) = (Some(line), Some(column)),
             }
         }
-        if let sessionpay_io::Error::Field { column, .. } = err {
+        if let sessionpay_io::Error::Field { column, problem, .. } = err {
             self.field = Some(column.clone());
+            self.value = found_value(problem);
         }
     }
 
     /// The message as a line for stderr: `sessionpay: text`, or the JSON object
-    /// `{"level", "message", "file", "record", "line", "column", "field"}` (the last five where known).
+    /// `{"level", "message", "file", "record", "line", "column", "field", "value"}` (the last
+    /// six where known).
     pub(crate) fn line(&self, json: bool) -> String {
         if !json {
             let warning = if self.level == "warning" { "warning: " } else { "" };
@@ -144,6 +158,9 @@ impl Message {
         }
         if let Some(field) = &self.field {
             out.push_str(&format!(",\"field\":{}", string(field)));
+        }
+        if let Some(value) = &self.value {
+            out.push_str(&format!(",\"value\":{}", string(value)));
         }
         out.push_str("}\n");
         out
@@ -294,5 +311,44 @@ impl Drop for Progress {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_value_a_problem_quotes_is_found() {
+        assert_eq!(
+            found_value("expected a date-time such as 2026-05-02T09:00:00Z, but found \"2026-99\"")
+                .as_deref(),
+            Some("2026-99")
+        );
+        assert_eq!(
+            found_value(r#"but found "say \"hi\"" here"#).as_deref(),
+            Some("say \"hi\"")
+        );
+        assert_eq!(found_value("no value named"), None);
+        assert_eq!(found_value("but found \"unterminated"), None);
+    }
+
+    #[test]
+    fn messages_are_text_or_json_lines() {
+        let mut m = Message::new("warning", "a \"quoted\" word");
+        assert_eq!(m.line(false), "sessionpay: warning: a \"quoted\" word\n");
+        assert_eq!(
+            m.line(true),
+            "{\"level\":\"warning\",\"message\":\"a \\\"quoted\\\" word\"}\n"
+        );
+        m.file = Some("x.csv".into());
+        m.line = Some(3);
+        m.value = Some("v".into());
+        let parsed: serde_json::Value = serde_json::from_str(&m.line(true)).expect("json");
+        assert_eq!(
+            (parsed["file"].as_str(), parsed["line"].as_u64()),
+            (Some("x.csv"), Some(3))
+        );
+        assert_eq!(parsed["value"], "v");
     }
 }
