@@ -318,24 +318,37 @@ fn json_kind(column: &str) -> JsonKind {
 /// ids and counts as numbers, `yes`/`no` flags as booleans, other cells as
 /// strings, empty cells as `null`.
 pub fn json_object(columns: &[&str], cells: impl IntoIterator<Item = String>) -> String {
-    let mut out = String::from("{");
+    let mut out = Vec::new();
+    push_json_object(&mut out, columns, cells);
+    // Only JSON text was written: valid UTF-8.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`json_object`], appended to `out` without a string per cell.
+fn push_json_object(out: &mut Vec<u8>, columns: &[&str], cells: impl IntoIterator<Item = String>) {
+    out.push(b'{');
     for (i, (name, cell)) in columns.iter().zip(cells).enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
-        out.push_str(&Value::String((*name).to_string()).to_string());
-        out.push(':');
-        let whole = !cell.is_empty() && cell.bytes().all(|b| b.is_ascii_digit()) && cell.len() <= 20;
+        push_json_string(out, name);
+        out.push(b':');
+        let whole = !cell.is_empty() && cell.len() <= 20 && cell.bytes().all(|b| b.is_ascii_digit());
         match (json_kind(name), cell.as_str()) {
-            (_, "") => out.push_str("null"),
-            (JsonKind::Number, _) if whole => out.push_str(&cell),
-            (JsonKind::Boolean, "yes") => out.push_str("true"),
-            (JsonKind::Boolean, "no") => out.push_str("false"),
-            _ => out.push_str(&Value::String(cell).to_string()),
+            (_, "") => out.extend_from_slice(b"null"),
+            (JsonKind::Number, _) if whole => out.extend_from_slice(cell.as_bytes()),
+            (JsonKind::Boolean, "yes") => out.extend_from_slice(b"true"),
+            (JsonKind::Boolean, "no") => out.extend_from_slice(b"false"),
+            _ => push_json_string(out, &cell),
         }
     }
-    out.push('}');
-    out
+    out.push(b'}');
+}
+
+/// `text` as a JSON string literal, appended to `out`.
+fn push_json_string(out: &mut Vec<u8>, text: &str) {
+    // Writing to a Vec cannot fail, and a str always serialises.
+    let _ = serde_json::to_writer(&mut *out, text);
 }
 
 /// A JSON array with one object (from [`json_object`]) per line.
@@ -607,7 +620,7 @@ impl TableEncoder {
                 Ok(())
             }
             Format::Json => {
-                out.extend_from_slice(json_object(&self.columns(), cells).as_bytes());
+                push_json_object(out, &self.columns(), cells);
                 Ok(())
             }
         }
