@@ -76,9 +76,9 @@ pub use inferred::{
     group, write_inferred_json, write_inferred_policy, write_inferred_table, OUTLIERS_IN_COMMENTS,
 };
 pub use output::{
-    csv_io, csv_writer, hours, neutralise, write_json_lines, write_payroll, write_reconcile,
-    write_reconcile_explained, write_sessions, Format, RejectsWriter, Table, TableEncoder,
-    ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
+    csv_io, csv_writer, hours, json_object, neutralise, payroll_cells, write_json_lines, write_json_objects,
+    write_payroll, write_reconcile, write_reconcile_explained, write_sessions, Format, RejectsWriter, Table,
+    TableEncoder, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
 pub use output_set::{Folder, OutputSet};
 pub use pages::PageCheck;

@@ -19,7 +19,12 @@ const PROGRESS_EVERY_PAGES: u64 = 10;
 
 /// Runs `sessionpay fetch`.
 pub(crate) fn run(args: &FetchArgs) -> anyhow::Result<()> {
-    let token = Token::from_env(&args.token_env)?;
+    anyhow::ensure!(
+        args.output.as_os_str() != "-",
+        "fetch writes a file, not stdout (-o -): it keeps FILE.partial so that --resume can continue \
+         an interrupted run; give -o FILE"
+    );
+    let token = token(&args.token_env)?;
     let mut options = options(args);
     if let Some(ms) = std::env::var_os(BACKOFF_ENV) {
         let ms: u64 = ms
@@ -31,11 +36,41 @@ pub(crate) fn run(args: &FetchArgs) -> anyhow::Result<()> {
     let mut stderr = std::io::stderr();
     let tty = stderr.is_terminal();
     let mut printer = Printer::new(&mut stderr, args.quiet, tty);
+    printer.json = crate::ui::json_messages();
     let stats = sessionpay_teamup::fetch_to_file(&options, &token, &args.output, &mut printer)?;
     if let Some(path) = &args.save_columns {
         save_columns(path, stats.column_headers.as_ref())?;
     }
+    printer.note(&format!(
+        "wrote {}: {} sessions",
+        args.output.display(),
+        group(stats.kept + stats.fetched)
+    ));
     Ok(())
+}
+
+/// The token in the environment variable `var`, without surrounding spaces.
+///
+/// # Errors
+/// The variable is unset, empty, not UTF-8 or not a token a header can
+/// carry; the message names `var`, never the value.
+fn token(var: &str) -> Result<Token, sessionpay_teamup::Error> {
+    use sessionpay_teamup::Error;
+    let raw = match std::env::var(var) {
+        Ok(v) => v,
+        Err(std::env::VarError::NotPresent) => return Err(Error::TokenUnset { var: var.to_owned() }),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(Error::TokenInvalid {
+                var: var.to_owned(),
+                why: "not UTF-8",
+            })
+        }
+    };
+    let token = raw.trim();
+    if token.is_empty() {
+        return Err(Error::TokenEmpty { var: var.to_owned() });
+    }
+    Token::new(token, var)
 }
 
 /// Writes `{"column_headers": ...}` to `path` (atomically), as `--columns-from` reads it.
@@ -64,25 +99,36 @@ fn options(args: &FetchArgs) -> FetchOptions {
     options
 }
 
-/// Progress and notes on stderr.
+/// Progress and notes on stderr, each line `sessionpay: ...` (or a JSON
+/// object with `--message-format json`).
 struct Printer<'a> {
     out: &'a mut dyn Write,
     quiet: bool,
     /// Progress is redrawn in place with `\r`.
     tty: bool,
+    /// Messages are JSON lines.
+    json: bool,
     /// A `\r` progress line is showing and needs a newline before other text.
     open_line: bool,
     /// The text of the last progress line written.
     last: Option<String>,
+    /// Rows a resumed run kept: counted with the fetched ones.
+    kept: u64,
+    /// Pages received so far.
+    pages: u64,
 }
 
 impl Progress for Printer<'_> {
     fn event(&mut self, event: Event<'_>) {
         match event {
-            Event::Resuming { from, after, kept } => self.note(&format!(
-                "resuming {} after session {after} ({kept} sessions kept)",
-                from.display()
-            )),
+            Event::Resuming { from, after, kept } => {
+                self.kept = kept;
+                self.note(&format!(
+                    "resuming {} after session {after} ({} sessions kept)",
+                    from.display(),
+                    group(kept)
+                ));
+            }
             Event::NothingToResume { path } => self.note(&format!(
                 "{} does not exist yet; fetching from the start",
                 path.display()
@@ -92,10 +138,14 @@ impl Progress for Printer<'_> {
                 delay,
                 attempt,
                 attempts,
-            } => self.note(&format!(
-                "{reason}; retrying in {:.1}s (attempt {attempt} of {attempts})",
-                delay.as_secs_f32()
-            )),
+            } => {
+                let when = if delay.is_zero() {
+                    "retrying now".to_string()
+                } else {
+                    format!("retrying in {:.1}s", delay.as_secs_f32())
+                };
+                self.warning(&format!("{reason}; {when} (attempt {attempt} of {attempts})"));
+            }
             Event::Page {
                 pages,
                 fetched,
@@ -107,21 +157,31 @@ impl Progress for Printer<'_> {
     }
 }
 
+/// `1200` as `1,200`.
+fn group(n: u64) -> String {
+    sessionpay_render::group(&n.to_string())
+}
+
 impl<'a> Printer<'a> {
     fn new(out: &'a mut dyn Write, quiet: bool, tty: bool) -> Self {
         Printer {
             out,
             quiet,
             tty,
+            json: false,
             open_line: false,
             last: None,
+            kept: 0,
+            pages: 0,
         }
     }
 
-    fn text(fetched: u64, total: Option<u64>) -> String {
+    /// `page 12: 1,200 of 3,000 sessions`, kept rows counted in.
+    fn text(&self, pages: u64, fetched: u64, total: Option<u64>) -> String {
+        let seen = self.kept + fetched;
         match total {
-            Some(total) => format!("fetched {fetched} of {total} sessions"),
-            None => format!("fetched {fetched} sessions"),
+            Some(total) => format!("page {pages}: {} of {} sessions", group(seen), group(total)),
+            None => format!("page {pages}: {} sessions", group(seen)),
         }
     }
 
@@ -130,16 +190,17 @@ impl<'a> Printer<'a> {
         if self.quiet {
             return;
         }
-        let text = Self::text(fetched, total);
-        if self.tty {
-            let _ = write!(self.out, "\r{text}");
+        let text = self.text(pages, fetched, total);
+        if self.tty && !self.json {
+            let _ = write!(self.out, "\rsessionpay: {text}");
             let _ = self.out.flush();
             self.open_line = true;
             self.last = Some(text);
         } else if pages.is_multiple_of(PROGRESS_EVERY_PAGES) {
-            let _ = writeln!(self.out, "{text}");
+            self.line("note", &text);
             self.last = Some(text);
         }
+        self.pages = pages;
     }
 
     /// The final count, unless the last progress line already shows it.
@@ -147,10 +208,10 @@ impl<'a> Printer<'a> {
         if self.quiet {
             return;
         }
-        let text = Self::text(fetched, total);
+        let text = self.text(self.pages, fetched, total);
         self.close_line();
         if self.last.as_deref() != Some(text.as_str()) {
-            let _ = writeln!(self.out, "{text}");
+            self.line("note", &text);
             self.last = Some(text);
         }
     }
@@ -159,8 +220,19 @@ impl<'a> Printer<'a> {
     fn note(&mut self, msg: &str) {
         if !self.quiet {
             self.close_line();
-            let _ = writeln!(self.out, "{msg}");
+            self.line("note", msg);
         }
+    }
+
+    /// A warning: printed even under --quiet.
+    fn warning(&mut self, msg: &str) {
+        self.close_line();
+        self.line("warning", msg);
+    }
+
+    fn line(&mut self, level: &'static str, msg: &str) {
+        let message = crate::ui::Message::new(level, msg);
+        let _ = self.out.write_all(message.line(self.json).as_bytes());
     }
 
     fn close_line(&mut self) {

@@ -5,13 +5,18 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::args::{OutputFormat, PayrollArgs};
+use crate::args::{tolerance, OutputFormat, PayrollArgs};
 use crate::resolve::{plan, table_format, KeepLines, PayrollQuery, Source};
 use crate::run::{compute_payroll, emit, emit_with, mismatch_advice};
-use crate::ui::Outcome;
+use crate::ui::{Notes, Outcome};
 
 pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
+    let tolerance = tolerance(&args.tolerance)?;
     if let Some(ledger) = &args.ledger {
+        anyhow::ensure!(
+            args.tolerance.is_empty(),
+            "--tolerance cannot be used with --ledger: the ledger's figures are compared exactly"
+        );
         return super::ledger::payroll(args, ledger);
     }
     let source = Source::of(&args.input);
@@ -39,6 +44,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
             to: args.to,
             keep,
         },
+        tolerance,
         &mut notes,
         planned,
     )?;
@@ -88,6 +94,9 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         })?,
     }
     outputs.commit()?;
+    if let Some(dir) = &args.statements {
+        statements_note(dir, &mut notes);
+    }
     let mismatches = run.mismatches;
     if mismatches > 0 {
         notes.say(format!(
@@ -99,4 +108,19 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         }
     }
     Ok(notes.finish(Outcome::Clean))
+}
+
+/// `wrote N statements to DIR`, counting the statements the committed folder holds.
+pub(crate) fn statements_note(dir: &Path, notes: &mut Notes) {
+    let count = std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
+            .count()
+    });
+    notes.say(format!(
+        "wrote {count} statement{} to {}",
+        if count == 1 { "" } else { "s" },
+        sessionpay_io::Shown(dir)
+    ));
 }

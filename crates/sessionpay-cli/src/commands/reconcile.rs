@@ -3,7 +3,7 @@
 use sessionpay_core::Status;
 use sessionpay_io::Table;
 
-use crate::args::ReconcileArgs;
+use crate::args::{tolerance, ReconcileArgs};
 use crate::resolve::{check_table_format, table_format, Source};
 use crate::run::{collect, emit_rows, mismatch_advice};
 use crate::ui::Outcome;
@@ -18,7 +18,14 @@ pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
         Table::Reconcile
     };
     let format = table_format(args.input.format);
-    let (rows, mut outputs) = collect(&source, args.sort, args.tolerance, (table, format), &mut notes)?;
+    let tolerance = tolerance(&args.tolerance)?;
+    let (rows, mut outputs) = collect(
+        &source,
+        (args.sort, args.dates),
+        tolerance,
+        (table, format),
+        &mut notes,
+    )?;
     if notes.blocked() {
         outputs.commit()?;
         return Ok(Outcome::Rejected);

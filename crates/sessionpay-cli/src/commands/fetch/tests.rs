@@ -103,8 +103,9 @@ fn progress_redraws_in_place_on_a_terminal() {
     p.finish(250, Some(250));
     assert_eq!(
         String::from_utf8(buf).expect("utf-8"),
-        "\rfetched 100 of 250 sessions\rfetched 200 of 250 sessions\na note\n\
-         \rfetched 250 of 250 sessions\n"
+        "\rsessionpay: page 1: 100 of 250 sessions\rsessionpay: page 2: 200 of 250 sessions\n\
+         sessionpay: a note\n\
+         \rsessionpay: page 3: 250 of 250 sessions\n"
     );
 
     let mut buf = Vec::new();
@@ -115,7 +116,7 @@ fn progress_redraws_in_place_on_a_terminal() {
     p.finish(1200, None);
     assert_eq!(
         String::from_utf8(buf).expect("utf-8"),
-        "fetched 1000 sessions\nfetched 1200 sessions\n"
+        "sessionpay: page 10: 1,000 sessions\nsessionpay: page 12: 1,200 sessions\n"
     );
 }
 
@@ -138,12 +139,12 @@ fn events_print_as_notes_unless_quiet() {
         },
         Event::Page {
             pages: 10,
-            fetched: 1000,
-            total: Some(1200),
+            fetched: 997,
+            total: Some(3000),
         },
         Event::Finished {
-            fetched: 1200,
-            total: Some(1200),
+            fetched: 2997,
+            total: Some(3000),
         },
     ];
     let mut buf = Vec::new();
@@ -153,18 +154,38 @@ fn events_print_as_notes_unless_quiet() {
     }
     assert_eq!(
         String::from_utf8(buf).expect("utf-8"),
-        "resuming s.ndjson.partial after session 3 (3 sessions kept)\n\
-         s.ndjson does not exist yet; fetching from the start\n\
-         u: HTTP 429 (rate limited); retrying in 1.5s (attempt 2 of 6)\n\
-         fetched 1000 of 1200 sessions\n\
-         fetched 1200 of 1200 sessions\n"
+        "sessionpay: resuming s.ndjson.partial after session 3 (3 sessions kept)\n\
+         sessionpay: s.ndjson does not exist yet; fetching from the start\n\
+         sessionpay: warning: u: HTTP 429 (rate limited); retrying in 1.5s (attempt 2 of 6)\n\
+         sessionpay: page 10: 1,000 of 3,000 sessions\n\
+         sessionpay: page 10: 3,000 of 3,000 sessions\n"
     );
     let mut buf = Vec::new();
     let mut p = Printer::new(&mut buf, true, false);
     for event in events {
         p.event(event);
     }
-    assert!(buf.is_empty(), "--quiet prints none of these");
+    assert_eq!(
+        String::from_utf8(buf).expect("utf-8"),
+        "sessionpay: warning: u: HTTP 429 (rate limited); retrying in 1.5s (attempt 2 of 6)\n",
+        "--quiet keeps only the warning"
+    );
+    let mut buf = Vec::new();
+    let mut p = Printer::new(&mut buf, false, true);
+    p.json = true;
+    for event in events {
+        p.event(event);
+    }
+    let text = String::from_utf8(buf).expect("utf-8");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines[2]["level"], "warning", "{text}");
+    assert_eq!(
+        lines.last().expect("last")["message"],
+        "page 10: 3,000 of 3,000 sessions"
+    );
 }
 
 #[test]
