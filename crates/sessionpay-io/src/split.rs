@@ -80,6 +80,11 @@ pub(crate) struct Splitter<R> {
     /// Where the next record would start and the cursor that goes on from
     /// there, kept from one record to the next until the buffer changes.
     cursor: Option<(usize, Cursor)>,
+    /// The same for the quote-aware walk of [`Splitter::parse_fast`].
+    fast: Option<(usize, Blocks)>,
+    /// Records [`Splitter::parse_fast`] read (the tests check it is used).
+    #[cfg(test)]
+    fast_records: u64,
 }
 
 /// The structural bytes of a CSV record: `,` `"` `\n` `\r`.
@@ -172,6 +177,76 @@ impl Cursor {
     }
 }
 
+/// The bits `lo..hi` of a block (`lo <= hi <= 64`).
+#[inline(always)]
+fn between(lo: usize, hi: usize) -> u64 {
+    let below = |n: usize| if n >= BLOCK { u64::MAX } else { (1u64 << n) - 1 };
+    below(hi) & !below(lo)
+}
+
+/// Each bit set when the bits at or below it hold an odd number of ones:
+/// with a quote mask, the bytes from an opening quote up to (not including)
+/// its closing one.
+#[inline(always)]
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+/// One block of the buffer classified for [`Splitter::parse_fast`]: which
+/// bytes are quotes, which delimiters or line endings stand outside quotes,
+/// and which other bytes stand outside quotes.
+#[derive(Debug, Clone, Copy)]
+struct Blocks {
+    /// Where the block starts in the buffer.
+    base: usize,
+    /// `"` bytes.
+    quotes: u64,
+    /// `,` `\n` `\r` outside quotes, not yet handed out.
+    delims: u64,
+    /// Bytes outside quotes that are neither quotes nor delimiters.
+    plain: u64,
+    /// `\n` bytes, inside quotes or not.
+    lf: u64,
+    /// Whether the block ends inside quotes.
+    carry: bool,
+}
+
+impl Blocks {
+    /// The block at `base` of the filled `buf`, entered inside quotes when
+    /// `carry`; `None` when it is not whole there (the walk reads the
+    /// buffer's last bytes).
+    #[inline(always)]
+    fn at(buf: &[u8], base: usize, carry: bool) -> Option<Blocks> {
+        let block: &[u8; BLOCK] = buf.get(base..base + BLOCK)?.try_into().ok()?;
+        let [comma, quote, lf, cr] = STRUCTURAL.map(u8x16::splat);
+        let (mut quotes, mut delims, mut lfs) = (0u64, 0u64, 0u64);
+        for k in 0..BLOCK / 16 {
+            let mut lanes = [0u8; 16];
+            lanes.copy_from_slice(&block[16 * k..16 * (k + 1)]);
+            let v = u8x16::new(lanes);
+            let is_lf = v.simd_eq(lf);
+            quotes |= u64::from(v.simd_eq(quote).to_bitmask()) << (16 * k);
+            delims |= u64::from((v.simd_eq(comma) | is_lf | v.simd_eq(cr)).to_bitmask()) << (16 * k);
+            lfs |= u64::from(is_lf.to_bitmask()) << (16 * k);
+        }
+        let inside = prefix_xor(quotes) ^ if carry { u64::MAX } else { 0 };
+        Some(Blocks {
+            base,
+            quotes,
+            delims: delims & !inside,
+            plain: !(inside | quotes | delims),
+            lf: lfs,
+            carry: inside >> 63 == 1,
+        })
+    }
+}
+
 impl<R: Read> Splitter<R> {
     /// A splitter over `reader`, whose first byte is at absolute offset `start`
     /// and which stops at a record starting at or after `limit`.
@@ -207,6 +282,9 @@ impl<R: Read> Splitter<R> {
             line: 1,
             next_line: 1,
             cursor: None,
+            fast: None,
+            #[cfg(test)]
+            fast_records: 0,
         }
     }
 
@@ -244,6 +322,7 @@ impl<R: Read> Splitter<R> {
             return Ok(false);
         }
         self.cursor = None;
+        self.fast = None;
         if self.pos > 0 {
             self.buf.copy_within(self.pos..self.filled, 0);
             self.base += self.pos as u64;
@@ -323,6 +402,116 @@ impl<R: Read> Splitter<R> {
     /// taken from the cursor exactly once, in order, so each step below that
     /// consumes a byte it has just looked at calls `next` for it.
     fn parse_at(&mut self, start: usize) -> Result<Option<(usize, u64)>, SplitError> {
+        if let Some(end) = self.parse_fast(start) {
+            #[cfg(test)]
+            {
+                self.fast_records += 1;
+            }
+            return Ok(Some(end));
+        }
+        self.fast = None;
+        self.parse_walk(start)
+    }
+
+    /// [`Splitter::parse_at`] for a record whose quoting is regular (each
+    /// field either has no quote or is quoted, with its inner quotes
+    /// doubled), complete in the buffer and not at its very end: the common
+    /// case, without a branch per quote. `None` for anything else, which
+    /// [`Splitter::parse_walk`] then reads from the same start (and names
+    /// the error, if there is one).
+    ///
+    /// Which bytes are inside quotes comes from a prefix XOR of each block's
+    /// quote mask, so a delimiter inside a quoted field is never looked at.
+    /// That reading agrees with RFC 4180 exactly when every unquoted field
+    /// has no quote and every quoted field has no byte outside the quotes but
+    /// its doubled quotes; both are checked per field with a mask, and a
+    /// record that fails either is left to the walk.
+    #[inline]
+    fn parse_fast(&mut self, start: usize) -> Option<(usize, u64)> {
+        self.fields.clear();
+        let buf = &self.buf[..self.filled];
+        let mut blocks = match self.fast {
+            Some((at, blocks)) if at == start => blocks,
+            _ => Blocks::at(buf, start, false)?,
+        };
+        let mut fs = start;
+        let mut quoted = *buf.get(fs)? == b'"';
+        let mut quotes = 0u32;
+        let mut newlines = 0u64;
+        loop {
+            let b = blocks.base;
+            while blocks.delims != 0 {
+                let i = blocks.delims.trailing_zeros() as usize;
+                blocks.delims &= blocks.delims - 1;
+                let at = b + i;
+                let lo = fs.max(b) - b;
+                if quoted {
+                    // Inside: anything; outside: only the doubled quotes.
+                    if blocks.plain & between(lo.max((fs + 1).saturating_sub(b)), i) != 0 {
+                        return None;
+                    }
+                    quotes += (blocks.quotes & between(lo, i)).count_ones();
+                } else if blocks.quotes & between(lo, i) != 0 {
+                    return None;
+                }
+                let q = usize::from(quoted);
+                self.fields.push(FieldRef {
+                    start: (fs + q - start) as u32,
+                    end: (at - q - start) as u32,
+                    escaped: quotes > 2,
+                    quoted,
+                });
+                let lo_record = start.max(b) - b;
+                match buf[at] {
+                    b',' => {
+                        fs = at + 1;
+                        quoted = *buf.get(fs)? == b'"';
+                        quotes = 0;
+                    }
+                    b'\n' => {
+                        newlines += u64::from((blocks.lf & between(lo_record, i)).count_ones()) + 1;
+                        let end = at + 1;
+                        self.fast = Some((end, blocks));
+                        return Some((end, newlines));
+                    }
+                    _ => {
+                        // `\r`: alone or before `\n`, one line break.
+                        newlines += u64::from((blocks.lf & between(lo_record, i)).count_ones()) + 1;
+                        let end = match buf.get(at + 1) {
+                            Some(b'\n') if i + 1 < BLOCK => {
+                                blocks.delims &= blocks.delims - 1;
+                                at + 2
+                            }
+                            // The `\n` is in the next block: start afresh after it.
+                            Some(b'\n') => {
+                                self.fast = None;
+                                return Some((at + 2, newlines));
+                            }
+                            Some(_) => at + 1,
+                            None => return None,
+                        };
+                        self.fast = Some((end, blocks));
+                        return Some((end, newlines));
+                    }
+                }
+            }
+            // The field goes on into the next block.
+            let lo = fs.max(b) - b;
+            if quoted {
+                if blocks.plain & between(lo.max((fs + 1).saturating_sub(b)), BLOCK) != 0 {
+                    return None;
+                }
+                quotes += (blocks.quotes & between(lo, BLOCK)).count_ones();
+            } else if blocks.quotes & between(lo, BLOCK) != 0 {
+                return None;
+            }
+            newlines += u64::from((blocks.lf & between(start.max(b) - b, BLOCK)).count_ones());
+            blocks = Blocks::at(buf, b + BLOCK, blocks.carry)?;
+        }
+    }
+
+    /// The byte-by-byte reading of a record from `start` (see [`Splitter::parse_at`]).
+    fn parse_walk(&mut self, start: usize) -> Result<Option<(usize, u64)>, SplitError> {
         self.fields.clear();
         let filled = self.filled;
         let whole = &self.buf[..];
@@ -754,6 +943,68 @@ mod tests {
             let limit = if limit >= 400 { u64::MAX } else { limit };
             proptest::prop_assert_eq!(run(&input, block, capacity, limit), reference(&input, limit));
         }
+    }
+
+    /// A field as a spreadsheet or TeamUp writes it: plain, or quoted with
+    /// its quotes doubled; now and then one that is not (a quote in a plain
+    /// field, text after a closing quote, a quote never closed).
+    fn field() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let text = |alphabet: &'static [&'static str]| {
+            proptest::collection::vec(proptest::sample::select(alphabet), 0..40).prop_map(|v| v.concat())
+        };
+        prop_oneof![
+            8 => text(&["a", "b", "7", " ", "é", ".", "-"]),
+            8 => text(&["a", " ", ",", "\"\"", "\n", "\r\n", "\r", "é", "{", ":"]).prop_map(|t| format!("\"{t}\"")),
+            1 => text(&["a", "\"", ","]).prop_map(|t| format!("x{t}")),
+            1 => text(&["a", "\"\"", ","]).prop_map(|t| format!("\"{t}\"z")),
+            1 => Just("\"open".to_string()),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn regular_records_split_as_a_plain_reading_does(
+            records in proptest::collection::vec(
+                (proptest::collection::vec(field(), 1..12), proptest::sample::select(&["\n", "\r\n", "\r"][..])),
+                1..30,
+            ),
+            last_ending in proptest::bool::ANY,
+            block in proptest::sample::select(&[1usize, 7, 64, 100, 1 << 20][..]),
+            capacity in proptest::sample::select(&[1usize, 64, 100, 1 << 20][..]),
+        ) {
+            let mut input = String::new();
+            for (i, (fields, ending)) in records.iter().enumerate() {
+                input.push_str(&fields.join(","));
+                if last_ending || i + 1 < records.len() {
+                    input.push_str(ending);
+                }
+            }
+            let input = input.as_bytes();
+            proptest::prop_assert_eq!(run(input, block, capacity, u64::MAX), reference(input, u64::MAX));
+        }
+    }
+
+    #[test]
+    fn regular_records_take_the_fast_path_and_irregular_ones_the_walk() {
+        let row = "1,\"The \"\"Big\"\" Stretch\",\"[{\"\"a\"\": 1, \"\"b\"\": null}]\",\"two\nlines\",£1,234.50\r\n";
+        let input = row.repeat(50);
+        let mut s = Splitter::new(input.as_bytes(), 0, u64::MAX);
+        let mut n = 0;
+        while s.next_record().unwrap() {
+            let fields = s.text_fields().unwrap();
+            assert_eq!(fields.get(1), "The \"Big\" Stretch");
+            assert_eq!(fields.get(3), "two\nlines");
+            n += 1;
+        }
+        assert_eq!(n, 50);
+        // All but the records too near the end of the input to hold a whole block.
+        assert!(s.fast_records >= 48, "{}", s.fast_records);
+        let irregular = "1,x\"y,\"z\n".repeat(50);
+        assert_eq!(
+            run(irregular.as_bytes(), 1 << 20, 1 << 20, u64::MAX),
+            reference(irregular.as_bytes(), u64::MAX)
+        );
     }
 
     #[test]
