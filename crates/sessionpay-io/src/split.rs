@@ -177,11 +177,10 @@ impl Cursor {
     }
 }
 
-/// The bits `lo..hi` of a block (`lo <= hi <= 64`).
+/// The bits below bit `n` of a block (`n < 64`).
 #[inline(always)]
-fn between(lo: usize, hi: usize) -> u64 {
-    let below = |n: usize| if n >= BLOCK { u64::MAX } else { (1u64 << n) - 1 };
-    below(hi) & !below(lo)
+fn below(n: usize) -> u64 {
+    (1u64 << n) - 1
 }
 
 /// Each bit set when the bits at or below it hold an odd number of ones:
@@ -198,31 +197,32 @@ fn prefix_xor(mut x: u64) -> u64 {
     x
 }
 
-/// One block of the buffer classified for [`Splitter::parse_fast`]: which
-/// bytes are quotes, which delimiters or line endings stand outside quotes,
-/// and which other bytes stand outside quotes.
+/// One block of the buffer classified for [`Splitter::parse_fast`].
 #[derive(Debug, Clone, Copy)]
 struct Blocks {
     /// Where the block starts in the buffer.
     base: usize,
-    /// `"` bytes.
-    quotes: u64,
     /// `,` `\n` `\r` outside quotes, not yet handed out.
     delims: u64,
-    /// Bytes outside quotes that are neither quotes nor delimiters.
-    plain: u64,
-    /// `\n` bytes, inside quotes or not.
+    /// Quotes that open a quoted text right after a closing one: the second
+    /// quote of a doubled pair. Not yet handed out.
+    pairs: u64,
+    /// `\n` inside quotes, not yet counted.
     lf: u64,
-    /// Whether the block ends inside quotes.
-    carry: bool,
+    /// Whether the block ends inside quotes, with a delimiter outside them,
+    /// with a closing quote.
+    carry: (bool, bool, bool),
 }
 
 impl Blocks {
-    /// The block at `base` of the filled `buf`, entered inside quotes when
-    /// `carry`; `None` when it is not whole there (the walk reads the
-    /// buffer's last bytes).
+    /// The block at `base` of the filled `buf`, after a block that ended as
+    /// `carry` says. `None` when it is not whole there (the walk reads the
+    /// buffer's last bytes), or when its quoting is not regular: a quote that
+    /// opens anywhere but at the start of a field or right after a closing
+    /// quote, or a closing quote followed by anything but a quote or a
+    /// delimiter.
     #[inline(always)]
-    fn at(buf: &[u8], base: usize, carry: bool) -> Option<Blocks> {
+    fn at(buf: &[u8], base: usize, carry: (bool, bool, bool)) -> Option<Blocks> {
         let block: &[u8; BLOCK] = buf.get(base..base + BLOCK)?.try_into().ok()?;
         let [comma, quote, lf, cr] = STRUCTURAL.map(u8x16::splat);
         let (mut quotes, mut delims, mut lfs) = (0u64, 0u64, 0u64);
@@ -235,14 +235,22 @@ impl Blocks {
             delims |= u64::from((v.simd_eq(comma) | is_lf | v.simd_eq(cr)).to_bitmask()) << (16 * k);
             lfs |= u64::from(is_lf.to_bitmask()) << (16 * k);
         }
-        let inside = prefix_xor(quotes) ^ if carry { u64::MAX } else { 0 };
+        let (in_quotes, after_delim, after_close) = carry;
+        let inside = prefix_xor(quotes) ^ if in_quotes { u64::MAX } else { 0 };
+        let open = quotes & inside;
+        let close = quotes & !inside;
+        let delims = delims & !inside;
+        let field_starts = delims << 1 | u64::from(after_delim);
+        let after_closes = close << 1 | u64::from(after_close);
+        if open & !(field_starts | after_closes) | after_closes & !(open | delims) != 0 {
+            return None;
+        }
         Some(Blocks {
             base,
-            quotes,
-            delims: delims & !inside,
-            plain: !(inside | quotes | delims),
-            lf: lfs,
-            carry: inside >> 63 == 1,
+            delims,
+            pairs: open & after_closes,
+            lf: lfs & inside,
+            carry: (inside >> 63 == 1, delims >> 63 == 1, close >> 63 == 1),
         })
     }
 }
@@ -422,21 +430,20 @@ impl<R: Read> Splitter<R> {
     ///
     /// Which bytes are inside quotes comes from a prefix XOR of each block's
     /// quote mask, so a delimiter inside a quoted field is never looked at.
-    /// That reading agrees with RFC 4180 exactly when every unquoted field
-    /// has no quote and every quoted field has no byte outside the quotes but
-    /// its doubled quotes; both are checked per field with a mask, and a
-    /// record that fails either is left to the walk.
+    /// That reading agrees with RFC 4180 exactly when the quoting is regular,
+    /// which [`Blocks::at`] checks for a whole block with a few masks.
     #[inline]
     fn parse_fast(&mut self, start: usize) -> Option<(usize, u64)> {
         self.fields.clear();
         let buf = &self.buf[..self.filled];
         let mut blocks = match self.fast {
             Some((at, blocks)) if at == start => blocks,
-            _ => Blocks::at(buf, start, false)?,
+            _ => Blocks::at(buf, start, (false, true, false))?,
         };
         let mut fs = start;
         let mut quoted = *buf.get(fs)? == b'"';
-        let mut quotes = 0u32;
+        // The field holds a doubled quote in a block before this one.
+        let mut escaped = false;
         let mut newlines = 0u64;
         loop {
             let b = blocks.base;
@@ -444,51 +451,42 @@ impl<R: Read> Splitter<R> {
                 let i = blocks.delims.trailing_zeros() as usize;
                 blocks.delims &= blocks.delims - 1;
                 let at = b + i;
-                let lo = fs.max(b) - b;
-                if quoted {
-                    // Inside: anything; outside: only the doubled quotes.
-                    if blocks.plain & between(lo.max((fs + 1).saturating_sub(b)), i) != 0 {
-                        return None;
-                    }
-                    quotes += (blocks.quotes & between(lo, i)).count_ones();
-                } else if blocks.quotes & between(lo, i) != 0 {
-                    return None;
-                }
+                let before = below(i);
                 let q = usize::from(quoted);
                 self.fields.push(FieldRef {
                     start: (fs + q - start) as u32,
                     end: (at - q - start) as u32,
-                    escaped: quotes > 2,
+                    escaped: escaped || blocks.pairs & before != 0,
                     quoted,
                 });
-                let lo_record = start.max(b) - b;
+                blocks.pairs &= !before;
                 match buf[at] {
                     b',' => {
                         fs = at + 1;
                         quoted = *buf.get(fs)? == b'"';
-                        quotes = 0;
+                        escaped = false;
                     }
-                    b'\n' => {
-                        newlines += u64::from((blocks.lf & between(lo_record, i)).count_ones()) + 1;
-                        let end = at + 1;
-                        self.fast = Some((end, blocks));
-                        return Some((end, newlines));
-                    }
-                    _ => {
-                        // `\r`: alone or before `\n`, one line break.
-                        newlines += u64::from((blocks.lf & between(lo_record, i)).count_ones()) + 1;
-                        let end = match buf.get(at + 1) {
-                            Some(b'\n') if i + 1 < BLOCK => {
-                                blocks.delims &= blocks.delims - 1;
-                                at + 2
-                            }
-                            // The `\n` is in the next block: start afresh after it.
-                            Some(b'\n') => {
+                    ending => {
+                        // `\n`, or `\r` alone or before `\n`: one line break,
+                        // with those inside quotes.
+                        if blocks.lf & before != 0 {
+                            newlines += u64::from((blocks.lf & before).count_ones());
+                            blocks.lf &= !before;
+                        }
+                        newlines += 1;
+                        let end = if ending == b'\r' && buf.get(at + 1) == Some(&b'\n') {
+                            if i + 1 == BLOCK {
+                                // The `\n` opens the next block: start afresh after it.
                                 self.fast = None;
                                 return Some((at + 2, newlines));
                             }
-                            Some(_) => at + 1,
-                            None => return None,
+                            blocks.delims &= blocks.delims - 1;
+                            at + 2
+                        } else if ending == b'\r' && at + 1 == buf.len() {
+                            // A `\n` may follow: the walk waits for it.
+                            return None;
+                        } else {
+                            at + 1
                         };
                         self.fast = Some((end, blocks));
                         return Some((end, newlines));
@@ -496,16 +494,10 @@ impl<R: Read> Splitter<R> {
                 }
             }
             // The field goes on into the next block.
-            let lo = fs.max(b) - b;
-            if quoted {
-                if blocks.plain & between(lo.max((fs + 1).saturating_sub(b)), BLOCK) != 0 {
-                    return None;
-                }
-                quotes += (blocks.quotes & between(lo, BLOCK)).count_ones();
-            } else if blocks.quotes & between(lo, BLOCK) != 0 {
-                return None;
+            escaped |= blocks.pairs != 0;
+            if blocks.lf != 0 {
+                newlines += u64::from(blocks.lf.count_ones());
             }
-            newlines += u64::from((blocks.lf & between(start.max(b) - b, BLOCK)).count_ones());
             blocks = Blocks::at(buf, b + BLOCK, blocks.carry)?;
         }
     }
