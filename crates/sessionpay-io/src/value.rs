@@ -53,7 +53,7 @@ pub(crate) fn decimal(text: &str) -> Result<Decimal, String> {
 }
 
 /// The common case without allocation: `-?digits(.digits)?`, at most 18 digits.
-fn simple_decimal(bytes: &[u8]) -> Option<Decimal> {
+pub(crate) fn simple_decimal(bytes: &[u8]) -> Option<Decimal> {
     let (negative, digits) = match bytes.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, bytes),
@@ -91,7 +91,7 @@ fn too_precise(text: &str) -> String {
 
 /// The common case of a count or id without allocation: 1 to `max` ASCII
 /// digits and nothing else (`max` at most 18, so the value fits).
-fn plain_digits(text: &str, max: usize) -> Option<u64> {
+pub(crate) fn plain_digits(text: &str, max: usize) -> Option<u64> {
     let b = text.as_bytes();
     if b.is_empty() || b.len() > max {
         return None;
