@@ -177,6 +177,10 @@ impl Cursor {
     }
 }
 
+/// The longest record [`Splitter::parse_fast`] reads: far longer than a
+/// real row, short enough that scanning it again after a read costs little.
+const FAST_RECORD: usize = 64 * 1024;
+
 /// The bits below bit `n` of a block (`n < 64`).
 #[inline(always)]
 fn below(n: usize) -> u64 {
@@ -493,7 +497,12 @@ impl<R: Read> Splitter<R> {
                     }
                 }
             }
-            // The field goes on into the next block.
+            // The field goes on into the next block; a record longer than
+            // any real row is left to the walk, so that one that needs the
+            // buffer to grow many times is not scanned twice each time.
+            if b - start >= FAST_RECORD {
+                return None;
+            }
             escaped |= blocks.pairs != 0;
             if blocks.lf != 0 {
                 newlines += u64::from(blocks.lf.count_ones());
