@@ -500,7 +500,7 @@ impl<R: Read> Splitter<R> {
             // The field goes on into the next block; a record longer than
             // any real row is left to the walk, so that one that needs the
             // buffer to grow many times is not scanned twice each time.
-            if b - start >= FAST_RECORD {
+            if b >= start + FAST_RECORD {
                 return None;
             }
             escaped |= blocks.pairs != 0;
