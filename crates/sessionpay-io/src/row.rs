@@ -10,7 +10,7 @@ use serde_json::Value;
 use sessionpay_core::chrono_tz::Tz;
 use sessionpay_core::{
     Counts, Currency, CurrencyEvidence, InstructorId, PayRate, RateId, RateKind, SessionDraft, SessionId,
-    SessionType, Tier, Tiers, VenueId,
+    SessionType, Tier, Tiers, Unsettled, VenueId,
 };
 
 use crate::error::{Error, Location, Place, Result};
@@ -224,6 +224,7 @@ impl RowParser {
             rate,
             reported,
             pending,
+            currency: Unsettled,
         };
         Ok(ParsedRow {
             location,
