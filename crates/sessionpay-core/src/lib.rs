@@ -88,7 +88,7 @@ pub use reconcile::{
 };
 pub use session::{
     Counts, CurrencyBook, CurrencyEvidence, InstructorId, Session, SessionDraft, SessionId, SessionType,
-    Settled, StartsAt, VenueId,
+    Settled, StartsAt, Unsettled, VenueId,
 };
 
 // Re-exported so callers name the same types the core uses.
