@@ -43,6 +43,6 @@ pub use collect::{Collector, Item, Pricing};
 pub use collectors::{LineEncoder, Lines, PayrollCollected, PayrollCollector, SortedRows};
 pub use error::{Error, Result};
 pub use infer::{Observations, OutlierIds};
-pub use options::{default_threads, RunOptions, Tolerance, PARALLEL_MIN_BYTES};
+pub use options::{default_threads, RunOptions, Tolerance, TolerancePart, PARALLEL_MIN_BYTES};
 pub use parallel::NeedsSequential;
 pub use run::{RejectSink, Run, SeenIds, Stats};

@@ -231,7 +231,7 @@ impl<'a> Printer<'a> {
     }
 
     fn line(&mut self, level: &'static str, msg: &str) {
-        let message = crate::ui::Message::new(level, msg);
+        let message = sessionpay_io::Message::new(level, msg);
         let _ = self.out.write_all(message.line(self.json).as_bytes());
     }
 

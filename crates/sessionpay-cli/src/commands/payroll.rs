@@ -5,13 +5,13 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::args::{tolerance, OutputFormat, PayrollArgs};
+use crate::args::{OutputFormat, PayrollArgs};
 use crate::resolve::{plan, table_format, KeepLines, PayrollQuery, Source};
 use crate::run::{compute_payroll, emit, emit_with, mismatch_advice};
 use crate::ui::{Notes, Outcome};
 
 pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
-    let tolerance = tolerance(&args.tolerance)?;
+    let tolerance = sessionpay_engine::Tolerance::from_parts(&args.tolerance).map_err(anyhow::Error::msg)?;
     if let Some(ledger) = &args.ledger {
         anyhow::ensure!(
             args.tolerance.is_empty(),
