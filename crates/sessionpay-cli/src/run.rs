@@ -73,15 +73,6 @@ pub(crate) fn emit(
     })
 }
 
-/// [`emit`] for writers whose errors are not only I/O.
-pub(crate) fn emit_with(
-    args: &Source,
-    outputs: &mut OutputSet,
-    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    emit_to(args.output.as_deref(), outputs, write)
-}
-
 /// Writes through `write` to `output`, staged in `outputs` (it appears when
 /// the set is committed), or, without one, to stdout. Stdout cannot be taken
 /// back, so the inputs are checked unchanged before it is written, and the
