@@ -83,7 +83,7 @@ pub use output::{
     write_payroll, write_reconcile, write_reconcile_explained, write_sessions, Format, RejectsWriter, Table,
     TableEncoder, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
-pub use output_set::{Folder, OutputSet};
+pub use output_set::{spill_folder, Folder, OutputSet};
 pub use pages::PageCheck;
 pub use parts::{plan_csv_parts, plan_input_parts, CsvPart};
 pub use plan::{plan_ndjson, plan_parts, InputPart, NdjsonPart};
