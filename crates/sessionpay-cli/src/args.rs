@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use chrono::{NaiveDate, Weekday};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rust_decimal::Decimal;
 use sessionpay_core::{Currency, PeriodKind};
+use sessionpay_engine::TolerancePart;
 use sessionpay_teamup::{SessionType, DEFAULT_BASE_URL};
 
 /// The signal lines every command's EXIT STATUS ends with.
@@ -287,7 +287,7 @@ fn usage_error(err: &clap::Error) -> ! {
     }
     let text = err.render().to_string();
     let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
-    let line = crate::ui::Message::new("error", message).line(true);
+    let line = sessionpay_io::Message::new("error", message).line(true);
     let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
     std::process::exit(2);
 }
@@ -498,15 +498,15 @@ pub(crate) struct PeriodArgs {
     pub(crate) period: PeriodArg,
 
     /// First day of a week for --period week
-    #[arg(long, value_name = "DAY", value_parser = parse_weekday, default_value = "monday")]
+    #[arg(long, value_name = "DAY", value_parser = sessionpay_core::parse_weekday, default_value = "monday")]
     pub(crate) week_start: Weekday,
 
     /// A date that starts a fortnight, for --period fortnight (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) anchor: Option<NaiveDate>,
 
     /// First venue-local date to include (YYYY-MM-DD, inclusive)
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) from: Option<NaiveDate>,
 }
 
@@ -540,7 +540,7 @@ pub(crate) struct PayrollArgs {
     pub(crate) periods: PeriodArgs,
 
     /// Last venue-local date to include (YYYY-MM-DD, inclusive)
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) to: Option<NaiveDate>,
 
     /// Exit with status 1 when any session's reported pay does not match
@@ -550,7 +550,7 @@ pub(crate) struct PayrollArgs {
     /// Largest difference still counted as a match: a number of each currency's minor units
     /// (1 is one cent, one yen), or an amount in one currency (0.05USD); repeat for several
     /// currencies, e.g. --tolerance 0.05USD --tolerance 2 (2 minor units of every other)
-    #[arg(long, value_name = "TOLERANCE", value_parser = parse_tolerance, action = clap::ArgAction::Append)]
+    #[arg(long, value_name = "TOLERANCE", value_parser = TolerancePart::parse, action = clap::ArgAction::Append)]
     pub(crate) tolerance: Vec<TolerancePart>,
 
     /// Also write one HTML statement per instructor and period into DIR, which is replaced as a
@@ -572,7 +572,7 @@ pub(crate) struct ReconcileArgs {
     /// Largest difference still counted as a match: a number of each currency's minor units
     /// (1 is one cent, one yen), or an amount in one currency (0.05USD); repeat for several
     /// currencies, e.g. --tolerance 0.05USD --tolerance 2 (2 minor units of every other)
-    #[arg(long, value_name = "TOLERANCE", value_parser = parse_tolerance, action = clap::ArgAction::Append)]
+    #[arg(long, value_name = "TOLERANCE", value_parser = TolerancePart::parse, action = clap::ArgAction::Append)]
     pub(crate) tolerance: Vec<TolerancePart>,
 
     #[command(flatten)]
@@ -606,11 +606,11 @@ pub(crate) struct SessionsArgs {
 #[derive(Debug, Clone, Copy, Args)]
 pub(crate) struct DateArgs {
     /// First venue-local date to include (YYYY-MM-DD, inclusive)
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) from: Option<NaiveDate>,
 
     /// Last venue-local date to include (YYYY-MM-DD, inclusive)
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) to: Option<NaiveDate>,
 }
 
@@ -620,29 +620,8 @@ pub(crate) struct SortArgs {
     /// Memory for sorting the rows by session id (e.g. 64MiB, 512KiB, 1GiB); past it, sorted runs
     /// go to temporary files beside the -o file (or in the system's temporary folder), merged at
     /// the end and removed on every exit
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64MiB")]
+    #[arg(long, value_name = "SIZE", value_parser = sessionpay_io::parse_size, default_value = "64MiB")]
     pub(crate) sort_memory: usize,
-}
-
-/// A size in bytes: digits, optionally followed by KiB, MiB or GiB (or K, M, G; powers of 1024).
-fn parse_size(text: &str) -> Result<usize, String> {
-    let t = text.trim();
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    let (number, unit) = t.split_at(digits);
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kib" | "kb" => 10,
-        "m" | "mib" | "mb" => 20,
-        "g" | "gib" | "gb" => 30,
-        _ => return Err(format!("expected a size such as 64MiB, but found {text:?}")),
-    };
-    let size = number
-        .parse::<usize>()
-        .ok()
-        .and_then(|n| n.checked_mul(1usize << shift))
-        .filter(|&n| n > 0)
-        .ok_or_else(|| format!("expected a size of at least one byte such as 64MiB, but found {text:?}"))?;
-    Ok(size)
 }
 
 /// The payroll systems `export` writes for.
@@ -677,7 +656,7 @@ pub(crate) struct ExportArgs {
     pub(crate) template: Option<PathBuf>,
 
     /// Export only the pay in this currency (an ISO code such as USD)
-    #[arg(long, value_name = "CODE", value_parser = parse_currency)]
+    #[arg(long, value_name = "CODE", value_parser = sessionpay_core::parse_currency)]
     pub(crate) currency: Option<Currency>,
 
     /// The earning in the payroll system: Gusto's column (commission, bonus or correction_payment;
@@ -689,7 +668,7 @@ pub(crate) struct ExportArgs {
     pub(crate) periods: PeriodArgs,
 
     /// Last venue-local date to include (YYYY-MM-DD, inclusive; payroll's --to)
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) until: Option<NaiveDate>,
 
     /// Exit with status 1 when any session's reported pay does not match (the files are still written)
@@ -699,7 +678,7 @@ pub(crate) struct ExportArgs {
     /// Largest difference still counted as a match: a number of each currency's minor units
     /// (1 is one cent, one yen), or an amount in one currency (0.05USD); repeat for several
     /// currencies, e.g. --tolerance 0.05USD --tolerance 2 (2 minor units of every other)
-    #[arg(long, value_name = "TOLERANCE", value_parser = parse_tolerance, action = clap::ArgAction::Append)]
+    #[arg(long, value_name = "TOLERANCE", value_parser = TolerancePart::parse, action = clap::ArgAction::Append)]
     pub(crate) tolerance: Vec<TolerancePart>,
 
     #[command(flatten)]
@@ -727,11 +706,6 @@ pub(crate) struct ExportArgs {
     pub(crate) paths: InputPaths,
 }
 
-fn parse_currency(text: &str) -> Result<Currency, String> {
-    Currency::try_from_code(text.trim())
-        .map_err(|_| format!("expected an ISO 4217 currency code such as USD, but found {text:?}"))
-}
-
 /// `sessionpay close`.
 #[derive(Debug, Args)]
 pub(crate) struct CloseArgs {
@@ -743,7 +717,7 @@ pub(crate) struct CloseArgs {
     pub(crate) periods: PeriodArgs,
 
     /// Close every whole period that ends on or before this venue-local date (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) through: NaiveDate,
 
     /// Rate policy file (TOML)
@@ -771,11 +745,11 @@ pub(crate) struct AdjustmentsArgs {
     pub(crate) ledger: PathBuf,
 
     /// Compare the closed periods from this venue-local date (instead of those the input has sessions in)
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) from: Option<NaiveDate>,
 
     /// Compare the closed periods up to this venue-local date
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) to: Option<NaiveDate>,
 
     #[command(flatten)]
@@ -833,11 +807,11 @@ pub(crate) struct FetchArgs {
 
     /// First date (YYYY-MM-DD). The request is widened by 14 hours on both sides so that no
     /// venue-local day is cut; `payroll --from/--to` then select by venue-local date
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) from: Option<NaiveDate>,
 
     /// Last date (YYYY-MM-DD), inclusive; widened like --from
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) to: Option<NaiveDate>,
 
     /// Only these venue ids (comma-separated)
@@ -925,119 +899,6 @@ pub(crate) enum InferFormat {
     Json,
 }
 
-fn parse_weekday(text: &str) -> Result<Weekday, String> {
-    text.trim()
-        .parse::<Weekday>()
-        .map_err(|_| format!("expected a day of the week such as monday or sun, but found {text:?}"))
-}
-
-/// A plain decimal: digits with at most one point (`0.01`, `1`, `.5`). The
-/// decimal crate would also take `0_01` and `1e-2`, which no one means.
-fn plain_decimal(t: &str) -> Option<Decimal> {
-    let plain = t.bytes().any(|b| b.is_ascii_digit())
-        && t.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && t.bytes().filter(|&b| b == b'.').count() <= 1;
-    plain.then(|| Decimal::from_str_exact(t).ok()).flatten()
-}
-
-/// One `--tolerance`: a number of minor units of every currency, or an amount in one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct TolerancePart {
-    /// Minor units without a currency, an amount with one.
-    pub(crate) value: Decimal,
-    /// The currency the amount is in.
-    pub(crate) currency: Option<Currency>,
-}
-
-const TOLERANCE_FORM: &str = "a number of minor units such as 1 (one cent, one yen) or an amount and \
-                              currency such as 0.05USD";
-
-/// `1`, `0.5`, `0.05USD`, `2 JPY`: digits with at most one point, then an optional ISO code.
-fn parse_tolerance(text: &str) -> Result<TolerancePart, String> {
-    let t = text.trim();
-    if t.starts_with('-') {
-        return Err(format!(
-            "expected a tolerance of zero or more, but found {text:?}"
-        ));
-    }
-    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
-    let (number, code) = t.split_at(split);
-    let value = plain_decimal(number.trim())
-        .ok_or_else(|| format!("expected {TOLERANCE_FORM}, but found {text:?}"))?;
-    let currency = match code.trim() {
-        "" => None,
-        code => Some(Currency::try_from_code(code).map_err(|_| {
-            format!(
-                "expected {TOLERANCE_FORM}, but found {text:?} ({code:?} is not an ISO 4217 currency code)"
-            )
-        })?),
-    };
-    if currency.is_none() && !value.fract().is_zero() {
-        return Err(format!(
-            "expected {TOLERANCE_FORM}, but found {text:?}: without a currency it counts whole minor \
-             units; for an amount name its currency, such as {value}USD"
-        ));
-    }
-    Ok(TolerancePart { value, currency })
-}
-
-/// The `--tolerance` flags as one tolerance: a plain number for every
-/// currency not named (0 without one), each currency named at most once.
-pub(crate) fn tolerance(parts: &[TolerancePart]) -> anyhow::Result<sessionpay_engine::Tolerance> {
-    let plain: Vec<&TolerancePart> = parts.iter().filter(|p| p.currency.is_none()).collect();
-    if plain.len() > 1 {
-        anyhow::bail!(
-            "--tolerance without a currency was given {} times ({} and {}); give it once, and one \
-             --tolerance AMOUNTCODE for each currency that needs its own",
-            plain.len(),
-            plain[0].value,
-            plain[1].value
-        );
-    }
-    let mut tolerance =
-        sessionpay_engine::Tolerance::minor_units(plain.first().map_or(Decimal::ZERO, |p| p.value));
-    let mut named: Vec<Currency> = Vec::new();
-    for part in parts {
-        let Some(currency) = part.currency else {
-            continue;
-        };
-        if named.contains(&currency) {
-            anyhow::bail!(
-                "--tolerance names {} twice; give each currency once",
-                currency.code()
-            );
-        }
-        named.push(currency);
-        tolerance = tolerance.with(currency, part.value).ok_or_else(|| {
-            anyhow::anyhow!(
-                "--tolerance names more than {} currencies",
-                sessionpay_engine::Tolerance::CURRENCIES
-            )
-        })?;
-    }
-    Ok(tolerance)
-}
-
-/// A date as `YYYY-MM-DD`, with a message that names that form.
-fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    let t = text.trim();
-    let shaped = t.len() == 10
-        && t.bytes().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        });
-    if !shaped {
-        return Err(format!(
-            "expected a date as YYYY-MM-DD (such as 2026-03-01), but found {text:?}"
-        ));
-    }
-    NaiveDate::parse_from_str(t, "%Y-%m-%d")
-        .map_err(|_| format!("{t} is not a calendar date (expected YYYY-MM-DD, such as 2026-03-01)"))
-}
-
 /// `--to` of `export`: a payroll system; a date there is meant for `--until`.
 #[derive(Debug, Clone, Copy)]
 struct ProviderParser;
@@ -1074,18 +935,6 @@ impl TypedValueParser for ProviderParser {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse_in_powers_of_1024() {
-        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
-        assert_eq!(parse_size("512k").unwrap(), 512 << 10);
-        assert_eq!(parse_size("1 GiB").unwrap(), 1 << 30);
-        assert_eq!(parse_size("4096").unwrap(), 4096);
-        for bad in ["", "0", "MiB", "-1MiB", "1.5MiB", "1TiB", "99999999999999999999"] {
-            let err = parse_size(bad);
-            assert!(err.is_err(), "{bad:?} gave {err:?}");
-        }
-    }
 
     #[test]
     fn the_command_line_is_well_formed() {
@@ -1139,78 +988,11 @@ mod tests {
     }
 
     #[test]
-    fn tolerances_combine_per_currency() {
-        let parts = |texts: &[&str]| {
-            let parts: Vec<TolerancePart> = texts.iter().map(|t| parse_tolerance(t).unwrap()).collect();
-            tolerance(&parts)
-        };
-        let usd = Currency::try_from_code("USD").unwrap();
-        let jpy = Currency::try_from_code("JPY").unwrap();
-        let t = parts(&["0.05USD", "2"]).unwrap();
-        assert_eq!(
-            (t.of(usd).to_string(), t.of(jpy).to_string()),
-            ("0.05".into(), "2".into())
-        );
-        let t = parts(&[]).unwrap();
-        assert!(t.of(usd).is_zero() && t.of(jpy).is_zero());
-        assert!(parts(&["1", "2"])
-            .unwrap_err()
-            .to_string()
-            .contains("given 2 times"));
-        assert!(parts(&["1USD", "2usd"])
-            .unwrap_err()
-            .to_string()
-            .contains("names USD twice"));
-    }
-
-    #[test]
     fn a_request_for_json_messages_is_seen_before_parsing() {
         let asked = |words: &[&str]| json_asked(words.iter().map(std::ffi::OsString::from));
         assert!(asked(&["payroll", "--message-format", "json", "--bad"]));
         assert!(asked(&["--message-format=json", "payroll"]));
         assert!(!asked(&["payroll", "--format", "json"]));
         assert!(!asked(&["payroll", "--", "--message-format=json"]));
-    }
-
-    #[test]
-    fn dates_name_the_expected_form() {
-        assert_eq!(
-            parse_date("2026-02-28").unwrap(),
-            NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()
-        );
-        assert!(parse_date("2026-02-30")
-            .unwrap_err()
-            .contains("not a calendar date (expected YYYY-MM-DD"));
-        for bad in ["03/01/2026", "2026-3-1", "20260301", "", "2026-03-01T00:00"] {
-            assert!(
-                parse_date(bad)
-                    .unwrap_err()
-                    .contains("expected a date as YYYY-MM-DD"),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn weekdays_and_tolerances_parse_strictly() {
-        assert_eq!(parse_weekday("Sunday").unwrap(), Weekday::Sun);
-        assert_eq!(parse_weekday("tue").unwrap(), Weekday::Tue);
-        assert!(parse_weekday("someday").is_err());
-        let part = |text: &str| {
-            parse_tolerance(text).map(|p| (p.value.to_string(), p.currency.map(|c| c.code().to_string())))
-        };
-        assert_eq!(part("1").unwrap(), ("1".into(), None));
-        assert_eq!(part("0.05USD").unwrap(), ("0.05".into(), Some("USD".into())));
-        assert_eq!(part(" 2 jpy").unwrap(), ("2".into(), Some("JPY".into())));
-        assert_eq!(part(".5GBP").unwrap(), ("0.5".into(), Some("GBP".into())));
-        assert!(part("-1").unwrap_err().contains("zero or more"));
-        assert!(part("0.01").unwrap_err().contains("such as 0.01USD"));
-        assert!(part("1XYZ").unwrap_err().contains("not an ISO 4217"));
-        for bad in [
-            "0_01", "1_000", "1e-2", "+0.01", "0.0.1", ".", "", "0x1", "Inf", "NaN", "1,5", "USD",
-        ] {
-            let err = parse_tolerance(bad);
-            assert!(err.is_err(), "{bad:?} gave {err:?}");
-        }
     }
 }

@@ -2,11 +2,13 @@
 //! rejects file and notes, the payroll computation, and writing to -o or stdout.
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
-use sessionpay_core::{DateRange, LineRows, LocalDates, PayrollRow, PeriodKind};
-use sessionpay_engine::{Collector, PayrollCollected, PayrollCollector, Run, SortedRows, Stats, Tolerance};
+use sessionpay_core::{DateRange, LineRows, PayrollRow, PeriodKind};
+use sessionpay_engine::{
+    Collector, InRange, PayrollCollected, PayrollCollector, Run, SortedRows, Stats, Tolerance,
+};
 use sessionpay_io::{
     ExternalSort, Format, Input, LineDigest, OutputSet, RejectsWriter, SessionLine, Shown, Table,
     TableEncoder,
@@ -71,15 +73,6 @@ pub(crate) fn emit(
     emit_to(args.output.as_deref(), outputs, |out| {
         write(out).map_err(anyhow::Error::from)
     })
-}
-
-/// [`emit`] for writers whose errors are not only I/O.
-pub(crate) fn emit_with(
-    args: &Source,
-    outputs: &mut OutputSet,
-    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    emit_to(args.output.as_deref(), outputs, write)
 }
 
 /// Writes through `write` to `output`, staged in `outputs` (it appears when
@@ -149,7 +142,7 @@ pub(crate) fn compute_payroll(
     }
     anchor_note(&query.periods, notes);
     let (resolved, mut outputs) = resolve(source, planned)?;
-    let folder = spill_folder(source.output.as_deref());
+    let folder = sessionpay_io::spill_folder(source.output.as_deref());
     let share = sessionpay_io::DEFAULT_SORT_MEMORY / run_options(tolerance).threads.max(1);
     let make = || match query.keep {
         KeepLines::Spreadsheet => PayrollCollector::sorted_lines(
@@ -213,17 +206,15 @@ pub(crate) fn collect(
     let range = DateRange::new(dates.from, dates.to);
     let planned = plan(args, &[], &[], notes)?;
     let (resolved, mut outputs) = resolve(args, planned)?;
-    let folder = spill_folder(args.output.as_deref());
+    let folder = sessionpay_io::spill_folder(args.output.as_deref());
     // Each worker sorts its share in its part of the budget.
     let share = sort.sort_memory / run_options(tolerance).threads.max(1);
-    let make = || InRange {
-        inner: SortedRows::new(
+    let make = || {
+        let rows = SortedRows::new(
             TableEncoder::new(table, format),
             ExternalSort::new(&folder, share),
-        ),
-        range,
-        dates: LocalDates::default(),
-        kept: 0,
+        );
+        InRange::new(rows, range)
     };
     let InRange {
         inner: rows, kept, ..
@@ -238,40 +229,6 @@ pub(crate) fn collect(
         ));
     }
     Ok((rows, outputs))
-}
-
-/// The sessions of a collector's run whose venue-local date is in `range`.
-struct InRange<C> {
-    inner: C,
-    range: DateRange,
-    dates: LocalDates,
-    /// Sessions in range.
-    kept: u64,
-}
-
-impl<C: Collector<Item = SessionLine>> Collector for InRange<C> {
-    type Item = SessionLine;
-
-    fn add(&mut self, line: SessionLine) -> sessionpay_engine::Result<()> {
-        if self.range == DateRange::OPEN
-            || self
-                .range
-                .contains(self.dates.local_date(line.session.starts_at, line.session.zone))
-        {
-            self.kept += 1;
-            self.inner.add(line)?;
-        }
-        Ok(())
-    }
-
-    fn merge(&mut self, other: Self) -> sessionpay_engine::Result<()> {
-        self.kept += other.kept;
-        self.inner.merge(other.inner)
-    }
-
-    fn names(&self) -> sessionpay_io::Names {
-        self.inner.names()
-    }
 }
 
 /// A note when --from/--to keep no session (the outputs are still written, empty).
@@ -297,17 +254,6 @@ fn anchor_note(periods: &PeriodArgs, notes: &mut Notes) {
             "warning: --anchor {anchor} is ignored: only --period fortnight uses it (the period is {})",
             periods.period.name()
         ));
-    }
-}
-
-/// Where sorted runs go: beside the -o file when it is a file to be
-/// replaced (same disk as the output), else the system's temporary folder.
-fn spill_folder(output: Option<&Path>) -> PathBuf {
-    let beside = output.filter(|path| std::fs::metadata(path).map_or(true, |m| m.is_file()));
-    match beside.and_then(Path::parent) {
-        Some(parent) if parent.as_os_str().is_empty() => PathBuf::from("."),
-        Some(parent) => parent.to_path_buf(),
-        None => std::env::temp_dir(),
     }
 }
 

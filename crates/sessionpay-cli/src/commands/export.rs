@@ -9,7 +9,7 @@ use std::path::Path;
 
 use sessionpay_render::{ExportOptions, People, Template, GUSTO_EARNINGS};
 
-use crate::args::{tolerance, ExportArgs, Provider};
+use crate::args::{ExportArgs, Provider};
 use crate::resolve::{plan, KeepLines, PayrollQuery, Source};
 use crate::run::{compute_payroll, emit_to};
 use crate::ui::Outcome;
@@ -88,8 +88,13 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
             (rows, Vec::new(), run.line_rows, outputs, Some(adjustments))
         }
         None => {
-            let (run, outputs) =
-                compute_payroll(&source, &query, tolerance(&args.tolerance)?, &mut notes, planned)?;
+            let (run, outputs) = compute_payroll(
+                &source,
+                &query,
+                sessionpay_engine::Tolerance::from_parts(&args.tolerance).map_err(anyhow::Error::msg)?,
+                &mut notes,
+                planned,
+            )?;
             (run.rows, run.lines, run.line_rows, outputs, None)
         }
     };

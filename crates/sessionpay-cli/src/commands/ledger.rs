@@ -213,21 +213,16 @@ pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome
         adjustments: &adjustments,
         ledger: true,
     };
-    if let Some(dir) = &args.statements {
-        sessionpay_render::write_statements(&report, dir, &mut outputs)?;
-    }
-    match (format, source.output.as_deref()) {
-        (OutputFormat::Xlsx, Some(file)) => sessionpay_render::write_xlsx(&report, file, &mut outputs)?,
-        (OutputFormat::Html, output) => emit_to(output, &mut outputs, |out| {
-            Ok(sessionpay_render::write_html(&report, out)?)
-        })?,
-        _ => {
-            let format = table_format(format)?;
-            emit_to(source.output.as_deref(), &mut outputs, |out| {
-                Ok(sessionpay_ledger::write_carried(out, &run.rows, format)?)
-            })?;
-        }
-    }
+    let output = source.output.as_deref();
+    let (statements, kept) = (args.statements.as_deref(), super::payroll::Kept::default());
+    super::payroll::write_report(
+        &report,
+        format,
+        (output, statements),
+        kept,
+        &mut outputs,
+        |out, table| Ok(sessionpay_ledger::write_carried(out, &run.rows, table)?),
+    )?;
     outputs.commit()?;
     if run.mismatches > 0 {
         notes.say(format!(

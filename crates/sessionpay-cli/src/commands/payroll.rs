@@ -1,17 +1,20 @@
 //! `sessionpay payroll`: the summary per instructor and period, as CSV, JSON,
 //! a spreadsheet or a report page, and the statements.
 
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
+use sessionpay_io::{ExternalSort, Format, LineDigest, OutputSet, StatementKey};
+use sessionpay_render::Report;
 
-use crate::args::{tolerance, OutputFormat, PayrollArgs};
+use crate::args::{OutputFormat, PayrollArgs};
 use crate::resolve::{plan, table_format, KeepLines, PayrollQuery, Source};
-use crate::run::{compute_payroll, emit, emit_with, mismatch_advice};
+use crate::run::{compute_payroll, emit_to, mismatch_advice};
 use crate::ui::{Notes, Outcome};
 
 pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
-    let tolerance = tolerance(&args.tolerance)?;
+    let tolerance = sessionpay_engine::Tolerance::from_parts(&args.tolerance).map_err(anyhow::Error::msg)?;
     if let Some(ledger) = &args.ledger {
         anyhow::ensure!(
             args.tolerance.is_empty(),
@@ -65,34 +68,20 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         adjustments: &[],
         ledger: false,
     };
-    // The statements first: stdout, written last, cannot be taken back.
-    if let Some(dir) = &args.statements {
-        match run.statements.take() {
-            Some(sorted) => sessionpay_render::write_statements_sorted(&report, sorted, dir, &mut outputs)?,
-            None => sessionpay_render::write_statements(&report, dir, &mut outputs)?,
-        }
-    }
-    match format {
-        OutputFormat::Csv | OutputFormat::Json => emit(&source, &mut outputs, |out| {
-            sessionpay_io::write_payroll(out, &run.rows, table_format(format))
-        })?,
-        OutputFormat::Xlsx => {
-            let path = args
-                .input
-                .output
-                .path
-                .as_deref()
-                .context("--format xlsx needs -o FILE")?;
-            match run.sorted.take() {
-                Some(sorted) => sessionpay_render::write_xlsx_sorted(&report, sorted, path, &mut outputs)?,
-                None => sessionpay_render::write_xlsx(&report, path, &mut outputs)?,
-            }
-        }
-        OutputFormat::Html => emit_with(&source, &mut outputs, |out| match &run.digest {
-            Some(digest) => Ok(sessionpay_render::write_html_digest(&report, digest, out)?),
-            None => Ok(sessionpay_render::write_html(&report, out)?),
-        })?,
-    }
+    let kept = Kept {
+        sorted: run.sorted.take(),
+        statements: run.statements.take(),
+        digest: run.digest.take(),
+    };
+    let output = args.input.output.path.as_deref();
+    write_report(
+        &report,
+        format,
+        (output, args.statements.as_deref()),
+        kept,
+        &mut outputs,
+        |out, table| Ok(sessionpay_io::write_payroll(out, &run.rows, table)?),
+    )?;
     outputs.commit()?;
     if let Some(dir) = &args.statements {
         statements_note(dir, &mut notes);
@@ -123,4 +112,52 @@ pub(crate) fn statements_note(dir: &Path, notes: &mut Notes) {
         if count == 1 { "" } else { "s" },
         sessionpay_io::Shown(dir)
     ));
+}
+
+/// What a run kept of its sessions for the outputs that list them, each
+/// `None` when the report's lines themselves were kept.
+#[derive(Default)]
+pub(crate) struct Kept {
+    /// The spreadsheet's rows, sorted.
+    pub(crate) sorted: Option<ExternalSort>,
+    /// The statements' rows, sorted.
+    pub(crate) statements: Option<ExternalSort<StatementKey>>,
+    /// What the report page shows of the sessions.
+    pub(crate) digest: Option<LineDigest>,
+}
+
+/// Writes a payroll's statements into the folder `statements` (first:
+/// stdout, written last, cannot be taken back), then its `format` to
+/// `output` or stdout, `table` writing CSV or JSON.
+pub(crate) fn write_report(
+    report: &Report<'_>,
+    format: OutputFormat,
+    (output, statements): (Option<&Path>, Option<&Path>),
+    kept: Kept,
+    outputs: &mut OutputSet,
+    table: impl FnOnce(&mut dyn Write, Format) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    if let Some(dir) = statements {
+        match kept.statements {
+            Some(sorted) => sessionpay_render::write_statements_sorted(report, sorted, dir, outputs)?,
+            None => sessionpay_render::write_statements(report, dir, outputs)?,
+        }
+    }
+    match format {
+        OutputFormat::Csv | OutputFormat::Json => {
+            emit_to(output, outputs, |out| table(out, table_format(format)))?;
+        }
+        OutputFormat::Xlsx => {
+            let path = output.context("--format xlsx needs -o FILE")?;
+            match kept.sorted {
+                Some(sorted) => sessionpay_render::write_xlsx_sorted(report, sorted, path, outputs)?,
+                None => sessionpay_render::write_xlsx(report, path, outputs)?,
+            }
+        }
+        OutputFormat::Html => emit_to(output, outputs, |out| match &kept.digest {
+            Some(digest) => Ok(sessionpay_render::write_html_digest(report, digest, out)?),
+            None => Ok(sessionpay_render::write_html(report, out)?),
+        })?,
+    }
+    Ok(())
 }

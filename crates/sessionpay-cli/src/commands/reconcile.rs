@@ -3,7 +3,7 @@
 use sessionpay_core::Status;
 use sessionpay_io::Table;
 
-use crate::args::{tolerance, ReconcileArgs};
+use crate::args::ReconcileArgs;
 use crate::resolve::{check_table_format, table_format, Source};
 use crate::run::{collect, emit_rows, mismatch_advice};
 use crate::ui::Outcome;
@@ -18,7 +18,7 @@ pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
         Table::Reconcile
     };
     let format = table_format(args.input.format);
-    let tolerance = tolerance(&args.tolerance)?;
+    let tolerance = sessionpay_engine::Tolerance::from_parts(&args.tolerance).map_err(anyhow::Error::msg)?;
     let (rows, mut outputs) = collect(
         &source,
         (args.sort, args.dates),
