@@ -1292,7 +1292,10 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n",
 
     #[test]
     fn the_sessions_sheet_has_the_sessions_columns_with_the_offset_after_the_start() {
-        let at = SESSION_SHEET_COLUMNS.iter().position(|c| *c == "utc_offset").unwrap();
+        let at = SESSION_SHEET_COLUMNS
+            .iter()
+            .position(|c| *c == "utc_offset")
+            .unwrap();
         assert_eq!(SESSION_SHEET_COLUMNS[at - 1], "local_start");
         let mut without = SESSION_SHEET_COLUMNS.to_vec();
         without.remove(at);
