@@ -192,47 +192,29 @@ pub struct Unsettled;
 /// `Session`'s own, declared once.
 pub type SessionDraft = Session<Unsettled>;
 
-impl SessionDraft {
-    /// The session, in the currency settled for it.
-    pub fn with_currency(self, currency: Currency) -> Session {
-        let SessionDraft {
-            id,
-            name,
-            instructor,
-            instructor_name,
-            venue,
-            venue_name,
-            zone,
-            starts_at,
-            hours,
-            counts,
-            session_type,
-            rate,
-            reported,
-            pending,
-            currency: Unsettled,
-        } = self;
+impl<C> Session<C> {
+    /// The same session in `currency`: a draft ([`SessionDraft`]) becomes
+    /// the session, in the currency settled for it.
+    pub fn with_currency<D>(self, currency: D) -> Session<D> {
         Session {
-            id,
-            name,
-            instructor,
-            instructor_name,
-            venue,
-            venue_name,
-            zone,
-            starts_at,
-            hours,
-            counts,
-            session_type,
-            rate,
-            reported,
-            pending,
+            id: self.id,
+            name: self.name,
+            instructor: self.instructor,
+            instructor_name: self.instructor_name,
+            venue: self.venue,
+            venue_name: self.venue_name,
+            zone: self.zone,
+            starts_at: self.starts_at,
+            hours: self.hours,
+            counts: self.counts,
+            session_type: self.session_type,
+            rate: self.rate,
+            reported: self.reported,
+            pending: self.pending,
             currency,
         }
     }
-}
 
-impl<C> Session<C> {
     /// Checks what types alone cannot: hours are zero or more.
     ///
     /// # Errors
