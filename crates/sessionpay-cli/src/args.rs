@@ -547,11 +547,8 @@ pub(crate) struct PayrollArgs {
     #[arg(long)]
     pub(crate) fail_on_mismatch: bool,
 
-    /// Largest difference still counted as a match: a number of each currency's minor units
-    /// (1 is one cent, one yen), or an amount in one currency (0.05USD); repeat for several
-    /// currencies, e.g. --tolerance 0.05USD --tolerance 2 (2 minor units of every other)
-    #[arg(long, value_name = "TOLERANCE", value_parser = TolerancePart::parse, action = clap::ArgAction::Append)]
-    pub(crate) tolerance: Vec<TolerancePart>,
+    #[command(flatten)]
+    pub(crate) tolerance: ToleranceArgs,
 
     /// Also write one HTML statement per instructor and period into DIR, which is replaced as a
     /// whole (an existing DIR may hold only .html files, such as earlier statements)
@@ -567,13 +564,38 @@ pub(crate) struct PayrollArgs {
     pub(crate) input: InputArgs,
 }
 
+/// `--tolerance`, as payroll, reconcile and export take it.
 #[derive(Debug, Args)]
-pub(crate) struct ReconcileArgs {
+pub(crate) struct ToleranceArgs {
     /// Largest difference still counted as a match: a number of each currency's minor units
     /// (1 is one cent, one yen), or an amount in one currency (0.05USD); repeat for several
     /// currencies, e.g. --tolerance 0.05USD --tolerance 2 (2 minor units of every other)
-    #[arg(long, value_name = "TOLERANCE", value_parser = TolerancePart::parse, action = clap::ArgAction::Append)]
-    pub(crate) tolerance: Vec<TolerancePart>,
+    #[arg(
+        long = "tolerance",
+        id = "tolerance",
+        value_name = "TOLERANCE",
+        value_parser = TolerancePart::parse,
+        action = clap::ArgAction::Append
+    )]
+    pub(crate) parts: Vec<TolerancePart>,
+}
+
+impl ToleranceArgs {
+    /// The tolerance the flags give (one minor unit of each currency when none is given).
+    pub(crate) fn get(&self) -> anyhow::Result<sessionpay_engine::Tolerance> {
+        sessionpay_engine::Tolerance::from_parts(&self.parts).map_err(anyhow::Error::msg)
+    }
+
+    /// Whether the flag was given at all.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReconcileArgs {
+    #[command(flatten)]
+    pub(crate) tolerance: ToleranceArgs,
 
     #[command(flatten)]
     pub(crate) dates: DateArgs,
@@ -675,11 +697,8 @@ pub(crate) struct ExportArgs {
     #[arg(long)]
     pub(crate) fail_on_mismatch: bool,
 
-    /// Largest difference still counted as a match: a number of each currency's minor units
-    /// (1 is one cent, one yen), or an amount in one currency (0.05USD); repeat for several
-    /// currencies, e.g. --tolerance 0.05USD --tolerance 2 (2 minor units of every other)
-    #[arg(long, value_name = "TOLERANCE", value_parser = TolerancePart::parse, action = clap::ArgAction::Append)]
-    pub(crate) tolerance: Vec<TolerancePart>,
+    #[command(flatten)]
+    pub(crate) tolerance: ToleranceArgs,
 
     #[command(flatten)]
     pub(crate) rates: RatesArg,

@@ -88,13 +88,8 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
             (rows, Vec::new(), run.line_rows, outputs, Some(adjustments))
         }
         None => {
-            let (run, outputs) = compute_payroll(
-                &source,
-                &query,
-                sessionpay_engine::Tolerance::from_parts(&args.tolerance).map_err(anyhow::Error::msg)?,
-                &mut notes,
-                planned,
-            )?;
+            let (run, outputs) =
+                compute_payroll(&source, &query, args.tolerance.get()?, &mut notes, planned)?;
             (run.rows, run.lines, run.line_rows, outputs, None)
         }
     };

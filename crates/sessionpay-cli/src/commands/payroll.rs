@@ -14,7 +14,7 @@ use crate::run::{compute_payroll, emit_to, mismatch_advice};
 use crate::ui::{Notes, Outcome};
 
 pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
-    let tolerance = sessionpay_engine::Tolerance::from_parts(&args.tolerance).map_err(anyhow::Error::msg)?;
+    let tolerance = args.tolerance.get()?;
     if let Some(ledger) = &args.ledger {
         anyhow::ensure!(
             args.tolerance.is_empty(),

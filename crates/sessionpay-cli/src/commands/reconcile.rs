@@ -18,7 +18,7 @@ pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
         Table::Reconcile
     };
     let format = table_format(args.input.format);
-    let tolerance = sessionpay_engine::Tolerance::from_parts(&args.tolerance).map_err(anyhow::Error::msg)?;
+    let tolerance = args.tolerance.get()?;
     let (rows, mut outputs) = collect(
         &source,
         (args.sort, args.dates),
