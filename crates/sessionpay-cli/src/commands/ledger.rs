@@ -224,6 +224,9 @@ pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome
         |out, table| Ok(sessionpay_ledger::write_carried(out, &run.rows, table)?),
     )?;
     outputs.commit()?;
+    if let Some(dir) = statements {
+        super::payroll::statements_note(dir, &mut notes);
+    }
     if run.mismatches > 0 {
         notes.say(format!(
             "{} session(s) of the open periods do not match TeamUp's figure: run `sessionpay reconcile` for the reasons",
