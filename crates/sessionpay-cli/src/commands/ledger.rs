@@ -215,7 +215,7 @@ pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome
     };
     let output = source.output.as_deref();
     let (statements, kept) = (args.statements.as_deref(), super::payroll::Kept::default());
-    super::payroll::write_report(
+    let written = super::payroll::write_report(
         &report,
         format,
         (output, statements),
@@ -224,8 +224,8 @@ pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome
         |out, table| Ok(sessionpay_ledger::write_carried(out, &run.rows, table)?),
     )?;
     outputs.commit()?;
-    if let Some(dir) = statements {
-        super::payroll::statements_note(dir, &mut notes);
+    if let (Some(dir), Some(count)) = (statements, written) {
+        super::payroll::statements_note(dir, count, &mut notes);
     }
     if run.mismatches > 0 {
         notes.say(format!(

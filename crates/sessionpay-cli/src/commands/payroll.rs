@@ -74,7 +74,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         digest: run.digest.take(),
     };
     let output = args.input.output.path.as_deref();
-    write_report(
+    let statements = write_report(
         &report,
         format,
         (output, args.statements.as_deref()),
@@ -83,8 +83,8 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         |out, table| Ok(sessionpay_io::write_payroll(out, &run.rows, table)?),
     )?;
     outputs.commit()?;
-    if let Some(dir) = &args.statements {
-        statements_note(dir, &mut notes);
+    if let (Some(dir), Some(count)) = (&args.statements, statements) {
+        statements_note(dir, count, &mut notes);
     }
     let mismatches = run.mismatches;
     if mismatches > 0 {
@@ -99,14 +99,8 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     Ok(notes.finish(Outcome::Clean))
 }
 
-/// `wrote N statements to DIR`, counting the statements the committed folder holds.
-pub(crate) fn statements_note(dir: &Path, notes: &mut Notes) {
-    let count = std::fs::read_dir(dir).map_or(0, |entries| {
-        entries
-            .filter_map(Result::ok)
-            .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
-            .count()
-    });
+/// `wrote N statements to DIR`, once the folder is committed.
+pub(crate) fn statements_note(dir: &Path, count: usize, notes: &mut Notes) {
     notes.say(format!(
         "wrote {count} statement{} to {}",
         if count == 1 { "" } else { "s" },
@@ -128,7 +122,8 @@ pub(crate) struct Kept {
 
 /// Writes a payroll's statements into the folder `statements` (first:
 /// stdout, written last, cannot be taken back), then its `format` to
-/// `output` or stdout, `table` writing CSV or JSON.
+/// `output` or stdout, `table` writing CSV or JSON. Returns how many
+/// statements it wrote, when it wrote them.
 pub(crate) fn write_report(
     report: &Report<'_>,
     format: OutputFormat,
@@ -136,13 +131,14 @@ pub(crate) fn write_report(
     kept: Kept,
     outputs: &mut OutputSet,
     table: impl FnOnce(&mut dyn Write, Format) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    if let Some(dir) = statements {
-        match kept.statements {
-            Some(sorted) => sessionpay_render::write_statements_sorted(report, sorted, dir, outputs)?,
-            None => sessionpay_render::write_statements(report, dir, outputs)?,
-        }
-    }
+) -> anyhow::Result<Option<usize>> {
+    let written = match (statements, kept.statements) {
+        (Some(dir), Some(sorted)) => Some(sessionpay_render::write_statements_sorted(
+            report, sorted, dir, outputs,
+        )?),
+        (Some(dir), None) => Some(sessionpay_render::write_statements(report, dir, outputs)?),
+        (None, _) => None,
+    };
     match format {
         OutputFormat::Csv | OutputFormat::Json => {
             emit_to(output, outputs, |out| table(out, table_format(format)))?;
@@ -159,5 +155,5 @@ pub(crate) fn write_report(
             None => Ok(sessionpay_render::write_html(report, out)?),
         })?,
     }
-    Ok(())
+    Ok(written)
 }
