@@ -201,7 +201,7 @@ pub(crate) struct Cli {
 }
 
 /// The options every command takes, declared once.
-#[derive(Debug, Clone, Copy, Args)]
+#[derive(Debug, Clone, Copy, Default, Args)]
 pub(crate) struct GlobalArgs {
     /// Print no notes on stderr (errors are still printed)
     #[arg(
@@ -230,9 +230,10 @@ pub(crate) struct GlobalArgs {
 }
 
 /// `--message-format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub(crate) enum MessageFormat {
     /// `sessionpay: message` lines
+    #[default]
     Human,
     /// One JSON object a line: level, message and, where known, file, line, column and value
     Json,
@@ -240,34 +241,9 @@ pub(crate) enum MessageFormat {
 
 impl Cli {
     /// Parses the command line (clap exits with status 2 on a usage error,
-    /// 0 after --help or --version) and hands the global options to the
-    /// commands that keep their own copy.
+    /// 0 after --help or --version).
     pub(crate) fn parse_args() -> Cli {
-        let mut cli = match Cli::try_parse() {
-            Ok(cli) => cli,
-            Err(err) => usage_error(&err),
-        };
-        cli.spread_global();
-        cli
-    }
-
-    /// Copies --quiet and --verbose into the commands' own fields.
-    pub(crate) fn spread_global(&mut self) {
-        let GlobalArgs { quiet, verbose, .. } = self.global;
-        match &mut self.command {
-            Command::Payroll(a) => a.input.set_global(quiet, verbose),
-            Command::Reconcile(a) => a.input.set_global(quiet, verbose),
-            Command::Sessions(a) => a.input.set_global(quiet, verbose),
-            Command::Adjustments(a) => a.input.set_global(quiet, verbose),
-            Command::Export(a) => (a.quiet, a.verbose) = (quiet, verbose),
-            Command::Fetch(a) => a.quiet = quiet,
-            Command::Close(a) => a.quiet = quiet,
-            Command::Rates(RatesCommand::Infer(a)) => {
-                a.quiet = quiet;
-                a.output.path = stdout_dash(a.output.path.take());
-            }
-            Command::Ledger(_) | Command::Completions { .. } | Command::Man => {}
-        }
+        Cli::try_parse().unwrap_or_else(|err| usage_error(&err))
     }
 }
 
@@ -426,10 +402,6 @@ pub(crate) struct InputArgs {
     #[command(flatten)]
     pub(crate) output: OutputArg,
 
-    /// --quiet, from the global options.
-    #[arg(skip)]
-    pub(crate) quiet: bool,
-
     /// Instead of stopping at the first row that cannot be read, write every such row with its
     /// place and reason to FILE (CSV) and go on. The run still exits with status 2 unless
     /// --allow-rejects is given, so nobody pays from a partial run by accident
@@ -440,23 +412,12 @@ pub(crate) struct InputArgs {
     #[arg(long, requires = "skip_invalid")]
     pub(crate) allow_rejects: bool,
 
-    /// --verbose, from the global options.
-    #[arg(skip)]
-    pub(crate) verbose: bool,
-
     #[command(flatten)]
     pub(crate) paths: InputPaths,
 }
 
-impl InputArgs {
-    fn set_global(&mut self, quiet: bool, verbose: bool) {
-        (self.quiet, self.verbose) = (quiet, verbose);
-        self.output.path = stdout_dash(self.output.path.take());
-    }
-}
-
 /// `-o -` means stdout, as no -o does.
-fn stdout_dash(path: Option<PathBuf>) -> Option<PathBuf> {
+pub(crate) fn stdout_dash(path: Option<PathBuf>) -> Option<PathBuf> {
     path.filter(|p| p.as_os_str() != "-")
 }
 
@@ -708,14 +669,6 @@ pub(crate) struct ExportArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE", required = true)]
     pub(crate) output: PathBuf,
 
-    /// --quiet, from the global options.
-    #[arg(skip)]
-    pub(crate) quiet: bool,
-
-    /// --verbose, from the global options.
-    #[arg(skip)]
-    pub(crate) verbose: bool,
-
     /// Leave out the periods this ledger closed and pay each instructor's total_due
     /// (their first open period's pay plus the adjustments carried into it)
     #[arg(long, value_name = "FILE")]
@@ -746,10 +699,6 @@ pub(crate) struct CloseArgs {
     /// A saved JSON response of the same report: its column_headers name the CSV's header cells
     #[arg(long, value_name = "FILE")]
     pub(crate) columns_from: Option<PathBuf>,
-
-    /// --quiet, from the global options.
-    #[arg(skip)]
-    pub(crate) quiet: bool,
 
     /// Export files or folders of them (not stdin: a close records each input's checksum)
     #[arg(value_name = "INPUT", required = true)]
@@ -855,10 +804,6 @@ pub(crate) struct FetchArgs {
     #[arg(long)]
     pub(crate) resume: bool,
 
-    /// --quiet (no progress; warnings and errors are still printed), from the global options.
-    #[arg(skip)]
-    pub(crate) quiet: bool,
-
     /// NDJSON file to write (one session row per line); replaced only when the run succeeds
     #[arg(long = "output", short = 'o', value_name = "FILE")]
     pub(crate) output: PathBuf,
@@ -902,10 +847,6 @@ pub(crate) struct InferArgs {
 
     #[command(flatten)]
     pub(crate) output: OutputArg,
-
-    /// --quiet (neither notes nor the table of rates on stderr), from the global options.
-    #[arg(skip)]
-    pub(crate) quiet: bool,
 
     #[command(flatten)]
     pub(crate) paths: InputPaths,

@@ -14,7 +14,7 @@ use crate::ui::Outcome;
 fn main() -> ExitCode {
     // clap exits with status 2 on usage errors and 0 for --help and --version.
     let cli = Cli::parse_args();
-    ui::set_message_format(cli.global.message_format);
+    ui::set_global(cli.global);
     stop_on_signals();
     let result = match &cli.command {
         Command::Payroll(args) => commands::payroll(args),

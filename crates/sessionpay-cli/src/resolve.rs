@@ -27,10 +27,6 @@ pub(crate) struct Source {
     pub(crate) skip_invalid: Option<PathBuf>,
     /// Rejected rows do not block the outputs.
     pub(crate) allow_rejects: bool,
-    /// No notes on stderr.
-    pub(crate) quiet: bool,
-    /// Also say how the input was read.
-    pub(crate) verbose: bool,
 }
 
 impl Source {
@@ -40,17 +36,15 @@ impl Source {
             inputs: args.paths.inputs.clone(),
             rates: args.rates.path.clone(),
             columns_from: args.columns_from.path.clone(),
-            output: args.output.path.clone(),
+            output: crate::args::stdout_dash(args.output.path.clone()),
             skip_invalid: args.skip_invalid.clone(),
             allow_rejects: args.allow_rejects,
-            quiet: args.quiet,
-            verbose: args.verbose,
         }
     }
 
     /// The notes of a run from this source.
     pub(crate) fn notes(&self) -> Notes {
-        Notes::for_input(self.quiet, self.verbose, self.allow_rejects)
+        Notes::new(self.allow_rejects)
     }
 }
 
@@ -239,7 +233,7 @@ mod tests {
 
     #[test]
     fn every_input_flag_reaches_the_source() {
-        let mut cli = Cli::try_parse_from([
+        let cli = Cli::try_parse_from([
             "sessionpay",
             "reconcile",
             "--rates",
@@ -256,7 +250,6 @@ mod tests {
             "-",
         ])
         .expect("reconcile");
-        cli.spread_global();
         let Command::Reconcile(args) = cli.command else {
             panic!("parsed as another command");
         };
@@ -266,6 +259,6 @@ mod tests {
         assert_eq!(source.columns_from, Some(PathBuf::from("c.json")));
         assert_eq!(source.output, Some(PathBuf::from("out.csv")));
         assert_eq!(source.skip_invalid, Some(PathBuf::from("rejects.csv")));
-        assert!(source.allow_rejects && source.verbose && !source.quiet);
+        assert!(source.allow_rejects);
     }
 }

@@ -220,7 +220,7 @@ pub(crate) fn collect(
         inner: rows, kept, ..
     } = run_engine(args, &resolved, tolerance, make, notes, &mut outputs)?;
     empty_range_note(range, kept, notes);
-    if rows.sort.runs() > 0 && args.verbose {
+    if rows.sort.runs() > 0 && notes.verbose() {
         notes.say(format!(
             "sorted {} rows through {} temporary run(s) in {}",
             rows.sort.rows(),
@@ -280,7 +280,7 @@ pub(crate) fn run_engine<C: Collector>(
     notes: &mut Notes,
     outputs: &mut OutputSet,
 ) -> anyhow::Result<C> {
-    let _progress = crate::ui::Progress::start(&resolved.inputs, args.quiet);
+    let _progress = crate::ui::Progress::start(&resolved.inputs);
     // The ids the sessions had are kept only to warn of policy sections no session has.
     let options = run_options(tolerance).seen_ids(args.rates.is_some());
     let run = Run::new(&resolved.inputs, &resolved.table, options).progress(&BYTES_READ);

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sessionpay_engine::Stats;
 use sessionpay_io::{Input, Message};
 
-use crate::args::MessageFormat;
+use crate::args::{GlobalArgs, MessageFormat};
 
 /// How a run that worked ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,17 +24,27 @@ pub(crate) enum Outcome {
     Rejected,
 }
 
-/// How messages are written on stderr (`--message-format`), set once by `main`.
-static MESSAGE_FORMAT: OnceLock<MessageFormat> = OnceLock::new();
+/// What is said on stderr and how (`--quiet`, `--verbose`, `--message-format`), set once by `main`.
+static GLOBAL: OnceLock<GlobalArgs> = OnceLock::new();
 
-/// Sets how messages are written on stderr for the rest of the run.
-pub(crate) fn set_message_format(format: MessageFormat) {
-    let _ = MESSAGE_FORMAT.set(format);
+/// Sets what is said on stderr, and how, for the rest of the run.
+pub(crate) fn set_global(global: GlobalArgs) {
+    let _ = GLOBAL.set(global);
+}
+
+/// The global options (their defaults before `main` sets them).
+fn global() -> GlobalArgs {
+    GLOBAL.get().copied().unwrap_or_default()
 }
 
 /// Messages are JSON lines (`--message-format json`).
 pub(crate) fn json_messages() -> bool {
-    MESSAGE_FORMAT.get() == Some(&MessageFormat::Json)
+    global().message_format == MessageFormat::Json
+}
+
+/// `--quiet`: no notes, no progress.
+pub(crate) fn quiet() -> bool {
+    global().quiet
 }
 
 /// Writes `sessionpay: message` on stderr, with no control character but a
@@ -79,24 +89,21 @@ pub(crate) struct Notes {
 }
 
 impl Notes {
-    /// Notes for a command without the usual input options.
-    pub(crate) fn new(quiet: bool) -> Notes {
-        Notes {
-            quiet,
-            verbose: false,
-            rejected: 0,
-            allow_rejects: false,
-        }
-    }
-
-    /// Notes for a command that reads exports.
-    pub(crate) fn for_input(quiet: bool, verbose: bool, allow_rejects: bool) -> Notes {
+    /// Notes under the global --quiet and --verbose; rows rejected under
+    /// --skip-invalid block the outputs unless `allow_rejects`.
+    pub(crate) fn new(allow_rejects: bool) -> Notes {
+        let GlobalArgs { quiet, verbose, .. } = global();
         Notes {
             quiet,
             verbose,
             rejected: 0,
             allow_rejects,
         }
+    }
+
+    /// `--verbose`: also say how the input was read.
+    pub(crate) fn verbose(&self) -> bool {
+        self.verbose
     }
 
     /// Says `message` on stderr; its data parts should be escaped already
@@ -164,12 +171,12 @@ pub(crate) struct Progress {
 impl Progress {
     /// Starts a bar over the inputs' total size, when stderr is a terminal,
     /// `quiet` is off and the inputs are files of a few MB or more.
-    pub(crate) fn start(inputs: &[Input], quiet: bool) -> Progress {
+    pub(crate) fn start(inputs: &[Input]) -> Progress {
         let none = Progress {
             done: Arc::new(AtomicBool::new(true)),
             thread: None,
         };
-        if quiet || !std::io::stderr().is_terminal() || inputs.iter().any(Input::is_stdin) {
+        if quiet() || !std::io::stderr().is_terminal() || inputs.iter().any(Input::is_stdin) {
             return none;
         }
         let total: u64 = inputs

@@ -40,8 +40,6 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
         output: (!to_stdout).then(|| args.output.clone()),
         skip_invalid: None,
         allow_rejects: false,
-        quiet: args.quiet,
-        verbose: args.verbose,
     };
     let mut notes = source.notes();
     // Before anything is read: no output may replace an input.

@@ -34,7 +34,7 @@ pub(crate) fn run(args: &FetchArgs) -> anyhow::Result<()> {
     }
     let mut stderr = std::io::stderr();
     let tty = stderr.is_terminal();
-    let mut printer = Printer::new(&mut stderr, args.quiet, tty, crate::ui::json_messages());
+    let mut printer = Printer::new(&mut stderr, crate::ui::quiet(), tty, crate::ui::json_messages());
     let stats = sessionpay_teamup::fetch_to_file(&options, &token, &args.output, &mut printer)?;
     if let Some(path) = &args.save_columns {
         save_columns(path, stats.column_headers.as_ref())?;

@@ -24,7 +24,8 @@ use crate::ui::{Notes, Outcome, BYTES_READ};
 
 /// Runs `sessionpay rates infer`.
 pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
-    let mut notes = Notes::new(args.quiet);
+    let mut notes = Notes::new(false);
+    let output = crate::args::stdout_dash(args.output.path.clone());
     let mut inputs = expand(&args.paths.inputs, &mut notes)?;
     let mut outputs = guard(
         &inputs,
@@ -34,7 +35,7 @@ pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
             .into_iter()
             .chain(args.columns_from.path.as_deref())
             .collect::<Vec<_>>(),
-        &args.output.path.as_deref().into_iter().collect::<Vec<_>>(),
+        &output.as_deref().into_iter().collect::<Vec<_>>(),
         &[],
     )?;
     let (table, columns) = match &args.rates {
@@ -78,19 +79,15 @@ pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
         inferred.fill_outliers(found.0);
     }
 
-    emit_to(
-        args.output.path.as_deref(),
-        &mut outputs,
-        |out: &mut dyn Write| {
-            match args.format {
-                InferFormat::Toml => sessionpay_io::write_inferred_policy(out, &inferred),
-                InferFormat::Json => sessionpay_io::write_inferred_json(out, &inferred),
-            }
-            .map_err(anyhow::Error::from)
-        },
-    )?;
+    emit_to(output.as_deref(), &mut outputs, |out: &mut dyn Write| {
+        match args.format {
+            InferFormat::Toml => sessionpay_io::write_inferred_policy(out, &inferred),
+            InferFormat::Json => sessionpay_io::write_inferred_json(out, &inferred),
+        }
+        .map_err(anyhow::Error::from)
+    })?;
     outputs.commit()?;
-    if !args.quiet {
+    if !crate::ui::quiet() {
         sessionpay_io::write_inferred_table(&mut io::stderr().lock(), &inferred)?;
     }
     let mut clean = true;

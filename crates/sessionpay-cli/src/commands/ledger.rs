@@ -71,8 +71,6 @@ pub(crate) fn close(args: &CloseArgs) -> anyhow::Result<Outcome> {
         output: None,
         skip_invalid: None,
         allow_rejects: false,
-        quiet: args.quiet,
-        verbose: false,
     };
     let mut notes = input.notes();
     let closing = Closing::open(&args.ledger, kind)?;
@@ -183,10 +181,10 @@ pub(crate) fn carried_payroll(
 /// adjustments carried into their first open period.
 pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome> {
     let format = args.input.format;
-    if format == OutputFormat::Xlsx && args.input.output.path.is_none() {
+    let source = Source::of(&args.input);
+    if format == OutputFormat::Xlsx && source.output.is_none() {
         anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
     }
-    let source = Source::of(&args.input);
     let mut notes = source.notes();
     let folders: Vec<&Path> = args.statements.as_deref().into_iter().collect();
     let planned = plan(&source, &[path], &folders, &mut notes)?;

@@ -25,7 +25,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     let source = Source::of(&args.input);
     let mut notes = source.notes();
     let format = args.input.format;
-    if format == OutputFormat::Xlsx && args.input.output.path.is_none() {
+    if format == OutputFormat::Xlsx && source.output.is_none() {
         anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
     }
     // A spreadsheet streams its rows and a page keeps what it shows;
@@ -73,7 +73,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         statements: run.statements.take(),
         digest: run.digest.take(),
     };
-    let output = args.input.output.path.as_deref();
+    let output = source.output.as_deref();
     let statements = write_report(
         &report,
         format,

@@ -18,7 +18,7 @@ fn arguments_parse_and_help_is_consistent() {
     let cli = Cli::try_parse_from(["fetch", "-o", "x.ndjson"]).expect("defaults");
     assert_eq!(cli.args.base_url, DEFAULT_BASE_URL);
     assert_eq!(cli.args.token_env, "TEAMUP_TOKEN");
-    assert!(!cli.args.resume && !cli.args.quiet);
+    assert!(!cli.args.resume);
     assert!(Cli::try_parse_from(["fetch"]).is_err(), "-o is required");
     assert!(Cli::try_parse_from(["fetch", "-o", "x", "--from", "2024-13-01"]).is_err());
     assert!(Cli::try_parse_from(["fetch", "-o", "x", "--venues", "1,x"]).is_err());
