@@ -5,9 +5,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use sessionpay_core::RateTable;
-use sessionpay_engine::RunOptions;
-use sessionpay_io::{Format, Input, InputFiles, OutputSet, Shown};
+use sessionpay_engine::{Plan, Planned, RunOptions};
+use sessionpay_io::{Format, Shown};
 
 use crate::args::{InputArgs, OutputFormat, PeriodArgs};
 use crate::ui::Notes;
@@ -74,115 +73,40 @@ pub(crate) enum KeepLines {
     Statements,
 }
 
-/// The inputs and policy of a run, resolved from the arguments.
-pub(crate) struct Resolved {
-    pub(crate) inputs: Vec<Input>,
-    pub(crate) table: RateTable,
-    /// The policy file's `[rates.N]` and `[venues.N]` sections.
-    pub(crate) sections: Vec<sessionpay_io::PolicySection>,
-}
-
-/// A run's inputs, expanded, and the set its outputs will be committed in,
-/// checked before anything is read.
-pub(crate) struct Planned {
-    inputs: Vec<Input>,
-    outputs: OutputSet,
-}
-
-/// Expands the inputs and refuses, before reading anything, outputs that
-/// would replace an input (`-o`, `--skip-invalid`, `folders`); `also_read`
-/// are the run's other input files (people.csv, a template).
+/// Checks, before anything is read, the run `args` plans (see
+/// [`Plan::check`]), with its other input files `also_read` (people.csv, a
+/// template) and the folders it replaces; says which files were passed over.
 pub(crate) fn plan(
     args: &Source,
     also_read: &[&Path],
     folders: &[&Path],
     notes: &mut Notes,
 ) -> anyhow::Result<Planned> {
-    let inputs = expand(&args.inputs, notes)?;
-    let mut read = also_read.to_vec();
-    read.extend(args.rates.as_deref());
-    read.extend(args.columns_from.as_deref());
     let files: Vec<&Path> = [args.output.as_deref(), args.skip_invalid.as_deref()]
         .into_iter()
         .flatten()
         .collect();
-    let outputs = guard(&inputs, &read, &files, folders)?;
-    Ok(Planned { inputs, outputs })
-}
-
-/// The output set of a run reading `inputs` and `also_read`, with the
-/// outputs it plans (`files`, `folders`) checked against them.
-pub(crate) fn guard(
-    inputs: &[Input],
-    also_read: &[&Path],
-    files: &[&Path],
-    folders: &[&Path],
-) -> anyhow::Result<OutputSet> {
-    let mut watched = InputFiles::default();
-    for input in inputs {
-        if input.is_stdin() {
-            watched.watch_stdin();
-        } else {
-            watched.watch(&input.path);
-        }
-    }
-    for path in also_read {
-        watched.watch(path);
-    }
-    let outputs = OutputSet::new(watched);
-    outputs.check_planned(files, folders)?;
-    Ok(outputs)
-}
-
-pub(crate) fn resolve(args: &Source, planned: Planned) -> anyhow::Result<(Resolved, OutputSet)> {
-    let policy = match &args.rates {
-        Some(path) => sessionpay_io::read_policy(path)?,
-        None => sessionpay_io::PolicyFile::default(),
+    let plan = Plan {
+        inputs: &args.inputs,
+        rates: args.rates.as_deref(),
+        columns_from: args.columns_from.as_deref(),
+        also_read,
+        files: &files,
+        folders,
     };
-    let mut inputs = planned.inputs;
-    label_inputs(&mut inputs, policy.columns, args.columns_from.as_deref())?;
-    Ok((
-        Resolved {
-            inputs,
-            table: policy.table,
-            sections: policy.sections,
-        },
-        planned.outputs,
-    ))
+    let planned = plan.check()?;
+    skipped_notes(&planned, notes);
+    Ok(planned)
 }
 
-/// Gives every input the studio's header labels: the policy's `[columns]`
-/// and the `column_headers` of a `--columns-from` file.
-pub(crate) fn label_inputs(
-    inputs: &mut [Input],
-    mut columns: sessionpay_io::ColumnMap,
-    columns_from: Option<&std::path::Path>,
-) -> anyhow::Result<()> {
-    if let Some(path) = columns_from {
-        let saved = sessionpay_io::ColumnMap::from_report_file(path)?;
-        columns = columns
-            .merged(&saved)
-            .map_err(|problem| anyhow::anyhow!("{}: {problem}", path.display()))?;
-    }
-    for input in inputs {
-        input.columns = columns.clone();
-    }
-    Ok(())
-}
-
-/// The inputs named on the command line, folders expanded; stdin at most once.
-pub(crate) fn expand(paths: &[PathBuf], notes: &mut Notes) -> anyhow::Result<Vec<Input>> {
-    let (inputs, skipped) = sessionpay_io::expand_inputs(paths)?;
-    if inputs.iter().filter(|i| i.is_stdin()).count() > 1 {
-        anyhow::bail!("standard input (-) can be read only once");
-    }
-    for path in skipped {
+/// A note for each file of an input folder that is not an export.
+pub(crate) fn skipped_notes(planned: &Planned, notes: &mut Notes) {
+    for path in &planned.skipped {
         notes.say(format!(
             "skipped {} (not a .csv, .json, .ndjson or .jsonl file)",
-            Shown(&path)
+            Shown(path)
         ));
     }
-    Ok(inputs)
 }
 
 /// The table format of a per-session command: CSV or JSON only.

@@ -7,7 +7,8 @@ use std::path::Path;
 use anyhow::Context;
 use sessionpay_core::{DateRange, LineRows, PayrollRow, PeriodKind};
 use sessionpay_engine::{
-    Collector, InRange, PayrollCollected, PayrollCollector, Run, SortedRows, Stats, Tolerance,
+    Collector, InRange, PayrollCollected, PayrollCollector, Planned, Resolved, Run, SortedRows, Stats,
+    Tolerance,
 };
 use sessionpay_io::{
     ExternalSort, Format, Input, LineDigest, OutputSet, RejectsWriter, SessionLine, Shown, Table,
@@ -15,27 +16,21 @@ use sessionpay_io::{
 };
 
 use crate::args::{DateArgs, PeriodArg, PeriodArgs, SortArgs};
-use crate::resolve::{plan, resolve, run_options, KeepLines, PayrollQuery, Planned, Resolved, Source};
+use crate::resolve::{plan, run_options, KeepLines, PayrollQuery, Source};
 use crate::ui::{say, Notes, BYTES_READ};
 
 /// A warning for each policy section no session has (a mistyped id is the usual cause), then, without a policy,
 /// that TeamUp's hidden settings were taken at their defaults.
 pub(crate) fn policy_notes(args: &Source, resolved: &Resolved, stats: &Stats, notes: &mut Notes) {
     if let Some(path) = &args.rates {
-        for section in &resolved.sections {
-            let seen = match section.kind {
-                "rates" => stats.seen.rates.contains(&section.id),
-                _ => stats.seen.venues.contains(&section.id),
-            };
-            if !seen {
-                notes.say(format!(
-                    "warning: {}: line {}: [{}.{}] matches no session read (is the id mistyped?)",
-                    path.display(),
-                    section.line,
-                    section.kind,
-                    section.id
-                ));
-            }
+        for section in resolved.unmatched(stats) {
+            notes.say(format!(
+                "warning: {}: line {}: [{}.{}] matches no session read (is the id mistyped?)",
+                path.display(),
+                section.line,
+                section.kind,
+                section.id
+            ));
         }
     } else {
         notes.say(NO_POLICY.to_string());
@@ -141,7 +136,7 @@ pub(crate) fn compute_payroll(
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
     }
     anchor_note(&query.periods, notes);
-    let (resolved, mut outputs) = resolve(source, planned)?;
+    let (resolved, mut outputs) = planned.resolve()?;
     let folder = sessionpay_io::spill_folder(source.output.as_deref());
     let share = sessionpay_io::DEFAULT_SORT_MEMORY / run_options(tolerance).threads.max(1);
     let make = || match query.keep {
@@ -205,7 +200,7 @@ pub(crate) fn collect(
     }
     let range = DateRange::new(dates.from, dates.to);
     let planned = plan(args, &[], &[], notes)?;
-    let (resolved, mut outputs) = resolve(args, planned)?;
+    let (resolved, mut outputs) = planned.resolve()?;
     let folder = sessionpay_io::spill_folder(args.output.as_deref());
     // Each worker sorts its share in its part of the budget.
     let share = sort.sort_memory / run_options(tolerance).threads.max(1);

@@ -26,6 +26,10 @@ pub enum Error {
         #[source]
         source: sessionpay_core::Error,
     },
+    /// The inputs named cannot be read together (stdin twice, header
+    /// labels that disagree).
+    #[error("{0}")]
+    Inputs(String),
     /// A sink the caller gave (the rejects file) could not be written.
     #[error("writing {}", path.display())]
     Write {
@@ -44,7 +48,7 @@ impl Error {
         match self {
             Error::Io(e) => e.is_broken_pipe(),
             Error::Write { source, .. } => source.kind() == std::io::ErrorKind::BrokenPipe,
-            Error::Core(_) | Error::Infer { .. } => false,
+            Error::Core(_) | Error::Infer { .. } | Error::Inputs(_) => false,
         }
     }
 }

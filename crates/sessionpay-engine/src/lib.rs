@@ -37,6 +37,7 @@ mod parallel;
 mod run;
 mod seen;
 mod sequential;
+mod setup;
 mod workers;
 
 pub use collect::{Collector, Item, Pricing};
@@ -46,3 +47,4 @@ pub use infer::{Observations, OutlierIds};
 pub use options::{default_threads, RunOptions, Tolerance, TolerancePart, PARALLEL_MIN_BYTES};
 pub use parallel::NeedsSequential;
 pub use run::{RejectSink, Run, SeenIds, Stats};
+pub use setup::{Plan, Planned, Resolved};

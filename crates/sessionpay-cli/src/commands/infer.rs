@@ -13,12 +13,12 @@
 use std::io::{self, Write};
 
 use rust_decimal::Decimal;
-use sessionpay_core::{InferOptions, RateTable};
-use sessionpay_engine::{Observations, OutlierIds, Run};
+use sessionpay_core::InferOptions;
+use sessionpay_engine::{Observations, OutlierIds, Plan, Resolved, Run};
 use sessionpay_io::OUTLIERS_IN_COMMENTS;
 
 use crate::args::{InferArgs, InferFormat};
-use crate::resolve::{expand, guard, label_inputs, run_options};
+use crate::resolve::{run_options, skipped_notes};
 use crate::run::emit_to;
 use crate::ui::{Notes, Outcome, BYTES_READ};
 
@@ -26,33 +26,25 @@ use crate::ui::{Notes, Outcome, BYTES_READ};
 pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
     let mut notes = Notes::new(false);
     let output = crate::args::stdout_dash(args.output.path.clone());
-    let mut inputs = expand(&args.paths.inputs, &mut notes)?;
-    let mut outputs = guard(
-        &inputs,
-        &args
-            .rates
-            .as_deref()
-            .into_iter()
-            .chain(args.columns_from.path.as_deref())
-            .collect::<Vec<_>>(),
-        &output.as_deref().into_iter().collect::<Vec<_>>(),
-        &[],
-    )?;
-    let (table, columns) = match &args.rates {
-        Some(path) => {
-            let policy = sessionpay_io::read_policy(path)?;
-            let table = policy.table;
-            if !table.rates.is_empty() || table.defaults != Default::default() {
-                notes.say(format!(
-                    "{}: only its [venues] currencies are used; the rates are inferred afresh",
-                    path.display()
-                ));
-            }
-            (table, policy.columns)
-        }
-        None => (RateTable::default(), Default::default()),
+    let files: Vec<&std::path::Path> = output.as_deref().into_iter().collect();
+    let plan = Plan {
+        inputs: &args.paths.inputs,
+        rates: args.rates.as_deref(),
+        columns_from: args.columns_from.path.as_deref(),
+        files: &files,
+        ..Plan::default()
     };
-    label_inputs(&mut inputs, columns, args.columns_from.path.as_deref())?;
+    let planned = plan.check()?;
+    skipped_notes(&planned, &mut notes);
+    let (Resolved { inputs, table, .. }, mut outputs) = planned.resolve()?;
+    if let Some(path) = &args.rates {
+        if !table.rates.is_empty() || table.defaults != Default::default() {
+            notes.say(format!(
+                "{}: only its [venues] currencies are used; the rates are inferred afresh",
+                path.display()
+            ));
+        }
+    }
 
     // One reading path for every command (currencies, duplicates, parallel
     // reading); the observations take sessions unpriced.

@@ -7,12 +7,12 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sessionpay_core::PeriodKind;
-use sessionpay_engine::Collector;
+use sessionpay_engine::{Collector, Planned, Resolved};
 use sessionpay_io::{Format, OutputSet};
 use sessionpay_ledger::{Adjusting, CarriedPayroll, CloseRequest, Closing, Digest, Ledger, LedgerPayroll};
 
 use crate::args::{AdjustmentsArgs, CloseArgs, LedgerCommand, OutputFormat, PayrollArgs};
-use crate::resolve::{plan, resolve, PayrollQuery, Planned, Resolved, Source};
+use crate::resolve::{plan, PayrollQuery, Source};
 use crate::run::{emit_to, run_engine};
 use crate::ui::{say, Notes, Outcome};
 
@@ -49,7 +49,7 @@ fn read<C: Collector>(
         source.skip_invalid.is_none(),
         "--skip-invalid cannot be used with a ledger: every session must be read"
     );
-    let (resolved, mut outputs) = resolve(source, planned)?;
+    let (resolved, mut outputs) = planned.resolve()?;
     let collected = run_engine(source, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
     Ok((collected, resolved, outputs))
 }
