@@ -10,164 +10,115 @@ use sessionpay_core::{Currency, PeriodKind};
 use sessionpay_engine::TolerancePart;
 use sessionpay_teamup::{SessionType, DEFAULT_BASE_URL};
 
-/// The signal lines every command's EXIT STATUS ends with.
-macro_rules! signals {
-    () => {
-        "  130  interrupted (Ctrl-C, SIGINT); 143 terminated (SIGTERM); 129 hung up (SIGHUP):\n       \
-         no output of the run is left half written"
-    };
-}
-
-/// The status 2 line every command shares.
-macro_rules! status_2 {
-    () => {
-        "  2    an error: bad input, bad usage, or an I/O failure (nothing is written)\n"
+/// A command's help end: what statuses 0 and 1 mean to it, then the statuses
+/// every command shares, its ENVIRONMENT lines when it has any, and its examples.
+macro_rules! help_end {
+    ($zero:literal, $one:literal, $(env: $env:expr,)? $($example:literal),+ $(,)?) => {
+        concat!(
+            "EXIT STATUS:\n  0    ", $zero, "\n  1    ", $one, "\n",
+            "  2    an error: bad input, bad usage, or an I/O failure (nothing is written)\n",
+            "  130  interrupted (Ctrl-C, SIGINT); 143 terminated (SIGTERM); 129 hung up (SIGHUP):\n",
+            "       no output of the run is left half written\n\n",
+            $("ENVIRONMENT:\n", $env, "\n",)?
+            "EXAMPLES:\n",
+            $("  sessionpay ", $example, "\n"),+
+        )
     };
 }
 
 /// The environment variables of the commands that read exports.
 macro_rules! env_read {
     () => {
-        "\nENVIRONMENT:\n  \
-         SESSIONPAY_THREADS  worker threads for reading and pricing (default: one per core;\n                      \
+        "  SESSIONPAY_THREADS  worker threads for reading and pricing (default: one per core;\n                      \
          1 reads everything in one sequential pass)\n"
     };
 }
 
-const TOP_AFTER: &str = concat!(
-    "EXIT STATUS:\n",
-    "  0    success\n",
-    "  1    the run worked, but reconcile found a mismatch (or --fail-on-mismatch tripped);\n",
-    "       see each command's --help for what 1 means to it\n",
-    status_2!(),
-    signals!(),
-    "\n",
-    env_read!(),
-    "  TEAMUP_TOKEN        fetch: the API token (another variable with --token-env NAME)\n",
-    "\nEXAMPLES:\n",
-    "  sessionpay payroll --rates rates.toml export.csv\n",
-    "  sessionpay reconcile --rates rates.toml --from 2026-05-01 --to 2026-05-31 export.csv\n",
-    "  sessionpay help payroll\n",
+const TOP_AFTER: &str = help_end!(
+    "success",
+    "the run worked, but reconcile found a mismatch (or --fail-on-mismatch tripped);\n       \
+     see each command's --help for what 1 means to it",
+    env: concat!(
+        env_read!(),
+        "  TEAMUP_TOKEN        fetch: the API token (another variable with --token-env NAME)\n"
+    ),
+    "payroll --rates rates.toml export.csv",
+    "reconcile --rates rates.toml --from 2026-05-01 --to 2026-05-31 export.csv",
+    "help payroll",
 );
 
-const PAYROLL_AFTER: &str = concat!(
-    "EXIT STATUS:\n",
-    "  0    success\n",
-    "  1    with --fail-on-mismatch: some session's reported pay does not match (outputs are written)\n",
-    status_2!(),
-    signals!(),
-    "\n",
-    env_read!(),
-    "\nEXAMPLES:\n",
-    "  sessionpay payroll --rates rates.toml export.csv\n",
-    "  sessionpay payroll --period semimonth --from 2026-05-01 --to 2026-05-31 --format json -o - export.csv\n",
-    "  sessionpay payroll --rates rates.toml --format xlsx -o payroll.xlsx --statements statements/ export.csv\n",
+const PAYROLL_AFTER: &str = help_end!(
+    "success",
+    "with --fail-on-mismatch: some session's reported pay does not match (outputs are written)",
+    env: env_read!(),
+    "payroll --rates rates.toml export.csv",
+    "payroll --period semimonth --from 2026-05-01 --to 2026-05-31 --format json -o - export.csv",
+    "payroll --rates rates.toml --format xlsx -o payroll.xlsx --statements statements/ export.csv",
 );
 
-const RECONCILE_AFTER: &str = concat!(
-    "EXIT STATUS:\n",
-    "  0    every session matches (within --tolerance), or is pending, unrated or unreported\n",
-    "  1    the run worked, but reconcile found a mismatch (the rows are written)\n",
-    status_2!(),
-    signals!(),
-    "\n",
-    env_read!(),
-    "\nEXAMPLES:\n",
-    "  sessionpay reconcile --rates rates.toml export.csv\n",
-    "  sessionpay reconcile --from 2026-05-01 --to 2026-05-31 --tolerance 0.05USD --explain export.csv\n",
-    "  sessionpay reconcile --format json -o reconcile.json exports/\n",
+const RECONCILE_AFTER: &str = help_end!(
+    "every session matches (within --tolerance), or is pending, unrated or unreported",
+    "the run worked, but reconcile found a mismatch (the rows are written)",
+    env: env_read!(),
+    "reconcile --rates rates.toml export.csv",
+    "reconcile --from 2026-05-01 --to 2026-05-31 --tolerance 0.05USD --explain export.csv",
+    "reconcile --format json -o reconcile.json exports/",
 );
 
-const SESSIONS_AFTER: &str = concat!(
-    "EXIT STATUS:\n",
-    "  0    success\n",
-    "  1    not used by this command (mismatches are shown in the rows)\n",
-    status_2!(),
-    signals!(),
-    "\n",
-    env_read!(),
-    "\nEXAMPLES:\n",
-    "  sessionpay sessions --rates rates.toml export.csv\n",
-    "  sessionpay sessions --from 2026-05-01 --to 2026-05-07 --format json export.ndjson\n",
+const SESSIONS_AFTER: &str = help_end!(
+    "success",
+    "not used by this command (mismatches are shown in the rows)",
+    env: env_read!(),
+    "sessions --rates rates.toml export.csv",
+    "sessions --from 2026-05-01 --to 2026-05-07 --format json export.ndjson",
 );
 
-const EXPORT_AFTER: &str = concat!(
-    "EXIT STATUS:\n",
-    "  0    success\n",
-    "  1    with --fail-on-mismatch: some session's reported pay does not match (the files are written)\n",
-    status_2!(),
-    signals!(),
-    "\n",
-    env_read!(),
-    "\nEXAMPLES:\n",
-    "  sessionpay export --to gusto --people people.csv --from 2026-05-01 --until 2026-05-31 -o gusto.csv export.csv\n",
-    "  sessionpay export --to xero --people people.csv --currency GBP -o - export.csv\n",
-    "  sessionpay export --to template --template adp.toml --people people.csv -o adp.csv export.csv\n",
+const EXPORT_AFTER: &str = help_end!(
+    "success",
+    "with --fail-on-mismatch: some session's reported pay does not match (the files are written)",
+    env: env_read!(),
+    "export --to gusto --people people.csv --from 2026-05-01 --until 2026-05-31 -o gusto.csv export.csv",
+    "export --to xero --people people.csv --currency GBP -o - export.csv",
+    "export --to template --template adp.toml --people people.csv -o adp.csv export.csv",
 );
 
-const FETCH_AFTER: &str = concat!(
-    "EXIT STATUS:\n",
-    "  0    success: every page fetched and FILE written\n",
-    "  1    not used by this command\n",
-    status_2!(),
-    signals!(),
-    "\n",
-    "\nENVIRONMENT:\n",
-    "  TEAMUP_TOKEN        the API token (another variable with --token-env NAME; never a flag)\n",
-    "\nEXAMPLES:\n",
-    "  sessionpay fetch --provider-id 123 --from 2026-05-01 --to 2026-05-31 -o may.ndjson\n",
-    "  sessionpay fetch --provider-id 123 --from 2026-05-01 --to 2026-05-31 --resume -o may.ndjson\n",
-    "  sessionpay fetch --token-env STUDIO_B_TOKEN --provider-id 456 -o studio-b.ndjson\n",
+const FETCH_AFTER: &str = help_end!(
+    "success: every page fetched and FILE written",
+    "not used by this command",
+    env: "  TEAMUP_TOKEN        the API token (another variable with --token-env NAME; never a flag)\n",
+    "fetch --provider-id 123 --from 2026-05-01 --to 2026-05-31 -o may.ndjson",
+    "fetch --provider-id 123 --from 2026-05-01 --to 2026-05-31 --resume -o may.ndjson",
+    "fetch --token-env STUDIO_B_TOKEN --provider-id 456 -o studio-b.ndjson",
 );
 
-const INFER_AFTER: &str = concat!(
-    "EXIT STATUS:\n",
-    "  0    every rate has a policy that explains most of its sessions\n",
-    "  1    some rate has no policy that explains most of its sessions (see the table on stderr)\n",
-    status_2!(),
-    signals!(),
-    "\n",
-    env_read!(),
-    "\nEXAMPLES:\n",
-    "  sessionpay rates infer export.csv > rates.toml\n",
-    "  sessionpay rates infer --format json -o evidence.json export.csv\n",
+const INFER_AFTER: &str = help_end!(
+    "every rate has a policy that explains most of its sessions",
+    "some rate has no policy that explains most of its sessions (see the table on stderr)",
+    env: env_read!(),
+    "rates infer export.csv > rates.toml",
+    "rates infer --format json -o evidence.json export.csv",
 );
 
-const CLOSE_AFTER: &str = concat!(
-    "EXIT STATUS:\n",
-    "  0    success: the periods are recorded as paid\n",
-    "  1    not used by this command\n",
-    status_2!(),
-    signals!(),
-    "\n",
-    env_read!(),
-    "\nEXAMPLES:\n",
-    "  sessionpay close --ledger pay.sqlite --rates rates.toml --through 2026-05-31 export.csv\n",
+const CLOSE_AFTER: &str = help_end!(
+    "success: the periods are recorded as paid",
+    "not used by this command",
+    env: env_read!(),
+    "close --ledger pay.sqlite --rates rates.toml --through 2026-05-31 export.csv",
 );
 
-const ADJUSTMENTS_AFTER: &str = concat!(
-    "EXIT STATUS:\n",
-    "  0    success (whether or not any session differs from what was paid)\n",
-    "  1    not used by this command\n",
-    status_2!(),
-    signals!(),
-    "\n",
-    env_read!(),
-    "\nEXAMPLES:\n",
-    "  sessionpay adjustments --ledger pay.sqlite --rates rates.toml export.csv\n",
-    "  sessionpay adjustments --ledger pay.sqlite --from 2026-04-01 --format json export.csv\n",
+const ADJUSTMENTS_AFTER: &str = help_end!(
+    "success (whether or not any session differs from what was paid)",
+    "not used by this command",
+    env: env_read!(),
+    "adjustments --ledger pay.sqlite --rates rates.toml export.csv",
+    "adjustments --ledger pay.sqlite --from 2026-04-01 --format json export.csv",
 );
 
-const LEDGER_AFTER: &str = concat!(
-    "EXIT STATUS:\n",
-    "  0    success\n",
-    "  1    not used by this command\n",
-    status_2!(),
-    signals!(),
-    "\n",
-    "\nEXAMPLES:\n",
-    "  sessionpay ledger runs --ledger pay.sqlite\n",
-    "  sessionpay ledger void --ledger pay.sqlite 3 --why \"closed the wrong month\"\n",
+const LEDGER_AFTER: &str = help_end!(
+    "success",
+    "not used by this command",
+    "ledger runs --ledger pay.sqlite",
+    "ledger void --ledger pay.sqlite 3 --why \"closed the wrong month\"",
 );
 
 const COMPLETIONS_AFTER: &str = concat!(

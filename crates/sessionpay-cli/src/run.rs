@@ -5,14 +5,13 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::Context;
-use sessionpay_core::{DateRange, LineRows, PayrollRow, PeriodKind};
+use sessionpay_core::DateRange;
 use sessionpay_engine::{
     Collector, InRange, PayrollCollected, PayrollCollector, Planned, Resolved, Run, SortedRows, Stats,
     Tolerance,
 };
 use sessionpay_io::{
-    ExternalSort, Format, Input, LineDigest, OutputSet, RejectsWriter, SessionLine, Shown, Table,
-    TableEncoder,
+    ExternalSort, Format, Input, LineDigest, OutputSet, RejectsWriter, Shown, Table, TableEncoder,
 };
 
 use crate::args::{DateArgs, PeriodArg, PeriodArgs, SortArgs};
@@ -96,40 +95,15 @@ pub(crate) fn emit_to(
     Ok(())
 }
 
-/// A computed payroll: the summary rows and, when asked for, every session line.
-pub(crate) struct PayrollRun {
-    /// The summary rows, sorted.
-    pub(crate) rows: Vec<PayrollRow>,
-    /// Every session in the period range, sorted by id (empty unless asked for).
-    pub(crate) lines: Vec<SessionLine>,
-    /// The row in `rows` of each of `lines`.
-    pub(crate) line_rows: LineRows,
-    /// The inputs read.
-    pub(crate) inputs: Vec<Input>,
-    /// The period kind.
-    pub(crate) kind: PeriodKind,
-    /// Sessions whose reported figure does not match.
-    pub(crate) mismatches: u64,
-    /// Sessions in the period range.
-    pub(crate) sessions: u64,
-    /// Every session in the period range as its spreadsheet rows, sorted by
-    /// id (with [`KeepLines::Spreadsheet`]).
-    pub(crate) sorted: Option<ExternalSort>,
-    /// Every session in the period range as its statement row, sorted as
-    /// statements list them (with [`KeepLines::Statements`]).
-    pub(crate) statements: Option<ExternalSort<sessionpay_io::StatementKey>>,
-    /// What the report page shows of the sessions (with [`KeepLines::Page`]).
-    pub(crate) digest: Option<LineDigest>,
-}
-
-/// Reads the inputs of `source` and computes the payroll `query` asks for.
+/// Reads the inputs of `source` and computes the payroll `query` asks for;
+/// gives it with the inputs read and the set the outputs go in.
 pub(crate) fn compute_payroll(
     source: &Source,
     query: &PayrollQuery,
     tolerance: Tolerance,
     notes: &mut Notes,
     planned: Planned,
-) -> anyhow::Result<(PayrollRun, OutputSet)> {
+) -> anyhow::Result<(PayrollCollected, Vec<Input>, OutputSet)> {
     let kind = query.periods.kind()?;
     let (from, to) = (query.periods.from, query.to);
     if let (Some(from), Some(to)) = (from, to) {
@@ -158,32 +132,9 @@ pub(crate) fn compute_payroll(
         KeepLines::All | KeepLines::No => PayrollCollector::new(kind, from, to, query.keep == KeepLines::All),
     };
     let collected = run_engine(source, &resolved, tolerance, make, notes, &mut outputs)?;
-    let PayrollCollected {
-        rows,
-        lines,
-        line_rows,
-        mismatches,
-        sessions,
-        sorted,
-        statements,
-        digest,
-    } = collected.finish()?;
-    empty_range_note(DateRange::new(from, to), sessions, notes);
-    Ok((
-        PayrollRun {
-            rows,
-            lines,
-            line_rows,
-            inputs: resolved.inputs,
-            kind,
-            mismatches,
-            sessions,
-            sorted,
-            statements,
-            digest,
-        },
-        outputs,
-    ))
+    let payroll = collected.finish()?;
+    empty_range_note(DateRange::new(from, to), payroll.sessions, notes);
+    Ok((payroll, resolved.inputs, outputs))
 }
 
 /// Every session's row of `table`, priced and reconciled, sorted by

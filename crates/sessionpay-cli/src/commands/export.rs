@@ -86,7 +86,7 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
             (rows, Vec::new(), run.line_rows, outputs, Some(adjustments))
         }
         None => {
-            let (run, outputs) =
+            let (run, _, outputs) =
                 compute_payroll(&source, &query, args.tolerance.get()?, &mut notes, planned)?;
             (run.rows, run.lines, run.line_rows, outputs, None)
         }

@@ -40,7 +40,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     };
     let folders: Vec<&Path> = args.statements.as_deref().into_iter().collect();
     let planned = plan(&source, &[], &folders, &mut notes)?;
-    let (mut run, mut outputs) = compute_payroll(
+    let (mut run, inputs, mut outputs) = compute_payroll(
         &source,
         &PayrollQuery {
             periods: args.periods,
@@ -59,9 +59,9 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         rows: &run.rows,
         lines: &run.lines,
         line_rows: &run.line_rows,
-        inputs: &run.inputs,
+        inputs: &inputs,
         policy: args.input.rates.path.as_deref(),
-        period: run.kind,
+        period: args.periods.kind()?,
         from: args.periods.from,
         to: args.to,
         rejected: notes.rejected,
