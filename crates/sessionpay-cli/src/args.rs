@@ -8,6 +8,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sessionpay_core::{Currency, PeriodKind};
 use sessionpay_engine::TolerancePart;
+use sessionpay_render::Provider;
 use sessionpay_teamup::{SessionType, DEFAULT_BASE_URL};
 
 /// A command's help end: what statuses 0 and 1 mean to it, then the statuses
@@ -384,6 +385,17 @@ pub(crate) enum OutputFormat {
     Html,
 }
 
+impl OutputFormat {
+    /// The table format of csv and json; the parser lets only those reach
+    /// the commands that write tables.
+    pub(crate) fn table(self) -> sessionpay_io::Format {
+        match self {
+            OutputFormat::Json => sessionpay_io::Format::Json,
+            _ => sessionpay_io::Format::Csv,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum PeriodArg {
     Month,
@@ -556,19 +568,6 @@ pub(crate) struct SortArgs {
     /// the end and removed on every exit
     #[arg(long, value_name = "SIZE", value_parser = sessionpay_io::parse_size, default_value = "64MiB")]
     pub(crate) sort_memory: usize,
-}
-
-/// The payroll systems `export` writes for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Provider {
-    /// Gusto's payroll CSV upload (US, USD)
-    Gusto,
-    /// The UpSheets timesheet CSV used with Xero Payroll (UK, AU, NZ)
-    Xero,
-    /// BrightPay's Additions CSV import (UK GBP, Ireland EUR)
-    Brightpay,
-    /// Columns, header, date format and earning codes from --template FILE (ADP, Paychex, Sage, ...)
-    Template,
 }
 
 /// Options of `sessionpay export`.
@@ -831,15 +830,19 @@ impl TypedValueParser for ProviderParser {
             );
             return Err(clap::Error::raw(clap::error::ErrorKind::InvalidValue, message).with_cmd(cmd));
         }
-        clap::builder::EnumValueParser::<Provider>::new().parse_ref(cmd, arg, value)
+        let name = PossibleValuesParser::new(self.values()).parse_ref(cmd, arg, value)?;
+        let found = Provider::ALL.into_iter().find(|p| p.name() == name);
+        found.ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd))
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
-        Some(Box::new(
-            Provider::value_variants()
-                .iter()
-                .filter_map(ValueEnum::to_possible_value),
-        ))
+        Some(Box::new(self.values().into_iter()))
+    }
+}
+
+impl ProviderParser {
+    fn values(&self) -> [PossibleValue; 4] {
+        Provider::ALL.map(|p| PossibleValue::new(p.name()).help(p.description()))
     }
 }
 

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use sessionpay_engine::{Plan, Planned, RunOptions};
-use sessionpay_io::{Format, Shown};
+use sessionpay_io::Shown;
 
-use crate::args::{InputArgs, OutputFormat, PeriodArgs};
+use crate::args::{InputArgs, PeriodArgs};
 use crate::ui::Notes;
 
 /// What a run reads and where it writes, in plain values: each command
@@ -106,29 +106,6 @@ pub(crate) fn skipped_notes(planned: &Planned, notes: &mut Notes) {
             "skipped {} (not a .csv, .json, .ndjson or .jsonl file)",
             Shown(path)
         ));
-    }
-}
-
-/// The table format of a per-session command: CSV or JSON only.
-pub(crate) fn table_format(f: OutputFormat) -> Format {
-    match f {
-        OutputFormat::Json => Format::Json,
-        _ => Format::Csv,
-    }
-}
-
-/// Refuses the payroll-only formats for per-session commands.
-pub(crate) fn check_table_format(args: &InputArgs) -> anyhow::Result<()> {
-    match args.format {
-        OutputFormat::Csv | OutputFormat::Json => Ok(()),
-        other => anyhow::bail!(
-            "--format {} is for payroll; this command writes csv or json",
-            if other == OutputFormat::Xlsx {
-                "xlsx"
-            } else {
-                "html"
-            }
-        ),
     }
 }
 

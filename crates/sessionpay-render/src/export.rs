@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use sessionpay_core::{Currency, InstructorId, LineRows, PayrollRow, Period, SessionLine};
 
 use self::people::People;
-use self::providers::GUSTO_CORRECTION;
+use self::providers::{GUSTO_CORRECTION, GUSTO_EARNINGS};
 use self::template::Template;
 use crate::error::{Error, Result, AMOUNT_OVERFLOW};
 
@@ -51,6 +51,57 @@ pub enum Provider {
 }
 
 impl Provider {
+    /// Every provider, in the order a command line lists them.
+    pub const ALL: [Provider; 4] = [
+        Provider::Gusto,
+        Provider::Xero,
+        Provider::Brightpay,
+        Provider::Template,
+    ];
+
+    /// What the provider's file is, in a few words.
+    pub fn description(self) -> &'static str {
+        match self {
+            Provider::Gusto => "Gusto's payroll CSV upload (US, USD)",
+            Provider::Xero => "The UpSheets timesheet CSV used with Xero Payroll (UK, AU, NZ)",
+            Provider::Brightpay => "BrightPay's Additions CSV import (UK GBP, Ireland EUR)",
+            Provider::Template => {
+                "Columns, header, date format and earning codes from --template FILE (ADP, Paychex, Sage, ...)"
+            }
+        }
+    }
+
+    /// The earning to write, from the one `given` or the default: Gusto's
+    /// column, Xero's earnings rate or BrightPay's addition description;
+    /// empty for a template, whose `[earnings]` give the codes.
+    ///
+    /// # Errors
+    /// A message for an earning this provider cannot take.
+    pub fn earning(self, given: Option<&str>) -> std::result::Result<String, String> {
+        match (self, given) {
+            (Provider::Gusto, None) => Ok(GUSTO_EARNINGS[0].to_string()),
+            (Provider::Gusto, Some(e)) => {
+                let e = e.trim().to_ascii_lowercase().replace(' ', "_");
+                if GUSTO_EARNINGS.contains(&e.as_str()) {
+                    Ok(e)
+                } else {
+                    Err(format!(
+                        "--earning for gusto is the column to fill: {}; Gusto's CSV upload takes no custom \
+                         earning types",
+                        GUSTO_EARNINGS.join(", ")
+                    ))
+                }
+            }
+            (Provider::Template, Some(_)) => Err(
+                "--earning is not for --to template: the template's [earnings] gives the codes".to_string(),
+            ),
+            (Provider::Template, None) => Ok(String::new()),
+            (_, Some(e)) if !e.trim().is_empty() => Ok(e.trim().to_string()),
+            (_, Some(_)) => Err("--earning needs a name, such as \"Class pay\"".to_string()),
+            (_, None) => Ok("Class pay".to_string()),
+        }
+    }
+
     /// The name, as messages give it (`gusto`).
     pub fn name(self) -> &'static str {
         match self {

@@ -7,28 +7,12 @@
 
 use std::path::Path;
 
-use sessionpay_render::{ExportOptions, People, Template, GUSTO_EARNINGS};
+use sessionpay_render::{ExportOptions, People, Provider, Template};
 
-use crate::args::{ExportArgs, Provider};
+use crate::args::ExportArgs;
 use crate::resolve::{plan, KeepLines, PayrollQuery, Source};
 use crate::run::{compute_payroll, emit_to};
 use crate::ui::Outcome;
-
-impl Provider {
-    fn name(self) -> &'static str {
-        self.render().name()
-    }
-
-    /// The provider as the renderer knows it.
-    fn render(self) -> sessionpay_render::Provider {
-        match self {
-            Provider::Gusto => sessionpay_render::Provider::Gusto,
-            Provider::Xero => sessionpay_render::Provider::Xero,
-            Provider::Brightpay => sessionpay_render::Provider::Brightpay,
-            Provider::Template => sessionpay_render::Provider::Template,
-        }
-    }
-}
 
 /// Runs `sessionpay export`.
 pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
@@ -58,7 +42,10 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
         (other, Some(_)) => anyhow::bail!("--template is for --to template, not --to {}", other.name()),
         (_, None) => None,
     };
-    let earning = earning(args)?;
+    let earning = args
+        .provider
+        .earning(args.earning.as_deref())
+        .map_err(anyhow::Error::msg)?;
     let people = People::read(&args.people)?;
     if let Some(t) = &template {
         t.check_people(&people)?;
@@ -97,7 +84,7 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
         &line_rows,
         &people,
         &ExportOptions {
-            provider: args.provider.render(),
+            provider: args.provider,
             template: template.as_ref(),
             earning: &earning,
             currency: args.currency,
@@ -168,27 +155,4 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Clean)
-}
-
-/// The earning name or column for the provider.
-fn earning(args: &ExportArgs) -> anyhow::Result<String> {
-    match (args.provider, args.earning.as_deref()) {
-        (Provider::Gusto, None) => Ok(GUSTO_EARNINGS[0].to_string()),
-        (Provider::Gusto, Some(e)) => {
-            let e = e.trim().to_ascii_lowercase().replace(' ', "_");
-            anyhow::ensure!(
-                GUSTO_EARNINGS.contains(&e.as_str()),
-                "--earning for gusto is the column to fill: {}; Gusto's CSV upload takes no custom earning types",
-                GUSTO_EARNINGS.join(", ")
-            );
-            Ok(e)
-        }
-        (Provider::Template, Some(_)) => {
-            anyhow::bail!("--earning is not for --to template: the template's [earnings] gives the codes")
-        }
-        (Provider::Template, None) => Ok(String::new()),
-        (_, Some(e)) if !e.trim().is_empty() => Ok(e.trim().to_string()),
-        (_, Some(_)) => anyhow::bail!("--earning needs a name, such as \"Class pay\""),
-        (_, None) => Ok("Class pay".to_string()),
-    }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sessionpay_core::PeriodKind;
 use sessionpay_engine::{Collector, Planned, Resolved};
-use sessionpay_io::{Format, OutputSet};
+use sessionpay_io::OutputSet;
 use sessionpay_ledger::{Adjusting, CarriedPayroll, CloseRequest, Closing, Digest, Ledger, LedgerPayroll};
 
 use crate::args::{AdjustmentsArgs, CloseArgs, LedgerCommand, OutputFormat, PayrollArgs};
@@ -28,14 +28,6 @@ fn spill() -> (std::path::PathBuf, usize) {
         std::env::temp_dir(),
         crate::resolve::run_options(Decimal::ZERO).threads,
     )
-}
-
-fn table_format(format: OutputFormat) -> anyhow::Result<Format> {
-    match format {
-        OutputFormat::Csv => Ok(Format::Csv),
-        OutputFormat::Json => Ok(Format::Json),
-        _ => anyhow::bail!("this command writes csv or json"),
-    }
 }
 
 /// Reads every session of `source` into `make`'s collector.
@@ -122,7 +114,7 @@ pub(crate) fn close(args: &CloseArgs) -> anyhow::Result<Outcome> {
 }
 
 pub(crate) fn adjustments(args: &AdjustmentsArgs) -> anyhow::Result<Outcome> {
-    let format = table_format(args.input.format)?;
+    let format = args.input.format.table();
     if let (Some(from), Some(to)) = (args.from, args.to) {
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
     }
@@ -256,7 +248,7 @@ pub(crate) fn ledger(command: &LedgerCommand) -> anyhow::Result<Outcome> {
     let stdout = std::io::stdout();
     match command {
         LedgerCommand::Runs { ledger, format } => {
-            let format = table_format(*format)?;
+            let format = format.table();
             let runs = Ledger::open(ledger)?.runs()?;
             sessionpay_ledger::write_runs(stdout.lock(), &runs, format)?;
         }

@@ -9,7 +9,7 @@ use sessionpay_io::{ExternalSort, Format, LineDigest, OutputSet, StatementKey};
 use sessionpay_render::Report;
 
 use crate::args::{OutputFormat, PayrollArgs};
-use crate::resolve::{plan, table_format, KeepLines, PayrollQuery, Source};
+use crate::resolve::{plan, KeepLines, PayrollQuery, Source};
 use crate::run::{compute_payroll, emit_to, mismatch_advice};
 use crate::ui::{Notes, Outcome};
 
@@ -141,7 +141,7 @@ pub(crate) fn write_report(
     };
     match format {
         OutputFormat::Csv | OutputFormat::Json => {
-            emit_to(output, outputs, |out| table(out, table_format(format)))?;
+            emit_to(output, outputs, |out| table(out, format.table()))?;
         }
         OutputFormat::Xlsx => {
             let path = output.context("--format xlsx needs -o FILE")?;

@@ -4,20 +4,19 @@ use sessionpay_core::Status;
 use sessionpay_io::Table;
 
 use crate::args::ReconcileArgs;
-use crate::resolve::{check_table_format, table_format, Source};
+use crate::resolve::Source;
 use crate::run::{collect, emit_rows, mismatch_advice};
 use crate::ui::Outcome;
 
 pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
     let source = Source::of(&args.input);
     let mut notes = source.notes();
-    check_table_format(&args.input)?;
     let table = if args.explain {
         Table::ReconcileExplained
     } else {
         Table::Reconcile
     };
-    let format = table_format(args.input.format);
+    let format = args.input.format.table();
     let tolerance = args.tolerance.get()?;
     let (rows, mut outputs) = collect(
         &source,

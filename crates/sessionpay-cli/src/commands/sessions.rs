@@ -4,15 +4,14 @@ use sessionpay_engine::Tolerance;
 use sessionpay_io::Table;
 
 use crate::args::SessionsArgs;
-use crate::resolve::{check_table_format, table_format, Source};
+use crate::resolve::Source;
 use crate::run::{collect, emit_rows};
 use crate::ui::Outcome;
 
 pub(crate) fn sessions(args: &SessionsArgs) -> anyhow::Result<Outcome> {
     let source = Source::of(&args.input);
     let mut notes = source.notes();
-    check_table_format(&args.input)?;
-    let format = table_format(args.input.format);
+    let format = args.input.format.table();
     let (rows, mut outputs) = collect(
         &source,
         (args.sort, args.dates),
