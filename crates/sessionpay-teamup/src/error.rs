@@ -231,6 +231,9 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
+    /// `--save-columns`, but no page had `column_headers`.
+    #[error("the report sent no column_headers: nothing to save for --save-columns")]
+    NoColumnHeaders,
     /// Creating or committing the output file.
     #[error(transparent)]
     Output(#[from] sessionpay_io::Error),

@@ -95,6 +95,28 @@ pub struct FetchStats {
     pub column_headers: Option<serde_json::Value>,
 }
 
+impl FetchStats {
+    /// Writes `{"column_headers": ...}` to `path` (atomically), as a CSV
+    /// export of the same report is read with `--columns-from`.
+    ///
+    /// # Errors
+    /// The report sent no `column_headers`, or `path` cannot be written.
+    pub fn save_column_headers(&self, path: &std::path::Path) -> Result<()> {
+        let headers = self.column_headers.as_ref().ok_or(Error::NoColumnHeaders)?;
+        let write_error = |source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut text = serde_json::to_string_pretty(&serde_json::json!({ "column_headers": headers }))
+            .map_err(|e| write_error(std::io::Error::other(e)))?;
+        text.push('\n');
+        let mut file = sessionpay_io::AtomicFile::create(path)?;
+        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(write_error)?;
+        file.commit()?;
+        Ok(())
+    }
+}
+
 /// Downloads TeamUp's "instructed sessions" report into `out` as NDJSON.
 ///
 /// The report is read with `GET {base}/reports/instructed_sessions/data?format=json` and keyset

@@ -46,6 +46,25 @@ impl Token {
         })
     }
 
+    /// The token in the environment variable `var`, whose value the caller
+    /// read (`None`: not set), without surrounding spaces.
+    ///
+    /// # Errors
+    /// The variable is unset, empty, not UTF-8 or not a token a header can
+    /// carry; the message names `var`, never the value.
+    pub fn from_var(var: &str, value: Option<std::ffi::OsString>) -> Result<Token> {
+        let value = value.ok_or_else(|| Error::TokenUnset { var: var.to_owned() })?;
+        let value = value.into_string().map_err(|_| Error::TokenInvalid {
+            var: var.to_owned(),
+            why: "not UTF-8",
+        })?;
+        let token = value.trim();
+        if token.is_empty() {
+            return Err(Error::TokenEmpty { var: var.to_owned() });
+        }
+        Token::new(token, var)
+    }
+
     /// The environment variable the token came from.
     pub fn var(&self) -> &str {
         &self.var

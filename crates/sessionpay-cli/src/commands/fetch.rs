@@ -4,11 +4,10 @@
 //! `FILE.partial` file and `--resume`) is `sessionpay_teamup::fetch_to_file`,
 //! which documents them.
 
-use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::io::IsTerminal;
 use std::time::Duration;
 
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use sessionpay_teamup::{FetchOptions, Printer, Token};
 
 use crate::args::FetchArgs;
@@ -23,7 +22,7 @@ pub(crate) fn run(args: &FetchArgs) -> anyhow::Result<()> {
         "fetch writes a file, not stdout (-o -): it keeps FILE.partial so that --resume can continue \
          an interrupted run; give -o FILE"
     );
-    let token = token(&args.token_env)?;
+    let token = Token::from_var(&args.token_env, std::env::var_os(&args.token_env))?;
     let mut options = options(args);
     if let Some(ms) = std::env::var_os(BACKOFF_ENV) {
         let ms: u64 = ms
@@ -37,49 +36,13 @@ pub(crate) fn run(args: &FetchArgs) -> anyhow::Result<()> {
     let mut printer = Printer::new(&mut stderr, crate::ui::quiet(), tty, crate::ui::json_messages());
     let stats = sessionpay_teamup::fetch_to_file(&options, &token, &args.output, &mut printer)?;
     if let Some(path) = &args.save_columns {
-        save_columns(path, stats.column_headers.as_ref())?;
+        stats.save_column_headers(path)?;
     }
     printer.note(&format!(
         "wrote {}: {} sessions",
         args.output.display(),
         sessionpay_io::group(&(stats.kept + stats.fetched).to_string())
     ));
-    Ok(())
-}
-
-/// The token in the environment variable `var`, without surrounding spaces.
-///
-/// # Errors
-/// The variable is unset, empty, not UTF-8 or not a token a header can
-/// carry; the message names `var`, never the value.
-fn token(var: &str) -> Result<Token, sessionpay_teamup::Error> {
-    use sessionpay_teamup::Error;
-    let raw = match std::env::var(var) {
-        Ok(v) => v,
-        Err(std::env::VarError::NotPresent) => return Err(Error::TokenUnset { var: var.to_owned() }),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            return Err(Error::TokenInvalid {
-                var: var.to_owned(),
-                why: "not UTF-8",
-            })
-        }
-    };
-    let token = raw.trim();
-    if token.is_empty() {
-        return Err(Error::TokenEmpty { var: var.to_owned() });
-    }
-    Token::new(token, var)
-}
-
-/// Writes `{"column_headers": ...}` to `path` (atomically), as `--columns-from` reads it.
-fn save_columns(path: &Path, headers: Option<&serde_json::Value>) -> anyhow::Result<()> {
-    let headers = headers.context("the report sent no column_headers: nothing to save for --save-columns")?;
-    let text = serde_json::to_string_pretty(&serde_json::json!({ "column_headers": headers }))?;
-    let mut file = sessionpay_io::AtomicFile::create(path)?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.write_all(b"\n"))
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.commit()?;
     Ok(())
 }
 

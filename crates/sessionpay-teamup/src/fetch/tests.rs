@@ -950,3 +950,28 @@ fn pages_that_fit_neither_reading_of_total_are_an_error() {
     assert_eq!(fs::read_to_string(&out).expect("old"), "old contents\n");
     assert_no_partial(&out);
 }
+
+#[test]
+fn saved_column_headers_are_what_columns_from_reads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let saved = dir.path().join("columns.json");
+    let headers = serde_json::json!([{"label": "Id", "key": "id", "sortable": true}]);
+    let stats = FetchStats {
+        column_headers: Some(headers),
+        ..FetchStats::default()
+    };
+    stats.save_column_headers(&saved).expect("saved");
+    let text = std::fs::read_to_string(&saved).expect("columns file");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(value["column_headers"][0]["label"], "Id");
+    assert_eq!(value["column_headers"][0]["key"], "id");
+    sessionpay_io::ColumnMap::from_report_file(&saved).expect("readable by --columns-from");
+    let err = FetchStats::default()
+        .save_column_headers(&dir.path().join("none.json"))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the report sent no column_headers: nothing to save for --save-columns"
+    );
+    assert!(!dir.path().join("none.json").exists());
+}

@@ -90,22 +90,3 @@ fn run_without_the_token_variable_names_it() {
     assert!(err.contains(var), "{err}");
     assert!(!out.exists());
 }
-
-#[test]
-fn save_columns_writes_what_columns_from_reads() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let saved = dir.path().join("columns.json");
-    let headers = serde_json::json!([{"label": "Id", "key": "id", "sortable": true}]);
-    save_columns(&saved, Some(&headers)).expect("saved");
-    let text = std::fs::read_to_string(&saved).expect("columns file");
-    let value: serde_json::Value = serde_json::from_str(&text).expect("json");
-    assert_eq!(value["column_headers"][0]["label"], "Id");
-    assert_eq!(value["column_headers"][0]["key"], "id");
-    sessionpay_io::ColumnMap::from_report_file(&saved).expect("readable by --columns-from");
-    let err = save_columns(&dir.path().join("none.json"), None).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "the report sent no column_headers: nothing to save for --save-columns"
-    );
-    assert!(!dir.path().join("none.json").exists());
-}
