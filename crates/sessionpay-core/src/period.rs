@@ -90,49 +90,39 @@ impl PeriodKind {
     /// [`Error::DateOutOfRange`] at the very ends of the calendar.
     pub fn period_of(&self, date: NaiveDate) -> Result<Period> {
         let out_of_range = |what| Error::DateOutOfRange { date, what };
+        // The two ends, or the error naming the end past the calendar.
+        let period = |start: Option<NaiveDate>, end: Option<NaiveDate>, what: [&'static str; 2]| {
+            Ok(Period {
+                start: start.ok_or_else(|| out_of_range(what[0]))?,
+                end: end.ok_or_else(|| out_of_range(what[1]))?,
+            })
+        };
+        // `len` days, the first of them `back` days before `date`.
+        let days = |back: u64, len: u64, what| {
+            let start = date.checked_sub_days(Days::new(back));
+            period(
+                start,
+                start.and_then(|s| s.checked_add_days(Days::new(len - 1))),
+                what,
+            )
+        };
         match *self {
-            PeriodKind::Month => {
-                let start = date.with_day(1).ok_or_else(|| out_of_range("month start"))?;
-                let end = month_end(start).ok_or_else(|| out_of_range("month end"))?;
-                Ok(Period { start, end })
-            }
+            PeriodKind::Month => period(date.with_day(1), month_end(date), ["month start", "month end"]),
             PeriodKind::Semimonth => {
-                if date.day() <= 15 {
-                    let start = date.with_day(1).ok_or_else(|| out_of_range("semimonth start"))?;
-                    let end = date.with_day(15).ok_or_else(|| out_of_range("semimonth end"))?;
-                    Ok(Period { start, end })
+                let (start, end) = if date.day() <= 15 {
+                    (date.with_day(1), date.with_day(15))
                 } else {
-                    let start = date.with_day(16).ok_or_else(|| out_of_range("semimonth start"))?;
-                    let end = month_end(date).ok_or_else(|| out_of_range("semimonth end"))?;
-                    Ok(Period { start, end })
-                }
+                    (date.with_day(16), month_end(date))
+                };
+                period(start, end, ["semimonth start", "semimonth end"])
             }
             PeriodKind::Week { start } => {
                 let back = date.weekday().days_since(start);
-                let first = date
-                    .checked_sub_days(Days::new(u64::from(back)))
-                    .ok_or_else(|| out_of_range("week start"))?;
-                let last = first
-                    .checked_add_days(Days::new(6))
-                    .ok_or_else(|| out_of_range("week end"))?;
-                Ok(Period {
-                    start: first,
-                    end: last,
-                })
+                days(u64::from(back), 7, ["week start", "week end"])
             }
             PeriodKind::Fortnight { anchor } => {
-                let days = date.signed_duration_since(anchor).num_days();
-                let offset = days.rem_euclid(14);
-                let first = date
-                    .checked_sub_days(Days::new(offset.unsigned_abs()))
-                    .ok_or_else(|| out_of_range("fortnight start"))?;
-                let last = first
-                    .checked_add_days(Days::new(13))
-                    .ok_or_else(|| out_of_range("fortnight end"))?;
-                Ok(Period {
-                    start: first,
-                    end: last,
-                })
+                let back = date.signed_duration_since(anchor).num_days().rem_euclid(14);
+                days(back.unsigned_abs(), 14, ["fortnight start", "fortnight end"])
             }
             PeriodKind::All => Ok(Period {
                 start: NaiveDate::MIN,

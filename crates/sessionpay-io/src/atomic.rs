@@ -133,18 +133,8 @@ impl AtomicFile {
         }
         let target = resolve_link(path);
         let dir = existing_parent(path, &target)?;
-        let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("output");
-        // tempfile names its hidden file in its errors; keep only what went wrong.
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|e| {
-                Error::io(
-                    path,
-                    io::Error::new(e.kind(), format!("cannot create a file in {}", dir.display())),
-                )
-            })?;
+        let temp = hidden_beside(&target, ".tmp", |b| b.tempfile_in(dir))
+            .map_err(cannot_create(path, "file", dir))?;
         let temp_path = temp.path().to_path_buf();
         pending().push(temp_path.clone());
         Ok(AtomicFile {
@@ -289,6 +279,36 @@ pub(crate) fn resolve_link(path: &Path) -> PathBuf {
             std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
         }
         _ => path.to_path_buf(),
+    }
+}
+
+/// Makes, with `make` (tempfile's `tempfile_in` or `tempdir_in`), a hidden
+/// stand-in for `target`: named `.NAME.`, random characters, then `suffix`.
+pub(crate) fn hidden_beside<T>(
+    target: &Path,
+    suffix: &str,
+    make: impl FnOnce(&tempfile::Builder<'_, '_>) -> io::Result<T>,
+) -> io::Result<T> {
+    let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("output");
+    make(
+        tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(suffix),
+    )
+}
+
+/// The error of a stand-in for `path` (a `what`) that `dir` could not hold.
+/// tempfile names its hidden file in its errors; this keeps only what went wrong.
+pub(crate) fn cannot_create<'a>(
+    path: &'a Path,
+    what: &'a str,
+    dir: &'a Path,
+) -> impl FnOnce(io::Error) -> Error + 'a {
+    move |e| {
+        Error::io(
+            path,
+            io::Error::new(e.kind(), format!("cannot create a {what} in {}", dir.display())),
+        )
     }
 }
 

@@ -80,8 +80,9 @@ pub use inferred::{
 pub use message::Message;
 pub use output::{
     csv_io, csv_writer, hours, json_object, neutralise, payroll_cells, write_json_lines, write_json_objects,
-    write_payroll, write_reconcile, write_reconcile_explained, write_sessions, Format, RejectsWriter, Table,
-    TableEncoder, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
+    write_payroll, write_reconcile, write_reconcile_explained, write_sessions, Format, JsonArray,
+    RejectsWriter, Table, TableEncoder, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS, RECONCILE_COLUMNS,
+    SESSION_COLUMNS,
 };
 pub use output_set::{spill_folder, Folder, OutputSet};
 pub use pages::PageCheck;

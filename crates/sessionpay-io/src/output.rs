@@ -356,15 +356,61 @@ fn push_json_string(out: &mut Vec<u8>, text: &str) {
 /// # Errors
 /// The writer's.
 pub fn write_json_objects(mut out: impl Write, objects: impl Iterator<Item = String>) -> io::Result<()> {
-    out.write_all(b"[")?;
-    let mut first = true;
+    let mut array = JsonArray::new(&mut out)?;
     for object in objects {
-        out.write_all(if first { b"\n" } else { b",\n" })?;
-        first = false;
-        out.write_all(object.as_bytes())?;
+        array.push(object.as_bytes())?;
     }
-    out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+    array.finish()?;
     out.flush()
+}
+
+/// A JSON array written as its elements come, one a line: `[`, each
+/// element on a line of its own, `]` on the last; `[]` when it has none.
+///
+/// ```
+/// use sessionpay_io::JsonArray;
+///
+/// let mut array = JsonArray::new(Vec::new())?;
+/// array.push(b"{\"a\":1}")?;
+/// array.push(b"2")?;
+/// assert_eq!(array.finish()?, b"[\n{\"a\":1},\n2\n]\n");
+/// assert_eq!(JsonArray::new(Vec::new())?.finish()?, b"[]\n");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct JsonArray<W> {
+    out: W,
+    empty: bool,
+}
+
+impl<W: Write> JsonArray<W> {
+    /// Opens the array.
+    ///
+    /// # Errors
+    /// The writer's.
+    pub fn new(mut out: W) -> io::Result<JsonArray<W>> {
+        out.write_all(b"[")?;
+        Ok(JsonArray { out, empty: true })
+    }
+
+    /// Writes one element, `element` being its JSON text.
+    ///
+    /// # Errors
+    /// The writer's.
+    pub fn push(&mut self, element: &[u8]) -> io::Result<()> {
+        self.out.write_all(if self.empty { b"\n" } else { b",\n" })?;
+        self.empty = false;
+        self.out.write_all(element)
+    }
+
+    /// Closes the array, handing back the writer (not flushed).
+    ///
+    /// # Errors
+    /// The writer's.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out.write_all(if self.empty { b"]\n" } else { b"\n]\n" })?;
+        Ok(self.out)
+    }
 }
 
 fn reconcile_fields(line: &SessionLine) -> [String; 16] {
@@ -622,16 +668,9 @@ fn write_table<Row: AsMut<[String]> + IntoIterator<Item = String>>(
 ///
 /// # Errors
 /// The writer's.
-pub fn write_json_lines(mut out: impl Write, items: impl Iterator<Item = Value>) -> io::Result<()> {
-    out.write_all(b"[")?;
-    let mut first = true;
-    for item in items {
-        out.write_all(if first { b"\n" } else { b",\n" })?;
-        first = false;
-        serde_json::to_writer(&mut out, &item)?;
-    }
-    out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
-    out.flush()
+pub fn write_json_lines(out: impl Write, items: impl Iterator<Item = Value>) -> io::Result<()> {
+    // A value's text is its compact JSON, as `serde_json::to_writer` writes it.
+    write_json_objects(out, items.map(|item| item.to_string()))
 }
 
 /// One CSV row, its free-text cells (`text_columns`) neutralised.
@@ -772,14 +811,9 @@ impl TableEncoder {
                 rows(&mut |row| out.write_all(row))?;
             }
             Format::Json => {
-                out.write_all(b"[")?;
-                let mut first = true;
-                rows(&mut |row| {
-                    out.write_all(if first { b"\n" } else { b",\n" })?;
-                    first = false;
-                    out.write_all(row)
-                })?;
-                out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+                let mut array = JsonArray::new(&mut out)?;
+                rows(&mut |row| array.push(row))?;
+                array.finish()?;
             }
         }
         out.flush()

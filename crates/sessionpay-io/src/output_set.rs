@@ -20,7 +20,9 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::atomic::{committing, existing_parent, parent_of, pending_dirs, resolve_link};
+use crate::atomic::{
+    cannot_create, committing, existing_parent, hidden_beside, parent_of, pending_dirs, resolve_link,
+};
 use crate::error::{Error, Result};
 use crate::watch::InputFiles;
 use crate::AtomicFile;
@@ -280,17 +282,8 @@ impl Folder {
         check_replaceable(path)?;
         let target = resolve_link(path);
         let dir = existing_parent(path, &target)?;
-        let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("folder");
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempdir_in(dir)
-            .map_err(|e| {
-                Error::io(
-                    path,
-                    io::Error::new(e.kind(), format!("cannot create a folder in {}", dir.display())),
-                )
-            })?;
+        let temp = hidden_beside(&target, ".tmp", |b| b.tempdir_in(dir))
+            .map_err(cannot_create(path, "folder", dir))?;
         pending_dirs().push(temp.path().to_path_buf());
         Ok(Folder {
             target,
@@ -387,12 +380,7 @@ impl Folder {
         // Rename the old folder onto an empty one of our own (rename may
         // replace an empty folder), then the new one into place.
         let dir = parent_of(target);
-        let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("folder");
-        let aside = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".old")
-            .tempdir_in(dir)?
-            .keep();
+        let aside = hidden_beside(target, ".old", |b| b.tempdir_in(dir))?.keep();
         pending_dirs().push(aside.clone());
         std::fs::rename(target, &aside)?;
         let result = match std::fs::rename(temp, target) {

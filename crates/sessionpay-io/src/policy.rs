@@ -106,10 +106,6 @@ pub fn parse_policy_file(text: &str, path: &Path) -> Result<PolicyFile> {
     let mut table = RateTable::default();
     let mut columns = ColumnMap::default();
     let mut sections = Vec::new();
-    let line_of = |offset: usize| match p.location(offset) {
-        Location::Text { line, .. } => line,
-        _ => 0,
-    };
     let mut rate_ids = Sections::default();
     let mut venue_ids = Sections::default();
     for (key, value) in doc.get_ref().iter() {
@@ -120,26 +116,14 @@ pub fn parse_policy_file(text: &str, path: &Path) -> Result<PolicyFile> {
             }
             "rates" => {
                 for (id, rate) in p.table(value, "rates")? {
-                    let name = format!("rates.{}", id.get_ref());
-                    let rate_id = p.unique_id(id, "rates", &mut rate_ids)?;
-                    sections.push(PolicySection {
-                        kind: "rates",
-                        id: rate_id,
-                        line: line_of(id.span().start),
-                    });
+                    let (rate_id, name) = p.section(id, "rates", &mut rate_ids, &mut sections)?;
                     let overrides = p.overrides(p.table(rate, &name)?, &name)?;
                     table.rates.insert(RateId(rate_id), overrides);
                 }
             }
             "venues" => {
                 for (id, venue) in p.table(value, "venues")? {
-                    let name = format!("venues.{}", id.get_ref());
-                    let venue_id = p.unique_id(id, "venues", &mut venue_ids)?;
-                    sections.push(PolicySection {
-                        kind: "venues",
-                        id: venue_id,
-                        line: line_of(id.span().start),
-                    });
+                    let (venue_id, name) = p.section(id, "venues", &mut venue_ids, &mut sections)?;
                     for (k, v) in p.table(venue, &name)? {
                         let key_name = format!("{name}.{}", k.get_ref());
                         match k.get_ref().as_ref() {
@@ -165,7 +149,7 @@ pub fn parse_policy_file(text: &str, path: &Path) -> Result<PolicyFile> {
                 for (label, field) in p.table(value, "columns")? {
                     let name = format!("columns.{:?}", label.get_ref());
                     let key = p.string(field, &name)?;
-                    let line = line_of(label.span().start);
+                    let line = p.line(label.span().start);
                     columns
                         .insert(label.get_ref(), key, format!("{} line {line}", path.display()))
                         .map_err(|problem| p.error(label.span().start, &name, problem))?;
@@ -210,6 +194,33 @@ impl PolicyParser<'_> {
         })
     }
 
+    /// The line (from 1) of a byte offset.
+    fn line(&self, offset: usize) -> u64 {
+        match self.location(offset) {
+            Location::Text { line, .. } => line,
+            _ => 0,
+        }
+    }
+
+    /// Opens a `[rates.ID]` or `[venues.ID]` section: its id (as
+    /// [`unique_id`](Self::unique_id) reads it), recorded in `sections` with
+    /// its line, and its dotted name for messages.
+    fn section(
+        &self,
+        key: &Spanned<std::borrow::Cow<'_, str>>,
+        kind: &'static str,
+        seen: &mut Sections,
+        sections: &mut Vec<PolicySection>,
+    ) -> Result<(u64, String)> {
+        let id = self.unique_id(key, kind, seen)?;
+        sections.push(PolicySection {
+            kind,
+            id,
+            line: self.line(key.span().start),
+        });
+        Ok((id, format!("{kind}.{}", key.get_ref())))
+    }
+
     /// The id of a `[rates.ID]` or `[venues.ID]` section, normalised (`015`
     /// and `" 15"` are 15), refused when another section already has it.
     fn unique_id(
@@ -238,16 +249,12 @@ impl PolicyParser<'_> {
             } else {
                 (&here, other)
             };
-            let line = |offset: usize| match self.location(offset) {
-                Location::Text { line, .. } => line,
-                _ => 0,
-            };
             return Err(self.error(
                 second.0,
                 &format!("{kind}.{}", second.1),
                 format!(
                     "a second section for id {id}: line {} already has {kind}.{} (ids are read as whole numbers)",
-                    line(first.0),
+                    self.line(first.0),
                     first.1
                 ),
             ));

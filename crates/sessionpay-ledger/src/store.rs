@@ -253,13 +253,18 @@ impl Ledger {
         identity_in(&self.conn, &self.path)
     }
 
+    /// A transaction holding the write lock from its start (waiting for it
+    /// up to the busy timeout); `what` names the step in its error.
+    fn write_transaction(&mut self, what: &'static str) -> Result<rusqlite::Transaction<'_>> {
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite(&self.path, what))
+    }
+
     /// Brings an empty file or an older schema to [`VERSION`], in one transaction.
     fn migrate(&mut self) -> Result<()> {
         let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sqlite(&path, "starting a transaction"))?;
+        let tx = self.write_transaction("starting a transaction")?;
         // Checked again under the write lock: another close may have made it.
         let from = match identity_in(&tx, &path)? {
             Identity::Ledger(version) => version,
@@ -366,10 +371,7 @@ impl Ledger {
     pub fn close(&mut self, plan: &ClosePlan, figures: &[Figure]) -> Result<Closed> {
         let path = self.path.clone();
         let err = |what| sqlite(&path, what);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err("starting the close"))?;
+        let tx = self.write_transaction("starting the close")?;
         let ledger_kind: Option<String> = tx
             .query_row(
                 "SELECT period_kind FROM active_runs ORDER BY id DESC LIMIT 1",
@@ -515,10 +517,7 @@ impl Ledger {
     pub fn void(&mut self, run: i64, why: &str, at: &str, tool_version: &str) -> Result<()> {
         let path = self.path.clone();
         let err = |what| sqlite(&path, what);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err("starting the void"))?;
+        let tx = self.write_transaction("starting the void")?;
         let exists: Option<i64> = tx
             .query_row("SELECT id FROM runs WHERE id = ?1", [run], |r| r.get(0))
             .optional()

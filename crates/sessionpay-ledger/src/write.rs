@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use sessionpay_io::{
-    csv_io, csv_writer, json_object, payroll_cells, write_json_objects as json_objects, Format,
+    csv_io, csv_writer, json_object, payroll_cells, write_json_objects as json_objects, Format, JsonArray,
     ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS,
 };
 
@@ -44,7 +44,7 @@ fn adjustment_cells(a: &Adjustment) -> [String; 9] {
 /// Writes adjustments one at a time, as CSV or JSON, holding none.
 pub struct AdjustmentWriter<W: Write> {
     out: Option<csv::Writer<W>>,
-    json: Option<W>,
+    json: Option<JsonArray<W>>,
     rows: u64,
 }
 
@@ -53,16 +53,13 @@ impl<W: Write> AdjustmentWriter<W> {
     ///
     /// # Errors
     /// The writer's.
-    pub fn new(mut out: W, format: Format) -> io::Result<AdjustmentWriter<W>> {
+    pub fn new(out: W, format: Format) -> io::Result<AdjustmentWriter<W>> {
         match format {
-            Format::Json => {
-                out.write_all(b"[")?;
-                Ok(AdjustmentWriter {
-                    out: None,
-                    json: Some(out),
-                    rows: 0,
-                })
-            }
+            Format::Json => Ok(AdjustmentWriter {
+                out: None,
+                json: Some(JsonArray::new(out)?),
+                rows: 0,
+            }),
             _ => {
                 let mut w = csv_writer(out);
                 w.write_record(ADJUSTMENT_COLUMNS).map_err(csv_io)?;
@@ -80,14 +77,12 @@ impl<W: Write> AdjustmentWriter<W> {
     /// # Errors
     /// The writer's.
     pub fn write(&mut self, a: &Adjustment) -> io::Result<()> {
-        let first = self.rows == 0;
         self.rows += 1;
         if let Some(w) = &mut self.out {
             return w.write_record(adjustment_cells(a)).map_err(csv_io);
         }
-        if let Some(out) = &mut self.json {
-            out.write_all(if first { b"\n" } else { b",\n" })?;
-            out.write_all(json_object(&ADJUSTMENT_COLUMNS, adjustment_cells(a)).as_bytes())?;
+        if let Some(array) = &mut self.json {
+            array.push(json_object(&ADJUSTMENT_COLUMNS, adjustment_cells(a)).as_bytes())?;
         }
         Ok(())
     }
@@ -105,9 +100,8 @@ impl<W: Write> AdjustmentWriter<W> {
         if let Some(mut w) = self.out {
             w.flush()?;
         }
-        if let Some(mut out) = self.json {
-            out.write_all(if self.rows == 0 { b"]\n" } else { b"\n]\n" })?;
-            out.flush()?;
+        if let Some(array) = self.json {
+            array.finish()?.flush()?;
         }
         Ok(self.rows)
     }

@@ -837,6 +837,7 @@ impl Sheet<'_> {
         Ok(())
     }
 
+    /// A date cell, or ISO text outside Excel's years.
     fn date(
         &mut self,
         row: u32,
@@ -844,27 +845,35 @@ impl Sheet<'_> {
         date: chrono::NaiveDate,
         format: &Format,
     ) -> Result<(), XlsxError> {
-        use chrono::Datelike;
-        match u16::try_from(date.year()) {
-            Ok(year) if (1900..=9999).contains(&year) => {
-                let d = ExcelDateTime::from_ymd(year, date.month() as u8, date.day() as u8)?;
-                self.ws.write_datetime_with_format(row, col as u16, &d, format)?;
-                self.fit(col, 10);
-                Ok(())
-            }
-            // Excel has no dates before 1900: keep the ISO text.
-            _ => self.text(row, col, &date.to_string()),
-        }
+        // Midnight is the date's own serial number: the cell is the same.
+        let midnight = date.and_time(chrono::NaiveTime::MIN);
+        self.moment(row, col, midnight, format, 10, || date.to_string())
     }
 
-    /// A venue-local start as a date-time cell; outside Excel's years
-    /// (1900 to 9999) as ISO text.
+    /// A venue-local start as a date-time cell, or ISO text outside Excel's
+    /// years.
     fn datetime(
         &mut self,
         row: u32,
         col: usize,
         t: chrono::NaiveDateTime,
         format: &Format,
+    ) -> Result<(), XlsxError> {
+        self.moment(row, col, t, format, 21, || {
+            t.format("%Y-%m-%dT%H:%M:%S").to_string()
+        })
+    }
+
+    /// `t` as a date-time cell in `format`, `width` characters wide; outside
+    /// Excel's years (1900 to 9999) the text `iso` makes instead.
+    fn moment(
+        &mut self,
+        row: u32,
+        col: usize,
+        t: chrono::NaiveDateTime,
+        format: &Format,
+        width: usize,
+        iso: impl FnOnce() -> String,
     ) -> Result<(), XlsxError> {
         use chrono::{Datelike, Timelike};
         match u16::try_from(t.year()) {
@@ -876,10 +885,10 @@ impl Sheet<'_> {
                     t.second(),
                 )?;
                 self.ws.write_datetime_with_format(row, col as u16, &d, format)?;
-                self.fit(col, 21);
+                self.fit(col, width);
                 Ok(())
             }
-            _ => self.text(row, col, &t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+            _ => self.text(row, col, &iso()),
         }
     }
 
