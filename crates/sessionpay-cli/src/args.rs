@@ -642,13 +642,11 @@ pub(crate) struct CloseArgs {
     #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) through: NaiveDate,
 
-    /// Rate policy file (TOML)
-    #[arg(long, value_name = "FILE")]
-    pub(crate) rates: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) rates: RatesArg,
 
-    /// A saved JSON response of the same report: its column_headers name the CSV's header cells
-    #[arg(long, value_name = "FILE")]
-    pub(crate) columns_from: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) columns_from: ColumnsFromArg,
 
     /// Export files or folders of them (not stdin: a close records each input's checksum)
     #[arg(value_name = "INPUT", required = true)]

@@ -13,6 +13,7 @@ use crate::ui::Notes;
 
 /// What a run reads and where it writes, in plain values: each command
 /// fills it from its own flags, and the run takes only this.
+#[derive(Debug, Default)]
 pub(crate) struct Source {
     /// The inputs as named on the command line (folders not yet expanded).
     pub(crate) inputs: Vec<PathBuf>,

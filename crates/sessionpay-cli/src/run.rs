@@ -11,7 +11,7 @@ use sessionpay_engine::{
     Tolerance,
 };
 use sessionpay_io::{
-    ExternalSort, Format, Input, LineDigest, OutputSet, RejectsWriter, Shown, Table, TableEncoder,
+    ExternalSort, Format, Input, LineDigest, OutputSet, RejectsFile, Shown, Table, TableEncoder,
 };
 
 use crate::args::{DateArgs, PeriodArg, PeriodArgs, SortArgs};
@@ -236,23 +236,11 @@ pub(crate) fn run_engine<C: Collector>(
         policy_notes(args, resolved, &stats, notes);
         return Ok(collected);
     };
-    let file = outputs.create(path)?;
-    let mut writer = RejectsWriter::new(file).with_context(|| format!("writing {}", path.display()))?;
+    let mut rejects = RejectsFile::create(path, outputs)?;
     let (collected, stats) = run
-        .rejects(&mut |rejected| {
-            writer
-                .write(&rejected)
-                .map_err(|source| sessionpay_engine::Error::Write {
-                    path: path.clone(),
-                    source,
-                })
-        })
+        .rejects(&mut |rejected| Ok(rejects.write(&rejected)?))
         .collect(make)?;
-    let count = writer.count();
-    let file = writer
-        .finish()
-        .with_context(|| format!("writing {}", path.display()))?;
-    outputs.add(file)?;
+    let count = rejects.finish(outputs)?;
     notes.stats(&stats);
     policy_notes(args, resolved, &stats, notes);
     notes.rejected = count;

@@ -81,7 +81,7 @@ pub use message::Message;
 pub use output::{
     csv_io, csv_writer, hours, json_object, neutralise, payroll_cells, write_json_lines, write_json_objects,
     write_payroll, write_reconcile, write_reconcile_explained, write_sessions, Format, JsonArray,
-    RejectsWriter, Table, TableEncoder, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS, RECONCILE_COLUMNS,
+    RejectsFile, RejectsWriter, Table, TableEncoder, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS, RECONCILE_COLUMNS,
     SESSION_COLUMNS,
 };
 pub use output_set::{spill_folder, Folder, OutputSet};

@@ -219,6 +219,62 @@ impl<W: Write> RejectsWriter<W> {
     }
 }
 
+/// A run's rejects file, staged in the run's [`OutputSet`](crate::OutputSet)
+/// so that it appears with the other outputs or not at all.
+#[derive(Debug)]
+pub struct RejectsFile {
+    path: std::path::PathBuf,
+    writer: RejectsWriter<crate::AtomicFile>,
+}
+
+impl RejectsFile {
+    /// Stages `path` in `outputs` and writes the header.
+    ///
+    /// # Errors
+    /// The file cannot be created or written.
+    pub fn create(path: &std::path::Path, outputs: &mut crate::OutputSet) -> crate::Result<RejectsFile> {
+        let file = outputs.create(path)?;
+        let writer = RejectsWriter::new(file).map_err(|source| rejects_error(path, source))?;
+        Ok(RejectsFile {
+            path: path.to_path_buf(),
+            writer,
+        })
+    }
+
+    /// Writes one rejected row.
+    ///
+    /// # Errors
+    /// The file cannot be written (the error names it).
+    pub fn write(&mut self, rejected: &crate::Rejected) -> crate::Result<()> {
+        let path = &self.path;
+        self.writer
+            .write(rejected)
+            .map_err(|source| rejects_error(path, source))
+    }
+
+    /// Adds the finished file to `outputs`; gives how many rows it holds.
+    ///
+    /// # Errors
+    /// The file cannot be flushed or staged.
+    pub fn finish(self, outputs: &mut crate::OutputSet) -> crate::Result<u64> {
+        let count = self.writer.count();
+        let file = self
+            .writer
+            .finish()
+            .map_err(|source| rejects_error(&self.path, source))?;
+        outputs.add(file)?;
+        Ok(count)
+    }
+}
+
+/// An I/O error on the rejects file at `path`.
+fn rejects_error(path: &std::path::Path, source: io::Error) -> crate::Error {
+    crate::Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// Writes payroll rows (already sorted by the accumulator).
 ///
 /// # Errors

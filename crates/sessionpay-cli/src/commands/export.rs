@@ -20,10 +20,8 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
     let source = Source {
         inputs: args.paths.inputs.clone(),
         rates: args.rates.path.clone(),
-        columns_from: None,
         output: (!to_stdout).then(|| args.output.clone()),
-        skip_invalid: None,
-        allow_rejects: false,
+        ..Source::default()
     };
     let mut notes = source.notes();
     // Before anything is read: no output may replace an input.

@@ -58,11 +58,9 @@ pub(crate) fn close(args: &CloseArgs) -> anyhow::Result<Outcome> {
     );
     let input = Source {
         inputs: args.inputs.clone(),
-        rates: args.rates.clone(),
-        columns_from: args.columns_from.clone(),
-        output: None,
-        skip_invalid: None,
-        allow_rejects: false,
+        rates: args.rates.path.clone(),
+        columns_from: args.columns_from.path.clone(),
+        ..Source::default()
     };
     let mut notes = input.notes();
     let closing = Closing::open(&args.ledger, kind)?;
@@ -78,13 +76,13 @@ pub(crate) fn close(args: &CloseArgs) -> anyhow::Result<Outcome> {
         .iter()
         .map(|i| Digest::of(&i.path))
         .collect::<Result<_, _>>()?;
-    let policy = args.rates.as_deref().map(Digest::of).transpose()?;
+    let policy = args.rates.path.as_deref().map(Digest::of).transpose()?;
     outputs.inputs().check_unchanged()?;
     let request = CloseRequest {
         through: args.through,
         table: &resolved.table,
-        rates: args.rates.as_deref(),
-        columns_from: args.columns_from.as_deref(),
+        rates: args.rates.path.as_deref(),
+        columns_from: args.columns_from.path.as_deref(),
         inputs: &args.inputs,
         digests,
         policy,
