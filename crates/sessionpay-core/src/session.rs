@@ -309,10 +309,14 @@ impl CurrencyBook {
                 });
             }
         }
+        // A venue's currency, once seen, never changes: a row with no
+        // evidence of its own takes it now rather than waiting for the end
+        // (which would keep every such row in memory until then).
         let decided = evidence
             .reported_code
             .or(evidence.tiers)
-            .or_else(|| self.configured.get(&venue).copied());
+            .or_else(|| self.configured.get(&venue).copied())
+            .or_else(|| self.seen.get(&venue).copied());
         match decided {
             Some(currency) => {
                 check_symbol(venue, evidence, currency)?;
@@ -576,6 +580,17 @@ mod tests {
         };
         assert!(matches!(book.settle(draft(2), &coded).unwrap(), Settled::Now(_)));
         assert_eq!(book.settle_late(waiting, &nothing).unwrap().currency, eur());
+        // From then on a row of venue 2 with nothing of its own settles at once.
+        match book.settle(draft(2), &nothing).unwrap() {
+            Settled::Now(session) => assert_eq!(session.currency, eur()),
+            Settled::Later(_) => panic!("venue 2's currency is known: nothing to wait for"),
+        }
+        // A symbol that contradicts it is still refused.
+        let pounds = CurrencyEvidence {
+            symbol: Some("£"),
+            ..Default::default()
+        };
+        assert!(book.settle(draft(2), &pounds).is_err());
     }
 
     #[test]
