@@ -89,7 +89,9 @@ pub use read::{expand_inputs, Input, Rejected, Shape, Summary};
 pub use row::{Names, ParsedRow};
 /// The line the writers write, and its formula in words, as the core makes them.
 pub use sessionpay_core::{describe_formula, SessionLine};
-pub use sort::{statement_key, statement_row_key, ExternalSort, SortKey, StatementKey, DEFAULT_SORT_MEMORY};
+pub use sort::{
+    statement_key, statement_row_key, ExternalSort, SortKey, SortedSink, StatementKey, DEFAULT_SORT_MEMORY,
+};
 pub use source::{ReadCache, Reader, RowSink, Sinks};
 pub use toml_strict::{StrictToml, TomlValue};
 pub use watch::{InputFiles, Stamp};
