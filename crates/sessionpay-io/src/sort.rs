@@ -323,7 +323,7 @@ impl<K: SortKey> ExternalSort<K> {
 
     /// This sort, writing its rows to `sink` as they come for as long as
     /// every key is at least the one before: a full buffer goes to the sink,
-    /// not to a run file, and [`ExternalSort::finish_into`] writes the rest.
+    /// not to a run file, and [`ExternalSort::finish_into_sink`] writes the rest.
     /// At the first key lower than one already in the sink, the rows in it
     /// are taken back as the first run and the sort goes on as usual. Of
     /// each row streamed the sort keeps a few bytes (its key's gap after the
