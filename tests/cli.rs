@@ -20,12 +20,7 @@ fn help_of_every_command_mentions_the_exit_statuses() {
             let run = dir.run(&args);
             run.assert_code(0);
             let text = run.out();
-            for line in [
-                "EXIT STATUS",
-                "0  success",
-                "1  the run worked, but reconcile found a mismatch",
-                "2  an error",
-            ] {
+            for line in ["EXIT STATUS", "  0    ", "  1    ", "  2    an error", "130"] {
                 assert!(
                     text.contains(line),
                     "`sessionpay {}` lacks {line:?}:\n{text}",
@@ -112,12 +107,15 @@ fn json_array(bytes: &[u8]) -> Vec<Value> {
     }
 }
 
-/// A JSON cell as the CSV would write it: strings as they are, numbers as text, null as empty.
+/// A JSON cell as the CSV would write it: strings as they are, numbers as text, booleans as
+/// yes/no, null as empty.
 fn as_cell(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
         Value::Number(n) => n.to_string(),
+        Value::Bool(true) => "yes".to_string(),
+        Value::Bool(false) => "no".to_string(),
         other => panic!("unexpected JSON cell {other}"),
     }
 }
@@ -291,8 +289,13 @@ fn from_and_to_select_venue_local_dates() {
 fn tolerance_turns_small_differences_into_matches() {
     let dir = TestDir::new();
     dir.copy("shapes/dot_headers.csv");
-    let status = |tolerance: &str| {
-        let run = dir.run(&["reconcile", "--tolerance", tolerance, "dot_headers.csv"]);
+    let status = |tolerance: &[&str]| {
+        let mut args = vec!["reconcile"];
+        for t in tolerance {
+            args.extend(["--tolerance", t]);
+        }
+        args.push("dot_headers.csv");
+        let run = dir.run(&args);
         let t = Table::parse(&run.out());
         (
             run.code,
@@ -300,11 +303,28 @@ fn tolerance_turns_small_differences_into_matches() {
             t.cell("session_id", "16", "status"),
         )
     };
-    // Session 14 differs by 1.00, session 16 by -0.50.
-    assert_eq!(status("0"), (Some(1), "mismatch".into(), "mismatch".into()));
-    assert_eq!(status("0.50"), (Some(1), "mismatch".into(), "match".into()));
-    assert_eq!(status("0.99"), (Some(1), "mismatch".into(), "match".into()));
-    assert_eq!(status("1.00"), (Some(0), "match".into(), "match".into()));
+    // Session 14 differs by EUR 1.00, session 16 by GBP -0.50. A plain
+    // number counts minor units (cents, pence) of each currency.
+    let m = || "mismatch".to_string();
+    let y = || "match".to_string();
+    assert_eq!(status(&[]), (Some(1), m(), m()));
+    assert_eq!(status(&["0"]), (Some(1), m(), m()));
+    assert_eq!(status(&["50"]), (Some(1), m(), y()));
+    assert_eq!(status(&["99"]), (Some(1), m(), y()));
+    assert_eq!(status(&["100"]), (Some(0), y(), y()));
+    // An amount in one currency applies to it alone; the plain number to the rest.
+    assert_eq!(status(&["1EUR"]), (Some(1), y(), m()));
+    assert_eq!(status(&["1.00EUR", "0.5GBP"]), (Some(0), y(), y()));
+    assert_eq!(status(&["0.50GBP", "99"]), (Some(1), m(), y()));
+    assert_eq!(status(&["1EUR", "50"]), (Some(0), y(), y()));
+    // Payroll and export take it too: the mismatch count follows.
+    for (tolerance, mismatches) in [("0", "1"), ("100", "0")] {
+        let run = dir.run(&["payroll", "-q", "--tolerance", tolerance, "dot_headers.csv"]);
+        let t = Table::parse(&run.out());
+        let eur = t.row("currency", "EUR");
+        let column = t.column("mismatched_sessions");
+        assert_eq!(eur[column], mismatches, "--tolerance {tolerance}");
+    }
 }
 
 #[test]

@@ -480,7 +480,7 @@ fn usage_errors_exit_2() {
         ),
         (
             &["reconcile", "--tolerance=-1", "dot_headers.csv"],
-            "expected an amount of zero or more, but found \"-1\"",
+            "expected a tolerance of zero or more, but found \"-1\"",
         ),
         (
             &["payroll", "--format", "xml", "dot_headers.csv"],

@@ -363,8 +363,8 @@ fn templates_write_adp_paychex_and_sage_files() {
     // A template that names its currencies refuses others.
     let run = template("sage.toml", "sage-usd.csv", "USD");
     run.assert_error(
-        "the template Sage 50 Payroll multi-timesheet takes GBP and EUR pay only, but the payroll also has \
-         USD (16 instructors); export one currency at a time with --currency GBP",
+        "the template Sage 50 Payroll multi-timesheet takes GBP and EUR pay only, not USD (--currency USD); \
+         export one currency at a time with --currency GBP",
     );
 }
 
@@ -568,7 +568,7 @@ fn people_mistakes_and_provider_rules_are_errors() {
     )
     .assert_error(
         "xero takes GBP, AUD and NZD pay only, but the payroll also has USD (1 instructor); \
-         export one currency at a time with --currency GBP",
+         the payroll has no pay in GBP, AUD and NZD, so none of it can go to xero",
     );
     run_with(
         "instructor_id,first_name,last_name\n9,Kai,Moreno\n",

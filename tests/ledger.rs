@@ -563,9 +563,8 @@ fn the_spreadsheet_gets_an_adjustments_sheet_and_statements_the_total_due() {
     let dir = closed_through_may();
     let (text, ids) = edited_export();
     dir.write("edited.csv", text);
-    dir.run(&[
+    let run = dir.run(&[
         "payroll",
-        "-q",
         "--ledger",
         "pay.db",
         "--rates",
@@ -577,8 +576,20 @@ fn the_spreadsheet_gets_an_adjustments_sheet_and_statements_the_total_due() {
         "--statements",
         "statements",
         "edited.csv",
-    ])
-    .assert_code(0);
+    ]);
+    run.assert_code(0);
+    // The folder holds the statements and their index.html.
+    let written = std::fs::read_dir(dir.path().join("statements"))
+        .expect("statements")
+        .filter(|e| e.as_ref().is_ok_and(|e| e.file_name() != "index.html"))
+        .count();
+    assert!(written > 0);
+    assert!(
+        run.stderr
+            .contains(&format!("sessionpay: wrote {written} statements to statements\n")),
+        "{}",
+        run.stderr
+    );
     let mut book: Xlsx<_> = open_workbook(dir.path().join("pay.xlsx")).expect("open the workbook");
     assert!(book.sheet_names().contains(&"Adjustments".to_string()));
     let sheet = book

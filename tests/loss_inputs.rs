@@ -35,14 +35,14 @@ fn a_tolerance_with_underscores_or_an_exponent_is_a_usage_error() {
         run.assert_code(2);
         assert!(run.stdout.is_empty());
         assert!(
-            run.stderr
-                .contains(&format!("expected an amount such as 0.01, but found \"{bad}\"")),
+            run.stderr.contains(&format!(
+                "or an amount and currency such as 0.05USD, but found \"{bad}\""
+            )),
             "{bad}: {}",
             run.stderr
         );
     }
-    dir.run(&["reconcile", "--tolerance", "0.01", &name])
-        .assert_code(1);
+    dir.run(&["reconcile", "--tolerance", "1", &name]).assert_code(1);
 }
 
 #[test]
@@ -374,6 +374,21 @@ fn fetch_pages_past_short_pages_and_refuses_a_report_short_of_its_total() {
     );
     assert_eq!(dir.read("out.ndjson"), text.as_bytes(), "the old file is kept");
     assert_eq!(dir.listing(), ["out.ndjson"]);
+}
+
+#[test]
+fn fetch_says_its_progress_and_the_file_it_wrote() {
+    let server = Server::start(|id_gt| Some(report_page(id_gt, 1200, 100, 1200)));
+    let dir = TestDir::new();
+    let args = ["fetch", "--base-url", &server.base, "-o", "out.ndjson"];
+    let run = dir.run_env(&args, &[("TEAMUP_TOKEN", "tok-123")]);
+    run.assert_code(0);
+    assert_eq!(
+        run.stderr,
+        "sessionpay: page 10: 1,000 of 1,200 sessions\n\
+         sessionpay: page 12: 1,200 of 1,200 sessions\n\
+         sessionpay: wrote out.ndjson: 1,200 sessions\n"
+    );
 }
 
 #[cfg(unix)]

@@ -8,6 +8,8 @@ mod cli;
 mod conformance;
 // Every class of bad input: the message, exit status 2, no output.
 mod errors;
+// Issue 19, the command line: help snapshots, completions, man, --version, -o -, dates, messages.
+mod interface;
 // Hostile input, --skip-invalid, formula injection, full disks, interrupts, any order.
 mod hostile;
 // rates infer: known policies recovered from generated exports, outliers, undetermined settings.

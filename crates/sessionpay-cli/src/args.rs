@@ -6,21 +6,184 @@ use std::path::PathBuf;
 use chrono::{NaiveDate, Weekday};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rust_decimal::Decimal;
 use sessionpay_core::{Currency, PeriodKind};
+use sessionpay_engine::TolerancePart;
 use sessionpay_teamup::{SessionType, DEFAULT_BASE_URL};
 
-const EXIT_STATUS: &str = "\
-EXIT STATUS:
-  0  success
-  1  the run worked, but reconcile found a mismatch (or --fail-on-mismatch tripped)
-  2  an error: bad input, bad usage, or an I/O failure (nothing is written)";
+/// The signal lines every command's EXIT STATUS ends with.
+macro_rules! signals {
+    () => {
+        "  130  interrupted (Ctrl-C, SIGINT); 143 terminated (SIGTERM); 129 hung up (SIGHUP):\n       \
+         no output of the run is left half written"
+    };
+}
 
-const INFER_EXIT_STATUS: &str = "\
-EXIT STATUS:
-  0  every rate has a policy that explains most of its sessions
-  1  some rate has no policy that explains most of its sessions (see the table on stderr)
-  2  an error: bad input, bad usage, or an I/O failure (nothing is written)";
+/// The status 2 line every command shares.
+macro_rules! status_2 {
+    () => {
+        "  2    an error: bad input, bad usage, or an I/O failure (nothing is written)\n"
+    };
+}
+
+/// The environment variables of the commands that read exports.
+macro_rules! env_read {
+    () => {
+        "\nENVIRONMENT:\n  \
+         SESSIONPAY_THREADS  worker threads for reading and pricing (default: one per core;\n                      \
+         1 reads everything in one sequential pass)\n"
+    };
+}
+
+const TOP_AFTER: &str = concat!(
+    "EXIT STATUS:\n",
+    "  0    success\n",
+    "  1    the run worked, but reconcile found a mismatch (or --fail-on-mismatch tripped);\n",
+    "       see each command's --help for what 1 means to it\n",
+    status_2!(),
+    signals!(),
+    "\n",
+    env_read!(),
+    "  TEAMUP_TOKEN        fetch: the API token (another variable with --token-env NAME)\n",
+    "\nEXAMPLES:\n",
+    "  sessionpay payroll --rates rates.toml export.csv\n",
+    "  sessionpay reconcile --rates rates.toml --from 2026-05-01 --to 2026-05-31 export.csv\n",
+    "  sessionpay help payroll\n",
+);
+
+const PAYROLL_AFTER: &str = concat!(
+    "EXIT STATUS:\n",
+    "  0    success\n",
+    "  1    with --fail-on-mismatch: some session's reported pay does not match (outputs are written)\n",
+    status_2!(),
+    signals!(),
+    "\n",
+    env_read!(),
+    "\nEXAMPLES:\n",
+    "  sessionpay payroll --rates rates.toml export.csv\n",
+    "  sessionpay payroll --period semimonth --from 2026-05-01 --to 2026-05-31 --format json -o - export.csv\n",
+    "  sessionpay payroll --rates rates.toml --format xlsx -o payroll.xlsx --statements statements/ export.csv\n",
+);
+
+const RECONCILE_AFTER: &str = concat!(
+    "EXIT STATUS:\n",
+    "  0    every session matches (within --tolerance), or is pending, unrated or unreported\n",
+    "  1    the run worked, but reconcile found a mismatch (the rows are written)\n",
+    status_2!(),
+    signals!(),
+    "\n",
+    env_read!(),
+    "\nEXAMPLES:\n",
+    "  sessionpay reconcile --rates rates.toml export.csv\n",
+    "  sessionpay reconcile --from 2026-05-01 --to 2026-05-31 --tolerance 0.05USD --explain export.csv\n",
+    "  sessionpay reconcile --format json -o reconcile.json exports/\n",
+);
+
+const SESSIONS_AFTER: &str = concat!(
+    "EXIT STATUS:\n",
+    "  0    success\n",
+    "  1    not used by this command (mismatches are shown in the rows)\n",
+    status_2!(),
+    signals!(),
+    "\n",
+    env_read!(),
+    "\nEXAMPLES:\n",
+    "  sessionpay sessions --rates rates.toml export.csv\n",
+    "  sessionpay sessions --from 2026-05-01 --to 2026-05-07 --format json export.ndjson\n",
+);
+
+const EXPORT_AFTER: &str = concat!(
+    "EXIT STATUS:\n",
+    "  0    success\n",
+    "  1    with --fail-on-mismatch: some session's reported pay does not match (the files are written)\n",
+    status_2!(),
+    signals!(),
+    "\n",
+    env_read!(),
+    "\nEXAMPLES:\n",
+    "  sessionpay export --to gusto --people people.csv --from 2026-05-01 --until 2026-05-31 -o gusto.csv export.csv\n",
+    "  sessionpay export --to xero --people people.csv --currency GBP -o - export.csv\n",
+    "  sessionpay export --to template --template adp.toml --people people.csv -o adp.csv export.csv\n",
+);
+
+const FETCH_AFTER: &str = concat!(
+    "EXIT STATUS:\n",
+    "  0    success: every page fetched and FILE written\n",
+    "  1    not used by this command\n",
+    status_2!(),
+    signals!(),
+    "\n",
+    "\nENVIRONMENT:\n",
+    "  TEAMUP_TOKEN        the API token (another variable with --token-env NAME; never a flag)\n",
+    "\nEXAMPLES:\n",
+    "  sessionpay fetch --provider-id 123 --from 2026-05-01 --to 2026-05-31 -o may.ndjson\n",
+    "  sessionpay fetch --provider-id 123 --from 2026-05-01 --to 2026-05-31 --resume -o may.ndjson\n",
+    "  sessionpay fetch --token-env STUDIO_B_TOKEN --provider-id 456 -o studio-b.ndjson\n",
+);
+
+const INFER_AFTER: &str = concat!(
+    "EXIT STATUS:\n",
+    "  0    every rate has a policy that explains most of its sessions\n",
+    "  1    some rate has no policy that explains most of its sessions (see the table on stderr)\n",
+    status_2!(),
+    signals!(),
+    "\n",
+    env_read!(),
+    "\nEXAMPLES:\n",
+    "  sessionpay rates infer export.csv > rates.toml\n",
+    "  sessionpay rates infer --format json -o evidence.json export.csv\n",
+);
+
+const CLOSE_AFTER: &str = concat!(
+    "EXIT STATUS:\n",
+    "  0    success: the periods are recorded as paid\n",
+    "  1    not used by this command\n",
+    status_2!(),
+    signals!(),
+    "\n",
+    env_read!(),
+    "\nEXAMPLES:\n",
+    "  sessionpay close --ledger pay.sqlite --rates rates.toml --through 2026-05-31 export.csv\n",
+);
+
+const ADJUSTMENTS_AFTER: &str = concat!(
+    "EXIT STATUS:\n",
+    "  0    success (whether or not any session differs from what was paid)\n",
+    "  1    not used by this command\n",
+    status_2!(),
+    signals!(),
+    "\n",
+    env_read!(),
+    "\nEXAMPLES:\n",
+    "  sessionpay adjustments --ledger pay.sqlite --rates rates.toml export.csv\n",
+    "  sessionpay adjustments --ledger pay.sqlite --from 2026-04-01 --format json export.csv\n",
+);
+
+const LEDGER_AFTER: &str = concat!(
+    "EXIT STATUS:\n",
+    "  0    success\n",
+    "  1    not used by this command\n",
+    status_2!(),
+    signals!(),
+    "\n",
+    "\nEXAMPLES:\n",
+    "  sessionpay ledger runs --ledger pay.sqlite\n",
+    "  sessionpay ledger void --ledger pay.sqlite 3 --why \"closed the wrong month\"\n",
+);
+
+const COMPLETIONS_AFTER: &str = concat!(
+    "EXAMPLES:\n",
+    "  sessionpay completions bash > ~/.local/share/bash-completion/completions/sessionpay\n",
+    "  sessionpay completions zsh > ~/.zfunc/_sessionpay\n",
+    "  sessionpay completions fish > ~/.config/fish/completions/sessionpay.fish\n",
+);
+
+const MAN_AFTER: &str = concat!(
+    "EXAMPLES:\n",
+    "  sessionpay man > sessionpay.1 && man ./sessionpay.1\n",
+);
+
+/// The version line: the package version and the commit it was built from.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SESSIONPAY_COMMIT"), ")");
 
 /// Pays fitness instructors exactly from TeamUp's instructed-sessions report.
 ///
@@ -28,49 +191,190 @@ EXIT STATUS:
 /// rate policy, reconciles it with TeamUp's figure, and rolls payroll up per
 /// instructor and pay period in each venue's local time.
 #[derive(Debug, Parser)]
-#[command(name = "sessionpay", version, after_long_help = EXIT_STATUS, after_help = EXIT_STATUS)]
+#[command(name = "sessionpay", version = VERSION, after_help = TOP_AFTER)]
 pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// The options every command takes, declared once.
+#[derive(Debug, Clone, Copy, Args)]
+pub(crate) struct GlobalArgs {
+    /// Print no notes on stderr (errors are still printed)
+    #[arg(
+        short = 'q',
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        display_order = 900
+    )]
+    pub(crate) quiet: bool,
+
+    /// Also say on stderr how the input was read (rows, parallel workers)
+    #[arg(short = 'v', long, global = true, display_order = 901)]
+    pub(crate) verbose: bool,
+
+    /// How errors, warnings and notes are written on stderr: lines of text, or one JSON object a line
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        global = true,
+        default_value_t = MessageFormat::Human,
+        display_order = 902
+    )]
+    pub(crate) message_format: MessageFormat,
+}
+
+/// `--message-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MessageFormat {
+    /// `sessionpay: message` lines
+    Human,
+    /// One JSON object a line: level, message and, where known, file, line, column and value
+    Json,
+}
+
+impl Cli {
+    /// Parses the command line (clap exits with status 2 on a usage error,
+    /// 0 after --help or --version) and hands the global options to the
+    /// commands that keep their own copy.
+    pub(crate) fn parse_args() -> Cli {
+        let mut cli = match Cli::try_parse() {
+            Ok(cli) => cli,
+            Err(err) => usage_error(&err),
+        };
+        cli.spread_global();
+        cli
+    }
+
+    /// Copies --quiet and --verbose into the commands' own fields.
+    pub(crate) fn spread_global(&mut self) {
+        let GlobalArgs { quiet, verbose, .. } = self.global;
+        match &mut self.command {
+            Command::Payroll(a) => a.input.set_global(quiet, verbose),
+            Command::Reconcile(a) => a.input.set_global(quiet, verbose),
+            Command::Sessions(a) => a.input.set_global(quiet, verbose),
+            Command::Adjustments(a) => a.input.set_global(quiet, verbose),
+            Command::Export(a) => (a.quiet, a.verbose) = (quiet, verbose),
+            Command::Fetch(a) => a.quiet = quiet,
+            Command::Close(a) => a.quiet = quiet,
+            Command::Rates(RatesCommand::Infer(a)) => {
+                a.quiet = quiet;
+                a.output.path = stdout_dash(a.output.path.take());
+            }
+            Command::Ledger(_) | Command::Completions { .. } | Command::Man => {}
+        }
+    }
+}
+
+/// Ends the process for a usage error (status 2) or after --help and
+/// --version (status 0); under `--message-format json` a usage error is one
+/// JSON line like every other error.
+fn usage_error(err: &clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if informational || !json_asked(std::env::args_os().skip(1)) {
+        err.exit();
+    }
+    let text = err.render().to_string();
+    let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
+    let line = sessionpay_io::Message::new("error", message).line(true);
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
+    std::process::exit(2);
+}
+
+/// Whether the words ask for `--message-format json` (read before they parse).
+fn json_asked(words: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let mut previous_was_flag = false;
+    for word in words {
+        let word = word.to_string_lossy();
+        if word == "--" {
+            return false;
+        }
+        if word == "--message-format=json" || (previous_was_flag && word == "json") {
+            return true;
+        }
+        previous_was_flag = word == "--message-format";
+    }
+    false
+}
+
+/// `--format` of the per-session commands: csv or json.
+fn csv_or_json(arg: clap::Arg) -> clap::Arg {
+    arg.value_parser(csv_or_json_parser())
+}
+
+/// The values csv and json of [`OutputFormat`], with their help.
+fn csv_or_json_parser() -> impl TypedValueParser<Value = OutputFormat> {
+    let values = [OutputFormat::Csv, OutputFormat::Json]
+        .map(|f| f.to_possible_value().unwrap_or_else(|| PossibleValue::new("csv")));
+    PossibleValuesParser::new(values).try_map(|name| OutputFormat::from_str(&name, false))
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Per-instructor payroll summaries per pay period
-    #[command(after_help = EXIT_STATUS)]
+    #[command(after_help = PAYROLL_AFTER)]
     Payroll(PayrollArgs),
     /// One row per session: computed against reported pay, with the reason for each mismatch
-    #[command(after_help = EXIT_STATUS)]
+    #[command(after_help = RECONCILE_AFTER, mut_arg("format", csv_or_json))]
     Reconcile(ReconcileArgs),
     /// One row per session with the full breakdown of its pay
-    #[command(after_help = EXIT_STATUS)]
+    #[command(after_help = SESSIONS_AFTER, mut_arg("format", csv_or_json))]
     Sessions(SessionsArgs),
     /// Work on the rate policy
     #[command(subcommand)]
-    #[command(after_help = EXIT_STATUS)]
     Rates(RatesCommand),
     /// Write the payroll as a payroll provider's import file (Gusto, Xero, BrightPay, a template)
-    #[command(after_help = EXIT_STATUS)]
+    #[command(after_help = EXPORT_AFTER)]
     Export(ExportArgs),
     /// Page the instructed-sessions report from TeamUp's API into an NDJSON file
-    #[command(after_help = EXIT_STATUS)]
+    #[command(after_help = FETCH_AFTER)]
     Fetch(FetchArgs),
     /// Record the whole pay periods through a date as paid, in the ledger
-    #[command(after_help = EXIT_STATUS)]
+    #[command(after_help = CLOSE_AFTER)]
     Close(CloseArgs),
     /// Every session of the closed periods whose figure differs from what was paid
-    #[command(after_help = EXIT_STATUS)]
+    #[command(after_help = ADJUSTMENTS_AFTER, mut_arg("format", csv_or_json))]
     Adjustments(AdjustmentsArgs),
     /// The ledger's runs: list, show, void
     #[command(subcommand)]
-    #[command(after_help = EXIT_STATUS)]
+    #[command(after_help = LEDGER_AFTER)]
     Ledger(LedgerCommand),
+    /// Print the shell completion script for SHELL on stdout
+    #[command(after_help = COMPLETIONS_AFTER)]
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the manual page (roff) on stdout
+    #[command(after_help = MAN_AFTER)]
+    Man,
+}
+
+/// The shells `completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum RatesCommand {
     /// Find the policy of each rate that explains TeamUp's reported figures
-    #[command(after_help = INFER_EXIT_STATUS)]
+    #[command(after_help = INFER_AFTER)]
     Infer(InferArgs),
 }
 
@@ -101,7 +405,7 @@ pub(crate) struct ColumnsFromArg {
 /// `-o`, for a command that otherwise writes to stdout.
 #[derive(Debug, Args)]
 pub(crate) struct OutputArg {
-    /// Write to FILE (atomically: it appears only when complete) instead of stdout
+    /// Write to FILE (atomically: it appears only when complete) instead of stdout; - is stdout
     #[arg(id = "output", short = 'o', long = "output", value_name = "FILE")]
     pub(crate) path: Option<PathBuf>,
 }
@@ -122,8 +426,8 @@ pub(crate) struct InputArgs {
     #[command(flatten)]
     pub(crate) output: OutputArg,
 
-    /// Print no notes on stderr (errors are still printed)
-    #[arg(short = 'q', long, conflicts_with = "verbose")]
+    /// --quiet, from the global options.
+    #[arg(skip)]
     pub(crate) quiet: bool,
 
     /// Instead of stopping at the first row that cannot be read, write every such row with its
@@ -136,12 +440,24 @@ pub(crate) struct InputArgs {
     #[arg(long, requires = "skip_invalid")]
     pub(crate) allow_rejects: bool,
 
-    /// Also say on stderr how the input was read (rows, parallel workers)
-    #[arg(short = 'v', long)]
+    /// --verbose, from the global options.
+    #[arg(skip)]
     pub(crate) verbose: bool,
 
     #[command(flatten)]
     pub(crate) paths: InputPaths,
+}
+
+impl InputArgs {
+    fn set_global(&mut self, quiet: bool, verbose: bool) {
+        (self.quiet, self.verbose) = (quiet, verbose);
+        self.output.path = stdout_dash(self.output.path.take());
+    }
+}
+
+/// `-o -` means stdout, as no -o does.
+fn stdout_dash(path: Option<PathBuf>) -> Option<PathBuf> {
+    path.filter(|p| p.as_os_str() != "-")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -165,6 +481,14 @@ pub(crate) enum PeriodArg {
     All,
 }
 
+impl PeriodArg {
+    /// The name `--period` takes.
+    pub(crate) fn name(self) -> String {
+        self.to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_string())
+    }
+}
+
 /// How sessions are bucketed into pay periods, and the first date: `payroll` and
 /// `export` take the same options (the last date is `--to` in one, `--until` in the other).
 #[derive(Debug, Clone, Copy, Args)]
@@ -174,15 +498,15 @@ pub(crate) struct PeriodArgs {
     pub(crate) period: PeriodArg,
 
     /// First day of a week for --period week
-    #[arg(long, value_name = "DAY", value_parser = parse_weekday, default_value = "monday")]
+    #[arg(long, value_name = "DAY", value_parser = sessionpay_core::parse_weekday, default_value = "monday")]
     pub(crate) week_start: Weekday,
 
     /// A date that starts a fortnight, for --period fortnight (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) anchor: Option<NaiveDate>,
 
     /// First venue-local date to include (YYYY-MM-DD, inclusive)
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) from: Option<NaiveDate>,
 }
 
@@ -216,12 +540,15 @@ pub(crate) struct PayrollArgs {
     pub(crate) periods: PeriodArgs,
 
     /// Last venue-local date to include (YYYY-MM-DD, inclusive)
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) to: Option<NaiveDate>,
 
     /// Exit with status 1 when any session's reported pay does not match
     #[arg(long)]
     pub(crate) fail_on_mismatch: bool,
+
+    #[command(flatten)]
+    pub(crate) tolerance: ToleranceArgs,
 
     /// Also write one HTML statement per instructor and period into DIR, which is replaced as a
     /// whole (an existing DIR may hold only .html files, such as earlier statements)
@@ -237,11 +564,41 @@ pub(crate) struct PayrollArgs {
     pub(crate) input: InputArgs,
 }
 
+/// `--tolerance`, as payroll, reconcile and export take it.
+#[derive(Debug, Args)]
+pub(crate) struct ToleranceArgs {
+    /// Largest difference still counted as a match: a number of each currency's minor units
+    /// (1 is one cent, one yen), or an amount in one currency (0.05USD); repeat for several
+    /// currencies, e.g. --tolerance 0.05USD --tolerance 2 (2 minor units of every other)
+    #[arg(
+        long = "tolerance",
+        id = "tolerance",
+        value_name = "TOLERANCE",
+        value_parser = TolerancePart::parse,
+        action = clap::ArgAction::Append
+    )]
+    pub(crate) parts: Vec<TolerancePart>,
+}
+
+impl ToleranceArgs {
+    /// The tolerance the flags give (one minor unit of each currency when none is given).
+    pub(crate) fn get(&self) -> anyhow::Result<sessionpay_engine::Tolerance> {
+        sessionpay_engine::Tolerance::from_parts(&self.parts).map_err(anyhow::Error::msg)
+    }
+
+    /// Whether the flag was given at all.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct ReconcileArgs {
-    /// Largest difference still counted as a match (an amount, e.g. 0.01)
-    #[arg(long, value_name = "AMOUNT", value_parser = parse_tolerance, default_value = "0")]
-    pub(crate) tolerance: Decimal,
+    #[command(flatten)]
+    pub(crate) tolerance: ToleranceArgs,
+
+    #[command(flatten)]
+    pub(crate) dates: DateArgs,
 
     /// Add two columns: how our figure was reached, and how TeamUp's is reached
     /// under the change of policy named in `reason`
@@ -258,10 +615,25 @@ pub(crate) struct ReconcileArgs {
 #[derive(Debug, Args)]
 pub(crate) struct SessionsArgs {
     #[command(flatten)]
+    pub(crate) dates: DateArgs,
+
+    #[command(flatten)]
     pub(crate) sort: SortArgs,
 
     #[command(flatten)]
     pub(crate) input: InputArgs,
+}
+
+/// The venue-local dates a per-session command keeps.
+#[derive(Debug, Clone, Copy, Args)]
+pub(crate) struct DateArgs {
+    /// First venue-local date to include (YYYY-MM-DD, inclusive)
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
+    pub(crate) from: Option<NaiveDate>,
+
+    /// Last venue-local date to include (YYYY-MM-DD, inclusive)
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
+    pub(crate) to: Option<NaiveDate>,
 }
 
 /// How the per-session commands sort their rows by session id.
@@ -270,29 +642,8 @@ pub(crate) struct SortArgs {
     /// Memory for sorting the rows by session id (e.g. 64MiB, 512KiB, 1GiB); past it, sorted runs
     /// go to temporary files beside the -o file (or in the system's temporary folder), merged at
     /// the end and removed on every exit
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64MiB")]
+    #[arg(long, value_name = "SIZE", value_parser = sessionpay_io::parse_size, default_value = "64MiB")]
     pub(crate) sort_memory: usize,
-}
-
-/// A size in bytes: digits, optionally followed by KiB, MiB or GiB (or K, M, G; powers of 1024).
-fn parse_size(text: &str) -> Result<usize, String> {
-    let t = text.trim();
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    let (number, unit) = t.split_at(digits);
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kib" | "kb" => 10,
-        "m" | "mib" | "mb" => 20,
-        "g" | "gib" | "gb" => 30,
-        _ => return Err(format!("expected a size such as 64MiB, but found {text:?}")),
-    };
-    let size = number
-        .parse::<usize>()
-        .ok()
-        .and_then(|n| n.checked_mul(1usize << shift))
-        .filter(|&n| n > 0)
-        .ok_or_else(|| format!("expected a size of at least one byte such as 64MiB, but found {text:?}"))?;
-    Ok(size)
 }
 
 /// The payroll systems `export` writes for.
@@ -315,7 +666,7 @@ pub(crate) enum Provider {
 #[derive(Debug, clap::Args)]
 pub(crate) struct ExportArgs {
     /// The payroll system to write for
-    #[arg(long = "to", value_enum, value_name = "PROVIDER")]
+    #[arg(long = "to", value_name = "PROVIDER", value_parser = ProviderParser, overrides_with = "provider")]
     pub(crate) provider: Provider,
 
     /// people.csv: instructor_id, first_name, last_name and the identity columns the payroll system needs
@@ -327,7 +678,7 @@ pub(crate) struct ExportArgs {
     pub(crate) template: Option<PathBuf>,
 
     /// Export only the pay in this currency (an ISO code such as USD)
-    #[arg(long, value_name = "CODE", value_parser = parse_currency)]
+    #[arg(long, value_name = "CODE", value_parser = sessionpay_core::parse_currency)]
     pub(crate) currency: Option<Currency>,
 
     /// The earning in the payroll system: Gusto's column (commission, bonus or correction_payment;
@@ -339,7 +690,7 @@ pub(crate) struct ExportArgs {
     pub(crate) periods: PeriodArgs,
 
     /// Last venue-local date to include (YYYY-MM-DD, inclusive; payroll's --to)
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) until: Option<NaiveDate>,
 
     /// Exit with status 1 when any session's reported pay does not match (the files are still written)
@@ -347,19 +698,22 @@ pub(crate) struct ExportArgs {
     pub(crate) fail_on_mismatch: bool,
 
     #[command(flatten)]
+    pub(crate) tolerance: ToleranceArgs,
+
+    #[command(flatten)]
     pub(crate) rates: RatesArg,
 
     /// The file to write (atomically); with several currencies or periods, one file each, named
-    /// STEM-CURRENCY-PERIODSTART.EXT beside it
+    /// STEM-CURRENCY-PERIODSTART.EXT beside it; - writes one file to stdout
     #[arg(short = 'o', long = "output", value_name = "FILE", required = true)]
     pub(crate) output: PathBuf,
 
-    /// Print no notes on stderr (errors are still printed)
-    #[arg(short = 'q', long, conflicts_with = "verbose")]
+    /// --quiet, from the global options.
+    #[arg(skip)]
     pub(crate) quiet: bool,
 
-    /// Also say on stderr how the input was read (rows, parallel workers)
-    #[arg(short = 'v', long)]
+    /// --verbose, from the global options.
+    #[arg(skip)]
     pub(crate) verbose: bool,
 
     /// Leave out the periods this ledger closed and pay each instructor's total_due
@@ -369,11 +723,6 @@ pub(crate) struct ExportArgs {
 
     #[command(flatten)]
     pub(crate) paths: InputPaths,
-}
-
-fn parse_currency(text: &str) -> Result<Currency, String> {
-    Currency::try_from_code(text.trim())
-        .map_err(|_| format!("expected an ISO 4217 currency code such as USD, but found {text:?}"))
 }
 
 /// `sessionpay close`.
@@ -387,7 +736,7 @@ pub(crate) struct CloseArgs {
     pub(crate) periods: PeriodArgs,
 
     /// Close every whole period that ends on or before this venue-local date (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) through: NaiveDate,
 
     /// Rate policy file (TOML)
@@ -398,8 +747,8 @@ pub(crate) struct CloseArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) columns_from: Option<PathBuf>,
 
-    /// Print no notes on stderr (errors are still printed)
-    #[arg(short = 'q', long)]
+    /// --quiet, from the global options.
+    #[arg(skip)]
     pub(crate) quiet: bool,
 
     /// Export files or folders of them (not stdin: a close records each input's checksum)
@@ -415,11 +764,11 @@ pub(crate) struct AdjustmentsArgs {
     pub(crate) ledger: PathBuf,
 
     /// Compare the closed periods from this venue-local date (instead of those the input has sessions in)
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) from: Option<NaiveDate>,
 
     /// Compare the closed periods up to this venue-local date
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) to: Option<NaiveDate>,
 
     #[command(flatten)]
@@ -435,7 +784,7 @@ pub(crate) enum LedgerCommand {
         #[arg(long, value_name = "FILE")]
         ledger: PathBuf,
         /// Output format
-        #[arg(long, value_enum, default_value_t = OutputFormat::Csv)]
+        #[arg(long, value_parser = csv_or_json_parser(), default_value = "csv")]
         format: OutputFormat,
     },
     /// One run in full: options, inputs with their SHA-256, periods, totals
@@ -477,11 +826,11 @@ pub(crate) struct FetchArgs {
 
     /// First date (YYYY-MM-DD). The request is widened by 14 hours on both sides so that no
     /// venue-local day is cut; `payroll --from/--to` then select by venue-local date
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) from: Option<NaiveDate>,
 
     /// Last date (YYYY-MM-DD), inclusive; widened like --from
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = sessionpay_core::parse_date)]
     pub(crate) to: Option<NaiveDate>,
 
     /// Only these venue ids (comma-separated)
@@ -506,8 +855,8 @@ pub(crate) struct FetchArgs {
     #[arg(long)]
     pub(crate) resume: bool,
 
-    /// Print no progress (warnings and errors are still printed)
-    #[arg(long, short = 'q')]
+    /// --quiet (no progress; warnings and errors are still printed), from the global options.
+    #[arg(skip)]
     pub(crate) quiet: bool,
 
     /// NDJSON file to write (one session row per line); replaced only when the run succeeds
@@ -554,8 +903,8 @@ pub(crate) struct InferArgs {
     #[command(flatten)]
     pub(crate) output: OutputArg,
 
-    /// Print neither notes nor the table of rates on stderr (errors are still printed)
-    #[arg(short = 'q', long)]
+    /// --quiet (neither notes nor the table of rates on stderr), from the global options.
+    #[arg(skip)]
     pub(crate) quiet: bool,
 
     #[command(flatten)]
@@ -569,44 +918,42 @@ pub(crate) enum InferFormat {
     Json,
 }
 
-fn parse_weekday(text: &str) -> Result<Weekday, String> {
-    text.trim()
-        .parse::<Weekday>()
-        .map_err(|_| format!("expected a day of the week such as monday or sun, but found {text:?}"))
-}
+/// `--to` of `export`: a payroll system; a date there is meant for `--until`.
+#[derive(Debug, Clone, Copy)]
+struct ProviderParser;
 
-/// A plain decimal: digits with at most one point (`0.01`, `1`, `.5`). The
-/// decimal crate would also take `0_01` and `1e-2`, which no one means.
-fn parse_tolerance(text: &str) -> Result<Decimal, String> {
-    let t = text.trim();
-    if t.starts_with('-') {
-        return Err(format!("expected an amount of zero or more, but found {text:?}"));
+impl TypedValueParser for ProviderParser {
+    type Value = Provider;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Provider, clap::Error> {
+        let text = value.to_string_lossy();
+        if text.trim().starts_with(|c: char| c.is_ascii_digit()) {
+            let message = format!(
+                "--to names the payroll system (gusto, xero, brightpay or template), but found the date \
+                 {text:?}: in export the last date is --until DATE\n"
+            );
+            return Err(clap::Error::raw(clap::error::ErrorKind::InvalidValue, message).with_cmd(cmd));
+        }
+        clap::builder::EnumValueParser::<Provider>::new().parse_ref(cmd, arg, value)
     }
-    let plain = t.bytes().any(|b| b.is_ascii_digit())
-        && t.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && t.bytes().filter(|&b| b == b'.').count() <= 1;
-    let value = plain
-        .then(|| Decimal::from_str_exact(t).ok())
-        .flatten()
-        .ok_or_else(|| format!("expected an amount such as 0.01, but found {text:?}"))?;
-    Ok(value)
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            Provider::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse_in_powers_of_1024() {
-        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
-        assert_eq!(parse_size("512k").unwrap(), 512 << 10);
-        assert_eq!(parse_size("1 GiB").unwrap(), 1 << 30);
-        assert_eq!(parse_size("4096").unwrap(), 4096);
-        for bad in ["", "0", "MiB", "-1MiB", "1.5MiB", "1TiB", "99999999999999999999"] {
-            let err = parse_size(bad);
-            assert!(err.is_err(), "{bad:?} gave {err:?}");
-        }
-    }
 
     #[test]
     fn the_command_line_is_well_formed() {
@@ -660,20 +1007,11 @@ mod tests {
     }
 
     #[test]
-    fn weekdays_and_tolerances_parse_strictly() {
-        assert_eq!(parse_weekday("Sunday").unwrap(), Weekday::Sun);
-        assert_eq!(parse_weekday("tue").unwrap(), Weekday::Tue);
-        assert!(parse_weekday("someday").is_err());
-        assert_eq!(parse_tolerance("0.01").unwrap().to_string(), "0.01");
-        assert!(parse_tolerance("-1").is_err());
-        assert!(parse_tolerance("1,5").is_err());
-        assert_eq!(parse_tolerance(".5").unwrap().to_string(), "0.5");
-        assert_eq!(parse_tolerance("1").unwrap().to_string(), "1");
-        for bad in [
-            "0_01", "1_000", "1e-2", "+0.01", "0.0.1", ".", "", "0x1", "Inf", "NaN",
-        ] {
-            let err = parse_tolerance(bad);
-            assert!(err.is_err(), "{bad:?} gave {err:?}");
-        }
+    fn a_request_for_json_messages_is_seen_before_parsing() {
+        let asked = |words: &[&str]| json_asked(words.iter().map(std::ffi::OsString::from));
+        assert!(asked(&["payroll", "--message-format", "json", "--bad"]));
+        assert!(asked(&["--message-format=json", "payroll"]));
+        assert!(!asked(&["payroll", "--format", "json"]));
+        assert!(!asked(&["payroll", "--", "--message-format=json"]));
     }
 }

@@ -6,17 +6,15 @@ mod resolve;
 mod run;
 mod ui;
 
-use std::io::Write;
 use std::process::ExitCode;
-
-use clap::Parser;
 
 use crate::args::{Cli, Command};
 use crate::ui::Outcome;
 
 fn main() -> ExitCode {
     // clap exits with status 2 on usage errors and 0 for --help and --version.
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
+    ui::set_message_format(cli.global.message_format);
     stop_on_signals();
     let result = match &cli.command {
         Command::Payroll(args) => commands::payroll(args),
@@ -28,6 +26,8 @@ fn main() -> ExitCode {
         Command::Close(args) => commands::close(args),
         Command::Adjustments(args) => commands::adjustments(args),
         Command::Ledger(command) => commands::ledger(command),
+        Command::Completions { shell } => commands::completions(*shell).map(|()| Outcome::Clean),
+        Command::Man => commands::man().map(|()| Outcome::Clean),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Rejected) => ExitCode::from(2),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            ui::say(&format!("{err:#}"));
+            ui::error(&err);
             ExitCode::from(2)
         }
     }
@@ -58,10 +58,7 @@ fn stop_on_signals() {
                 SIGTERM => "terminated (SIGTERM)",
                 _ => "hung up (SIGHUP)",
             };
-            let _ = writeln!(
-                std::io::stderr().lock(),
-                "sessionpay: {what}; no output of this run was left half written"
-            );
+            ui::say(&format!("{what}; no output of this run was left half written"));
             std::process::exit(128 + signal);
         }
     });

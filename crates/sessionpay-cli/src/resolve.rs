@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use rust_decimal::Decimal;
 use sessionpay_core::RateTable;
 use sessionpay_engine::RunOptions;
 use sessionpay_io::{Format, Input, InputFiles, OutputSet, Shown};
@@ -220,7 +219,7 @@ pub(crate) fn check_table_format(args: &InputArgs) -> anyhow::Result<()> {
 /// sequential pass); a single CSV file is split across them from 4 MiB, or
 /// from `SESSIONPAY_PARALLEL_MIN_BYTES` (so tests can take the parallel path
 /// on small files).
-pub(crate) fn run_options(tolerance: Decimal) -> RunOptions {
+pub(crate) fn run_options(tolerance: impl Into<sessionpay_engine::Tolerance>) -> RunOptions {
     let var = |name: &str| std::env::var(name).ok().and_then(|v| v.trim().parse().ok());
     let mut options = RunOptions::default().tolerance(tolerance);
     if let Some(threads) = var("SESSIONPAY_THREADS").filter(|&n: &u64| n >= 1) {
@@ -240,7 +239,7 @@ mod tests {
 
     #[test]
     fn every_input_flag_reaches_the_source() {
-        let cli = Cli::try_parse_from([
+        let mut cli = Cli::try_parse_from([
             "sessionpay",
             "reconcile",
             "--rates",
@@ -257,6 +256,7 @@ mod tests {
             "-",
         ])
         .expect("reconcile");
+        cli.spread_global();
         let Command::Reconcile(args) = cli.command else {
             panic!("parsed as another command");
         };

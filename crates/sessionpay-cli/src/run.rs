@@ -2,18 +2,19 @@
 //! rejects file and notes, the payroll computation, and writing to -o or stdout.
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
-use rust_decimal::Decimal;
-use sessionpay_core::{LineRows, PayrollRow, PeriodKind};
-use sessionpay_engine::{Collector, PayrollCollected, PayrollCollector, Run, SortedRows, Stats};
+use sessionpay_core::{DateRange, LineRows, PayrollRow, PeriodKind};
+use sessionpay_engine::{
+    Collector, InRange, PayrollCollected, PayrollCollector, Run, SortedRows, Stats, Tolerance,
+};
 use sessionpay_io::{
     ExternalSort, Format, Input, LineDigest, OutputSet, RejectsWriter, SessionLine, Shown, Table,
     TableEncoder,
 };
 
-use crate::args::SortArgs;
+use crate::args::{DateArgs, PeriodArg, PeriodArgs, SortArgs};
 use crate::resolve::{plan, resolve, run_options, KeepLines, PayrollQuery, Planned, Resolved, Source};
 use crate::ui::{say, Notes, BYTES_READ};
 
@@ -74,15 +75,6 @@ pub(crate) fn emit(
     })
 }
 
-/// [`emit`] for writers whose errors are not only I/O.
-pub(crate) fn emit_with(
-    args: &Source,
-    outputs: &mut OutputSet,
-    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    emit_to(args.output.as_deref(), outputs, write)
-}
-
 /// Writes through `write` to `output`, staged in `outputs` (it appears when
 /// the set is committed), or, without one, to stdout. Stdout cannot be taken
 /// back, so the inputs are checked unchanged before it is written, and the
@@ -139,6 +131,7 @@ pub(crate) struct PayrollRun {
 pub(crate) fn compute_payroll(
     source: &Source,
     query: &PayrollQuery,
+    tolerance: Tolerance,
     notes: &mut Notes,
     planned: Planned,
 ) -> anyhow::Result<(PayrollRun, OutputSet)> {
@@ -147,9 +140,10 @@ pub(crate) fn compute_payroll(
     if let (Some(from), Some(to)) = (from, to) {
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
     }
+    anchor_note(&query.periods, notes);
     let (resolved, mut outputs) = resolve(source, planned)?;
-    let folder = spill_folder(source.output.as_deref());
-    let share = sessionpay_io::DEFAULT_SORT_MEMORY / run_options(Decimal::ZERO).threads.max(1);
+    let folder = sessionpay_io::spill_folder(source.output.as_deref());
+    let share = sessionpay_io::DEFAULT_SORT_MEMORY / run_options(tolerance).threads.max(1);
     let make = || match query.keep {
         KeepLines::Spreadsheet => PayrollCollector::sorted_lines(
             kind,
@@ -168,7 +162,7 @@ pub(crate) fn compute_payroll(
         KeepLines::Page => PayrollCollector::digest_lines(kind, from, to, sessionpay_render::html_digest()),
         KeepLines::All | KeepLines::No => PayrollCollector::new(kind, from, to, query.keep == KeepLines::All),
     };
-    let collected = run_engine(source, &resolved, Decimal::ZERO, make, notes, &mut outputs)?;
+    let collected = run_engine(source, &resolved, tolerance, make, notes, &mut outputs)?;
     let PayrollCollected {
         rows,
         lines,
@@ -179,6 +173,7 @@ pub(crate) fn compute_payroll(
         statements,
         digest,
     } = collected.finish()?;
+    empty_range_note(DateRange::new(from, to), sessions, notes);
     Ok((
         PayrollRun {
             rows,
@@ -200,23 +195,31 @@ pub(crate) fn compute_payroll(
 /// session id within the --sort-memory budget, and the set the outputs go in.
 pub(crate) fn collect(
     args: &Source,
-    sort: SortArgs,
-    tolerance: Decimal,
+    (sort, dates): (SortArgs, DateArgs),
+    tolerance: Tolerance,
     (table, format): (Table, Format),
     notes: &mut Notes,
 ) -> anyhow::Result<(SortedRows, OutputSet)> {
+    if let (Some(from), Some(to)) = (dates.from, dates.to) {
+        anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
+    }
+    let range = DateRange::new(dates.from, dates.to);
     let planned = plan(args, &[], &[], notes)?;
     let (resolved, mut outputs) = resolve(args, planned)?;
-    let folder = spill_folder(args.output.as_deref());
+    let folder = sessionpay_io::spill_folder(args.output.as_deref());
     // Each worker sorts its share in its part of the budget.
     let share = sort.sort_memory / run_options(tolerance).threads.max(1);
     let make = || {
-        SortedRows::new(
+        let rows = SortedRows::new(
             TableEncoder::new(table, format),
             ExternalSort::new(&folder, share),
-        )
+        );
+        InRange::new(rows, range)
     };
-    let rows = run_engine(args, &resolved, tolerance, make, notes, &mut outputs)?;
+    let InRange {
+        inner: rows, kept, ..
+    } = run_engine(args, &resolved, tolerance, make, notes, &mut outputs)?;
+    empty_range_note(range, kept, notes);
     if rows.sort.runs() > 0 && args.verbose {
         notes.say(format!(
             "sorted {} rows through {} temporary run(s) in {}",
@@ -228,14 +231,29 @@ pub(crate) fn collect(
     Ok((rows, outputs))
 }
 
-/// Where sorted runs go: beside the -o file when it is a file to be
-/// replaced (same disk as the output), else the system's temporary folder.
-fn spill_folder(output: Option<&Path>) -> PathBuf {
-    let beside = output.filter(|path| std::fs::metadata(path).map_or(true, |m| m.is_file()));
-    match beside.and_then(Path::parent) {
-        Some(parent) if parent.as_os_str().is_empty() => PathBuf::from("."),
-        Some(parent) => parent.to_path_buf(),
-        None => std::env::temp_dir(),
+/// A note when --from/--to keep no session (the outputs are still written, empty).
+fn empty_range_note(range: DateRange, sessions: u64, notes: &mut Notes) {
+    if sessions > 0 || range == DateRange::OPEN {
+        return;
+    }
+    let from = range
+        .from()
+        .map_or_else(|| "the start".to_string(), |d| d.to_string());
+    let to = range
+        .to()
+        .map_or_else(|| "the end".to_string(), |d| d.to_string());
+    notes.say(format!(
+        "no session falls in the range {from} to {to} (venue-local dates): the output has no rows"
+    ));
+}
+
+/// A warning when --anchor is given with a period that does not use it.
+fn anchor_note(periods: &PeriodArgs, notes: &mut Notes) {
+    if let (Some(anchor), false) = (periods.anchor, periods.period == PeriodArg::Fortnight) {
+        notes.say(format!(
+            "warning: --anchor {anchor} is ignored: only --period fortnight uses it (the period is {})",
+            periods.period.name()
+        ));
     }
 }
 
@@ -257,7 +275,7 @@ pub(crate) fn emit_rows(
 pub(crate) fn run_engine<C: Collector>(
     args: &Source,
     resolved: &Resolved,
-    tolerance: Decimal,
+    tolerance: impl Into<Tolerance>,
     make: impl Fn() -> C + Sync,
     notes: &mut Notes,
     outputs: &mut OutputSet,

@@ -3,13 +3,15 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sessionpay_engine::Stats;
-use sessionpay_io::Input;
+use sessionpay_io::{Input, Message};
+
+use crate::args::MessageFormat;
 
 /// How a run that worked ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,14 +24,50 @@ pub(crate) enum Outcome {
     Rejected,
 }
 
+/// How messages are written on stderr (`--message-format`), set once by `main`.
+static MESSAGE_FORMAT: OnceLock<MessageFormat> = OnceLock::new();
+
+/// Sets how messages are written on stderr for the rest of the run.
+pub(crate) fn set_message_format(format: MessageFormat) {
+    let _ = MESSAGE_FORMAT.set(format);
+}
+
+/// Messages are JSON lines (`--message-format json`).
+pub(crate) fn json_messages() -> bool {
+    MESSAGE_FORMAT.get() == Some(&MessageFormat::Json)
+}
+
 /// Writes `sessionpay: message` on stderr, with no control character but a
 /// line break: what reaches a terminal cannot move the cursor or set a title.
+/// With `--message-format json`, one JSON object instead, its level taken
+/// from a `warning: ` prefix (else a note).
 pub(crate) fn say(message: &str) {
-    let _ = writeln!(
-        io::stderr().lock(),
-        "sessionpay: {}",
-        sessionpay_io::printable_lines(message)
-    );
+    let line = match message.strip_prefix("warning: ") {
+        Some(rest) => Message::new("warning", rest),
+        None => Message::new("note", message),
+    }
+    .line(json_messages());
+    let _ = io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// Writes the error a run ended with on stderr: `sessionpay: error text`,
+/// or a JSON object with the file, line and column it is about when known.
+pub(crate) fn error(err: &anyhow::Error) {
+    let mut message = Message::new("error", &format!("{err:#}"));
+    let io = err.chain().find_map(|cause| {
+        cause.downcast_ref::<sessionpay_io::Error>().or_else(|| {
+            match cause.downcast_ref::<sessionpay_engine::Error>() {
+                Some(sessionpay_engine::Error::Io(io)) => Some(io),
+                _ => None,
+            }
+        })
+    });
+    if let Some(io) = io {
+        message.place(io);
+    }
+    let _ = io::stderr()
+        .lock()
+        .write_all(message.line(json_messages()).as_bytes());
 }
 
 /// Notes for stderr, silenced by --quiet.

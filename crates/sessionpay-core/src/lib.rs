@@ -64,6 +64,7 @@ mod reconcile;
 mod session;
 #[cfg(test)]
 mod testing;
+mod text;
 
 pub use aggregate::{LineRows, Payroll, PayrollKey, PayrollRow, PayrollTotals, RowRef};
 pub use calc::{
@@ -88,8 +89,9 @@ pub use reconcile::{
 };
 pub use session::{
     Counts, CurrencyBook, CurrencyEvidence, InstructorId, Session, SessionDraft, SessionId, SessionType,
-    Settled, StartsAt, VenueId,
+    Settled, StartsAt, Unsettled, VenueId,
 };
+pub use text::{parse_currency, parse_date, parse_weekday};
 
 // Re-exported so callers name the same types the core uses.
 pub use chrono;

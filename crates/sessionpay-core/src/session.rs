@@ -146,9 +146,10 @@ impl StartsAt {
     }
 }
 
-/// One instructed session, ready to be paid.
+/// One instructed session, ready to be paid; as a [`SessionDraft`]
+/// (`Session<Unsettled>`), the same session before its currency is settled.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Session {
+pub struct Session<C = Currency> {
     /// TeamUp's session id.
     pub id: SessionId,
     /// The session's name.
@@ -177,85 +178,43 @@ pub struct Session {
     pub reported: Option<Decimal>,
     /// TeamUp's figure is provisional.
     pub pending: bool,
-    /// The currency every amount of this session is in.
-    pub currency: Currency,
+    /// The currency every amount of this session is in ([`Unsettled`] in a draft).
+    pub currency: C,
 }
+
+/// The currency of a [`SessionDraft`]: not yet known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Unsettled;
 
 /// A session as a row gives it, before its currency is settled: every
 /// field of a [`Session`] but the currency, which a [`CurrencyBook`] decides
-/// from what the row and the other rows of its venue say.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SessionDraft {
-    /// TeamUp's session id.
-    pub id: SessionId,
-    /// The session's name.
-    pub name: Arc<str>,
-    /// The instructor.
-    pub instructor: InstructorId,
-    /// The instructor's name on this session.
-    pub instructor_name: Arc<str>,
-    /// The venue.
-    pub venue: VenueId,
-    /// The venue's name.
-    pub venue_name: Arc<str>,
-    /// The venue's IANA time zone.
-    pub zone: Tz,
-    /// The start instant.
-    pub starts_at: DateTime<Utc>,
-    /// Duration in hours, zero or more.
-    pub hours: Decimal,
-    /// Attendance counts.
-    pub counts: Counts,
-    /// Class or course session.
-    pub session_type: SessionType,
-    /// The pay rate, or `None` when the instructor has no rate (pays 0).
-    pub rate: Option<Arc<PayRate>>,
-    /// TeamUp's figure, as given, when present.
-    pub reported: Option<Decimal>,
-    /// TeamUp's figure is provisional.
-    pub pending: bool,
-}
+/// from what the row and the other rows of its venue say. The fields are
+/// `Session`'s own, declared once.
+pub type SessionDraft = Session<Unsettled>;
 
-impl SessionDraft {
-    /// The session, in the currency settled for it.
-    pub fn with_currency(self, currency: Currency) -> Session {
-        let SessionDraft {
-            id,
-            name,
-            instructor,
-            instructor_name,
-            venue,
-            venue_name,
-            zone,
-            starts_at,
-            hours,
-            counts,
-            session_type,
-            rate,
-            reported,
-            pending,
-        } = self;
+impl<C> Session<C> {
+    /// The same session in `currency`: a draft ([`SessionDraft`]) becomes
+    /// the session, in the currency settled for it.
+    pub fn with_currency<D>(self, currency: D) -> Session<D> {
         Session {
-            id,
-            name,
-            instructor,
-            instructor_name,
-            venue,
-            venue_name,
-            zone,
-            starts_at,
-            hours,
-            counts,
-            session_type,
-            rate,
-            reported,
-            pending,
+            id: self.id,
+            name: self.name,
+            instructor: self.instructor,
+            instructor_name: self.instructor_name,
+            venue: self.venue,
+            venue_name: self.venue_name,
+            zone: self.zone,
+            starts_at: self.starts_at,
+            hours: self.hours,
+            counts: self.counts,
+            session_type: self.session_type,
+            rate: self.rate,
+            reported: self.reported,
+            pending: self.pending,
             currency,
         }
     }
-}
 
-impl Session {
     /// Checks what types alone cannot: hours are zero or more.
     ///
     /// # Errors
@@ -587,6 +546,7 @@ mod tests {
             rate: None,
             reported: None,
             pending: false,
+            currency: Unsettled,
         }
     }
 

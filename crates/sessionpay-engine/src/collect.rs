@@ -1,11 +1,10 @@
 //! Where a run's sessions go, and how they are priced on the way.
 
-use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
 use sessionpay_core::{RateId, RatePolicy, RateTable, Session, SessionLine};
 use sessionpay_io::{Names, Place};
 
-use crate::Result;
+use crate::{Result, Tolerance};
 
 /// Takes the distinct sessions of a run: a payroll accumulator, a list of
 /// lines, the observations of `rates infer`. A parallel run gives each worker
@@ -67,12 +66,12 @@ impl Item for SessionLine {
 pub struct Pricing {
     by_rate: HashMap<RateId, RatePolicy>,
     default: RatePolicy,
-    tolerance: Decimal,
+    tolerance: Tolerance,
 }
 
 impl Pricing {
     /// The policies of `table`, resolved, with `tolerance`.
-    pub fn new(table: &RateTable, tolerance: Decimal) -> Pricing {
+    pub fn new(table: &RateTable, tolerance: impl Into<Tolerance>) -> Pricing {
         Pricing {
             by_rate: table
                 .rates
@@ -80,7 +79,7 @@ impl Pricing {
                 .map(|id| (*id, table.policy_for(*id)))
                 .collect(),
             default: table.default_policy(),
-            tolerance,
+            tolerance: tolerance.into(),
         }
     }
 
@@ -96,7 +95,8 @@ impl Pricing {
     /// The pay or the reconciliation is out of range.
     pub fn price(&self, session: Session) -> sessionpay_core::Result<SessionLine> {
         let policy = self.policy(session.rate.as_ref().map(|r| r.id));
-        SessionLine::price(session, &policy, self.tolerance)
+        let tolerance = self.tolerance.of(session.currency);
+        SessionLine::price(session, &policy, tolerance)
     }
 }
 
@@ -104,6 +104,7 @@ impl Pricing {
 mod tests {
     use super::*;
 
+    use rust_decimal::Decimal;
     use sessionpay_core::PolicyOverrides;
 
     #[test]

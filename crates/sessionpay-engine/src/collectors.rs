@@ -284,6 +284,54 @@ impl Collector for Lines {
     }
 }
 
+/// The sessions of a run whose venue-local date is in a range, passed on
+/// to the collector inside.
+pub struct InRange<C> {
+    /// The collector of the sessions in range.
+    pub inner: C,
+    range: DateRange,
+    dates: LocalDates,
+    /// Sessions in range.
+    pub kept: u64,
+}
+
+impl<C> InRange<C> {
+    /// `inner`, given only the sessions in `range`.
+    pub fn new(inner: C, range: DateRange) -> InRange<C> {
+        InRange {
+            inner,
+            range,
+            dates: LocalDates::default(),
+            kept: 0,
+        }
+    }
+}
+
+impl<C: Collector<Item = SessionLine>> Collector for InRange<C> {
+    type Item = SessionLine;
+
+    fn add(&mut self, line: SessionLine) -> Result<()> {
+        if self.range == DateRange::OPEN
+            || self
+                .range
+                .contains(self.dates.local_date(line.session.starts_at, line.session.zone))
+        {
+            self.kept += 1;
+            self.inner.add(line)?;
+        }
+        Ok(())
+    }
+
+    fn merge(&mut self, other: Self) -> Result<()> {
+        self.kept += other.kept;
+        self.inner.merge(other.inner)
+    }
+
+    fn names(&self) -> Names {
+        self.inner.names()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

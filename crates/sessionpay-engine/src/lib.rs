@@ -40,9 +40,9 @@ mod sequential;
 mod workers;
 
 pub use collect::{Collector, Item, Pricing};
-pub use collectors::{LineEncoder, Lines, PayrollCollected, PayrollCollector, SortedRows};
+pub use collectors::{InRange, LineEncoder, Lines, PayrollCollected, PayrollCollector, SortedRows};
 pub use error::{Error, Result};
 pub use infer::{Observations, OutlierIds};
-pub use options::{default_threads, RunOptions, PARALLEL_MIN_BYTES};
+pub use options::{default_threads, RunOptions, Tolerance, TolerancePart, PARALLEL_MIN_BYTES};
 pub use parallel::NeedsSequential;
 pub use run::{RejectSink, Run, SeenIds, Stats};

@@ -107,6 +107,9 @@ pub(crate) fn run<C: Collector>(
     };
     let mut deferred: Vec<(u32, ParsedRow)> = Vec::new();
     let mut pages = sessionpay_io::PageCheck::new();
+    // One cache for every input: a folder of pages learns its rates once,
+    // not once a page.
+    let mut cache = sessionpay_io::ReadCache::new(sessionpay_io::Names::All);
 
     for (index, input) in inputs.iter().enumerate() {
         let index = index as u32;
@@ -139,6 +142,7 @@ pub(crate) fn run<C: Collector>(
         };
         let mut summary = Reader::input(input)
             .counter(counter)
+            .cache(&mut cache)
             .read(&mut Sinks { on_row, on_reject })?;
         accept.stats.notes.append(&mut summary.notes);
         pages.add(input, summary)?;

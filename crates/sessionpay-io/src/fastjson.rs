@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 use sessionpay_core::chrono_tz::Tz;
 use sessionpay_core::{
     Counts, Currency, CurrencyEvidence, InstructorId, PayRate, RateKind, SessionDraft, SessionId,
-    SessionType, VenueId,
+    SessionType, Unsettled, VenueId,
 };
 
 use crate::error::Location;
@@ -679,6 +679,7 @@ impl FastJson {
             rate,
             reported,
             pending,
+            currency: Unsettled,
         };
         Some(ParsedRow {
             location,

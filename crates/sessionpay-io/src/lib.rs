@@ -50,6 +50,7 @@ mod fastjson;
 mod field;
 mod inferred;
 mod json;
+mod message;
 mod ndjson;
 mod output;
 mod output_set;
@@ -60,6 +61,7 @@ mod policy;
 mod read;
 mod resave;
 mod row;
+mod size;
 mod sort;
 mod source;
 mod split;
@@ -75,12 +77,13 @@ pub use error::{printable, printable_lines, Error, Location, Place, Result, Show
 pub use inferred::{
     group, write_inferred_json, write_inferred_policy, write_inferred_table, OUTLIERS_IN_COMMENTS,
 };
+pub use message::Message;
 pub use output::{
-    csv_io, csv_writer, hours, neutralise, write_json_lines, write_payroll, write_reconcile,
-    write_reconcile_explained, write_sessions, Format, RejectsWriter, Table, TableEncoder,
-    ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
+    csv_io, csv_writer, hours, json_object, neutralise, payroll_cells, write_json_lines, write_json_objects,
+    write_payroll, write_reconcile, write_reconcile_explained, write_sessions, Format, RejectsWriter, Table,
+    TableEncoder, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS, RECONCILE_COLUMNS, SESSION_COLUMNS,
 };
-pub use output_set::{Folder, OutputSet};
+pub use output_set::{spill_folder, Folder, OutputSet};
 pub use pages::PageCheck;
 pub use parts::{plan_csv_parts, plan_input_parts, CsvPart};
 pub use plan::{plan_ndjson, plan_parts, InputPart, NdjsonPart};
@@ -89,6 +92,7 @@ pub use read::{expand_inputs, Input, Rejected, Shape, Summary};
 pub use row::{Names, ParsedRow};
 /// The line the writers write, and its formula in words, as the core makes them.
 pub use sessionpay_core::{describe_formula, SessionLine};
+pub use size::parse_size;
 pub use sort::{
     statement_key, statement_row_key, ExternalSort, SortKey, SortedSink, StatementKey, DEFAULT_SORT_MEMORY,
 };

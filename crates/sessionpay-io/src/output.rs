@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use rust_decimal::Decimal;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use sessionpay_core::{describe_formula, local_start, Currency, Explanation, PayrollRow, SessionLine};
 
 /// Hours without trailing zeros (`1.5`, `1`), as every output writes them.
@@ -250,29 +250,121 @@ pub fn write_payroll(out: impl Write, rows: &[PayrollRow], format: Format) -> io
             }
             w.flush()
         }
-        Format::Json => write_json_lines(
+        Format::Json => write_json_objects(
             out,
-            rows.iter().map(|r| {
-                let t = &r.totals;
-                json!({
-                    "instructor_id": r.instructor.0,
-                    "instructor_name": &*r.instructor_name,
-                    "currency": r.currency.code(),
-                    "period_start": r.period.start.to_string(),
-                    "period_end": r.period.end.to_string(),
-                    "sessions": t.sessions,
-                    "hours": hours(t.hours),
-                    "counted_customers": t.counted_customers,
-                    "computed_pay": amount(r.currency, t.computed_pay),
-                    "reported_pay": amount(r.currency, t.reported_pay),
-                    "difference": amount(r.currency, r.difference),
-                    "mismatched_sessions": t.mismatched_sessions,
-                    "pending_sessions": t.pending_sessions,
-                    "unrated_sessions": t.unrated_sessions,
-                })
-            }),
+            rows.iter()
+                .map(|r| json_object(&PAYROLL_COLUMNS, payroll_cells(r))),
         ),
     }
+}
+
+/// The cells of a payroll row, in [`PAYROLL_COLUMNS`] order, as text
+/// (not neutralised: for JSON and for writers that add columns).
+pub fn payroll_cells(r: &PayrollRow) -> [String; 14] {
+    let t = &r.totals;
+    [
+        r.instructor.0.to_string(),
+        r.instructor_name.to_string(),
+        r.currency.code().to_string(),
+        r.period.start.to_string(),
+        r.period.end.to_string(),
+        t.sessions.to_string(),
+        hours(t.hours),
+        t.counted_customers.to_string(),
+        amount(r.currency, t.computed_pay),
+        amount(r.currency, t.reported_pay),
+        amount(r.currency, r.difference),
+        t.mismatched_sessions.to_string(),
+        t.pending_sessions.to_string(),
+        t.unrated_sessions.to_string(),
+    ]
+}
+
+/// How a column's cells are written in JSON, the same in every output:
+/// ids and counts as numbers, yes/no flags as booleans, everything else
+/// (amounts, hours, dates, names) as strings, an empty cell as `null`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JsonKind {
+    Number,
+    Boolean,
+    Text,
+}
+
+/// The counts among the columns of every output (ids end in `_id`).
+const COUNT_COLUMNS: [&str; 10] = [
+    "sessions",
+    "counted_customers",
+    "mismatched_sessions",
+    "pending_sessions",
+    "unrated_sessions",
+    "attended",
+    "comped_excluded",
+    "late_cancels_added",
+    "no_shows_added",
+    "periods",
+];
+
+fn json_kind(column: &str) -> JsonKind {
+    if column.ends_with("_id") || COUNT_COLUMNS.contains(&column) {
+        JsonKind::Number
+    } else if column.ends_with("_applied") {
+        JsonKind::Boolean
+    } else {
+        JsonKind::Text
+    }
+}
+
+/// One JSON object with the keys in `columns` order (the CSV's column order):
+/// ids and counts as numbers, `yes`/`no` flags as booleans, other cells as
+/// strings, empty cells as `null`.
+pub fn json_object(columns: &[&str], cells: impl IntoIterator<Item = String>) -> String {
+    let mut out = Vec::new();
+    push_json_object(&mut out, columns, cells);
+    // Only JSON text was written: valid UTF-8.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`json_object`], appended to `out` without a string per cell.
+fn push_json_object(out: &mut Vec<u8>, columns: &[&str], cells: impl IntoIterator<Item = String>) {
+    out.push(b'{');
+    for (i, (name, cell)) in columns.iter().zip(cells).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_json_string(out, name);
+        out.push(b':');
+        let whole = !cell.is_empty() && cell.len() <= 20 && cell.bytes().all(|b| b.is_ascii_digit());
+        match (json_kind(name), cell.as_str()) {
+            (_, "") => out.extend_from_slice(b"null"),
+            (JsonKind::Number, _) if whole => out.extend_from_slice(cell.as_bytes()),
+            (JsonKind::Boolean, "yes") => out.extend_from_slice(b"true"),
+            (JsonKind::Boolean, "no") => out.extend_from_slice(b"false"),
+            _ => push_json_string(out, &cell),
+        }
+    }
+    out.push(b'}');
+}
+
+/// `text` as a JSON string literal, appended to `out`.
+fn push_json_string(out: &mut Vec<u8>, text: &str) {
+    // Writing to a Vec cannot fail, and a str always serialises.
+    let _ = serde_json::to_writer(&mut *out, text);
+}
+
+/// A JSON array with one object (from [`json_object`]) per line.
+///
+/// # Errors
+/// The writer's.
+pub fn write_json_objects(mut out: impl Write, objects: impl Iterator<Item = String>) -> io::Result<()> {
+    out.write_all(b"[")?;
+    let mut first = true;
+    for object in objects {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        first = false;
+        out.write_all(object.as_bytes())?;
+    }
+    out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+    out.flush()
 }
 
 fn reconcile_fields(line: &SessionLine) -> [String; 16] {
@@ -522,7 +614,7 @@ fn write_table<Row: AsMut<[String]> + IntoIterator<Item = String>>(
             }
             w.flush()
         }
-        Format::Json => write_json_lines(out, rows.map(|row| json_row(columns, row))),
+        Format::Json => write_json_objects(out, rows.map(|row| json_object(columns, row))),
     }
 }
 
@@ -554,20 +646,6 @@ fn write_csv_row<W: Write>(
         }
     }
     w.write_record(cells.iter()).map_err(csv_io)
-}
-
-/// One JSON row: empty cells are `null`.
-fn json_row(columns: &[&str], row: impl IntoIterator<Item = String>) -> Value {
-    let mut object = Map::new();
-    for (name, cell) in columns.iter().zip(row) {
-        let value = if cell.is_empty() {
-            Value::Null
-        } else {
-            Value::String(cell)
-        };
-        object.insert((*name).to_string(), value);
-    }
-    Value::Object(object)
 }
 
 /// The per-session tables, written a row at a time by a [`TableEncoder`].
@@ -658,7 +736,10 @@ impl TableEncoder {
                 write_csv_row(&mut self.csv, &mut cells, text_columns)?;
                 self.take_row(out)
             }
-            Format::Json => Ok(serde_json::to_writer(out, &json_row(&self.columns(), cells))?),
+            Format::Json => {
+                push_json_object(out, &self.columns(), cells);
+                Ok(())
+            }
         }
     }
 

@@ -450,9 +450,34 @@ fn check_replaceable(shown: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Where a run's sorted runs spill: beside the output file when it is a
+/// file to be replaced (the same disk as the output), else the system's
+/// temporary folder.
+pub fn spill_folder(output: Option<&Path>) -> PathBuf {
+    let beside = output.filter(|path| std::fs::metadata(path).map_or(true, |m| m.is_file()));
+    match beside.and_then(Path::parent) {
+        Some(parent) if parent.as_os_str().is_empty() => PathBuf::from("."),
+        Some(parent) => parent.to_path_buf(),
+        None => std::env::temp_dir(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sorted_runs_spill_beside_a_file_output_else_in_the_temporary_folder() {
+        assert_eq!(spill_folder(None), std::env::temp_dir());
+        assert_eq!(spill_folder(Some(Path::new("out.csv"))), PathBuf::from("."));
+        assert_eq!(spill_folder(Some(Path::new("a/out.csv"))), PathBuf::from("a"));
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(
+            spill_folder(Some(dir.path())),
+            std::env::temp_dir(),
+            "a folder output"
+        );
+    }
 
     use crate::atomic::tests::serial;
 

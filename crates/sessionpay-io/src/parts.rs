@@ -81,29 +81,57 @@ fn plan_parts(path: &Path, map: &ColumnMap, parts: usize, min_bytes: u64) -> Res
         return Ok(None);
     }
     let header = Arc::new(header);
+    plan_line_ranges(&mut file, path, data_start, size, parts, |start, end| CsvPart {
+        path: path.to_path_buf(),
+        header: Arc::clone(&header),
+        start,
+        end,
+        size,
+    })
+}
+
+/// Splits `[data_start, size)` of `file` into up to `parts` ranges, each
+/// starting just after a newline found from an even split, and makes a part
+/// of each with `part(start, end)`; `None` when that leaves a single range.
+pub(crate) fn plan_line_ranges<P>(
+    file: &mut File,
+    path: &Path,
+    data_start: u64,
+    size: u64,
+    parts: usize,
+    mut part: impl FnMut(u64, u64) -> P,
+) -> Result<Option<Vec<P>>> {
+    let data = size.saturating_sub(data_start);
     let mut starts = vec![data_start];
     for k in 1..parts as u64 {
         let guess = data_start + data * k / parts as u64;
-        match next_line_start(&mut file, guess, size).map_err(|e| Error::io(path, e))? {
+        match next_line_start(file, guess, size).map_err(|e| Error::io(path, e))? {
             Some(s) if s > *starts.last().unwrap_or(&0) && s < size => starts.push(s),
             _ => {}
         }
     }
     starts.push(size);
-    let plan = starts
-        .windows(2)
-        .map(|w| CsvPart {
-            path: path.to_path_buf(),
-            header: Arc::clone(&header),
-            start: w[0],
-            end: w[1],
-            size,
-        })
-        .collect::<Vec<_>>();
+    let plan = starts.windows(2).map(|w| part(w[0], w[1])).collect::<Vec<_>>();
     Ok((plan.len() > 1).then_some(plan))
 }
 
-/// The offset just after the first `\n` at or after `from`.
+/// Opens a planned part's file at `start`, refusing one whose size is no
+/// longer the `size` it had when it was planned.
+pub(crate) fn open_part(path: &Path, start: u64, size: u64) -> Result<File> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let now = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if now != size {
+        return Err(Error::Shape {
+            path: path.to_path_buf(),
+            problem: "the file changed while it was being read".into(),
+        });
+    }
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| Error::io(path, e))?;
+    Ok(file)
+}
+
+/// The offset just after the first `\n` at or after `from - 1`.
 fn next_line_start(file: &mut File, from: u64, size: u64) -> std::io::Result<Option<u64>> {
     let mut at = from.saturating_sub(1);
     file.seek(SeekFrom::Start(at))?;
@@ -132,17 +160,7 @@ pub(crate) fn read_part<S: RowSink>(
     sink: &mut S,
 ) -> Result<Summary, S::Error> {
     let path = &part.path;
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    if size != part.size {
-        return Err(Error::Shape {
-            path: path.clone(),
-            problem: "the file changed while it was being read".into(),
-        }
-        .into());
-    }
-    file.seek(SeekFrom::Start(part.start))
-        .map_err(|e| Error::io(path, e))?;
+    let file = open_part(path, part.start, part.size)?;
     let mut buf = std::mem::take(&mut cache.buf);
     if buf.is_empty() {
         buf = vec![0; PART_BUFFER];

@@ -9,7 +9,6 @@
 //! file's own lines.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 
@@ -95,43 +94,12 @@ pub fn plan_ndjson(path: &Path, parts: usize, min_bytes: u64) -> Result<Option<V
     if !plain {
         return Ok(None);
     }
-    let mut starts = vec![0u64];
-    for k in 1..parts as u64 {
-        let guess = size * k / parts as u64;
-        match next_line_start(&mut file, guess, size).map_err(|e| Error::io(path, e))? {
-            Some(s) if s > *starts.last().unwrap_or(&0) && s < size => starts.push(s),
-            _ => {}
-        }
-    }
-    starts.push(size);
-    let plan: Vec<NdjsonPart> = starts
-        .windows(2)
-        .map(|w| NdjsonPart {
-            path: path.to_path_buf(),
-            start: w[0],
-            end: w[1],
-            size,
-        })
-        .collect();
-    Ok((plan.len() > 1).then_some(plan))
-}
-
-/// The offset just after the first newline at or after `from - 1`.
-fn next_line_start(file: &mut File, from: u64, size: u64) -> std::io::Result<Option<u64>> {
-    let mut at = from.saturating_sub(1);
-    file.seek(SeekFrom::Start(at))?;
-    let mut buf = vec![0u8; 64 * 1024];
-    while at < size {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
-            return Ok(Some(at + i as u64 + 1));
-        }
-        at += n as u64;
-    }
-    Ok(None)
+    crate::parts::plan_line_ranges(&mut file, path, 0, size, parts, |start, end| NdjsonPart {
+        path: path.to_path_buf(),
+        start,
+        end,
+        size,
+    })
 }
 
 /// Reads one NDJSON part into `sink`.
@@ -142,17 +110,7 @@ pub(crate) fn read_ndjson_part<S: RowSink>(
     sink: &mut S,
 ) -> Result<Summary, S::Error> {
     let path = &part.path;
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    if size != part.size {
-        return Err(Error::Shape {
-            path: path.clone(),
-            problem: "the file changed while it was being read".into(),
-        }
-        .into());
-    }
-    file.seek(SeekFrom::Start(part.start))
-        .map_err(|e| Error::io(path, e))?;
+    let file = crate::parts::open_part(path, part.start, part.size)?;
     let ReadCache {
         parser,
         fast,

@@ -194,6 +194,47 @@ impl<R: Read> Read for Counting<'_, R> {
 /// Reads the rows of a text (or workbook) input; `shape` `None` sniffs it
 /// from the content.
 pub(crate) fn read_text<S: RowSink>(
+    mut reader: impl Read,
+    shape: Option<Shape>,
+    path: &Path,
+    map: &ColumnMap,
+    cache: &mut crate::source::ReadCache,
+    sink: &mut S,
+) -> Result<Summary, S::Error> {
+    if shape == Some(Shape::Json) {
+        // A JSON response (an API page of about 100 KB) goes straight into the
+        // reused buffer, and the head checks below run on that buffer: a folder
+        // of 10,000 pages would otherwise pay two 256 KiB buffers, a growing
+        // head and two copies of every page.
+        let buf = &mut cache.json_buf;
+        buf.clear();
+        (&mut reader)
+            .take(WHOLE_RESPONSE + 1)
+            .read_to_end(buf)
+            .map_err(|e| Error::io(path, e))?;
+        let head = &buf[..buf.len().min(HEAD)];
+        let complete = buf.len() < HEAD;
+        let plain = buf.len() as u64 <= WHOLE_RESPONSE
+            && crate::workbook::Kind::of(head).is_none()
+            && !policy_like(head)
+            && crate::resave::Encoding::of(head, complete) == crate::resave::Encoding::Utf8;
+        if plain {
+            let crate::source::ReadCache {
+                parser,
+                fast,
+                json_buf,
+                ..
+            } = cache;
+            return scan_json_response(json_buf, path, fast, parser, sink);
+        }
+        // Anything else takes the general way, which gives its notes and errors.
+        let read = std::mem::take(buf);
+        return read_text_general(Cursor::new(read).chain(reader), shape, path, map, cache, sink);
+    }
+    read_text_general(reader, shape, path, map, cache, sink)
+}
+
+fn read_text_general<S: RowSink>(
     reader: impl Read,
     shape: Option<Shape>,
     path: &Path,
@@ -348,11 +389,19 @@ pub(crate) fn read_head(reader: &mut impl Read, path: &Path) -> Result<(Vec<u8>,
 /// neither blank nor a comment is `[defaults]`, `[rates…`, `[venues…` or
 /// `[columns]`.
 fn policy_like(head: &[u8]) -> bool {
-    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    let first = text
-        .split(|&b| b == b'\n')
-        .map(|l| l.trim_ascii())
-        .find(|l| !l.is_empty() && !l.starts_with(b"#"));
+    let mut text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    // Blank and comment lines skipped without splitting every line: a JSON
+    // page is one line of 100 KB.
+    loop {
+        text = text.trim_ascii_start();
+        if text.first() != Some(&b'#') {
+            break;
+        }
+        text = memchr::memchr(b'\n', text).map_or(&[][..], |i| &text[i + 1..]);
+    }
+    // No prefix holds white space, so the line's first bytes tell.
+    let window = &text[..text.len().min(16)];
+    let first = window.split(|&b| b == b'\n').next().filter(|l| !l.is_empty());
     first.is_some_and(|l| {
         [
             &b"[defaults]"[..],
@@ -823,9 +872,21 @@ fn read_json_fast<S: RowSink>(
             crate::json::MAX_ROW,
         );
     }
+    scan_json_response(buf, path, fast, parser, sink)
+}
+
+/// Reads one JSON response held whole in `buf`: scanned by the fast path
+/// when it is plain, the strict reader otherwise.
+fn scan_json_response<S: RowSink>(
+    buf: &[u8],
+    path: &Path,
+    fast: &mut crate::fastjson::FastJson,
+    parser: &mut RowParser,
+    sink: &mut S,
+) -> Result<Summary, S::Error> {
     let mut response = crate::fastjson::Response::default();
     if !fast.response(buf, (crate::json::MAX_ROW / 2) as usize, &mut response) {
-        return read_json(&buf[..], path, parser, sink, crate::json::MAX_ROW);
+        return read_json(buf, path, parser, sink, crate::json::MAX_ROW);
     }
     for (k, &(start, end)) in response.rows.iter().enumerate() {
         let text = &buf[start..end];
@@ -1093,6 +1154,25 @@ impl<'de, S: RowSink> Visitor<'de> for RowsSeed<'_, '_, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_policy_is_told_by_its_first_line_that_is_not_blank_or_a_comment() {
+        for (text, policy) in [
+            ("[defaults]\nrounding = \"half_up\"\n", true),
+            ("\u{feff}  \n# rates of 2026\n\n  [rates.7]\ntype = 1\n", true),
+            ("# [defaults] in a comment only\n", false),
+            ("#\r\n\t[venues.101]  \r\n", true),
+            ("[columns]", true),
+            ("[rates\n.7]", false),
+            ("[1, 2]", false),
+            ("{\"total\": 1, \"rows\": []}", false),
+            ("id,instructor.id\n[defaults]\n", false),
+            ("", false),
+            ("   \n  # only comments", false),
+        ] {
+            assert_eq!(policy_like(text.as_bytes()), policy, "{text:?}");
+        }
+    }
 
     #[test]
     fn top_level_keys_are_told_from_nested_ones() {

@@ -10,7 +10,7 @@ use serde_json::Value;
 use sessionpay_core::chrono_tz::Tz;
 use sessionpay_core::{
     Counts, Currency, CurrencyEvidence, InstructorId, PayRate, RateId, RateKind, SessionDraft, SessionId,
-    SessionType, Tier, Tiers, VenueId,
+    SessionType, Tier, Tiers, Unsettled, VenueId,
 };
 
 use crate::error::{Error, Location, Place, Result};
@@ -167,25 +167,18 @@ impl RowParser {
         {
             return Err(ctx.field_error(missing, "missing, and it is required".to_string()));
         }
-        let id = ctx.required(Field::Id, value::id)?;
-        // Checked though not used: a malformed cell means a damaged file.
-        ctx.optional(Field::OfferingTypeId, value::id)?;
-        ctx.optional(Field::MaxOccupancy, value::count)?;
-        let instructor = ctx.required(Field::InstructorId, value::id)?;
-        let venue = ctx.required(Field::VenueId, value::id)?;
+        let Plain {
+            id,
+            instructor,
+            venue,
+            hours,
+            counts: [attended, no_shows, late_cancels, comped],
+        } = match plain_cells(row) {
+            Some(plain) => plain,
+            None => self.general_cells(&ctx)?,
+        };
         let zone = self.zone(&ctx)?;
         let starts_at = ctx.required(Field::StartsAt, value::starts_at)?;
-        let hours = ctx.required(Field::Hours, value::decimal)?;
-        if hours.is_sign_negative() && !hours.is_zero() {
-            return Err(ctx.field_error(
-                Field::Hours,
-                format!("expected hours of zero or more, but found {hours}"),
-            ));
-        }
-        let attended = ctx.optional(Field::Attended, value::count)?.unwrap_or(0);
-        let no_shows = ctx.optional(Field::NoShows, value::count)?.unwrap_or(0);
-        let late_cancels = ctx.optional(Field::LateCancels, value::count)?.unwrap_or(0);
-        let comped = ctx.optional(Field::Comped, value::count)?.unwrap_or(0);
         let counts =
             Counts::try_new(attended, comped, late_cancels, no_shows).map_err(|e| ctx.row_error(e))?;
         let session_type = ctx
@@ -231,11 +224,46 @@ impl RowParser {
             rate,
             reported,
             pending,
+            currency: Unsettled,
         };
         Ok(ParsedRow {
             location,
             draft,
             evidence,
+        })
+    }
+
+    /// [`plain_cells`] for any cells, naming the first bad one: the cells
+    /// are read in the order of the columns they usually stand in, the zone
+    /// and start among them, so the error is the one a row always had.
+    #[cold]
+    #[inline(never)]
+    fn general_cells<R: RowAccess + ?Sized>(&mut self, ctx: &Ctx<'_, R>) -> Result<Plain> {
+        let id = ctx.required(Field::Id, value::id)?;
+        // Checked though not used: a malformed cell means a damaged file.
+        ctx.optional(Field::OfferingTypeId, value::id)?;
+        ctx.optional(Field::MaxOccupancy, value::count)?;
+        let instructor = ctx.required(Field::InstructorId, value::id)?;
+        let venue = ctx.required(Field::VenueId, value::id)?;
+        self.zone(ctx)?;
+        ctx.required(Field::StartsAt, value::starts_at)?;
+        let hours = ctx.required(Field::Hours, value::decimal)?;
+        if hours.is_sign_negative() && !hours.is_zero() {
+            return Err(ctx.field_error(
+                Field::Hours,
+                format!("expected hours of zero or more, but found {hours}"),
+            ));
+        }
+        let attended = ctx.optional(Field::Attended, value::count)?.unwrap_or(0);
+        let no_shows = ctx.optional(Field::NoShows, value::count)?.unwrap_or(0);
+        let late_cancels = ctx.optional(Field::LateCancels, value::count)?.unwrap_or(0);
+        let comped = ctx.optional(Field::Comped, value::count)?.unwrap_or(0);
+        Ok(Plain {
+            id,
+            instructor,
+            venue,
+            hours,
+            counts: [attended, no_shows, late_cancels, comped],
         })
     }
 
@@ -391,6 +419,57 @@ impl RowParser {
         }
         Ok(Some(rate))
     }
+}
+
+/// The ids, hours and counts of a row (the counts in the order attended,
+/// no-shows, late cancels, comped).
+struct Plain {
+    id: u64,
+    instructor: u64,
+    venue: u64,
+    hours: Decimal,
+    counts: [u32; 4],
+}
+
+/// The cells of [`Plain`] when every one is plain text in the common
+/// shape (digits, and a decimal of zero or more for the hours) and the two
+/// cells that are only checked are too, or absent or empty: read without
+/// building a `Result` per cell. `None` for anything else, which
+/// [`RowParser::general_cells`] reads as before, with the same values or the
+/// error.
+#[inline]
+fn plain_cells<R: RowAccess + ?Sized>(row: &R) -> Option<Plain> {
+    let text = |field: Field| match row.get(field) {
+        Some(Cell::Text(t)) => Some(t),
+        _ => None,
+    };
+    let id = |field: Field| value::plain_digits(text(field)?, 18);
+    let count = |field: Field| u32::try_from(value::plain_digits(text(field)?, 9)?).ok();
+    // Checked though not used: empty or absent is fine too.
+    let checked = |field: Field, max: usize| match row.get(field) {
+        None => true,
+        Some(Cell::Text(t)) => t.is_empty() || value::plain_digits(t, max).is_some(),
+        Some(_) => false,
+    };
+    if !checked(Field::OfferingTypeId, 18) || !checked(Field::MaxOccupancy, 9) {
+        return None;
+    }
+    let hours = value::simple_decimal(text(Field::Hours)?.as_bytes())?;
+    if hours.is_sign_negative() {
+        return None;
+    }
+    Some(Plain {
+        id: id(Field::Id)?,
+        instructor: id(Field::InstructorId)?,
+        venue: id(Field::VenueId)?,
+        hours,
+        counts: [
+            count(Field::Attended)?,
+            count(Field::NoShows)?,
+            count(Field::LateCancels)?,
+            count(Field::Comped)?,
+        ],
+    })
 }
 
 struct Ctx<'a, R: ?Sized> {

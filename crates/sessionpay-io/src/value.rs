@@ -53,7 +53,7 @@ pub(crate) fn decimal(text: &str) -> Result<Decimal, String> {
 }
 
 /// The common case without allocation: `-?digits(.digits)?`, at most 18 digits.
-fn simple_decimal(bytes: &[u8]) -> Option<Decimal> {
+pub(crate) fn simple_decimal(bytes: &[u8]) -> Option<Decimal> {
     let (negative, digits) = match bytes.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, bytes),
@@ -91,7 +91,7 @@ fn too_precise(text: &str) -> String {
 
 /// The common case of a count or id without allocation: 1 to `max` ASCII
 /// digits and nothing else (`max` at most 18, so the value fits).
-fn plain_digits(text: &str, max: usize) -> Option<u64> {
+pub(crate) fn plain_digits(text: &str, max: usize) -> Option<u64> {
     let b = text.as_bytes();
     if b.is_empty() || b.len() > max {
         return None;
@@ -348,6 +348,18 @@ fn symbol_then_digits(text: &str) -> Option<MoneyCell> {
 
 /// `1,234.50` or `1234.50` (commas grouping by three), at most 18 digits, without allocation.
 fn simple_grouped(b: &[u8]) -> Option<Decimal> {
+    // Without commas (most figures) this is `simple_decimal`, which reads
+    // the digits in one pass: both take the same unsigned shapes.
+    if b.first().is_some_and(u8::is_ascii_digit) {
+        if let Some(d) = simple_decimal(b) {
+            return Some(d);
+        }
+    }
+    grouped(b)
+}
+
+/// [`simple_grouped`] without its shortcut.
+fn grouped(b: &[u8]) -> Option<Decimal> {
     let whole_end = b.iter().position(|&c| c == b'.').unwrap_or(b.len());
     let (whole, fraction) = (&b[..whole_end], b.get(whole_end + 1..).unwrap_or_default());
     if whole.is_empty() || (whole_end < b.len() && fraction.is_empty()) {
@@ -439,6 +451,17 @@ mod tests {
         assert!(count("2.5").unwrap_err().contains("whole number"));
         assert!(count("x").is_err());
         assert!(count("99999999999").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_shortcut_for_figures_reads_as_the_grouped_reading(
+            text in proptest::collection::vec(proptest::sample::select(&b"0123456789.,-"[..]), 0..24),
+        ) {
+            // The same digits and scale, not only the same value: `1.50` stays `1.50`.
+            let parts = |d: Option<Decimal>| d.map(|d| (d.mantissa(), d.scale()));
+            proptest::prop_assert_eq!(parts(simple_grouped(&text)), parts(grouped(&text)));
+        }
     }
 
     #[test]

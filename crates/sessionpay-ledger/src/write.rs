@@ -3,8 +3,10 @@
 
 use std::io::{self, Write};
 
-use serde_json::{json, Value};
-use sessionpay_io::{csv_io, csv_writer, write_json_lines as json_array, Format, ADJUSTMENT_COLUMNS};
+use sessionpay_io::{
+    csv_io, csv_writer, json_object, payroll_cells, write_json_objects as json_objects, Format,
+    ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS,
+};
 
 use crate::{Adjustment, Carried, Closed, RunDetail, RunSummary};
 
@@ -84,13 +86,8 @@ impl<W: Write> AdjustmentWriter<W> {
             return w.write_record(adjustment_cells(a)).map_err(csv_io);
         }
         if let Some(out) = &mut self.json {
-            let map: serde_json::Map<String, Value> = ADJUSTMENT_COLUMNS
-                .iter()
-                .zip(adjustment_cells(a))
-                .map(|(k, v)| ((*k).to_string(), Value::String(v)))
-                .collect();
             out.write_all(if first { b"\n" } else { b",\n" })?;
-            serde_json::to_writer(&mut *out, &Value::Object(map))?;
+            out.write_all(json_object(&ADJUSTMENT_COLUMNS, adjustment_cells(a)).as_bytes())?;
         }
         Ok(())
     }
@@ -134,9 +131,6 @@ pub fn write_adjustments(out: impl Write, rows: &[Adjustment], format: Format) -
 /// # Errors
 /// The writer's.
 pub fn write_carried(mut out: impl Write, rows: &[Carried], format: Format) -> io::Result<()> {
-    let plain: Vec<_> = rows.iter().map(|c| c.row.clone()).collect();
-    let mut buf = Vec::new();
-    sessionpay_io::write_payroll(&mut buf, &plain, format)?;
     let extra = |c: &Carried| {
         [
             c.row.currency.format(c.adjustments),
@@ -145,19 +139,22 @@ pub fn write_carried(mut out: impl Write, rows: &[Carried], format: Format) -> i
     };
     match format {
         Format::Json => {
-            let parsed: Vec<serde_json::Map<String, Value>> =
-                serde_json::from_slice(&buf).map_err(io::Error::other)?;
-            json_array(
+            let columns: Vec<&str> = PAYROLL_COLUMNS
+                .into_iter()
+                .chain(["adjustments", "total_due"])
+                .collect();
+            json_objects(
                 out,
-                parsed.into_iter().zip(rows).map(|(mut map, c)| {
-                    let [adjustments, total_due] = extra(c);
-                    map.insert("adjustments".into(), json!(adjustments));
-                    map.insert("total_due".into(), json!(total_due));
-                    Value::Object(map)
+                rows.iter().map(|c| {
+                    let cells = payroll_cells(&c.row).into_iter().chain(extra(c));
+                    json_object(&columns, cells)
                 }),
             )
         }
         _ => {
+            let plain: Vec<_> = rows.iter().map(|c| c.row.clone()).collect();
+            let mut buf = Vec::new();
+            sessionpay_io::write_payroll(&mut buf, &plain, format)?;
             let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(&buf[..]);
             let mut w = csv_writer(&mut out);
             for (i, record) in reader.records().enumerate() {
@@ -222,18 +219,7 @@ fn run_cells(r: &RunSummary) -> [String; 12] {
 /// The writer's.
 pub fn write_runs(out: impl Write, runs: &[RunSummary], format: Format) -> io::Result<()> {
     match format {
-        Format::Json => json_array(
-            out,
-            runs.iter().map(|r| {
-                Value::Object(
-                    RUN_COLUMNS
-                        .iter()
-                        .zip(run_cells(r))
-                        .map(|(k, v)| ((*k).to_string(), Value::String(v)))
-                        .collect(),
-                )
-            }),
-        ),
+        Format::Json => json_objects(out, runs.iter().map(|r| json_object(&RUN_COLUMNS, run_cells(r)))),
         _ => {
             let mut w = csv_writer(out);
             w.write_record(RUN_COLUMNS).map_err(csv_io)?;

@@ -226,7 +226,17 @@ pub fn export(
         .filter(|l| !l.amount.is_zero() || l.correction.is_some_and(|c| !c.is_zero()))
         .collect();
 
-    check_currencies(options.provider, template, &pay_lines)?;
+    let present: BTreeSet<Currency> = all_rows
+        .iter()
+        .filter(|r| !r.totals.computed_pay.is_zero())
+        .map(|r| r.currency)
+        .collect();
+    check_currencies(
+        options.provider,
+        template,
+        &pay_lines,
+        (options.currency, &present),
+    )?;
     check_people(people, &pay_lines, options.provider, template)?;
 
     let mut groups: BTreeMap<(Currency, Period), Vec<PayLine<'_>>> = BTreeMap::new();
@@ -420,8 +430,14 @@ fn list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
     }
 }
 
-/// Refuses pay in a currency the payroll system does not take.
-fn check_currencies(provider: Provider, template: Option<&Template>, lines: &[PayLine<'_>]) -> Result<()> {
+/// Refuses pay in a currency the payroll system does not take, advising a
+/// `--currency` it takes that the payroll (`present`) has pay in, if any.
+fn check_currencies(
+    provider: Provider,
+    template: Option<&Template>,
+    lines: &[PayLine<'_>],
+    (asked, present): (Option<Currency>, &BTreeSet<Currency>),
+) -> Result<()> {
     let allowed: Option<Vec<Currency>> = match (provider.currencies(), template) {
         (Some(codes), _) => Some(
             codes
@@ -460,11 +476,18 @@ fn check_currencies(provider: Provider, template: Option<&Template>, lines: &[Pa
         })
         .collect();
     let takes = list(allowed.iter().map(|c| c.code()));
-    refuse!(
-        "{what} takes {takes} pay only, but the payroll also has {}; export one currency at a time with --currency {}",
-        list(found),
-        allowed.first().map_or("CODE", |c| c.code())
-    )
+    let usable: Vec<&Currency> = allowed.iter().filter(|c| present.contains(c)).collect();
+    let advice = match usable.first() {
+        Some(c) => format!("export one currency at a time with --currency {}", c.code()),
+        None => format!("the payroll has no pay in {takes}, so none of it can go to {what}"),
+    };
+    match asked {
+        Some(c) => refuse!("{what} takes {takes} pay only, not {c} (--currency {c}); {advice}"),
+        None => refuse!(
+            "{what} takes {takes} pay only, but the payroll also has {}; {advice}",
+            list(found)
+        ),
+    }
 }
 
 /// Every paid instructor needs a row in people.csv with the fields the

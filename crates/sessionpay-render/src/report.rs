@@ -126,8 +126,8 @@ pub fn html_digest() -> sessionpay_io::LineDigest {
 
 /// Writes one statement per instructor and period into `dir`, and an
 /// `index.html` linking them: the folder is staged in `outputs` and replaced
-/// as a whole when they are committed.
-pub fn write_statements(report: &Report<'_>, dir: &Path, outputs: &mut OutputSet) -> Result<()> {
+/// as a whole when they are committed. Returns how many statements it wrote.
+pub fn write_statements(report: &Report<'_>, dir: &Path, outputs: &mut OutputSet) -> Result<usize> {
     statements::write(report, dir, outputs)
 }
 
@@ -140,7 +140,7 @@ pub fn write_statements_sorted(
     sorted: sessionpay_io::ExternalSort<sessionpay_io::StatementKey>,
     dir: &Path,
     outputs: &mut OutputSet,
-) -> Result<()> {
+) -> Result<usize> {
     statements::write_sorted(report, sorted, dir, outputs)
 }
 

@@ -33,9 +33,10 @@ pub enum Event<'a> {
         /// The output.
         path: &'a Path,
     },
-    /// An attempt failed and the page is asked for again after `delay`.
+    /// An attempt failed and the page is asked for again after `delay`
+    /// (zero for a body cut short or a connection reset: asked again at once).
     Retrying {
-        /// What went wrong, naming the URL.
+        /// What went wrong, naming the request's path (never its query or the token).
         reason: &'a str,
         /// The wait before the next attempt.
         delay: Duration,
@@ -48,9 +49,10 @@ pub enum Event<'a> {
     Page {
         /// Pages received so far.
         pages: u64,
-        /// Rows written by this run so far.
+        /// Rows written by this run so far (those kept by `resume` not included).
         fetched: u64,
-        /// The report's size as the pages state it.
+        /// The report's size as the pages state it, by the reading the rows
+        /// seen so far (kept and fetched) fit: never fewer than them.
         total: Option<u64>,
     },
     /// The last (empty) page came; the rows are about to be checked against the total.
@@ -237,6 +239,7 @@ fn fetch_inner(
             stats.fetched += 1;
         }
         let seen = stats.kept + stats.fetched;
+        stats.total = Some(totals.expected_for(seen));
         if seen > totals.limit {
             return Err(Error::Endless {
                 url: token.redact(&url),

@@ -34,6 +34,10 @@ enum Failure {
         reason: String,
         retry_after: Option<Duration>,
     },
+    /// The connection broke: a body cut short or a reset, as when a server
+    /// drops a kept-alive connection. Nothing says the server is busy, so the
+    /// first such failure of a page is retried at once, on a new connection.
+    Cut(String),
     Fatal(Error),
 }
 
@@ -44,6 +48,30 @@ impl Failure {
             retry_after: None,
         }
     }
+}
+
+/// An I/O error that means the connection broke under the request.
+fn is_cut(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    matches!(
+        e.kind(),
+        BrokenPipe | ConnectionAborted | ConnectionReset | UnexpectedEof
+    )
+}
+
+/// A ureq error that means the connection broke under the request.
+fn is_cut_request(e: &ureq::Error) -> bool {
+    match e {
+        ureq::Error::Io(io) => is_cut(io),
+        _ => false,
+    }
+}
+
+/// The path of `url`, without scheme, host or query: what retry warnings show.
+pub(crate) fn url_path(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    path.split(['?', '#']).next().unwrap_or(path)
 }
 
 /// What one page's requests share.
@@ -66,42 +94,49 @@ impl Client<'_> {
     ) -> Result<Page, Error> {
         let max_attempts = self.options.max_attempts;
         let mut attempt = 1;
+        let mut cut_before = false;
         loop {
-            match self.try_page(after, url) {
+            let (reason, retry_after) = match self.try_page(after, url) {
                 Ok(page) => return Ok(page),
                 Err(Failure::Fatal(e)) => return Err(e),
-                Err(Failure::Transient { reason, retry_after }) => {
-                    if attempt >= max_attempts {
-                        return Err(Error::GaveUp {
-                            url: url.to_owned(),
-                            attempts: attempt,
-                            last: reason,
-                        });
-                    }
-                    let delay = retry_after.unwrap_or_else(|| {
-                        backoff_delay(
-                            self.options.backoff_base,
-                            self.options.max_backoff,
-                            attempt,
-                            &mut self.rng,
-                        )
-                    });
-                    progress.event(Event::Retrying {
-                        reason: &reason,
-                        delay,
-                        attempt: attempt + 1,
-                        attempts: max_attempts,
-                    });
-                    std::thread::sleep(delay);
-                    stats.retries += 1;
-                    attempt += 1;
+                Err(Failure::Cut(reason)) if !cut_before => {
+                    cut_before = true;
+                    (reason, Some(Duration::ZERO))
                 }
+                Err(Failure::Cut(reason)) => (reason, None),
+                Err(Failure::Transient { reason, retry_after }) => (reason, retry_after),
+            };
+            if attempt >= max_attempts {
+                return Err(Error::GaveUp {
+                    url: url.to_owned(),
+                    attempts: attempt,
+                    last: reason,
+                });
             }
+            let delay = retry_after.unwrap_or_else(|| {
+                backoff_delay(
+                    self.options.backoff_base,
+                    self.options.max_backoff,
+                    attempt,
+                    &mut self.rng,
+                )
+            });
+            progress.event(Event::Retrying {
+                reason: &reason,
+                delay,
+                attempt: attempt + 1,
+                attempts: max_attempts,
+            });
+            std::thread::sleep(delay);
+            stats.retries += 1;
+            attempt += 1;
         }
     }
 
-    /// One request for one page; `url` is how messages show it.
+    /// One request for one page; `url` is how errors show it, its path how
+    /// retry warnings do.
     fn try_page(&self, after: Option<u64>, url: &str) -> Result<Page, Failure> {
+        let path = url_path(url);
         let mut request = self
             .agent
             .get(self.plan.endpoint())
@@ -114,8 +149,10 @@ impl Client<'_> {
         let mut response = match request.call() {
             Ok(r) => r,
             Err(e) => {
-                return Err(if is_transient(&e) {
-                    Failure::transient(format!("{url}: {e}"))
+                return Err(if is_cut_request(&e) {
+                    Failure::Cut(format!("{path}: the connection broke ({e})"))
+                } else if is_transient(&e) {
+                    Failure::transient(format!("{path}: {e}"))
                 } else {
                     Failure::Fatal(Error::Request {
                         url: url.to_owned(),
@@ -146,11 +183,11 @@ impl Client<'_> {
                 let retry_after = header("retry-after")
                     .and_then(|v| parse_retry_after(&v, SystemTime::now(), self.options.max_retry_after));
                 return Err(Failure::Transient {
-                    reason: format!("{url}: HTTP 429 (rate limited)"),
+                    reason: format!("{path}: HTTP 429 (rate limited)"),
                     retry_after,
                 });
             }
-            408 | 500..=599 => return Err(Failure::transient(format!("{url}: HTTP {status}"))),
+            408 | 500..=599 => return Err(Failure::transient(format!("{path}: HTTP {status}"))),
             300..=399 => {
                 let location = header("location").unwrap_or_default();
                 return Err(Failure::Fatal(Error::Redirected {
@@ -179,8 +216,13 @@ impl Client<'_> {
             .with_config()
             .limit(MAX_BODY_BYTES)
             .read_to_vec()
-            .map_err(|e| Failure::transient(format!("{url}: broken response body: {e}")))?;
-        parse_page(&bytes, url).map_err(|e| match e {
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(_) => {
+                    Failure::transient(format!("{path}: response body too large ({e})"))
+                }
+                e => Failure::Cut(format!("{path}: response body cut short ({e})")),
+            })?;
+        parse_page(&bytes, path).map_err(|e| match e {
             PageError::Broken(reason) => Failure::transient(reason),
             PageError::NotReport(problem) => Failure::Fatal(Error::NotReport {
                 url: url.to_owned(),
@@ -267,6 +309,14 @@ fn snippet(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_warnings_show_the_path_only() {
+        let url = "https://goteamup.com/api/v2/reports/instructed_sessions/data?format=json&id_gt=100";
+        assert_eq!(url_path(url), "/api/v2/reports/instructed_sessions/data");
+        assert_eq!(url_path("http://127.0.0.1:9"), "/");
+        assert_eq!(url_path("http://h/a#frag"), "/a");
+    }
 
     #[test]
     fn retry_after_is_read_and_capped() {

@@ -46,11 +46,13 @@ mod fetch;
 mod http;
 mod options;
 mod page;
+mod printer;
 mod token;
 mod totals;
 
 pub use error::{BaseUrlProblem, Error, Result};
 pub use fetch::{fetch_to_file, partial_path, Event, FetchStats, Progress};
 pub use options::{FetchOptions, SessionType, DEFAULT_BASE_URL};
+pub use printer::Printer;
 pub use token::Token;
 pub use totals::Disagreement;

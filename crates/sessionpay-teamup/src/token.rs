@@ -26,31 +26,9 @@ impl fmt::Debug for Token {
 }
 
 impl Token {
-    /// The token in the environment variable `var`, without surrounding spaces.
-    ///
-    /// # Errors
-    /// [`Error::TokenUnset`], [`Error::TokenEmpty`] or [`Error::TokenInvalid`]
-    /// naming `var` (never the value).
-    pub fn from_env(var: &str) -> Result<Token> {
-        let raw = match std::env::var(var) {
-            Ok(v) => v,
-            Err(std::env::VarError::NotPresent) => return Err(Error::TokenUnset { var: var.to_owned() }),
-            Err(std::env::VarError::NotUnicode(_)) => {
-                return Err(Error::TokenInvalid {
-                    var: var.to_owned(),
-                    why: "not UTF-8",
-                })
-            }
-        };
-        let token = raw.trim();
-        if token.is_empty() {
-            return Err(Error::TokenEmpty { var: var.to_owned() });
-        }
-        Token::new(token, var)
-    }
-
     /// `value`, said to come from the environment variable `var` (which
-    /// messages name).
+    /// messages name). The library reads no environment: its caller reads
+    /// the variable and passes the value.
     ///
     /// # Errors
     /// [`Error::TokenInvalid`] naming `var` when `value` has spaces, control or
@@ -132,14 +110,6 @@ mod tests {
         let token = Token::new("s3cret-T0ken-9f8e7d", "MY_TOKEN").expect("good token");
         assert!(!format!("{token:?}").contains("s3cret"));
         assert_eq!(token.var(), "MY_TOKEN");
-    }
-
-    #[test]
-    fn a_missing_variable_is_named() {
-        let var = "SESSIONPAY_TEST_UNSET_TOKEN_7B2E";
-        assert!(std::env::var_os(var).is_none());
-        let err = Token::from_env(var).expect_err("unset");
-        assert!(err.to_string().contains(var), "{err}");
     }
 
     #[test]

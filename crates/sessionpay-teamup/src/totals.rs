@@ -63,6 +63,22 @@ impl Totals {
         }
     }
 
+    /// The report's size by the reading that `seen` rows (those of the pages
+    /// so far) fit: the whole report while it fits and is not below what was
+    /// seen, else the rows still to come plus those before the last page. So
+    /// progress never reads "2000 of 1100".
+    pub(crate) fn expected_for(&self, seen: u64) -> u64 {
+        let (total, seen_before) = self.last;
+        let remaining = total.saturating_add(seen_before);
+        if self.whole && (total >= seen || !self.remaining) {
+            total
+        } else if self.remaining {
+            remaining
+        } else {
+            total.max(seen)
+        }
+    }
+
     /// Why `seen` rows, at the last (empty) page, do not make the report, or
     /// `None` when they do under either reading.
     pub(crate) fn disagreement(&self, seen: u64) -> Option<Disagreement> {
@@ -135,6 +151,23 @@ impl std::fmt::Display for Disagreement {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_size_shown_is_never_below_the_rows_seen() {
+        // A resumed run: 1,000 rows kept, and a server counting the rows
+        // still to come says 1,100 on the first page of 100.
+        let t = Totals::new(1000, 1100, 100);
+        assert_eq!(t.expected(), 1100);
+        assert_eq!(t.expected_for(1100), 1100);
+        let mut t = Totals::new(1000, 100, 100);
+        assert_eq!(t.expected_for(1100), 1100, "100 left after 1,000 seen");
+        t.observe(2, 1100, 0);
+        assert_eq!(t.expected_for(1100), 1100);
+        // The whole report, stated the same on every page.
+        let mut t = Totals::new(0, 3000, 100);
+        t.observe(2, 100, 3000);
+        assert_eq!(t.expected_for(200), 3000);
+    }
 
     #[test]
     fn a_whole_report_total_is_met_by_its_rows_only() {

@@ -11,7 +11,7 @@ use sessionpay_render::{ExportOptions, People, Template, GUSTO_EARNINGS};
 
 use crate::args::{ExportArgs, Provider};
 use crate::resolve::{plan, KeepLines, PayrollQuery, Source};
-use crate::run::compute_payroll;
+use crate::run::{compute_payroll, emit_to};
 use crate::ui::Outcome;
 
 impl Provider {
@@ -32,11 +32,12 @@ impl Provider {
 
 /// Runs `sessionpay export`.
 pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
+    let to_stdout = args.output.as_os_str() == "-";
     let source = Source {
         inputs: args.paths.inputs.clone(),
         rates: args.rates.path.clone(),
         columns_from: None,
-        output: Some(args.output.clone()),
+        output: (!to_stdout).then(|| args.output.clone()),
         skip_invalid: None,
         allow_rejects: false,
         quiet: args.quiet,
@@ -77,13 +78,18 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
                 !with_lines,
                 "--ledger cannot be used with a template that lists sessions"
             );
+            anyhow::ensure!(
+                args.tolerance.is_empty(),
+                "--tolerance cannot be used with --ledger: the ledger's figures are compared exactly"
+            );
             let (run, _, outputs) =
                 super::ledger::carried_payroll(&source, &query, ledger, planned, false, &mut notes)?;
             let (rows, adjustments) = run.export_rows();
             (rows, Vec::new(), run.line_rows, outputs, Some(adjustments))
         }
         None => {
-            let (run, outputs) = compute_payroll(&source, &query, &mut notes, planned)?;
+            let (run, outputs) =
+                compute_payroll(&source, &query, args.tolerance.get()?, &mut notes, planned)?;
             (run.rows, run.lines, run.line_rows, outputs, None)
         }
     };
@@ -101,22 +107,41 @@ pub(crate) fn run(args: &ExportArgs) -> anyhow::Result<Outcome> {
             adjustments: adjustments.as_deref(),
         },
     )?;
-    // Every file is written and synced before any is renamed into place.
-    for file in &export.files {
-        outputs.write(&file.path, &file.bytes)?;
+    if to_stdout {
+        // Stdout takes one file, written only once nothing else can fail.
+        let [file] = export.files.as_slice() else {
+            anyhow::bail!(
+                "-o - writes one file to stdout, but this export makes {} (one per currency and pay \
+                 period); give -o FILE, or keep one with --currency CODE and --from/--until",
+                export.files.len()
+            );
+        };
+        emit_to(None, &mut outputs, |out| Ok(out.write_all(&file.bytes)?))?;
+    } else {
+        // Every file is written and synced before any is renamed into place.
+        for file in &export.files {
+            outputs.write(&file.path, &file.bytes)?;
+        }
     }
     outputs.commit()?;
 
+    let shown = |path: &Path| {
+        if to_stdout {
+            "stdout".to_string()
+        } else {
+            path.display().to_string()
+        }
+    };
     if export.empty {
         notes.say(format!(
             "no pay to export: wrote {} with a header only",
-            args.output.display()
+            shown(&args.output)
         ));
     }
     for file in export.files.iter().filter(|f| f.instructors > 0) {
         notes.say(format!(
             "wrote {}: {} instructor{}, {} {}",
-            file.path.display(),
+            shown(&file.path),
             file.instructors,
             if file.instructors == 1 { "" } else { "s" },
             file.currency,

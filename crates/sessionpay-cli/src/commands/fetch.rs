@@ -1,25 +1,29 @@
 //! `sessionpay fetch`: its flags mapped onto [`FetchOptions`], and its
-//! progress and notes on stderr. The client itself (keyset paging, the
-//! totals check, retries, token masking, the `FILE.partial` file and
-//! `--resume`) is `sessionpay_teamup::fetch_to_file`, which documents them.
+//! progress and notes on stderr through [`Printer`]. The client itself
+//! (keyset paging, the totals check, retries, token masking, the
+//! `FILE.partial` file and `--resume`) is `sessionpay_teamup::fetch_to_file`,
+//! which documents them.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
-use sessionpay_teamup::{Event, FetchOptions, Progress, Token};
+use sessionpay_teamup::{FetchOptions, Printer, Token};
 
 use crate::args::FetchArgs;
 
 /// Hidden knob (milliseconds) for the backoff base, so that tests run fast.
 const BACKOFF_ENV: &str = "SESSIONPAY_FETCH_BACKOFF_MS";
-/// Without a terminal, a progress line is written every this many pages (and at the end).
-const PROGRESS_EVERY_PAGES: u64 = 10;
 
 /// Runs `sessionpay fetch`.
 pub(crate) fn run(args: &FetchArgs) -> anyhow::Result<()> {
-    let token = Token::from_env(&args.token_env)?;
+    anyhow::ensure!(
+        args.output.as_os_str() != "-",
+        "fetch writes a file, not stdout (-o -): it keeps FILE.partial so that --resume can continue \
+         an interrupted run; give -o FILE"
+    );
+    let token = token(&args.token_env)?;
     let mut options = options(args);
     if let Some(ms) = std::env::var_os(BACKOFF_ENV) {
         let ms: u64 = ms
@@ -30,12 +34,41 @@ pub(crate) fn run(args: &FetchArgs) -> anyhow::Result<()> {
     }
     let mut stderr = std::io::stderr();
     let tty = stderr.is_terminal();
-    let mut printer = Printer::new(&mut stderr, args.quiet, tty);
+    let mut printer = Printer::new(&mut stderr, args.quiet, tty, crate::ui::json_messages());
     let stats = sessionpay_teamup::fetch_to_file(&options, &token, &args.output, &mut printer)?;
     if let Some(path) = &args.save_columns {
         save_columns(path, stats.column_headers.as_ref())?;
     }
+    printer.note(&format!(
+        "wrote {}: {} sessions",
+        args.output.display(),
+        sessionpay_io::group(&(stats.kept + stats.fetched).to_string())
+    ));
     Ok(())
+}
+
+/// The token in the environment variable `var`, without surrounding spaces.
+///
+/// # Errors
+/// The variable is unset, empty, not UTF-8 or not a token a header can
+/// carry; the message names `var`, never the value.
+fn token(var: &str) -> Result<Token, sessionpay_teamup::Error> {
+    use sessionpay_teamup::Error;
+    let raw = match std::env::var(var) {
+        Ok(v) => v,
+        Err(std::env::VarError::NotPresent) => return Err(Error::TokenUnset { var: var.to_owned() }),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(Error::TokenInvalid {
+                var: var.to_owned(),
+                why: "not UTF-8",
+            })
+        }
+    };
+    let token = raw.trim();
+    if token.is_empty() {
+        return Err(Error::TokenEmpty { var: var.to_owned() });
+    }
+    Token::new(token, var)
 }
 
 /// Writes `{"column_headers": ...}` to `path` (atomically), as `--columns-from` reads it.
@@ -62,113 +95,6 @@ fn options(args: &FetchArgs) -> FetchOptions {
     options.session_types.clone_from(&args.session_types);
     options.resume = args.resume;
     options
-}
-
-/// Progress and notes on stderr.
-struct Printer<'a> {
-    out: &'a mut dyn Write,
-    quiet: bool,
-    /// Progress is redrawn in place with `\r`.
-    tty: bool,
-    /// A `\r` progress line is showing and needs a newline before other text.
-    open_line: bool,
-    /// The text of the last progress line written.
-    last: Option<String>,
-}
-
-impl Progress for Printer<'_> {
-    fn event(&mut self, event: Event<'_>) {
-        match event {
-            Event::Resuming { from, after, kept } => self.note(&format!(
-                "resuming {} after session {after} ({kept} sessions kept)",
-                from.display()
-            )),
-            Event::NothingToResume { path } => self.note(&format!(
-                "{} does not exist yet; fetching from the start",
-                path.display()
-            )),
-            Event::Retrying {
-                reason,
-                delay,
-                attempt,
-                attempts,
-            } => self.note(&format!(
-                "{reason}; retrying in {:.1}s (attempt {attempt} of {attempts})",
-                delay.as_secs_f32()
-            )),
-            Event::Page {
-                pages,
-                fetched,
-                total,
-            } => self.page(pages, fetched, total),
-            Event::Finished { fetched, total } => self.finish(fetched, total),
-            _ => {}
-        }
-    }
-}
-
-impl<'a> Printer<'a> {
-    fn new(out: &'a mut dyn Write, quiet: bool, tty: bool) -> Self {
-        Printer {
-            out,
-            quiet,
-            tty,
-            open_line: false,
-            last: None,
-        }
-    }
-
-    fn text(fetched: u64, total: Option<u64>) -> String {
-        match total {
-            Some(total) => format!("fetched {fetched} of {total} sessions"),
-            None => format!("fetched {fetched} sessions"),
-        }
-    }
-
-    /// After each page: redrawn in place on a terminal, else every few pages.
-    fn page(&mut self, pages: u64, fetched: u64, total: Option<u64>) {
-        if self.quiet {
-            return;
-        }
-        let text = Self::text(fetched, total);
-        if self.tty {
-            let _ = write!(self.out, "\r{text}");
-            let _ = self.out.flush();
-            self.open_line = true;
-            self.last = Some(text);
-        } else if pages.is_multiple_of(PROGRESS_EVERY_PAGES) {
-            let _ = writeln!(self.out, "{text}");
-            self.last = Some(text);
-        }
-    }
-
-    /// The final count, unless the last progress line already shows it.
-    fn finish(&mut self, fetched: u64, total: Option<u64>) {
-        if self.quiet {
-            return;
-        }
-        let text = Self::text(fetched, total);
-        self.close_line();
-        if self.last.as_deref() != Some(text.as_str()) {
-            let _ = writeln!(self.out, "{text}");
-            self.last = Some(text);
-        }
-    }
-
-    /// An informational note (suppressed by --quiet).
-    fn note(&mut self, msg: &str) {
-        if !self.quiet {
-            self.close_line();
-            let _ = writeln!(self.out, "{msg}");
-        }
-    }
-
-    fn close_line(&mut self) {
-        if self.open_line {
-            let _ = writeln!(self.out);
-            self.open_line = false;
-        }
-    }
 }
 
 #[cfg(test)]

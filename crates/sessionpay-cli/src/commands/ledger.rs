@@ -213,22 +213,20 @@ pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome
         adjustments: &adjustments,
         ledger: true,
     };
-    if let Some(dir) = &args.statements {
-        sessionpay_render::write_statements(&report, dir, &mut outputs)?;
-    }
-    match (format, source.output.as_deref()) {
-        (OutputFormat::Xlsx, Some(file)) => sessionpay_render::write_xlsx(&report, file, &mut outputs)?,
-        (OutputFormat::Html, output) => emit_to(output, &mut outputs, |out| {
-            Ok(sessionpay_render::write_html(&report, out)?)
-        })?,
-        _ => {
-            let format = table_format(format)?;
-            emit_to(source.output.as_deref(), &mut outputs, |out| {
-                Ok(sessionpay_ledger::write_carried(out, &run.rows, format)?)
-            })?;
-        }
-    }
+    let output = source.output.as_deref();
+    let (statements, kept) = (args.statements.as_deref(), super::payroll::Kept::default());
+    let written = super::payroll::write_report(
+        &report,
+        format,
+        (output, statements),
+        kept,
+        &mut outputs,
+        |out, table| Ok(sessionpay_ledger::write_carried(out, &run.rows, table)?),
+    )?;
     outputs.commit()?;
+    if let (Some(dir), Some(count)) = (statements, written) {
+        super::payroll::statements_note(dir, count, &mut notes);
+    }
     if run.mismatches > 0 {
         notes.say(format!(
             "{} session(s) of the open periods do not match TeamUp's figure: run `sessionpay reconcile` for the reasons",

@@ -1,6 +1,7 @@
 //! One module per command: each maps its flags through [`crate::resolve`],
 //! runs, and reports through [`crate::ui`].
 
+mod docs;
 mod export;
 mod fetch;
 mod infer;
@@ -9,6 +10,7 @@ mod payroll;
 mod reconcile;
 mod sessions;
 
+pub(crate) use docs::{completions, man};
 pub(crate) use export::run as export;
 pub(crate) use fetch::run as fetch;
 pub(crate) use infer::run as infer;

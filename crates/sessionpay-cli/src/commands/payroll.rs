@@ -1,17 +1,25 @@
 //! `sessionpay payroll`: the summary per instructor and period, as CSV, JSON,
 //! a spreadsheet or a report page, and the statements.
 
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
+use sessionpay_io::{ExternalSort, Format, LineDigest, OutputSet, StatementKey};
+use sessionpay_render::Report;
 
 use crate::args::{OutputFormat, PayrollArgs};
 use crate::resolve::{plan, table_format, KeepLines, PayrollQuery, Source};
-use crate::run::{compute_payroll, emit, emit_with, mismatch_advice};
-use crate::ui::Outcome;
+use crate::run::{compute_payroll, emit_to, mismatch_advice};
+use crate::ui::{Notes, Outcome};
 
 pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
+    let tolerance = args.tolerance.get()?;
     if let Some(ledger) = &args.ledger {
+        anyhow::ensure!(
+            args.tolerance.is_empty(),
+            "--tolerance cannot be used with --ledger: the ledger's figures are compared exactly"
+        );
         return super::ledger::payroll(args, ledger);
     }
     let source = Source::of(&args.input);
@@ -39,6 +47,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
             to: args.to,
             keep,
         },
+        tolerance,
         &mut notes,
         planned,
     )?;
@@ -59,35 +68,24 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         adjustments: &[],
         ledger: false,
     };
-    // The statements first: stdout, written last, cannot be taken back.
-    if let Some(dir) = &args.statements {
-        match run.statements.take() {
-            Some(sorted) => sessionpay_render::write_statements_sorted(&report, sorted, dir, &mut outputs)?,
-            None => sessionpay_render::write_statements(&report, dir, &mut outputs)?,
-        }
-    }
-    match format {
-        OutputFormat::Csv | OutputFormat::Json => emit(&source, &mut outputs, |out| {
-            sessionpay_io::write_payroll(out, &run.rows, table_format(format))
-        })?,
-        OutputFormat::Xlsx => {
-            let path = args
-                .input
-                .output
-                .path
-                .as_deref()
-                .context("--format xlsx needs -o FILE")?;
-            match run.sorted.take() {
-                Some(sorted) => sessionpay_render::write_xlsx_sorted(&report, sorted, path, &mut outputs)?,
-                None => sessionpay_render::write_xlsx(&report, path, &mut outputs)?,
-            }
-        }
-        OutputFormat::Html => emit_with(&source, &mut outputs, |out| match &run.digest {
-            Some(digest) => Ok(sessionpay_render::write_html_digest(&report, digest, out)?),
-            None => Ok(sessionpay_render::write_html(&report, out)?),
-        })?,
-    }
+    let kept = Kept {
+        sorted: run.sorted.take(),
+        statements: run.statements.take(),
+        digest: run.digest.take(),
+    };
+    let output = args.input.output.path.as_deref();
+    let statements = write_report(
+        &report,
+        format,
+        (output, args.statements.as_deref()),
+        kept,
+        &mut outputs,
+        |out, table| Ok(sessionpay_io::write_payroll(out, &run.rows, table)?),
+    )?;
     outputs.commit()?;
+    if let (Some(dir), Some(count)) = (&args.statements, statements) {
+        statements_note(dir, count, &mut notes);
+    }
     let mismatches = run.mismatches;
     if mismatches > 0 {
         notes.say(format!(
@@ -99,4 +97,63 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         }
     }
     Ok(notes.finish(Outcome::Clean))
+}
+
+/// `wrote N statements to DIR`, once the folder is committed.
+pub(crate) fn statements_note(dir: &Path, count: usize, notes: &mut Notes) {
+    notes.say(format!(
+        "wrote {count} statement{} to {}",
+        if count == 1 { "" } else { "s" },
+        sessionpay_io::Shown(dir)
+    ));
+}
+
+/// What a run kept of its sessions for the outputs that list them, each
+/// `None` when the report's lines themselves were kept.
+#[derive(Default)]
+pub(crate) struct Kept {
+    /// The spreadsheet's rows, sorted.
+    pub(crate) sorted: Option<ExternalSort>,
+    /// The statements' rows, sorted.
+    pub(crate) statements: Option<ExternalSort<StatementKey>>,
+    /// What the report page shows of the sessions.
+    pub(crate) digest: Option<LineDigest>,
+}
+
+/// Writes a payroll's statements into the folder `statements` (first:
+/// stdout, written last, cannot be taken back), then its `format` to
+/// `output` or stdout, `table` writing CSV or JSON. Returns how many
+/// statements it wrote, when it wrote them.
+pub(crate) fn write_report(
+    report: &Report<'_>,
+    format: OutputFormat,
+    (output, statements): (Option<&Path>, Option<&Path>),
+    kept: Kept,
+    outputs: &mut OutputSet,
+    table: impl FnOnce(&mut dyn Write, Format) -> anyhow::Result<()>,
+) -> anyhow::Result<Option<usize>> {
+    let written = match (statements, kept.statements) {
+        (Some(dir), Some(sorted)) => Some(sessionpay_render::write_statements_sorted(
+            report, sorted, dir, outputs,
+        )?),
+        (Some(dir), None) => Some(sessionpay_render::write_statements(report, dir, outputs)?),
+        (None, _) => None,
+    };
+    match format {
+        OutputFormat::Csv | OutputFormat::Json => {
+            emit_to(output, outputs, |out| table(out, table_format(format)))?;
+        }
+        OutputFormat::Xlsx => {
+            let path = output.context("--format xlsx needs -o FILE")?;
+            match kept.sorted {
+                Some(sorted) => sessionpay_render::write_xlsx_sorted(report, sorted, path, outputs)?,
+                None => sessionpay_render::write_xlsx(report, path, outputs)?,
+            }
+        }
+        OutputFormat::Html => emit_to(output, outputs, |out| match &kept.digest {
+            Some(digest) => Ok(sessionpay_render::write_html_digest(report, digest, out)?),
+            None => Ok(sessionpay_render::write_html(report, out)?),
+        })?,
+    }
+    Ok(written)
 }

@@ -18,7 +18,14 @@ pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
         Table::Reconcile
     };
     let format = table_format(args.input.format);
-    let (rows, mut outputs) = collect(&source, args.sort, args.tolerance, (table, format), &mut notes)?;
+    let tolerance = args.tolerance.get()?;
+    let (rows, mut outputs) = collect(
+        &source,
+        (args.sort, args.dates),
+        tolerance,
+        (table, format),
+        &mut notes,
+    )?;
     if notes.blocked() {
         outputs.commit()?;
         return Ok(Outcome::Rejected);

@@ -1,6 +1,6 @@
 //! `sessionpay sessions`: one row per session with the breakdown of its pay.
 
-use rust_decimal::Decimal;
+use sessionpay_engine::Tolerance;
 use sessionpay_io::Table;
 
 use crate::args::SessionsArgs;
@@ -15,8 +15,8 @@ pub(crate) fn sessions(args: &SessionsArgs) -> anyhow::Result<Outcome> {
     let format = table_format(args.input.format);
     let (rows, mut outputs) = collect(
         &source,
-        args.sort,
-        Decimal::ZERO,
+        (args.sort, args.dates),
+        Tolerance::default(),
         (Table::Sessions, format),
         &mut notes,
     )?;

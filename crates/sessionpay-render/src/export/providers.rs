@@ -32,27 +32,36 @@ fn write_csv<const N: usize>(
     Ok(())
 }
 
+/// The people.csv columns every Gusto layout starts with, named as in Gusto.
+const GUSTO_PERSON: [&str; 5] = ["first_name", "last_name", "ssn", "gusto_employee_id", "title"];
+
+/// A Gusto CSV: [`GUSTO_PERSON`]'s columns, then `earnings`, whose cells
+/// `amounts` gives for each line.
+fn write_gusto<const N: usize>(
+    out: &mut Vec<u8>,
+    people: &People,
+    lines: &[PayLine<'_>],
+    earnings: [&str; N],
+    amounts: impl Fn(&PayLine<'_>) -> [String; N],
+) -> Result<()> {
+    let header: Vec<&str> = GUSTO_PERSON.into_iter().chain(earnings).collect();
+    write_record(out, &header, b',', true)?;
+    for line in lines {
+        let who = GUSTO_PERSON.map(|column| match person(people, line, column) {
+            ssn if column == "ssn" => gusto_ssn(&ssn),
+            value => value,
+        });
+        let record: Vec<String> = who.into_iter().chain(amounts(line)).collect();
+        write_record(out, &record, b',', true)?;
+    }
+    Ok(())
+}
+
 /// `first_name,last_name,ssn,gusto_employee_id,title,<earning>`: names as
 /// in Gusto; `ssn` (`*1234`) only matters when two people share a name.
 pub(crate) fn gusto(lines: &[PayLine<'_>], people: &People, earning: &str, out: &mut Vec<u8>) -> Result<()> {
-    let header = [
-        "first_name",
-        "last_name",
-        "ssn",
-        "gusto_employee_id",
-        "title",
-        earning,
-    ];
-    write_csv(out, header, lines, |line| {
-        let p = |c: &str| person(people, line, c);
-        [
-            p("first_name"),
-            p("last_name"),
-            gusto_ssn(&p("ssn")),
-            p("gusto_employee_id"),
-            p("title"),
-            line.row.currency.format(line.amount),
-        ]
+    write_gusto(out, people, lines, [earning], |line| {
+        [line.row.currency.format(line.amount)]
     })
 }
 
@@ -66,15 +75,6 @@ pub(crate) fn gusto_corrected(
     earning: &str,
     out: &mut Vec<u8>,
 ) -> Result<()> {
-    let header = [
-        "first_name",
-        "last_name",
-        "ssn",
-        "gusto_employee_id",
-        "title",
-        earning,
-        GUSTO_CORRECTION,
-    ];
     let cell = |line: &PayLine<'_>, amount: Decimal| {
         if amount.is_zero() {
             String::new()
@@ -82,14 +82,8 @@ pub(crate) fn gusto_corrected(
             line.row.currency.format(amount)
         }
     };
-    write_csv(out, header, lines, |line| {
-        let p = |c: &str| person(people, line, c);
+    write_gusto(out, people, lines, [earning, GUSTO_CORRECTION], |line| {
         [
-            p("first_name"),
-            p("last_name"),
-            gusto_ssn(&p("ssn")),
-            p("gusto_employee_id"),
-            p("title"),
             cell(line, line.amount),
             cell(line, line.correction.unwrap_or_default()),
         ]

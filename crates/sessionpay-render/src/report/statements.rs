@@ -34,8 +34,9 @@ type Part<'a> = (
 );
 
 /// Writes the statements and the index into a folder staged in `outputs`,
-/// which replaces `dir` as a whole when the outputs are committed.
-pub(super) fn write(report: &Report<'_>, dir: &Path, outputs: &mut OutputSet) -> Result<()> {
+/// which replaces `dir` as a whole when the outputs are committed; returns
+/// how many statements it wrote.
+pub(super) fn write(report: &Report<'_>, dir: &Path, outputs: &mut OutputSet) -> Result<usize> {
     let statements = gather(report)?;
     let banner = super::partial_banner(report);
     let mut folder = outputs.folder(dir)?;
@@ -48,7 +49,7 @@ pub(super) fn write(report: &Report<'_>, dir: &Path, outputs: &mut OutputSet) ->
     }
     folder.write("index.html", render_index(report, &index).as_bytes())?;
     outputs.add_folder(folder);
-    Ok(())
+    Ok(index.len())
 }
 
 /// Encodes a line as its row of a statement's table, for [`write_sorted`].
@@ -67,7 +68,7 @@ pub(super) fn write_sorted(
     sorted: ExternalSort<StatementKey>,
     dir: &Path,
     outputs: &mut OutputSet,
-) -> Result<()> {
+) -> Result<usize> {
     let banner = super::partial_banner(report);
     let folder = outputs.folder(dir)?;
     let adjustments = carried(report);
@@ -105,7 +106,7 @@ pub(super) fn write_sorted(
     } = walk;
     folder.write("index.html", render_index(report, &index).as_bytes())?;
     outputs.add_folder(folder);
-    Ok(())
+    Ok(index.len())
 }
 
 /// The statement being written from the sorted lines, and where it stands.

@@ -25,6 +25,7 @@ use rust_xlsxwriter::{
 use sessionpay_core::{Currency, PayrollTotals, Status};
 use sessionpay_io::{
     describe_formula, ExternalSort, OutputSet, SessionLine, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS,
+    SESSION_COLUMNS,
 };
 
 use super::{amount, explain, Report};
@@ -33,34 +34,41 @@ use crate::error::{Error, Result};
 /// The columns of the `Sessions` sheet: those of `sessionpay sessions`, with
 /// the local start's offset from UTC in a column of its own (the start
 /// itself is a date-time cell, which holds no offset).
-pub(super) const SESSION_SHEET_COLUMNS: [&str; 26] = [
-    "session_id",
-    "instructor_id",
-    "instructor_name",
-    "session_name",
-    "venue_id",
-    "local_start",
-    "utc_offset",
-    "currency",
-    "pay_rate_id",
-    "rate_type",
-    "hours",
-    "attended",
-    "comped_excluded",
-    "late_cancels_added",
-    "no_shows_added",
-    "counted_customers",
-    "formula",
-    "formula_amount",
-    "empty_session_pay_applied",
-    "cap_applied",
-    "raw",
-    "computed_pay",
-    "reported_pay",
-    "difference",
-    "status",
-    "reason",
-];
+pub(super) const SESSION_SHEET_COLUMNS: [&str; 26] = with_offset_column(SESSION_COLUMNS);
+
+/// `columns` with `utc_offset` after `local_start` (a build error when
+/// there is no `local_start`).
+const fn with_offset_column(columns: [&'static str; 25]) -> [&'static str; 26] {
+    let mut out = [""; 26];
+    let (mut from, mut to) = (0, 0);
+    while from < columns.len() {
+        out[to] = columns[from];
+        to += 1;
+        if same_text(columns[from], "local_start") {
+            out[to] = "utc_offset";
+            to += 1;
+        }
+        from += 1;
+    }
+    assert!(to == out.len(), "the session columns have no local_start");
+    out
+}
+
+/// `a == b`, in a constant.
+const fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 
 /// The columns of the `Differences` sheet.
 pub(super) const DIFFERENCE_COLUMNS: [&str; 13] = [
@@ -1280,6 +1288,18 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n",
         assert_eq!(cut.chars().count(), CELL_CHARS);
         assert!(cut.ends_with(CUT_MARK), "{}", &cut[cut.len() - 40..]);
         assert_eq!(names[0], Data::String("Ana".into()));
+    }
+
+    #[test]
+    fn the_sessions_sheet_has_the_sessions_columns_with_the_offset_after_the_start() {
+        let at = SESSION_SHEET_COLUMNS
+            .iter()
+            .position(|c| *c == "utc_offset")
+            .unwrap();
+        assert_eq!(SESSION_SHEET_COLUMNS[at - 1], "local_start");
+        let mut without = SESSION_SHEET_COLUMNS.to_vec();
+        without.remove(at);
+        assert_eq!(without, SESSION_COLUMNS);
     }
 
     #[test]

@@ -413,6 +413,54 @@ fn retries_a_cut_body() {
 }
 
 #[test]
+fn a_body_cut_on_a_kept_alive_connection_is_retried_at_once() {
+    let data = dataset(1..=120);
+    let mut calls = 0;
+    let server = Server::start(move |req| {
+        calls += 1;
+        let full = keyset_page(&data, req);
+        if calls == 2 {
+            // A kept-alive reply (no Connection: close) whose connection is
+            // dropped a few bytes into its body.
+            let text = String::from_utf8(full).expect("utf-8");
+            let kept_alive = text.replacen("Connection: close\r\n", "Connection: keep-alive\r\n", 1);
+            let head_end = kept_alive.find("\r\n\r\n").expect("head") + 4;
+            kept_alive.as_bytes()[..head_end + 10].to_vec()
+        } else {
+            full
+        }
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("s.ndjson");
+    let mut cfg = test_cfg(&server.base);
+    // A backoff that a prompt retry does not wait for.
+    cfg.backoff_base = Duration::from_secs(30);
+    cfg.max_backoff = Duration::from_secs(30);
+    let mut delays = Vec::new();
+    let mut reasons = Vec::new();
+    let result = fetch_to_file(&cfg, &token(), &out, &mut |event: Event<'_>| {
+        if let Event::Retrying { delay, reason, .. } = event {
+            delays.push(delay);
+            reasons.push(reason.to_owned());
+        }
+    });
+    result.expect("fetch succeeds after the cut");
+    assert_eq!(delays, [Duration::ZERO], "{reasons:?}");
+    assert_eq!(server.finish().len(), 4);
+    assert_eq!(ids_of(&out), (1..=120).collect::<Vec<_>>());
+    // The warning names the path, not the query (nor, of course, the token).
+    assert_eq!(
+        reasons[0].split(':').next(),
+        Some("/api/v2/reports/instructed_sessions/data"),
+        "{reasons:?}"
+    );
+    assert!(
+        !reasons[0].contains("id_gt") && !reasons[0].contains('?'),
+        "{reasons:?}"
+    );
+}
+
+#[test]
 fn retries_a_body_that_is_not_json() {
     let data = dataset(1..=2);
     let mut calls = 0;

@@ -1,11 +1,10 @@
-//! Tests of the `fetch` flags, their mapping onto the client's options, and
-//! the lines the client's events print. The client is tested in its crate.
+//! Tests of the `fetch` flags and their mapping onto the client's options.
+//! The client and the lines its events print are tested in its crate.
 
 use super::*;
 use chrono::NaiveDate;
 use clap::{CommandFactory as _, Parser};
 use sessionpay_teamup::{SessionType, DEFAULT_BASE_URL};
-use std::path::Path;
 
 #[derive(Debug, Parser)]
 struct Cli {
@@ -90,81 +89,6 @@ fn run_without_the_token_variable_names_it() {
     let err = format!("{:#}", run(&cli.args).expect_err("no token"));
     assert!(err.contains(var), "{err}");
     assert!(!out.exists());
-}
-
-#[test]
-fn progress_redraws_in_place_on_a_terminal() {
-    let mut buf = Vec::new();
-    let mut p = Printer::new(&mut buf, false, true);
-    p.page(1, 100, Some(250));
-    p.page(2, 200, Some(250));
-    p.note("a note");
-    p.page(3, 250, Some(250));
-    p.finish(250, Some(250));
-    assert_eq!(
-        String::from_utf8(buf).expect("utf-8"),
-        "\rfetched 100 of 250 sessions\rfetched 200 of 250 sessions\na note\n\
-         \rfetched 250 of 250 sessions\n"
-    );
-
-    let mut buf = Vec::new();
-    let mut p = Printer::new(&mut buf, false, false);
-    for n in 1..=12 {
-        p.page(n, n * 100, None);
-    }
-    p.finish(1200, None);
-    assert_eq!(
-        String::from_utf8(buf).expect("utf-8"),
-        "fetched 1000 sessions\nfetched 1200 sessions\n"
-    );
-}
-
-#[test]
-fn events_print_as_notes_unless_quiet() {
-    let events = [
-        Event::Resuming {
-            from: Path::new("s.ndjson.partial"),
-            after: 3,
-            kept: 3,
-        },
-        Event::NothingToResume {
-            path: Path::new("s.ndjson"),
-        },
-        Event::Retrying {
-            reason: "u: HTTP 429 (rate limited)",
-            delay: Duration::from_millis(1500),
-            attempt: 2,
-            attempts: 6,
-        },
-        Event::Page {
-            pages: 10,
-            fetched: 1000,
-            total: Some(1200),
-        },
-        Event::Finished {
-            fetched: 1200,
-            total: Some(1200),
-        },
-    ];
-    let mut buf = Vec::new();
-    let mut p = Printer::new(&mut buf, false, false);
-    for event in events {
-        p.event(event);
-    }
-    assert_eq!(
-        String::from_utf8(buf).expect("utf-8"),
-        "resuming s.ndjson.partial after session 3 (3 sessions kept)\n\
-         s.ndjson does not exist yet; fetching from the start\n\
-         u: HTTP 429 (rate limited); retrying in 1.5s (attempt 2 of 6)\n\
-         fetched 1000 of 1200 sessions\n\
-         fetched 1200 of 1200 sessions\n"
-    );
-    let mut buf = Vec::new();
-    let mut p = Printer::new(&mut buf, true, false);
-    for event in events {
-        p.event(event);
-    }
-    assert!(buf.is_empty(), "--quiet prints none of these");
 }
 
 #[test]
