@@ -143,6 +143,145 @@ pub trait SortedSink: Send + std::fmt::Debug {
         lens: &mut dyn Iterator<Item = usize>,
         each: &mut dyn FnMut(&[u8]) -> io::Result<()>,
     ) -> io::Result<()>;
+    /// Called once every row is written.
+    ///
+    /// # Errors
+    /// The output's.
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The bytes written to a [`FileSink`] before they go to its file.
+const SINK_BUFFER: usize = 256 << 10;
+
+/// A table written into a file as a [`SortedSink`]: its header first, each
+/// row after its separator, its footer at the end (a
+/// [`TableEncoder`](crate::TableEncoder)'s). It writes at offsets, from the
+/// file's start, through a handle of its own (the staged `-o` file's,
+/// [`AtomicFile::staged_file`](crate::AtomicFile::staged_file)); rows taken
+/// back are read from the file, which is then cut back to its header.
+///
+/// ```
+/// use sessionpay_io::{Format, SortedSink, Table, TableEncoder};
+/// let encoder = TableEncoder::new(Table::Sessions, Format::Json);
+/// let file = tempfile::tempfile()?;
+/// let mut sink = sessionpay_io::FileSink::table(file.try_clone()?, &encoder)?;
+/// sink.write_row(b"{}")?;
+/// sink.finish()?;
+/// let mut text = String::new();
+/// std::io::Read::read_to_string(&mut &file, &mut text)?;
+/// assert_eq!(text, "[\n{}\n]\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct FileSink {
+    file: File,
+    /// Where the rows start: the header's length.
+    start: u64,
+    /// Bytes in the file (the buffer's not counted).
+    written: u64,
+    buffer: Vec<u8>,
+    rows: u64,
+    /// Before the first row, and before each other.
+    separators: [&'static [u8]; 2],
+    /// After no row, and after some.
+    footers: [&'static [u8]; 2],
+}
+
+impl FileSink {
+    /// `file` as the table `encoder` writes, its header written.
+    ///
+    /// # Errors
+    /// The file's.
+    pub fn table(file: File, encoder: &crate::TableEncoder) -> io::Result<FileSink> {
+        let header = encoder.header()?;
+        let mut sink = FileSink {
+            file,
+            start: header.len() as u64,
+            written: 0,
+            buffer: header,
+            rows: 0,
+            separators: [encoder.separator(true), encoder.separator(false)],
+            footers: [encoder.footer(true), encoder.footer(false)],
+        };
+        sink.flush_buffer()?;
+        sink.file.set_len(sink.start)?;
+        Ok(sink)
+    }
+
+    fn flush_buffer(&mut self) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        self.file.write_all_at(&self.buffer, self.written)?;
+        self.written += self.buffer.len() as u64;
+        self.buffer.clear();
+        Ok(())
+    }
+}
+
+/// Reads a file from an offset on, through a handle others may share.
+struct ReadAt<'a> {
+    file: &'a File,
+    at: u64,
+}
+
+impl Read for ReadAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let n = self.file.read_at(buf, self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+impl SortedSink for FileSink {
+    fn write_row(&mut self, row: &[u8]) -> io::Result<()> {
+        let separator = self.separators[usize::from(self.rows > 0)];
+        self.buffer.extend_from_slice(separator);
+        self.buffer.extend_from_slice(row);
+        self.rows += 1;
+        if self.buffer.len() >= SINK_BUFFER {
+            self.flush_buffer()?;
+        }
+        Ok(())
+    }
+
+    fn take_back(
+        &mut self,
+        lens: &mut dyn Iterator<Item = usize>,
+        each: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.flush_buffer()?;
+        let mut input = BufReader::with_capacity(
+            RUN_BUFFER,
+            ReadAt {
+                file: &self.file,
+                at: self.start,
+            },
+        );
+        let mut row = Vec::new();
+        for (i, len) in lens.enumerate() {
+            let separator = self.separators[usize::from(i > 0)];
+            row.resize(separator.len(), 0);
+            input.read_exact(&mut row)?;
+            if row != separator {
+                return Err(io::Error::other("a streamed row is not where it was written"));
+            }
+            row.resize(len, 0);
+            input.read_exact(&mut row)?;
+            each(&row)?;
+        }
+        self.file.set_len(self.start)?;
+        self.written = self.start;
+        self.rows = 0;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        let footer = self.footers[usize::from(self.rows > 0)];
+        self.buffer.extend_from_slice(footer);
+        self.flush_buffer()
+    }
 }
 
 /// Rows kept as plain bytes, one after the other (for tests and small outputs).
@@ -170,12 +309,15 @@ impl SortedSink for Vec<u8> {
 }
 
 /// The rows streamed out so far: the sink, and of each row its key's gap
-/// after the one before and its length (two varints), in memory.
+/// after the one before and its length (two varints), in memory until they
+/// fill a quarter of the budget, then appended to a file among the runs.
 #[derive(Debug)]
 struct Streamed {
     sink: Box<dyn SortedSink>,
     last: Option<u64>,
     index: Vec<u8>,
+    /// The index's older bytes.
+    index_file: Option<(PathBuf, BufWriter<File>)>,
 }
 
 fn put_varint(out: &mut Vec<u8>, mut n: u64) {
@@ -186,44 +328,69 @@ fn put_varint(out: &mut Vec<u8>, mut n: u64) {
     out.push(n as u8);
 }
 
-/// The keys and lengths of the rows streamed, read back from their index.
-struct Gaps<'a> {
-    index: &'a [u8],
-    at: usize,
+/// The keys and lengths of the rows streamed, read back from their index;
+/// a read error ends the rows and is kept in `error`.
+struct Gaps<R> {
+    input: R,
     last: u64,
+    error: Option<io::Error>,
 }
 
-impl Gaps<'_> {
-    fn new(index: &[u8]) -> Gaps<'_> {
+impl<R: BufRead> Gaps<R> {
+    fn new(input: R) -> Gaps<R> {
         Gaps {
-            index,
-            at: 0,
+            input,
             last: 0,
+            error: None,
         }
+    }
+
+    fn varint(&mut self) -> io::Result<Option<u64>> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let mut byte = [0u8];
+            if self.input.read(&mut byte)? == 0 {
+                return if shift == 0 {
+                    Ok(None)
+                } else {
+                    Err(io::Error::other("the index of the streamed rows is cut short"))
+                };
+            }
+            n |= u64::from(byte[0] & 0x7f) << shift;
+            if byte[0] < 0x80 {
+                return Ok(Some(n));
+            }
+        }
+        Err(io::Error::other("the index of the streamed rows is damaged"))
+    }
+
+    fn next_row(&mut self) -> io::Result<Option<(u64, usize)>> {
+        let Some(gap) = self.varint()? else {
+            return Ok(None);
+        };
+        let len = self
+            .varint()?
+            .ok_or_else(|| io::Error::other("the index of the streamed rows is cut short"))?;
+        self.last = self
+            .last
+            .checked_add(gap)
+            .ok_or_else(|| io::Error::other("the index of the streamed rows is damaged"))?;
+        let len = usize::try_from(len).map_err(io::Error::other)?;
+        Ok(Some((self.last, len)))
     }
 }
 
-impl Iterator for Gaps<'_> {
+impl<R: BufRead> Iterator for Gaps<R> {
     type Item = (u64, usize);
     fn next(&mut self) -> Option<(u64, usize)> {
-        let gap = get_varint(self.index, &mut self.at)?;
-        let len = get_varint(self.index, &mut self.at)?;
-        self.last = self.last.checked_add(gap)?;
-        Some((self.last, usize::try_from(len).ok()?))
-    }
-}
-
-fn get_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
-    let mut n = 0u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *bytes.get(*at)?;
-        *at += 1;
-        n |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return Some(n);
+        if self.error.is_some() {
+            return None;
         }
+        self.next_row().unwrap_or_else(|e| {
+            self.error = Some(e);
+            None
+        })
     }
-    None
 }
 
 /// Where one row is in the buffer.
@@ -327,8 +494,8 @@ impl<K: SortKey> ExternalSort<K> {
     /// At the first key lower than one already in the sink, the rows in it
     /// are taken back as the first run and the sort goes on as usual. Of
     /// each row streamed the sort keeps a few bytes (its key's gap after the
-    /// one before and its length) within its budget: when they fill half of
-    /// it, the streamed rows are taken back too.
+    /// one before and its length) within its budget: when they fill a
+    /// quarter of it, they are appended to a file beside the runs.
     ///
     /// Keys that are not numbers ([`SortKey::as_number`]) are never streamed.
     pub fn stream_to(mut self, sink: Box<dyn SortedSink>) -> ExternalSort<K> {
@@ -337,6 +504,7 @@ impl<K: SortKey> ExternalSort<K> {
                 sink,
                 last: None,
                 index: Vec::new(),
+                index_file: None,
             });
         }
         self
@@ -461,18 +629,25 @@ impl<K: SortKey> ExternalSort<K> {
 
     /// Writes the rows in memory to the sink, when they and the rows there
     /// ascend: whether they went.
-    fn stream_memory(&mut self, at_end: bool) -> Result<bool> {
+    fn stream_memory(&mut self) -> Result<bool> {
+        if !self.ascending || self.stream.is_none() {
+            return Ok(false);
+        }
+        if self.index.iter().any(|e| e.key.as_number().is_none()) {
+            return Ok(false);
+        }
+        if self
+            .stream
+            .as_ref()
+            .is_some_and(|s| s.index.len() >= self.limit / 4)
+        {
+            self.save_stream_index()?;
+        }
         let Some(stream) = self.stream.as_mut() else {
             return Ok(false);
         };
-        let full = !at_end && stream.index.len() >= self.limit / 2;
-        if !self.ascending || full {
-            return Ok(false);
-        }
         for e in &self.index {
-            let Some(number) = e.key.as_number() else {
-                return Ok(false);
-            };
+            let number = e.key.as_number().unwrap_or_default();
             let gap = number - stream.last.unwrap_or(0);
             stream
                 .sink
@@ -491,28 +666,86 @@ impl<K: SortKey> ExternalSort<K> {
         Ok(true)
     }
 
+    /// Appends the index of the streamed rows in memory to its file.
+    fn save_stream_index(&mut self) -> Result<()> {
+        if self.stream.as_ref().is_some_and(|s| s.index_file.is_none()) {
+            let made = self.new_run()?;
+            if let Some(stream) = self.stream.as_mut() {
+                stream.index_file = Some(made);
+            }
+        }
+        let Some(Streamed {
+            index,
+            index_file: Some((path, out)),
+            ..
+        }) = self.stream.as_mut()
+        else {
+            return Ok(());
+        };
+        out.write_all(index).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        index.clear();
+        Ok(())
+    }
+
     /// Moves the rows in the sink to the first run and stops streaming.
     fn take_back(&mut self) -> Result<()> {
         let Some(mut stream) = self.stream.take() else {
             return Ok(());
         };
-        self.streamed = 0;
-        if stream.index.is_empty() {
+        let streamed = std::mem::take(&mut self.streamed);
+        if streamed == 0 {
             self.stream_back = Some(stream.sink);
             return Ok(());
         }
+        let tail = std::mem::take(&mut stream.index);
+        let saved: Box<dyn Read> = match stream.index_file.take() {
+            None => Box::new(io::empty()),
+            Some((path, out)) => {
+                let file = out
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(|_| File::open(&path))
+                    .map_err(|source| Error::Io {
+                        path: path.clone(),
+                        source,
+                    })?;
+                // The index's file goes once it is read (or when the folder does).
+                let _ = std::fs::remove_file(&path);
+                Box::new(file)
+            }
+        };
         let (path, mut out) = self.new_run()?;
-        let index = std::mem::take(&mut stream.index);
-        let mut lens = Gaps::new(&index).map(|(_, len)| len);
-        let mut keys = Gaps::new(&index).map(|(key, _)| key);
+        let gaps = std::cell::RefCell::new(Gaps::new(BufReader::with_capacity(
+            RUN_BUFFER,
+            saved.chain(&tail[..]),
+        )));
+        let key = std::cell::Cell::new(0u64);
+        let mut lens = std::iter::from_fn(|| {
+            let (k, len) = gaps.borrow_mut().next()?;
+            key.set(k);
+            Some(len)
+        });
+        let mut taken = 0u64;
         let written = stream
             .sink
             .take_back(&mut lens, &mut |row| {
-                let key = keys
-                    .next()
-                    .and_then(K::from_number)
+                let key = K::from_number(key.get())
                     .ok_or_else(|| io::Error::other("a streamed row has no key"))?;
+                taken += 1;
                 write_record(&mut out, &key, row)
+            })
+            .and_then(|()| gaps.borrow_mut().error.take().map_or(Ok(()), Err))
+            .and_then(|()| {
+                if taken == streamed {
+                    Ok(())
+                } else {
+                    Err(io::Error::other(format!(
+                        "{taken} of the {streamed} rows streamed were read back"
+                    )))
+                }
             })
             .and_then(|()| out.flush());
         written.map_err(|source| Error::Io {
@@ -525,13 +758,36 @@ impl<K: SortKey> ExternalSort<K> {
         Ok(())
     }
 
+    /// Whether rows still go to the sink as they come (every key so far
+    /// ascended): see [`ExternalSort::stream_to`].
+    pub fn is_streaming(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// Drops every row, those in the sink of [`ExternalSort::stream_to`]
+    /// included, and hands the sink back empty (`None` without one).
+    ///
+    /// # Errors
+    /// The sink's, when it cannot forget its rows.
+    pub fn into_empty_sink(mut self) -> io::Result<Option<Box<dyn SortedSink>>> {
+        let sink = match (self.stream.take(), self.stream_back.take()) {
+            (Some(stream), _) => Some(stream.sink),
+            (None, back) => back,
+        };
+        let Some(mut sink) = sink else {
+            return Ok(None);
+        };
+        sink.take_back(&mut std::iter::empty(), &mut |_| Ok(()))?;
+        Ok(Some(sink))
+    }
+
     /// Writes what is in memory, sorted, as one more run (or to the sink
     /// while streaming).
     fn spill(&mut self) -> Result<()> {
         if self.index.is_empty() {
             return Ok(());
         }
-        if self.stream_memory(false)? {
+        if self.stream_memory()? {
             return Ok(());
         }
         self.take_back()?;
@@ -567,8 +823,12 @@ impl<K: SortKey> ExternalSort<K> {
     /// The sink's error, or a run file that cannot be read or written.
     pub fn finish_into_sink(mut self) -> io::Result<Option<Box<dyn SortedSink>>> {
         if self.stream.is_some() {
-            if self.stream_memory(true).map_err(io::Error::other)? {
-                return Ok(self.stream.take().map(|s| s.sink));
+            if self.stream_memory().map_err(io::Error::other)? {
+                let mut sink = self.stream.take().map(|s| s.sink);
+                if let Some(sink) = sink.as_mut() {
+                    sink.finish()?;
+                }
+                return Ok(sink);
             }
             self.take_back().map_err(io::Error::other)?;
         }
@@ -576,6 +836,7 @@ impl<K: SortKey> ExternalSort<K> {
             return Ok(None);
         };
         self.for_each_sorted_keyed(|_, row| sink.write_row(row))?;
+        sink.finish()?;
         Ok(Some(sink))
     }
 
@@ -889,8 +1150,8 @@ mod tests {
             let (out, ran) = streamed(folder.path(), limit, &rows);
             prop_assert_eq!(out, sorted_in_memory(&rows));
             let ascending = rows.windows(2).all(|w| w[0].0 <= w[1].0);
-            // The index of streamed rows (at most 4 bytes a row here) fits in half the budget.
-            if ascending && rows.len() * 4 < limit / 2 {
+            // The index of streamed rows (at most 4 bytes a row here) stays in memory.
+            if ascending && rows.len() * 4 < limit / 4 {
                 prop_assert!(!ran, "ascending rows made a run file");
             }
             prop_assert_eq!(std::fs::read_dir(folder.path()).expect("list").count(), 0);
@@ -926,6 +1187,48 @@ mod tests {
             .map(|id| format!("{id}\n"))
             .collect();
         assert_eq!(String::from_utf8(out).expect("text"), expected);
+    }
+
+    /// The table `rows` make in a [`FileSink`] through a sort streaming to
+    /// it with a budget of `limit`, and the rows streamed at the end.
+    fn through_a_file_sink(limit: usize, ids: &[u64]) -> (String, u64) {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let encoder = crate::TableEncoder::new(crate::Table::Sessions, crate::Format::Json);
+        let file = tempfile::tempfile().expect("temp file");
+        let sink = FileSink::table(file.try_clone().expect("handle"), &encoder).expect("sink");
+        let mut sort = ExternalSort::new(folder.path(), limit).stream_to(Box::new(sink));
+        for id in ids {
+            sort.push_with(*id, |b| write!(b, "{{\"id\":{id}}}")).expect("push");
+        }
+        // The rows not streamed yet are those of the last buffer.
+        let streamed = if sort.runs() == 0 { sort.streamed() } else { 0 };
+        drop(sort.finish_into_sink().expect("finish").expect("a sink"));
+        assert_eq!(std::fs::read_dir(folder.path()).expect("list").count(), 0);
+        let mut text = String::new();
+        (&file).read_to_string(&mut text).expect("read");
+        (text, streamed)
+    }
+
+    #[test]
+    fn a_long_ascending_stream_keeps_its_index_in_a_file_and_a_late_low_id_reads_it_back() {
+        let _serial = crate::atomic::tests::serial();
+        let ascending: Vec<u64> = (1..=20_000).collect();
+        let table = |ids: &[u64]| {
+            let rows: Vec<String> = ids.iter().map(|id| format!("{{\"id\":{id}}}")).collect();
+            format!("[\n{}\n]\n", rows.join(",\n"))
+        };
+        // 2 KiB: the index of 20,000 rows (about 2 bytes each) goes to a file many times.
+        let (text, streamed) = through_a_file_sink(2 << 10, &ascending);
+        assert!(streamed > 19_900, "{streamed} rows streamed before the last buffer");
+        assert!(text == table(&ascending), "the streamed table differs");
+        let mut late = ascending.clone();
+        late.push(0);
+        // The low id takes the streamed rows back (their index from its file) at the end.
+        let (text, _) = through_a_file_sink(2 << 10, &late);
+        let mut sorted = late.clone();
+        sorted.sort_unstable();
+        assert!(text == table(&sorted), "the merged table differs");
+        assert_eq!(through_a_file_sink(64, &[]).0, "[]\n");
     }
 
     #[test]
