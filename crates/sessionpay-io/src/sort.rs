@@ -758,10 +758,10 @@ impl<K: SortKey> ExternalSort<K> {
         Ok(())
     }
 
-    /// Whether rows still go to the sink as they come (every key so far
-    /// ascended): see [`ExternalSort::stream_to`].
+    /// Whether every row so far went, or goes, straight to the sink as it
+    /// came (every key so far ascended): see [`ExternalSort::stream_to`].
     pub fn is_streaming(&self) -> bool {
-        self.stream.is_some()
+        self.stream.is_some() && self.ascending
     }
 
     /// Drops every row, those in the sink of [`ExternalSort::stream_to`]
