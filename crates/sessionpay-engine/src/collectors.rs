@@ -306,10 +306,10 @@ impl<C: Collector<Item = SessionLine>> Collector for InRange<C> {
 mod tests {
     use super::*;
 
-    use rust_decimal::Decimal;
-    use sessionpay_core::RateTable;
     use crate::run::tests::{csv, row};
     use crate::{Run, RunOptions};
+    use rust_decimal::Decimal;
+    use sessionpay_core::RateTable;
 
     #[test]
     fn a_digest_keeps_the_biggest_mismatches_whatever_the_order_and_the_workers() {

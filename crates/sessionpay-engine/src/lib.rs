@@ -43,9 +43,9 @@ mod workers;
 
 pub use collect::{Collector, Item, Pricing};
 pub use collectors::{InRange, LineEncoder, Lines, PayrollCollected, PayrollCollector};
-pub use rows::{RowsWritten, SortedRows, SortedTable};
 pub use error::{Error, Result};
 pub use infer::{Observations, OutlierIds};
 pub use options::{default_threads, RunOptions, Tolerance, TolerancePart, PARALLEL_MIN_BYTES};
 pub use parallel::NeedsSequential;
+pub use rows::{RowsWritten, SortedRows, SortedTable};
 pub use run::{RejectSink, Run, SeenIds, Stats};

@@ -174,7 +174,10 @@ pub struct RowsWritten {
 }
 
 fn lock(stream: &Stream) -> MutexGuard<'_, StreamState> {
-    stream.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    stream
+        .state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn stopped(folder: &Path) -> crate::Error {
@@ -234,7 +237,10 @@ impl SortedRows {
     fn into_one_sort(mut self) -> io::Result<(ExternalSort, TableEncoder)> {
         self.hand_over().map_err(io::Error::other)?;
         let Some(stream) = self.held.stream.take() else {
-            return Ok((std::mem::replace(&mut self.sort, ExternalSort::new(Path::new("."), 1)), self.encoder));
+            return Ok((
+                std::mem::replace(&mut self.sort, ExternalSort::new(Path::new("."), 1)),
+                self.encoder,
+            ));
         };
         let mut all = lock(&stream)
             .sort
@@ -327,7 +333,8 @@ impl Collector for SortedRows {
 
     fn merge(&mut self, mut other: Self) -> Result<()> {
         other.hand_over()?;
-        self.tally.merge(std::mem::replace(&mut other.tally, LineDigest::new(0)))?;
+        self.tally
+            .merge(std::mem::replace(&mut other.tally, LineDigest::new(0)))?;
         let theirs = std::mem::replace(&mut other.sort, ExternalSort::new(Path::new("."), 1));
         if theirs.rows() > 0 {
             self.sort.absorb(theirs)?;
@@ -359,10 +366,12 @@ impl Collector for SortedRows {
         };
         let mut state = lock(stream);
         let sink = match state.sort.take() {
-            Some(sort) => sort.into_empty_sink().map_err(|source| sessionpay_io::Error::Io {
-                path: stream.folder.clone(),
-                source,
-            })?,
+            Some(sort) => sort
+                .into_empty_sink()
+                .map_err(|source| sessionpay_io::Error::Io {
+                    path: stream.folder.clone(),
+                    source,
+                })?,
             None => None,
         };
         state.sort = sink.map(|sink| ExternalSort::new(&stream.folder, stream.limit).stream_to(sink));
@@ -374,7 +383,8 @@ impl Collector for SortedRows {
 
 impl SortedRows {
     fn sort_folder(&self) -> PathBuf {
-        self.held.stream
+        self.held
+            .stream
             .as_ref()
             .map_or_else(|| PathBuf::from("."), |s| s.folder.clone())
     }
@@ -429,9 +439,7 @@ mod tests {
             sessionpay_core::VenueId(101),
             sessionpay_core::Currency::try_from_code("GBP").expect("GBP"),
         );
-        let options = RunOptions::default()
-            .threads(case.threads)
-            .parallel_min_bytes(1);
+        let options = RunOptions::default().threads(case.threads).parallel_min_bytes(1);
         let lines = Run::new(&inputs, &policy, options.clone())
             .collect(Lines::default)
             .expect("lines")
@@ -462,7 +470,11 @@ mod tests {
             // The worker that meets it, or one waiting for that worker's part, gives up.
             assert_eq!(parallel.1.is_some(), case.threads > 1, "{parallel:?}");
         } else {
-            assert_eq!(parallel, (case.threads, None), "the parallel read, when there is one, is kept");
+            assert_eq!(
+                parallel,
+                (case.threads, None),
+                "the parallel read, when there is one, is kept"
+            );
         }
         assert_eq!(sorted.tally.sessions, 300);
         let mut got = Vec::new();

@@ -732,8 +732,8 @@ impl<K: SortKey> ExternalSort<K> {
         let written = stream
             .sink
             .take_back(&mut lens, &mut |row| {
-                let key = K::from_number(key.get())
-                    .ok_or_else(|| io::Error::other("a streamed row has no key"))?;
+                let key =
+                    K::from_number(key.get()).ok_or_else(|| io::Error::other("a streamed row has no key"))?;
                 taken += 1;
                 write_record(&mut out, &key, row)
             })
@@ -1198,7 +1198,8 @@ mod tests {
         let sink = FileSink::table(file.try_clone().expect("handle"), &encoder).expect("sink");
         let mut sort = ExternalSort::new(folder.path(), limit).stream_to(Box::new(sink));
         for id in ids {
-            sort.push_with(*id, |b| write!(b, "{{\"id\":{id}}}")).expect("push");
+            sort.push_with(*id, |b| write!(b, "{{\"id\":{id}}}"))
+                .expect("push");
         }
         // The rows not streamed yet are those of the last buffer.
         let streamed = if sort.runs() == 0 { sort.streamed() } else { 0 };
@@ -1219,7 +1220,10 @@ mod tests {
         };
         // 2 KiB: the index of 20,000 rows (about 2 bytes each) goes to a file many times.
         let (text, streamed) = through_a_file_sink(2 << 10, &ascending);
-        assert!(streamed > 19_900, "{streamed} rows streamed before the last buffer");
+        assert!(
+            streamed > 19_900,
+            "{streamed} rows streamed before the last buffer"
+        );
         assert!(text == table(&ascending), "the streamed table differs");
         let mut late = ascending.clone();
         late.push(0);

@@ -13,7 +13,7 @@ pub(crate) fn sessions(args: &SessionsArgs) -> anyhow::Result<Outcome> {
     let mut notes = source.notes();
     check_table_format(&args.input)?;
     let format = table_format(args.input.format);
-    let (rows, mut outputs) = collect(
+    let (rows, mut outputs, staged) = collect(
         &source,
         (args.sort, args.dates),
         Tolerance::default(),
@@ -24,7 +24,7 @@ pub(crate) fn sessions(args: &SessionsArgs) -> anyhow::Result<Outcome> {
         outputs.commit()?;
         return Ok(Outcome::Rejected);
     }
-    emit_rows(&source, &mut outputs, rows)?;
+    emit_rows(&source, &mut outputs, (rows, staged), &mut notes)?;
     outputs.commit()?;
     Ok(notes.finish(Outcome::Clean))
 }
