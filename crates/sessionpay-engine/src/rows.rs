@@ -15,6 +15,7 @@
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use sessionpay_io::{ExternalSort, Format, LineDigest, SessionLine, SortedSink, Table, TableEncoder};
@@ -55,6 +56,8 @@ struct Stream {
     turn: Condvar,
     folder: PathBuf,
     limit: usize,
+    /// The sort stopped streaming: rows go to each worker's own sort as they come.
+    gave_up: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -101,6 +104,7 @@ impl SortedTable {
             turn: Condvar::new(),
             folder: self.folder.clone(),
             limit,
+            gave_up: AtomicBool::new(false),
         }));
         self
     }
@@ -133,6 +137,9 @@ impl SortedTable {
         }
     }
 }
+
+/// The bytes of rows held outside a part before they are handed over.
+const HELD_OUTSIDE_PARTS: usize = 1 << 20;
 
 /// The rows a worker holds for its turn.
 #[derive(Debug)]
@@ -211,6 +218,7 @@ impl SortedRows {
         let mut guard = if state.streaming() {
             Some(state)
         } else {
+            stream.gave_up.store(true, Ordering::Relaxed);
             drop(state);
             None
         };
@@ -310,7 +318,12 @@ impl Collector for SortedRows {
     fn add(&mut self, line: SessionLine) -> Result<()> {
         self.tally.add(&line)?;
         let id = line.session.id.0;
-        if self.held.stream.is_none() {
+        let gave_up = self
+            .held
+            .stream
+            .as_ref()
+            .is_none_or(|s| s.gave_up.load(Ordering::Relaxed));
+        if gave_up && self.held.rows.is_empty() {
             let encoder = &mut self.encoder;
             self.sort.push_with(id, |buf| encoder.encode(&line, buf))?;
             return Ok(());
@@ -325,7 +338,13 @@ impl Collector for SortedRows {
             .into());
         }
         self.held.rows.push((id, self.held.data.len() - start));
-        if self.held.data.len() + self.held.rows.len() * 16 >= self.held.limit {
+        // Rows outside a part (one pass in order) wait for no turn: a small batch will do.
+        let limit = if self.held.part.is_some() {
+            self.held.limit
+        } else {
+            self.held.limit.min(HELD_OUTSIDE_PARTS)
+        };
+        if self.held.data.len() + self.held.rows.len() * 16 >= limit {
             self.hand_over()?;
         }
         Ok(())
@@ -377,6 +396,7 @@ impl Collector for SortedRows {
         state.sort = sink.map(|sink| ExternalSort::new(&stream.folder, stream.limit).stream_to(sink));
         state.next = 0;
         state.stopped = false;
+        stream.gave_up.store(false, Ordering::Relaxed);
         Ok(())
     }
 }
