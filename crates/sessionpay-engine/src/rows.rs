@@ -29,7 +29,7 @@ use crate::{Collector, Result};
 /// ```
 /// # use sessionpay_engine::{Run, RunOptions, SortedTable};
 /// # use sessionpay_io::{Format, Table};
-/// let (inputs, _) = sessionpay_io::expand_inputs(&["../../fixtures/sample/instructed_sessions.csv".into()])?;
+/// let (inputs, _) = sessionpay_io::expand_inputs(&["../../fixtures/conformance/report.csv".into()])?;
 /// let policy = sessionpay_core::RateTable::default();
 /// let folder = tempfile::tempdir()?;
 /// let table = SortedTable::new(Table::Sessions, Format::Csv, folder.path(), 64 << 20, 1);

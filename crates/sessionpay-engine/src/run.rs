@@ -176,8 +176,7 @@ impl<'a> Run<'a> {
             counter,
             &mut collector,
             self.rejects,
-            self.options.seen_ids,
-            self.options.spill_folder.as_deref(),
+            &self.options,
         )?;
         stats.gave_up_parallel = gave_up_parallel;
         Ok((collector, stats))

@@ -94,18 +94,17 @@ pub(crate) fn run<C: Collector>(
     counter: &AtomicU64,
     collector: &mut C,
     mut rejects: Option<RejectSink<'_>>,
-    seen_ids: bool,
-    spill_folder: Option<&std::path::Path>,
+    options: &crate::RunOptions,
 ) -> Result<Stats> {
     let mut book = CurrencyBook::new(table.venue_currencies.clone());
     let mut accept = Accept {
         names: inputs.iter().map(Input::display_path).collect(),
         pricing,
         collector,
-        seen: SeenPlaces::new(spill_folder),
+        seen: SeenPlaces::new(options.spill_folder.as_deref()),
         stats: Stats {
             workers: 1,
-            seen: SeenIds::new(seen_ids),
+            seen: SeenIds::new(options.seen_ids),
             ..Stats::default()
         },
     };
