@@ -80,6 +80,110 @@ fn sorting_through_runs_gives_the_bytes_of_the_in_memory_sort_in_any_row_order()
     }
 }
 
+/// The conformance CSV in id order but for two rows swapped near its end.
+fn nearly_ascending_conformance() -> String {
+    let text = fixture_text("conformance/report.csv");
+    let (header, body) = text.split_once('\n').unwrap();
+    let mut rows: Vec<&str> = body.lines().collect();
+    let n = rows.len();
+    rows.swap(n - 40, n - 3);
+    format!("{header}\n{}\n", rows.join("\n"))
+}
+
+#[test]
+fn the_output_file_written_as_rows_come_is_the_sorted_stdout_in_any_row_order() {
+    let dir = TestDir::new();
+    dir.copy_as("conformance/report.csv", "ordered.csv");
+    dir.write("shuffled.csv", shuffled_conformance(29));
+    dir.write("nearly.csv", nearly_ascending_conformance());
+    dir.copy_as("conformance/rates.toml", "rates.toml");
+    let tables: [&[&str]; 3] = [&["reconcile"], &["reconcile", "--explain"], &["sessions"]];
+    for table in tables {
+        for format in ["csv", "json"] {
+            let args = |input: &'static str, memory: &'static str, out: Option<&'static str>| {
+                let mut args = table.to_vec();
+                args.extend([
+                    "-v",
+                    "--rates",
+                    "rates.toml",
+                    "--format",
+                    format,
+                    "--sort-memory",
+                    memory,
+                ]);
+                if let Some(out) = out {
+                    args.extend(["-o", out]);
+                }
+                args.push(input);
+                args
+            };
+            let reference = run(&dir, &args("ordered.csv", "64MiB", None), "1");
+            for input in ["ordered.csv", "shuffled.csv", "nearly.csv"] {
+                for (memory, threads) in [("64MiB", "1"), ("64MiB", "3"), ("16KiB", "1"), ("16KiB", "3")] {
+                    let tmp = dir.path().to_str().unwrap().to_string();
+                    let run = dir.run_env(
+                        &args(input, memory, Some("out.txt")),
+                        &[
+                            ("SESSIONPAY_THREADS", threads),
+                            ("SESSIONPAY_PARALLEL_MIN_BYTES", "1"),
+                            ("TMPDIR", &tmp),
+                        ],
+                    );
+                    assert!(matches!(run.code, Some(0 | 1)), "{}", run.stderr);
+                    let what =
+                        format!("{table:?} {format} {input} --sort-memory {memory} on {threads} thread(s)");
+                    assert!(dir.read("out.txt") == reference, "{what}: the -o file differs");
+                    // An ascending export goes straight to the file, whatever the workers.
+                    let streamed = run.stderr.contains("wrote 3000 rows as they came");
+                    assert_eq!(streamed, input == "ordered.csv", "{what}: {}", run.stderr);
+                    std::fs::remove_file(dir.path().join("out.txt")).unwrap();
+                }
+            }
+            assert_eq!(
+                dir.listing(),
+                ["nearly.csv", "ordered.csv", "rates.toml", "shuffled.csv"],
+                "no run or staged file is left"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_bad_row_after_rows_went_to_the_output_file_leaves_no_file() {
+    let dir = TestDir::new();
+    let mut text = fixture_text("conformance/report.csv");
+    text.push_str("999999999,x,1,x,1,x,,not-a-date,101,x,Europe/London,1,1,1,0,0,0,class,1,x,per_hour,1,[],£1.00,false\n");
+    dir.write("late.csv", text);
+    dir.copy_as("conformance/rates.toml", "rates.toml");
+    dir.write("out.csv", "old\n");
+    for threads in ["1", "3"] {
+        let run = dir.run_env(
+            &[
+                "sessions",
+                "--rates",
+                "rates.toml",
+                "--sort-memory",
+                "16KiB",
+                "-o",
+                "out.csv",
+                "late.csv",
+            ],
+            &[
+                ("SESSIONPAY_THREADS", threads),
+                ("SESSIONPAY_PARALLEL_MIN_BYTES", "1"),
+            ],
+        );
+        run.assert_code(2);
+        assert!(run.stderr.contains("not-a-date"), "{}", run.stderr);
+        assert_eq!(dir.read("out.csv"), b"old\n", "the old file stays");
+        assert_eq!(
+            dir.listing(),
+            ["late.csv", "out.csv", "rates.toml"],
+            "nothing else is left"
+        );
+    }
+}
+
 #[test]
 fn the_runs_go_beside_the_output_file_and_verbose_says_so() {
     let dir = TestDir::new();

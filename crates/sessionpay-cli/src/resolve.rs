@@ -117,7 +117,9 @@ pub(crate) fn skipped_notes(planned: &Planned, notes: &mut Notes) {
 /// on small files).
 pub(crate) fn run_options(tolerance: impl Into<sessionpay_engine::Tolerance>) -> RunOptions {
     let var = |name: &str| std::env::var(name).ok().and_then(|v| v.trim().parse().ok());
-    let mut options = RunOptions::default().tolerance(tolerance);
+    let mut options = RunOptions::default()
+        .tolerance(tolerance)
+        .spill_folder(sessionpay_io::spill_folder(None));
     if let Some(threads) = var("SESSIONPAY_THREADS").filter(|&n: &u64| n >= 1) {
         options = options.threads(usize::try_from(threads).unwrap_or(usize::MAX));
     }

@@ -7,11 +7,11 @@ use std::path::Path;
 use anyhow::Context;
 use sessionpay_core::DateRange;
 use sessionpay_engine::{
-    Collector, InRange, PayrollCollected, PayrollCollector, Planned, Resolved, Run, SortedRows, Stats,
-    Tolerance,
+    Collector, InRange, PayrollCollected, PayrollCollector, Planned, Resolved, Run, SortedRows, SortedTable,
+    Stats, Tolerance,
 };
 use sessionpay_io::{
-    ExternalSort, Format, Input, LineDigest, OutputSet, RejectsFile, Shown, Table, TableEncoder,
+    AtomicFile, ExternalSort, FileSink, Format, Input, LineDigest, OutputSet, RejectsFile, Shown, Table,
 };
 
 use crate::args::{DateArgs, PeriodArg, PeriodArgs, SortArgs};
@@ -138,14 +138,17 @@ pub(crate) fn compute_payroll(
 }
 
 /// Every session's row of `table`, priced and reconciled, sorted by
-/// session id within the --sort-memory budget, and the set the outputs go in.
+/// session id within the --sort-memory budget, the set the outputs go in,
+/// and the staged -o file. The rows go into that file as they come while
+/// their ids ascend (an export in id order needs no sort); stdout cannot be
+/// taken back, so its rows are sorted first (into run files past the budget).
 pub(crate) fn collect(
     args: &Source,
     (sort, dates): (SortArgs, DateArgs),
     tolerance: Tolerance,
     (table, format): (Table, Format),
     notes: &mut Notes,
-) -> anyhow::Result<(SortedRows, OutputSet)> {
+) -> anyhow::Result<(SortedRows, OutputSet, Option<AtomicFile>)> {
     if let (Some(from), Some(to)) = (dates.from, dates.to) {
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
     }
@@ -153,28 +156,25 @@ pub(crate) fn collect(
     let planned = plan(args, &[], &[], notes)?;
     let (resolved, mut outputs) = planned.resolve()?;
     let folder = sessionpay_io::spill_folder(args.output.as_deref());
-    // Each worker sorts its share in its part of the budget.
-    let share = sort.sort_memory / run_options(tolerance).threads.max(1);
-    let make = || {
-        let rows = SortedRows::new(
-            TableEncoder::new(table, format),
-            ExternalSort::new(&folder, share),
-        );
-        InRange::new(rows, range)
-    };
+    let threads = run_options(tolerance).threads;
+    let mut rows = SortedTable::new(table, format, &folder, sort.sort_memory, threads);
+    let mut staged = None;
+    if let Some(path) = &args.output {
+        let mut file = outputs.create(path)?;
+        let writing = || format!("writing {}", path.display());
+        // A device or pipe has no file to write at offsets: its rows are sorted first.
+        if let Some(handle) = file.staged_file().with_context(writing)? {
+            let sink = FileSink::table(handle, &rows.encoder()).with_context(writing)?;
+            rows = rows.stream_to(Box::new(sink));
+        }
+        staged = Some(file);
+    }
+    let make = || InRange::new(rows.collector(), range);
     let InRange {
         inner: rows, kept, ..
     } = run_engine(args, &resolved, tolerance, make, notes, &mut outputs)?;
     empty_range_note(range, kept, notes);
-    if rows.sort.runs() > 0 && notes.verbose() {
-        notes.say(format!(
-            "sorted {} rows through {} temporary run(s) in {}",
-            rows.sort.rows(),
-            rows.sort.runs(),
-            Shown(&folder)
-        ));
-    }
-    Ok((rows, outputs))
+    Ok((rows, outputs, staged))
 }
 
 /// A note when --from/--to keep no session (the outputs are still written, empty).
@@ -203,16 +203,51 @@ fn anchor_note(periods: &PeriodArgs, notes: &mut Notes) {
     }
 }
 
-/// Writes the sorted rows through `args`'s output; gives their tally.
+/// Writes the sorted rows to the staged -o file `staged` (adding it to
+/// `outputs`) or to stdout; gives their tally.
 pub(crate) fn emit_rows(
     args: &Source,
     outputs: &mut OutputSet,
-    rows: SortedRows,
+    (mut rows, staged): (SortedRows, Option<AtomicFile>),
+    notes: &mut Notes,
 ) -> anyhow::Result<LineDigest> {
-    let SortedRows { sort, encoder, tally } = rows;
-    emit(args, outputs, |out| {
-        encoder.write_rows(out, |row| sort.for_each_sorted(row))
-    })?;
+    let tally = std::mem::replace(&mut rows.tally, LineDigest::new(0));
+    let written = match (staged, &args.output) {
+        (Some(mut file), Some(path)) => {
+            let written = if rows.has_sink() {
+                rows.finish_into_sink()
+            } else {
+                rows.write_table(&mut file)
+            }
+            .with_context(|| format!("writing {}", path.display()))?;
+            outputs.add(file)?;
+            written
+        }
+        _ => {
+            let mut written = None;
+            emit(args, outputs, |out| {
+                written = Some(rows.write_table(out)?);
+                Ok(())
+            })?;
+            written.context("the rows were not written")?
+        }
+    };
+    if notes.verbose() {
+        let folder = sessionpay_io::spill_folder(args.output.as_deref());
+        if written.streamed {
+            notes.say(format!(
+                "wrote {} rows as they came: their session ids ascend, so nothing was sorted",
+                written.rows
+            ));
+        } else if written.runs > 0 {
+            notes.say(format!(
+                "sorted {} rows through {} temporary run(s) in {}",
+                written.rows,
+                written.runs,
+                Shown(&folder)
+            ));
+        }
+    }
     Ok(tally)
 }
 
@@ -228,7 +263,9 @@ pub(crate) fn run_engine<C: Collector>(
 ) -> anyhow::Result<C> {
     let _progress = crate::ui::Progress::start(&resolved.inputs);
     // The ids the sessions had are kept only to warn of policy sections no session has.
-    let options = run_options(tolerance).seen_ids(args.rates.is_some());
+    let options = run_options(tolerance)
+        .seen_ids(args.rates.is_some())
+        .spill_folder(sessionpay_io::spill_folder(args.output.as_deref()));
     let run = Run::new(&resolved.inputs, &resolved.table, options).progress(&BYTES_READ);
     let Some(path) = &args.skip_invalid else {
         let (collected, stats) = run.collect(make)?;

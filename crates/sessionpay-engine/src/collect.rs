@@ -26,6 +26,33 @@ pub trait Collector: Sized + Send {
     /// As [`Collector::add`].
     fn merge(&mut self, other: Self) -> Result<()>;
 
+    /// The parallel read is about to hand over the rows of part `part`
+    /// (parts are numbered in input order, and each worker takes its parts
+    /// in that order).
+    ///
+    /// # Errors
+    /// As [`Collector::add`].
+    fn begin_part(&mut self, _part: usize) -> Result<()> {
+        Ok(())
+    }
+
+    /// Every row of part `part` was handed over.
+    ///
+    /// # Errors
+    /// As [`Collector::add`].
+    fn end_part(&mut self, _part: usize) -> Result<()> {
+        Ok(())
+    }
+
+    /// This collector begins the sequential pass after a parallel read that
+    /// was given up: what it shares with that read's collectors starts afresh.
+    ///
+    /// # Errors
+    /// As [`Collector::add`].
+    fn start_over(&mut self) -> Result<()> {
+        Ok(())
+    }
+
     /// The names its output shows. The parallel reader skips the others (the
     /// sequential pass keeps every name: its duplicate check compares whole rows).
     fn names(&self) -> Names {

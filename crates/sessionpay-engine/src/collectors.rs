@@ -5,7 +5,7 @@ use sessionpay_core::chrono::NaiveDate;
 use sessionpay_core::{
     DateRange, LineRows, LocalDates, Payroll, PayrollRow, PeriodKind, RowRef, SessionLine, Status,
 };
-use sessionpay_io::{ExternalSort, LineDigest, Names, StatementKey, TableEncoder};
+use sessionpay_io::{ExternalSort, LineDigest, Names, StatementKey};
 
 use crate::{Collector, Result};
 
@@ -216,48 +216,6 @@ impl Collector for PayrollCollector {
     }
 }
 
-/// Every priced session as its encoded output row, sorted by session id in
-/// a fixed memory budget (the rest goes to temporary run files), with the
-/// counts of statuses and reasons: `reconcile` and `sessions` in bounded memory.
-#[derive(Debug)]
-pub struct SortedRows {
-    /// The rows taken.
-    pub sort: ExternalSort,
-    /// How each line becomes its row.
-    pub encoder: TableEncoder,
-    /// The statuses and reasons of the lines taken (no line kept).
-    pub tally: LineDigest,
-}
-
-impl SortedRows {
-    /// Rows encoded by `encoder` into `sort`.
-    pub fn new(encoder: TableEncoder, sort: ExternalSort) -> SortedRows {
-        SortedRows {
-            sort,
-            encoder,
-            tally: LineDigest::new(0),
-        }
-    }
-}
-
-impl Collector for SortedRows {
-    type Item = SessionLine;
-
-    fn add(&mut self, line: SessionLine) -> Result<()> {
-        self.tally.add(&line)?;
-        let encoder = &mut self.encoder;
-        self.sort
-            .push_with(line.session.id.0, |buf| encoder.encode(&line, buf))?;
-        Ok(())
-    }
-
-    fn merge(&mut self, other: Self) -> Result<()> {
-        self.tally.merge(other.tally)?;
-        self.sort.absorb(other.sort)?;
-        Ok(())
-    }
-}
-
 /// Every priced session, for per-session outputs.
 #[derive(Debug, Default)]
 pub struct Lines(pub Vec<SessionLine>);
@@ -330,85 +288,28 @@ impl<C: Collector<Item = SessionLine>> Collector for InRange<C> {
     fn names(&self) -> Names {
         self.inner.names()
     }
+
+    fn begin_part(&mut self, part: usize) -> Result<()> {
+        self.inner.begin_part(part)
+    }
+
+    fn end_part(&mut self, part: usize) -> Result<()> {
+        self.inner.end_part(part)
+    }
+
+    fn start_over(&mut self) -> Result<()> {
+        self.inner.start_over()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use rust_decimal::Decimal;
-    use sessionpay_core::RateTable;
-    use sessionpay_io::{Format, Table};
-
     use crate::run::tests::{csv, row};
     use crate::{Run, RunOptions};
-
-    /// The rows of `table` in `format` through sorted rows with a memory
-    /// `limit`, on `threads`, next to what the writer of a sorted list gives.
-    fn both_ways(
-        limit: usize,
-        threads: usize,
-        table: Table,
-        format: Format,
-    ) -> (Vec<u8>, Vec<u8>, LineDigest) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let rows: Vec<String> = (0..300u64)
-            .map(|i| {
-                let id = (i * 7_919) % 1_000;
-                row(id, (id % 5) as u32, if id % 3 == 0 { "1.00" } else { "5.00" })
-            })
-            .collect();
-        let inputs = [csv(dir.path(), "a.csv", &rows)];
-        let policy = RateTable::default();
-        let options = RunOptions::default().threads(threads).parallel_min_bytes(1);
-        let lines = Run::new(&inputs, &policy, options)
-            .collect(Lines::default)
-            .expect("lines")
-            .0
-            .sorted();
-        let mut expected = Vec::new();
-        match table {
-            Table::Reconcile => sessionpay_io::write_reconcile(&mut expected, &lines, format),
-            Table::ReconcileExplained => {
-                sessionpay_io::write_reconcile_explained(&mut expected, &lines, format)
-            }
-            Table::Sessions => sessionpay_io::write_sessions(&mut expected, &lines, format),
-        }
-        .expect("write");
-        let spill = tempfile::tempdir().expect("spill dir");
-        let make = || {
-            SortedRows::new(
-                TableEncoder::new(table, format),
-                ExternalSort::new(spill.path(), limit),
-            )
-        };
-        let (sorted, _) = Run::new(&inputs, &policy, options).collect(make).expect("rows");
-        let mut got = Vec::new();
-        let SortedRows { sort, encoder, tally } = sorted;
-        encoder
-            .write_rows(&mut got, |emit| sort.for_each_sorted(emit))
-            .expect("write rows");
-        assert_eq!(std::fs::read_dir(spill.path()).expect("list").count(), 0);
-        (got, expected, tally)
-    }
-
-    #[test]
-    fn sorted_rows_write_what_the_sorted_list_writes_in_memory_or_through_runs() {
-        for table in [Table::Reconcile, Table::ReconcileExplained, Table::Sessions] {
-            for format in [Format::Csv, Format::Json] {
-                for (limit, threads) in [(64 << 20, 1), (64 << 20, 2), (500, 1), (500, 3)] {
-                    let (got, expected, tally) = both_ways(limit, threads, table, format);
-                    assert_eq!(
-                        String::from_utf8_lossy(&got),
-                        String::from_utf8_lossy(&expected),
-                        "{table:?} {format:?} limit {limit} threads {threads}"
-                    );
-                    assert_eq!(tally.sessions, 300);
-                    assert_eq!(tally.by_status.values().sum::<u64>(), 300);
-                }
-            }
-        }
-    }
+    use rust_decimal::Decimal;
+    use sessionpay_core::RateTable;
 
     #[test]
     fn a_digest_keeps_the_biggest_mismatches_whatever_the_order_and_the_workers() {

@@ -12,8 +12,9 @@
 //!   priced ([`sessionpay_io::SessionLine`]) or as read
 //!   ([`sessionpay_core::Session`]).
 //! - [`PayrollCollector`], [`Lines`]: totals per instructor and period, and
-//!   every priced session; [`SortedRows`]: every session's output row,
-//!   sorted by id in a fixed memory budget.
+//!   every priced session; [`SortedTable`] and its [`SortedRows`]: every
+//!   session's output row, sorted by id in a fixed memory budget, streamed
+//!   straight to the output while the ids come in ascending order.
 //! - [`Observations`]: the collector of `rates infer`, distinct sessions per
 //!   rate content, and the search over them; [`OutlierIds`]: a second
 //!   reading for the outlier ids a full report lists.
@@ -34,6 +35,7 @@ mod error;
 mod infer;
 mod options;
 mod parallel;
+mod rows;
 mod run;
 mod seen;
 mod sequential;
@@ -41,10 +43,11 @@ mod setup;
 mod workers;
 
 pub use collect::{Collector, Item, Pricing};
-pub use collectors::{InRange, LineEncoder, Lines, PayrollCollected, PayrollCollector, SortedRows};
+pub use collectors::{InRange, LineEncoder, Lines, PayrollCollected, PayrollCollector};
 pub use error::{Error, Result};
 pub use infer::{Observations, OutlierIds};
 pub use options::{default_threads, RunOptions, Tolerance, TolerancePart, PARALLEL_MIN_BYTES};
 pub use parallel::NeedsSequential;
+pub use rows::{RowsWritten, SortedRows, SortedTable};
 pub use run::{RejectSink, Run, SeenIds, Stats};
 pub use setup::{Plan, Planned, Resolved};

@@ -1,6 +1,8 @@
 //! The settings of a run, passed in by the caller (the engine reads no
 //! environment variable).
 
+use std::path::PathBuf;
+
 use rust_decimal::Decimal;
 use sessionpay_core::Currency;
 
@@ -13,7 +15,7 @@ pub fn default_threads() -> usize {
 }
 
 /// How a run reads and prices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOptions {
     /// How far TeamUp's figure may be from the computed pay and still match.
     pub tolerance: Tolerance,
@@ -24,16 +26,23 @@ pub struct RunOptions {
     pub parallel_min_bytes: u64,
     /// Keep the pay rate and venue ids the sessions had ([`crate::Stats::seen`]).
     pub seen_ids: bool,
+    /// Where the run's own temporary files go (the places of the session ids
+    /// a sequential pass has seen, past a few MiB): an anonymous file in
+    /// this folder, gone when the run ends however it ends. `None` keeps
+    /// them in memory.
+    pub spill_folder: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
-    /// No tolerance, one thread per core, [`PARALLEL_MIN_BYTES`], no ids kept.
+    /// No tolerance, one thread per core, [`PARALLEL_MIN_BYTES`], no ids
+    /// kept, no temporary file.
     fn default() -> RunOptions {
         RunOptions {
             tolerance: Tolerance::default(),
             threads: default_threads(),
             parallel_min_bytes: PARALLEL_MIN_BYTES,
             seen_ids: false,
+            spill_folder: None,
         }
     }
 }
@@ -61,6 +70,15 @@ impl RunOptions {
     #[must_use]
     pub fn seen_ids(self, seen_ids: bool) -> RunOptions {
         RunOptions { seen_ids, ..self }
+    }
+
+    /// These options with the run's temporary files in `folder`.
+    #[must_use]
+    pub fn spill_folder(self, folder: impl Into<PathBuf>) -> RunOptions {
+        RunOptions {
+            spill_folder: Some(folder.into()),
+            ..self
+        }
     }
 
     /// These options with `parallel_min_bytes`.

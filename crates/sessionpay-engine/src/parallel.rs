@@ -205,7 +205,7 @@ fn read_share<C: Collector>(
         summaries: Vec::new(),
     };
     let names = share.collector.names();
-    let mut on_row = |row: ParsedRow| -> Result<(), NeedsSequential> {
+    let on_row = |share: &mut Share<C>, row: ParsedRow| -> Result<(), NeedsSequential> {
         share.rows += 1;
         let settled = share
             .book
@@ -228,23 +228,32 @@ fn read_share<C: Collector>(
         }
     };
     let mut cache = ReadCache::new(names);
-    while let Some((_, part)) = queue.take() {
+    while let Some((index, part)) = queue.take() {
         let reader = match part {
             InputPart::Csv(part) => Reader::part(part),
             InputPart::Ndjson(part) => Reader::ndjson_part(part),
             InputPart::Whole(index) => Reader::input(&inputs[*index]),
         };
-        let read = reader.counter(shared.counter).cache(&mut cache).read(&mut Sinks {
-            on_row: |row| on_row(row).map_err(Stop),
-            on_reject: |_: Rejected| Err(Stop(NeedsSequential::Unaligned)),
-        });
+        let read = share
+            .collector
+            .begin_part(index)
+            .map_err(|_| Stop(NeedsSequential::Collecting))
+            .and_then(|()| {
+                reader.counter(shared.counter).cache(&mut cache).read(&mut Sinks {
+                    on_row: |row| on_row(&mut share, row).map_err(Stop),
+                    on_reject: |_: Rejected| Err(Stop(NeedsSequential::Unaligned)),
+                })
+            });
         let why = match read {
-            Ok(summary) if !summary.misaligned => {
-                if let InputPart::Whole(index) = part {
-                    share.summaries.push((*index, summary));
+            Ok(summary) if !summary.misaligned => match share.collector.end_part(index) {
+                Ok(()) => {
+                    if let InputPart::Whole(index) = part {
+                        share.summaries.push((*index, summary));
+                    }
+                    continue;
                 }
-                continue;
-            }
+                Err(_) => NeedsSequential::Collecting,
+            },
             Ok(_) => NeedsSequential::Unaligned,
             Err(Stop(why)) => why,
         };

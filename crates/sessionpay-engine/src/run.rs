@@ -166,6 +166,9 @@ impl<'a> Run<'a> {
             }
         }
         let mut collector = make();
+        if gave_up_parallel.is_some() {
+            collector.start_over()?;
+        }
         let mut stats = sequential::run(
             self.inputs,
             self.table,
@@ -173,7 +176,7 @@ impl<'a> Run<'a> {
             counter,
             &mut collector,
             self.rejects,
-            self.options.seen_ids,
+            &self.options,
         )?;
         stats.gave_up_parallel = gave_up_parallel;
         Ok((collector, stats))
@@ -275,7 +278,7 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n";
         let table = RateTable::default();
         for threads in [1, 2] {
             let options = RunOptions::default().parallel_min_bytes(1).threads(threads);
-            let (_, stats) = Run::new(&inputs, &table, options)
+            let (_, stats) = Run::new(&inputs, &table, options.clone())
                 .collect(Lines::default)
                 .expect("run");
             assert!(stats.seen.rates.is_empty() && stats.seen.venues.is_empty());
@@ -363,7 +366,7 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n";
         let inputs = [csv(dir.path(), "big.csv", &many(2000))];
         let table = RateTable::default();
         let options = RunOptions::default().parallel_min_bytes(1);
-        let (parallel, stats) = Run::new(&inputs, &table, options.threads(3))
+        let (parallel, stats) = Run::new(&inputs, &table, options.clone().threads(3))
             .collect(Lines::default)
             .expect("parallel run");
         assert_eq!((stats.workers, stats.gave_up_parallel), (3, None));

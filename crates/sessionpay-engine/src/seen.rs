@@ -2,13 +2,16 @@
 //! memory: the ids themselves in a [`RoaringTreemap`] (a few bits each for
 //! the dense ids of an export), and each first place with the hash of its
 //! row as a fixed-size record, kept in a buffer and written, sorted by id,
-//! as runs to one anonymous temporary file when the buffer is full. Only a
+//! as runs to one anonymous temporary file in the run's spill folder
+//! ([`crate::RunOptions::spill_folder`]) when the buffer is full; without
+//! one, the records stay in memory. Only a
 //! repeated id (rare) looks its first place up; a small index of every
 //! run, and the block of each run read last, make that one read at most.
 
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
 
 use roaring::RoaringTreemap;
 use sessionpay_io::Location;
@@ -73,6 +76,38 @@ fn decode(bytes: &[u8]) -> (u64, Seen) {
     )
 }
 
+/// Where the runs are: an anonymous file, or memory without a folder for one.
+enum Runs {
+    File(File),
+    Memory(Vec<u8>),
+}
+
+impl Runs {
+    fn append(&mut self, bytes: &[u8], at: u64) -> io::Result<()> {
+        match self {
+            Runs::File(file) => file.write_all_at(bytes, at),
+            Runs::Memory(kept) => {
+                kept.extend_from_slice(bytes);
+                Ok(())
+            }
+        }
+    }
+
+    fn read_at(&self, out: &mut [u8], at: u64) -> io::Result<()> {
+        match self {
+            Runs::File(file) => file.read_exact_at(out, at),
+            Runs::Memory(kept) => {
+                let start = usize::try_from(at).map_err(io::Error::other)?;
+                let bytes = kept
+                    .get(start..start + out.len())
+                    .ok_or_else(|| io::Error::other("a run is cut short"))?;
+                out.copy_from_slice(bytes);
+                Ok(())
+            }
+        }
+    }
+}
+
 /// One sorted run in the file.
 struct Run {
     /// Offset of its first record.
@@ -91,23 +126,26 @@ pub(crate) struct SeenPlaces {
     ids: RoaringTreemap,
     /// Records kept in memory before they go to a run.
     limit: usize,
+    /// Where the run file goes (none: the runs stay in memory).
+    folder: Option<PathBuf>,
     buffer: Vec<(u64, Seen)>,
-    file: Option<File>,
+    file: Option<Runs>,
     written: u64,
     runs: Vec<Run>,
 }
 
-impl Default for SeenPlaces {
-    fn default() -> SeenPlaces {
-        SeenPlaces::with_buffer(BUFFER_RECORDS)
-    }
-}
-
 impl SeenPlaces {
+    /// Places whose records past a few MiB go to an anonymous file in
+    /// `folder` (or stay in memory without one).
+    pub(crate) fn new(folder: Option<&Path>) -> SeenPlaces {
+        SeenPlaces::with_buffer(folder, BUFFER_RECORDS)
+    }
+
     /// Places that keep up to `limit` records in memory.
-    fn with_buffer(limit: usize) -> SeenPlaces {
+    fn with_buffer(folder: Option<&Path>, limit: usize) -> SeenPlaces {
         SeenPlaces {
             ids: RoaringTreemap::new(),
+            folder: folder.map(Path::to_path_buf),
             limit: limit.max(1),
             buffer: Vec::new(),
             file: None,
@@ -133,15 +171,16 @@ impl SeenPlaces {
         if !self.buffer.is_sorted_by_key(|(id, _)| *id) {
             self.buffer.sort_unstable_by_key(|(id, _)| *id);
         }
-        let file = match &mut self.file {
-            Some(file) => file,
-            None => self.file.insert(tempfile::tempfile()?),
+        let file = match (&mut self.file, &self.folder) {
+            (Some(file), _) => file,
+            (None, Some(folder)) => self.file.insert(Runs::File(tempfile::tempfile_in(folder)?)),
+            (None, None) => self.file.insert(Runs::Memory(Vec::new())),
         };
         let mut bytes = vec![0u8; self.buffer.len() * RECORD];
         for (chunk, (id, seen)) in bytes.chunks_exact_mut(RECORD).zip(&self.buffer) {
             encode(*id, seen, chunk);
         }
-        file.write_all_at(&bytes, self.written)?;
+        file.append(&bytes, self.written)?;
         let firsts = self.buffer.iter().step_by(BLOCK).map(|(id, _)| *id).collect();
         let last = self.buffer.last().map_or(0, |(id, _)| *id);
         self.runs.push(Run {
@@ -154,6 +193,11 @@ impl SeenPlaces {
         self.written += bytes.len() as u64;
         self.buffer.clear();
         Ok(())
+    }
+
+    /// The folder of the run file, for errors.
+    pub(crate) fn folder(&self) -> Option<&Path> {
+        self.folder.as_deref()
     }
 
     /// The record of an id known to be taken.
@@ -172,7 +216,7 @@ impl SeenPlaces {
                 let mut bytes = vec![0u8; records * RECORD];
                 let at = run.start + (block * BLOCK * RECORD) as u64;
                 file.ok_or_else(|| io::Error::other("no run file"))?
-                    .read_exact_at(&mut bytes, at)?;
+                    .read_at(&mut bytes, at)?;
                 run.cached = Some((block, bytes));
             }
             let Some((_, bytes)) = &run.cached else { continue };
@@ -212,7 +256,13 @@ mod tests {
     /// Every id's first place is found again, in memory or in a run, in any
     /// order of the ids and of the repeats.
     fn check(limit: usize, ids: &[u64], repeats: &[u64]) {
-        let mut places = SeenPlaces::with_buffer(limit);
+        let folder = tempfile::tempdir().expect("temp dir");
+        check_in(Some(folder.path()), limit, ids, repeats);
+        check_in(None, limit, ids, repeats);
+    }
+
+    fn check_in(folder: Option<&Path>, limit: usize, ids: &[u64], repeats: &[u64]) {
+        let mut places = SeenPlaces::with_buffer(folder, limit);
         let mut first = std::collections::HashMap::new();
         for (n, id) in ids.iter().enumerate() {
             let s = seen(n as u64);
@@ -242,6 +292,38 @@ mod tests {
         check(BLOCK * 5, &shuffled, &shuffled[..2_000]);
         check(BLOCK * 5 + 3, &shuffled, &repeats);
         check(BUFFER_RECORDS, &shuffled, &repeats);
+    }
+
+    #[test]
+    fn the_runs_go_to_an_anonymous_file_in_the_folder_given_and_nothing_is_left() {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let mut places = SeenPlaces::with_buffer(Some(folder.path()), 8);
+        for id in 0..100 {
+            assert_eq!(places.first_or_insert(id, seen(id)).expect("insert"), None);
+        }
+        let Some(Runs::File(file)) = &places.file else {
+            panic!("no run file");
+        };
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let link = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).expect("fd link");
+            let folder = folder.path().canonicalize().expect("folder");
+            assert!(link.starts_with(&folder), "{link:?} is not in {folder:?}");
+        }
+        assert!(file.metadata().expect("metadata").len() > 0);
+        assert_eq!(places.first_or_insert(3, seen(0)).expect("lookup"), Some(seen(3)));
+        // Nothing is named in the folder while the run goes on, or after.
+        assert_eq!(std::fs::read_dir(folder.path()).expect("list").count(), 0);
+        drop(places);
+        assert_eq!(std::fs::read_dir(folder.path()).expect("list").count(), 0);
+
+        // A folder that is not there is an error, not a file somewhere else.
+        let mut places = SeenPlaces::with_buffer(Some(&folder.path().join("gone")), 8);
+        let err = (0..100)
+            .try_for_each(|id| places.first_or_insert(id, seen(id)).map(drop))
+            .expect_err("no folder");
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
     }
 
     proptest! {

@@ -49,7 +49,10 @@ impl<C: Collector> Accept<'_, C> {
             .seen
             .first_or_insert(id, here)
             .map_err(|source| crate::Error::Write {
-                path: std::path::PathBuf::from("(the temporary file of the session ids seen)"),
+                path: self.seen.folder().map_or_else(
+                    || PathBuf::from("(the session ids seen)"),
+                    |folder| folder.join("(the temporary file of the session ids seen)"),
+                ),
                 source,
             })?;
         match first {
@@ -91,17 +94,17 @@ pub(crate) fn run<C: Collector>(
     counter: &AtomicU64,
     collector: &mut C,
     mut rejects: Option<RejectSink<'_>>,
-    seen_ids: bool,
+    options: &crate::RunOptions,
 ) -> Result<Stats> {
     let mut book = CurrencyBook::new(table.venue_currencies.clone());
     let mut accept = Accept {
         names: inputs.iter().map(Input::display_path).collect(),
         pricing,
         collector,
-        seen: SeenPlaces::default(),
+        seen: SeenPlaces::new(options.spill_folder.as_deref()),
         stats: Stats {
             workers: 1,
-            seen: SeenIds::new(seen_ids),
+            seen: SeenIds::new(options.seen_ids),
             ..Stats::default()
         },
     };

@@ -251,6 +251,24 @@ impl AtomicFile {
         &self.path
     }
 
+    /// A second handle on the temporary file, for a writer that writes at
+    /// offsets and reads back what it wrote ([`crate::FileSink`]); what was
+    /// written through this file so far is flushed first. `None` for a
+    /// device or pipe written in place. Whatever the handle writes is
+    /// committed with the file (and removed with it).
+    ///
+    /// # Errors
+    /// The flush's, or the handle's duplication's.
+    pub fn staged_file(&mut self) -> io::Result<Option<std::fs::File>> {
+        match &mut self.out {
+            Some(Target::Temp(out)) => {
+                out.flush()?;
+                Ok(Some(out.get_ref().as_file().try_clone()?))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Whether this writes a device or pipe in place (nothing to rename).
     pub(crate) fn is_direct(&self) -> bool {
         matches!(self.out, Some(Target::Direct(_)))

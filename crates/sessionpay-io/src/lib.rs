@@ -94,7 +94,10 @@ pub use row::{Names, ParsedRow};
 /// The line the writers write, and its formula in words, as the core makes them.
 pub use sessionpay_core::{describe_formula, SessionLine};
 pub use size::parse_size;
-pub use sort::{statement_key, statement_row_key, ExternalSort, SortKey, StatementKey, DEFAULT_SORT_MEMORY};
+pub use sort::{
+    statement_key, statement_row_key, ExternalSort, FileSink, SortKey, SortedSink, StatementKey,
+    DEFAULT_SORT_MEMORY,
+};
 pub use source::{ReadCache, Reader, RowSink, Sinks};
 pub use toml_strict::{StrictToml, TomlValue};
 pub use watch::{InputFiles, Stamp};

@@ -847,9 +847,46 @@ impl TableEncoder {
         Ok(())
     }
 
-    /// Writes the table to `out`: the header (CSV) or brackets (JSON)
-    /// around the encoded rows that `rows` hands, in order, to the function
-    /// it is given.
+    /// What comes before the rows: the header line (CSV) or `[` (JSON).
+    ///
+    /// # Errors
+    /// None in practice: the CSV writer writes into memory.
+    pub fn header(&self) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        match self.format {
+            Format::Csv => {
+                let mut header = csv_writer(&mut out);
+                header.write_record(self.columns()).map_err(csv_io)?;
+                header.flush()?;
+            }
+            Format::Json => out.push(b'['),
+        }
+        Ok(out)
+    }
+
+    /// What goes before a row: nothing (CSV), or a line break after `[`
+    /// and a comma and a line break between rows (JSON).
+    pub fn separator(&self, first: bool) -> &'static [u8] {
+        match (self.format, first) {
+            (Format::Csv, _) => b"",
+            (Format::Json, true) => b"\n",
+            (Format::Json, false) => b",\n",
+        }
+    }
+
+    /// What comes after the rows (`empty`: there were none): nothing (CSV) or `]` (JSON).
+    pub fn footer(&self, empty: bool) -> &'static [u8] {
+        match (self.format, empty) {
+            (Format::Csv, _) => b"",
+            (Format::Json, true) => b"]\n",
+            (Format::Json, false) => b"\n]\n",
+        }
+    }
+
+    /// Writes the table to `out`: the [header](TableEncoder::header), the
+    /// encoded rows that `rows` hands, in order, to the function it is
+    /// given, each after its [separator](TableEncoder::separator), and the
+    /// [footer](TableEncoder::footer).
     ///
     /// # Errors
     /// Any I/O error of `out` or of `rows`.
@@ -858,20 +895,14 @@ impl TableEncoder {
         mut out: impl Write,
         rows: impl FnOnce(&mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()>,
     ) -> io::Result<()> {
-        match self.format {
-            Format::Csv => {
-                let mut header = csv_writer(&mut out);
-                header.write_record(self.columns()).map_err(csv_io)?;
-                header.flush()?;
-                drop(header);
-                rows(&mut |row| out.write_all(row))?;
-            }
-            Format::Json => {
-                let mut array = JsonArray::new(&mut out)?;
-                rows(&mut |row| array.push(row))?;
-                array.finish()?;
-            }
-        }
+        out.write_all(&self.header()?)?;
+        let mut first = true;
+        rows(&mut |row| {
+            out.write_all(self.separator(first))?;
+            first = false;
+            out.write_all(row)
+        })?;
+        out.write_all(self.footer(first))?;
         out.flush()
     }
 }

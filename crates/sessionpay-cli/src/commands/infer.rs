@@ -55,7 +55,7 @@ pub(crate) fn run(args: &InferArgs) -> anyhow::Result<Outcome> {
     } else {
         OUTLIERS_IN_COMMENTS
     };
-    let (observations, stats) = Run::new(&inputs, &table, options)
+    let (observations, stats) = Run::new(&inputs, &table, options.clone())
         .progress(&BYTES_READ)
         .collect(|| Observations::keeping(examples))?;
     notes.stats(&stats);

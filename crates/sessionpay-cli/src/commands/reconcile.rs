@@ -18,7 +18,7 @@ pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
     };
     let format = args.input.format.table();
     let tolerance = args.tolerance.get()?;
-    let (rows, mut outputs) = collect(
+    let (rows, mut outputs, staged) = collect(
         &source,
         (args.sort, args.dates),
         tolerance,
@@ -29,7 +29,7 @@ pub(crate) fn reconcile(args: &ReconcileArgs) -> anyhow::Result<Outcome> {
         outputs.commit()?;
         return Ok(Outcome::Rejected);
     }
-    let tally = emit_rows(&source, &mut outputs, rows)?;
+    let tally = emit_rows(&source, &mut outputs, (rows, staged), &mut notes)?;
     outputs.commit()?;
     let reasons: Vec<String> = tally
         .by_reason

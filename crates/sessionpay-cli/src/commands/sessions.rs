@@ -12,7 +12,7 @@ pub(crate) fn sessions(args: &SessionsArgs) -> anyhow::Result<Outcome> {
     let source = Source::of(&args.input);
     let mut notes = source.notes();
     let format = args.input.format.table();
-    let (rows, mut outputs) = collect(
+    let (rows, mut outputs, staged) = collect(
         &source,
         (args.sort, args.dates),
         Tolerance::default(),
@@ -23,7 +23,7 @@ pub(crate) fn sessions(args: &SessionsArgs) -> anyhow::Result<Outcome> {
         outputs.commit()?;
         return Ok(Outcome::Rejected);
     }
-    emit_rows(&source, &mut outputs, rows)?;
+    emit_rows(&source, &mut outputs, (rows, staged), &mut notes)?;
     outputs.commit()?;
     Ok(notes.finish(Outcome::Clean))
 }
