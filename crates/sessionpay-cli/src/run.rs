@@ -8,11 +8,9 @@ use anyhow::Context;
 use sessionpay_core::DateRange;
 use sessionpay_engine::{
     Collector, InRange, PayrollCollected, PayrollCollector, Planned, Resolved, Run, SortedRows, SortedTable,
-    Stats, Tolerance,
+    StagedTable, Stats, Tolerance,
 };
-use sessionpay_io::{
-    AtomicFile, ExternalSort, FileSink, Format, Input, LineDigest, OutputSet, RejectsFile, Shown, Table,
-};
+use sessionpay_io::{ExternalSort, Format, Input, LineDigest, OutputSet, RejectsFile, Shown, Table};
 
 use crate::args::{DateArgs, PeriodArg, PeriodArgs, SortArgs};
 use crate::resolve::{plan, run_options, KeepLines, PayrollQuery, Source};
@@ -56,17 +54,6 @@ pub(crate) fn mismatch_advice(args: &Source, mismatches: u64, sessions: u64) -> 
             path.display()
         ),
     }
-}
-
-/// Writes through `write` to the -o file (staged in `outputs`) or to stdout.
-pub(crate) fn emit(
-    args: &Source,
-    outputs: &mut OutputSet,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> anyhow::Result<()> {
-    emit_to(args.output.as_deref(), outputs, |out| {
-        write(out).map_err(anyhow::Error::from)
-    })
 }
 
 /// Writes through `write` to `output`, staged in `outputs` (it appears when
@@ -148,7 +135,7 @@ pub(crate) fn collect(
     tolerance: Tolerance,
     (table, format): (Table, Format),
     notes: &mut Notes,
-) -> anyhow::Result<(SortedRows, OutputSet, Option<AtomicFile>)> {
+) -> anyhow::Result<(SortedRows, OutputSet, Option<StagedTable>)> {
     if let (Some(from), Some(to)) = (dates.from, dates.to) {
         anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
     }
@@ -160,14 +147,8 @@ pub(crate) fn collect(
     let mut rows = SortedTable::new(table, format, &folder, sort.sort_memory, threads);
     let mut staged = None;
     if let Some(path) = &args.output {
-        let mut file = outputs.create(path)?;
-        let writing = || format!("writing {}", path.display());
-        // A device or pipe has no file to write at offsets: its rows are sorted first.
-        if let Some(handle) = file.staged_file().with_context(writing)? {
-            let sink = FileSink::table(handle, &rows.encoder()).with_context(writing)?;
-            rows = rows.stream_to(Box::new(sink));
-        }
-        staged = Some(file);
+        let (streaming, file) = rows.stage(path, &mut outputs)?;
+        (rows, staged) = (streaming, Some(file));
     }
     let make = || InRange::new(rows.collector(), range);
     let InRange {
@@ -208,24 +189,15 @@ fn anchor_note(periods: &PeriodArgs, notes: &mut Notes) {
 pub(crate) fn emit_rows(
     args: &Source,
     outputs: &mut OutputSet,
-    (mut rows, staged): (SortedRows, Option<AtomicFile>),
+    (mut rows, staged): (SortedRows, Option<StagedTable>),
     notes: &mut Notes,
 ) -> anyhow::Result<LineDigest> {
     let tally = std::mem::replace(&mut rows.tally, LineDigest::new(0));
-    let written = match (staged, &args.output) {
-        (Some(mut file), Some(path)) => {
-            let written = if rows.has_sink() {
-                rows.finish_into_sink()
-            } else {
-                rows.write_table(&mut file)
-            }
-            .with_context(|| format!("writing {}", path.display()))?;
-            outputs.add(file)?;
-            written
-        }
-        _ => {
+    let written = match staged {
+        Some(staged) => rows.finish_staged(staged, outputs)?,
+        None => {
             let mut written = None;
-            emit(args, outputs, |out| {
+            emit_to(None, outputs, |out| {
                 written = Some(rows.write_table(out)?);
                 Ok(())
             })?;

@@ -48,6 +48,6 @@ pub use error::{Error, Result};
 pub use infer::{Observations, OutlierIds};
 pub use options::{default_threads, RunOptions, Tolerance, TolerancePart, PARALLEL_MIN_BYTES};
 pub use parallel::NeedsSequential;
-pub use rows::{RowsWritten, SortedRows, SortedTable};
+pub use rows::{RowsWritten, SortedRows, SortedTable, StagedTable};
 pub use run::{RejectSink, Run, SeenIds, Stats};
 pub use setup::{Plan, Planned, Resolved};

@@ -18,7 +18,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use sessionpay_io::{ExternalSort, Format, LineDigest, SessionLine, SortedSink, Table, TableEncoder};
+use sessionpay_io::{
+    AtomicFile, ExternalSort, FileSink, Format, LineDigest, OutputSet, SessionLine, SortedSink, Table,
+    TableEncoder,
+};
 
 use crate::{Collector, Result};
 
@@ -47,6 +50,23 @@ pub struct SortedTable {
     budget: usize,
     threads: usize,
     stream: Option<Arc<Stream>>,
+}
+
+/// The output file of a table, staged in the run's output set by
+/// [`SortedTable::stage`]; [`SortedRows::finish_staged`] completes it.
+#[derive(Debug)]
+pub struct StagedTable {
+    path: PathBuf,
+    file: AtomicFile,
+}
+
+/// An I/O error on the table's output file.
+fn file_error(path: &Path, source: io::Error) -> crate::Error {
+    sessionpay_io::Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+    .into()
 }
 
 /// The sort every worker hands its parts to, in part order, while it streams.
@@ -107,6 +127,29 @@ impl SortedTable {
             gave_up: AtomicBool::new(false),
         }));
         self
+    }
+
+    /// Stages `path` in `outputs` for this table's rows. When the staged
+    /// file can be written at offsets and read back (a file, not a device
+    /// or a pipe), the rows stream into it while their ids ascend.
+    ///
+    /// # Errors
+    /// The file cannot be created or written.
+    pub fn stage(self, path: &Path, outputs: &mut OutputSet) -> Result<(SortedTable, StagedTable)> {
+        let mut file = outputs.create(path)?;
+        let error = |source| file_error(path, source);
+        let table = match file.staged_file().map_err(error)? {
+            Some(handle) => {
+                let sink = FileSink::table(handle, &self.encoder()).map_err(error)?;
+                self.stream_to(Box::new(sink))
+            }
+            None => self,
+        };
+        let staged = StagedTable {
+            path: path.to_path_buf(),
+            file,
+        };
+        Ok((table, staged))
     }
 
     /// An encoder of this table's rows.
@@ -259,6 +302,23 @@ impl SortedRows {
             all.absorb(own).map_err(io::Error::other)?;
         }
         Ok((all, self.encoder))
+    }
+
+    /// Writes the table into the file [`SortedTable::stage`] staged (the
+    /// rows not streamed into it yet) and adds it to `outputs`.
+    ///
+    /// # Errors
+    /// The file, or a run file, cannot be read or written.
+    pub fn finish_staged(self, staged: StagedTable, outputs: &mut OutputSet) -> Result<RowsWritten> {
+        let StagedTable { path, mut file } = staged;
+        let written = if self.has_sink() {
+            self.finish_into_sink()
+        } else {
+            self.write_table(&mut file)
+        };
+        let written = written.map_err(|source| file_error(&path, source))?;
+        outputs.add(file)?;
+        Ok(written)
     }
 
     /// Whether the rows go to a sink ([`SortedTable::stream_to`]).
