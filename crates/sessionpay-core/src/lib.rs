@@ -50,6 +50,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod adjustment;
 mod aggregate;
 mod calc;
 mod error;
@@ -66,6 +67,7 @@ mod session;
 mod testing;
 mod text;
 
+pub use adjustment::{Adjustment, Change};
 pub use aggregate::{LineRows, Payroll, PayrollKey, PayrollRow, PayrollTotals, RowRef};
 pub use calc::{
     compute_pay, counted_customers, hours_used, pay_for, tiered_amount, CountedCustomers, Formula,

@@ -7,54 +7,11 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap, FxHashSet};
 use sessionpay_core::chrono::{Days, NaiveDate};
-use sessionpay_core::{Currency, InstructorId, PayrollRow, PayrollTotals, Period, PeriodKind};
+use sessionpay_core::{
+    Adjustment, Change, Currency, InstructorId, PayrollRow, PayrollTotals, Period, PeriodKind,
+};
 
 use crate::{ClosedPeriod, Figure, PaidSession, Result};
-
-/// How a session's figure differs from what was paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Change {
-    /// Paid, and in the input with another figure.
-    Changed,
-    /// In a closed period of the input, never paid.
-    Added,
-    /// Paid, and absent from the input (or moved to an open period).
-    Removed,
-}
-
-impl Change {
-    /// `changed`, `added` or `removed`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Change::Changed => "changed",
-            Change::Added => "added",
-            Change::Removed => "removed",
-        }
-    }
-}
-
-/// One session to pay (or claw back) the difference of.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Adjustment {
-    /// The session id.
-    pub session: u64,
-    /// The instructor id.
-    pub instructor: u64,
-    /// The currency.
-    pub currency: Currency,
-    /// The first day of the closed period it is in now (or was paid in).
-    pub period_start: NaiveDate,
-    /// What was paid.
-    pub paid: Decimal,
-    /// What it comes to now (0 when removed).
-    pub computed: Decimal,
-    /// `computed − paid`.
-    pub adjustment: Decimal,
-    /// How it changed.
-    pub change: Change,
-    /// What changed, e.g. `attended 12→14; rate 7→9`.
-    pub what: String,
-}
 
 fn sub(a: Decimal, b: Decimal) -> Result<Decimal> {
     a.checked_sub(b)
@@ -65,7 +22,7 @@ fn sub(a: Decimal, b: Decimal) -> Result<Decimal> {
 fn removed(session: u64, b: &PaidSession, what: String) -> Result<Adjustment> {
     Ok(Adjustment {
         session,
-        instructor: b.instructor,
+        instructor: InstructorId(b.instructor),
         currency: b.currency,
         period_start: b.period_start,
         paid: b.pay,
@@ -190,7 +147,7 @@ impl<P: Iterator<Item = Result<(u64, PaidSession)>>> Join<'_, P> {
         let in_range = self.from.is_none_or(|d| f.date >= d) && self.to.is_none_or(|d| f.date <= d);
         let added = |p: Period| Adjustment {
             session: f.session,
-            instructor: f.instructor,
+            instructor: InstructorId(f.instructor),
             currency: f.currency,
             period_start: p.start,
             paid: Decimal::ZERO,
@@ -220,7 +177,7 @@ impl<P: Iterator<Item = Result<(u64, PaidSession)>>> Join<'_, P> {
                 } else if b.pay != f.pay {
                     emit(Adjustment {
                         session: f.session,
-                        instructor: f.instructor,
+                        instructor: InstructorId(f.instructor),
                         currency: f.currency,
                         period_start: p.start,
                         paid: b.pay,
@@ -373,7 +330,7 @@ impl Sums {
     /// # Errors
     /// A sum out of range.
     pub fn add(&mut self, a: &Adjustment) -> Result<()> {
-        let sum = self.0.entry((a.instructor, a.currency)).or_default();
+        let sum = self.0.entry((a.instructor.0, a.currency)).or_default();
         *sum = sum
             .checked_add(a.adjustment)
             .ok_or(sessionpay_core::Error::Overflow {

@@ -34,12 +34,12 @@ pub mod schema;
 mod store;
 mod write;
 
-pub use adjust::{
-    adjustments, carry, carry_sums, first_open, join_adjustments, Adjustment, Carried, Change, Sums,
-};
+pub use adjust::{adjustments, carry, carry_sums, first_open, join_adjustments, Carried, Sums};
 pub use cycle::{Adjusting, CarriedPayroll, CloseRequest, Closing, LedgerPayroll, SORT_MEMORY};
 pub use error::{Error, Result};
 pub use figure::{kind_name, Figure, Figures, FiguresCollected, Seen, SortedFigures};
+/// An adjustment as the core defines it, for callers of this crate.
+pub use sessionpay_core::{Adjustment, Change};
 pub use store::{ClosePlan, Closed, ClosedPeriod, Digest, Ledger, PaidSession, RunDetail, RunSummary};
 pub use write::{
     write_adjustments, write_carried, write_closed, write_runs, write_show, AdjustmentWriter, RUN_COLUMNS,

@@ -30,7 +30,7 @@ pub fn write_closed(mut out: impl Write, done: &Closed) -> io::Result<()> {
 fn adjustment_cells(a: &Adjustment) -> [String; 9] {
     [
         a.session.to_string(),
-        a.instructor.to_string(),
+        a.instructor.0.to_string(),
         a.currency.code().to_string(),
         a.period_start.to_string(),
         a.currency.format(a.paid),

@@ -46,33 +46,10 @@ pub struct Report<'a> {
     /// Sessions of closed periods whose pay changed after they were paid
     /// (`--ledger`), each carried into its instructor × currency's first row
     /// of `rows`; empty without a ledger.
-    pub adjustments: &'a [AdjustmentLine],
+    pub adjustments: &'a [sessionpay_core::Adjustment],
     /// Whether the payroll was computed against a ledger (`--ledger`): the
     /// outputs then show each row's adjustments and total due, zero or not.
     pub ledger: bool,
-}
-
-/// A session of a closed period whose pay differs from what was paid.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdjustmentLine {
-    /// The session id.
-    pub session: u64,
-    /// The instructor.
-    pub instructor: sessionpay_core::InstructorId,
-    /// The currency.
-    pub currency: Currency,
-    /// The first day of the closed period.
-    pub period_start: NaiveDate,
-    /// What was paid.
-    pub paid: Decimal,
-    /// What it comes to now.
-    pub computed: Decimal,
-    /// `computed − paid`.
-    pub adjustment: Decimal,
-    /// `changed`, `added` or `removed`.
-    pub change: &'static str,
-    /// What changed, e.g. `attended 12→14`.
-    pub what: String,
 }
 
 /// Writes the payroll spreadsheet to `path`, staged in `outputs`.

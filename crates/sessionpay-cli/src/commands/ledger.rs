@@ -169,15 +169,13 @@ pub(crate) fn carried_payroll(
 
 /// `payroll --ledger FILE`: the open periods only, each instructor's
 /// adjustments carried into their first open period.
-pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome> {
+pub(crate) fn payroll(
+    args: &PayrollArgs,
+    path: &Path,
+    (source, planned): (&Source, Planned),
+    notes: &mut Notes,
+) -> anyhow::Result<Outcome> {
     let format = args.input.format;
-    let source = Source::of(&args.input);
-    if format == OutputFormat::Xlsx && source.output.is_none() {
-        anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
-    }
-    let mut notes = source.notes();
-    let folders: Vec<&Path> = args.statements.as_deref().into_iter().collect();
-    let planned = plan(&source, &[path], &folders, &mut notes)?;
     let query = PayrollQuery {
         periods: args.periods,
         to: args.to,
@@ -185,9 +183,8 @@ pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome
     };
     // A spreadsheet, the report page or statements list the open periods' sessions.
     let lines = matches!(format, OutputFormat::Xlsx | OutputFormat::Html) || args.statements.is_some();
-    let (run, resolved, mut outputs) = carried_payroll(&source, &query, path, planned, lines, &mut notes)?;
+    let (run, resolved, outputs) = carried_payroll(source, &query, path, planned, lines, notes)?;
     let rows: Vec<sessionpay_core::PayrollRow> = run.rows.iter().map(|c| c.row.clone()).collect();
-    let adjustments: Vec<_> = run.adjustments.iter().map(adjustment_line).collect();
     let report = sessionpay_render::Report {
         rows: &rows,
         lines: &run.lines,
@@ -198,23 +195,18 @@ pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome
         from: args.periods.from,
         to: args.to,
         rejected: 0,
-        adjustments: &adjustments,
+        adjustments: &run.adjustments,
         ledger: true,
     };
     let output = source.output.as_deref();
     let (statements, kept) = (args.statements.as_deref(), super::payroll::Kept::default());
-    let written = super::payroll::write_report(
+    super::payroll::write_report(
         &report,
-        format,
-        (output, statements),
+        (format, output, statements),
         kept,
-        &mut outputs,
+        (outputs, notes),
         |out, table| Ok(sessionpay_ledger::write_carried(out, &run.rows, table)?),
     )?;
-    outputs.commit()?;
-    if let (Some(dir), Some(count)) = (statements, written) {
-        super::payroll::statements_note(dir, count, &mut notes);
-    }
     if run.mismatches > 0 {
         notes.say(format!(
             "{} session(s) of the open periods do not match TeamUp's figure: run `sessionpay reconcile` for the reasons",
@@ -225,21 +217,6 @@ pub(crate) fn payroll(args: &PayrollArgs, path: &Path) -> anyhow::Result<Outcome
         }
     }
     Ok(Outcome::Clean)
-}
-
-/// An adjustment as the spreadsheet and statements show it.
-fn adjustment_line(a: &sessionpay_ledger::Adjustment) -> sessionpay_render::AdjustmentLine {
-    sessionpay_render::AdjustmentLine {
-        session: a.session,
-        instructor: sessionpay_core::InstructorId(a.instructor),
-        currency: a.currency,
-        period_start: a.period_start,
-        paid: a.paid,
-        computed: a.computed,
-        adjustment: a.adjustment,
-        change: a.change.as_str(),
-        what: a.what.clone(),
-    }
 }
 
 pub(crate) fn ledger(command: &LedgerCommand) -> anyhow::Result<Outcome> {

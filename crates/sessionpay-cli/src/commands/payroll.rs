@@ -15,18 +15,21 @@ use crate::ui::{Notes, Outcome};
 
 pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     let tolerance = args.tolerance.get()?;
-    if let Some(ledger) = &args.ledger {
-        anyhow::ensure!(
-            args.tolerance.is_empty(),
-            "--tolerance cannot be used with --ledger: the ledger's figures are compared exactly"
-        );
-        return super::ledger::payroll(args, ledger);
-    }
+    anyhow::ensure!(
+        args.ledger.is_none() || args.tolerance.is_empty(),
+        "--tolerance cannot be used with --ledger: the ledger's figures are compared exactly"
+    );
     let source = Source::of(&args.input);
     let mut notes = source.notes();
     let format = args.input.format;
     if format == OutputFormat::Xlsx && source.output.is_none() {
         anyhow::bail!("--format xlsx needs -o FILE: a spreadsheet is not written to a terminal");
+    }
+    let folders: Vec<&Path> = args.statements.as_deref().into_iter().collect();
+    let ledger: Vec<&Path> = args.ledger.as_deref().into_iter().collect();
+    let planned = plan(&source, &ledger, &folders, &mut notes)?;
+    if let Some(path) = &args.ledger {
+        return super::ledger::payroll(args, path, (&source, planned), &mut notes);
     }
     // A spreadsheet streams its rows and a page keeps what it shows;
     // statements stream theirs, unless a spreadsheet or a page is also
@@ -38,9 +41,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         OutputFormat::Html => KeepLines::Page,
         OutputFormat::Csv | OutputFormat::Json => KeepLines::No,
     };
-    let folders: Vec<&Path> = args.statements.as_deref().into_iter().collect();
-    let planned = plan(&source, &[], &folders, &mut notes)?;
-    let (mut run, inputs, mut outputs) = compute_payroll(
+    let (mut run, inputs, outputs) = compute_payroll(
         &source,
         &PayrollQuery {
             periods: args.periods,
@@ -74,18 +75,13 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         digest: run.digest.take(),
     };
     let output = source.output.as_deref();
-    let statements = write_report(
+    write_report(
         &report,
-        format,
-        (output, args.statements.as_deref()),
+        (format, output, args.statements.as_deref()),
         kept,
-        &mut outputs,
+        (outputs, &mut notes),
         |out, table| Ok(sessionpay_io::write_payroll(out, &run.rows, table)?),
     )?;
-    outputs.commit()?;
-    if let (Some(dir), Some(count)) = (&args.statements, statements) {
-        statements_note(dir, count, &mut notes);
-    }
     let mismatches = run.mismatches;
     if mismatches > 0 {
         notes.say(format!(
@@ -97,15 +93,6 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         }
     }
     Ok(notes.finish(Outcome::Clean))
-}
-
-/// `wrote N statements to DIR`, once the folder is committed.
-pub(crate) fn statements_note(dir: &Path, count: usize, notes: &mut Notes) {
-    notes.say(format!(
-        "wrote {count} statement{} to {}",
-        if count == 1 { "" } else { "s" },
-        sessionpay_io::Shown(dir)
-    ));
 }
 
 /// What a run kept of its sessions for the outputs that list them, each
@@ -122,38 +109,48 @@ pub(crate) struct Kept {
 
 /// Writes a payroll's statements into the folder `statements` (first:
 /// stdout, written last, cannot be taken back), then its `format` to
-/// `output` or stdout, `table` writing CSV or JSON. Returns how many
-/// statements it wrote, when it wrote them.
+/// `output` or stdout, `table` writing CSV or JSON; commits the outputs and
+/// says how many statements it wrote.
 pub(crate) fn write_report(
     report: &Report<'_>,
-    format: OutputFormat,
-    (output, statements): (Option<&Path>, Option<&Path>),
+    (format, output, statements): (OutputFormat, Option<&Path>, Option<&Path>),
     kept: Kept,
-    outputs: &mut OutputSet,
+    (mut outputs, notes): (OutputSet, &mut Notes),
     table: impl FnOnce(&mut dyn Write, Format) -> anyhow::Result<()>,
-) -> anyhow::Result<Option<usize>> {
+) -> anyhow::Result<()> {
     let written = match (statements, kept.statements) {
         (Some(dir), Some(sorted)) => Some(sessionpay_render::write_statements_sorted(
-            report, sorted, dir, outputs,
+            report,
+            sorted,
+            dir,
+            &mut outputs,
         )?),
-        (Some(dir), None) => Some(sessionpay_render::write_statements(report, dir, outputs)?),
+        (Some(dir), None) => Some(sessionpay_render::write_statements(report, dir, &mut outputs)?),
         (None, _) => None,
     };
     match format {
         OutputFormat::Csv | OutputFormat::Json => {
-            emit_to(output, outputs, |out| table(out, format.table()))?;
+            emit_to(output, &mut outputs, |out| table(out, format.table()))?;
         }
         OutputFormat::Xlsx => {
             let path = output.context("--format xlsx needs -o FILE")?;
             match kept.sorted {
-                Some(sorted) => sessionpay_render::write_xlsx_sorted(report, sorted, path, outputs)?,
-                None => sessionpay_render::write_xlsx(report, path, outputs)?,
+                Some(sorted) => sessionpay_render::write_xlsx_sorted(report, sorted, path, &mut outputs)?,
+                None => sessionpay_render::write_xlsx(report, path, &mut outputs)?,
             }
         }
-        OutputFormat::Html => emit_to(output, outputs, |out| match &kept.digest {
+        OutputFormat::Html => emit_to(output, &mut outputs, |out| match &kept.digest {
             Some(digest) => Ok(sessionpay_render::write_html_digest(report, digest, out)?),
             None => Ok(sessionpay_render::write_html(report, out)?),
         })?,
     }
-    Ok(written)
+    outputs.commit()?;
+    if let (Some(dir), Some(count)) = (statements, written) {
+        notes.say(format!(
+            "wrote {count} statement{} to {}",
+            if count == 1 { "" } else { "s" },
+            sessionpay_io::Shown(dir)
+        ));
+    }
+    Ok(())
 }

@@ -30,7 +30,7 @@ struct Statement<'a> {
 type Part<'a> = (
     &'a PayrollRow,
     Vec<&'a SessionLine>,
-    Vec<&'a super::AdjustmentLine>,
+    Vec<&'a sessionpay_core::Adjustment>,
 );
 
 /// Writes the statements and the index into a folder staged in `outputs`,
@@ -114,7 +114,7 @@ struct Walk<'r, 'a> {
     report: &'r Report<'a>,
     banner: Option<&'r str>,
     /// The adjustments each row (by its index in `report.rows`) carries.
-    adjustments: Vec<Vec<&'a super::AdjustmentLine>>,
+    adjustments: Vec<Vec<&'a sessionpay_core::Adjustment>>,
     /// Indices of `report.rows` in statement order.
     order: Vec<usize>,
     /// The next of `order` to open.
@@ -246,7 +246,7 @@ fn misplaced() -> crate::Error {
 
 /// The adjustments each row (by its index in `report.rows`) carries: the
 /// first row of each instructor × currency takes theirs.
-fn carried<'a>(report: &Report<'a>) -> Vec<Vec<&'a super::AdjustmentLine>> {
+fn carried<'a>(report: &Report<'a>) -> Vec<Vec<&'a sessionpay_core::Adjustment>> {
     let mut carried = std::collections::BTreeSet::new();
     report
         .rows
@@ -440,7 +440,7 @@ fn part_foot(h: &mut String, row: &PayrollRow) {
 }
 
 /// The adjustments to earlier, closed periods carried into this row, and the total due.
-fn adjustments_part(h: &mut String, row: &PayrollRow, lines: &[&super::AdjustmentLine]) -> Result<()> {
+fn adjustments_part(h: &mut String, row: &PayrollRow, lines: &[&sessionpay_core::Adjustment]) -> Result<()> {
     if lines.is_empty() {
         return Ok(());
     }
@@ -483,12 +483,11 @@ fn adjustments_part(h: &mut String, row: &PayrollRow, lines: &[&super::Adjustmen
 }
 
 /// A ledger change in an instructor's words.
-fn change_words(change: &str) -> &str {
+fn change_words(change: sessionpay_core::Change) -> &'static str {
     match change {
-        "changed" => "pay changed since it was paid",
-        "added" => "added after the period was paid",
-        "removed" => "removed after the period was paid",
-        other => other,
+        sessionpay_core::Change::Changed => "pay changed since it was paid",
+        sessionpay_core::Change::Added => "added after the period was paid",
+        sessionpay_core::Change::Removed => "removed after the period was paid",
     }
 }
 
@@ -1060,7 +1059,10 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n",
         );
         assert_eq!(what_words("not in the input"), "no longer in TeamUp's report");
         assert_eq!(what_words(""), "");
-        assert_eq!(change_words("added"), "added after the period was paid");
+        assert_eq!(
+            change_words(sessionpay_core::Change::Added),
+            "added after the period was paid"
+        );
     }
 
     #[test]

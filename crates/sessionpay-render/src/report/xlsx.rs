@@ -1116,7 +1116,7 @@ fn notes(report: &Report<'_>, summary: &[&str], styles: &Styles, ws: &mut Worksh
 const NOTES_COLUMNS: [&str; 5] = ["Sheet", "Column", "Heading", "Name in the CSV and JSON", "Note"];
 
 /// Sessions of closed periods whose pay changed after they were paid.
-fn adjustments(lines: &[super::AdjustmentLine], styles: &Styles, ws: &mut Worksheet) -> Result<()> {
+fn adjustments(lines: &[sessionpay_core::Adjustment], styles: &Styles, ws: &mut Worksheet) -> Result<()> {
     ws.set_name("Adjustments")?;
     let mut widths = start_sheet(ws, &ADJUSTMENT_COLUMNS, styles)?;
     let mut sheet = Sheet {
@@ -1135,7 +1135,7 @@ fn adjustments(lines: &[super::AdjustmentLine], styles: &Styles, ws: &mut Worksh
         sheet.money(row, 4, c, a.paid, money.get(c))?;
         sheet.money(row, 5, c, a.computed, money.get(c))?;
         sheet.money(row, 6, c, a.adjustment, money.get(c))?;
-        sheet.text(row, 7, a.change)?;
+        sheet.text(row, 7, a.change.as_str())?;
         sheet.text(row, 8, &a.what)?;
     }
     Ok(sheet.finish(row)?)
