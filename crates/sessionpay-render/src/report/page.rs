@@ -38,12 +38,10 @@ struct CurrencyTotals {
 
 /// Writes the page.
 pub(super) fn write(report: &Report<'_>, digest: Option<&LineDigest>, out: &mut dyn Write) -> Result<()> {
-    let html = match digest {
-        Some(digest) => render(report, digest)?,
-        None => render(report, &LineDigest::of(report.lines, BIGGEST)?)?,
-    };
-    out.write_all(html.as_bytes())?;
-    Ok(())
+    match digest {
+        Some(digest) => render_to(report, digest, out),
+        None => render_to(report, &LineDigest::of(report.lines, BIGGEST)?, out),
+    }
 }
 
 fn overflow() -> Error {
@@ -54,8 +52,9 @@ fn add(a: Decimal, b: Decimal) -> Result<Decimal> {
     a.checked_add(b).ok_or_else(overflow)
 }
 
-/// The whole page as text.
-pub(super) fn render(report: &Report<'_>, digest: &LineDigest) -> Result<String> {
+/// Writes the page to `out`, a part at a time: the summary table of a
+/// large payroll (76,000 rows at ten million sessions) is tens of MB.
+fn render_to(report: &Report<'_>, digest: &LineDigest, out: &mut dyn Write) -> Result<()> {
     let mut by_currency: BTreeMap<Currency, CurrencyTotals> = BTreeMap::new();
     for row in report.rows {
         let t = by_currency.entry(row.currency).or_default();
@@ -105,7 +104,7 @@ pub(super) fn render(report: &Report<'_>, digest: &LineDigest) -> Result<String>
     chart_section(&mut h, report)?;
     reconciliation_section(&mut h, digest);
     differences_section(&mut h, digest);
-    payroll_section(&mut h, report)?;
+    payroll_section(&mut h, report, out)?;
     inputs_section(&mut h, &checksums(report)?);
     let _ = writeln!(
         h,
@@ -114,7 +113,8 @@ pub(super) fn render(report: &Report<'_>, digest: &LineDigest) -> Result<String>
         env!("CARGO_PKG_VERSION")
     );
     h.push_str(TAIL);
-    Ok(h)
+    out.write_all(h.as_bytes())?;
+    Ok(())
 }
 
 /// A card per currency; with a ledger (`due`: each currency's adjustments
@@ -450,7 +450,7 @@ fn period_words(period: Period) -> String {
 /// The summary rows, as the CSV has them; with a ledger, each row's
 /// adjustments and total due too. Past [`PRINT_ROWS`] rows, the rest are
 /// left off the printed page (the CSV has them all).
-fn payroll_section(h: &mut String, report: &Report<'_>) -> Result<()> {
+fn payroll_section(h: &mut String, report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
     let carried = report.carried()?;
     h.push_str(
         "<section id=\"payroll\">\n<h2>Payroll by instructor</h2>\n<div class=\"scroll\"><table class=\"wide\">\n\
@@ -499,6 +499,10 @@ fn payroll_section(h: &mut String, report: &Report<'_>) -> Result<()> {
             );
         }
         h.push_str("</tr>\n");
+        if h.len() >= 1 << 16 {
+            out.write_all(h.as_bytes())?;
+            h.clear();
+        }
     }
     h.push_str("</tbody>\n</table></div>\n");
     print_note(h, report.rows.len(), "rows", "the CSV summary has them all");
