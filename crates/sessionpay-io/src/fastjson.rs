@@ -107,6 +107,8 @@ struct Spans {
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Declined {
     rate: Option<Span>,
+    /// One past the row's closing brace, when the scan got that far.
+    pub(crate) end: Option<usize>,
 }
 
 /// A validating scanner over one JSON text.
@@ -357,7 +359,8 @@ fn names_a_field(key: &[u8]) -> bool {
         })
 }
 
-/// Reads the spans of one row object; `None` declines it.
+/// Reads the spans of the row object at `pos`, leaving `pos` just after it;
+/// `None` declines it.
 fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans) -> Option<()> {
     scan.object(1, |scan, key| {
         match key {
@@ -468,10 +471,7 @@ fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans) -> Option<()> {
             }
         }
         Some(())
-    })?;
-    // Only white space may follow the row.
-    scan.ws();
-    (scan.pos == scan.b.len()).then_some(())
+    })
 }
 
 /// The fast reader's caches: names, zones and rates, each parsed once.
@@ -502,26 +502,52 @@ impl FastJson {
     /// The session of one JSON row object (`line`, white space around it
     /// allowed), or `Err` when the strict reader must read it.
     pub(crate) fn row(&mut self, line: &[u8], location: Location) -> Result<ParsedRow, Declined> {
+        let start = line
+            .iter()
+            .position(|c| !matches!(c, b' ' | b'\n' | b'\r' | b'\t'));
+        let start = start.unwrap_or(line.len());
+        let (row, end) = self.row_at(&line[start..], location)?;
+        // Only white space may follow the row.
+        if line[start + end..]
+            .iter()
+            .all(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
+        {
+            Ok(row)
+        } else {
+            Err(Declined::default())
+        }
+    }
+
+    /// The session of the JSON row object at the start of `b` and the
+    /// offset just after it (what follows is not read), or `Err` when the
+    /// strict reader must read it. The spans a [`Declined`] keeps count
+    /// from the start of `b`.
+    pub(crate) fn row_at(&mut self, b: &[u8], location: Location) -> Result<(ParsedRow, usize), Declined> {
         let mut declined = Declined::default();
-        let Ok(text) = simdutf8::basic::from_utf8(line) else {
-            return Err(declined);
-        };
         let mut spans = Spans::default();
         self.keys.clear();
         let mut scan = Scan {
-            b: line,
+            b,
             pos: 0,
             keys: &mut self.keys,
         };
         if scan_row(&mut scan, &mut spans).is_none() {
             return Err(declined);
         }
+        let end = scan.pos;
+        declined.end = Some(end);
+        let Ok(text) = simdutf8::basic::from_utf8(&b[..end]) else {
+            return Err(declined);
+        };
         // Only a row read whole is known to take its rate from that object
         // alone (no flat spelling beside it): only then is its rate learnt.
         if let RateCell::Object(span) = spans.rate {
             declined.rate = Some(span);
         }
-        self.build(text, &spans, location).ok_or(declined)
+        match self.build(text, &spans, location) {
+            Some(row) => Ok((row, end)),
+            None => Err(declined),
+        }
     }
 
     /// Keeps the rate the strict reader made of a row this path declined.
@@ -745,79 +771,118 @@ impl FastJson {
     }
 }
 
-/// The rows of one whole JSON response, for the fast path.
-#[derive(Debug, Default)]
-pub(crate) struct Response {
-    /// Each element of `rows`, as it stands.
-    pub(crate) rows: Vec<(usize, usize)>,
-    /// Its `total`.
-    pub(crate) total: Option<u64>,
+/// One past the closing brace of the object whose `{` is at `start`, found
+/// by counting braces outside strings (a string's end is found with
+/// `memchr`, its escapes passed over); `None` when the text ends first.
+///
+/// Nothing else is checked: the object is only known to be JSON once the row
+/// scan (or the strict reader) has read it.
+pub(crate) fn object_end(b: &[u8], start: usize) -> Option<usize> {
+    debug_assert_eq!(b.get(start), Some(&b'{'));
+    let mut depth = 0usize;
+    let mut i = start;
+    loop {
+        match *b.get(i)? {
+            b'"' => {
+                i = string_end(b, i + 1)?;
+                continue;
+            }
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
 }
 
-impl FastJson {
-    /// Scans a whole JSON response `{"total": …, "rows": [ … ]}`: `false`
-    /// when anything in it is not plain (a key twice anywhere, a `total`
-    /// that is not a whole number, text after it, a row over `max_row`
-    /// bytes …), and the strict reader reads the file instead.
-    pub(crate) fn response(&mut self, bytes: &[u8], max_row: usize, out: &mut Response) -> bool {
-        out.rows.clear();
-        out.total = None;
-        self.keys.clear();
-        let mut scan = Scan {
-            b: bytes,
-            pos: 0,
-            keys: &mut self.keys,
-        };
-        let mut saw_rows = false;
-        let ok = scan
-            .object(0, |scan, key| {
-                match key {
-                    b"rows" => {
-                        saw_rows = true;
-                        scan.eat(b'[')?;
-                        scan.ws();
-                        if scan.peek()? == b']' {
+/// One past the closing quote of the string whose content starts at `at`.
+#[inline]
+fn string_end(b: &[u8], mut at: usize) -> Option<usize> {
+    loop {
+        let i = memchr::memchr2(b'"', b'\\', b.get(at..)?)? + at;
+        if b[i] == b'"' {
+            return Some(i + 1);
+        }
+        at = i + 2;
+    }
+}
+
+/// Scans a whole JSON response `{"total": …, "rows": [ … ]}` held in
+/// `bytes` and validates all of it but the rows, which are handed to
+/// `on_row` by their start (the offset of their `{`) in order as they come:
+/// it reads the row and says where it ends, or `None` to stop the scan.
+///
+/// The response's `total` when the whole of it is plain; `None` when
+/// anything in it is not (a key twice, a `total` that is not a whole
+/// number, text after it, no `rows` …) or `on_row` stopped, and the strict
+/// reader says what it is.
+pub(crate) fn response(
+    bytes: &[u8],
+    keys: &mut Vec<(usize, usize)>,
+    mut on_row: impl FnMut(usize) -> Option<usize>,
+) -> Option<Option<u64>> {
+    keys.clear();
+    let mut scan = Scan {
+        b: bytes,
+        pos: 0,
+        keys,
+    };
+    let mut saw_rows = false;
+    let mut total = None;
+    scan.object(0, |scan, key| {
+        match key {
+            b"rows" => {
+                saw_rows = true;
+                scan.eat(b'[')?;
+                scan.ws();
+                if scan.peek()? == b']' {
+                    scan.pos += 1;
+                    return Some(());
+                }
+                loop {
+                    scan.ws();
+                    if scan.peek()? != b'{' {
+                        return None;
+                    }
+                    scan.pos = on_row(scan.pos)?;
+                    scan.ws();
+                    match scan.peek()? {
+                        b',' => scan.pos += 1,
+                        b']' => {
                             scan.pos += 1;
                             return Some(());
                         }
-                        loop {
-                            scan.ws();
-                            if scan.peek()? != b'{' {
-                                return None;
-                            }
-                            let span = scan.raw(1)?;
-                            if span.end - span.start > max_row {
-                                return None;
-                            }
-                            out.rows.push((span.start, span.end));
-                            scan.ws();
-                            match scan.peek()? {
-                                b',' => scan.pos += 1,
-                                b']' => {
-                                    scan.pos += 1;
-                                    return Some(());
-                                }
-                                _ => return None,
-                            }
-                        }
-                    }
-                    b"total" => match scan.scalar()? {
-                        Scalar::Null => out.total = None,
-                        Scalar::Num(span) => {
-                            let text = scan.b.get(span.start..span.end)?;
-                            if !text.iter().all(u8::is_ascii_digit) {
-                                return None;
-                            }
-                            out.total = Some(std::str::from_utf8(text).ok()?.parse().ok()?);
-                        }
                         _ => return None,
-                    },
-                    _ => scan.skip(0)?,
+                    }
                 }
-                Some(())
-            })
-            .is_some();
-        scan.ws();
-        ok && saw_rows && scan.pos == bytes.len() && simdutf8::basic::from_utf8(bytes).is_ok()
+            }
+            b"total" => total = scan.total()?,
+            _ => scan.skip(0)?,
+        }
+        Some(())
+    })?;
+    scan.ws();
+    (saw_rows && scan.pos == bytes.len()).then_some(total)
+}
+
+impl Scan<'_> {
+    /// A response's `total`: null or a whole number.
+    fn total(&mut self) -> Option<Option<u64>> {
+        match self.scalar()? {
+            Scalar::Null => Some(None),
+            Scalar::Num(span) => {
+                let text = self.b.get(span.start..span.end)?;
+                if !text.iter().all(u8::is_ascii_digit) {
+                    return None;
+                }
+                Some(Some(std::str::from_utf8(text).ok()?.parse().ok()?))
+            }
+            _ => None,
+        }
     }
 }
