@@ -870,6 +870,30 @@ pub(crate) fn response(
     (saw_rows && scan.pos == bytes.len()).then_some(total)
 }
 
+/// The offset just after the `[` of the `rows` of the JSON response that
+/// `bytes` starts: `None` when the text before it is not plain (as for
+/// [`response`]) or `bytes` ends first.
+pub(crate) fn response_head(bytes: &[u8], keys: &mut Vec<(usize, usize)>) -> Option<usize> {
+    keys.clear();
+    let mut scan = Scan {
+        b: bytes,
+        pos: 0,
+        keys,
+    };
+    let mut found = None;
+    // The scan stops at the rows, so its own outcome is moot.
+    let _ = scan.object(0, |scan, key| match key {
+        b"rows" => {
+            scan.eat(b'[')?;
+            found = Some(scan.pos);
+            None
+        }
+        b"total" => scan.total().map(drop),
+        _ => scan.skip(0),
+    });
+    found
+}
+
 impl Scan<'_> {
     /// A response's `total`: null or a whole number.
     fn total(&mut self) -> Option<Option<u64>> {

@@ -373,7 +373,7 @@ pub(crate) fn is_plain_csv(head: &[u8], complete: bool, map: &ColumnMap) -> bool
 }
 
 /// The bytes the encoding, the layout and a workbook are told from.
-const HEAD: usize = 1 << 20;
+pub(crate) const HEAD: usize = 1 << 20;
 
 /// Up to [`HEAD`] bytes from the start, and whether that is all there is.
 pub(crate) fn read_head(reader: &mut impl Read, path: &Path) -> Result<(Vec<u8>, bool)> {
@@ -388,7 +388,7 @@ pub(crate) fn read_head(reader: &mut impl Read, path: &Path) -> Result<(Vec<u8>,
 /// Whether a text starts like a rate policy file: its first line that is
 /// neither blank nor a comment is `[defaults]`, `[rates…`, `[venues…` or
 /// `[columns]`.
-fn policy_like(head: &[u8]) -> bool {
+pub(crate) fn policy_like(head: &[u8]) -> bool {
     let mut text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     // Blank and comment lines skipped without splitting every line: a JSON
     // page is one line of 100 KB.
@@ -845,7 +845,7 @@ pub(crate) fn json_message(e: &serde_json::Error, at_end: bool) -> String {
 
 /// The most bytes of a JSON response read whole for the fast path (a page
 /// of the API is about 100 KB); a larger one is streamed by [`read_json`].
-const WHOLE_RESPONSE: u64 = 16 << 20;
+pub(crate) const WHOLE_RESPONSE: u64 = 16 << 20;
 
 /// Reads one JSON response: a page read whole and scanned by the fast path
 /// when it is plain, each row then read as NDJSON lines are; the strict
@@ -904,11 +904,11 @@ fn scan_json_response<S: RowSink>(
     let total = crate::fastjson::response(buf, &mut keys, |start| {
         let location = Location::JsonRow { row: rows + 1 };
         match json_row_at(&buf[start..], path, location, fast, parser, sink) {
-            Ok(Some(end)) => {
+            Ok(RowEnd::At(end)) => {
                 rows += 1;
                 Some(start + end)
             }
-            Ok(None) => None,
+            Ok(RowEnd::NotJson | RowEnd::Cut) => None,
             Err(e) => {
                 failure = Some(e);
                 None
@@ -928,11 +928,20 @@ fn scan_json_response<S: RowSink>(
     }
 }
 
+/// Where a row read by [`json_row_at`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowEnd {
+    /// Just before this offset: the row was handed out.
+    At(usize),
+    /// The row is not JSON (or is over half the row cap): the strict
+    /// reader must read the whole text to say where it breaks.
+    NotJson,
+    /// The text ends inside the row: nothing was handed out.
+    Cut,
+}
+
 /// Reads the JSON row object at the start of `b` (what follows it is not
-/// read) into `sink`: by the fast path, else by the strict reader. The
-/// offset just after the row; `None` when it is not JSON (or is over half
-/// the row cap), and the strict reader must read the whole text to say
-/// where it breaks.
+/// read) into `sink`: by the fast path, else by the strict reader.
 pub(crate) fn json_row_at<S: RowSink>(
     b: &[u8],
     path: &Path,
@@ -940,19 +949,19 @@ pub(crate) fn json_row_at<S: RowSink>(
     fast: &mut crate::fastjson::FastJson,
     parser: &mut RowParser,
     sink: &mut S,
-) -> Result<Option<usize>, S::Error> {
+) -> Result<RowEnd, S::Error> {
     let declined = match fast.row_at(b, location) {
         Ok((row, end)) => {
             sink.row(row)?;
-            return Ok(Some(end));
+            return Ok(RowEnd::At(end));
         }
         Err(declined) => declined,
     };
     let Some(end) = declined.end.or_else(|| crate::fastjson::object_end(b, 0)) else {
-        return Ok(None);
+        return Ok(RowEnd::Cut);
     };
     if end as u64 > crate::json::MAX_ROW / 2 {
-        return Ok(None);
+        return Ok(RowEnd::NotJson);
     }
     let text = &b[..end];
     match crate::json::from_slice(text) {
@@ -964,9 +973,9 @@ pub(crate) fn json_row_at<S: RowSink>(
             Err(error) => reject(sink, error, || value.to_string())?,
         },
         Ok((value, Some(key))) => reject(sink, duplicate_key(path, location, key), || value.to_string())?,
-        Err(_) => return Ok(None),
+        Err(_) => return Ok(RowEnd::NotJson),
     }
-    Ok(Some(end))
+    Ok(RowEnd::At(end))
 }
 
 /// A sink that passes over the first `left` rows (good or bad) it is handed:
@@ -1003,7 +1012,7 @@ impl<S: RowSink> RowSink for Skip<'_, S> {
 }
 
 /// Reads one JSON response, handing out each element of `rows` as it is parsed.
-fn read_json<S: RowSink>(
+pub(crate) fn read_json<S: RowSink>(
     reader: impl Read,
     path: &Path,
     parser: &mut RowParser,
