@@ -50,6 +50,7 @@ mod fastjson;
 mod field;
 mod inferred;
 mod json;
+mod json_stream;
 mod message;
 mod ndjson;
 mod output;

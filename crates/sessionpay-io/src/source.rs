@@ -228,6 +228,14 @@ impl<'a> Reader<'a> {
         let columns = self.columns.unwrap_or(&default_columns);
         match self.source {
             Source::Input(input) => {
+                if !input.is_stdin() && self.shape == Some(Shape::Json) {
+                    // A response larger than a page is streamed.
+                    if let Some(read) =
+                        crate::json_stream::read_file(&input.path, columns, counter, cache, sink)
+                    {
+                        return read;
+                    }
+                }
                 let name = input.display_path();
                 let reader: Box<dyn Read> = if input.is_stdin() {
                     Box::new(io::stdin().lock())
