@@ -272,7 +272,7 @@ pub(crate) fn read_file<S: RowSink>(
     Some(stream_file(file, path, map, counter, cache, sink))
 }
 
-fn stream_file<S: RowSink>(
+pub(crate) fn stream_file<S: RowSink>(
     file: File,
     path: &Path,
     map: &ColumnMap,

@@ -877,7 +877,7 @@ fn read_json_fast<S: RowSink>(
 
 /// Reads one JSON response held whole in `buf`: scanned by the fast path
 /// when it is plain, the strict reader otherwise.
-fn scan_json_response<S: RowSink>(
+pub(crate) fn scan_json_response<S: RowSink>(
     buf: &[u8],
     path: &Path,
     fast: &mut crate::fastjson::FastJson,
