@@ -62,19 +62,6 @@ fn parallel_and_sequential_outputs_are_byte_identical() {
         "{}",
         run.stderr
     );
-    // One JSON response is split into ranges of whole rows too.
-    let run = dir.run_env(
-        &["payroll", "-v", "--rates", "rates.toml", "big.json"],
-        &[
-            ("SESSIONPAY_THREADS", "3"),
-            ("SESSIONPAY_PARALLEL_MIN_BYTES", "1"),
-        ],
-    );
-    assert!(
-        run.stderr.contains("read 9000 rows in parallel by 3 workers"),
-        "{}",
-        run.stderr
-    );
 }
 
 #[test]
