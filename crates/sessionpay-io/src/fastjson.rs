@@ -152,24 +152,39 @@ impl<'a> Scan<'a> {
     #[inline]
     fn string(&mut self) -> Option<(Span, bool)> {
         debug_assert_eq!(self.peek(), Some(b'"'));
+        let b = self.b;
         let start = self.pos + 1;
-        let mut at = start;
+        let mut i = start;
         let mut escaped = false;
         loop {
-            let i = memchr::memchr2(b'"', b'\\', self.b.get(at..)?)? + at;
-            if self.b[i] == b'"' {
-                if self.b[start..i].iter().any(|&c| c < 0x20) {
-                    return None;
+            // Eight bytes at a time up to the first quote, backslash or
+            // control character; the last few bytes of the text one by one.
+            while let Some(word) = b.get(i..i + 8) {
+                let mut bytes = [0u8; 8];
+                bytes.copy_from_slice(word);
+                let found = special(u64::from_le_bytes(bytes));
+                if found != 0 {
+                    i += (found.trailing_zeros() / 8) as usize;
+                    break;
                 }
-                self.pos = i + 1;
-                return Some((Span { start, end: i }, escaped));
+                i += 8;
             }
-            match self.b.get(i + 1)? {
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                _ => return None,
+            match *b.get(i)? {
+                b'"' => {
+                    self.pos = i + 1;
+                    return Some((Span { start, end: i }, escaped));
+                }
+                b'\\' => {
+                    match b.get(i + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        _ => return None,
+                    }
+                    escaped = true;
+                    i += 2;
+                }
+                c if c < 0x20 => return None,
+                _ => i += 1,
             }
-            escaped = true;
-            at = i + 2;
         }
     }
 
@@ -344,6 +359,21 @@ impl<'a> Scan<'a> {
         self.skip(depth)?;
         Some(Span { start, end: self.pos })
     }
+}
+
+/// The bytes of `x` (little-endian) that are a quote, a backslash or a
+/// control character, each as its high bit. Bytes above the lowest such byte
+/// may be flagged wrongly (a borrow runs upward), so only the lowest set bit
+/// is to be read.
+#[inline]
+fn special(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let quote = zero(x ^ (ONES * u64::from(b'"')));
+    let backslash = zero(x ^ (ONES * u64::from(b'\\')));
+    let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+    quote | backslash | control
 }
 
 /// Whether a key the fast path does not read could be a spelling of a field
@@ -908,5 +938,74 @@ impl Scan<'_> {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first quote, backslash or control character, byte by byte.
+    fn first_special(bytes: &[u8; 8]) -> Option<usize> {
+        bytes.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+    }
+
+    #[test]
+    fn the_lowest_special_byte_of_a_word_is_found_exactly() {
+        let mut words: Vec<[u8; 8]> = vec![
+            *b"abcdefgh",
+            *b"ab\"defgh",
+            *b"\\bcdefg\"",
+            *b"\x1f\x20\x7f\x80\xc3\xa9\"\0",
+        ];
+        // Every byte value at every place, among plain bytes and after a special one.
+        for place in 0..8 {
+            for value in 0..=255u8 {
+                let mut w = *b"xxxxxxxx";
+                w[place] = value;
+                words.push(w);
+                let mut w = *b"\x01\x01\x01\x01\x01\x01\x01\x01";
+                w[place] = value;
+                words.push(w);
+                let mut w = [value; 8];
+                w[7 - place] = b'a';
+                words.push(w);
+            }
+        }
+        for w in words {
+            let found = special(u64::from_le_bytes(w));
+            let got = (found != 0).then(|| (found.trailing_zeros() / 8) as usize);
+            assert_eq!(got, first_special(&w), "{w:?}");
+        }
+    }
+
+    #[test]
+    fn strings_end_at_their_quote_and_decline_controls_and_unicode_escapes() {
+        let read = |text: &[u8]| {
+            let mut keys = Vec::new();
+            let mut scan = Scan {
+                b: text,
+                pos: 0,
+                keys: &mut keys,
+            };
+            scan.string()
+                .map(|(span, escaped)| (span.start, span.end, escaped, scan.pos))
+        };
+        assert_eq!(read(b"\"\""), Some((1, 1, false, 2)));
+        assert_eq!(read(b"\"short\" tail"), Some((1, 6, false, 7)));
+        assert_eq!(
+            read(b"\"a string longer than eight bytes\""),
+            Some((1, 33, false, 34))
+        );
+        assert_eq!(read(b"\"esc \\\" aped \\\\\""), Some((1, 15, true, 16)));
+        assert_eq!(
+            read("\"caf\u{e9} na\u{ef}ve caf\u{e9}s\"".as_bytes()),
+            Some((1, 20, false, 21))
+        );
+        assert_eq!(read(b"\"a \\u0041 b\""), None);
+        assert_eq!(read(b"\"a \\x b\""), None);
+        assert_eq!(read(b"\"tab\there and later\""), None);
+        assert_eq!(read(b"\"no end, long enough to pass a word"), None);
+        assert_eq!(read(b"\"ends in \\"), None);
     }
 }
