@@ -254,24 +254,15 @@ fn plain_head(head: &[u8], complete: bool) -> bool {
         && head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
-/// Reads a JSON response file of more than a page (a file shorter than
-/// that is read whole): `None` when it is not such a file, and the caller
-/// reads it as any other.
-pub(crate) fn read_file<S: RowSink>(
-    path: &Path,
-    map: &ColumnMap,
-    counter: &AtomicU64,
-    cache: &mut ReadCache,
-    sink: &mut S,
-) -> Option<std::result::Result<Summary, S::Error>> {
-    let file = File::open(path).ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() <= crate::read::WHOLE_RESPONSE {
-        return None;
-    }
-    Some(stream_file(file, path, map, counter, cache, sink))
+/// Whether a JSON file is larger than a page (which is read whole) and so
+/// is streamed by [`stream_file`].
+pub(crate) fn is_large(file: &File) -> bool {
+    file.metadata()
+        .is_ok_and(|m| m.is_file() && m.len() > crate::read::WHOLE_RESPONSE)
 }
 
+/// Reads a JSON response file as a stream: the rows through the fast path
+/// when the file is plain, the general way (the strict reader) otherwise.
 pub(crate) fn stream_file<S: RowSink>(
     file: File,
     path: &Path,

@@ -228,19 +228,23 @@ impl<'a> Reader<'a> {
         let columns = self.columns.unwrap_or(&default_columns);
         match self.source {
             Source::Input(input) => {
-                if !input.is_stdin() && self.shape == Some(Shape::Json) {
-                    // A response larger than a page is streamed.
-                    if let Some(read) =
-                        crate::json_stream::read_file(&input.path, columns, counter, cache, sink)
-                    {
-                        return read;
-                    }
-                }
                 let name = input.display_path();
                 let reader: Box<dyn Read> = if input.is_stdin() {
                     Box::new(io::stdin().lock())
                 } else {
-                    Box::new(File::open(&input.path).map_err(|e| Error::io(&name, e))?)
+                    let file = File::open(&input.path).map_err(|e| Error::io(&name, e))?;
+                    if self.shape == Some(Shape::Json) && crate::json_stream::is_large(&file) {
+                        // A response larger than a page is streamed.
+                        return crate::json_stream::stream_file(
+                            file,
+                            &input.path,
+                            columns,
+                            counter,
+                            cache,
+                            sink,
+                        );
+                    }
+                    Box::new(file)
                 };
                 let reader = Counting {
                     inner: reader,
