@@ -536,7 +536,7 @@ impl FastJson {
             .iter()
             .position(|c| !matches!(c, b' ' | b'\n' | b'\r' | b'\t'));
         let start = start.unwrap_or(line.len());
-        let (row, end) = self.row_at(&line[start..], location)?;
+        let (row, end) = self.row_at(&line[start..], None, location)?;
         // Only white space may follow the row.
         if line[start + end..]
             .iter()
@@ -551,8 +551,14 @@ impl FastJson {
     /// The session of the JSON row object at the start of `b` and the
     /// offset just after it (what follows is not read), or `Err` when the
     /// strict reader must read it. The spans a [`Declined`] keeps count
-    /// from the start of `b`.
-    pub(crate) fn row_at(&mut self, b: &[u8], location: Location) -> Result<(ParsedRow, usize), Declined> {
+    /// from the start of `b`. `valid` is `b` when it is known to be UTF-8
+    /// (a page checked whole), so the row is not checked again.
+    pub(crate) fn row_at(
+        &mut self,
+        b: &[u8],
+        valid: Option<&str>,
+        location: Location,
+    ) -> Result<(ParsedRow, usize), Declined> {
         let mut declined = Declined::default();
         let mut spans = Spans::default();
         self.keys.clear();
@@ -566,8 +572,13 @@ impl FastJson {
         }
         let end = scan.pos;
         declined.end = Some(end);
-        let Ok(text) = simdutf8::basic::from_utf8(&b[..end]) else {
-            return Err(declined);
+        // The row ends with a brace, so `end` is a character's boundary.
+        let text = match valid.and_then(|v| v.get(..end)) {
+            Some(text) => text,
+            None => match simdutf8::basic::from_utf8(&b[..end]) {
+                Ok(text) => text,
+                Err(_) => return Err(declined),
+            },
         };
         // Only a row read whole is known to take its rate from that object
         // alone (no flat spelling beside it): only then is its rate learnt.

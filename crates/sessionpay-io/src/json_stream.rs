@@ -190,7 +190,7 @@ fn read_rows<S: RowSink>(
         }
         loop {
             let location = Location::JsonRow { row: rows + 1 };
-            match json_row_at(&w.buf[w.pos..w.filled], path, location, fast, parser, sink)? {
+            match json_row_at(&w.buf[w.pos..w.filled], None, path, location, fast, parser, sink)? {
                 RowEnd::At(end) => {
                     w.pos += end;
                     rows += 1;

@@ -214,18 +214,24 @@ pub(crate) fn read_text<S: RowSink>(
             .map_err(|e| Error::io(path, e))?;
         let head = &buf[..buf.len().min(HEAD)];
         let complete = buf.len() < HEAD;
+        // The whole page is checked as UTF-8 once, here; then the encoding
+        // needs only its first bytes (a byte-order mark, UTF-16's zero bytes):
+        // the rest of what it checks is what this check found.
+        let text = simdutf8::basic::from_utf8(buf).ok();
+        let told = match text {
+            Some(_) => &head[..head.len().min(512)],
+            None => head,
+        };
         let plain = buf.len() as u64 <= WHOLE_RESPONSE
             && crate::workbook::Kind::of(head).is_none()
             && !policy_like(head)
-            && crate::resave::Encoding::of(head, complete) == crate::resave::Encoding::Utf8;
+            && crate::resave::Encoding::of(told, complete && text.is_none()) == crate::resave::Encoding::Utf8;
         if plain {
-            let crate::source::ReadCache {
-                parser,
-                fast,
-                json_buf,
-                ..
-            } = cache;
-            return scan_json_response(json_buf, path, fast, parser, sink);
+            let crate::source::ReadCache { parser, fast, .. } = cache;
+            return match text {
+                Some(text) => scan_json_text(text, path, fast, parser, sink),
+                None => scan_json_response(buf, path, fast, parser, sink),
+            };
         }
         // Anything else takes the general way, which gives its notes and errors.
         let read = std::mem::take(buf);
@@ -884,6 +890,21 @@ pub(crate) fn scan_json_response<S: RowSink>(
     parser: &mut RowParser,
     sink: &mut S,
 ) -> Result<Summary, S::Error> {
+    match simdutf8::basic::from_utf8(buf) {
+        Ok(text) => scan_json_text(text, path, fast, parser, sink),
+        Err(_) => read_json(buf, path, parser, sink, crate::json::MAX_ROW),
+    }
+}
+
+/// [`scan_json_response`] on a response known to be UTF-8.
+fn scan_json_text<S: RowSink>(
+    text: &str,
+    path: &Path,
+    fast: &mut crate::fastjson::FastJson,
+    parser: &mut RowParser,
+    sink: &mut S,
+) -> Result<Summary, S::Error> {
+    let buf = text.as_bytes();
     let strict = |parser: &mut RowParser, sink: &mut S, handed: u64| {
         // The strict reader reads it all, and says what is wrong and where;
         // the rows it hands out first are those already handed out.
@@ -895,15 +916,20 @@ pub(crate) fn scan_json_response<S: RowSink>(
             crate::json::MAX_ROW,
         )
     };
-    if simdutf8::basic::from_utf8(buf).is_err() {
-        return strict(parser, sink, 0);
-    }
     let mut rows = 0u64;
     let mut failure = None;
     let mut keys = Vec::new();
     let total = crate::fastjson::response(buf, &mut keys, |start| {
         let location = Location::JsonRow { row: rows + 1 };
-        match json_row_at(&buf[start..], path, location, fast, parser, sink) {
+        match json_row_at(
+            &buf[start..],
+            text.get(start..),
+            path,
+            location,
+            fast,
+            parser,
+            sink,
+        ) {
             Ok(RowEnd::At(end)) => {
                 rows += 1;
                 Some(start + end)
@@ -941,16 +967,18 @@ pub(crate) enum RowEnd {
 }
 
 /// Reads the JSON row object at the start of `b` (what follows it is not
-/// read) into `sink`: by the fast path, else by the strict reader.
+/// read) into `sink`: by the fast path, else by the strict reader. `text` is
+/// `b` when it is known to be UTF-8.
 pub(crate) fn json_row_at<S: RowSink>(
     b: &[u8],
+    text: Option<&str>,
     path: &Path,
     location: Location,
     fast: &mut crate::fastjson::FastJson,
     parser: &mut RowParser,
     sink: &mut S,
 ) -> Result<RowEnd, S::Error> {
-    let declined = match fast.row_at(b, location) {
+    let declined = match fast.row_at(b, text, location) {
         Ok((row, end)) => {
             sink.row(row)?;
             return Ok(RowEnd::At(end));
