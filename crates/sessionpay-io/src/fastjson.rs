@@ -390,8 +390,9 @@ fn names_a_field(key: &[u8]) -> bool {
 }
 
 /// Reads the spans of the row object at `pos`, leaving `pos` just after it;
-/// `None` declines it.
-fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans) -> Option<()> {
+/// `None` declines it. `known_rate` tells the text of a rate object already
+/// learnt.
+fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans, known_rate: impl Fn(&[u8]) -> bool) -> Option<()> {
     scan.object(1, |scan, key| {
         match key {
             b"id" => spans.id = scan.scalar()?,
@@ -460,7 +461,18 @@ fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans) -> Option<()> {
                 scan.ws();
                 match scan.peek()? {
                     b'{' => {
-                        spans.rate = RateCell::Object(scan.raw(1)?);
+                        // The text of a rate already learnt was checked
+                        // whole when it was learnt: the same text needs only
+                        // its end found.
+                        let start = scan.pos;
+                        let end = match object_end(scan.b, start) {
+                            Some(end) if known_rate(&scan.b[start..end]) => {
+                                scan.pos = end;
+                                end
+                            }
+                            _ => scan.raw(1)?.end,
+                        };
+                        spans.rate = RateCell::Object(Span { start, end });
                     }
                     _ => {
                         if scan.scalar()? != Scalar::Null {
@@ -567,7 +579,8 @@ impl FastJson {
             pos: 0,
             keys: &mut self.keys,
         };
-        if scan_row(&mut scan, &mut spans).is_none() {
+        let rates = &self.rates;
+        if scan_row(&mut scan, &mut spans, |raw| rates.contains_key(raw)).is_none() {
             return Err(declined);
         }
         let end = scan.pos;
@@ -841,15 +854,26 @@ pub(crate) fn object_end(b: &[u8], start: usize) -> Option<usize> {
     }
 }
 
-/// One past the closing quote of the string whose content starts at `at`.
+/// One past the closing quote of the string whose content starts at `at`
+/// (its escapes passed over; nothing else is checked).
 #[inline]
 fn string_end(b: &[u8], mut at: usize) -> Option<usize> {
     loop {
-        let i = memchr::memchr2(b'"', b'\\', b.get(at..)?)? + at;
-        if b[i] == b'"' {
-            return Some(i + 1);
+        while let Some(word) = b.get(at..at + 8) {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(word);
+            let found = special(u64::from_le_bytes(bytes));
+            if found != 0 {
+                at += (found.trailing_zeros() / 8) as usize;
+                break;
+            }
+            at += 8;
         }
-        at = i + 2;
+        match *b.get(at)? {
+            b'"' => return Some(at + 1),
+            b'\\' => at += 2,
+            _ => at += 1,
+        }
     }
 }
 
@@ -1018,5 +1042,37 @@ mod tests {
         assert_eq!(read(b"\"tab\there and later\""), None);
         assert_eq!(read(b"\"no end, long enough to pass a word"), None);
         assert_eq!(read(b"\"ends in \\"), None);
+    }
+
+    #[test]
+    fn a_learnt_rate_is_taken_by_its_text_and_only_by_the_same_text() {
+        let line = |rate: &str| {
+            format!(
+                "{{\"id\": 1, \"instructor\": {{\"id\": 7}}, \"starts_at\": \"2026-05-02T09:00:00Z\", \
+                 \"venue\": {{\"id\": 101}}, \"venue_timezone\": \"Europe/London\", \"hours\": 1, \
+                 \"attended_count\": 4, \"no_show_count\": 0, \"late_cancel_count\": 0, \
+                 \"comped_counts\": {{\"attended\": 0}}, \"instructor_pay_rate\": {rate}, \
+                 \"instructor_pay\": \"£20.00\", \"instructor_pay_calculation_pending\": false}}"
+            )
+        };
+        // Learnt from the strict reader, then taken by the fast path from its text.
+        let (fast, strict) =
+            crate::fuzz::json_row_paths(line(r#"{"id": 3, "type": "per_customer", "base": 5}"#).as_bytes());
+        assert!(fast.is_some());
+        assert_eq!(fast, strict.ok());
+        // A key twice in the rate object is refused by both, cached or not.
+        for rate in [
+            r#"{"id": 3, "type": "per_customer", "base": 5, "base": 6}"#,
+            r#"{"id": 3, "type": "per_customer", "base": 5, "x": {"a": 1, "a": 2}}"#,
+        ] {
+            let (fast, strict) = crate::fuzz::json_row_paths(line(rate).as_bytes());
+            assert_eq!(fast, None, "{rate}");
+            assert!(
+                strict
+                    .unwrap_err()
+                    .starts_with("doubled key instructor_pay_rate."),
+                "{rate}"
+            );
+        }
     }
 }
