@@ -7,6 +7,7 @@
 #        TOOLS="sessionpay duckdb"       which tools to run (e.g. TOOLS=duckdb for the baseline only)
 #        SESSIONPAY=/path/to/sessionpay  use this binary instead of building sessionpay-cli
 #        FORCE_GEN=1                     regenerate the data even if present
+#        SHAPES="pages json"             the other JSON shapes sessionpay is run on (empty: none)
 # Exit: 0 when every figure agrees, 1 when they differ or a tool fails.
 set -euo pipefail
 
@@ -143,6 +144,35 @@ for shape in csv ndjson; do
     done
 done
 
+# --- the other JSON shapes: a folder of pages and one response, sessionpay only -----------------
+# SHAPES="pages json" by default; SHAPES= (empty) skips them. Each is checked against the
+# generator's payroll like the CSV run.
+shapes="${SHAPES-pages json}"
+if [[ " $tools " == *" sessionpay "* ]]; then
+    for shape in $shapes; do
+        file="$base.$shape"
+        if [[ -n "${FORCE_GEN:-}" || ! -e "$file" ]]; then
+            log "generating $n sessions (seed $seed) as $shape into $file"
+            rm -rf "$file.tmp"
+            "$gen" --sessions "$n" --seed "$seed" --format "$shape" --out "$file.tmp" --quiet
+            mv "$file.tmp" "$file"
+        fi
+        name="sessionpay-$shape"
+        cmd=("$sessionpay" payroll --period month --rates "$rates" "$file")
+        out[$name]="$run/$name.payroll.csv"
+        log "running $name: ${cmd[*]}"
+        if /usr/bin/time -v -o "$run/$name.time" "${cmd[@]}" >"${out[$name]}" 2>"$run/$name.stderr"; then
+            read -r wall cpu rss <<<"$(figures "$run/$name.time")"
+            summary+=("$(printf '%-10s wall %8.2f s   cpu %8.2f s   peak RSS %7d MiB   rows %d' \
+                "$name" "$wall" "$cpu" "$rss" "$(($(wc -l <"${out[$name]}") - 1))")")
+        else
+            echo "compare.sh: $name failed; its stderr ($run/$name.stderr):" >&2
+            tail -n 20 "$run/$name.stderr" >&2
+            status=1
+        fi
+    done
+fi
+
 # --- figures -----------------------------------------------------------------------------------
 echo
 echo "sessions: $n (seed $seed), input $(du -h "$csv" | cut -f1), machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
@@ -155,7 +185,7 @@ if [[ -f "$run/duckdb.stderr" ]]; then grep -h 'duckdb-query-seconds' "$run/duck
 echo
 
 # Every tool that ran must agree with the generator's own payroll (and so with each other).
-for tool in $tools; do
+for tool in $tools $(for shape in $shapes; do echo "sessionpay-$shape"; done); do
     [[ -s "${out[$tool]:-/nonexistent}" ]] || continue
     if ! "$py" "$here/scripts/compare_payroll.py" "$expected" "${out[$tool]}"; then
         status=1

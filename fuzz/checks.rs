@@ -43,8 +43,24 @@ pub(crate) fn sniffed(data: &[u8]) {
 
 /// The fast JSON row path against the strict one, line by line: a row the
 /// fast path takes is the row the strict reader makes of it, never one it
-/// refuses.
+/// refuses. And the whole input as one response, read by the page scan, by
+/// the stream and by the strict reader: the same rows, errors and end.
 pub(crate) fn json_fast(data: &[u8]) {
+    // The whole input as one JSON response: held whole as a page, streamed
+    // as a large file, and read strictly, the three read the same.
+    let [page, streamed, strict] = fuzz::json_response_paths(data);
+    assert_eq!(
+        page,
+        strict,
+        "a page read fast and strictly differ on {:?}",
+        String::from_utf8_lossy(data)
+    );
+    assert_eq!(
+        streamed,
+        strict,
+        "a response streamed and read strictly differ on {:?}",
+        String::from_utf8_lossy(data)
+    );
     for line in data.split_inclusive(|&b| b == b'\n') {
         let (fast, strict) = fuzz::json_row_paths(line);
         if let Some(fast) = fast {

@@ -111,17 +111,29 @@ fn big_ndjson(copies: u64) -> String {
     out
 }
 
+/// The same rows as [`big_ndjson`], as one JSON response.
+fn big_json(copies: u64) -> String {
+    let text = big_ndjson(copies);
+    let rows: Vec<&str> = text.lines().collect();
+    format!(
+        "{{\"total\": {}, \"column_headers\": [], \"rows\": [\n{}\n]}}\n",
+        rows.len(),
+        rows.join(",\n")
+    )
+}
+
 #[test]
 fn ndjson_and_pages_read_in_parallel_match_one_pass_byte_for_byte() {
     let dir = TestDir::new();
     dir.write("big.ndjson", big_ndjson(3));
+    dir.write("big.json", big_json(3));
     dir.copy_as("conformance/rates.toml", "rates.toml");
     std::fs::create_dir(dir.path().join("pages")).unwrap();
     for entry in std::fs::read_dir(crate::util::fixture("conformance/pages")).unwrap() {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), dir.path().join("pages").join(entry.file_name())).unwrap();
     }
-    for input in ["big.ndjson", "pages"] {
+    for input in ["big.ndjson", "big.json", "pages"] {
         for command in ["payroll", "reconcile", "sessions"] {
             let args = [command, "-v", "--rates", "rates.toml", input];
             let (sequential, parallel) = run_both(&dir, &args);
@@ -131,6 +143,19 @@ fn ndjson_and_pages_read_in_parallel_match_one_pass_byte_for_byte() {
     }
     let run = dir.run_env(
         &["payroll", "-v", "--rates", "rates.toml", "big.ndjson"],
+        &[
+            ("SESSIONPAY_THREADS", "3"),
+            ("SESSIONPAY_PARALLEL_MIN_BYTES", "1"),
+        ],
+    );
+    assert!(
+        run.stderr.contains("read 9000 rows in parallel by 3 workers"),
+        "{}",
+        run.stderr
+    );
+    // One JSON response is split into ranges of whole rows too.
+    let run = dir.run_env(
+        &["payroll", "-v", "--rates", "rates.toml", "big.json"],
         &[
             ("SESSIONPAY_THREADS", "3"),
             ("SESSIONPAY_PARALLEL_MIN_BYTES", "1"),

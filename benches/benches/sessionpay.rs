@@ -2,6 +2,8 @@
 //!
 //! - `pay/one_session/*`: `sessionpay_core::pay_for` on one session, per rate type.
 //! - `parse/{csv,ndjson}/100k`: a `sessionpay_io::Reader` over an in-memory export (MB/s).
+//! - `json/{ndjson,pages,response}/{sessionpay,sonic-rs,simd-json}/100k`: the JSON shapes read
+//!   by sessionpay's own scanner, and by the two SIMD JSON parsers into the same fields (MB/s).
 //! - `payroll/month/100k`: one `sessionpay_engine` run (read, settle currencies, price,
 //!   reconcile) aggregating by month, as `sessionpay payroll --period month` does (sessions/s).
 //!
@@ -76,6 +78,10 @@ mod data {
     pub struct Export {
         pub csv: Vec<u8>,
         pub ndjson: Vec<u8>,
+        /// The same sessions as pages of 100 rows, in order.
+        pub pages: Vec<Vec<u8>>,
+        /// The same sessions as one JSON response.
+        pub response: Vec<u8>,
         pub rates_toml: String,
         pub expected: Vec<ExpectedRow>,
         /// Sessions with a planted (wrong) TeamUp figure: the mismatches to find.
@@ -90,6 +96,8 @@ mod data {
             let mut truth = Truth::default();
             let csv = generate(&world, Format::Csv, Some(&mut truth));
             let ndjson = generate(&world, Format::Ndjson, None);
+            let pages = generate_pages(&world);
+            let response = generate(&world, Format::Json, None);
             assert_eq!(truth.sessions, SESSIONS);
             let mut expected_csv = Vec::new();
             truth
@@ -98,6 +106,8 @@ mod data {
             Export {
                 csv,
                 ndjson,
+                pages,
+                response,
                 rates_toml: world.rates_toml(SESSIONS),
                 expected: parse_expected(&String::from_utf8(expected_csv).expect("UTF-8")),
                 planted: truth.planted,
@@ -107,7 +117,11 @@ mod data {
 
     /// The library writes to files only: generate into a scratch file and read it back.
     fn generate(world: &World, format: Format, mut truth: Option<&mut Truth>) -> Vec<u8> {
-        let ext = if format == Format::Csv { "csv" } else { "ndjson" };
+        let ext = match format {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            _ => "ndjson",
+        };
         let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("sessionpay-bench-{}.{ext}", std::process::id()));
         let mut sink = Sink::new(world, format, &path, SESSIONS).expect("create scratch export");
@@ -121,6 +135,24 @@ mod data {
         let bytes = fs::read(&path).expect("read scratch export");
         fs::remove_file(&path).expect("remove scratch export");
         bytes
+    }
+
+    /// The pages, in name order.
+    fn generate_pages(world: &World) -> Vec<Vec<u8>> {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sessionpay-bench-pages-{}", std::process::id()));
+        let mut sink = Sink::new(world, Format::Pages, &dir, SESSIONS).expect("create scratch pages");
+        for s in Generator::new(world, SESSIONS, START_ID) {
+            sink.write(&s).expect("write scratch pages");
+        }
+        sink.finish().expect("write scratch pages");
+        let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
+            .expect("read scratch pages")
+            .map(|e| e.expect("read scratch pages").path())
+            .collect();
+        paths.sort();
+        let pages = paths.iter().map(|p| fs::read(p).expect("read scratch page")).collect();
+        fs::remove_dir_all(&dir).expect("remove scratch pages");
+        pages
     }
 
     /// Parses the generator's payroll CSV (RFC 4180: names may hold quotes and commas).
@@ -313,6 +345,290 @@ mod parse {
     }
 }
 
+/// `json/{ndjson,pages,response}/{sessionpay,sonic-rs,simd-json}/100k`: the JSON shapes of the
+/// same 100k sessions read on one thread by sessionpay's own scanner into sessions, and by the
+/// two SIMD JSON parsers (serde, borrowed fields) into the fields payroll reads. Each checks the
+/// row count and the sum of the ids.
+mod json {
+    use super::*;
+
+    use std::borrow::Cow;
+    use std::path::{Path, PathBuf};
+
+    use criterion::Throughput;
+    use serde::Deserialize;
+    use sessionpay_io::{ColumnMap, Error, Input, Names, ParsedRow, ReadCache, Reader, Shape};
+
+    /// The fields payroll reads, as sonic-rs gives them: the hours, TeamUp's figure and the rate
+    /// object as their raw JSON text (exact; the rate is cached by it).
+    #[derive(Deserialize)]
+    struct SonicRow<'a> {
+        id: u64,
+        #[serde(borrow)]
+        instructor: Person<'a>,
+        #[serde(borrow)]
+        starts_at: Cow<'a, str>,
+        venue: Id,
+        #[serde(borrow)]
+        venue_timezone: Cow<'a, str>,
+        #[serde(borrow)]
+        hours: sonic_rs::LazyValue<'a>,
+        attended_count: u32,
+        no_show_count: u32,
+        late_cancel_count: u32,
+        comped_counts: Comped,
+        #[serde(borrow)]
+        session_type: Cow<'a, str>,
+        #[serde(borrow)]
+        instructor_pay_rate: sonic_rs::LazyValue<'a>,
+        #[serde(borrow)]
+        instructor_pay: Option<SonicPay<'a>>,
+        instructor_pay_calculation_pending: bool,
+    }
+
+    #[derive(Deserialize)]
+    struct SonicPay<'a> {
+        #[serde(borrow)]
+        decimal: sonic_rs::LazyValue<'a>,
+        #[serde(borrow)]
+        string: Cow<'a, str>,
+    }
+
+    /// The same fields as simd-json gives them: it reads every number as a binary float or an
+    /// integer and keeps no text, so the hours and figures are `f64` (not exact) and the rate an
+    /// owned value tree.
+    #[derive(Deserialize)]
+    struct SimdRow<'a> {
+        id: u64,
+        #[serde(borrow)]
+        instructor: Person<'a>,
+        #[serde(borrow)]
+        starts_at: Cow<'a, str>,
+        venue: Id,
+        #[serde(borrow)]
+        venue_timezone: Cow<'a, str>,
+        hours: f64,
+        attended_count: u32,
+        no_show_count: u32,
+        late_cancel_count: u32,
+        comped_counts: Comped,
+        #[serde(borrow)]
+        session_type: Cow<'a, str>,
+        instructor_pay_rate: Option<simd_json::OwnedValue>,
+        #[serde(borrow)]
+        instructor_pay: Option<SimdPay<'a>>,
+        instructor_pay_calculation_pending: bool,
+    }
+
+    #[derive(Deserialize)]
+    struct SimdPay<'a> {
+        decimal: f64,
+        #[serde(borrow)]
+        string: Cow<'a, str>,
+    }
+
+    #[derive(Deserialize)]
+    struct Person<'a> {
+        id: u64,
+        #[serde(borrow)]
+        name: Cow<'a, str>,
+    }
+
+    #[derive(Deserialize)]
+    struct Id {
+        id: u64,
+    }
+
+    #[derive(Deserialize)]
+    struct Comped {
+        attended: u32,
+    }
+
+    #[derive(Deserialize)]
+    struct Page<R> {
+        rows: Vec<R>,
+    }
+
+    /// What each reader gives back: rows and the sum of their ids, and a sum of the lengths of
+    /// what it extracted (so nothing is optimised away).
+    type Got = (u64, u64);
+
+    fn sonic(row: &SonicRow<'_>, got: &mut Got, len: &mut usize) {
+        got.0 += 1;
+        got.1 = got.1.wrapping_add(row.id);
+        *len += row.instructor.name.len()
+            + row.starts_at.len()
+            + row.venue_timezone.len()
+            + row.hours.as_raw_str().len()
+            + row.session_type.len()
+            + row.instructor_pay_rate.as_raw_str().len()
+            + row.instructor_pay.as_ref().map_or(0, |p| p.decimal.as_raw_str().len() + p.string.len())
+            + (row.instructor.id + row.venue.id) as usize
+            + (row.attended_count + row.no_show_count + row.late_cancel_count + row.comped_counts.attended) as usize
+            + usize::from(row.instructor_pay_calculation_pending);
+    }
+
+    fn simd(row: &SimdRow<'_>, got: &mut Got, len: &mut usize) {
+        got.0 += 1;
+        got.1 = got.1.wrapping_add(row.id);
+        *len += row.instructor.name.len()
+            + row.starts_at.len()
+            + row.venue_timezone.len()
+            + (row.hours > 1.0) as usize
+            + row.session_type.len()
+            + usize::from(row.instructor_pay_rate.is_none())
+            + row.instructor_pay.as_ref().map_or(0, |p| usize::from(p.decimal > 0.0) + p.string.len())
+            + (row.instructor.id + row.venue.id) as usize
+            + (row.attended_count + row.no_show_count + row.late_cancel_count + row.comped_counts.attended) as usize
+            + usize::from(row.instructor_pay_calculation_pending);
+    }
+
+    /// sessionpay's reader over `bytes` (one of the pages, or the NDJSON), one cache throughout.
+    fn ours(bytes: &[u8], shape: Shape, cache: &mut ReadCache, got: &mut Got) {
+        Reader::bytes(bytes, Path::new("bench-export"))
+            .shape(shape)
+            .cache(cache)
+            .read(&mut |row: ParsedRow| {
+                got.0 += 1;
+                got.1 = got.1.wrapping_add(row.draft.id.0);
+                Ok::<_, Error>(())
+            })
+            .expect("read export");
+    }
+
+    pub fn define(c: &mut Criterion) {
+        let export = data::export();
+        let mut want = (0u64, 0u64);
+        ours(&export.ndjson, Shape::Ndjson, &mut ReadCache::new(Names::All), &mut want);
+        assert_eq!(want.0, data::SESSIONS);
+        let page_bytes: usize = export.pages.iter().map(Vec::len).sum();
+        // The one response is read from a file, as a file that large is streamed.
+        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("sessionpay-bench-response-{}.json", std::process::id()));
+        std::fs::write(&path, &export.response).expect("write scratch response");
+        let response = Input {
+            path: path.clone(),
+            shape: Some(Shape::Json),
+            folder: None,
+            columns: ColumnMap::default(),
+        };
+        let mut group = c.benchmark_group("json");
+        large(&mut group);
+        let check = |got: Got, case: &str| assert_eq!(got, want, "{case}");
+
+        group.throughput(Throughput::Bytes(export.ndjson.len() as u64));
+        group.bench_function("ndjson/sessionpay/100k", |b| {
+            b.iter(|| {
+                let mut got = (0, 0);
+                ours(black_box(&export.ndjson), Shape::Ndjson, &mut ReadCache::new(Names::All), &mut got);
+                check(got, "ndjson/sessionpay");
+            })
+        });
+        group.bench_function("ndjson/sonic-rs/100k", |b| {
+            b.iter(|| {
+                let (mut got, mut len) = ((0, 0), 0);
+                for line in black_box(&export.ndjson).split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+                    let row: SonicRow<'_> = sonic_rs::from_slice(line).expect("sonic-rs row");
+                    sonic(&row, &mut got, &mut len);
+                }
+                check(got, "ndjson/sonic-rs");
+                len
+            })
+        });
+        group.bench_function("ndjson/simd-json/100k", |b| {
+            let mut scratch = Vec::new();
+            b.iter(|| {
+                let (mut got, mut len) = ((0, 0), 0);
+                for line in black_box(&export.ndjson).split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+                    // simd-json parses in place: each line is copied first, as it must be.
+                    scratch.clear();
+                    scratch.extend_from_slice(line);
+                    let row: SimdRow<'_> = simd_json::serde::from_slice(&mut scratch).expect("simd-json row");
+                    simd(&row, &mut got, &mut len);
+                }
+                check(got, "ndjson/simd-json");
+                len
+            })
+        });
+
+        group.throughput(Throughput::Bytes(page_bytes as u64));
+        group.bench_function("pages/sessionpay/100k", |b| {
+            b.iter(|| {
+                let (mut got, mut cache) = ((0, 0), ReadCache::new(Names::All));
+                for page in black_box(&export.pages) {
+                    ours(page, Shape::Json, &mut cache, &mut got);
+                }
+                check(got, "pages/sessionpay");
+            })
+        });
+        group.bench_function("pages/sonic-rs/100k", |b| {
+            b.iter(|| {
+                let (mut got, mut len) = ((0, 0), 0);
+                for page in black_box(&export.pages) {
+                    let page: Page<SonicRow<'_>> = sonic_rs::from_slice(page).expect("sonic-rs page");
+                    page.rows.iter().for_each(|r| sonic(r, &mut got, &mut len));
+                }
+                check(got, "pages/sonic-rs");
+                len
+            })
+        });
+        group.bench_function("pages/simd-json/100k", |b| {
+            let mut scratch = Vec::new();
+            b.iter(|| {
+                let (mut got, mut len) = ((0, 0), 0);
+                for page in black_box(&export.pages) {
+                    scratch.clear();
+                    scratch.extend_from_slice(page);
+                    let page: Page<SimdRow<'_>> = simd_json::serde::from_slice(&mut scratch).expect("simd-json page");
+                    page.rows.iter().for_each(|r| simd(r, &mut got, &mut len));
+                }
+                check(got, "pages/simd-json");
+                len
+            })
+        });
+
+        group.throughput(Throughput::Bytes(export.response.len() as u64));
+        group.bench_function("response/sessionpay/100k", |b| {
+            b.iter(|| {
+                let mut got = (0u64, 0u64);
+                let summary = Reader::input(black_box(&response))
+                    .cache(&mut ReadCache::new(Names::All))
+                    .read(&mut |row: ParsedRow| {
+                        got.0 += 1;
+                        got.1 = got.1.wrapping_add(row.draft.id.0);
+                        Ok::<_, Error>(())
+                    })
+                    .expect("read response");
+                assert_eq!(summary.total, Some(data::SESSIONS));
+                check(got, "response/sessionpay");
+            })
+        });
+        group.bench_function("response/sonic-rs/100k", |b| {
+            b.iter(|| {
+                let (mut got, mut len) = ((0, 0), 0);
+                let page: Page<SonicRow<'_>> = sonic_rs::from_slice(black_box(&export.response)).expect("sonic-rs response");
+                page.rows.iter().for_each(|r| sonic(r, &mut got, &mut len));
+                check(got, "response/sonic-rs");
+                len
+            })
+        });
+        group.bench_function("response/simd-json/100k", |b| {
+            let mut scratch = Vec::new();
+            b.iter(|| {
+                let (mut got, mut len) = ((0, 0), 0);
+                scratch.clear();
+                scratch.extend_from_slice(black_box(&export.response));
+                let page: Page<SimdRow<'_>> = simd_json::serde::from_slice(&mut scratch).expect("simd-json response");
+                page.rows.iter().for_each(|r| simd(r, &mut got, &mut len));
+                check(got, "response/simd-json");
+                len
+            })
+        });
+        group.finish();
+        std::fs::remove_file(&path).expect("remove scratch response");
+    }
+}
+
 /// `payroll/month/100k`: `payroll --period month` as one engine run in-process, checked against the
 /// generator's expected payroll.
 mod payroll {
@@ -395,6 +711,6 @@ mod payroll {
 criterion_group! {
     name = benches;
     config = settings();
-    targets = pay::define, parse::define, payroll::define
+    targets = pay::define, parse::define, json::define, payroll::define
 }
 criterion_main!(benches);

@@ -1,4 +1,5 @@
-//! Writers for the three export shapes: CSV (dot-key header), NDJSON, and a folder of JSON pages.
+//! Writers for the export shapes: CSV (dot-key header), NDJSON, a folder of JSON pages, and one
+//! JSON response holding every row.
 //! Each row is built in a reused buffer and written through a `BufWriter`: constant memory.
 
 use std::fs::{self, File};
@@ -45,6 +46,8 @@ pub enum Format {
     Csv,
     Ndjson,
     Pages,
+    /// One `{total, column_headers, rows}` response with every row.
+    Json,
 }
 
 impl std::str::FromStr for Format {
@@ -54,7 +57,8 @@ impl std::str::FromStr for Format {
             "csv" => Ok(Format::Csv),
             "ndjson" | "jsonl" => Ok(Format::Ndjson),
             "pages" => Ok(Format::Pages),
-            _ => Err(format!("unknown format {s:?} (csv, ndjson or pages)")),
+            "json" => Ok(Format::Json),
+            _ => Err(format!("unknown format {s:?} (csv, ndjson, pages or json)")),
         }
     }
 }
@@ -160,6 +164,13 @@ impl<'w> Sink<'w> {
                 sink.out = Some(w);
             }
             Format::Ndjson => sink.out = Some(open(out)?),
+            Format::Json => {
+                let mut w = open(out)?;
+                let head = sink.response_head();
+                w.write_all(&head)?;
+                sink.bytes += head.len() as u64;
+                sink.out = Some(w);
+            }
             Format::Pages => {
                 fs::create_dir_all(out)?;
                 for e in fs::read_dir(out)? {
@@ -188,17 +199,18 @@ impl<'w> Sink<'w> {
                     self.close_page()?;
                     let name = format!("page-{:05}.json", self.written / PAGE_ROWS + 1);
                     let mut w = open(&self.dir.join(name))?;
-                    let mut head = Vec::new();
-                    head.extend_from_slice(b"{\"total\": ");
-                    push_uint(&mut head, self.total);
-                    head.extend_from_slice(b", \"column_headers\": ");
-                    head.extend_from_slice(&self.headers);
-                    head.extend_from_slice(b", \"rows\": [");
+                    let head = self.response_head();
                     w.write_all(&head)?;
                     self.bytes += head.len() as u64;
                     self.out = Some(w);
                 } else {
                     buf.extend_from_slice(b", ");
+                }
+                self.json_row(&mut buf, s);
+            }
+            Format::Json => {
+                if self.written > 0 {
+                    buf.extend_from_slice(b",\n");
                 }
                 self.json_row(&mut buf, s);
             }
@@ -209,6 +221,17 @@ impl<'w> Sink<'w> {
         self.written += 1;
         self.buf = buf;
         Ok(())
+    }
+
+    /// A response up to its rows' `[`.
+    fn response_head(&self) -> Vec<u8> {
+        let mut head = Vec::new();
+        head.extend_from_slice(b"{\"total\": ");
+        push_uint(&mut head, self.total);
+        head.extend_from_slice(b", \"column_headers\": ");
+        head.extend_from_slice(&self.headers);
+        head.extend_from_slice(b", \"rows\": [");
+        head
     }
 
     fn close_page(&mut self) -> io::Result<()> {
@@ -231,6 +254,9 @@ impl<'w> Sink<'w> {
                     w.write_all(b", \"rows\": [")?;
                     self.out = Some(w);
                 }
+                self.close_page()?;
+            }
+            Format::Json => {
                 self.close_page()?;
             }
             _ => {

@@ -11,13 +11,14 @@ use sessionpay_benches::truth::Payroll;
 use sessionpay_benches::{Format, Generator, Sink, World};
 
 const USAGE: &str = "\
-usage: gen-export --sessions N --out PATH [--format csv|ndjson|pages] [--seed S]
+usage: gen-export --sessions N --out PATH [--format csv|ndjson|pages|json] [--seed S]
                   [--rates-out rates.toml] [--payroll-out payroll.csv]
                   [--start-id ID] [--instructors K] [--quiet]
 
   --sessions N      rows to write (underscores allowed: 1_000_000)
-  --out PATH        file for csv/ndjson (`-` = stdout), folder for pages (page-00001.json, ...)
-  --format F        csv (default; dot-key header), ndjson, or pages (JSON responses of 100 rows)
+  --out PATH        file for csv/ndjson/json (`-` = stdout), folder for pages (page-00001.json, ...)
+  --format F        csv (default; dot-key header), ndjson, pages (JSON responses of 100 rows)
+                    or json (one JSON response holding every row)
   --seed S          PRNG seed (default 1); same seed and N => byte-identical output
   --rates-out FILE  write the rate policy (SPEC 3 TOML, with [venues.N] currency for every venue)
   --payroll-out F   write the expected `sessionpay payroll --period month` CSV for this export

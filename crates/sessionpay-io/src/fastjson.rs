@@ -107,6 +107,8 @@ struct Spans {
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Declined {
     rate: Option<Span>,
+    /// One past the row's closing brace, when the scan got that far.
+    pub(crate) end: Option<usize>,
 }
 
 /// A validating scanner over one JSON text.
@@ -150,24 +152,39 @@ impl<'a> Scan<'a> {
     #[inline]
     fn string(&mut self) -> Option<(Span, bool)> {
         debug_assert_eq!(self.peek(), Some(b'"'));
+        let b = self.b;
         let start = self.pos + 1;
-        let mut at = start;
+        let mut i = start;
         let mut escaped = false;
         loop {
-            let i = memchr::memchr2(b'"', b'\\', self.b.get(at..)?)? + at;
-            if self.b[i] == b'"' {
-                if self.b[start..i].iter().any(|&c| c < 0x20) {
-                    return None;
+            // Eight bytes at a time up to the first quote, backslash or
+            // control character; the last few bytes of the text one by one.
+            while let Some(word) = b.get(i..i + 8) {
+                let mut bytes = [0u8; 8];
+                bytes.copy_from_slice(word);
+                let found = special(u64::from_le_bytes(bytes));
+                if found != 0 {
+                    i += (found.trailing_zeros() / 8) as usize;
+                    break;
                 }
-                self.pos = i + 1;
-                return Some((Span { start, end: i }, escaped));
+                i += 8;
             }
-            match self.b.get(i + 1)? {
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                _ => return None,
+            match *b.get(i)? {
+                b'"' => {
+                    self.pos = i + 1;
+                    return Some((Span { start, end: i }, escaped));
+                }
+                b'\\' => {
+                    match b.get(i + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        _ => return None,
+                    }
+                    escaped = true;
+                    i += 2;
+                }
+                c if c < 0x20 => return None,
+                _ => i += 1,
             }
-            escaped = true;
-            at = i + 2;
         }
     }
 
@@ -344,6 +361,21 @@ impl<'a> Scan<'a> {
     }
 }
 
+/// The bytes of `x` (little-endian) that are a quote, a backslash or a
+/// control character, each as its high bit. Bytes above the lowest such byte
+/// may be flagged wrongly (a borrow runs upward), so only the lowest set bit
+/// is to be read.
+#[inline]
+fn special(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let quote = zero(x ^ (ONES * u64::from(b'"')));
+    let backslash = zero(x ^ (ONES * u64::from(b'\\')));
+    let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+    quote | backslash | control
+}
+
 /// Whether a key the fast path does not read could be a spelling of a field
 /// (or the parent of one): such a row goes to the strict reader.
 fn names_a_field(key: &[u8]) -> bool {
@@ -357,8 +389,10 @@ fn names_a_field(key: &[u8]) -> bool {
         })
 }
 
-/// Reads the spans of one row object; `None` declines it.
-fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans) -> Option<()> {
+/// Reads the spans of the row object at `pos`, leaving `pos` just after it;
+/// `None` declines it. `known_rate` tells the text of a rate object already
+/// learnt.
+fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans, known_rate: impl Fn(&[u8]) -> bool) -> Option<()> {
     scan.object(1, |scan, key| {
         match key {
             b"id" => spans.id = scan.scalar()?,
@@ -427,7 +461,18 @@ fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans) -> Option<()> {
                 scan.ws();
                 match scan.peek()? {
                     b'{' => {
-                        spans.rate = RateCell::Object(scan.raw(1)?);
+                        // The text of a rate already learnt was checked
+                        // whole when it was learnt: the same text needs only
+                        // its end found.
+                        let start = scan.pos;
+                        let end = match object_end(scan.b, start) {
+                            Some(end) if known_rate(&scan.b[start..end]) => {
+                                scan.pos = end;
+                                end
+                            }
+                            _ => scan.raw(1)?.end,
+                        };
+                        spans.rate = RateCell::Object(Span { start, end });
                     }
                     _ => {
                         if scan.scalar()? != Scalar::Null {
@@ -468,10 +513,7 @@ fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans) -> Option<()> {
             }
         }
         Some(())
-    })?;
-    // Only white space may follow the row.
-    scan.ws();
-    (scan.pos == scan.b.len()).then_some(())
+    })
 }
 
 /// The fast reader's caches: names, zones and rates, each parsed once.
@@ -502,26 +544,64 @@ impl FastJson {
     /// The session of one JSON row object (`line`, white space around it
     /// allowed), or `Err` when the strict reader must read it.
     pub(crate) fn row(&mut self, line: &[u8], location: Location) -> Result<ParsedRow, Declined> {
+        let start = line
+            .iter()
+            .position(|c| !matches!(c, b' ' | b'\n' | b'\r' | b'\t'));
+        let start = start.unwrap_or(line.len());
+        let (row, end) = self.row_at(&line[start..], None, location)?;
+        // Only white space may follow the row.
+        if line[start + end..]
+            .iter()
+            .all(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
+        {
+            Ok(row)
+        } else {
+            Err(Declined::default())
+        }
+    }
+
+    /// The session of the JSON row object at the start of `b` and the
+    /// offset just after it (what follows is not read), or `Err` when the
+    /// strict reader must read it. The spans a [`Declined`] keeps count
+    /// from the start of `b`. `valid` is `b` when it is known to be UTF-8
+    /// (a page checked whole), so the row is not checked again.
+    pub(crate) fn row_at(
+        &mut self,
+        b: &[u8],
+        valid: Option<&str>,
+        location: Location,
+    ) -> Result<(ParsedRow, usize), Declined> {
         let mut declined = Declined::default();
-        let Ok(text) = simdutf8::basic::from_utf8(line) else {
-            return Err(declined);
-        };
         let mut spans = Spans::default();
         self.keys.clear();
         let mut scan = Scan {
-            b: line,
+            b,
             pos: 0,
             keys: &mut self.keys,
         };
-        if scan_row(&mut scan, &mut spans).is_none() {
+        let rates = &self.rates;
+        if scan_row(&mut scan, &mut spans, |raw| rates.contains_key(raw)).is_none() {
             return Err(declined);
         }
+        let end = scan.pos;
+        declined.end = Some(end);
+        // The row ends with a brace, so `end` is a character's boundary.
+        let text = match valid.and_then(|v| v.get(..end)) {
+            Some(text) => text,
+            None => match simdutf8::basic::from_utf8(&b[..end]) {
+                Ok(text) => text,
+                Err(_) => return Err(declined),
+            },
+        };
         // Only a row read whole is known to take its rate from that object
         // alone (no flat spelling beside it): only then is its rate learnt.
         if let RateCell::Object(span) = spans.rate {
             declined.rate = Some(span);
         }
-        self.build(text, &spans, location).ok_or(declined)
+        match self.build(text, &spans, location) {
+            Some(row) => Ok((row, end)),
+            None => Err(declined),
+        }
     }
 
     /// Keeps the rate the strict reader made of a row this path declined.
@@ -745,79 +825,254 @@ impl FastJson {
     }
 }
 
-/// The rows of one whole JSON response, for the fast path.
-#[derive(Debug, Default)]
-pub(crate) struct Response {
-    /// Each element of `rows`, as it stands.
-    pub(crate) rows: Vec<(usize, usize)>,
-    /// Its `total`.
-    pub(crate) total: Option<u64>,
+/// One past the closing brace of the object whose `{` is at `start`, found
+/// by counting braces outside strings (a string's end is found with
+/// `memchr`, its escapes passed over); `None` when the text ends first.
+///
+/// Nothing else is checked: the object is only known to be JSON once the row
+/// scan (or the strict reader) has read it.
+pub(crate) fn object_end(b: &[u8], start: usize) -> Option<usize> {
+    debug_assert_eq!(b.get(start), Some(&b'{'));
+    let mut depth = 0usize;
+    let mut i = start;
+    loop {
+        match *b.get(i)? {
+            b'"' => {
+                i = string_end(b, i + 1)?;
+                continue;
+            }
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
 }
 
-impl FastJson {
-    /// Scans a whole JSON response `{"total": …, "rows": [ … ]}`: `false`
-    /// when anything in it is not plain (a key twice anywhere, a `total`
-    /// that is not a whole number, text after it, a row over `max_row`
-    /// bytes …), and the strict reader reads the file instead.
-    pub(crate) fn response(&mut self, bytes: &[u8], max_row: usize, out: &mut Response) -> bool {
-        out.rows.clear();
-        out.total = None;
-        self.keys.clear();
-        let mut scan = Scan {
-            b: bytes,
-            pos: 0,
-            keys: &mut self.keys,
-        };
-        let mut saw_rows = false;
-        let ok = scan
-            .object(0, |scan, key| {
-                match key {
-                    b"rows" => {
-                        saw_rows = true;
-                        scan.eat(b'[')?;
-                        scan.ws();
-                        if scan.peek()? == b']' {
+/// One past the closing quote of the string whose content starts at `at`
+/// (its escapes passed over; nothing else is checked).
+#[inline]
+fn string_end(b: &[u8], mut at: usize) -> Option<usize> {
+    loop {
+        while let Some(word) = b.get(at..at + 8) {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(word);
+            let found = special(u64::from_le_bytes(bytes));
+            if found != 0 {
+                at += (found.trailing_zeros() / 8) as usize;
+                break;
+            }
+            at += 8;
+        }
+        match *b.get(at)? {
+            b'"' => return Some(at + 1),
+            b'\\' => at += 2,
+            _ => at += 1,
+        }
+    }
+}
+
+/// Scans a whole JSON response `{"total": …, "rows": [ … ]}` held in
+/// `bytes` and validates all of it but the rows, which are handed to
+/// `on_row` by their start (the offset of their `{`) in order as they come:
+/// it reads the row and says where it ends, or `None` to stop the scan.
+///
+/// The response's `total` when the whole of it is plain; `None` when
+/// anything in it is not (a key twice, a `total` that is not a whole
+/// number, text after it, no `rows` …) or `on_row` stopped, and the strict
+/// reader says what it is.
+pub(crate) fn response(
+    bytes: &[u8],
+    keys: &mut Vec<(usize, usize)>,
+    mut on_row: impl FnMut(usize) -> Option<usize>,
+) -> Option<Option<u64>> {
+    keys.clear();
+    let mut scan = Scan {
+        b: bytes,
+        pos: 0,
+        keys,
+    };
+    let mut saw_rows = false;
+    let mut total = None;
+    scan.object(0, |scan, key| {
+        match key {
+            b"rows" => {
+                saw_rows = true;
+                scan.eat(b'[')?;
+                scan.ws();
+                if scan.peek()? == b']' {
+                    scan.pos += 1;
+                    return Some(());
+                }
+                loop {
+                    scan.ws();
+                    if scan.peek()? != b'{' {
+                        return None;
+                    }
+                    scan.pos = on_row(scan.pos)?;
+                    scan.ws();
+                    match scan.peek()? {
+                        b',' => scan.pos += 1,
+                        b']' => {
                             scan.pos += 1;
                             return Some(());
                         }
-                        loop {
-                            scan.ws();
-                            if scan.peek()? != b'{' {
-                                return None;
-                            }
-                            let span = scan.raw(1)?;
-                            if span.end - span.start > max_row {
-                                return None;
-                            }
-                            out.rows.push((span.start, span.end));
-                            scan.ws();
-                            match scan.peek()? {
-                                b',' => scan.pos += 1,
-                                b']' => {
-                                    scan.pos += 1;
-                                    return Some(());
-                                }
-                                _ => return None,
-                            }
-                        }
-                    }
-                    b"total" => match scan.scalar()? {
-                        Scalar::Null => out.total = None,
-                        Scalar::Num(span) => {
-                            let text = scan.b.get(span.start..span.end)?;
-                            if !text.iter().all(u8::is_ascii_digit) {
-                                return None;
-                            }
-                            out.total = Some(std::str::from_utf8(text).ok()?.parse().ok()?);
-                        }
                         _ => return None,
-                    },
-                    _ => scan.skip(0)?,
+                    }
                 }
-                Some(())
-            })
-            .is_some();
-        scan.ws();
-        ok && saw_rows && scan.pos == bytes.len() && simdutf8::basic::from_utf8(bytes).is_ok()
+            }
+            b"total" => total = scan.total()?,
+            _ => scan.skip(0)?,
+        }
+        Some(())
+    })?;
+    scan.ws();
+    (saw_rows && scan.pos == bytes.len()).then_some(total)
+}
+
+/// The offset just after the `[` of the `rows` of the JSON response that
+/// `bytes` starts: `None` when the text before it is not plain (as for
+/// [`response`]) or `bytes` ends first.
+pub(crate) fn response_head(bytes: &[u8], keys: &mut Vec<(usize, usize)>) -> Option<usize> {
+    keys.clear();
+    let mut scan = Scan {
+        b: bytes,
+        pos: 0,
+        keys,
+    };
+    let mut found = None;
+    // The scan stops at the rows, so its own outcome is moot.
+    let _ = scan.object(0, |scan, key| match key {
+        b"rows" => {
+            scan.eat(b'[')?;
+            found = Some(scan.pos);
+            None
+        }
+        b"total" => scan.total().map(drop),
+        _ => scan.skip(0),
+    });
+    found
+}
+
+impl Scan<'_> {
+    /// A response's `total`: null or a whole number.
+    fn total(&mut self) -> Option<Option<u64>> {
+        match self.scalar()? {
+            Scalar::Null => Some(None),
+            Scalar::Num(span) => {
+                let text = self.b.get(span.start..span.end)?;
+                if !text.iter().all(u8::is_ascii_digit) {
+                    return None;
+                }
+                Some(Some(std::str::from_utf8(text).ok()?.parse().ok()?))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first quote, backslash or control character, byte by byte.
+    fn first_special(bytes: &[u8; 8]) -> Option<usize> {
+        bytes.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+    }
+
+    #[test]
+    fn the_lowest_special_byte_of_a_word_is_found_exactly() {
+        let mut words: Vec<[u8; 8]> = vec![
+            *b"abcdefgh",
+            *b"ab\"defgh",
+            *b"\\bcdefg\"",
+            *b"\x1f\x20\x7f\x80\xc3\xa9\"\0",
+        ];
+        // Every byte value at every place, among plain bytes and after a special one.
+        for place in 0..8 {
+            for value in 0..=255u8 {
+                let mut w = *b"xxxxxxxx";
+                w[place] = value;
+                words.push(w);
+                let mut w = *b"\x01\x01\x01\x01\x01\x01\x01\x01";
+                w[place] = value;
+                words.push(w);
+                let mut w = [value; 8];
+                w[7 - place] = b'a';
+                words.push(w);
+            }
+        }
+        for w in words {
+            let found = special(u64::from_le_bytes(w));
+            let got = (found != 0).then(|| (found.trailing_zeros() / 8) as usize);
+            assert_eq!(got, first_special(&w), "{w:?}");
+        }
+    }
+
+    #[test]
+    fn strings_end_at_their_quote_and_decline_controls_and_unicode_escapes() {
+        let read = |text: &[u8]| {
+            let mut keys = Vec::new();
+            let mut scan = Scan {
+                b: text,
+                pos: 0,
+                keys: &mut keys,
+            };
+            scan.string()
+                .map(|(span, escaped)| (span.start, span.end, escaped, scan.pos))
+        };
+        assert_eq!(read(b"\"\""), Some((1, 1, false, 2)));
+        assert_eq!(read(b"\"short\" tail"), Some((1, 6, false, 7)));
+        assert_eq!(
+            read(b"\"a string longer than eight bytes\""),
+            Some((1, 33, false, 34))
+        );
+        assert_eq!(read(b"\"esc \\\" aped \\\\\""), Some((1, 15, true, 16)));
+        assert_eq!(
+            read("\"caf\u{e9} na\u{ef}ve caf\u{e9}s\"".as_bytes()),
+            Some((1, 20, false, 21))
+        );
+        assert_eq!(read(b"\"a \\u0041 b\""), None);
+        assert_eq!(read(b"\"a \\x b\""), None);
+        assert_eq!(read(b"\"tab\there and later\""), None);
+        assert_eq!(read(b"\"no end, long enough to pass a word"), None);
+        assert_eq!(read(b"\"ends in \\"), None);
+    }
+
+    #[test]
+    fn a_learnt_rate_is_taken_by_its_text_and_only_by_the_same_text() {
+        let line = |rate: &str| {
+            format!(
+                "{{\"id\": 1, \"instructor\": {{\"id\": 7}}, \"starts_at\": \"2026-05-02T09:00:00Z\", \
+                 \"venue\": {{\"id\": 101}}, \"venue_timezone\": \"Europe/London\", \"hours\": 1, \
+                 \"attended_count\": 4, \"no_show_count\": 0, \"late_cancel_count\": 0, \
+                 \"comped_counts\": {{\"attended\": 0}}, \"instructor_pay_rate\": {rate}, \
+                 \"instructor_pay\": \"£20.00\", \"instructor_pay_calculation_pending\": false}}"
+            )
+        };
+        // Learnt from the strict reader, then taken by the fast path from its text.
+        let (fast, strict) =
+            crate::fuzz::json_row_paths(line(r#"{"id": 3, "type": "per_customer", "base": 5}"#).as_bytes());
+        assert!(fast.is_some());
+        assert_eq!(fast, strict.ok());
+        // A key twice in the rate object is refused by both, cached or not.
+        for rate in [
+            r#"{"id": 3, "type": "per_customer", "base": 5, "base": 6}"#,
+            r#"{"id": 3, "type": "per_customer", "base": 5, "x": {"a": 1, "a": 2}}"#,
+        ] {
+            let (fast, strict) = crate::fuzz::json_row_paths(line(rate).as_bytes());
+            assert_eq!(fast, None, "{rate}");
+            assert!(
+                strict
+                    .unwrap_err()
+                    .starts_with("doubled key instructor_pay_rate."),
+                "{rate}"
+            );
+        }
     }
 }

@@ -50,6 +50,7 @@ mod fastjson;
 mod field;
 mod inferred;
 mod json;
+mod json_stream;
 mod message;
 mod ndjson;
 mod output;
@@ -155,6 +156,65 @@ pub mod fuzz {
             fast_row.map(|r| format!("{r:?}")),
             reference.map(|r| format!("{r:?}")),
         )
+    }
+
+    /// One JSON response read three ways: held whole, as a page is; streamed
+    /// from a file, as a large response is; and by the strict reader alone.
+    /// Each gives the `Debug` text of each row or the message of each
+    /// rejected row, then how the read ended; the three should agree.
+    pub fn json_response_paths(data: &[u8]) -> [Vec<String>; 3] {
+        use std::cell::RefCell;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static FILES: AtomicU64 = AtomicU64::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "sessionpay-fuzz-{}-{}.json",
+            std::process::id(),
+            FILES.fetch_add(1, Ordering::Relaxed)
+        ));
+        let read = |how: u8| {
+            let seen = RefCell::new(Vec::new());
+            let mut sink = crate::Sinks {
+                on_row: |r: crate::ParsedRow| {
+                    seen.borrow_mut().push(format!("{r:?}"));
+                    Ok::<_, crate::Error>(())
+                },
+                on_reject: |r: crate::Rejected| {
+                    seen.borrow_mut().push(format!("{} | {}", r.error, r.raw));
+                    Ok(())
+                },
+            };
+            let mut cache = crate::ReadCache::new(crate::Names::All);
+            let end = match how {
+                0 => {
+                    let crate::ReadCache { parser, fast, .. } = &mut cache;
+                    crate::read::scan_json_response(data, &path, fast, parser, &mut sink)
+                }
+                1 => std::fs::write(&path, data)
+                    .and_then(|()| std::fs::File::open(&path))
+                    .map_err(|e| crate::Error::io(&path, e))
+                    .and_then(|file| {
+                        let columns = crate::ColumnMap::default();
+                        crate::json_stream::stream_file(
+                            file,
+                            &path,
+                            &columns,
+                            &AtomicU64::new(0),
+                            &mut cache,
+                            &mut sink,
+                        )
+                    }),
+                _ => crate::read::read_json(data, &path, &mut cache.parser, &mut sink, crate::json::MAX_ROW),
+            };
+            let mut seen = seen.into_inner();
+            seen.push(match end {
+                Ok(s) => format!("rows {} total {:?}", s.rows, s.total),
+                Err(e) => e.to_string(),
+            });
+            seen
+        };
+        let out = [read(0), read(1), read(2)];
+        let _ = std::fs::remove_file(&path);
+        out
     }
 
     /// Parses a `starts_at` value.

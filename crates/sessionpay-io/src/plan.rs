@@ -1,6 +1,7 @@
 //! How a run's inputs are shared among workers: a large plain CSV file in
 //! byte ranges of whole records ([`crate::CsvPart`]), a large UTF-8 NDJSON
-//! file in byte ranges of whole lines ([`NdjsonPart`]), and every other
+//! file in byte ranges of whole lines and a large JSON response (not in a
+//! folder) in byte ranges of whole rows ([`NdjsonPart`]), and every other
 //! input (a JSON page, a small file, a workbook) whole, file by file.
 //!
 //! Positions in a part count from the part's start (a worker does not know
@@ -27,19 +28,53 @@ pub enum InputPart {
     Whole(usize),
 }
 
-/// A byte range of whole lines of an NDJSON file.
+/// A byte range of whole lines of an NDJSON file, or of whole rows of one
+/// large JSON response (see [`crate::plan_parts`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NdjsonPart {
     path: PathBuf,
     start: u64,
     end: u64,
     size: u64,
+    /// For a part of a JSON response's rows: where they start.
+    pub(crate) json: Option<crate::json_stream::JsonRows>,
 }
 
 impl NdjsonPart {
+    /// A part of a JSON response's rows.
+    pub(crate) fn json(
+        path: &Path,
+        start: u64,
+        end: u64,
+        size: u64,
+        rows: crate::json_stream::JsonRows,
+    ) -> NdjsonPart {
+        NdjsonPart {
+            path: path.to_path_buf(),
+            start,
+            end,
+            size,
+            json: Some(rows),
+        }
+    }
+
     /// The byte range, `[start, end)`.
     pub fn range(&self) -> (u64, u64) {
         (self.start, self.end)
+    }
+
+    /// Whether this is a part of one JSON response's rows, not of NDJSON lines.
+    pub fn is_json(&self) -> bool {
+        self.json.is_some()
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file's size when the part was planned.
+    pub(crate) fn size(&self) -> u64 {
+        self.size
     }
 }
 
@@ -61,6 +96,12 @@ pub fn plan_parts(inputs: &[Input], parts: usize, min_bytes: u64) -> Result<Opti
                 .map(|p| p.into_iter().map(InputPart::Csv).collect::<Vec<_>>()),
             Some(Shape::Ndjson) => plan_ndjson(&input.path, parts, min_bytes)?
                 .map(|p| p.into_iter().map(InputPart::Ndjson).collect()),
+            // A JSON file in a folder is a page, held with the others to their
+            // `total`: it is read whole.
+            Some(Shape::Json) if input.folder.is_none() => {
+                crate::json_stream::plan_json(&input.path, parts, min_bytes)?
+                    .map(|p| p.into_iter().map(InputPart::Ndjson).collect())
+            }
             _ => None,
         };
         match split {
@@ -99,6 +140,7 @@ pub fn plan_ndjson(path: &Path, parts: usize, min_bytes: u64) -> Result<Option<V
         start,
         end,
         size,
+        json: None,
     })
 }
 
@@ -109,6 +151,9 @@ pub(crate) fn read_ndjson_part<S: RowSink>(
     cache: &mut ReadCache,
     sink: &mut S,
 ) -> Result<Summary, S::Error> {
+    if let Some(rows) = &part.json {
+        return crate::json_stream::read_part(part, rows, counter, cache, sink);
+    }
     let path = &part.path;
     let file = crate::parts::open_part(path, part.start, part.size)?;
     let ReadCache {

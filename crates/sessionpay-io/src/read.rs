@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::columns::ColumnMap;
 use crate::error::{Error, Location, Result};
 use crate::field::Field;
-use crate::row::{Cell, RowAccess, RowParser};
+use crate::row::{Cell, ParsedRow, RowAccess, RowParser};
 use crate::source::RowSink;
 use crate::split::{Fields, SplitError, Splitter};
 
@@ -214,18 +214,24 @@ pub(crate) fn read_text<S: RowSink>(
             .map_err(|e| Error::io(path, e))?;
         let head = &buf[..buf.len().min(HEAD)];
         let complete = buf.len() < HEAD;
+        // The whole page is checked as UTF-8 once, here; then the encoding
+        // needs only its first bytes (a byte-order mark, UTF-16's zero bytes):
+        // the rest of what it checks is what this check found.
+        let text = simdutf8::basic::from_utf8(buf).ok();
+        let told = match text {
+            Some(_) => &head[..head.len().min(512)],
+            None => head,
+        };
         let plain = buf.len() as u64 <= WHOLE_RESPONSE
             && crate::workbook::Kind::of(head).is_none()
             && !policy_like(head)
-            && crate::resave::Encoding::of(head, complete) == crate::resave::Encoding::Utf8;
+            && crate::resave::Encoding::of(told, complete && text.is_none()) == crate::resave::Encoding::Utf8;
         if plain {
-            let crate::source::ReadCache {
-                parser,
-                fast,
-                json_buf,
-                ..
-            } = cache;
-            return scan_json_response(json_buf, path, fast, parser, sink);
+            let crate::source::ReadCache { parser, fast, .. } = cache;
+            return match text {
+                Some(text) => scan_json_text(text, path, fast, parser, sink),
+                None => scan_json_response(buf, path, fast, parser, sink),
+            };
         }
         // Anything else takes the general way, which gives its notes and errors.
         let read = std::mem::take(buf);
@@ -373,7 +379,7 @@ pub(crate) fn is_plain_csv(head: &[u8], complete: bool, map: &ColumnMap) -> bool
 }
 
 /// The bytes the encoding, the layout and a workbook are told from.
-const HEAD: usize = 1 << 20;
+pub(crate) const HEAD: usize = 1 << 20;
 
 /// Up to [`HEAD`] bytes from the start, and whether that is all there is.
 pub(crate) fn read_head(reader: &mut impl Read, path: &Path) -> Result<(Vec<u8>, bool)> {
@@ -388,7 +394,7 @@ pub(crate) fn read_head(reader: &mut impl Read, path: &Path) -> Result<(Vec<u8>,
 /// Whether a text starts like a rate policy file: its first line that is
 /// neither blank nor a comment is `[defaults]`, `[rates…`, `[venues…` or
 /// `[columns]`.
-fn policy_like(head: &[u8]) -> bool {
+pub(crate) fn policy_like(head: &[u8]) -> bool {
     let mut text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     // Blank and comment lines skipped without splitting every line: a JSON
     // page is one line of 100 KB.
@@ -845,7 +851,7 @@ pub(crate) fn json_message(e: &serde_json::Error, at_end: bool) -> String {
 
 /// The most bytes of a JSON response read whole for the fast path (a page
 /// of the API is about 100 KB); a larger one is streamed by [`read_json`].
-const WHOLE_RESPONSE: u64 = 16 << 20;
+pub(crate) const WHOLE_RESPONSE: u64 = 16 << 20;
 
 /// Reads one JSON response: a page read whole and scanned by the fast path
 /// when it is plain, each row then read as NDJSON lines are; the strict
@@ -877,57 +883,164 @@ fn read_json_fast<S: RowSink>(
 
 /// Reads one JSON response held whole in `buf`: scanned by the fast path
 /// when it is plain, the strict reader otherwise.
-fn scan_json_response<S: RowSink>(
+pub(crate) fn scan_json_response<S: RowSink>(
     buf: &[u8],
     path: &Path,
     fast: &mut crate::fastjson::FastJson,
     parser: &mut RowParser,
     sink: &mut S,
 ) -> Result<Summary, S::Error> {
-    let mut response = crate::fastjson::Response::default();
-    if !fast.response(buf, (crate::json::MAX_ROW / 2) as usize, &mut response) {
-        return read_json(buf, path, parser, sink, crate::json::MAX_ROW);
+    match simdutf8::basic::from_utf8(buf) {
+        Ok(text) => scan_json_text(text, path, fast, parser, sink),
+        Err(_) => read_json(buf, path, parser, sink, crate::json::MAX_ROW),
     }
-    for (k, &(start, end)) in response.rows.iter().enumerate() {
-        let text = &buf[start..end];
-        let location = Location::JsonRow { row: k as u64 + 1 };
-        let declined = match fast.row(text, location) {
-            Ok(row) => {
-                sink.row(row)?;
-                continue;
+}
+
+/// [`scan_json_response`] on a response known to be UTF-8.
+fn scan_json_text<S: RowSink>(
+    text: &str,
+    path: &Path,
+    fast: &mut crate::fastjson::FastJson,
+    parser: &mut RowParser,
+    sink: &mut S,
+) -> Result<Summary, S::Error> {
+    let buf = text.as_bytes();
+    let strict = |parser: &mut RowParser, sink: &mut S, handed: u64| {
+        // The strict reader reads it all, and says what is wrong and where;
+        // the rows it hands out first are those already handed out.
+        read_json(
+            buf,
+            path,
+            parser,
+            &mut Skip::new(handed, sink),
+            crate::json::MAX_ROW,
+        )
+    };
+    let mut rows = 0u64;
+    let mut failure = None;
+    let mut keys = Vec::new();
+    let total = crate::fastjson::response(buf, &mut keys, |start| {
+        let location = Location::JsonRow { row: rows + 1 };
+        match json_row_at(
+            &buf[start..],
+            text.get(start..),
+            path,
+            location,
+            fast,
+            parser,
+            sink,
+        ) {
+            Ok(RowEnd::At(end)) => {
+                rows += 1;
+                Some(start + end)
             }
-            Err(declined) => declined,
-        };
-        match crate::json::from_slice(text) {
-            Ok((value, None)) => match parse_strict_row(&value, path, location, parser) {
-                Ok(row) => {
-                    fast.learn(text, declined, &row);
-                    sink.row(row)?;
-                }
-                Err(error) => reject(sink, error, || value.to_string())?,
-            },
-            Ok((value, Some(key))) => reject(sink, duplicate_key(path, location, key), || value.to_string())?,
+            Ok(RowEnd::NotJson | RowEnd::Cut) => None,
             Err(e) => {
-                // The scan found the row whole, so this is not expected; it is
-                // still the strict reader's word.
-                let error = Error::Syntax {
-                    path: path.to_path_buf(),
-                    location,
-                    message: json_message(&e, false),
-                };
-                reject(sink, error, || String::from_utf8_lossy(text).into_owned())?;
+                failure = Some(e);
+                None
             }
         }
+    });
+    if let Some(e) = failure {
+        return Err(e);
     }
-    Ok(Summary {
-        rows: response.rows.len() as u64,
-        total: response.total,
-        ..Summary::default()
-    })
+    match total {
+        Some(total) => Ok(Summary {
+            rows,
+            total,
+            ..Summary::default()
+        }),
+        None => strict(parser, sink, rows),
+    }
+}
+
+/// Where a row read by [`json_row_at`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowEnd {
+    /// Just before this offset: the row was handed out.
+    At(usize),
+    /// The row is not JSON (or is over half the row cap): the strict
+    /// reader must read the whole text to say where it breaks.
+    NotJson,
+    /// The text ends inside the row: nothing was handed out.
+    Cut,
+}
+
+/// Reads the JSON row object at the start of `b` (what follows it is not
+/// read) into `sink`: by the fast path, else by the strict reader. `text` is
+/// `b` when it is known to be UTF-8.
+pub(crate) fn json_row_at<S: RowSink>(
+    b: &[u8],
+    text: Option<&str>,
+    path: &Path,
+    location: Location,
+    fast: &mut crate::fastjson::FastJson,
+    parser: &mut RowParser,
+    sink: &mut S,
+) -> Result<RowEnd, S::Error> {
+    let declined = match fast.row_at(b, text, location) {
+        Ok((row, end)) => {
+            sink.row(row)?;
+            return Ok(RowEnd::At(end));
+        }
+        Err(declined) => declined,
+    };
+    let Some(end) = declined.end.or_else(|| crate::fastjson::object_end(b, 0)) else {
+        return Ok(RowEnd::Cut);
+    };
+    if end as u64 > crate::json::MAX_ROW / 2 {
+        return Ok(RowEnd::NotJson);
+    }
+    let text = &b[..end];
+    match crate::json::from_slice(text) {
+        Ok((value, None)) => match parse_strict_row(&value, path, location, parser) {
+            Ok(row) => {
+                fast.learn(text, declined, &row);
+                sink.row(row)?;
+            }
+            Err(error) => reject(sink, error, || value.to_string())?,
+        },
+        Ok((value, Some(key))) => reject(sink, duplicate_key(path, location, key), || value.to_string())?,
+        Err(_) => return Ok(RowEnd::NotJson),
+    }
+    Ok(RowEnd::At(end))
+}
+
+/// A sink that passes over the first `left` rows (good or bad) it is handed:
+/// the strict reader reading again what the fast path has handed out.
+pub(crate) struct Skip<'s, S> {
+    left: u64,
+    sink: &'s mut S,
+}
+
+impl<'s, S> Skip<'s, S> {
+    pub(crate) fn new(left: u64, sink: &'s mut S) -> Skip<'s, S> {
+        Skip { left, sink }
+    }
+}
+
+impl<S: RowSink> RowSink for Skip<'_, S> {
+    type Error = S::Error;
+
+    fn row(&mut self, row: ParsedRow) -> Result<(), S::Error> {
+        if self.left > 0 {
+            self.left -= 1;
+            return Ok(());
+        }
+        self.sink.row(row)
+    }
+
+    fn reject(&mut self, rejected: Rejected) -> Result<(), S::Error> {
+        if self.left > 0 {
+            self.left -= 1;
+            return Ok(());
+        }
+        self.sink.reject(rejected)
+    }
 }
 
 /// Reads one JSON response, handing out each element of `rows` as it is parsed.
-fn read_json<S: RowSink>(
+pub(crate) fn read_json<S: RowSink>(
     reader: impl Read,
     path: &Path,
     parser: &mut RowParser,
@@ -1394,5 +1507,117 @@ mod rate_span_tests {
             "{:?}",
             got[10]
         );
+    }
+}
+
+#[cfg(test)]
+mod response_tests {
+    use super::*;
+
+    pub(crate) fn row(id: u64) -> String {
+        format!(
+            r#"{{"id": {id}, "name": "Spin {{\"}}\" [", "instructor": {{"id": 7, "name": "A"}}, "starts_at": "2026-05-02T09:00:00Z",
+            "venue": {{"id": 101}}, "venue_timezone": "Europe/London", "hours": 1,
+            "attended_count": 4, "no_show_count": 0, "late_cancel_count": 0,
+            "comped_counts": {{"attended": 0}},
+            "instructor_pay_rate": {{"id": 3, "type": "per_customer", "base": 5}},
+            "instructor_pay": "£20.00", "instructor_pay_calculation_pending": false}}"#
+        )
+    }
+
+    /// How a read ended: the rows and the `total`, or its error.
+    type End = std::result::Result<(u64, Option<u64>), String>;
+
+    /// Each row (its id) or rejected row (its error), then the read's own end.
+    fn outcome(text: &str, strict: bool) -> (Vec<String>, End) {
+        let seen = std::cell::RefCell::new(Vec::new());
+        let mut parser = RowParser::new(crate::Names::All);
+        let mut fast = crate::fastjson::FastJson::new(crate::Names::All);
+        let mut sink = crate::Sinks {
+            on_row: |r: crate::ParsedRow| {
+                seen.borrow_mut()
+                    .push(format!("{:?} {}", r.location, r.draft.id.0));
+                Ok::<_, Error>(())
+            },
+            on_reject: |r: Rejected| {
+                seen.borrow_mut().push(format!("{} | {}", r.error, r.raw));
+                Ok(())
+            },
+        };
+        let path = Path::new("p.json");
+        let read = if strict {
+            read_json(
+                text.as_bytes(),
+                path,
+                &mut parser,
+                &mut sink,
+                crate::json::MAX_ROW,
+            )
+        } else {
+            scan_json_response(text.as_bytes(), path, &mut fast, &mut parser, &mut sink)
+        };
+        let end = read.map(|s| (s.rows, s.total)).map_err(|e| e.to_string());
+        (seen.into_inner(), end)
+    }
+
+    #[test]
+    fn a_page_read_by_the_fast_path_gives_what_the_strict_reader_gives() {
+        let rows = |ids: &[u64]| ids.iter().map(|&i| row(i)).collect::<Vec<_>>().join(", ");
+        let good = rows(&[1, 2, 3]);
+        let cases = [
+            format!(r#"{{"total": 3, "rows": [{good}]}}"#),
+            format!(r#"{{"rows": [{good}], "total": 3}}"#),
+            format!("{{\"rows\": [\n{good}\n]}}\n"),
+            // A row that is not JSON, in the middle and at the end.
+            format!(
+                r#"{{"total": 3, "rows": [{}, {{"id": 2, "x": [}}, {}]}}"#,
+                row(1),
+                row(3)
+            ),
+            format!(r#"{{"total": 3, "rows": [{}, {{"id": 2, "x": tru}}]}}"#, row(1)),
+            format!(
+                r#"{{"total": 3, "rows": [{}, {}]}}"#,
+                row(1),
+                row(2).replace("\"hours\": 1", "\"hours\": 1,")
+            ),
+            // A key twice in a row, and a row the strict reader refuses.
+            format!(
+                r#"{{"total": 3, "rows": [{}, {}, {}]}}"#,
+                row(1),
+                row(2).replace("\"hours\": 1", "\"hours\": 1, \"hours\": 2"),
+                row(3)
+            ),
+            format!(
+                r#"{{"total": 3, "rows": [{}, {}]}}"#,
+                row(1),
+                row(2).replace("\"hours\": 1", "\"hours\": -1")
+            ),
+            // A brace or quote in a string, escaped or not.
+            format!(
+                r#"{{"total": 1, "rows": [{}]}}"#,
+                row(1).replace("\"A\"", r#""A}} {{\\\"\\\\""#)
+            ),
+            // Unusual responses: the strict reader throughout.
+            format!(r#"{{"total": 3, "total": 3, "rows": [{good}]}}"#),
+            format!(r#"{{"total": 3.0, "rows": [{good}]}}"#),
+            format!(r#"{{"total": 3, "rows": [{good}]}} {{"rows": []}}"#),
+            format!(r#"{{"total": 3, "rows": [{good}]"#),
+            format!(r#"{{"total": 3, "rows": [{good},]}}"#),
+            format!(r#"{{"total": 3, "rows": [{good}] x}}"#),
+            format!(r#"{{"total": 3, "rows": [{}, 7]}}"#, row(1)),
+        ];
+        for text in &cases {
+            assert_eq!(outcome(text, false), outcome(text, true), "{text}");
+        }
+        let (seen, end) = outcome(&cases[0], false);
+        assert_eq!((seen.len(), end), (3, Ok((3, Some(3)))));
+        let (seen, end) = outcome(&cases[3], false);
+        assert_eq!(seen, ["JsonRow { row: 1 } 1"]);
+        let err = end.unwrap_err();
+        assert!(err.starts_with("p.json: line 6, column"), "{err}");
+        let (seen, end) = outcome(&cases[6], false);
+        assert_eq!(seen.len(), 3);
+        assert!(seen[1].contains("twice"), "{seen:?}");
+        assert_eq!(end, Ok((3, Some(3))));
     }
 }

@@ -232,7 +232,19 @@ impl<'a> Reader<'a> {
                 let reader: Box<dyn Read> = if input.is_stdin() {
                     Box::new(io::stdin().lock())
                 } else {
-                    Box::new(File::open(&input.path).map_err(|e| Error::io(&name, e))?)
+                    let file = File::open(&input.path).map_err(|e| Error::io(&name, e))?;
+                    if self.shape == Some(Shape::Json) && crate::json_stream::is_large(&file) {
+                        // A response larger than a page is streamed.
+                        return crate::json_stream::stream_file(
+                            file,
+                            &input.path,
+                            columns,
+                            counter,
+                            cache,
+                            sink,
+                        );
+                    }
+                    Box::new(file)
                 };
                 let reader = Counting {
                     inner: reader,
