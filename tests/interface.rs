@@ -563,8 +563,31 @@ fn message_format_json_writes_errors_warnings_and_notes_as_json_lines() {
     );
     assert_eq!(error["field"], "starts_at", "{error}");
     assert_eq!(error["value"], "2026-99-05-02T09:00:00Z", "{error}");
+    // Where the record starts in the file: just after the header line.
+    let header_end = good.find('\n').expect("a header line") + 1;
+    assert_eq!(error["byte"], Value::from(header_end), "{error}");
     let keys: Vec<&String> = error.as_object().expect("object").keys().collect();
-    assert_eq!(keys.len(), 7, "{error}");
+    assert_eq!(keys.len(), 8, "{error}");
+
+    // An NDJSON line's place is its number and its first byte.
+    let rows = crate::util::fixture_text("shapes/rows.ndjson");
+    let first = rows.find('\n').expect("two lines") + 1;
+    let second = rows[first..].find("\"starts_at\"").expect("a start") + first;
+    let mut bad = rows.clone();
+    bad.replace_range(
+        second..second + "\"starts_at\"".len(),
+        "\"starts_at\":\"later\",\"x\"",
+    );
+    dir.write("bad.ndjson", &bad);
+    let run = dir.run(&["--message-format", "json", "reconcile", "bad.ndjson"]);
+    run.assert_code(2);
+    let lines = json_lines(&run.stderr);
+    let error = lines.last().expect("an error line");
+    assert_eq!(
+        (&error["line"], &error["byte"]),
+        (&Value::from(2), &Value::from(first)),
+        "{error}"
+    );
     let notes = dir.run(&[
         "reconcile",
         "--message-format=json",

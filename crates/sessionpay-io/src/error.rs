@@ -61,11 +61,15 @@ pub enum Location {
         record: u64,
         /// Line of the record's start, from 1.
         line: u64,
+        /// Offset of the record's first byte in the file, from 0.
+        byte: u64,
     },
     /// An NDJSON line, from 1.
     Ndjson {
         /// Line number.
         line: u64,
+        /// Offset of the line's first byte in the file, from 0.
+        byte: u64,
     },
     /// A row of a JSON response's `rows` array, from 1.
     JsonRow {
@@ -85,8 +89,8 @@ impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Location::File => Ok(()),
-            Location::Csv { record, line } => write!(f, "record {record} (line {line})"),
-            Location::Ndjson { line } => write!(f, "line {line}"),
+            Location::Csv { record, line, .. } => write!(f, "record {record} (line {line})"),
+            Location::Ndjson { line, .. } => write!(f, "line {line}"),
             Location::JsonRow { row } => write!(f, "row {row}"),
             Location::Text { line, column } => write!(f, "line {line}, column {column}"),
         }

@@ -134,7 +134,7 @@ pub mod fuzz {
     pub fn json_row_paths(line: &[u8]) -> (Option<String>, Result<String, String>) {
         use crate::row::{Names, RowParser};
         let path = std::path::Path::new("fuzz.ndjson");
-        let location = crate::Location::Ndjson { line: 1 };
+        let location = crate::Location::Ndjson { line: 1, byte: 0 };
         let mut fast = crate::fastjson::FastJson::new(Names::All);
         let mut strict = RowParser::new(Names::All);
         let first = fast.row(line, location);

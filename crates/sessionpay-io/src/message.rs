@@ -22,6 +22,8 @@ pub struct Message {
     record: Option<u64>,
     line: Option<u64>,
     column: Option<u64>,
+    /// The offset in the file of the CSV record's or NDJSON line's first byte.
+    byte: Option<u64>,
     /// The CSV column or JSON key.
     field: Option<String>,
     /// The offending value, as the problem quotes it.
@@ -38,6 +40,7 @@ impl Message {
             record: None,
             line: None,
             column: None,
+            byte: None,
             field: None,
             value: None,
         }
@@ -49,8 +52,10 @@ impl Message {
             self.file = Some(crate::Shown(&place.path).to_string());
             match place.location {
                 Location::File => {}
-                Location::Csv { record, line } => (self.record, self.line) = (Some(record), Some(line)),
-                Location::Ndjson { line } => self.line = Some(line),
+                Location::Csv { record, line, byte } => {
+                    (self.record, self.line, self.byte) = (Some(record), Some(line), Some(byte));
+                }
+                Location::Ndjson { line, byte } => (self.line, self.byte) = (Some(line), Some(byte)),
                 Location::JsonRow { row } => self.record = Some(row),
                 Location::Text { line, column } => (self.line, self.column) = (Some(line), Some(column)),
             }
@@ -62,8 +67,8 @@ impl Message {
     }
 
     /// The message as a line for stderr: `sessionpay: text`, or the JSON object
-    /// `{"level", "message", "file", "record", "line", "column", "field", "value"}` (the last
-    /// six where known).
+    /// `{"level", "message", "file", "record", "line", "column", "byte", "field", "value"}`
+    /// (the last seven where known).
     pub fn line(&self, json: bool) -> String {
         if !json {
             let warning = if self.level == "warning" { "warning: " } else { "" };
@@ -82,6 +87,7 @@ impl Message {
             ("record", self.record),
             ("line", self.line),
             ("column", self.column),
+            ("byte", self.byte),
         ] {
             if let Some(number) = number {
                 out.push_str(&format!(",\"{key}\":{number}"));

@@ -67,9 +67,9 @@ pub(crate) fn read_lines<S: RowSink>(
     if buf.len() < CHUNK {
         buf.resize(CHUNK, 0);
     }
-    let too_long = |line: u64| Error::Syntax {
+    let too_long = |line: u64, byte: u64| Error::Syntax {
         path: path.to_path_buf(),
-        location: Location::Ndjson { line },
+        location: Location::Ndjson { line, byte },
         message: format!(
             "a line is longer than {} MiB; is this really a TeamUp export?",
             at.cap >> 20
@@ -93,10 +93,10 @@ pub(crate) fn read_lines<S: RowSink>(
                 break;
             }
             number += 1;
-            if line.len() > at.cap {
-                return Err(too_long(number).into());
-            }
             let start = offset + next as u64;
+            if line.len() > at.cap {
+                return Err(too_long(number, start).into());
+            }
             next += line.len();
             one_line(line, path, number, start, fast, strict, sink)?;
         }
@@ -108,7 +108,7 @@ pub(crate) fn read_lines<S: RowSink>(
         filled -= next;
         offset += next as u64;
         if filled > at.cap {
-            return Err(too_long(number + 1).into());
+            return Err(too_long(number + 1, offset).into());
         }
         if filled == buf.len() {
             let grown = (buf.len() * 2).min(at.cap + 2);
@@ -146,9 +146,10 @@ fn one_line<S: RowSink>(
     if text.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    // The line's start byte is known here (`start_byte`) for a position
-    // that carries one.
-    let location = Location::Ndjson { line: number };
+    let location = Location::Ndjson {
+        line: number,
+        byte: start_byte,
+    };
     let declined = match fast.row(text, location) {
         Ok(row) => return sink.row(row),
         Err(declined) => declined,
@@ -205,7 +206,7 @@ mod tests {
                     Ok::<_, Error>(())
                 },
                 on_reject: |r: crate::Rejected| {
-                    if let Some(Location::Ndjson { line }) = r.error.place().map(|p| p.location) {
+                    if let Some(Location::Ndjson { line, .. }) = r.error.place().map(|p| p.location) {
                         seen.borrow_mut().push(1000 + line);
                     }
                     Ok(())

@@ -599,8 +599,8 @@ pub(crate) fn read_csv_records<R: Read, S: RowSink>(
         .next_record()
         .map_err(|e| split_error(e, path, &header.names))?
     {
-        let (line, record) = split.position();
-        let location = Location::Csv { record, line };
+        let (byte, line, record) = split.position();
+        let location = Location::Csv { record, line, byte };
         if split.is_blank() {
             continue;
         }
@@ -659,21 +659,43 @@ pub(crate) fn split_error(e: SplitError, path: &Path, headers: &[String]) -> Err
     let column = |i: usize| headers.get(i).cloned().unwrap_or_else(|| format!("#{}", i + 1));
     match e {
         SplitError::Io(source) => Error::Io { path, source },
-        SplitError::UnclosedQuote { line, record } => Error::Syntax {
+        SplitError::UnclosedQuote { line, record, start } => Error::Syntax {
             path,
-            location: Location::Csv { record, line },
+            location: Location::Csv {
+                record,
+                line,
+                byte: start,
+            },
             message: "a quoted field is never closed (the file looks truncated)".into(),
         },
-        SplitError::TextAfterQuote { line, record, field } => Error::Field {
+        SplitError::TextAfterQuote {
+            line,
+            record,
+            start,
+            field,
+        } => Error::Field {
             path,
-            location: Location::Csv { record, line },
+            location: Location::Csv {
+                record,
+                line,
+                byte: start,
+            },
             column: column(field),
             problem: "text after the closing quote of a quoted field (a quote inside it must be doubled)"
                 .into(),
         },
-        SplitError::TooLong { line, record, limit } => Error::Syntax {
+        SplitError::TooLong {
+            line,
+            record,
+            start,
+            limit,
+        } => Error::Syntax {
             path,
-            location: Location::Csv { record, line },
+            location: Location::Csv {
+                record,
+                line,
+                byte: start,
+            },
             message: format!(
                 "a record is longer than {} MiB; is this really a TeamUp export?",
                 limit >> 20
@@ -682,11 +704,16 @@ pub(crate) fn split_error(e: SplitError, path: &Path, headers: &[String]) -> Err
         SplitError::Utf8 {
             line,
             record,
+            start,
             field,
             byte,
         } => Error::Field {
             path,
-            location: Location::Csv { record, line },
+            location: Location::Csv {
+                record,
+                line,
+                byte: start,
+            },
             column: column(field),
             problem: format!("not valid UTF-8 (at byte {byte} of the field); re-export the file as UTF-8"),
         },

@@ -15,27 +15,32 @@ use wide::u8x16;
 #[derive(Debug)]
 pub(crate) enum SplitError {
     Io(std::io::Error),
-    /// The input ended inside a quoted field.
+    /// The input ended inside a quoted field. (`start`, here and below:
+    /// the file offset of the record's first byte.)
     UnclosedQuote {
         line: u64,
         record: u64,
+        start: u64,
     },
     /// A closing quote followed by something other than a delimiter.
     TextAfterQuote {
         line: u64,
         record: u64,
+        start: u64,
         field: usize,
     },
     /// A record larger than the limit.
     TooLong {
         line: u64,
         record: u64,
+        start: u64,
         limit: usize,
     },
     /// Bytes that are not UTF-8, in field `field`.
     Utf8 {
         line: u64,
         record: u64,
+        start: u64,
         field: usize,
         byte: usize,
     },
@@ -347,6 +352,7 @@ impl<R: Read> Splitter<R> {
                 return Err(SplitError::TooLong {
                     line: self.next_line,
                     record: self.record,
+                    start: self.base + self.pos as u64,
                     limit: MAX_RECORD,
                 });
             }
@@ -396,6 +402,7 @@ impl<R: Read> Splitter<R> {
                                 return Err(SplitError::UnclosedQuote {
                                     line: self.next_line,
                                     record: self.record,
+                                    start: self.base + self.pos as u64,
                                 })
                             }
                         }
@@ -581,6 +588,7 @@ impl<R: Read> Splitter<R> {
                         return Err(SplitError::TextAfterQuote {
                             line: self.next_line + newlines,
                             record: self.record,
+                            start: self.base + start as u64,
                             field: self.fields.len() - 1,
                         })
                     }
@@ -650,8 +658,8 @@ impl<R: Read> Splitter<R> {
     }
 
     /// Line (from 1) and number (the first record is 0) of the current record.
-    pub(crate) fn position(&self) -> (u64, u64) {
-        (self.line, self.current_record)
+    pub(crate) fn position(&self) -> (u64, u64, u64) {
+        (self.base + self.current.0 as u64, self.line, self.current_record)
     }
 
     /// The bytes of field `f` as they stand in the record (doubled quotes
@@ -695,6 +703,7 @@ impl<R: Read> Splitter<R> {
         SplitError::Utf8 {
             line: self.line,
             record: self.current_record,
+            start: self.base + self.current.0 as u64,
             field,
             byte,
         }
@@ -805,8 +814,9 @@ mod tests {
                 Ok(false) => return (records, None),
                 Err(e) => return (records, Some(describe(&e))),
             }
-            let (line, record) = s.position();
+            let (byte, line, record) = s.position();
             assert_eq!(record, records.len() as u64);
+            assert_eq!(byte, start, "a record's position is where it starts");
             let fields = match s.text_fields() {
                 Ok(f) => Ok((0..s.len()).map(|i| f.get(i).as_bytes().to_vec()).collect()),
                 Err(SplitError::Utf8 { field, byte, .. }) => Err((field, byte)),
@@ -818,8 +828,12 @@ mod tests {
 
     fn describe(e: &SplitError) -> String {
         match e {
-            SplitError::UnclosedQuote { line, record } => format!("unclosed at line {line}, record {record}"),
-            SplitError::TextAfterQuote { line, record, field } => {
+            SplitError::UnclosedQuote { line, record, .. } => {
+                format!("unclosed at line {line}, record {record}")
+            }
+            SplitError::TextAfterQuote {
+                line, record, field, ..
+            } => {
                 format!("text after quote at line {line}, record {record}, field {field}")
             }
             e => format!("{e:?}"),
@@ -1029,7 +1043,7 @@ mod tests {
         while s.next_record().unwrap() {
             positions.push(s.position());
         }
-        assert_eq!(positions, vec![(1, 0), (2, 1), (4, 2)]);
+        assert_eq!(positions, vec![(0, 1, 0), (2, 2, 1), (8, 4, 2)]);
     }
 
     #[test]
