@@ -139,7 +139,8 @@ mod data {
 
     /// The pages, in name order.
     fn generate_pages(world: &World) -> Vec<Vec<u8>> {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sessionpay-bench-pages-{}", std::process::id()));
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("sessionpay-bench-pages-{}", std::process::id()));
         let mut sink = Sink::new(world, Format::Pages, &dir, SESSIONS).expect("create scratch pages");
         for s in Generator::new(world, SESSIONS, START_ID) {
             sink.write(&s).expect("write scratch pages");
@@ -150,7 +151,10 @@ mod data {
             .map(|e| e.expect("read scratch pages").path())
             .collect();
         paths.sort();
-        let pages = paths.iter().map(|p| fs::read(p).expect("read scratch page")).collect();
+        let pages = paths
+            .iter()
+            .map(|p| fs::read(p).expect("read scratch page"))
+            .collect();
         fs::remove_dir_all(&dir).expect("remove scratch pages");
         pages
     }
@@ -462,9 +466,13 @@ mod json {
             + row.hours.as_raw_str().len()
             + row.session_type.len()
             + row.instructor_pay_rate.as_raw_str().len()
-            + row.instructor_pay.as_ref().map_or(0, |p| p.decimal.as_raw_str().len() + p.string.len())
+            + row
+                .instructor_pay
+                .as_ref()
+                .map_or(0, |p| p.decimal.as_raw_str().len() + p.string.len())
             + (row.instructor.id + row.venue.id) as usize
-            + (row.attended_count + row.no_show_count + row.late_cancel_count + row.comped_counts.attended) as usize
+            + (row.attended_count + row.no_show_count + row.late_cancel_count + row.comped_counts.attended)
+                as usize
             + usize::from(row.instructor_pay_calculation_pending);
     }
 
@@ -477,10 +485,43 @@ mod json {
             + (row.hours > 1.0) as usize
             + row.session_type.len()
             + usize::from(row.instructor_pay_rate.is_none())
-            + row.instructor_pay.as_ref().map_or(0, |p| usize::from(p.decimal > 0.0) + p.string.len())
+            + row
+                .instructor_pay
+                .as_ref()
+                .map_or(0, |p| usize::from(p.decimal > 0.0) + p.string.len())
             + (row.instructor.id + row.venue.id) as usize
-            + (row.attended_count + row.no_show_count + row.late_cancel_count + row.comped_counts.attended) as usize
+            + (row.attended_count + row.no_show_count + row.late_cancel_count + row.comped_counts.attended)
+                as usize
             + usize::from(row.instructor_pay_calculation_pending);
+    }
+
+    /// sonic-rs over JSON responses (the pages, or the one large response).
+    fn sonic_pages<'a>(pages: impl Iterator<Item = &'a [u8]>, want: Got, what: &str) -> usize {
+        let (mut got, mut len) = ((0, 0), 0);
+        for page in pages {
+            let page: Page<SonicRow<'_>> = sonic_rs::from_slice(page).expect("sonic-rs page");
+            page.rows.iter().for_each(|r| sonic(r, &mut got, &mut len));
+        }
+        assert_eq!(got, want, "{what}");
+        len
+    }
+
+    /// simd-json over JSON responses, each copied into `scratch` (it parses in place).
+    fn simd_pages<'a>(
+        pages: impl Iterator<Item = &'a [u8]>,
+        scratch: &mut Vec<u8>,
+        want: Got,
+        what: &str,
+    ) -> usize {
+        let (mut got, mut len) = ((0, 0), 0);
+        for page in pages {
+            scratch.clear();
+            scratch.extend_from_slice(page);
+            let page: Page<SimdRow<'_>> = simd_json::serde::from_slice(scratch).expect("simd-json page");
+            page.rows.iter().for_each(|r| simd(r, &mut got, &mut len));
+        }
+        assert_eq!(got, want, "{what}");
+        len
     }
 
     /// sessionpay's reader over `bytes` (one of the pages, or the NDJSON), one cache throughout.
@@ -499,7 +540,12 @@ mod json {
     pub fn define(c: &mut Criterion) {
         let export = data::export();
         let mut want = (0u64, 0u64);
-        ours(&export.ndjson, Shape::Ndjson, &mut ReadCache::new(Names::All), &mut want);
+        ours(
+            &export.ndjson,
+            Shape::Ndjson,
+            &mut ReadCache::new(Names::All),
+            &mut want,
+        );
         assert_eq!(want.0, data::SESSIONS);
         let page_bytes: usize = export.pages.iter().map(Vec::len).sum();
         // The one response is read from a file, as a file that large is streamed.
@@ -520,14 +566,22 @@ mod json {
         group.bench_function("ndjson/sessionpay/100k", |b| {
             b.iter(|| {
                 let mut got = (0, 0);
-                ours(black_box(&export.ndjson), Shape::Ndjson, &mut ReadCache::new(Names::All), &mut got);
+                ours(
+                    black_box(&export.ndjson),
+                    Shape::Ndjson,
+                    &mut ReadCache::new(Names::All),
+                    &mut got,
+                );
                 check(got, "ndjson/sessionpay");
             })
         });
         group.bench_function("ndjson/sonic-rs/100k", |b| {
             b.iter(|| {
                 let (mut got, mut len) = ((0, 0), 0);
-                for line in black_box(&export.ndjson).split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+                for line in black_box(&export.ndjson)
+                    .split(|&c| c == b'\n')
+                    .filter(|l| !l.is_empty())
+                {
                     let row: SonicRow<'_> = sonic_rs::from_slice(line).expect("sonic-rs row");
                     sonic(&row, &mut got, &mut len);
                 }
@@ -539,7 +593,10 @@ mod json {
             let mut scratch = Vec::new();
             b.iter(|| {
                 let (mut got, mut len) = ((0, 0), 0);
-                for line in black_box(&export.ndjson).split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+                for line in black_box(&export.ndjson)
+                    .split(|&c| c == b'\n')
+                    .filter(|l| !l.is_empty())
+                {
                     // simd-json parses in place: each line is copied first, as it must be.
                     scratch.clear();
                     scratch.extend_from_slice(line);
@@ -563,27 +620,18 @@ mod json {
         });
         group.bench_function("pages/sonic-rs/100k", |b| {
             b.iter(|| {
-                let (mut got, mut len) = ((0, 0), 0);
-                for page in black_box(&export.pages) {
-                    let page: Page<SonicRow<'_>> = sonic_rs::from_slice(page).expect("sonic-rs page");
-                    page.rows.iter().for_each(|r| sonic(r, &mut got, &mut len));
-                }
-                check(got, "pages/sonic-rs");
-                len
+                sonic_pages(
+                    black_box(&export.pages).iter().map(Vec::as_slice),
+                    want,
+                    "pages/sonic-rs",
+                )
             })
         });
         group.bench_function("pages/simd-json/100k", |b| {
             let mut scratch = Vec::new();
             b.iter(|| {
-                let (mut got, mut len) = ((0, 0), 0);
-                for page in black_box(&export.pages) {
-                    scratch.clear();
-                    scratch.extend_from_slice(page);
-                    let page: Page<SimdRow<'_>> = simd_json::serde::from_slice(&mut scratch).expect("simd-json page");
-                    page.rows.iter().for_each(|r| simd(r, &mut got, &mut len));
-                }
-                check(got, "pages/simd-json");
-                len
+                let pages = black_box(&export.pages).iter().map(Vec::as_slice);
+                simd_pages(pages, &mut scratch, want, "pages/simd-json")
             })
         });
 
@@ -605,23 +653,18 @@ mod json {
         });
         group.bench_function("response/sonic-rs/100k", |b| {
             b.iter(|| {
-                let (mut got, mut len) = ((0, 0), 0);
-                let page: Page<SonicRow<'_>> = sonic_rs::from_slice(black_box(&export.response)).expect("sonic-rs response");
-                page.rows.iter().for_each(|r| sonic(r, &mut got, &mut len));
-                check(got, "response/sonic-rs");
-                len
+                sonic_pages(
+                    std::iter::once(black_box(&export.response[..])),
+                    want,
+                    "response/sonic-rs",
+                )
             })
         });
         group.bench_function("response/simd-json/100k", |b| {
             let mut scratch = Vec::new();
             b.iter(|| {
-                let (mut got, mut len) = ((0, 0), 0);
-                scratch.clear();
-                scratch.extend_from_slice(black_box(&export.response));
-                let page: Page<SimdRow<'_>> = simd_json::serde::from_slice(&mut scratch).expect("simd-json response");
-                page.rows.iter().for_each(|r| simd(r, &mut got, &mut len));
-                check(got, "response/simd-json");
-                len
+                let response = std::iter::once(black_box(&export.response[..]));
+                simd_pages(response, &mut scratch, want, "response/simd-json")
             })
         });
         group.finish();
