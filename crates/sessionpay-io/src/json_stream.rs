@@ -128,6 +128,24 @@ struct With<'c> {
     buf: &'c mut Vec<u8>,
 }
 
+impl<'c> With<'c> {
+    /// The parsers and buffer of `cache`, for the rows of `path`.
+    fn of(cache: &'c mut ReadCache, path: &'c Path) -> With<'c> {
+        let ReadCache {
+            parser,
+            fast,
+            json_buf,
+            ..
+        } = cache;
+        With {
+            path,
+            fast,
+            parser,
+            buf: json_buf,
+        }
+    }
+}
+
 /// Reads the rows of `stretch` from `reader` into `sink`. `head` is the
 /// response's head when the reader does not start with it.
 fn read_rows<S: RowSink>(
@@ -286,18 +304,7 @@ pub(crate) fn stream_file<S: RowSink>(
         .read_to_end(&mut head)
         .map_err(|e| Error::io(path, e))?;
     let outcome = if plain_head(&head, head.len() < crate::read::HEAD) {
-        let ReadCache {
-            parser,
-            fast,
-            json_buf,
-            ..
-        } = cache;
-        let with = With {
-            path,
-            fast,
-            parser,
-            buf: json_buf,
-        };
+        let with = With::of(cache, path);
         let stretch = Stretch {
             from_head: true,
             to_tail: true,
@@ -347,14 +354,9 @@ pub(crate) struct JsonRows {
 /// # Errors
 /// [`Error::Io`] for a file that cannot be read.
 pub(crate) fn plan_json(path: &Path, parts: usize, min_bytes: u64) -> Result<Option<Vec<NdjsonPart>>> {
-    if !std::fs::metadata(path).map_err(|e| Error::io(path, e))?.is_file() {
+    let Some((mut file, size)) = crate::plan::open_to_split(path, parts, min_bytes)? else {
         return Ok(None);
-    }
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    if parts < 2 || size < min_bytes.max(1) {
-        return Ok(None);
-    }
+    };
     let (head, complete) = crate::read::read_head(&mut file, path)?;
     if !plain_head(&head, complete) {
         return Ok(None);
@@ -487,18 +489,7 @@ pub(crate) fn read_part<S: RowSink>(
         inner: file.take(end - start),
         counter,
     };
-    let ReadCache {
-        parser,
-        fast,
-        json_buf,
-        ..
-    } = cache;
-    let with = With {
-        path,
-        fast,
-        parser,
-        buf: json_buf,
-    };
+    let with = With::of(cache, path);
     let head = (!head.is_empty()).then_some(&head[..]);
     Ok(match read_rows(reader, stretch, head, with, sink)? {
         Outcome::Done { rows, total } => Summary {

@@ -112,6 +112,23 @@ pub fn plan_parts(inputs: &[Input], parts: usize, min_bytes: u64) -> Result<Opti
     Ok((plan.len() > 1).then_some(plan))
 }
 
+/// The file at `path` and its size, when it is a plain file of at least
+/// `min_bytes` (and 1) to cut into `parts` of at least 2.
+///
+/// # Errors
+/// [`Error::Io`] for a file that cannot be read.
+pub(crate) fn open_to_split(path: &Path, parts: usize, min_bytes: u64) -> Result<Option<(File, u64)>> {
+    if !std::fs::metadata(path).map_err(|e| Error::io(path, e))?.is_file() {
+        return Ok(None);
+    }
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if parts < 2 || size < min_bytes.max(1) {
+        return Ok(None);
+    }
+    Ok(Some((file, size)))
+}
+
 /// Byte ranges of whole lines of a UTF-8 NDJSON file of at least
 /// `min_bytes`; `None` for one that is smaller, another encoding (read
 /// through the decoder in one pass) or not a plain file.
@@ -119,14 +136,9 @@ pub fn plan_parts(inputs: &[Input], parts: usize, min_bytes: u64) -> Result<Opti
 /// # Errors
 /// [`Error::Io`] for a file that cannot be read.
 pub fn plan_ndjson(path: &Path, parts: usize, min_bytes: u64) -> Result<Option<Vec<NdjsonPart>>> {
-    if !std::fs::metadata(path).map_err(|e| Error::io(path, e))?.is_file() {
+    let Some((mut file, size)) = open_to_split(path, parts, min_bytes)? else {
         return Ok(None);
-    }
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    if parts < 2 || size < min_bytes.max(1) {
-        return Ok(None);
-    }
+    };
     let (head, complete) = read_head(&mut file, path)?;
     let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head);
     let plain = crate::workbook::Kind::of(&head).is_none()
