@@ -657,15 +657,12 @@ pub(crate) fn reject<S: RowSink>(
 pub(crate) fn split_error(e: SplitError, path: &Path, headers: &[String]) -> Error {
     let path = path.to_path_buf();
     let column = |i: usize| headers.get(i).cloned().unwrap_or_else(|| format!("#{}", i + 1));
+    let at = |record, line, byte| Location::Csv { record, line, byte };
     match e {
         SplitError::Io(source) => Error::Io { path, source },
         SplitError::UnclosedQuote { line, record, start } => Error::Syntax {
             path,
-            location: Location::Csv {
-                record,
-                line,
-                byte: start,
-            },
+            location: at(record, line, start),
             message: "a quoted field is never closed (the file looks truncated)".into(),
         },
         SplitError::TextAfterQuote {
@@ -675,11 +672,7 @@ pub(crate) fn split_error(e: SplitError, path: &Path, headers: &[String]) -> Err
             field,
         } => Error::Field {
             path,
-            location: Location::Csv {
-                record,
-                line,
-                byte: start,
-            },
+            location: at(record, line, start),
             column: column(field),
             problem: "text after the closing quote of a quoted field (a quote inside it must be doubled)"
                 .into(),
@@ -691,11 +684,7 @@ pub(crate) fn split_error(e: SplitError, path: &Path, headers: &[String]) -> Err
             limit,
         } => Error::Syntax {
             path,
-            location: Location::Csv {
-                record,
-                line,
-                byte: start,
-            },
+            location: at(record, line, start),
             message: format!(
                 "a record is longer than {} MiB; is this really a TeamUp export?",
                 limit >> 20
@@ -709,11 +698,7 @@ pub(crate) fn split_error(e: SplitError, path: &Path, headers: &[String]) -> Err
             byte,
         } => Error::Field {
             path,
-            location: Location::Csv {
-                record,
-                line,
-                byte: start,
-            },
+            location: at(record, line, start),
             column: column(field),
             problem: format!("not valid UTF-8 (at byte {byte} of the field); re-export the file as UTF-8"),
         },
