@@ -199,8 +199,8 @@ pub(crate) fn payroll(
         ledger: true,
     };
     let output = source.output.as_deref();
-    let (statements, kept) = (args.statements.as_deref(), super::payroll::Kept::default());
-    super::payroll::write_report(
+    let (statements, kept) = (args.statements.as_deref(), crate::run::Kept::default());
+    crate::run::write_report(
         &report,
         (format, output, statements),
         kept,

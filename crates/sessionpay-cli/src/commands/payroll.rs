@@ -1,17 +1,12 @@
 //! `sessionpay payroll`: the summary per instructor and period, as CSV, JSON,
 //! a spreadsheet or a report page, and the statements.
 
-use std::io::Write;
 use std::path::Path;
-
-use anyhow::Context;
-use sessionpay_io::{ExternalSort, Format, LineDigest, OutputSet, StatementKey};
-use sessionpay_render::Report;
 
 use crate::args::{OutputFormat, PayrollArgs};
 use crate::resolve::{plan, KeepLines, PayrollQuery, Source};
-use crate::run::{compute_payroll, emit_to, mismatch_advice};
-use crate::ui::{Notes, Outcome};
+use crate::run::{compute_payroll, mismatch_advice, write_report, Kept};
+use crate::ui::Outcome;
 
 pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
     let tolerance = args.tolerance.get()?;
@@ -93,64 +88,4 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         }
     }
     Ok(notes.finish(Outcome::Clean))
-}
-
-/// What a run kept of its sessions for the outputs that list them, each
-/// `None` when the report's lines themselves were kept.
-#[derive(Default)]
-pub(crate) struct Kept {
-    /// The spreadsheet's rows, sorted.
-    pub(crate) sorted: Option<ExternalSort>,
-    /// The statements' rows, sorted.
-    pub(crate) statements: Option<ExternalSort<StatementKey>>,
-    /// What the report page shows of the sessions.
-    pub(crate) digest: Option<LineDigest>,
-}
-
-/// Writes a payroll's statements into the folder `statements` (first:
-/// stdout, written last, cannot be taken back), then its `format` to
-/// `output` or stdout, `table` writing CSV or JSON; commits the outputs and
-/// says how many statements it wrote.
-pub(crate) fn write_report(
-    report: &Report<'_>,
-    (format, output, statements): (OutputFormat, Option<&Path>, Option<&Path>),
-    kept: Kept,
-    (mut outputs, notes): (OutputSet, &mut Notes),
-    table: impl FnOnce(&mut dyn Write, Format) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let written = match (statements, kept.statements) {
-        (Some(dir), Some(sorted)) => Some(sessionpay_render::write_statements_sorted(
-            report,
-            sorted,
-            dir,
-            &mut outputs,
-        )?),
-        (Some(dir), None) => Some(sessionpay_render::write_statements(report, dir, &mut outputs)?),
-        (None, _) => None,
-    };
-    match format {
-        OutputFormat::Csv | OutputFormat::Json => {
-            emit_to(output, &mut outputs, |out| table(out, format.table()))?;
-        }
-        OutputFormat::Xlsx => {
-            let path = output.context("--format xlsx needs -o FILE")?;
-            match kept.sorted {
-                Some(sorted) => sessionpay_render::write_xlsx_sorted(report, sorted, path, &mut outputs)?,
-                None => sessionpay_render::write_xlsx(report, path, &mut outputs)?,
-            }
-        }
-        OutputFormat::Html => emit_to(output, &mut outputs, |out| match &kept.digest {
-            Some(digest) => Ok(sessionpay_render::write_html_digest(report, digest, out)?),
-            None => Ok(sessionpay_render::write_html(report, out)?),
-        })?,
-    }
-    outputs.commit()?;
-    if let (Some(dir), Some(count)) = (statements, written) {
-        notes.say(format!(
-            "wrote {count} statement{} to {}",
-            if count == 1 { "" } else { "s" },
-            sessionpay_io::Shown(dir)
-        ));
-    }
-    Ok(())
 }
