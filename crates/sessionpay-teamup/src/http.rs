@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
-use crate::fetch::{Event, FetchStats, Progress};
+use crate::events::{Event, FetchStats, Progress};
 use crate::options::{is_loopback_url, FetchOptions, Plan};
 use crate::page::{parse_page, Page, PageError};
 use crate::token::Token;

@@ -42,6 +42,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod error;
+mod events;
 mod fetch;
 mod http;
 mod options;
@@ -51,7 +52,8 @@ mod token;
 mod totals;
 
 pub use error::{BaseUrlProblem, Error, Result};
-pub use fetch::{fetch_to_file, partial_path, Event, FetchStats, Progress};
+pub use events::{Event, FetchStats, Progress};
+pub use fetch::{fetch_to_file, partial_path};
 pub use options::{FetchOptions, SessionType, DEFAULT_BASE_URL};
 pub use printer::Printer;
 pub use token::Token;

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use crate::fetch::{Event, Progress};
+use crate::events::{Event, Progress};
 
 /// Without a terminal, a progress line is written every this many pages (and at the end).
 const PROGRESS_EVERY_PAGES: u64 = 10;

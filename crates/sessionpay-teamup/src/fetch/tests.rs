@@ -9,6 +9,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 use std::time::Instant;
 
 const TOKEN: &str = "s3cret-T0ken-9f8e7d";
