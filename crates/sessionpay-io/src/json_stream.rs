@@ -28,10 +28,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::columns::ColumnMap;
 use crate::error::{Error, Location, Result};
 use crate::fastjson::FastJson;
-use crate::plan::NdjsonPart;
+use crate::ranges::{JsonRows, NdjsonPart};
 use crate::read::{json_row_at, Counting, RowEnd, Shape, Skip, Summary};
 use crate::row::RowParser;
-use crate::source::{ReadCache, RowSink};
+use crate::sink::{ReadCache, RowSink};
 
 /// The most bytes a response's head, or its tail, may take on the fast path.
 const EDGE: usize = 1 << 20;
@@ -340,13 +340,6 @@ pub(crate) fn stream_file<S: RowSink>(
     }
 }
 
-/// What a JSON part carries besides its byte range.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct JsonRows {
-    /// The offset just after the `[` of the response's rows.
-    pub(crate) head_end: u64,
-}
-
 /// Byte ranges of whole rows of one JSON response file of at least
 /// `min_bytes`, each but the first starting at a row's `{`: `None` for a
 /// file that is smaller, not plain, or whose rows could not be placed.
@@ -354,7 +347,7 @@ pub(crate) struct JsonRows {
 /// # Errors
 /// [`Error::Io`] for a file that cannot be read.
 pub(crate) fn plan_json(path: &Path, parts: usize, min_bytes: u64) -> Result<Option<Vec<NdjsonPart>>> {
-    let Some((mut file, size)) = crate::plan::open_to_split(path, parts, min_bytes)? else {
+    let Some((mut file, size)) = crate::ranges::open_to_split(path, parts, min_bytes)? else {
         return Ok(None);
     };
     let (head, complete) = crate::read::read_head(&mut file, path)?;

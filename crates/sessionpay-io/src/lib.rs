@@ -59,13 +59,16 @@ mod pages;
 mod parts;
 mod plan;
 mod policy;
+mod ranges;
 mod read;
 mod resave;
 mod row;
+mod sink;
 mod size;
 mod sort;
 mod source;
 mod split;
+mod strict;
 mod toml_strict;
 mod value;
 mod watch;
@@ -139,9 +142,8 @@ pub mod fuzz {
         let mut strict = RowParser::new(Names::All);
         let first = fast.row(line, location);
         let reference = match crate::json::from_slice(line) {
-            Ok((value, None)) => {
-                crate::read::parse_strict_row(&value, path, location, &mut strict).map_err(|e| e.to_string())
-            }
+            Ok((value, None)) => crate::strict::parse_strict_row(&value, path, location, &mut strict)
+                .map_err(|e| e.to_string()),
             Ok((_, Some(key))) => Err(format!("doubled key {key}")),
             Err(e) => Err(e.to_string()),
         };

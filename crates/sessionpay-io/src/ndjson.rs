@@ -11,9 +11,10 @@ use std::path::Path;
 
 use crate::error::{Error, Location};
 use crate::fastjson::FastJson;
-use crate::read::{duplicate_key, json_message, parse_strict_row, reject};
 use crate::row::RowParser;
-use crate::source::RowSink;
+use crate::sink::reject;
+use crate::sink::RowSink;
+use crate::strict::{duplicate_key, json_message, parse_strict_row};
 
 /// The most bytes an NDJSON line may take: the same cap as a CSV record.
 pub(crate) const MAX_LINE: usize = crate::split::MAX_RECORD;

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::read::{
     is_plain_csv, read_csv_header, read_csv_records, read_head, Counting, CsvHeader, Input, Summary,
 };
-use crate::source::{ReadCache, RowSink};
+use crate::sink::{ReadCache, RowSink};
 use crate::split::Splitter;
 
 /// One byte range of a CSV file, ready to read on its own.

@@ -9,13 +9,13 @@
 //! reads its inputs again in one sequential pass, whose messages name the
 //! file's own lines.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::AtomicU64;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+pub use crate::ranges::NdjsonPart;
 use crate::read::{read_head, Counting, Input, Shape, Summary};
-use crate::source::{ReadCache, RowSink};
+use crate::sink::{ReadCache, RowSink};
 
 /// One piece of work for a worker.
 #[derive(Debug, Clone)]
@@ -28,62 +28,12 @@ pub enum InputPart {
     Whole(usize),
 }
 
-/// A byte range of whole lines of an NDJSON file, or of whole rows of one
-/// large JSON response (see [`crate::plan_parts`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NdjsonPart {
-    path: PathBuf,
-    start: u64,
-    end: u64,
-    size: u64,
-    /// For a part of a JSON response's rows: where they start.
-    pub(crate) json: Option<crate::json_stream::JsonRows>,
-}
-
-impl NdjsonPart {
-    /// A part of a JSON response's rows.
-    pub(crate) fn json(
-        path: &Path,
-        start: u64,
-        end: u64,
-        size: u64,
-        rows: crate::json_stream::JsonRows,
-    ) -> NdjsonPart {
-        NdjsonPart {
-            path: path.to_path_buf(),
-            start,
-            end,
-            size,
-            json: Some(rows),
-        }
-    }
-
-    /// The byte range, `[start, end)`.
-    pub fn range(&self) -> (u64, u64) {
-        (self.start, self.end)
-    }
-
-    /// Whether this is a part of one JSON response's rows, not of NDJSON lines.
-    pub fn is_json(&self) -> bool {
-        self.json.is_some()
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The file's size when the part was planned.
-    pub(crate) fn size(&self) -> u64 {
-        self.size
-    }
-}
-
 /// Plans a parallel read of `inputs` in about `parts` pieces: `None` when
 /// one sequential pass is the way (standard input, or a single input that
 /// cannot be split).
 ///
 /// # Errors
-/// [`Error::Io`] for a file that cannot be read, and the header errors of a
+/// [`Error::Io`](crate::Error::Io) for a file that cannot be read, and the header errors of a
 /// CSV file.
 pub fn plan_parts(inputs: &[Input], parts: usize, min_bytes: u64) -> Result<Option<Vec<InputPart>>> {
     if parts < 2 || inputs.is_empty() || inputs.iter().any(Input::is_stdin) {
@@ -112,31 +62,14 @@ pub fn plan_parts(inputs: &[Input], parts: usize, min_bytes: u64) -> Result<Opti
     Ok((plan.len() > 1).then_some(plan))
 }
 
-/// The file at `path` and its size, when it is a plain file of at least
-/// `min_bytes` (and 1) to cut into `parts` of at least 2.
-///
-/// # Errors
-/// [`Error::Io`] for a file that cannot be read.
-pub(crate) fn open_to_split(path: &Path, parts: usize, min_bytes: u64) -> Result<Option<(File, u64)>> {
-    if !std::fs::metadata(path).map_err(|e| Error::io(path, e))?.is_file() {
-        return Ok(None);
-    }
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    if parts < 2 || size < min_bytes.max(1) {
-        return Ok(None);
-    }
-    Ok(Some((file, size)))
-}
-
 /// Byte ranges of whole lines of a UTF-8 NDJSON file of at least
 /// `min_bytes`; `None` for one that is smaller, another encoding (read
 /// through the decoder in one pass) or not a plain file.
 ///
 /// # Errors
-/// [`Error::Io`] for a file that cannot be read.
+/// [`Error::Io`](crate::Error::Io) for a file that cannot be read.
 pub fn plan_ndjson(path: &Path, parts: usize, min_bytes: u64) -> Result<Option<Vec<NdjsonPart>>> {
-    let Some((mut file, size)) = open_to_split(path, parts, min_bytes)? else {
+    let Some((mut file, size)) = crate::ranges::open_to_split(path, parts, min_bytes)? else {
         return Ok(None);
     };
     let (head, complete) = read_head(&mut file, path)?;
@@ -147,12 +80,8 @@ pub fn plan_ndjson(path: &Path, parts: usize, min_bytes: u64) -> Result<Option<V
     if !plain {
         return Ok(None);
     }
-    crate::parts::plan_line_ranges(&mut file, path, 0, size, parts, |start, end| NdjsonPart {
-        path: path.to_path_buf(),
-        start,
-        end,
-        size,
-        json: None,
+    crate::parts::plan_line_ranges(&mut file, path, 0, size, parts, |start, end| {
+        NdjsonPart::lines(path, start, end, size)
     })
 }
 
@@ -192,6 +121,7 @@ pub(crate) fn read_ndjson_part<S: RowSink>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
     use crate::row::ParsedRow;
     use crate::source::Reader;
     use std::io::Write;

@@ -10,113 +10,15 @@ use std::sync::atomic::AtomicU64;
 use crate::columns::ColumnMap;
 use crate::error::Error;
 use crate::parts::CsvPart;
-use crate::read::{Counting, Input, Rejected, Shape, Summary};
-use crate::row::{Names, ParsedRow, RowParser};
-
-/// Where a reader hands its rows: good rows to [`RowSink::row`], rows that
-/// cannot be read to [`RowSink::reject`]. Either stops the read by returning
-/// an error, which comes back from [`Reader::read`] as it is. Errors of the
-/// input as a whole (broken syntax, a missing column, I/O) always stop, as
-/// the sink's own error type made from the reader's [`Error`].
-pub trait RowSink {
-    /// What stops a read: the reader's errors become one of these.
-    type Error: From<Error>;
-
-    /// Takes a good row.
-    ///
-    /// # Errors
-    /// Whatever the sink wants the read to stop with.
-    fn row(&mut self, row: ParsedRow) -> Result<(), Self::Error>;
-
-    /// Takes a row that cannot be read; by default it stops the read.
-    ///
-    /// # Errors
-    /// Whatever the sink wants the read to stop with.
-    fn reject(&mut self, rejected: Rejected) -> Result<(), Self::Error> {
-        Err(rejected.error.into())
-    }
-}
-
-/// Every row, kept; the first bad row stops the read.
-impl RowSink for Vec<ParsedRow> {
-    type Error = Error;
-
-    fn row(&mut self, row: ParsedRow) -> Result<(), Error> {
-        self.push(row);
-        Ok(())
-    }
-}
-
-/// A closure over good rows; the first bad row stops the read.
-impl<F, E> RowSink for F
-where
-    F: FnMut(ParsedRow) -> Result<(), E>,
-    E: From<Error>,
-{
-    type Error = E;
-
-    fn row(&mut self, row: ParsedRow) -> Result<(), E> {
-        self(row)
-    }
-}
-
-/// Two closures as a sink: one over good rows, one over bad rows.
-#[derive(Debug)]
-pub struct Sinks<R, J> {
-    /// Takes each good row.
-    pub on_row: R,
-    /// Takes each bad row.
-    pub on_reject: J,
-}
-
-impl<R, J, E> RowSink for Sinks<R, J>
-where
-    R: FnMut(ParsedRow) -> Result<(), E>,
-    J: FnMut(Rejected) -> Result<(), E>,
-    E: From<Error>,
-{
-    type Error = E;
-
-    fn row(&mut self, row: ParsedRow) -> Result<(), E> {
-        (self.on_row)(row)
-    }
-
-    fn reject(&mut self, rejected: Rejected) -> Result<(), E> {
-        (self.on_reject)(rejected)
-    }
-}
-
-/// What a reader learns from its rows (each distinct rate, zone and name
-/// parsed once) and its read buffer, kept from one read to the next: a
-/// worker takes many small parts for the price of one large one.
-#[derive(Debug)]
-pub struct ReadCache {
-    pub(crate) parser: RowParser,
-    /// The buffer a part's splitter reads into, handed from one part to the next.
-    pub(crate) buf: Vec<u8>,
-    /// The fast JSON path's caches.
-    pub(crate) fast: crate::fastjson::FastJson,
-    /// The buffer JSON text is read into, reused from read to read.
-    pub(crate) json_buf: Vec<u8>,
-}
-
-impl ReadCache {
-    /// A cache for reads keeping `names` in the sessions they make.
-    pub fn new(names: Names) -> ReadCache {
-        ReadCache {
-            parser: RowParser::new(names),
-            buf: Vec::new(),
-            fast: crate::fastjson::FastJson::new(names),
-            json_buf: Vec::new(),
-        }
-    }
-}
+use crate::read::{Counting, Input, Shape, Summary};
+use crate::row::Names;
+pub use crate::sink::{ReadCache, RowSink, Sinks};
 
 enum Source<'a> {
     Input(&'a Input),
     Bytes(Box<dyn Read + 'a>, &'a Path),
     Part(&'a CsvPart),
-    Ndjson(&'a crate::plan::NdjsonPart),
+    Ndjson(&'a crate::ranges::NdjsonPart),
 }
 
 /// One read of one source, set up step by step and run by [`Reader::read`].
@@ -179,7 +81,7 @@ impl<'a> Reader<'a> {
 
     /// A reader of one byte range of an NDJSON file, as
     /// [`crate::plan_parts`] planned it.
-    pub fn ndjson_part(part: &'a crate::plan::NdjsonPart) -> Reader<'a> {
+    pub fn ndjson_part(part: &'a crate::ranges::NdjsonPart) -> Reader<'a> {
         Reader::new(Source::Ndjson(part))
     }
 
@@ -268,6 +170,8 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::row::ParsedRow;
+    use crate::sink::Rejected;
 
     const CSV: &str =
         "id,instructor.id,starts_at,venue.id,venue_timezone,hours,attended_count,no_show_count,\
