@@ -11,10 +11,8 @@ use sessionpay_engine::{
     Collector, InRange, PayrollCollected, PayrollCollector, Planned, Resolved, Run, SortedRows, SortedTable,
     StagedTable, Stats, Tolerance,
 };
-use sessionpay_io::{
-    ExternalSort, Format, Input, LineDigest, OutputSet, RejectsFile, Shown, StatementKey, Table,
-};
-use sessionpay_render::Report;
+use sessionpay_io::{ExternalSort, Format, Input, LineDigest, OutputSet, RejectsFile, Shown, Table};
+use sessionpay_render::{Kept, Report};
 
 use crate::args::{DateArgs, OutputFormat, PeriodArg, PeriodArgs, SortArgs};
 use crate::resolve::{plan, run_options, KeepLines, PayrollQuery, Source};
@@ -272,18 +270,6 @@ pub(crate) fn run_engine<C: Collector>(
     Ok(collected)
 }
 
-/// What a run kept of its sessions for the outputs that list them, each
-/// `None` when the report's lines themselves were kept.
-#[derive(Default)]
-pub(crate) struct Kept {
-    /// The spreadsheet's rows, sorted.
-    pub(crate) sorted: Option<ExternalSort>,
-    /// The statements' rows, sorted.
-    pub(crate) statements: Option<ExternalSort<StatementKey>>,
-    /// What the report page shows of the sessions.
-    pub(crate) digest: Option<LineDigest>,
-}
-
 /// Writes a payroll's statements into the folder `statements` (first:
 /// stdout, written last, cannot be taken back), then its `format` to
 /// `output` or stdout, `table` writing CSV or JSON; commits the outputs and
@@ -295,30 +281,19 @@ pub(crate) fn write_report(
     (mut outputs, notes): (OutputSet, &mut Notes),
     table: impl FnOnce(&mut dyn Write, Format) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let written = match (statements, kept.statements) {
-        (Some(dir), Some(sorted)) => Some(sessionpay_render::write_statements_sorted(
-            report,
-            sorted,
-            dir,
-            &mut outputs,
-        )?),
-        (Some(dir), None) => Some(sessionpay_render::write_statements(report, dir, &mut outputs)?),
-        (None, _) => None,
-    };
+    let written = statements
+        .map(|dir| sessionpay_render::write_statements(report, kept.statements, dir, &mut outputs))
+        .transpose()?;
     match format {
         OutputFormat::Csv | OutputFormat::Json => {
             emit_to(output, &mut outputs, |out| table(out, format.table()))?;
         }
         OutputFormat::Xlsx => {
             let path = output.context("--format xlsx needs -o FILE")?;
-            match kept.sorted {
-                Some(sorted) => sessionpay_render::write_xlsx_sorted(report, sorted, path, &mut outputs)?,
-                None => sessionpay_render::write_xlsx(report, path, &mut outputs)?,
-            }
+            sessionpay_render::write_xlsx(report, kept.sorted, path, &mut outputs)?;
         }
-        OutputFormat::Html => emit_to(output, &mut outputs, |out| match &kept.digest {
-            Some(digest) => Ok(sessionpay_render::write_html_digest(report, digest, out)?),
-            None => Ok(sessionpay_render::write_html(report, out)?),
+        OutputFormat::Html => emit_to(output, &mut outputs, |out| {
+            Ok(sessionpay_render::write_html(report, kept.digest.as_ref(), out)?)
         })?,
     }
     outputs.commit()?;

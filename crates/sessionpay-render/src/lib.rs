@@ -30,6 +30,5 @@ pub use export::{export, needs_lines, Export, ExportFile, ExportOptions, Provide
 pub use report::markup::group;
 pub use report::{
     describe_period, encode_statement_line, encode_xlsx_line, explain, html_digest, partial_banner,
-    write_html, write_html_digest, write_statements, write_statements_sorted, write_xlsx, write_xlsx_sorted,
-    Report,
+    write_html, write_statements, write_xlsx, Kept, Report,
 };

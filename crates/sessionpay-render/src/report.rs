@@ -52,26 +52,38 @@ pub struct Report<'a> {
     pub ledger: bool,
 }
 
-/// Writes the payroll spreadsheet to `path`, staged in `outputs`.
-pub fn write_xlsx(report: &Report<'_>, path: &Path, outputs: &mut OutputSet) -> Result<()> {
-    xlsx::write(report, path, outputs)
+/// What a run kept of its sessions for the outputs that list them, each
+/// `None` when the report's own `lines` were kept instead.
+#[derive(Debug, Default)]
+pub struct Kept {
+    /// Every line encoded by [`encode_xlsx_line`], sorted by id.
+    pub sorted: Option<sessionpay_io::ExternalSort>,
+    /// Every line encoded by [`encode_statement_line`], sorted by
+    /// [`sessionpay_io::statement_key`].
+    pub statements: Option<sessionpay_io::ExternalSort<sessionpay_io::StatementKey>>,
+    /// What the report page shows of the lines ([`html_digest`]).
+    pub digest: Option<sessionpay_io::LineDigest>,
 }
 
-/// Writes the payroll spreadsheet to `path`, staged in `outputs`, its
-/// Sessions and Differences sheets from `sorted`: every line of the report's
-/// range encoded by [`encode_xlsx_line`] and sorted by id (`report.lines` is
-/// not read). The workbook is written in constant memory.
-pub fn write_xlsx_sorted(
+/// Writes the payroll spreadsheet to `path`, staged in `outputs`. With
+/// `sorted` (every line of the report's range encoded by
+/// [`encode_xlsx_line`] and sorted by id), its Sessions and Differences
+/// sheets come from there and `report.lines` is not read. The workbook is
+/// written in constant memory.
+pub fn write_xlsx(
     report: &Report<'_>,
-    sorted: sessionpay_io::ExternalSort,
+    sorted: Option<sessionpay_io::ExternalSort>,
     path: &Path,
     outputs: &mut OutputSet,
 ) -> Result<()> {
-    xlsx::write_sorted(report, sorted, path, outputs)
+    match sorted {
+        Some(sorted) => xlsx::write_sorted(report, sorted, path, outputs),
+        None => xlsx::write(report, path, outputs),
+    }
 }
 
 /// Encodes a session line as the rows it gives in the spreadsheet, for
-/// [`write_xlsx_sorted`].
+/// [`Kept::sorted`].
 ///
 /// # Errors
 /// None today: the signature is a line encoder's.
@@ -79,20 +91,15 @@ pub fn encode_xlsx_line(line: &SessionLine, out: &mut Vec<u8>) -> std::io::Resul
     xlsx::encode_line(line, out)
 }
 
-/// Writes the report page.
-pub fn write_html(report: &Report<'_>, out: &mut dyn Write) -> Result<()> {
-    page::write(report, None, out)
-}
-
-/// Writes the report page from a digest of the lines instead of the lines
-/// (`report.lines` is not read): what the page shows of the sessions, kept
-/// in bounded memory by [`html_digest`].
-pub fn write_html_digest(
+/// Writes the report page; with `digest` (what the page shows of the
+/// sessions, kept in bounded memory by [`html_digest`]) from there, and
+/// `report.lines` is not read.
+pub fn write_html(
     report: &Report<'_>,
-    digest: &sessionpay_io::LineDigest,
+    digest: Option<&sessionpay_io::LineDigest>,
     out: &mut dyn Write,
 ) -> Result<()> {
-    page::write(report, Some(digest), out)
+    page::write(report, digest, out)
 }
 
 /// An empty digest of what the report page shows of the sessions: the
@@ -103,25 +110,24 @@ pub fn html_digest() -> sessionpay_io::LineDigest {
 
 /// Writes one statement per instructor and period into `dir`, and an
 /// `index.html` linking them: the folder is staged in `outputs` and replaced
-/// as a whole when they are committed. Returns how many statements it wrote.
-pub fn write_statements(report: &Report<'_>, dir: &Path, outputs: &mut OutputSet) -> Result<usize> {
-    statements::write(report, dir, outputs)
-}
-
-/// Writes the statements as [`write_statements`] does, from `sorted`: every
-/// line of the report's range encoded by [`encode_statement_line`] and sorted
-/// by [`sessionpay_io::statement_key`] (`report.lines` is not read). One
-/// statement is in memory at a time.
-pub fn write_statements_sorted(
+/// as a whole when they are committed. With `sorted` (every line of the
+/// report's range encoded by [`encode_statement_line`] and sorted by
+/// [`sessionpay_io::statement_key`]) the lines come from there, one
+/// statement in memory at a time, and `report.lines` is not read. Returns
+/// how many statements it wrote.
+pub fn write_statements(
     report: &Report<'_>,
-    sorted: sessionpay_io::ExternalSort<sessionpay_io::StatementKey>,
+    sorted: Option<sessionpay_io::ExternalSort<sessionpay_io::StatementKey>>,
     dir: &Path,
     outputs: &mut OutputSet,
 ) -> Result<usize> {
-    statements::write_sorted(report, sorted, dir, outputs)
+    match sorted {
+        Some(sorted) => statements::write_sorted(report, sorted, dir, outputs),
+        None => statements::write(report, dir, outputs),
+    }
 }
 
-/// Encodes a session line as its row of a statement, for [`write_statements_sorted`].
+/// Encodes a session line as its row of a statement, for [`Kept::statements`].
 ///
 /// # Errors
 /// None today: the signature is a line encoder's.

@@ -199,7 +199,7 @@ pub(crate) fn payroll(
         ledger: true,
     };
     let output = source.output.as_deref();
-    let (statements, kept) = (args.statements.as_deref(), crate::run::Kept::default());
+    let (statements, kept) = (args.statements.as_deref(), sessionpay_render::Kept::default());
     crate::run::write_report(
         &report,
         (format, output, statements),

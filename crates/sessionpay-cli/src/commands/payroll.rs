@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::args::{OutputFormat, PayrollArgs};
 use crate::resolve::{plan, KeepLines, PayrollQuery, Source};
-use crate::run::{compute_payroll, mismatch_advice, write_report, Kept};
+use crate::run::{compute_payroll, mismatch_advice, write_report};
 use crate::ui::Outcome;
 
 pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
@@ -64,7 +64,7 @@ pub(crate) fn payroll(args: &PayrollArgs) -> anyhow::Result<Outcome> {
         adjustments: &[],
         ledger: false,
     };
-    let kept = Kept {
+    let kept = sessionpay_render::Kept {
         sorted: run.sorted.take(),
         statements: run.statements.take(),
         digest: run.digest.take(),
