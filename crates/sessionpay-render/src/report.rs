@@ -212,3 +212,33 @@ impl Report<'_> {
         }
     }
 }
+
+/// The header of the CSV exports the renderers' tests build.
+#[cfg(test)]
+const TEST_HEADER: &str = "id,instructor.id,instructor.name,starts_at,venue.id,venue_timezone,hours,\
+attended_count,no_show_count,late_cancel_count,comped_counts.attended,instructor_pay_rate.id,\
+instructor_pay_rate.type,instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n";
+
+/// The sessions of the CSV export `csv`, read, given the currency
+/// `currency` names for their venue's id, priced under the default policy
+/// and reconciled: the lines the renderers' tests render.
+#[cfg(test)]
+fn priced_lines(csv: &str, currency: impl Fn(u64) -> &'static str) -> Vec<SessionLine> {
+    let mut rows: Vec<sessionpay_io::ParsedRow> = Vec::new();
+    sessionpay_io::Reader::bytes(csv.as_bytes(), Path::new("x.csv"))
+        .shape(sessionpay_io::Shape::Csv)
+        .read(&mut rows)
+        .expect("the test's CSV reads");
+    let policy = sessionpay_core::RatePolicy::default();
+    rows.into_iter()
+        .map(|row| {
+            let code = currency(row.draft.venue.0);
+            let session = row
+                .draft
+                .with_currency(Currency::try_from_code(code).expect("a currency"));
+            let pay = sessionpay_core::compute_pay(&session, &policy).expect("priced");
+            let rec = sessionpay_core::reconcile(&session, &policy, &pay, Decimal::ZERO).expect("reconciled");
+            SessionLine { session, pay, rec }
+        })
+        .collect()
+}

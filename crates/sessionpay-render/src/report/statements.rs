@@ -868,16 +868,12 @@ fn render_index(report: &Report<'_>, statements: &[(String, Entry<'_>)]) -> Stri
 mod tests {
     use super::*;
 
-    use sessionpay_core::{compute_pay, reconcile, Payroll, PeriodKind, RatePolicy};
+    use sessionpay_core::{Payroll, PeriodKind};
 
     /// Sessions of four instructors at a London (GBP) and a New York (USD)
     /// venue over three months, in a scrambled order of ids and starts.
     fn lines(n: u64) -> Vec<SessionLine> {
-        let mut csv = String::from(
-            "id,instructor.id,instructor.name,starts_at,venue.id,venue_timezone,hours,attended_count,no_show_count,\
-late_cancel_count,comped_counts.attended,instructor_pay_rate.id,instructor_pay_rate.type,\
-instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n",
-        );
+        let mut csv = String::from(crate::report::TEST_HEADER);
         for i in 0..n {
             let id = 1000 + (i * 7919) % n;
             let instructor = 1 + (i * 31) % 4;
@@ -896,21 +892,7 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n",
                 "{id},{instructor},Ana {instructor},2026-{month:02}-{day:02}T{hour:02}:30:00Z,{venue},{zone},1,4,0,0,0,3,per_customer,5,{paid},{pending}\n"
             ));
         }
-        let mut rows: Vec<sessionpay_io::ParsedRow> = Vec::new();
-        sessionpay_io::Reader::bytes(csv.as_bytes(), Path::new("x.csv"))
-            .shape(sessionpay_io::Shape::Csv)
-            .read(&mut rows)
-            .unwrap();
-        let policy = RatePolicy::default();
-        rows.into_iter()
-            .map(|row| {
-                let code = if row.draft.venue.0 == 103 { "USD" } else { "GBP" };
-                let session = row.draft.with_currency(Currency::try_from_code(code).unwrap());
-                let pay = compute_pay(&session, &policy).unwrap();
-                let rec = reconcile(&session, &policy, &pay, Decimal::ZERO).unwrap();
-                SessionLine { session, pay, rec }
-            })
-            .collect()
+        crate::report::priced_lines(&csv, |venue| if venue == 103 { "USD" } else { "GBP" })
     }
 
     fn folder_files(dir: &Path) -> Vec<(String, Vec<u8>)> {

@@ -1146,17 +1146,13 @@ mod tests {
     use super::*;
 
     use calamine::{Data, Reader, Xlsx};
-    use sessionpay_core::{compute_pay, reconcile, Payroll, PeriodKind, RatePolicy};
+    use sessionpay_core::{Payroll, PeriodKind};
 
     /// `n` sessions of rate 3 in London; every third one's reported figure
     /// is off, and session 2's name is longer than a cell holds.
     fn lines(n: u64) -> Vec<SessionLine> {
         let long = "N".repeat(CELL_CHARS + 10);
-        let mut csv = String::from(
-            "id,instructor.id,instructor.name,starts_at,venue.id,venue_timezone,hours,attended_count,no_show_count,\
-late_cancel_count,comped_counts.attended,instructor_pay_rate.id,instructor_pay_rate.type,\
-instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n",
-        );
+        let mut csv = String::from(crate::report::TEST_HEADER);
         for id in 1..=n {
             let name = if id == 2 { long.as_str() } else { "Ana" };
             let paid = if id % 3 == 0 { "21.00" } else { "20.00" };
@@ -1164,20 +1160,7 @@ instructor_pay_rate.base,instructor_pay,instructor_pay_calculation_pending\n",
                 "{id},7,{name},2026-05-02T09:00:00Z,101,Europe/London,1,4,0,0,0,3,per_customer,5,GBP {paid},false\n"
             ));
         }
-        let mut rows: Vec<sessionpay_io::ParsedRow> = Vec::new();
-        sessionpay_io::Reader::bytes(csv.as_bytes(), Path::new("x.csv"))
-            .shape(sessionpay_io::Shape::Csv)
-            .read(&mut rows)
-            .unwrap();
-        let policy = RatePolicy::default();
-        rows.into_iter()
-            .map(|row| {
-                let session = row.draft.with_currency(Currency::try_from_code("GBP").unwrap());
-                let pay = compute_pay(&session, &policy).unwrap();
-                let rec = reconcile(&session, &policy, &pay, Decimal::ZERO).unwrap();
-                SessionLine { session, pay, rec }
-            })
-            .collect()
+        crate::report::priced_lines(&csv, |_| "GBP")
     }
 
     fn workbook(lines: &[SessionLine], sheet_rows: u32) -> Xlsx<std::io::Cursor<Vec<u8>>> {
