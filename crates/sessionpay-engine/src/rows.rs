@@ -60,15 +60,6 @@ pub struct StagedTable {
     file: AtomicFile,
 }
 
-/// An I/O error on the table's output file.
-fn file_error(path: &Path, source: io::Error) -> crate::Error {
-    sessionpay_io::Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-    .into()
-}
-
 /// The sort every worker hands its parts to, in part order, while it streams.
 #[derive(Debug)]
 struct Stream {
@@ -137,7 +128,7 @@ impl SortedTable {
     /// The file cannot be created or written.
     pub fn stage(self, path: &Path, outputs: &mut OutputSet) -> Result<(SortedTable, StagedTable)> {
         let mut file = outputs.create(path)?;
-        let error = |source| file_error(path, source);
+        let error = |source| crate::Error::from(sessionpay_io::Error::io(path, source));
         let table = match file.staged_file().map_err(error)? {
             Some(handle) => {
                 let sink = FileSink::table(handle, &self.encoder()).map_err(error)?;
@@ -231,11 +222,7 @@ fn lock(stream: &Stream) -> MutexGuard<'_, StreamState> {
 }
 
 fn stopped(folder: &Path) -> crate::Error {
-    sessionpay_io::Error::Io {
-        path: folder.to_path_buf(),
-        source: io::Error::other("another worker stopped"),
-    }
-    .into()
+    sessionpay_io::Error::io(folder, io::Error::other("another worker stopped")).into()
 }
 
 impl SortedRows {
@@ -316,7 +303,7 @@ impl SortedRows {
         } else {
             self.write_table(&mut file)
         };
-        let written = written.map_err(|source| file_error(&path, source))?;
+        let written = written.map_err(|source| sessionpay_io::Error::io(&path, source))?;
         outputs.add(file)?;
         Ok(written)
     }
@@ -391,11 +378,7 @@ impl Collector for SortedRows {
         let start = self.held.data.len();
         if let Err(source) = self.encoder.encode(&line, &mut self.held.data) {
             self.held.data.truncate(start);
-            return Err(sessionpay_io::Error::Io {
-                path: self.sort_folder(),
-                source,
-            }
-            .into());
+            return Err(sessionpay_io::Error::io(self.sort_folder(), source).into());
         }
         self.held.rows.push((id, self.held.data.len() - start));
         // Rows outside a part (one pass in order) wait for no turn: a small batch will do.
@@ -447,10 +430,7 @@ impl Collector for SortedRows {
         let sink = match state.sort.take() {
             Some(sort) => sort
                 .into_empty_sink()
-                .map_err(|source| sessionpay_io::Error::Io {
-                    path: stream.folder.clone(),
-                    source,
-                })?,
+                .map_err(|source| sessionpay_io::Error::io(&stream.folder, source))?,
             None => None,
         };
         state.sort = sink.map(|sink| ExternalSort::new(&stream.folder, stream.limit).stream_to(sink));

@@ -234,7 +234,7 @@ impl RejectsFile {
     /// The file cannot be created or written.
     pub fn create(path: &std::path::Path, outputs: &mut crate::OutputSet) -> crate::Result<RejectsFile> {
         let file = outputs.create(path)?;
-        let writer = RejectsWriter::new(file).map_err(|source| rejects_error(path, source))?;
+        let writer = RejectsWriter::new(file).map_err(|source| crate::Error::io(path, source))?;
         Ok(RejectsFile {
             path: path.to_path_buf(),
             writer,
@@ -249,7 +249,7 @@ impl RejectsFile {
         let path = &self.path;
         self.writer
             .write(rejected)
-            .map_err(|source| rejects_error(path, source))
+            .map_err(|source| crate::Error::io(path, source))
     }
 
     /// Adds the finished file to `outputs`; gives how many rows it holds.
@@ -261,17 +261,9 @@ impl RejectsFile {
         let file = self
             .writer
             .finish()
-            .map_err(|source| rejects_error(&self.path, source))?;
+            .map_err(|source| crate::Error::io(&self.path, source))?;
         outputs.add(file)?;
         Ok(count)
-    }
-}
-
-/// An I/O error on the rejects file at `path`.
-fn rejects_error(path: &std::path::Path, source: io::Error) -> crate::Error {
-    crate::Error::Io {
-        path: path.to_path_buf(),
-        source,
     }
 }
 

@@ -413,10 +413,7 @@ impl SpillDir {
         let dir = tempfile::Builder::new()
             .prefix(".sessionpay-sort-")
             .tempdir_in(folder)
-            .map_err(|source| Error::Io {
-                path: folder.to_path_buf(),
-                source,
-            })?;
+            .map_err(|source| Error::io(folder, source))?;
         let path = dir.path().to_path_buf();
         pending_dirs().push(path.clone());
         Ok(SpillDir { dir: Some(dir), path })
@@ -539,10 +536,7 @@ impl<K: SortKey> ExternalSort<K> {
         let start = self.data.len();
         if let Err(source) = encode(&mut self.data) {
             self.data.truncate(start);
-            return Err(Error::Io {
-                path: self.folder.clone(),
-                source,
-            });
+            return Err(Error::io(&self.folder, source));
         }
         if self.index.last().is_some_and(|last| last.key > id) {
             self.ascending = false;
@@ -620,10 +614,7 @@ impl<K: SortKey> ExternalSort<K> {
         let dir = &self.spills[0].path;
         let path = dir.join(format!("run-{}", self.made));
         self.made += 1;
-        let file = File::create_new(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let file = File::create_new(&path).map_err(|source| Error::io(&path, source))?;
         Ok((path, BufWriter::with_capacity(RUN_BUFFER, file)))
     }
 
@@ -652,10 +643,7 @@ impl<K: SortKey> ExternalSort<K> {
             stream
                 .sink
                 .write_row(&self.data[e.start..e.start + e.len])
-                .map_err(|source| Error::Io {
-                    path: self.folder.clone(),
-                    source,
-                })?;
+                .map_err(|source| Error::io(&self.folder, source))?;
             put_varint(&mut stream.index, gap);
             put_varint(&mut stream.index, e.len as u64);
             stream.last = Some(number);
@@ -682,10 +670,7 @@ impl<K: SortKey> ExternalSort<K> {
         else {
             return Ok(());
         };
-        out.write_all(index).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
+        out.write_all(index).map_err(|source| Error::io(&path, source))?;
         index.clear();
         Ok(())
     }
@@ -708,10 +693,7 @@ impl<K: SortKey> ExternalSort<K> {
                     .into_inner()
                     .map_err(|e| e.into_error())
                     .and_then(|_| File::open(&path))
-                    .map_err(|source| Error::Io {
-                        path: path.clone(),
-                        source,
-                    })?;
+                    .map_err(|source| Error::io(&path, source))?;
                 // The index's file goes once it is read (or when the folder does).
                 let _ = std::fs::remove_file(&path);
                 Box::new(file)
@@ -748,10 +730,7 @@ impl<K: SortKey> ExternalSort<K> {
                 }
             })
             .and_then(|()| out.flush());
-        written.map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
+        written.map_err(|source| Error::io(&path, source))?;
         // The streamed rows came before any in memory: the first run.
         self.runs.insert(0, path);
         self.stream_back = Some(stream.sink);
@@ -798,10 +777,7 @@ impl<K: SortKey> ExternalSort<K> {
             .iter()
             .try_for_each(|e| write_record(&mut out, &e.key, &self.data[e.start..e.start + e.len]))
             .and_then(|()| out.flush());
-        written.map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
+        written.map_err(|source| Error::io(&path, source))?;
         self.runs.push(path);
         self.data.clear();
         self.index.clear();
@@ -892,10 +868,7 @@ impl<K: SortKey> ExternalSort<K> {
 }
 
 fn in_run(path: &Path, source: io::Error) -> io::Error {
-    io::Error::other(Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    io::Error::other(Error::io(path, source))
 }
 
 fn write_record<K: SortKey>(out: &mut impl Write, key: &K, row: &[u8]) -> io::Result<()> {

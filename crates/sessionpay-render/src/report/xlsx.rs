@@ -335,10 +335,7 @@ fn build(
         Ok(x) => Error::Xlsx(x),
         Err(e) => match e.downcast::<sessionpay_io::Error>() {
             Ok(e) => Error::Io(e),
-            Err(e) => Error::Io(sessionpay_io::Error::Io {
-                path: path_of_rows(),
-                source: e,
-            }),
+            Err(e) => Error::Io(sessionpay_io::Error::io(path_of_rows(), e)),
         },
     })?;
     let rows_on = |total: u64, index: u64| -> u32 {
