@@ -11,6 +11,11 @@
 //! a rate not seen yet sends its row to the strict reader once, and the rate
 //! that reader made is kept for the rows after it ([`FastJson::learn`]).
 //! Numbers are read from their text, never through a binary float.
+//!
+//! Rows of one export are written alike: the same keys in the same order,
+//! with the same spacing. The first row of each such [`Shape`] is read key by
+//! key; the rows after it are held against its text between values and only
+//! their values are read, which skips matching and checking every key.
 
 use std::sync::Arc;
 
@@ -62,20 +67,20 @@ enum RateCell {
     #[default]
     Absent,
     Null,
+    /// A rate learnt before, by its place in [`Rates`].
+    Known(usize),
+    /// A rate not learnt yet: the strict reader makes it.
     Object(Span),
 }
 
-/// TeamUp's figure.
+/// TeamUp's figure: a scalar, or an object whose cells are
+/// [`Spans::pay_decimal`], [`Spans::pay_string`] and [`Spans::pay_code`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum PayCell {
     #[default]
     Absent,
     Scalar(Scalar),
-    Object {
-        decimal: Scalar,
-        string: Scalar,
-        code: Scalar,
-    },
+    Object,
 }
 
 /// The spans of one row that payroll reads.
@@ -100,6 +105,156 @@ struct Spans {
     pending: Scalar,
     rate: RateCell,
     pay: PayCell,
+    pay_decimal: Scalar,
+    pay_string: Scalar,
+    pay_code: Scalar,
+}
+
+/// A scalar of the row that payroll reads: one of the [`Spans`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cell {
+    Id,
+    Name,
+    OfferingTypeId,
+    InstructorId,
+    InstructorName,
+    StartsAt,
+    VenueId,
+    VenueName,
+    VenueTimezone,
+    MaxOccupancy,
+    Hours,
+    Attended,
+    NoShows,
+    LateCancels,
+    Comped,
+    SessionType,
+    Pending,
+    PayDecimal,
+    PayString,
+    PayCode,
+}
+
+impl Spans {
+    fn cell(&mut self, cell: Cell) -> &mut Scalar {
+        match cell {
+            Cell::Id => &mut self.id,
+            Cell::Name => &mut self.name,
+            Cell::OfferingTypeId => &mut self.offering_type_id,
+            Cell::InstructorId => &mut self.instructor_id,
+            Cell::InstructorName => &mut self.instructor_name,
+            Cell::StartsAt => &mut self.starts_at,
+            Cell::VenueId => &mut self.venue_id,
+            Cell::VenueName => &mut self.venue_name,
+            Cell::VenueTimezone => &mut self.venue_timezone,
+            Cell::MaxOccupancy => &mut self.max_occupancy,
+            Cell::Hours => &mut self.hours,
+            Cell::Attended => &mut self.attended,
+            Cell::NoShows => &mut self.no_shows,
+            Cell::LateCancels => &mut self.late_cancels,
+            Cell::Comped => &mut self.comped,
+            Cell::SessionType => &mut self.session_type,
+            Cell::Pending => &mut self.pending,
+            Cell::PayDecimal => &mut self.pay_decimal,
+            Cell::PayString => &mut self.pay_string,
+            Cell::PayCode => &mut self.pay_code,
+        }
+    }
+}
+
+/// What the scan does with one value of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// A scalar, kept as its cell.
+    Cell(Cell),
+    /// A scalar that must be null (`offering_type` or `comped_counts` that
+    /// is not an object), kept as its cell.
+    Null(Cell),
+    /// `instructor_pay_rate`: an object, or null.
+    Rate,
+    /// `instructor_pay` as a scalar.
+    PayScalar,
+    /// `instructor_pay` is an object; this takes none of its text (its
+    /// cells follow).
+    PayObject,
+    /// A value payroll does not read, validated and passed over at this
+    /// depth.
+    Skip(usize),
+}
+
+/// One value the row scan read: where it stood and what it was.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    start: usize,
+    end: usize,
+    slot: Slot,
+}
+
+/// The shape of a row read before: its text between values (keys,
+/// punctuation and white space, to the byte) and what each value is.
+///
+/// A row whose text between its values is the same, byte for byte, has the
+/// same keys in the same objects, so none is doubled; only its values need
+/// reading, each as its [`Slot`] says (and validated as the full scan would).
+/// A row that differs anywhere is read by the full scan.
+#[derive(Debug)]
+struct Shape {
+    /// The text between values, one piece after another.
+    text: Box<[u8]>,
+    /// Where each piece ends in `text`, and the value that follows it; the
+    /// last piece (the row's end) follows the last value.
+    steps: Box<[(usize, Slot)]>,
+    /// Rows read by this shape, to keep the busiest first.
+    hits: u64,
+}
+
+/// Row shapes remembered at most.
+const SHAPE_LIMIT: usize = 4;
+
+/// A learnt rate is looked for by this many first bytes of its text.
+const HEAD: usize = 24;
+
+/// A rate's raw text and the rate the strict reader made of it (`None`
+/// where it found no rate in that object).
+type Learnt = (Box<[u8]>, Option<Arc<PayRate>>);
+
+/// Rates learnt from the strict reader, by the raw text of their object.
+#[derive(Debug, Default)]
+struct Rates {
+    learnt: Vec<Learnt>,
+    by_text: FxHashMap<Box<[u8]>, usize>,
+    /// The rates whose text is at least [`HEAD`] bytes long, by those bytes
+    /// (a few each).
+    by_head: FxHashMap<[u8; HEAD], Vec<usize>>,
+}
+
+impl Rates {
+    /// The learnt rate whose text `b` starts with, and that text's length.
+    /// A rate's text is a whole object, so the object at the start of `b` is
+    /// that text and ends with it.
+    #[inline]
+    fn at_start(&self, b: &[u8]) -> Option<(usize, usize)> {
+        let head: [u8; HEAD] = b.get(..HEAD)?.try_into().ok()?;
+        self.by_head.get(&head)?.iter().find_map(|&i| {
+            let (text, _) = self.learnt.get(i)?;
+            b.starts_with(text).then_some((i, text.len()))
+        })
+    }
+
+    fn insert(&mut self, text: &[u8], rate: Option<Arc<PayRate>>) {
+        if self.learnt.len() >= RATE_LIMIT || self.by_text.contains_key(text) {
+            return;
+        }
+        let at = self.learnt.len();
+        self.learnt.push((text.into(), rate));
+        self.by_text.insert(text.into(), at);
+        if let Some(head) = text.get(..HEAD).and_then(|h| <[u8; HEAD]>::try_from(h).ok()) {
+            let same = self.by_head.entry(head).or_default();
+            if same.len() < 8 {
+                same.push(at);
+            }
+        }
+    }
 }
 
 /// What the fast path could not do with a row: the strict reader reads it,
@@ -389,142 +544,177 @@ fn names_a_field(key: &[u8]) -> bool {
         })
 }
 
-/// Reads the spans of the row object at `pos`, leaving `pos` just after it;
-/// `None` declines it. `known_rate` tells the text of a rate object already
-/// learnt.
-fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans, known_rate: impl Fn(&[u8]) -> bool) -> Option<()> {
-    scan.object(1, |scan, key| {
-        match key {
-            b"id" => spans.id = scan.scalar()?,
-            b"name" => spans.name = scan.scalar()?,
-            b"starts_at" => spans.starts_at = scan.scalar()?,
-            b"venue_timezone" => spans.venue_timezone = scan.scalar()?,
-            b"max_occupancy" => spans.max_occupancy = scan.scalar()?,
-            b"hours" => spans.hours = scan.scalar()?,
-            b"attended_count" => spans.attended = scan.scalar()?,
-            b"no_show_count" => spans.no_shows = scan.scalar()?,
-            b"late_cancel_count" => spans.late_cancels = scan.scalar()?,
-            b"session_type" => spans.session_type = scan.scalar()?,
-            b"instructor_pay_calculation_pending" => spans.pending = scan.scalar()?,
-            b"offering_type" => {
-                scan.ws();
-                if scan.peek()? == b'n' {
-                    spans.offering_type_id = scan.scalar()?;
-                    if spans.offering_type_id != Scalar::Null {
-                        return None;
-                    }
-                } else {
-                    scan.object(2, |scan, key| match key {
-                        b"id" => {
-                            spans.offering_type_id = scan.scalar()?;
-                            Some(())
-                        }
-                        _ => scan.skip(2),
-                    })?;
-                }
+/// Reads the value at `pos` as `slot` says, into `spans`.
+#[inline]
+fn read_value(scan: &mut Scan<'_>, spans: &mut Spans, slot: Slot, rates: &Rates) -> Option<()> {
+    match slot {
+        Slot::Cell(cell) => *spans.cell(cell) = scan.scalar()?,
+        Slot::Null(cell) => {
+            if scan.scalar()? != Scalar::Null {
+                return None;
             }
-            b"instructor" => scan.object(2, |scan, key| {
-                match key {
-                    b"id" => spans.instructor_id = scan.scalar()?,
-                    b"name" => spans.instructor_name = scan.scalar()?,
-                    _ => scan.skip(2)?,
-                }
-                Some(())
-            })?,
-            b"venue" => scan.object(2, |scan, key| {
-                match key {
-                    b"id" => spans.venue_id = scan.scalar()?,
-                    b"name" => spans.venue_name = scan.scalar()?,
-                    b"timezone" => return None,
-                    _ => scan.skip(2)?,
-                }
-                Some(())
-            })?,
-            b"comped_counts" => {
-                scan.ws();
-                if scan.peek()? == b'n' {
-                    spans.comped = scan.scalar()?;
-                    if spans.comped != Scalar::Null {
-                        return None;
-                    }
-                } else {
-                    scan.object(2, |scan, key| match key {
-                        b"attended" => {
-                            spans.comped = scan.scalar()?;
-                            Some(())
-                        }
-                        _ => scan.skip(2),
-                    })?;
-                }
-            }
-            b"instructor_pay_rate" => {
-                scan.ws();
-                match scan.peek()? {
-                    b'{' => {
-                        // The text of a rate already learnt was checked
-                        // whole when it was learnt: the same text needs only
-                        // its end found.
-                        let start = scan.pos;
-                        let end = match object_end(scan.b, start) {
-                            Some(end) if known_rate(&scan.b[start..end]) => {
-                                scan.pos = end;
-                                end
-                            }
-                            _ => scan.raw(1)?.end,
-                        };
-                        spans.rate = RateCell::Object(Span { start, end });
-                    }
-                    _ => {
-                        if scan.scalar()? != Scalar::Null {
-                            return None;
-                        }
-                        spans.rate = RateCell::Null;
-                    }
-                }
-            }
-            b"instructor_pay" => {
-                scan.ws();
-                if scan.peek()? == b'{' {
-                    let (mut decimal, mut string, mut code) =
-                        (Scalar::Absent, Scalar::Absent, Scalar::Absent);
-                    scan.object(2, |scan, key| {
-                        match key {
-                            b"decimal" => decimal = scan.scalar()?,
-                            b"string" => string = scan.scalar()?,
-                            b"iso_currency_code" => code = scan.scalar()?,
-                            _ => scan.skip(2)?,
-                        }
-                        Some(())
-                    })?;
-                    spans.pay = PayCell::Object {
-                        decimal,
-                        string,
-                        code,
-                    };
-                } else {
-                    spans.pay = PayCell::Scalar(scan.scalar()?);
-                }
-            }
-            other => {
-                if names_a_field(other) {
+            *spans.cell(cell) = Scalar::Null;
+        }
+        Slot::Rate => {
+            scan.ws();
+            let start = scan.pos;
+            if scan.peek()? != b'{' {
+                if scan.scalar()? != Scalar::Null {
                     return None;
                 }
-                scan.skip(1)?;
+                spans.rate = RateCell::Null;
+            } else if let Some((known, len)) = rates.at_start(&scan.b[start..]) {
+                // The text of a rate already learnt was checked whole when
+                // it was learnt: the same text needs no reading again.
+                scan.pos = start + len;
+                spans.rate = RateCell::Known(known);
+            } else {
+                let known = object_end(scan.b, start)
+                    .and_then(|end| Some((end, *rates.by_text.get(&scan.b[start..end])?)));
+                spans.rate = match known {
+                    Some((end, known)) => {
+                        scan.pos = end;
+                        RateCell::Known(known)
+                    }
+                    None => RateCell::Object(scan.raw(1)?),
+                };
             }
         }
+        Slot::PayScalar => spans.pay = PayCell::Scalar(scan.scalar()?),
+        Slot::PayObject => spans.pay = PayCell::Object,
+        Slot::Skip(depth) => scan.skip(depth)?,
+    }
+    Some(())
+}
+
+/// Reads the spans of the row object at `pos` key by key, leaving `pos`
+/// just after it, and notes each value it read in `trace`; `None` declines
+/// the row.
+fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans, trace: &mut Vec<Step>, rates: &Rates) -> Option<()> {
+    let mut read = |scan: &mut Scan<'_>, slot: Slot| -> Option<()> {
+        scan.ws();
+        let start = scan.pos;
+        read_value(scan, spans, slot, rates)?;
+        trace.push(Step {
+            start,
+            end: scan.pos,
+            slot,
+        });
         Some(())
+    };
+    scan.object(1, |scan, key| match key {
+        b"id" => read(scan, Slot::Cell(Cell::Id)),
+        b"name" => read(scan, Slot::Cell(Cell::Name)),
+        b"starts_at" => read(scan, Slot::Cell(Cell::StartsAt)),
+        b"venue_timezone" => read(scan, Slot::Cell(Cell::VenueTimezone)),
+        b"max_occupancy" => read(scan, Slot::Cell(Cell::MaxOccupancy)),
+        b"hours" => read(scan, Slot::Cell(Cell::Hours)),
+        b"attended_count" => read(scan, Slot::Cell(Cell::Attended)),
+        b"no_show_count" => read(scan, Slot::Cell(Cell::NoShows)),
+        b"late_cancel_count" => read(scan, Slot::Cell(Cell::LateCancels)),
+        b"session_type" => read(scan, Slot::Cell(Cell::SessionType)),
+        b"instructor_pay_calculation_pending" => read(scan, Slot::Cell(Cell::Pending)),
+        b"instructor_pay_rate" => read(scan, Slot::Rate),
+        b"offering_type" => {
+            scan.ws();
+            if scan.peek()? == b'n' {
+                return read(scan, Slot::Null(Cell::OfferingTypeId));
+            }
+            scan.object(2, |scan, key| match key {
+                b"id" => read(scan, Slot::Cell(Cell::OfferingTypeId)),
+                _ => read(scan, Slot::Skip(2)),
+            })
+        }
+        b"instructor" => scan.object(2, |scan, key| match key {
+            b"id" => read(scan, Slot::Cell(Cell::InstructorId)),
+            b"name" => read(scan, Slot::Cell(Cell::InstructorName)),
+            _ => read(scan, Slot::Skip(2)),
+        }),
+        b"venue" => scan.object(2, |scan, key| match key {
+            b"id" => read(scan, Slot::Cell(Cell::VenueId)),
+            b"name" => read(scan, Slot::Cell(Cell::VenueName)),
+            b"timezone" => None,
+            _ => read(scan, Slot::Skip(2)),
+        }),
+        b"comped_counts" => {
+            scan.ws();
+            if scan.peek()? == b'n' {
+                return read(scan, Slot::Null(Cell::Comped));
+            }
+            scan.object(2, |scan, key| match key {
+                b"attended" => read(scan, Slot::Cell(Cell::Comped)),
+                _ => read(scan, Slot::Skip(2)),
+            })
+        }
+        b"instructor_pay" => {
+            scan.ws();
+            if scan.peek()? != b'{' {
+                return read(scan, Slot::PayScalar);
+            }
+            read(scan, Slot::PayObject)?;
+            scan.object(2, |scan, key| match key {
+                b"decimal" => read(scan, Slot::Cell(Cell::PayDecimal)),
+                b"string" => read(scan, Slot::Cell(Cell::PayString)),
+                b"iso_currency_code" => read(scan, Slot::Cell(Cell::PayCode)),
+                _ => read(scan, Slot::Skip(2)),
+            })
+        }
+        other => {
+            if names_a_field(other) {
+                return None;
+            }
+            read(scan, Slot::Skip(1))
+        }
     })
 }
 
-/// The fast reader's caches: names, zones and rates, each parsed once.
+impl Shape {
+    /// The shape of the row `b[..end]` whose values `trace` lists in order.
+    fn of(b: &[u8], end: usize, trace: &[Step]) -> Option<Shape> {
+        let mut text = Vec::with_capacity(end);
+        let mut steps = Vec::with_capacity(trace.len());
+        let mut from = 0;
+        for step in trace {
+            text.extend_from_slice(b.get(from..step.start)?);
+            steps.push((text.len(), step.slot));
+            from = step.end;
+        }
+        text.extend_from_slice(b.get(from..end)?);
+        Some(Shape {
+            text: text.into(),
+            steps: steps.into(),
+            hits: 0,
+        })
+    }
+
+    /// Reads the row at `pos` if its text between values is this shape's,
+    /// leaving `pos` just after it; `None` when it is not (or a value is
+    /// one the full scan would decline).
+    #[inline]
+    fn read(&self, scan: &mut Scan<'_>, spans: &mut Spans, rates: &Rates) -> Option<()> {
+        let mut from = 0;
+        for &(to, slot) in self.steps.iter() {
+            scan.literal(self.text.get(from..to)?)?;
+            read_value(scan, spans, slot, rates)?;
+            from = to;
+        }
+        scan.literal(self.text.get(from..)?)
+    }
+}
+
+/// The fast reader's caches: names, zones and rates, each parsed once, and
+/// the shapes of the rows read so far.
 #[derive(Debug)]
 pub(crate) struct FastJson {
     keep: Names,
     empty: Arc<str>,
     names: FxHashMap<Box<str>, Arc<str>>,
     zones: FxHashMap<Box<str>, Tz>,
-    rates: FxHashMap<Box<[u8]>, Option<Arc<PayRate>>>,
+    rates: Rates,
+    /// The busiest first.
+    shapes: Vec<Shape>,
     keys: Vec<(usize, usize)>,
+    trace: Vec<Step>,
     scratch: String,
 }
 
@@ -535,8 +725,10 @@ impl FastJson {
             empty: Arc::from(String::new()),
             names: FxHashMap::default(),
             zones: FxHashMap::default(),
-            rates: FxHashMap::default(),
+            rates: Rates::default(),
+            shapes: Vec::new(),
             keys: Vec::new(),
+            trace: Vec::new(),
             scratch: String::new(),
         }
     }
@@ -573,17 +765,10 @@ impl FastJson {
     ) -> Result<(ParsedRow, usize), Declined> {
         let mut declined = Declined::default();
         let mut spans = Spans::default();
-        self.keys.clear();
-        let mut scan = Scan {
-            b,
-            pos: 0,
-            keys: &mut self.keys,
+        let end = match self.scan(b, &mut spans) {
+            Some(end) => end,
+            None => return Err(declined),
         };
-        let rates = &self.rates;
-        if scan_row(&mut scan, &mut spans, |raw| rates.contains_key(raw)).is_none() {
-            return Err(declined);
-        }
-        let end = scan.pos;
         declined.end = Some(end);
         // The row ends with a brace, so `end` is a character's boundary.
         let text = match valid.and_then(|v| v.get(..end)) {
@@ -604,13 +789,44 @@ impl FastJson {
         }
     }
 
+    /// Reads the spans of the row object at the start of `b`, by a shape
+    /// read before when its text fits one and key by key otherwise (then
+    /// keeping its shape), and says where the row ends; `None` declines it.
+    fn scan(&mut self, b: &[u8], spans: &mut Spans) -> Option<usize> {
+        let mut scan = Scan {
+            b,
+            pos: 0,
+            keys: &mut self.keys,
+        };
+        for i in 0..self.shapes.len() {
+            if self.shapes[i].read(&mut scan, spans, &self.rates).is_some() {
+                self.shapes[i].hits += 1;
+                if i > 0 && self.shapes[i].hits > self.shapes[i - 1].hits {
+                    self.shapes.swap(i, i - 1);
+                }
+                return Some(scan.pos);
+            }
+            scan.pos = 0;
+            *spans = Spans::default();
+        }
+        scan.keys.clear();
+        self.trace.clear();
+        scan_row(&mut scan, spans, &mut self.trace, &self.rates)?;
+        let end = scan.pos;
+        if let Some(shape) = Shape::of(b, end, &self.trace) {
+            if self.shapes.len() == SHAPE_LIMIT {
+                self.shapes.pop();
+            }
+            self.shapes.push(shape);
+        }
+        Some(end)
+    }
+
     /// Keeps the rate the strict reader made of a row this path declined.
     pub(crate) fn learn(&mut self, line: &[u8], declined: Declined, row: &ParsedRow) {
         if let Some(span) = declined.rate {
-            if self.rates.len() < RATE_LIMIT {
-                if let Some(raw) = line.get(span.start..span.end) {
-                    self.rates.insert(raw.into(), row.draft.rate.clone());
-                }
+            if let Some(raw) = line.get(span.start..span.end) {
+                self.rates.insert(raw, row.draft.rate.clone());
             }
         }
     }
@@ -678,10 +894,9 @@ impl FastJson {
         let rate = match s.rate {
             RateCell::Absent => return None,
             RateCell::Null => None,
-            RateCell::Object(span) => self
-                .rates
-                .get(text.as_bytes().get(span.start..span.end)?)?
-                .clone(),
+            RateCell::Known(known) => self.rates.learnt.get(known)?.1.clone(),
+            // Not learnt yet: the strict reader makes it.
+            RateCell::Object(_) => return None,
         };
         let mut evidence = CurrencyEvidence::default();
         let reported = match s.pay {
@@ -698,11 +913,8 @@ impl FastJson {
                 }
             },
             PayCell::Scalar(_) => return None,
-            PayCell::Object {
-                decimal,
-                string,
-                code,
-            } => {
+            PayCell::Object => {
+                let (decimal, string, code) = (s.pay_decimal, s.pay_string, s.pay_code);
                 let formatted = match string {
                     Scalar::Str(_, false) => match opt(string)? {
                         Some(t) => Some(value::money(t).ok()?),
@@ -721,7 +933,8 @@ impl FastJson {
                         let code = text.get(span.start..span.end)?;
                         let reported = Currency::try_from_code(code).ok()?;
                         // `instructor_pay.iso_currency_code` is also a field of its own.
-                        if Currency::try_from_code(code.trim()).ok()? != reported {
+                        let trimmed = code.trim();
+                        if trimmed.len() != code.len() && Currency::try_from_code(trimmed).ok()? != reported {
                             return None;
                         }
                         evidence.reported_code = Some(reported);
@@ -1073,6 +1286,135 @@ mod tests {
                     .starts_with("doubled key instructor_pay_rate."),
                 "{rate}"
             );
+        }
+    }
+
+    /// A row of the generated export's shape, with a rate object or `null`.
+    fn teacher(rate: &str) -> String {
+        format!(
+            "{{\"id\": 1000000, \"name\": \"The \\\"Big\\\" Stretch\", \"offering_type\": {{\"id\": 8, \"name\": \"Stretch\"}}, \
+             \"instructor\": {{\"id\": 1012, \"name\": \"Ana M\u{fc}ller\", \"thumbnail_url\": \"https://cdn.example.test/i/1012.png\"}}, \
+             \"starts_at\": \"2026-08-01T19:00:00Z\", \"venue\": {{\"id\": 105, \"name\": \"Phoenix\"}}, \
+             \"venue_timezone\": \"America/Phoenix\", \"max_occupancy\": 8, \"hours\": 1.5, \"attended_count\": 7, \
+             \"no_show_count\": 0, \"late_cancel_count\": 0, \"comped_counts\": {{\"attended\": 1}}, \
+             \"session_type\": \"class\", \"instructor_pay_rate\": {rate}, \
+             \"instructor_pay\": {{\"decimal\": 36.0, \"string\": \"$36.00\", \"iso_currency_code\": \"usd\", \
+             \"currency_symbol\": \"$\"}}, \"instructor_pay_calculation_pending\": false}}"
+        )
+    }
+
+    const RATE: &str =
+        r#"{"id": 10, "name": "Phoenix per hour #10", "type": "per_hour", "base": "24.00", "tiers": []}"#;
+
+    /// Two fast readers that know the rate of `teacher`: one has read
+    /// `teacher` (and keeps its shape), the other has read nothing.
+    fn taught_and_fresh(teacher: &[u8]) -> (FastJson, FastJson) {
+        let location = Location::Ndjson { line: 1, byte: 0 };
+        let mut taught = FastJson::new(Names::All);
+        let mut fresh = FastJson::new(Names::All);
+        if let Err(declined) = taught.row(teacher, location) {
+            let (value, doubled) = crate::json::from_slice(teacher).unwrap();
+            assert_eq!(doubled, None);
+            let mut strict = crate::row::RowParser::new(Names::All);
+            let row = crate::strict::parse_strict_row(
+                &value,
+                std::path::Path::new("t.ndjson"),
+                location,
+                &mut strict,
+            )
+            .unwrap();
+            taught.learn(teacher, declined, &row);
+            fresh.learn(teacher, declined, &row);
+        }
+        assert_eq!(taught.shapes.len(), 1);
+        assert!(fresh.shapes.is_empty());
+        (taught, fresh)
+    }
+
+    /// What a reader makes of `row`: its `Debug` text, or `None` when declined.
+    fn read(fast: &mut FastJson, row: &[u8]) -> Option<String> {
+        let location = Location::Ndjson { line: 2, byte: 0 };
+        fast.row(row, location).ok().map(|r| format!("{r:?}"))
+    }
+
+    #[test]
+    fn a_row_of_a_known_shape_is_read_by_it_and_as_the_full_scan_reads_it() {
+        for rate in [RATE, "null"] {
+            let teacher = teacher(rate);
+            let (mut taught, mut fresh) = taught_and_fresh(teacher.as_bytes());
+            let other = teacher
+                .replace("1000000", "1000001")
+                .replace("\"Stretch\"", "\"Yin \\\\ Yang\"")
+                .replace("1.5", "\"0.75\"")
+                .replace("\"no_show_count\": 0", "\"no_show_count\": null")
+                .replace("36.0", "18");
+            assert_ne!(other, teacher);
+            let by_shape = read(&mut taught, other.as_bytes());
+            assert!(by_shape.is_some(), "{rate}");
+            assert_eq!(taught.shapes[0].hits, 1, "{rate}: read by the shape");
+            assert_eq!(by_shape, read(&mut fresh, other.as_bytes()), "{rate}");
+        }
+    }
+
+    #[test]
+    fn a_row_unlike_every_shape_is_read_in_full_and_its_shape_kept() {
+        let teacher = teacher(RATE);
+        let (mut taught, mut fresh) = taught_and_fresh(teacher.as_bytes());
+        for other in [
+            teacher.replace("\"max_occupancy\": 8, ", ""),
+            teacher.replace(", \"name\": \"Phoenix\"", ""),
+            teacher.replace("\"hours\": 1.5", "\"hours\":1.5"),
+            teacher.replace("\"comped_counts\": {\"attended\": 1}", "\"comped_counts\": null"),
+        ] {
+            let before = taught.shapes.len();
+            let row = read(&mut taught, other.as_bytes());
+            assert!(row.is_some(), "{other}");
+            assert_eq!(row, read(&mut fresh, other.as_bytes()), "{other}");
+            assert_eq!(taught.shapes.len(), (before + 1).min(SHAPE_LIMIT), "{other}");
+        }
+        // A value the full scan would refuse is refused by the shape too.
+        for other in [
+            teacher.replace("\"hours\": 1.5", "\"hours\": {\"a\": 1}"),
+            teacher.replace("\"hours\": 1.5", "\"hours\": 1.5.5"),
+            teacher.replace("\"Phoenix\"", "\"Pho\\u0065nix\""),
+            teacher.replace("\"comped_counts\": {\"attended\": 1}", "\"comped_counts\": 1"),
+            teacher.replace(
+                "\"currency_symbol\": \"$\"",
+                "\"currency_symbol\": {\"a\": 1, \"a\": 2}",
+            ),
+        ] {
+            assert_eq!(read(&mut taught, other.as_bytes()), None, "{other}");
+            assert_eq!(read(&mut fresh, other.as_bytes()), None, "{other}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any edit of a row of a known shape is read by the reader that
+        /// knows the shape as a reader that does not reads it.
+        #[test]
+        fn an_edited_row_is_read_as_the_full_scan_reads_it(
+            null_rate: bool,
+            edits in proptest::collection::vec(
+                (0usize..2000, 0u8..3, proptest::sample::select(
+                    b"\"\\{}[],: 09-.entfalsu\x01\xc3\xa9".to_vec()
+                )),
+                1..4,
+            ),
+        ) {
+            let teacher = teacher(if null_rate { "null" } else { RATE });
+            let (mut taught, mut fresh) = taught_and_fresh(teacher.as_bytes());
+            let mut row = teacher.into_bytes();
+            for (at, op, byte) in edits {
+                let at = at % row.len();
+                match op {
+                    0 => row[at] = byte,
+                    1 => row.insert(at, byte),
+                    _ => {
+                        row.remove(at);
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(read(&mut taught, &row), read(&mut fresh, &row));
         }
     }
 }

@@ -160,6 +160,45 @@ pub mod fuzz {
         )
     }
 
+    /// Every line of `data` read in turn by one fast reader, as a file's rows
+    /// are (the rates and row shapes it learns from earlier lines serve the
+    /// later ones), and each by the strict reader too: per line, the fast
+    /// path's row (`None` when it declines it) and the strict reader's row or
+    /// message, each as its `Debug` text.
+    pub fn json_rows_in_turn(data: &[u8]) -> Vec<(Option<String>, Result<String, String>)> {
+        use crate::row::{Names, RowParser};
+        let path = std::path::Path::new("fuzz.ndjson");
+        let mut fast = crate::fastjson::FastJson::new(Names::All);
+        let mut strict = RowParser::new(Names::All);
+        let mut out = Vec::new();
+        for (i, line) in data.split_inclusive(|&b| b == b'\n').enumerate() {
+            let location = crate::Location::Ndjson {
+                line: i as u64 + 1,
+                byte: 0,
+            };
+            let reference = match crate::json::from_slice(line) {
+                Ok((value, None)) => crate::strict::parse_strict_row(&value, path, location, &mut strict)
+                    .map_err(|e| e.to_string()),
+                Ok((_, Some(key))) => Err(format!("doubled key {key}")),
+                Err(e) => Err(e.to_string()),
+            };
+            let fast_row = match fast.row(line, location) {
+                Ok(row) => Some(row),
+                Err(declined) => {
+                    if let Ok(row) = &reference {
+                        fast.learn(line, declined, row);
+                    }
+                    None
+                }
+            };
+            out.push((
+                fast_row.map(|r| format!("{r:?}")),
+                reference.map(|r| format!("{r:?}")),
+            ));
+        }
+        out
+    }
+
     /// One JSON response read three ways: held whole, as a page is; streamed
     /// from a file, as a large response is; and by the strict reader alone.
     /// Each gives the `Debug` text of each row or the message of each
