@@ -681,7 +681,7 @@ mod payroll {
 
     use criterion::Throughput;
     use sessionpay_core::{PayrollRow, PeriodKind, RateTable};
-    use sessionpay_engine::{PayrollCollector, Run, RunOptions};
+    use sessionpay_engine::{Keep, PayrollCollector, Run, RunOptions};
     use sessionpay_io::{parse_policy, Input, Shape};
 
     /// `sessionpay payroll --period month` in-process: one engine run over the export file
@@ -689,7 +689,7 @@ mod payroll {
     /// priced, reconciled and aggregated by month.
     fn run(input: &Input, table: &RateTable) -> Vec<PayrollRow> {
         let (collected, _) = Run::new(std::slice::from_ref(input), table, RunOptions::default())
-            .collect(|| PayrollCollector::new(PeriodKind::Month, None, None, false))
+            .collect(|| PayrollCollector::new(PeriodKind::Month, None, None, Keep::None))
             .expect("read export");
         collected.finish().expect("payroll rows").rows
     }
