@@ -69,6 +69,8 @@ mod sort;
 mod source;
 mod split;
 mod strict;
+#[cfg(test)]
+mod testing;
 mod toml_strict;
 mod value;
 mod watch;

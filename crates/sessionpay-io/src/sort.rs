@@ -1112,7 +1112,7 @@ mod tests {
             limit in prop_oneof![1usize..600, 4_000usize..12_000],
         ) {
             // A signal handler's test elsewhere removes every run folder.
-            let _serial = crate::atomic::tests::serial();
+            let _serial = crate::testing::serial();
             let folder = tempfile::tempdir().expect("temp dir");
             // Swaps late in the input only, or anywhere.
             let swaps: Vec<(u16, u16)> = swaps
@@ -1133,7 +1133,7 @@ mod tests {
 
     #[test]
     fn ascending_rows_stream_out_with_no_run_and_a_late_low_id_is_merged_in() {
-        let _serial = crate::atomic::tests::serial();
+        let _serial = crate::testing::serial();
         let folder = tempfile::tempdir().expect("temp dir");
         let mut sort = ExternalSort::new(folder.path(), 32 << 10).stream_to(Box::new(Vec::new()));
         for id in 0..3_000u64 {
@@ -1185,7 +1185,7 @@ mod tests {
 
     #[test]
     fn a_long_ascending_stream_keeps_its_index_in_a_file_and_a_late_low_id_reads_it_back() {
-        let _serial = crate::atomic::tests::serial();
+        let _serial = crate::testing::serial();
         let ascending: Vec<u64> = (1..=20_000).collect();
         let table = |ids: &[u64]| {
             let rows: Vec<String> = ids.iter().map(|id| format!("{{\"id\":{id}}}")).collect();
@@ -1232,7 +1232,7 @@ mod tests {
 
     #[test]
     fn a_dropped_sort_leaves_nothing_and_a_signal_handler_removes_its_runs() {
-        let _serial = crate::atomic::tests::serial();
+        let _serial = crate::testing::serial();
         let folder = tempfile::tempdir().expect("temp dir");
         let mut sort = ExternalSort::new(folder.path(), 1);
         sort.push_with(2, |b| b.write_all(b"two")).expect("push");
