@@ -125,6 +125,11 @@ pub fn statement_key(period_start: NaiveDate, line: &SessionLine) -> StatementKe
     key
 }
 
+/// Takes rows' bytes one at a time, in order, failing as the output they go
+/// to fails: what [`SortedSink::take_back`] hands its rows to, and what
+/// [`TableEncoder::write_rows`](crate::TableEncoder::write_rows) gives rows to.
+pub type EachRow<'a> = dyn FnMut(&[u8]) -> io::Result<()> + 'a;
+
 /// Where an [`ExternalSort`] writes its rows as they come while their keys
 /// ascend (see [`ExternalSort::stream_to`]), and the rows sorted at the end.
 pub trait SortedSink: Send + std::fmt::Debug {
@@ -138,11 +143,7 @@ pub trait SortedSink: Send + std::fmt::Debug {
     ///
     /// # Errors
     /// The output's, or `each`'s.
-    fn take_back(
-        &mut self,
-        lens: &mut dyn Iterator<Item = usize>,
-        each: &mut dyn FnMut(&[u8]) -> io::Result<()>,
-    ) -> io::Result<()>;
+    fn take_back(&mut self, lens: &mut dyn Iterator<Item = usize>, each: &mut EachRow<'_>) -> io::Result<()>;
     /// Called once every row is written.
     ///
     /// # Errors
@@ -246,11 +247,7 @@ impl SortedSink for FileSink {
         Ok(())
     }
 
-    fn take_back(
-        &mut self,
-        lens: &mut dyn Iterator<Item = usize>,
-        each: &mut dyn FnMut(&[u8]) -> io::Result<()>,
-    ) -> io::Result<()> {
+    fn take_back(&mut self, lens: &mut dyn Iterator<Item = usize>, each: &mut EachRow<'_>) -> io::Result<()> {
         self.flush_buffer()?;
         let mut input = BufReader::with_capacity(
             RUN_BUFFER,
@@ -290,11 +287,7 @@ impl SortedSink for Vec<u8> {
         self.extend_from_slice(row);
         Ok(())
     }
-    fn take_back(
-        &mut self,
-        lens: &mut dyn Iterator<Item = usize>,
-        each: &mut dyn FnMut(&[u8]) -> io::Result<()>,
-    ) -> io::Result<()> {
+    fn take_back(&mut self, lens: &mut dyn Iterator<Item = usize>, each: &mut EachRow<'_>) -> io::Result<()> {
         let mut at = 0;
         for len in lens {
             let row = self
@@ -1055,7 +1048,7 @@ mod tests {
         fn take_back(
             &mut self,
             lens: &mut dyn Iterator<Item = usize>,
-            each: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+            each: &mut EachRow<'_>,
         ) -> io::Result<()> {
             self.0.lock().expect("lock").take_back(lens, each)
         }
