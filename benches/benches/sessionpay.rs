@@ -51,6 +51,7 @@ mod data {
     use sessionpay_benches::{Format, Generator, Sink, World};
     use sessionpay_core::chrono::NaiveDate;
     use sessionpay_core::rust_decimal::Decimal;
+    use sessionpay_io::{ColumnMap, Input, Shape};
 
     pub const SESSIONS: u64 = 100_000;
     const SEED: u64 = 1;
@@ -88,6 +89,25 @@ mod data {
         pub planted: u64,
     }
 
+    /// A scratch file or folder of this run, `name` in Cargo's temporary folder for the benches.
+    fn scratch(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("sessionpay-bench-{}-{name}", std::process::id()))
+    }
+
+    /// `bytes` written to the scratch file `name`, as an input of `shape` (the caller removes
+    /// the file at `path`).
+    pub fn scratch_input(name: &str, bytes: &[u8], shape: Shape) -> Input {
+        let path = scratch(name);
+        fs::write(&path, bytes).expect("write scratch input");
+        Input {
+            path,
+            shape: Some(shape),
+            folder: None,
+            columns: ColumnMap::default(),
+        }
+    }
+
     /// The 100k-session export in CSV and NDJSON, its rates.toml and expected payroll.
     pub fn export() -> &'static Export {
         static EXPORT: OnceLock<Export> = OnceLock::new();
@@ -122,8 +142,7 @@ mod data {
             Format::Json => "json",
             _ => "ndjson",
         };
-        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("sessionpay-bench-{}.{ext}", std::process::id()));
+        let path = scratch(&format!("export.{ext}"));
         let mut sink = Sink::new(world, format, &path, SESSIONS).expect("create scratch export");
         for s in Generator::new(world, SESSIONS, START_ID) {
             sink.write(&s).expect("write scratch export");
@@ -139,8 +158,7 @@ mod data {
 
     /// The pages, in name order.
     fn generate_pages(world: &World) -> Vec<Vec<u8>> {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("sessionpay-bench-pages-{}", std::process::id()));
+        let dir = scratch("pages");
         let mut sink = Sink::new(world, Format::Pages, &dir, SESSIONS).expect("create scratch pages");
         for s in Generator::new(world, SESSIONS, START_ID) {
             sink.write(&s).expect("write scratch pages");
@@ -357,52 +375,19 @@ mod json {
     use super::*;
 
     use std::borrow::Cow;
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use criterion::Throughput;
     use serde::Deserialize;
-    use sessionpay_io::{ColumnMap, Error, Input, Names, ParsedRow, ReadCache, Reader, Shape};
+    use sessionpay_io::{Error, Names, ParsedRow, ReadCache, Reader, Shape};
 
-    /// The fields payroll reads, as sonic-rs gives them: the hours, TeamUp's figure and the rate
-    /// object as their raw JSON text (exact; the rate is cached by it).
-    #[derive(Deserialize)]
-    struct SonicRow<'a> {
-        id: u64,
-        #[serde(borrow)]
-        instructor: Person<'a>,
-        #[serde(borrow)]
-        starts_at: Cow<'a, str>,
-        venue: Id,
-        #[serde(borrow)]
-        venue_timezone: Cow<'a, str>,
-        #[serde(borrow)]
-        hours: sonic_rs::LazyValue<'a>,
-        attended_count: u32,
-        no_show_count: u32,
-        late_cancel_count: u32,
-        comped_counts: Comped,
-        #[serde(borrow)]
-        session_type: Cow<'a, str>,
-        #[serde(borrow)]
-        instructor_pay_rate: sonic_rs::LazyValue<'a>,
-        #[serde(borrow)]
-        instructor_pay: Option<SonicPay<'a>>,
-        instructor_pay_calculation_pending: bool,
-    }
-
-    #[derive(Deserialize)]
-    struct SonicPay<'a> {
-        #[serde(borrow)]
-        decimal: sonic_rs::LazyValue<'a>,
-        #[serde(borrow)]
-        string: Cow<'a, str>,
-    }
-
-    /// The same fields as simd-json gives them: it reads every number as a binary float or an
+    /// The fields payroll reads, as the two parsers give them (serde, strings borrowed). sonic-rs
+    /// keeps the hours, TeamUp's figure and the rate object as their raw JSON text (exact; the
+    /// rate is cached by it): [`SonicRow`]. simd-json reads every number as a binary float or an
     /// integer and keeps no text, so the hours and figures are `f64` (not exact) and the rate an
-    /// owned value tree.
+    /// owned value tree: [`SimdRow`].
     #[derive(Deserialize)]
-    struct SimdRow<'a> {
+    struct Row<'a, Number, Rate> {
         id: u64,
         #[serde(borrow)]
         instructor: Person<'a>,
@@ -411,25 +396,28 @@ mod json {
         venue: Id,
         #[serde(borrow)]
         venue_timezone: Cow<'a, str>,
-        hours: f64,
+        hours: Number,
         attended_count: u32,
         no_show_count: u32,
         late_cancel_count: u32,
         comped_counts: Comped,
         #[serde(borrow)]
         session_type: Cow<'a, str>,
-        instructor_pay_rate: Option<simd_json::OwnedValue>,
+        instructor_pay_rate: Rate,
         #[serde(borrow)]
-        instructor_pay: Option<SimdPay<'a>>,
+        instructor_pay: Option<Pay<'a, Number>>,
         instructor_pay_calculation_pending: bool,
     }
 
     #[derive(Deserialize)]
-    struct SimdPay<'a> {
-        decimal: f64,
+    struct Pay<'a, Number> {
+        decimal: Number,
         #[serde(borrow)]
         string: Cow<'a, str>,
     }
+
+    type SonicRow<'a> = Row<'a, sonic_rs::LazyValue<'a>, sonic_rs::LazyValue<'a>>;
+    type SimdRow<'a> = Row<'a, f64, Option<simd_json::OwnedValue>>;
 
     #[derive(Deserialize)]
     struct Person<'a> {
@@ -457,38 +445,43 @@ mod json {
     /// what it extracted (so nothing is optimised away).
     type Got = (u64, u64);
 
-    fn sonic(row: &SonicRow<'_>, got: &mut Got, len: &mut usize) {
-        got.0 += 1;
-        got.1 = got.1.wrapping_add(row.id);
-        *len += row.instructor.name.len()
-            + row.starts_at.len()
-            + row.venue_timezone.len()
-            + row.hours.as_raw_str().len()
-            + row.session_type.len()
-            + row.instructor_pay_rate.as_raw_str().len()
-            + row
-                .instructor_pay
-                .as_ref()
-                .map_or(0, |p| p.decimal.as_raw_str().len() + p.string.len())
-            + (row.instructor.id + row.venue.id) as usize
-            + (row.attended_count + row.no_show_count + row.late_cancel_count + row.comped_counts.attended)
-                as usize
-            + usize::from(row.instructor_pay_calculation_pending);
+    /// A number or rate as a parser gives it, weighed into the length a reader extracted.
+    trait Extracted {
+        fn weight(&self) -> usize;
     }
 
-    fn simd(row: &SimdRow<'_>, got: &mut Got, len: &mut usize) {
+    impl Extracted for sonic_rs::LazyValue<'_> {
+        fn weight(&self) -> usize {
+            self.as_raw_str().len()
+        }
+    }
+
+    impl Extracted for f64 {
+        fn weight(&self) -> usize {
+            usize::from(*self > 0.0)
+        }
+    }
+
+    impl Extracted for Option<simd_json::OwnedValue> {
+        fn weight(&self) -> usize {
+            usize::from(self.is_none())
+        }
+    }
+
+    /// Counts `row` into `got` and what it extracted into `len`.
+    fn tally<N: Extracted, R: Extracted>(row: &Row<'_, N, R>, got: &mut Got, len: &mut usize) {
         got.0 += 1;
         got.1 = got.1.wrapping_add(row.id);
         *len += row.instructor.name.len()
             + row.starts_at.len()
             + row.venue_timezone.len()
-            + (row.hours > 1.0) as usize
+            + row.hours.weight()
             + row.session_type.len()
-            + usize::from(row.instructor_pay_rate.is_none())
+            + row.instructor_pay_rate.weight()
             + row
                 .instructor_pay
                 .as_ref()
-                .map_or(0, |p| usize::from(p.decimal > 0.0) + p.string.len())
+                .map_or(0, |p| p.decimal.weight() + p.string.len())
             + (row.instructor.id + row.venue.id) as usize
             + (row.attended_count + row.no_show_count + row.late_cancel_count + row.comped_counts.attended)
                 as usize
@@ -500,7 +493,7 @@ mod json {
         let (mut got, mut len) = ((0, 0), 0);
         for page in pages {
             let page: Page<SonicRow<'_>> = sonic_rs::from_slice(page).expect("sonic-rs page");
-            page.rows.iter().for_each(|r| sonic(r, &mut got, &mut len));
+            page.rows.iter().for_each(|r| tally(r, &mut got, &mut len));
         }
         assert_eq!(got, want, "{what}");
         len
@@ -518,7 +511,7 @@ mod json {
             scratch.clear();
             scratch.extend_from_slice(page);
             let page: Page<SimdRow<'_>> = simd_json::serde::from_slice(scratch).expect("simd-json page");
-            page.rows.iter().for_each(|r| simd(r, &mut got, &mut len));
+            page.rows.iter().for_each(|r| tally(r, &mut got, &mut len));
         }
         assert_eq!(got, want, "{what}");
         len
@@ -549,15 +542,7 @@ mod json {
         assert_eq!(want.0, data::SESSIONS);
         let page_bytes: usize = export.pages.iter().map(Vec::len).sum();
         // The one response is read from a file, as a file that large is streamed.
-        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("sessionpay-bench-response-{}.json", std::process::id()));
-        std::fs::write(&path, &export.response).expect("write scratch response");
-        let response = Input {
-            path: path.clone(),
-            shape: Some(Shape::Json),
-            folder: None,
-            columns: ColumnMap::default(),
-        };
+        let response = data::scratch_input("response.json", &export.response, Shape::Json);
         let mut group = c.benchmark_group("json");
         large(&mut group);
         let check = |got: Got, case: &str| assert_eq!(got, want, "{case}");
@@ -583,7 +568,7 @@ mod json {
                     .filter(|l| !l.is_empty())
                 {
                     let row: SonicRow<'_> = sonic_rs::from_slice(line).expect("sonic-rs row");
-                    sonic(&row, &mut got, &mut len);
+                    tally(&row, &mut got, &mut len);
                 }
                 check(got, "ndjson/sonic-rs");
                 len
@@ -601,7 +586,7 @@ mod json {
                     scratch.clear();
                     scratch.extend_from_slice(line);
                     let row: SimdRow<'_> = simd_json::serde::from_slice(&mut scratch).expect("simd-json row");
-                    simd(&row, &mut got, &mut len);
+                    tally(&row, &mut got, &mut len);
                 }
                 check(got, "ndjson/simd-json");
                 len
@@ -668,7 +653,7 @@ mod json {
             })
         });
         group.finish();
-        std::fs::remove_file(&path).expect("remove scratch response");
+        std::fs::remove_file(&response.path).expect("remove scratch response");
     }
 }
 
@@ -677,11 +662,11 @@ mod json {
 mod payroll {
     use super::*;
 
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use criterion::Throughput;
     use sessionpay_core::{PayrollRow, PeriodKind, RateTable};
-    use sessionpay_engine::{PayrollCollector, Run, RunOptions};
+    use sessionpay_engine::{Keep, PayrollCollector, Run, RunOptions};
     use sessionpay_io::{parse_policy, Input, Shape};
 
     /// `sessionpay payroll --period month` in-process: one engine run over the export file
@@ -689,7 +674,7 @@ mod payroll {
     /// priced, reconciled and aggregated by month.
     fn run(input: &Input, table: &RateTable) -> Vec<PayrollRow> {
         let (collected, _) = Run::new(std::slice::from_ref(input), table, RunOptions::default())
-            .collect(|| PayrollCollector::new(PeriodKind::Month, None, None, false))
+            .collect(|| PayrollCollector::new(PeriodKind::Month, None, None, Keep::None))
             .expect("read export");
         collected.finish().expect("payroll rows").rows
     }
@@ -727,15 +712,7 @@ mod payroll {
         let export = data::export();
         let table = parse_policy(&export.rates_toml, Path::new("rates.toml")).expect("rates.toml");
         // The engine reads files, as the CLI does: the export goes to a scratch file.
-        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("sessionpay-bench-payroll-{}.csv", std::process::id()));
-        std::fs::write(&path, &export.csv).expect("write scratch export");
-        let input = Input {
-            path: path.clone(),
-            shape: Some(Shape::Csv),
-            folder: None,
-            columns: sessionpay_io::ColumnMap::default(),
-        };
+        let input = data::scratch_input("payroll.csv", &export.csv, Shape::Csv);
         let mut group = c.benchmark_group("payroll");
         large(&mut group);
         group.throughput(Throughput::Elements(data::SESSIONS));
@@ -747,7 +724,7 @@ mod payroll {
             })
         });
         group.finish();
-        std::fs::remove_file(&path).expect("remove scratch export");
+        std::fs::remove_file(&input.path).expect("remove scratch export");
     }
 }
 

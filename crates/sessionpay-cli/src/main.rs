@@ -66,21 +66,17 @@ fn stop_on_signals() {
 
 /// A closed stdout (`sessionpay ... | head`) is not an error.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::error::Error;
+    /// Whether `cause` is an `E` that `is` calls a broken pipe.
+    fn broken<E: Error + 'static>(cause: &(dyn Error + 'static), is: fn(&E) -> bool) -> bool {
+        cause.downcast_ref::<E>().is_some_and(is)
+    }
+    let closed = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
     err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-            || cause
-                .downcast_ref::<sessionpay_io::Error>()
-                .is_some_and(sessionpay_io::Error::is_broken_pipe)
-            || cause
-                .downcast_ref::<sessionpay_engine::Error>()
-                .is_some_and(sessionpay_engine::Error::is_broken_pipe)
-            || cause
-                .downcast_ref::<sessionpay_render::Error>()
-                .is_some_and(sessionpay_render::Error::is_broken_pipe)
-            || cause
-                .downcast_ref::<sessionpay_ledger::Error>()
-                .is_some_and(sessionpay_ledger::Error::is_broken_pipe)
+        broken(cause, closed)
+            || broken(cause, sessionpay_io::Error::is_broken_pipe)
+            || broken(cause, sessionpay_engine::Error::is_broken_pipe)
+            || broken(cause, sessionpay_render::Error::is_broken_pipe)
+            || broken(cause, sessionpay_ledger::Error::is_broken_pipe)
     })
 }

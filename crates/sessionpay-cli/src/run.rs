@@ -8,8 +8,8 @@ use std::path::Path;
 use anyhow::Context;
 use sessionpay_core::DateRange;
 use sessionpay_engine::{
-    Collector, InRange, PayrollCollected, PayrollCollector, Planned, Resolved, Run, SortedRows, SortedTable,
-    StagedTable, Stats, Tolerance,
+    Collector, InRange, Keep, PayrollCollected, PayrollCollector, Planned, Resolved, Run, SortedRows,
+    SortedTable, StagedTable, Stats, Tolerance,
 };
 use sessionpay_io::{ExternalSort, Format, Input, LineDigest, OutputSet, RejectsFile, Shown, Table};
 use sessionpay_render::{Kept, Report};
@@ -102,23 +102,21 @@ pub(crate) fn compute_payroll(
     let (resolved, mut outputs) = planned.resolve()?;
     let folder = sessionpay_io::spill_folder(source.output.as_deref());
     let share = sessionpay_io::DEFAULT_SORT_MEMORY / run_options(tolerance).threads.max(1);
-    let make = || match query.keep {
-        KeepLines::Spreadsheet => PayrollCollector::sorted_lines(
-            kind,
-            from,
-            to,
-            ExternalSort::new(&folder, share),
-            Box::new(sessionpay_render::encode_xlsx_line),
-        ),
-        KeepLines::Statements => PayrollCollector::statement_lines(
-            kind,
-            from,
-            to,
-            ExternalSort::new(&folder, share),
-            Box::new(sessionpay_render::encode_statement_line),
-        ),
-        KeepLines::Page => PayrollCollector::digest_lines(kind, from, to, sessionpay_render::html_digest()),
-        KeepLines::All | KeepLines::No => PayrollCollector::new(kind, from, to, query.keep == KeepLines::All),
+    let make = || {
+        let keep = match query.keep {
+            KeepLines::No => Keep::None,
+            KeepLines::All => Keep::All,
+            KeepLines::Spreadsheet => Keep::Sorted(
+                ExternalSort::new(&folder, share),
+                Box::new(sessionpay_render::encode_xlsx_line),
+            ),
+            KeepLines::Statements => Keep::Statements(
+                ExternalSort::new(&folder, share),
+                Box::new(sessionpay_render::encode_statement_line),
+            ),
+            KeepLines::Page => Keep::Digest(sessionpay_render::html_digest()),
+        };
+        PayrollCollector::new(kind, from, to, keep)
     };
     let collected = run_engine(source, &resolved, tolerance, make, notes, &mut outputs)?;
     let payroll = collected.finish()?;

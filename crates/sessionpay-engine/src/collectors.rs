@@ -17,31 +17,44 @@ pub struct PayrollCollector {
     payroll: Payroll,
     mismatches: u64,
     sessions: u64,
-    lines: Kept,
+    keep: Keep,
+    /// The lines kept by [`Keep::All`], with their rows.
+    all: Vec<(SessionLine, RowRef)>,
     dates: LocalDates,
 }
 
 /// Encodes a kept line into the bytes a [`PayrollCollector`] sorts by id.
 pub type LineEncoder = Box<dyn FnMut(&SessionLine, &mut Vec<u8>) -> std::io::Result<()> + Send>;
 
-/// The lines a payroll keeps besides its totals.
-enum Kept {
+/// What a [`PayrollCollector`] keeps of the session lines in its range
+/// besides the totals.
+pub enum Keep {
+    /// Nothing.
     None,
-    All(Vec<(SessionLine, RowRef)>),
+    /// Every line as itself ([`PayrollCollected::lines`]).
+    All,
+    /// Every line as the bytes the encoder makes of it, sorted by id in the
+    /// sort (in its memory budget, the rest in run files):
+    /// [`PayrollCollected::sorted`].
     Sorted(ExternalSort, LineEncoder),
-    /// Sorted in the order statements list them ([`sessionpay_io::statement_key`]).
+    /// Every line as the bytes the encoder makes of it, sorted in the order
+    /// statements list them ([`sessionpay_io::statement_key`]: by row
+    /// (period, instructor, currency), then by start and id):
+    /// [`PayrollCollected::statements`].
     Statements(ExternalSort<StatementKey>, LineEncoder),
+    /// Only what the digest keeps (counts, the biggest mismatches):
+    /// [`PayrollCollected::digest`].
     Digest(LineDigest),
 }
 
-impl std::fmt::Debug for Kept {
+impl std::fmt::Debug for Keep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Kept::None => f.write_str("None"),
-            Kept::All(lines) => write!(f, "All({} lines)", lines.len()),
-            Kept::Sorted(sort, _) => write!(f, "Sorted({} rows)", sort.rows()),
-            Kept::Statements(sort, _) => write!(f, "Statements({} rows)", sort.rows()),
-            Kept::Digest(digest) => write!(f, "Digest({} sessions)", digest.sessions),
+            Keep::None => f.write_str("None"),
+            Keep::All => f.write_str("All"),
+            Keep::Sorted(sort, _) => write!(f, "Sorted({} rows)", sort.rows()),
+            Keep::Statements(sort, _) => write!(f, "Statements({} rows)", sort.rows()),
+            Keep::Digest(digest) => write!(f, "Digest({} sessions)", digest.sessions),
         }
     }
 }
@@ -60,82 +73,33 @@ pub struct PayrollCollected {
     /// Sessions in the range.
     pub sessions: u64,
     /// Every session in the range encoded and sorted by id, when asked for
-    /// with [`PayrollCollector::sorted_lines`].
+    /// with [`Keep::Sorted`].
     pub sorted: Option<ExternalSort>,
     /// Every session in the range encoded and sorted as statements list
-    /// them, when asked for with [`PayrollCollector::statement_lines`].
+    /// them, when asked for with [`Keep::Statements`].
     pub statements: Option<ExternalSort<StatementKey>>,
     /// The digest of every session in the range, when asked for with
-    /// [`PayrollCollector::digest_lines`].
+    /// [`Keep::Digest`].
     pub digest: Option<LineDigest>,
 }
 
 impl PayrollCollector {
     /// A payroll by `kind` periods of the sessions from `from` to `to`
-    /// (local dates, both included, open when `None`); `keep_lines` also keeps every session line.
+    /// (local dates, both included, open when `None`), keeping what `keep`
+    /// says of each session line.
     pub fn new(
         kind: PeriodKind,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
-        keep_lines: bool,
+        keep: Keep,
     ) -> PayrollCollector {
         PayrollCollector {
             payroll: Payroll::within(kind, DateRange::new(from, to)),
             mismatches: 0,
             sessions: 0,
-            lines: if keep_lines {
-                Kept::All(Vec::new())
-            } else {
-                Kept::None
-            },
+            keep,
+            all: Vec::new(),
             dates: LocalDates::default(),
-        }
-    }
-
-    /// A payroll as [`PayrollCollector::new`] that keeps of the session
-    /// lines in the range only what `digest` keeps (counts, the biggest mismatches).
-    pub fn digest_lines(
-        kind: PeriodKind,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        digest: LineDigest,
-    ) -> PayrollCollector {
-        PayrollCollector {
-            lines: Kept::Digest(digest),
-            ..PayrollCollector::new(kind, from, to, false)
-        }
-    }
-
-    /// A payroll as [`PayrollCollector::new`] that keeps every session line
-    /// in the range not as itself but as the bytes `encode` makes of it,
-    /// sorted by id in `sort` (in its memory budget, the rest in run files).
-    pub fn sorted_lines(
-        kind: PeriodKind,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        sort: ExternalSort,
-        encode: LineEncoder,
-    ) -> PayrollCollector {
-        PayrollCollector {
-            lines: Kept::Sorted(sort, encode),
-            ..PayrollCollector::new(kind, from, to, false)
-        }
-    }
-
-    /// A payroll as [`PayrollCollector::new`] that keeps every session line
-    /// in the range as the bytes `encode` makes of it, sorted in `sort` by
-    /// [`sessionpay_io::statement_key`]: by row (period, instructor,
-    /// currency), then by start and id.
-    pub fn statement_lines(
-        kind: PeriodKind,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        sort: ExternalSort<StatementKey>,
-        encode: LineEncoder,
-    ) -> PayrollCollector {
-        PayrollCollector {
-            lines: Kept::Statements(sort, encode),
-            ..PayrollCollector::new(kind, from, to, false)
         }
     }
 
@@ -144,13 +108,12 @@ impl PayrollCollector {
     /// # Errors
     /// A total out of range.
     pub fn finish(self) -> Result<PayrollCollected> {
-        let (mut kept, mut sorted, mut statements, mut digest) = (Vec::new(), None, None, None);
-        match self.lines {
-            Kept::None => {}
-            Kept::All(lines) => kept = lines,
-            Kept::Sorted(sort, _) => sorted = Some(sort),
-            Kept::Statements(sort, _) => statements = Some(sort),
-            Kept::Digest(lines) => digest = Some(lines),
+        let (mut kept, mut sorted, mut statements, mut digest) = (self.all, None, None, None);
+        match self.keep {
+            Keep::None | Keep::All => {}
+            Keep::Sorted(sort, _) => sorted = Some(sort),
+            Keep::Statements(sort, _) => statements = Some(sort),
+            Keep::Digest(lines) => digest = Some(lines),
         }
         kept.sort_by_key(|(l, _)| l.session.id);
         let (rows, line_rows) = self.payroll.rows_for(kept.iter().map(|(_, row)| *row))?;
@@ -180,28 +143,28 @@ impl Collector for PayrollCollector {
         if line.rec.status == Status::Mismatch {
             self.mismatches += 1;
         }
-        match &mut self.lines {
-            Kept::None => {}
-            Kept::All(lines) => lines.push((line, row)),
-            Kept::Sorted(sort, encode) => sort.push_with(line.session.id.0, |buf| encode(&line, buf))?,
-            Kept::Statements(sort, encode) => {
+        match &mut self.keep {
+            Keep::None => {}
+            Keep::All => self.all.push((line, row)),
+            Keep::Sorted(sort, encode) => sort.push_with(line.session.id.0, |buf| encode(&line, buf))?,
+            Keep::Statements(sort, encode) => {
                 let key = sessionpay_io::statement_key(row.period_start(), &line);
                 sort.push_with(key, |buf| encode(&line, buf))?;
             }
-            Kept::Digest(digest) => digest.add(&line)?,
+            Keep::Digest(digest) => digest.add(&line)?,
         }
         Ok(())
     }
 
-    fn merge(&mut self, other: Self) -> Result<()> {
+    fn merge(&mut self, mut other: Self) -> Result<()> {
         self.mismatches += other.mismatches;
         self.sessions += other.sessions;
         self.payroll.merge(other.payroll)?;
-        match (&mut self.lines, other.lines) {
-            (Kept::All(mine), Kept::All(mut theirs)) => mine.append(&mut theirs),
-            (Kept::Sorted(mine, _), Kept::Sorted(theirs, _)) => mine.absorb(theirs)?,
-            (Kept::Statements(mine, _), Kept::Statements(theirs, _)) => mine.absorb(theirs)?,
-            (Kept::Digest(mine), Kept::Digest(theirs)) => mine.merge(theirs)?,
+        self.all.append(&mut other.all);
+        match (&mut self.keep, other.keep) {
+            (Keep::Sorted(mine, _), Keep::Sorted(theirs, _)) => mine.absorb(theirs)?,
+            (Keep::Statements(mine, _), Keep::Statements(theirs, _)) => mine.absorb(theirs)?,
+            (Keep::Digest(mine), Keep::Digest(theirs)) => mine.merge(theirs)?,
             _ => {}
         }
         Ok(())
@@ -209,9 +172,9 @@ impl Collector for PayrollCollector {
 
     fn names(&self) -> Names {
         // Payroll rows show the instructor's name; kept lines show them all.
-        match self.lines {
-            Kept::None => Names::InstructorOnly,
-            Kept::All(_) | Kept::Sorted(..) | Kept::Statements(..) | Kept::Digest(_) => Names::All,
+        match self.keep {
+            Keep::None => Names::InstructorOnly,
+            Keep::All | Keep::Sorted(..) | Keep::Statements(..) | Keep::Digest(_) => Names::All,
         }
     }
 }
@@ -339,7 +302,8 @@ mod tests {
         assert_eq!(want[0].1.len(), 7);
         for threads in [1, 3] {
             let options = RunOptions::default().threads(threads).parallel_min_bytes(1);
-            let make = || PayrollCollector::digest_lines(PeriodKind::All, None, None, LineDigest::new(7));
+            let make =
+                || PayrollCollector::new(PeriodKind::All, None, None, Keep::Digest(LineDigest::new(7)));
             let (collector, _) = Run::new(&inputs, &policy, options).collect(make).expect("run");
             let digest = collector.finish().expect("finish").digest.expect("a digest");
             assert_eq!(summary(&digest), want, "{threads} thread(s)");

@@ -42,38 +42,33 @@ impl Observations {
     }
 }
 
-impl Collector for Observations {
-    type Item = Session;
-
-    fn add(&mut self, s: Session) -> Result<()> {
-        self.0.add(&s);
-        Ok(())
-    }
-
-    fn merge(&mut self, other: Observations) -> Result<()> {
-        self.0.merge(other.0);
-        Ok(())
-    }
-}
-
 /// The ids of the outlier sessions an [`Inferred`] did not keep, found on a
 /// second reading of the same inputs: a [`Collector`] of unpriced sessions.
 #[derive(Debug, Clone)]
 pub struct OutlierIds(pub OutlierFinder);
 
-impl Collector for OutlierIds {
-    type Item = Session;
+/// The [`Collector`] of each collector here: a newtype around a core set
+/// that takes each session as read and merges with the sets of the run's
+/// other workers.
+macro_rules! collect_into_set {
+    ($($collector:ident),+) => {$(
+        impl Collector for $collector {
+            type Item = Session;
 
-    fn add(&mut self, s: Session) -> Result<()> {
-        self.0.add(&s);
-        Ok(())
-    }
+            fn add(&mut self, s: Session) -> Result<()> {
+                self.0.add(&s);
+                Ok(())
+            }
 
-    fn merge(&mut self, other: OutlierIds) -> Result<()> {
-        self.0.merge(other.0);
-        Ok(())
-    }
+            fn merge(&mut self, other: $collector) -> Result<()> {
+                self.0.merge(other.0);
+                Ok(())
+            }
+        }
+    )+};
 }
+
+collect_into_set!(Observations, OutlierIds);
 
 #[cfg(test)]
 mod tests {

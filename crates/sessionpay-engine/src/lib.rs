@@ -43,7 +43,7 @@ mod setup;
 mod workers;
 
 pub use collect::{Collector, Item, Pricing};
-pub use collectors::{InRange, LineEncoder, Lines, PayrollCollected, PayrollCollector};
+pub use collectors::{InRange, Keep, LineEncoder, Lines, PayrollCollected, PayrollCollector};
 pub use error::{Error, Result};
 pub use infer::{Observations, OutlierIds};
 pub use options::{default_threads, RunOptions, Tolerance, TolerancePart, PARALLEL_MIN_BYTES};

@@ -417,16 +417,9 @@ impl Write for AtomicFile {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// `remove_pending_files` clears every pending file of the process: the
-    /// tests here take turns.
-    static SERIAL: Mutex<()> = Mutex::new(());
-
-    pub(crate) fn serial() -> std::sync::MutexGuard<'static, ()> {
-        SERIAL.lock().unwrap_or_else(|p| p.into_inner())
-    }
+    use crate::testing::serial;
 
     #[test]
     fn nothing_appears_until_commit_and_a_drop_leaves_the_old_file() {

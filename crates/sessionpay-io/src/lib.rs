@@ -69,6 +69,8 @@ mod sort;
 mod source;
 mod split;
 mod strict;
+#[cfg(test)]
+mod testing;
 mod toml_strict;
 mod value;
 mod watch;
@@ -99,7 +101,7 @@ pub use row::{Names, ParsedRow};
 pub use sessionpay_core::{describe_formula, SessionLine};
 pub use size::parse_size;
 pub use sort::{
-    statement_key, statement_row_key, ExternalSort, FileSink, SortKey, SortedSink, StatementKey,
+    statement_key, statement_row_key, EachRow, ExternalSort, FileSink, SortKey, SortedSink, StatementKey,
     DEFAULT_SORT_MEMORY,
 };
 pub use source::{ReadCache, Reader, RowSink, Sinks};

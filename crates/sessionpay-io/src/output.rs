@@ -10,6 +10,8 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use sessionpay_core::{describe_formula, local_start, Currency, Explanation, PayrollRow, SessionLine};
 
+use crate::EachRow;
+
 /// Hours without trailing zeros (`1.5`, `1`), as every output writes them.
 pub use sessionpay_core::format_hours as hours;
 
@@ -885,7 +887,7 @@ impl TableEncoder {
     pub fn write_rows(
         &self,
         mut out: impl Write,
-        rows: impl FnOnce(&mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()>,
+        rows: impl FnOnce(&mut EachRow<'_>) -> io::Result<()>,
     ) -> io::Result<()> {
         out.write_all(&self.header()?)?;
         let mut first = true;

@@ -467,7 +467,7 @@ mod tests {
         );
     }
 
-    use crate::atomic::tests::serial;
+    use crate::testing::serial;
 
     fn names(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(dir)

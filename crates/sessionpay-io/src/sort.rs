@@ -125,6 +125,11 @@ pub fn statement_key(period_start: NaiveDate, line: &SessionLine) -> StatementKe
     key
 }
 
+/// Takes rows' bytes one at a time, in order, failing as the output they go
+/// to fails: what [`SortedSink::take_back`] hands its rows to, and what
+/// [`TableEncoder::write_rows`](crate::TableEncoder::write_rows) gives rows to.
+pub type EachRow<'a> = dyn FnMut(&[u8]) -> io::Result<()> + 'a;
+
 /// Where an [`ExternalSort`] writes its rows as they come while their keys
 /// ascend (see [`ExternalSort::stream_to`]), and the rows sorted at the end.
 pub trait SortedSink: Send + std::fmt::Debug {
@@ -138,11 +143,7 @@ pub trait SortedSink: Send + std::fmt::Debug {
     ///
     /// # Errors
     /// The output's, or `each`'s.
-    fn take_back(
-        &mut self,
-        lens: &mut dyn Iterator<Item = usize>,
-        each: &mut dyn FnMut(&[u8]) -> io::Result<()>,
-    ) -> io::Result<()>;
+    fn take_back(&mut self, lens: &mut dyn Iterator<Item = usize>, each: &mut EachRow<'_>) -> io::Result<()>;
     /// Called once every row is written.
     ///
     /// # Errors
@@ -246,11 +247,7 @@ impl SortedSink for FileSink {
         Ok(())
     }
 
-    fn take_back(
-        &mut self,
-        lens: &mut dyn Iterator<Item = usize>,
-        each: &mut dyn FnMut(&[u8]) -> io::Result<()>,
-    ) -> io::Result<()> {
+    fn take_back(&mut self, lens: &mut dyn Iterator<Item = usize>, each: &mut EachRow<'_>) -> io::Result<()> {
         self.flush_buffer()?;
         let mut input = BufReader::with_capacity(
             RUN_BUFFER,
@@ -290,11 +287,7 @@ impl SortedSink for Vec<u8> {
         self.extend_from_slice(row);
         Ok(())
     }
-    fn take_back(
-        &mut self,
-        lens: &mut dyn Iterator<Item = usize>,
-        each: &mut dyn FnMut(&[u8]) -> io::Result<()>,
-    ) -> io::Result<()> {
+    fn take_back(&mut self, lens: &mut dyn Iterator<Item = usize>, each: &mut EachRow<'_>) -> io::Result<()> {
         let mut at = 0;
         for len in lens {
             let row = self
@@ -1055,7 +1048,7 @@ mod tests {
         fn take_back(
             &mut self,
             lens: &mut dyn Iterator<Item = usize>,
-            each: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+            each: &mut EachRow<'_>,
         ) -> io::Result<()> {
             self.0.lock().expect("lock").take_back(lens, each)
         }
@@ -1112,7 +1105,7 @@ mod tests {
             limit in prop_oneof![1usize..600, 4_000usize..12_000],
         ) {
             // A signal handler's test elsewhere removes every run folder.
-            let _serial = crate::atomic::tests::serial();
+            let _serial = crate::testing::serial();
             let folder = tempfile::tempdir().expect("temp dir");
             // Swaps late in the input only, or anywhere.
             let swaps: Vec<(u16, u16)> = swaps
@@ -1133,7 +1126,7 @@ mod tests {
 
     #[test]
     fn ascending_rows_stream_out_with_no_run_and_a_late_low_id_is_merged_in() {
-        let _serial = crate::atomic::tests::serial();
+        let _serial = crate::testing::serial();
         let folder = tempfile::tempdir().expect("temp dir");
         let mut sort = ExternalSort::new(folder.path(), 32 << 10).stream_to(Box::new(Vec::new()));
         for id in 0..3_000u64 {
@@ -1185,7 +1178,7 @@ mod tests {
 
     #[test]
     fn a_long_ascending_stream_keeps_its_index_in_a_file_and_a_late_low_id_reads_it_back() {
-        let _serial = crate::atomic::tests::serial();
+        let _serial = crate::testing::serial();
         let ascending: Vec<u64> = (1..=20_000).collect();
         let table = |ids: &[u64]| {
             let rows: Vec<String> = ids.iter().map(|id| format!("{{\"id\":{id}}}")).collect();
@@ -1232,7 +1225,7 @@ mod tests {
 
     #[test]
     fn a_dropped_sort_leaves_nothing_and_a_signal_handler_removes_its_runs() {
-        let _serial = crate::atomic::tests::serial();
+        let _serial = crate::testing::serial();
         let folder = tempfile::tempdir().expect("temp dir");
         let mut sort = ExternalSort::new(folder.path(), 1);
         sort.push_with(2, |b| b.write_all(b"two")).expect("push");

@@ -24,7 +24,7 @@ use rust_xlsxwriter::{
 };
 use sessionpay_core::{Currency, PayrollTotals, Status};
 use sessionpay_io::{
-    describe_formula, ExternalSort, OutputSet, SessionLine, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS,
+    describe_formula, EachRow, ExternalSort, OutputSet, SessionLine, ADJUSTMENT_COLUMNS, PAYROLL_COLUMNS,
     SESSION_COLUMNS,
 };
 
@@ -200,7 +200,7 @@ fn write_rows(
     path: &Path,
     outputs: &mut OutputSet,
     sheet_rows: u32,
-    rows: impl FnOnce(&mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()>,
+    rows: impl FnOnce(&mut EachRow<'_>) -> io::Result<()>,
 ) -> Result<()> {
     let failed = |e: Error| Error::Spreadsheet {
         path: path.to_path_buf(),
@@ -230,7 +230,7 @@ fn sheet_name(name: &str, index: u64) -> String {
 fn build(
     report: &Report<'_>,
     sheet_rows: u32,
-    rows: impl FnOnce(&mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()>,
+    rows: impl FnOnce(&mut EachRow<'_>) -> io::Result<()>,
     out: &mut (impl Write + Send),
 ) -> Result<()> {
     let per_sheet = sheet_rows.saturating_sub(1).max(1);
