@@ -390,6 +390,8 @@ impl<'a> Scan<'a> {
         Some(Span { start, end: i })
     }
 
+    /// `word` at `pos`, passed over.
+    #[inline]
     fn literal(&mut self, word: &[u8]) -> Option<()> {
         if self.b.get(self.pos..self.pos + word.len())? == word {
             self.pos += word.len();
@@ -428,6 +430,7 @@ impl<'a> Scan<'a> {
     fn skip(&mut self, depth: usize) -> Option<()> {
         self.ws();
         match self.peek()? {
+            b'"' => self.string().map(drop),
             b'{' => self.object(depth + 1, |scan, _| scan.skip(depth + 1)),
             b'[' => {
                 if depth >= MAX_DEPTH {
@@ -529,6 +532,17 @@ fn special(x: u64) -> u64 {
     let backslash = zero(x ^ (ONES * u64::from(b'\\')));
     let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
     quote | backslash | control
+}
+
+/// Whether `t` is empty or white space alone, as `t.trim().is_empty()`
+/// says, without trimming a text that starts with a plain ASCII character.
+#[inline]
+fn blank(t: &str) -> bool {
+    match t.as_bytes().first() {
+        None => true,
+        Some(&c) if c.is_ascii() && !c.is_ascii_whitespace() && c != 0x0b => false,
+        Some(_) => t.trim().is_empty(),
+    }
 }
 
 /// Whether a key the fast path does not read could be a spelling of a field
@@ -840,7 +854,7 @@ impl FastJson {
                 Scalar::Str(_, true) => None,
                 Scalar::Str(span, false) => {
                     let t = text.get(span.start..span.end)?;
-                    Some((!t.trim().is_empty()).then_some(t))
+                    Some((!blank(t)).then_some(t))
                 }
                 Scalar::Num(span) => Some(Some(text.get(span.start..span.end)?)),
                 Scalar::Bool(b) => Some(Some(if b { "true" } else { "false" })),
@@ -1225,6 +1239,49 @@ mod tests {
             let got = (found != 0).then(|| (found.trailing_zeros() / 8) as usize);
             assert_eq!(got, first_special(&w), "{w:?}");
         }
+    }
+
+    #[test]
+    fn blank_is_trim_is_empty() {
+        let mut texts: Vec<String> = [
+            "", " ", "a", " a", "a ", "\u{a0}", "\u{a0}x", "\u{3000}", "\u{b}", "\u{1c}", "é", "\t\n",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        texts.extend((0..=0x7fu8).map(|c| char::from(c).to_string()));
+        for t in texts {
+            assert_eq!(blank(&t), t.trim().is_empty(), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn a_literal_is_taken_only_when_every_byte_is_the_same() {
+        let text = b"{\"id\": 1, \"name\": \"x\"}";
+        for len in 0..=text.len() {
+            let mut keys = Vec::new();
+            let mut scan = Scan {
+                b: text,
+                pos: 0,
+                keys: &mut keys,
+            };
+            assert_eq!(scan.literal(&text[..len]), Some(()), "{len}");
+            assert_eq!(scan.pos, len);
+            for at in 0..len {
+                let mut word = text[..len].to_vec();
+                word[at] ^= 1;
+                scan.pos = 0;
+                assert_eq!(scan.literal(&word), None, "{len} {at}");
+                assert_eq!(scan.pos, 0);
+            }
+        }
+        let mut keys = Vec::new();
+        let mut scan = Scan {
+            b: text,
+            pos: 20,
+            keys: &mut keys,
+        };
+        assert_eq!(scan.literal(b"\"x\"} and more"), None);
     }
 
     #[test]
