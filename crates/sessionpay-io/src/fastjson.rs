@@ -110,66 +110,52 @@ struct Spans {
     pay_code: Scalar,
 }
 
-/// A scalar of the row that payroll reads: one of the [`Spans`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cell {
-    Id,
-    Name,
-    OfferingTypeId,
-    InstructorId,
-    InstructorName,
-    StartsAt,
-    VenueId,
-    VenueName,
-    VenueTimezone,
-    MaxOccupancy,
-    Hours,
-    Attended,
-    NoShows,
-    LateCancels,
-    Comped,
-    SessionType,
-    Pending,
-    PayDecimal,
-    PayString,
-    PayCode,
-}
-
 impl Spans {
-    fn cell(&mut self, cell: Cell) -> &mut Scalar {
-        match cell {
-            Cell::Id => &mut self.id,
-            Cell::Name => &mut self.name,
-            Cell::OfferingTypeId => &mut self.offering_type_id,
-            Cell::InstructorId => &mut self.instructor_id,
-            Cell::InstructorName => &mut self.instructor_name,
-            Cell::StartsAt => &mut self.starts_at,
-            Cell::VenueId => &mut self.venue_id,
-            Cell::VenueName => &mut self.venue_name,
-            Cell::VenueTimezone => &mut self.venue_timezone,
-            Cell::MaxOccupancy => &mut self.max_occupancy,
-            Cell::Hours => &mut self.hours,
-            Cell::Attended => &mut self.attended,
-            Cell::NoShows => &mut self.no_shows,
-            Cell::LateCancels => &mut self.late_cancels,
-            Cell::Comped => &mut self.comped,
-            Cell::SessionType => &mut self.session_type,
-            Cell::Pending => &mut self.pending,
-            Cell::PayDecimal => &mut self.pay_decimal,
-            Cell::PayString => &mut self.pay_string,
-            Cell::PayCode => &mut self.pay_code,
-        }
+    /// The cell of `field`; `None` for a field the fast path does not keep
+    /// as a scalar (names of offering types, the rate's parts, the pay).
+    fn cell(&mut self, field: Field) -> Option<&mut Scalar> {
+        Some(match field {
+            Field::Id => &mut self.id,
+            Field::Name => &mut self.name,
+            Field::OfferingTypeId => &mut self.offering_type_id,
+            Field::InstructorId => &mut self.instructor_id,
+            Field::InstructorName => &mut self.instructor_name,
+            Field::StartsAt => &mut self.starts_at,
+            Field::VenueId => &mut self.venue_id,
+            Field::VenueName => &mut self.venue_name,
+            Field::VenueTimezone => &mut self.venue_timezone,
+            Field::MaxOccupancy => &mut self.max_occupancy,
+            Field::Hours => &mut self.hours,
+            Field::Attended => &mut self.attended,
+            Field::NoShows => &mut self.no_shows,
+            Field::LateCancels => &mut self.late_cancels,
+            Field::Comped => &mut self.comped,
+            Field::SessionType => &mut self.session_type,
+            Field::Pending => &mut self.pending,
+            Field::OfferingTypeName
+            | Field::RateId
+            | Field::RateName
+            | Field::RateType
+            | Field::RateBase
+            | Field::RateTiers
+            | Field::Pay
+            | Field::PayCurrency => return None,
+        })
     }
 }
 
 /// What the scan does with one value of a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
-    /// A scalar, kept as its cell.
-    Cell(Cell),
+    /// A scalar, kept as its field's cell.
+    Cell(Field),
     /// A scalar that must be null (`offering_type` or `comped_counts` that
-    /// is not an object), kept as its cell.
-    Null(Cell),
+    /// is not an object), kept as its field's cell.
+    Null(Field),
+    /// One of the `instructor_pay` object's scalars.
+    PayDecimal,
+    PayString,
+    PayCode,
     /// `instructor_pay_rate`: an object, or null.
     Rate,
     /// `instructor_pay` as a scalar.
@@ -312,18 +298,7 @@ impl<'a> Scan<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
-            // Eight bytes at a time up to the first quote, backslash or
-            // control character; the last few bytes of the text one by one.
-            while let Some(word) = b.get(i..i + 8) {
-                let mut bytes = [0u8; 8];
-                bytes.copy_from_slice(word);
-                let found = special(u64::from_le_bytes(bytes));
-                if found != 0 {
-                    i += (found.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                i += 8;
-            }
+            i = next_special(b, i);
             match *b.get(i)? {
                 b'"' => {
                     self.pos = i + 1;
@@ -519,6 +494,24 @@ impl<'a> Scan<'a> {
     }
 }
 
+/// Where to look for the first quote, backslash or control character of
+/// `b` from `at`: eight bytes at a time up to the word that holds one, which
+/// gives its place; within the last few bytes of `b`, `at` itself, for the
+/// caller to read them one by one.
+#[inline]
+fn next_special(b: &[u8], mut at: usize) -> usize {
+    while let Some(word) = b.get(at..at + 8) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        let found = special(u64::from_le_bytes(bytes));
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at
+}
+
 /// The bytes of `x` (little-endian) that are a quote, a backslash or a
 /// control character, each as its high bit. Bytes above the lowest such byte
 /// may be flagged wrongly (a borrow runs upward), so only the lowest set bit
@@ -562,13 +555,16 @@ fn names_a_field(key: &[u8]) -> bool {
 #[inline]
 fn read_value(scan: &mut Scan<'_>, spans: &mut Spans, slot: Slot, rates: &Rates) -> Option<()> {
     match slot {
-        Slot::Cell(cell) => *spans.cell(cell) = scan.scalar()?,
-        Slot::Null(cell) => {
+        Slot::Cell(field) => *spans.cell(field)? = scan.scalar()?,
+        Slot::Null(field) => {
             if scan.scalar()? != Scalar::Null {
                 return None;
             }
-            *spans.cell(cell) = Scalar::Null;
+            *spans.cell(field)? = Scalar::Null;
         }
+        Slot::PayDecimal => spans.pay_decimal = scan.scalar()?,
+        Slot::PayString => spans.pay_string = scan.scalar()?,
+        Slot::PayCode => spans.pay_code = scan.scalar()?,
         Slot::Rate => {
             scan.ws();
             let start = scan.pos;
@@ -617,46 +613,46 @@ fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans, trace: &mut Vec<Step>, rates
         Some(())
     };
     scan.object(1, |scan, key| match key {
-        b"id" => read(scan, Slot::Cell(Cell::Id)),
-        b"name" => read(scan, Slot::Cell(Cell::Name)),
-        b"starts_at" => read(scan, Slot::Cell(Cell::StartsAt)),
-        b"venue_timezone" => read(scan, Slot::Cell(Cell::VenueTimezone)),
-        b"max_occupancy" => read(scan, Slot::Cell(Cell::MaxOccupancy)),
-        b"hours" => read(scan, Slot::Cell(Cell::Hours)),
-        b"attended_count" => read(scan, Slot::Cell(Cell::Attended)),
-        b"no_show_count" => read(scan, Slot::Cell(Cell::NoShows)),
-        b"late_cancel_count" => read(scan, Slot::Cell(Cell::LateCancels)),
-        b"session_type" => read(scan, Slot::Cell(Cell::SessionType)),
-        b"instructor_pay_calculation_pending" => read(scan, Slot::Cell(Cell::Pending)),
+        b"id" => read(scan, Slot::Cell(Field::Id)),
+        b"name" => read(scan, Slot::Cell(Field::Name)),
+        b"starts_at" => read(scan, Slot::Cell(Field::StartsAt)),
+        b"venue_timezone" => read(scan, Slot::Cell(Field::VenueTimezone)),
+        b"max_occupancy" => read(scan, Slot::Cell(Field::MaxOccupancy)),
+        b"hours" => read(scan, Slot::Cell(Field::Hours)),
+        b"attended_count" => read(scan, Slot::Cell(Field::Attended)),
+        b"no_show_count" => read(scan, Slot::Cell(Field::NoShows)),
+        b"late_cancel_count" => read(scan, Slot::Cell(Field::LateCancels)),
+        b"session_type" => read(scan, Slot::Cell(Field::SessionType)),
+        b"instructor_pay_calculation_pending" => read(scan, Slot::Cell(Field::Pending)),
         b"instructor_pay_rate" => read(scan, Slot::Rate),
         b"offering_type" => {
             scan.ws();
             if scan.peek()? == b'n' {
-                return read(scan, Slot::Null(Cell::OfferingTypeId));
+                return read(scan, Slot::Null(Field::OfferingTypeId));
             }
             scan.object(2, |scan, key| match key {
-                b"id" => read(scan, Slot::Cell(Cell::OfferingTypeId)),
+                b"id" => read(scan, Slot::Cell(Field::OfferingTypeId)),
                 _ => read(scan, Slot::Skip(2)),
             })
         }
         b"instructor" => scan.object(2, |scan, key| match key {
-            b"id" => read(scan, Slot::Cell(Cell::InstructorId)),
-            b"name" => read(scan, Slot::Cell(Cell::InstructorName)),
+            b"id" => read(scan, Slot::Cell(Field::InstructorId)),
+            b"name" => read(scan, Slot::Cell(Field::InstructorName)),
             _ => read(scan, Slot::Skip(2)),
         }),
         b"venue" => scan.object(2, |scan, key| match key {
-            b"id" => read(scan, Slot::Cell(Cell::VenueId)),
-            b"name" => read(scan, Slot::Cell(Cell::VenueName)),
+            b"id" => read(scan, Slot::Cell(Field::VenueId)),
+            b"name" => read(scan, Slot::Cell(Field::VenueName)),
             b"timezone" => None,
             _ => read(scan, Slot::Skip(2)),
         }),
         b"comped_counts" => {
             scan.ws();
             if scan.peek()? == b'n' {
-                return read(scan, Slot::Null(Cell::Comped));
+                return read(scan, Slot::Null(Field::Comped));
             }
             scan.object(2, |scan, key| match key {
-                b"attended" => read(scan, Slot::Cell(Cell::Comped)),
+                b"attended" => read(scan, Slot::Cell(Field::Comped)),
                 _ => read(scan, Slot::Skip(2)),
             })
         }
@@ -667,9 +663,9 @@ fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans, trace: &mut Vec<Step>, rates
             }
             read(scan, Slot::PayObject)?;
             scan.object(2, |scan, key| match key {
-                b"decimal" => read(scan, Slot::Cell(Cell::PayDecimal)),
-                b"string" => read(scan, Slot::Cell(Cell::PayString)),
-                b"iso_currency_code" => read(scan, Slot::Cell(Cell::PayCode)),
+                b"decimal" => read(scan, Slot::PayDecimal),
+                b"string" => read(scan, Slot::PayString),
+                b"iso_currency_code" => read(scan, Slot::PayCode),
                 _ => read(scan, Slot::Skip(2)),
             })
         }
@@ -1086,16 +1082,7 @@ pub(crate) fn object_end(b: &[u8], start: usize) -> Option<usize> {
 #[inline]
 fn string_end(b: &[u8], mut at: usize) -> Option<usize> {
     loop {
-        while let Some(word) = b.get(at..at + 8) {
-            let mut bytes = [0u8; 8];
-            bytes.copy_from_slice(word);
-            let found = special(u64::from_le_bytes(bytes));
-            if found != 0 {
-                at += (found.trailing_zeros() / 8) as usize;
-                break;
-            }
-            at += 8;
-        }
+        at = next_special(b, at);
         match *b.get(at)? {
             b'"' => return Some(at + 1),
             b'\\' => at += 2,
