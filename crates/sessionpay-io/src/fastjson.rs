@@ -377,7 +377,9 @@ impl<'a> Scan<'a> {
     }
 
     /// A scalar value; an array or object is declined.
-    #[inline]
+    // Always inlined: the call and its returned value cost more than a
+    // number or a short string takes to read.
+    #[inline(always)]
     fn scalar(&mut self) -> Option<Scalar> {
         self.ws();
         Some(match self.peek()? {
@@ -552,7 +554,7 @@ fn names_a_field(key: &[u8]) -> bool {
 }
 
 /// Reads the value at `pos` as `slot` says, into `spans`.
-#[inline]
+#[inline(always)]
 fn read_value(scan: &mut Scan<'_>, spans: &mut Spans, slot: Slot, rates: &Rates) -> Option<()> {
     match slot {
         Slot::Cell(field) => *spans.cell(field)? = scan.scalar()?,
