@@ -627,16 +627,7 @@ fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans, trace: &mut Vec<Step>, rates
         b"session_type" => read(scan, Slot::Cell(Field::SessionType)),
         b"instructor_pay_calculation_pending" => read(scan, Slot::Cell(Field::Pending)),
         b"instructor_pay_rate" => read(scan, Slot::Rate),
-        b"offering_type" => {
-            scan.ws();
-            if scan.peek()? == b'n' {
-                return read(scan, Slot::Null(Field::OfferingTypeId));
-            }
-            scan.object(2, |scan, key| match key {
-                b"id" => read(scan, Slot::Cell(Field::OfferingTypeId)),
-                _ => read(scan, Slot::Skip(2)),
-            })
-        }
+        b"offering_type" => null_or_object(scan, &mut read, b"id", Field::OfferingTypeId),
         b"instructor" => scan.object(2, |scan, key| match key {
             b"id" => read(scan, Slot::Cell(Field::InstructorId)),
             b"name" => read(scan, Slot::Cell(Field::InstructorName)),
@@ -648,16 +639,7 @@ fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans, trace: &mut Vec<Step>, rates
             b"timezone" => None,
             _ => read(scan, Slot::Skip(2)),
         }),
-        b"comped_counts" => {
-            scan.ws();
-            if scan.peek()? == b'n' {
-                return read(scan, Slot::Null(Field::Comped));
-            }
-            scan.object(2, |scan, key| match key {
-                b"attended" => read(scan, Slot::Cell(Field::Comped)),
-                _ => read(scan, Slot::Skip(2)),
-            })
-        }
+        b"comped_counts" => null_or_object(scan, &mut read, b"attended", Field::Comped),
         b"instructor_pay" => {
             scan.ws();
             if scan.peek()? != b'{' {
@@ -677,6 +659,28 @@ fn scan_row(scan: &mut Scan<'_>, spans: &mut Spans, trace: &mut Vec<Step>, rates
             }
             read(scan, Slot::Skip(1))
         }
+    })
+}
+
+/// `offering_type` and `comped_counts`: null, or an object of which only
+/// `wanted` is kept, as `field`'s cell.
+fn null_or_object<'a>(
+    scan: &mut Scan<'a>,
+    read: &mut impl FnMut(&mut Scan<'a>, Slot) -> Option<()>,
+    wanted: &[u8],
+    field: Field,
+) -> Option<()> {
+    scan.ws();
+    if scan.peek()? == b'n' {
+        return read(scan, Slot::Null(field));
+    }
+    scan.object(2, |scan, key| {
+        let slot = if key == wanted {
+            Slot::Cell(field)
+        } else {
+            Slot::Skip(2)
+        };
+        read(scan, slot)
     })
 }
 
