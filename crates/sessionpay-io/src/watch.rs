@@ -1,7 +1,7 @@
 //! The files a run reads, watched: an output may not be one of them, and a
 //! file that changed while it was read fails the run.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::error::{Error, Result};
@@ -12,6 +12,9 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Default)]
 pub struct InputFiles {
     files: Vec<Watched>,
+    /// The last folder an input was watched in, as named and made real: the
+    /// pages of a folder share it, so it is resolved once, not once a page.
+    folder: Option<(PathBuf, PathBuf)>,
 }
 
 #[derive(Debug, Clone)]
@@ -39,15 +42,55 @@ impl InputFiles {
     /// Watches `path` (a file or folder); a path that cannot be seen is
     /// left to the reader to report.
     pub fn watch(&mut self, path: &Path) {
-        let Ok(meta) = std::fs::metadata(path) else {
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
             return;
+        };
+        let (meta, real) = if meta.file_type().is_symlink() {
+            let Ok(meta) = std::fs::metadata(path) else {
+                return;
+            };
+            (meta, std::fs::canonicalize(path).ok())
+        } else {
+            (meta, self.real_path(path))
         };
         self.files.push(Watched {
             shown: path.to_path_buf(),
-            real: std::fs::canonicalize(path).ok(),
+            real,
             id: identity(&meta),
             stamp: meta.is_file().then(|| stamp(&meta)),
         });
+    }
+
+    /// `std::fs::canonicalize(path)` for a path that is not a link: its
+    /// folder made real (remembered for the next path in the same folder)
+    /// and its name.
+    fn real_path(&mut self, path: &Path) -> Option<PathBuf> {
+        let (Some(Component::Normal(name)), Some(folder)) = (path.components().next_back(), path.parent())
+        else {
+            return std::fs::canonicalize(path).ok();
+        };
+        // `x/.` and `x/` go through `x` when `x` is a link: only a path that
+        // ends in its name, as written, is that name in its folder.
+        if !path
+            .as_os_str()
+            .as_encoded_bytes()
+            .ends_with(name.as_encoded_bytes())
+        {
+            return std::fs::canonicalize(path).ok();
+        }
+        match &self.folder {
+            Some((named, real)) if named == folder => Some(real.join(name)),
+            _ => {
+                let real = std::fs::canonicalize(if folder.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    folder
+                })
+                .ok()?;
+                self.folder = Some((folder.to_path_buf(), real.clone()));
+                Some(real.join(name))
+            }
+        }
     }
 
     /// Watches standard input when it is a file (`< export.csv`): an output
@@ -182,6 +225,38 @@ mod tests {
             Err(Error::InputInFolder { .. })
         ));
         files.check_output(&dir.path().join("other.csv")).unwrap();
+    }
+
+    #[test]
+    fn an_input_is_made_real_as_canonicalize_makes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("pages");
+        std::fs::create_dir(&folder).unwrap();
+        let mut paths = Vec::new();
+        for name in ["page-00001.json", "page-00002.json"] {
+            std::fs::write(folder.join(name), "{}").unwrap();
+            paths.push(folder.join(name));
+            paths.push(dir.path().join("pages/./").join(name));
+            paths.push(folder.join("..").join("pages").join(name));
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&folder, dir.path().join("linked")).unwrap();
+            std::os::unix::fs::symlink(folder.join("page-00001.json"), folder.join("link.json")).unwrap();
+            paths.push(dir.path().join("linked").join("page-00002.json"));
+            paths.push(folder.join("link.json"));
+            paths.push(dir.path().join("linked"));
+            paths.push(dir.path().join("linked/."));
+            paths.push(dir.path().join("linked/"));
+        }
+        paths.push(folder.clone());
+        let mut files = InputFiles::default();
+        for path in &paths {
+            files.watch(path);
+        }
+        let real: Vec<_> = files.files.iter().map(|w| w.real.clone()).collect();
+        let want: Vec<_> = paths.iter().map(|p| std::fs::canonicalize(p).ok()).collect();
+        assert_eq!(real, want);
     }
 
     #[test]
