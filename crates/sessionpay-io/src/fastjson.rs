@@ -261,6 +261,13 @@ struct Scan<'a> {
 }
 
 impl<'a> Scan<'a> {
+    /// A scan of `b` from its start; `keys` (emptied) holds the keys of the
+    /// objects open as it goes.
+    fn new(b: &'a [u8], keys: &'a mut Vec<(usize, usize)>) -> Scan<'a> {
+        keys.clear();
+        Scan { b, pos: 0, keys }
+    }
+
     #[inline]
     fn ws(&mut self) {
         while let Some(&c) = self.b.get(self.pos) {
@@ -809,11 +816,7 @@ impl FastJson {
     /// read before when its text fits one and key by key otherwise (then
     /// keeping its shape), and says where the row ends; `None` declines it.
     fn scan(&mut self, b: &[u8], spans: &mut Spans) -> Option<usize> {
-        let mut scan = Scan {
-            b,
-            pos: 0,
-            keys: &mut self.keys,
-        };
+        let mut scan = Scan::new(b, &mut self.keys);
         for i in 0..self.shapes.len() {
             if self.shapes[i].read(&mut scan, spans, &self.rates).is_some() {
                 self.shapes[i].hits += 1;
@@ -1111,12 +1114,7 @@ pub(crate) fn response(
     keys: &mut Vec<(usize, usize)>,
     mut on_row: impl FnMut(usize) -> Option<usize>,
 ) -> Option<Option<u64>> {
-    keys.clear();
-    let mut scan = Scan {
-        b: bytes,
-        pos: 0,
-        keys,
-    };
+    let mut scan = Scan::new(bytes, keys);
     let mut saw_rows = false;
     let mut total = None;
     scan.object(0, |scan, key| {
@@ -1159,12 +1157,7 @@ pub(crate) fn response(
 /// `bytes` starts: `None` when the text before it is not plain (as for
 /// [`response`]) or `bytes` ends first.
 pub(crate) fn response_head(bytes: &[u8], keys: &mut Vec<(usize, usize)>) -> Option<usize> {
-    keys.clear();
-    let mut scan = Scan {
-        b: bytes,
-        pos: 0,
-        keys,
-    };
+    let mut scan = Scan::new(bytes, keys);
     let mut found = None;
     // The scan stops at the rows, so its own outcome is moot.
     let _ = scan.object(0, |scan, key| match key {
@@ -1253,11 +1246,7 @@ mod tests {
         let text = b"{\"id\": 1, \"name\": \"x\"}";
         for len in 0..=text.len() {
             let mut keys = Vec::new();
-            let mut scan = Scan {
-                b: text,
-                pos: 0,
-                keys: &mut keys,
-            };
+            let mut scan = Scan::new(text, &mut keys);
             assert_eq!(scan.literal(&text[..len]), Some(()), "{len}");
             assert_eq!(scan.pos, len);
             for at in 0..len {
@@ -1269,11 +1258,8 @@ mod tests {
             }
         }
         let mut keys = Vec::new();
-        let mut scan = Scan {
-            b: text,
-            pos: 20,
-            keys: &mut keys,
-        };
+        let mut scan = Scan::new(text, &mut keys);
+        scan.pos = 20;
         assert_eq!(scan.literal(b"\"x\"} and more"), None);
     }
 
@@ -1281,11 +1267,7 @@ mod tests {
     fn strings_end_at_their_quote_and_decline_controls_and_unicode_escapes() {
         let read = |text: &[u8]| {
             let mut keys = Vec::new();
-            let mut scan = Scan {
-                b: text,
-                pos: 0,
-                keys: &mut keys,
-            };
+            let mut scan = Scan::new(text, &mut keys);
             scan.string()
                 .map(|(span, escaped)| (span.start, span.end, escaped, scan.pos))
         };
