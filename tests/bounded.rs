@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::Stdio;
 
 use crate::hostile::HEADER;
-use crate::util::{fixture_text, shuffle, TestDir};
+use crate::util::{fixture_text, shuffle, Run, TestDir};
 
 /// The conformance CSV with its rows in a shuffled order.
 fn shuffled_conformance(seed: u64) -> String {
@@ -18,8 +18,9 @@ fn shuffled_conformance(seed: u64) -> String {
     format!("{header}\n{}\n", rows.join("\n"))
 }
 
-/// Runs `args` with stdout captured, the temporary folder set to the test's.
-fn run(dir: &TestDir, args: &[&str], threads: &str) -> Vec<u8> {
+/// Runs `args` on `threads` workers, the temporary folder set to the test's;
+/// it must succeed (a mismatch, exit 1, is a success here).
+fn run_on(dir: &TestDir, args: &[&str], threads: &str) -> Run {
     let tmp = dir.path().to_str().unwrap().to_string();
     let run = dir.run_env(
         args,
@@ -30,8 +31,40 @@ fn run(dir: &TestDir, args: &[&str], threads: &str) -> Vec<u8> {
         ],
     );
     assert!(matches!(run.code, Some(0 | 1)), "{args:?}: {}", run.stderr);
-    assert!(!run.stdout.is_empty(), "{args:?}");
-    run.stdout
+    run
+}
+
+/// [`run_on`], its stdout.
+fn run(dir: &TestDir, args: &[&str], threads: &str) -> Vec<u8> {
+    let stdout = run_on(dir, args, threads).stdout;
+    assert!(!stdout.is_empty(), "{args:?}");
+    stdout
+}
+
+/// The arguments of `table` (`reconcile`, `sessions` …) in `format` under a
+/// sort budget of `memory`, written to `out` or stdout, reading `input`.
+fn sorted_table<'a>(
+    table: &[&'a str],
+    format: &'a str,
+    memory: &'a str,
+    out: Option<&'a str>,
+    input: &'a str,
+) -> Vec<&'a str> {
+    let mut args = table.to_vec();
+    args.extend([
+        "-v",
+        "--rates",
+        "rates.toml",
+        "--format",
+        format,
+        "--sort-memory",
+        memory,
+    ]);
+    if let Some(out) = out {
+        args.extend(["-o", out]);
+    }
+    args.push(input);
+    args
 }
 
 #[test]
@@ -43,19 +76,7 @@ fn sorting_through_runs_gives_the_bytes_of_the_in_memory_sort_in_any_row_order()
     let tables: [&[&str]; 3] = [&["reconcile"], &["reconcile", "--explain"], &["sessions"]];
     for table in tables {
         for format in ["csv", "json"] {
-            let args = |input: &'static str, memory: &'static str| -> Vec<&str> {
-                let mut args = table.to_vec();
-                args.extend([
-                    "--rates",
-                    "rates.toml",
-                    "--format",
-                    format,
-                    "--sort-memory",
-                    memory,
-                    input,
-                ]);
-                args
-            };
+            let args = |input, memory| sorted_table(table, format, memory, None, input);
             let reference = run(&dir, &args("ordered.csv", "64MiB"), "1");
             // A budget of one byte (a run per row, merged in rounds) once.
             let mut budgets = vec![("64MiB", "3"), ("16KiB", "1"), ("16KiB", "3")];
@@ -100,36 +121,15 @@ fn the_output_file_written_as_rows_come_is_the_sorted_stdout_in_any_row_order() 
     let tables: [&[&str]; 3] = [&["reconcile"], &["reconcile", "--explain"], &["sessions"]];
     for table in tables {
         for format in ["csv", "json"] {
-            let args = |input: &'static str, memory: &'static str, out: Option<&'static str>| {
-                let mut args = table.to_vec();
-                args.extend([
-                    "-v",
-                    "--rates",
-                    "rates.toml",
-                    "--format",
-                    format,
-                    "--sort-memory",
-                    memory,
-                ]);
-                if let Some(out) = out {
-                    args.extend(["-o", out]);
-                }
-                args.push(input);
-                args
-            };
-            let reference = run(&dir, &args("ordered.csv", "64MiB", None), "1");
+            let reference = run(
+                &dir,
+                &sorted_table(table, format, "64MiB", None, "ordered.csv"),
+                "1",
+            );
             for input in ["ordered.csv", "shuffled.csv", "nearly.csv"] {
                 for (memory, threads) in [("64MiB", "1"), ("64MiB", "3"), ("16KiB", "1"), ("16KiB", "3")] {
-                    let tmp = dir.path().to_str().unwrap().to_string();
-                    let run = dir.run_env(
-                        &args(input, memory, Some("out.txt")),
-                        &[
-                            ("SESSIONPAY_THREADS", threads),
-                            ("SESSIONPAY_PARALLEL_MIN_BYTES", "1"),
-                            ("TMPDIR", &tmp),
-                        ],
-                    );
-                    assert!(matches!(run.code, Some(0 | 1)), "{}", run.stderr);
+                    let args = sorted_table(table, format, memory, Some("out.txt"), input);
+                    let run = run_on(&dir, &args, threads);
                     let what =
                         format!("{table:?} {format} {input} --sort-memory {memory} on {threads} thread(s)");
                     assert!(dir.read("out.txt") == reference, "{what}: the -o file differs");

@@ -50,8 +50,13 @@ fn parallel_and_sequential_outputs_are_byte_identical() {
     // The session name `The "Big" Stretch`, among the biggest differences.
     assert!(page.contains("Big&quot; Stretch"), "no session name on the page");
     assert!(sequential == parallel, "payroll --format html: outputs differ");
+    assert_read_in_parallel(&dir, "big.csv");
+}
+
+/// `payroll -v` on three workers says it read `input`'s 9,000 rows in parallel.
+fn assert_read_in_parallel(dir: &TestDir, input: &str) {
     let run = dir.run_env(
-        &["payroll", "-v", "--rates", "rates.toml", "big.csv"],
+        &["payroll", "-v", "--rates", "rates.toml", input],
         &[
             ("SESSIONPAY_THREADS", "3"),
             ("SESSIONPAY_PARALLEL_MIN_BYTES", "1"),
@@ -59,7 +64,7 @@ fn parallel_and_sequential_outputs_are_byte_identical() {
     );
     assert!(
         run.stderr.contains("read 9000 rows in parallel by 3 workers"),
-        "{}",
+        "{input}: {}",
         run.stderr
     );
 }
@@ -143,18 +148,7 @@ fn ndjson_and_pages_read_in_parallel_match_one_pass_byte_for_byte() {
     }
     // NDJSON is split at newlines, one JSON response into ranges of whole rows.
     for input in ["big.ndjson", "big.json"] {
-        let run = dir.run_env(
-            &["payroll", "-v", "--rates", "rates.toml", input],
-            &[
-                ("SESSIONPAY_THREADS", "3"),
-                ("SESSIONPAY_PARALLEL_MIN_BYTES", "1"),
-            ],
-        );
-        assert!(
-            run.stderr.contains("read 9000 rows in parallel by 3 workers"),
-            "{input}: {}",
-            run.stderr
-        );
+        assert_read_in_parallel(&dir, input);
     }
     let run = dir.run_env(
         &["payroll", "-v", "--rates", "rates.toml", "pages"],
