@@ -68,7 +68,7 @@ mod testing;
 mod text;
 
 pub use adjustment::{Adjustment, Change};
-pub use aggregate::{LineRows, Payroll, PayrollKey, PayrollRow, PayrollTotals, RowRef};
+pub use aggregate::{LineRows, Payroll, PayrollKey, PayrollRow, PayrollTotals, RowPart, RowRef};
 pub use calc::{
     compute_pay, counted_customers, hours_used, pay_for, tiered_amount, CountedCustomers, Formula,
     PayBreakdown,

@@ -3,7 +3,8 @@
 
 use sessionpay_core::chrono::NaiveDate;
 use sessionpay_core::{
-    DateRange, LineRows, LocalDates, Payroll, PayrollRow, PeriodKind, RowRef, SessionLine, Status,
+    DateRange, LineRows, LocalDates, Payroll, PayrollRow, PeriodKind, RowPart, RowRef, SessionLine,
+    Status,
 };
 use sessionpay_io::{ExternalSort, LineDigest, Names, StatementKey};
 
@@ -21,7 +22,12 @@ pub struct PayrollCollector {
     /// The lines kept by [`Keep::All`], with their rows.
     all: Vec<(SessionLine, RowRef)>,
     dates: LocalDates,
+    /// What the lines taken add to their rows, not added yet.
+    parts: Vec<RowPart>,
 }
+
+/// How many lines' parts [`PayrollCollector`] adds to the totals at a time.
+const BATCH: usize = 16;
 
 /// Encodes a kept line into the bytes a [`PayrollCollector`] sorts by id.
 pub type LineEncoder = Box<dyn FnMut(&SessionLine, &mut Vec<u8>) -> std::io::Result<()> + Send>;
@@ -100,6 +106,7 @@ impl PayrollCollector {
             keep,
             all: Vec::new(),
             dates: LocalDates::default(),
+            parts: Vec::with_capacity(BATCH),
         }
     }
 
@@ -107,7 +114,8 @@ impl PayrollCollector {
     ///
     /// # Errors
     /// A total out of range.
-    pub fn finish(self) -> Result<PayrollCollected> {
+    pub fn finish(mut self) -> Result<PayrollCollected> {
+        self.payroll.add_parts(&mut self.parts)?;
         let (mut kept, mut sorted, mut statements, mut digest) = (self.all, None, None, None);
         match self.keep {
             Keep::None | Keep::All => {}
@@ -136,9 +144,13 @@ impl Collector for PayrollCollector {
 
     fn add(&mut self, line: SessionLine) -> Result<()> {
         let date = self.dates.local_date(line.session.starts_at, line.session.zone);
-        let Some(row) = self.payroll.add_on(date, &line.session, &line.pay, &line.rec)? else {
+        let Some((row, part)) = self.payroll.prepare(date, &line.session, &line.pay, &line.rec)? else {
             return Ok(());
         };
+        self.parts.push(part);
+        if self.parts.len() == BATCH {
+            self.payroll.add_parts(&mut self.parts)?;
+        }
         self.sessions += 1;
         if line.rec.status == Status::Mismatch {
             self.mismatches += 1;
@@ -159,6 +171,8 @@ impl Collector for PayrollCollector {
     fn merge(&mut self, mut other: Self) -> Result<()> {
         self.mismatches += other.mismatches;
         self.sessions += other.sessions;
+        self.payroll.add_parts(&mut self.parts)?;
+        other.payroll.add_parts(&mut other.parts)?;
         self.payroll.merge(other.payroll)?;
         self.all.append(&mut other.all);
         match (&mut self.keep, other.keep) {
