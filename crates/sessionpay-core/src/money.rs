@@ -67,6 +67,36 @@ const TWO_DIGIT: &[&str] = &[
     "XCG", "YER", "ZAR", "ZMW", "ZWG",
 ];
 
+/// [`MINOR_UNITS`] of three letters that are not an active code.
+const NOT_A_CODE: u8 = u8::MAX;
+
+/// The minor units of every active code, at [`code_index`] of its letters
+/// ([`NOT_A_CODE`] elsewhere): a lookup is one read, whichever the code.
+static MINOR_UNITS: [u8; 26 * 26 * 26] = minor_units_by_code();
+
+/// Where three upper-case ASCII letters stand in [`MINOR_UNITS`].
+const fn code_index(code: [u8; 3]) -> usize {
+    ((code[0] - b'A') as usize * 26 + (code[1] - b'A') as usize) * 26 + (code[2] - b'A') as usize
+}
+
+/// [`MINOR_UNITS`], built when compiling from the two lists of codes.
+const fn minor_units_by_code() -> [u8; 26 * 26 * 26] {
+    let mut table = [NOT_A_CODE; 26 * 26 * 26];
+    let mut i = 0;
+    while i < TWO_DIGIT.len() {
+        let code = TWO_DIGIT[i].as_bytes();
+        table[code_index([code[0], code[1], code[2]])] = 2;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < NON_TWO_DIGIT.len() {
+        let code = NON_TWO_DIGIT[i].0.as_bytes();
+        table[code_index([code[0], code[1], code[2]])] = NON_TWO_DIGIT[i].1;
+        i += 1;
+    }
+    table
+}
+
 impl Currency {
     /// US dollar.
     pub const USD: Currency = Currency {
@@ -92,17 +122,10 @@ impl Currency {
             bytes[1].to_ascii_uppercase(),
             bytes[2].to_ascii_uppercase(),
         ];
-        let minor_units = NON_TWO_DIGIT
-            .iter()
-            .find(|(c, _)| c.as_bytes() == upper)
-            .map(|&(_, m)| m)
-            .or_else(|| {
-                TWO_DIGIT
-                    .binary_search_by(|c| c.as_bytes().cmp(&upper[..]))
-                    .ok()
-                    .map(|_| 2)
-            })
-            .ok_or_else(unknown)?;
+        let minor_units = MINOR_UNITS[code_index(upper)];
+        if minor_units == NOT_A_CODE {
+            return Err(unknown());
+        }
         Ok(Currency {
             code: upper,
             minor_units,
@@ -564,6 +587,34 @@ mod tests {
             .collect();
         all.sort();
         assert!(all.windows(2).all(|w| w[0].bits() < w[1].bits()));
+    }
+
+    #[test]
+    fn every_three_letters_look_up_as_the_two_lists_say() {
+        let listed = |code: &str| {
+            NON_TWO_DIGIT
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map(|&(_, m)| m)
+                .or_else(|| TWO_DIGIT.contains(&code).then_some(2))
+        };
+        let mut found = 0;
+        for a in b'A'..=b'Z' {
+            for b in b'A'..=b'Z' {
+                for c in b'A'..=b'Z' {
+                    let code = String::from_utf8(vec![a, b, c]).unwrap();
+                    let got = Currency::try_from_code(&code).ok().map(|c| c.minor_units);
+                    assert_eq!(got, listed(&code), "{code}");
+                    assert_eq!(
+                        Currency::try_from_code(&code.to_lowercase()).ok(),
+                        Currency::try_from_code(&code).ok()
+                    );
+                    found += usize::from(got.is_some());
+                }
+            }
+        }
+        // No code is in both lists, or twice in one.
+        assert_eq!(found, TWO_DIGIT.len() + NON_TWO_DIGIT.len());
     }
 
     /// Amounts at the edges of `add`'s quick path: zeros of either sign at
