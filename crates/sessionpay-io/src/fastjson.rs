@@ -462,26 +462,32 @@ impl<'a> Scan<'a> {
                 if depth >= MAX_DEPTH {
                     return None;
                 }
-                self.pos += 1;
-                self.ws();
-                if self.peek() == Some(b']') {
+                self.array(|scan| scan.skip(depth + 1))
+            }
+            _ => self.scalar().map(drop),
+        }
+    }
+
+    /// An array at `pos`: each element is read by `element`, which starts
+    /// at the element's first byte or at the white space before it.
+    fn array(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.eat(b'[')?;
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Some(());
+        }
+        loop {
+            element(self)?;
+            self.ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b']' => {
                     self.pos += 1;
                     return Some(());
                 }
-                loop {
-                    self.skip(depth + 1)?;
-                    self.ws();
-                    match self.peek()? {
-                        b',' => self.pos += 1,
-                        b']' => {
-                            self.pos += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
+                _ => return None,
             }
-            _ => self.scalar().map(drop),
         }
     }
 
@@ -1163,28 +1169,14 @@ pub(crate) fn response(
         match key {
             b"rows" => {
                 saw_rows = true;
-                scan.eat(b'[')?;
-                scan.ws();
-                if scan.peek()? == b']' {
-                    scan.pos += 1;
-                    return Some(());
-                }
-                loop {
+                scan.array(|scan| {
                     scan.ws();
                     if scan.peek()? != b'{' {
                         return None;
                     }
                     scan.pos = on_row(scan.pos)?;
-                    scan.ws();
-                    match scan.peek()? {
-                        b',' => scan.pos += 1,
-                        b']' => {
-                            scan.pos += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
+                    Some(())
+                })?;
             }
             b"total" => total = scan.total()?,
             _ => scan.skip(0)?,
