@@ -791,7 +791,10 @@ mod tests {
 
     #[test]
     fn parts_added_in_batches_equal_sessions_added_one_by_one() {
-        let range = DateRange::new(NaiveDate::from_ymd_opt(2026, 2, 1), NaiveDate::from_ymd_opt(2026, 10, 31));
+        let range = DateRange::new(
+            NaiveDate::from_ymd_opt(2026, 2, 1),
+            NaiveDate::from_ymd_opt(2026, 10, 31),
+        );
         for (seed, kind) in kinds().into_iter().enumerate() {
             let items = sessions(3000, 200 + seed as u64);
             for batch in [1, 7, 16, 5000] {

@@ -90,8 +90,8 @@ pub use reconcile::{
     explain_mismatch, reconcile, reconcile_parts, single_changes, Reason, Reconciliation, Status,
 };
 pub use session::{
-    Counts, CurrencyBook, CurrencyEvidence, InstructorId, Session, SessionDraft, SessionId, SessionType,
-    Settled, StartsAt, Unsettled, VenueId,
+    Counts, CurrencyBook, CurrencyEvidence, InstructorId, Name, Session, SessionDraft, SessionId,
+    SessionType, Settled, StartsAt, Unsettled, VenueId,
 };
 pub use text::{parse_currency, parse_date, parse_weekday};
 

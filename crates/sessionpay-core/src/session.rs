@@ -146,6 +146,97 @@ impl StartsAt {
     }
 }
 
+/// A name a session shows: shared text, cheap to clone. The empty name
+/// holds nothing, so a reader that does not keep a name (a payroll shows
+/// only the instructor's) clones and drops it without touching a count
+/// another thread may share.
+///
+/// ```
+/// use sessionpay_core::Name;
+/// let name = Name::from("Spin");
+/// assert_eq!(&*name, "Spin");
+/// assert_eq!(Name::default(), Name::from(""));
+/// ```
+#[derive(Clone, Default)]
+pub struct Name(Option<Arc<str>>);
+
+impl Name {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        self.0.as_deref().unwrap_or("")
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Name {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<Arc<str>> for Name {
+    fn from(text: Arc<str>) -> Name {
+        Name((!text.is_empty()).then_some(text))
+    }
+}
+
+impl From<&str> for Name {
+    fn from(text: &str) -> Name {
+        Name((!text.is_empty()).then(|| Arc::from(text)))
+    }
+}
+
+impl From<String> for Name {
+    fn from(text: String) -> Name {
+        Name::from(text.as_str())
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Name {}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Name) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Name {
+    fn cmp(&self, other: &Name) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::fmt::Debug for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One instructed session, ready to be paid; as a [`SessionDraft`]
 /// (`Session<Unsettled>`), the same session before its currency is settled.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -153,7 +244,7 @@ pub struct Session<C = Currency> {
     /// TeamUp's session id.
     pub id: SessionId,
     /// The session's name.
-    pub name: Arc<str>,
+    pub name: Name,
     /// The instructor.
     pub instructor: InstructorId,
     /// The instructor's name on this session.
@@ -161,7 +252,7 @@ pub struct Session<C = Currency> {
     /// The venue.
     pub venue: VenueId,
     /// The venue's name.
-    pub venue_name: Arc<str>,
+    pub venue_name: Name,
     /// The venue's IANA time zone.
     pub zone: Tz,
     /// The start instant.
@@ -427,6 +518,27 @@ fn check_symbol(venue: VenueId, evidence: &CurrencyEvidence, currency: Currency)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_compare_hash_and_order_as_their_text() {
+        use std::hash::BuildHasher;
+        let texts = ["", "Ana", "Ana Müller", "ana", "Zoë"];
+        for a in texts {
+            let from_arc = Name::from(Arc::<str>::from(a));
+            assert_eq!(from_arc, Name::from(a));
+            assert_eq!(from_arc, Name::from(a.to_string()));
+            assert_eq!(&*from_arc, a);
+            assert_eq!(from_arc.to_string(), a);
+            assert_eq!(format!("{from_arc:?}"), format!("{a:?}"));
+            let state = std::collections::hash_map::RandomState::new();
+            assert_eq!(state.hash_one(&from_arc), state.hash_one(a));
+            for b in texts {
+                assert_eq!(Name::from(a).cmp(&Name::from(b)), a.cmp(b), "{a:?} {b:?}");
+                assert_eq!(Name::from(a) == Name::from(b), a == b);
+            }
+        }
+        assert_eq!(Name::default(), Name::from(""));
+    }
 
     #[test]
     fn a_symbol_must_fit_the_venue_currency() {

@@ -3,8 +3,7 @@
 
 use sessionpay_core::chrono::NaiveDate;
 use sessionpay_core::{
-    DateRange, LineRows, LocalDates, Payroll, PayrollRow, PeriodKind, RowPart, RowRef, SessionLine,
-    Status,
+    DateRange, LineRows, LocalDates, Payroll, PayrollRow, PeriodKind, RowPart, RowRef, SessionLine, Status,
 };
 use sessionpay_io::{ExternalSort, LineDigest, Names, StatementKey};
 

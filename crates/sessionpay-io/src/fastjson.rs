@@ -22,7 +22,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 use sessionpay_core::chrono_tz::Tz;
 use sessionpay_core::{
-    Counts, Currency, CurrencyEvidence, InstructorId, PayRate, RateKind, SessionDraft, SessionId,
+    Counts, Currency, CurrencyEvidence, InstructorId, Name, PayRate, RateKind, SessionDraft, SessionId,
     SessionType, Unsettled, VenueId,
 };
 
@@ -778,7 +778,6 @@ impl Shape {
 #[derive(Debug)]
 pub(crate) struct FastJson {
     keep: Names,
-    empty: Arc<str>,
     names: FxHashMap<Box<str>, Arc<str>>,
     zones: FxHashMap<Box<str>, Tz>,
     rates: Rates,
@@ -793,7 +792,6 @@ impl FastJson {
     pub(crate) fn new(keep: Names) -> FastJson {
         FastJson {
             keep,
-            empty: Arc::from(String::new()),
             names: FxHashMap::default(),
             zones: FxHashMap::default(),
             rates: Rates::default(),
@@ -1021,8 +1019,11 @@ impl FastJson {
         let starts_at = starts_at.to_utc(zone).ok()?;
         let instructor_name = self.name(text, s.instructor_name)?;
         let (name, venue_name) = match self.keep {
-            Names::All => (self.name(text, s.name)?, self.name(text, s.venue_name)?),
-            Names::InstructorOnly => (Arc::clone(&self.empty), Arc::clone(&self.empty)),
+            Names::All => (
+                Name::from(self.name(text, s.name)?),
+                Name::from(self.name(text, s.venue_name)?),
+            ),
+            Names::InstructorOnly => (Name::default(), Name::default()),
         };
         let draft = SessionDraft {
             id: SessionId(id),

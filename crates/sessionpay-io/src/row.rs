@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use sessionpay_core::chrono_tz::Tz;
 use sessionpay_core::{
-    Counts, Currency, CurrencyEvidence, InstructorId, PayRate, RateId, RateKind, SessionDraft, SessionId,
-    SessionType, Tier, Tiers, Unsettled, VenueId,
+    Counts, Currency, CurrencyEvidence, InstructorId, Name, PayRate, RateId, RateKind, SessionDraft,
+    SessionId, SessionType, Tier, Tiers, Unsettled, VenueId,
 };
 
 use crate::error::{Error, Location, Place, Result};
@@ -85,10 +85,6 @@ pub(crate) struct RowParser {
     /// Names from quoted fields with doubled quotes, by their raw text.
     quoted_names: FxHashMap<Box<str>, Arc<str>>,
     keep: Names,
-    /// The empty name this parser hands out. Its own allocation: the shared
-    /// `Arc::default()` would have every thread counting references on one
-    /// cache line.
-    empty: Arc<str>,
 }
 
 /// What identifies a rate's content: two rows with the same key share one parsed rate.
@@ -147,7 +143,6 @@ impl RowParser {
     pub(crate) fn new(names: Names) -> RowParser {
         RowParser {
             keep: names,
-            empty: Arc::from(String::new()),
             ..RowParser::default()
         }
     }
@@ -294,10 +289,10 @@ impl RowParser {
 
     /// A name other than the instructor's: shared as [`RowParser::name`] does,
     /// or left empty when this parser does not keep it.
-    fn other_name<R: RowAccess + ?Sized>(&mut self, ctx: &Ctx<'_, R>, field: Field) -> Result<Arc<str>> {
+    fn other_name<R: RowAccess + ?Sized>(&mut self, ctx: &Ctx<'_, R>, field: Field) -> Result<Name> {
         match self.keep {
-            Names::All => self.name(ctx, field),
-            Names::InstructorOnly => Ok(Arc::clone(&self.empty)),
+            Names::All => Ok(self.name(ctx, field)?.into()),
+            Names::InstructorOnly => Ok(Name::default()),
         }
     }
 
