@@ -394,8 +394,8 @@ impl Payroll {
         Ok(Some((RowRef(row), RowPart { row, totals })))
     }
 
-    /// Adds, in order, the parts [`Payroll::prepare`] made, and empties
-    /// `parts`.
+    /// Adds, in order, the parts this payroll's [`Payroll::prepare`] made,
+    /// and empties `parts`.
     ///
     /// Adding many at a time is faster than one by one when the rows are
     /// not in the cache: they are looked up together first, so that their

@@ -148,8 +148,8 @@ impl StartsAt {
 
 /// A name a session shows: shared text, cheap to clone. The empty name
 /// holds nothing, so a reader that does not keep a name (a payroll shows
-/// only the instructor's) clones and drops it without touching a count
-/// another thread may share.
+/// only the instructor's) clones and drops it without an atomic reference
+/// count.
 ///
 /// ```
 /// use sessionpay_core::Name;
