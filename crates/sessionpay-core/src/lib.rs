@@ -7,7 +7,8 @@
 //! - [`PayRate`], [`RateKind`], [`Tiers`]: TeamUp's three kinds of pay rate.
 //! - [`RatePolicy`], [`RateTable`]: the settings TeamUp keeps off the report.
 //! - [`Session`]: one instructed session, validated.
-//! - [`compute_pay`]: the pay of one session with a [`PayBreakdown`].
+//! - [`compute_pay`]: the pay of one session with a [`PayBreakdown`]; [`PayMemo`]
+//!   gives a figure met before again without the arithmetic.
 //! - [`reconcile`]: TeamUp's figure against the computed one, with a [`Reason`].
 //! - [`SessionLine`]: a session priced and reconciled; [`Explanation`]: both
 //!   figures in words.
@@ -57,6 +58,7 @@ mod error;
 mod infer;
 mod inferred;
 mod line;
+mod memo;
 mod money;
 mod period;
 mod policy;
@@ -82,6 +84,7 @@ pub use inferred::{
     SeenVenue,
 };
 pub use line::{describe_formula, format_hours, Explanation, SessionLine};
+pub use memo::PayMemo;
 pub use money::{Currency, RoundingMode};
 pub use period::{local_date, local_start, DateRange, LocalDates, Period, PeriodKind};
 pub use policy::{HoursBasis, PolicyOverrides, RatePolicy, RateTable, TierMode};

@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 
 use crate::calc::{compute_pay, Formula, PayBreakdown};
 use crate::error::Result;
+use crate::memo::PayMemo;
 use crate::policy::RatePolicy;
 use crate::rate::RateKind;
 use crate::reconcile::{reconcile, Reason, Reconciliation, Status};
@@ -28,6 +29,29 @@ impl SessionLine {
     /// [`crate::Error::Overflow`] in the pay or the reconciliation.
     pub fn price(session: Session, policy: &RatePolicy, tolerance: Decimal) -> Result<SessionLine> {
         let pay = compute_pay(&session, policy)?;
+        SessionLine::reconciled(session, policy, pay, tolerance)
+    }
+
+    /// [`SessionLine::price`] with the pay from `memo`: the same line.
+    ///
+    /// # Errors
+    /// As [`SessionLine::price`].
+    pub fn price_with(
+        session: Session,
+        policy: &RatePolicy,
+        tolerance: Decimal,
+        memo: &mut PayMemo,
+    ) -> Result<SessionLine> {
+        let pay = memo.pay(&session, policy)?;
+        SessionLine::reconciled(session, policy, pay, tolerance)
+    }
+
+    fn reconciled(
+        session: Session,
+        policy: &RatePolicy,
+        pay: PayBreakdown,
+        tolerance: Decimal,
+    ) -> Result<SessionLine> {
         let rec = reconcile(&session, policy, &pay, tolerance)?;
         Ok(SessionLine { session, pay, rec })
     }

@@ -1,7 +1,7 @@
 //! Where a run's sessions go, and how they are priced on the way.
 
 use rustc_hash::FxHashMap as HashMap;
-use sessionpay_core::{RateId, RatePolicy, RateTable, Session, SessionLine};
+use sessionpay_core::{PayMemo, RateId, RatePolicy, RateTable, Session, SessionLine};
 use sessionpay_io::{Names, Place};
 
 use crate::{Result, Tolerance};
@@ -66,18 +66,22 @@ pub trait Item: Sized + Send {
     ///
     /// # Errors
     /// The session cannot be priced or reconciled.
-    fn from_session(session: Session, pricing: &Pricing, place: impl Fn() -> Place) -> Result<Self>;
+    fn from_session(session: Session, pricer: &mut Pricer<'_>, place: impl Fn() -> Place) -> Result<Self>;
 }
 
 impl Item for Session {
-    fn from_session(session: Session, _: &Pricing, _: impl Fn() -> Place) -> Result<Session> {
+    fn from_session(session: Session, _: &mut Pricer<'_>, _: impl Fn() -> Place) -> Result<Session> {
         Ok(session)
     }
 }
 
 impl Item for SessionLine {
-    fn from_session(session: Session, pricing: &Pricing, place: impl Fn() -> Place) -> Result<SessionLine> {
-        pricing.price(session).map_err(|source| {
+    fn from_session(
+        session: Session,
+        pricer: &mut Pricer<'_>,
+        place: impl Fn() -> Place,
+    ) -> Result<SessionLine> {
+        pricer.price(session).map_err(|source| {
             sessionpay_io::Error::Core {
                 place: place(),
                 source,
@@ -116,14 +120,34 @@ impl Pricing {
             .unwrap_or(self.default)
     }
 
-    /// Prices and reconciles one session under its rate's policy.
+    /// A pricer of its own for one worker.
+    pub fn pricer(&self) -> Pricer<'_> {
+        Pricer {
+            pricing: self,
+            memo: PayMemo::new(),
+        }
+    }
+}
+
+/// One worker's pricing: the run's [`Pricing`] and a [`PayMemo`] of the
+/// figures it has worked out, so that each distinct figure is worked out
+/// about once per worker.
+#[derive(Debug)]
+pub struct Pricer<'a> {
+    pricing: &'a Pricing,
+    memo: PayMemo,
+}
+
+impl Pricer<'_> {
+    /// Prices and reconciles one session under its rate's policy: the line
+    /// [`SessionLine::price`] makes.
     ///
     /// # Errors
     /// The pay or the reconciliation is out of range.
-    pub fn price(&self, session: Session) -> sessionpay_core::Result<SessionLine> {
-        let policy = self.policy(session.rate.as_ref().map(|r| r.id));
-        let tolerance = self.tolerance.of(session.currency);
-        SessionLine::price(session, &policy, tolerance)
+    pub fn price(&mut self, session: Session) -> sessionpay_core::Result<SessionLine> {
+        let policy = self.pricing.policy(session.rate.as_ref().map(|r| r.id));
+        let tolerance = self.pricing.tolerance.of(session.currency);
+        SessionLine::price_with(session, &policy, tolerance, &mut self.memo)
     }
 }
 

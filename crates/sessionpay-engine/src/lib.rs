@@ -42,7 +42,7 @@ mod sequential;
 mod setup;
 mod workers;
 
-pub use collect::{Collector, Item, Pricing};
+pub use collect::{Collector, Item, Pricer, Pricing};
 pub use collectors::{InRange, Keep, LineEncoder, Lines, PayrollCollected, PayrollCollector};
 pub use error::{Error, Result};
 pub use infer::{Observations, OutlierIds};

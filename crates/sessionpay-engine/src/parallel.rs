@@ -15,7 +15,7 @@ use sessionpay_io::{
 };
 
 use crate::workers::{on_threads, Queue};
-use crate::{Collector, Item, Pricing, SeenIds, Stats};
+use crate::{Collector, Item, Pricer, Pricing, SeenIds, Stats};
 
 /// Why a parallel run gave way to the sequential pass (see [`Stats`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +156,7 @@ fn merge<C: Collector>(
         notes,
         ..Stats::default()
     };
+    let mut pricer = shared.pricing.pricer();
     for share in &mut shares {
         stats.rows += share.rows;
         stats.seen.merge(&share.seen);
@@ -167,7 +168,7 @@ fn merge<C: Collector>(
             if !all_ids.insert(session.id.0) {
                 return Err(NeedsSequential::RepeatedId);
             }
-            let item = C::Item::from_session(session, shared.pricing, nowhere)
+            let item = C::Item::from_session(session, &mut pricer, nowhere)
                 .map_err(|_| NeedsSequential::Collecting)?;
             share
                 .collector
@@ -205,28 +206,30 @@ fn read_share<C: Collector>(
         summaries: Vec::new(),
     };
     let names = share.collector.names();
-    let on_row = |share: &mut Share<C>, row: ParsedRow| -> Result<(), NeedsSequential> {
-        share.rows += 1;
-        let settled = share
-            .book
-            .settle(row.draft, &row.evidence)
-            .map_err(|_| NeedsSequential::Currency)?;
-        match settled {
-            Settled::Now(session) => {
-                share.seen.add(&session);
-                if !share.ids.insert(session.id.0) {
-                    return Err(NeedsSequential::RepeatedId);
+    let mut pricer = shared.pricing.pricer();
+    let on_row =
+        |share: &mut Share<C>, pricer: &mut Pricer<'_>, row: ParsedRow| -> Result<(), NeedsSequential> {
+            share.rows += 1;
+            let settled = share
+                .book
+                .settle(row.draft, &row.evidence)
+                .map_err(|_| NeedsSequential::Currency)?;
+            match settled {
+                Settled::Now(session) => {
+                    share.seen.add(&session);
+                    if !share.ids.insert(session.id.0) {
+                        return Err(NeedsSequential::RepeatedId);
+                    }
+                    let item = C::Item::from_session(session, pricer, nowhere)
+                        .map_err(|_| NeedsSequential::Collecting)?;
+                    share.collector.add(item).map_err(|_| NeedsSequential::Collecting)
                 }
-                let item = C::Item::from_session(session, shared.pricing, nowhere)
-                    .map_err(|_| NeedsSequential::Collecting)?;
-                share.collector.add(item).map_err(|_| NeedsSequential::Collecting)
+                Settled::Later(draft) => {
+                    share.deferred.push(ParsedRow { draft, ..row });
+                    Ok(())
+                }
             }
-            Settled::Later(draft) => {
-                share.deferred.push(ParsedRow { draft, ..row });
-                Ok(())
-            }
-        }
-    };
+        };
     let mut cache = ReadCache::new(names);
     while let Some((index, part)) = queue.take() {
         let reader = match part {
@@ -240,7 +243,7 @@ fn read_share<C: Collector>(
             .map_err(|_| Stop(NeedsSequential::Collecting))
             .and_then(|()| {
                 reader.counter(shared.counter).cache(&mut cache).read(&mut Sinks {
-                    on_row: |row| on_row(&mut share, row).map_err(Stop),
+                    on_row: |row| on_row(&mut share, &mut pricer, row).map_err(Stop),
                     on_reject: |_: Rejected| Err(Stop(NeedsSequential::Unaligned)),
                 })
             });

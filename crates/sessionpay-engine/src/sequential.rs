@@ -12,7 +12,7 @@ use sessionpay_core::{CurrencyBook, RateTable, Session, Settled};
 use sessionpay_io::{Error as IoError, Input, Location, ParsedRow, Place, Reader, Rejected, Sinks};
 
 use crate::seen::{Seen, SeenPlaces};
-use crate::{Collector, Item, Pricing, RejectSink, Result, SeenIds, Stats};
+use crate::{Collector, Item, Pricer, Pricing, RejectSink, Result, SeenIds, Stats};
 
 fn content_hash(session: &Session) -> u64 {
     let mut hasher = FxHasher::default();
@@ -23,7 +23,7 @@ fn content_hash(session: &Session) -> u64 {
 /// Settles duplicates and hands each new session to the collector.
 struct Accept<'a, C> {
     names: Vec<PathBuf>,
-    pricing: &'a Pricing,
+    pricer: Pricer<'a>,
     collector: &'a mut C,
     seen: SeenPlaces,
     stats: Stats,
@@ -80,7 +80,11 @@ impl<C: Collector> Accept<'_, C> {
             }
             None => self.stats.seen.add(&session),
         }
-        let item = C::Item::from_session(session, self.pricing, || self.place(input, location))?;
+        let place = || Place {
+            path: self.names[input as usize].clone(),
+            location,
+        };
+        let item = C::Item::from_session(session, &mut self.pricer, place)?;
         self.collector.add(item)
     }
 }
@@ -99,7 +103,7 @@ pub(crate) fn run<C: Collector>(
     let mut book = CurrencyBook::new(table.venue_currencies.clone());
     let mut accept = Accept {
         names: inputs.iter().map(Input::display_path).collect(),
-        pricing,
+        pricer: pricing.pricer(),
         collector,
         seen: SeenPlaces::new(options.spill_folder.as_deref()),
         stats: Stats {
