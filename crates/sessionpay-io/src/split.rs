@@ -46,17 +46,6 @@ pub(crate) enum SplitError {
     },
 }
 
-#[derive(Debug, Clone, Copy)]
-struct FieldRef {
-    start: u32,
-    end: u32,
-    /// The field was quoted and holds doubled quotes: its text is the span
-    /// with each `""` read as `"` (done only when the text is asked for).
-    escaped: bool,
-    /// The field was quoted: its quotes stand just outside `start..end`.
-    quoted: bool,
-}
-
 /// The largest record accepted: far beyond any real row, small enough that a
 /// corrupt file cannot exhaust memory.
 pub(crate) const MAX_RECORD: usize = 64 * 1024 * 1024;
@@ -74,7 +63,13 @@ pub(crate) struct Splitter<R> {
     base: u64,
     /// Stop before a record that starts at or after this absolute offset.
     limit: u64,
-    fields: Vec<FieldRef>,
+    /// Where each field of the current record ends, from the record's
+    /// start: field `i` stands in `ends[i - 1] + 1..ends[i]` (the first from
+    /// 0), quotes included. A field that starts with a quote is quoted (it
+    /// ends with its closing quote) and holds a doubled quote exactly when
+    /// another quote stands inside: both are read off its bytes when it is
+    /// asked for, so the split records one number a field.
+    ends: Vec<u32>,
     /// The current record: its span in `buf`, number, first line.
     current: (usize, usize),
     current_record: u64,
@@ -211,11 +206,10 @@ fn prefix_xor(mut x: u64) -> u64 {
 struct Blocks {
     /// Where the block starts in the buffer.
     base: usize,
-    /// `,` `\n` `\r` outside quotes, not yet handed out.
-    delims: u64,
-    /// Quotes that open a quoted text right after a closing one: the second
-    /// quote of a doubled pair. Not yet handed out.
-    pairs: u64,
+    /// `,` outside quotes, not yet handed out.
+    commas: u64,
+    /// `\n` and `\r` outside quotes (line endings), not yet handed out.
+    endings: u64,
     /// `\n` inside quotes, not yet counted.
     lf: u64,
     /// Whether the block ends inside quotes, with a delimiter outside them,
@@ -234,21 +228,23 @@ impl Blocks {
     fn at(buf: &[u8], base: usize, carry: (bool, bool, bool)) -> Option<Blocks> {
         let block: &[u8; BLOCK] = buf.get(base..base + BLOCK)?.try_into().ok()?;
         let [comma, quote, lf, cr] = STRUCTURAL.map(u8x16::splat);
-        let (mut quotes, mut delims, mut lfs) = (0u64, 0u64, 0u64);
+        let (mut quotes, mut commas, mut lfs, mut crs) = (0u64, 0u64, 0u64, 0u64);
         for k in 0..BLOCK / 16 {
             let mut lanes = [0u8; 16];
             lanes.copy_from_slice(&block[16 * k..16 * (k + 1)]);
             let v = u8x16::new(lanes);
-            let is_lf = v.simd_eq(lf);
             quotes |= u64::from(v.simd_eq(quote).to_bitmask()) << (16 * k);
-            delims |= u64::from((v.simd_eq(comma) | is_lf | v.simd_eq(cr)).to_bitmask()) << (16 * k);
-            lfs |= u64::from(is_lf.to_bitmask()) << (16 * k);
+            commas |= u64::from(v.simd_eq(comma).to_bitmask()) << (16 * k);
+            lfs |= u64::from(v.simd_eq(lf).to_bitmask()) << (16 * k);
+            crs |= u64::from(v.simd_eq(cr).to_bitmask()) << (16 * k);
         }
         let (in_quotes, after_delim, after_close) = carry;
         let inside = prefix_xor(quotes) ^ if in_quotes { u64::MAX } else { 0 };
         let open = quotes & inside;
         let close = quotes & !inside;
-        let delims = delims & !inside;
+        let commas = commas & !inside;
+        let endings = (lfs | crs) & !inside;
+        let delims = commas | endings;
         let field_starts = delims << 1 | u64::from(after_delim);
         let after_closes = close << 1 | u64::from(after_close);
         if open & !(field_starts | after_closes) | after_closes & !(open | delims) != 0 {
@@ -256,8 +252,8 @@ impl Blocks {
         }
         Some(Blocks {
             base,
-            delims,
-            pairs: open & after_closes,
+            commas,
+            endings,
             lf: lfs & inside,
             carry: (inside >> 63 == 1, delims >> 63 == 1, close >> 63 == 1),
         })
@@ -292,7 +288,7 @@ impl<R: Read> Splitter<R> {
             eof: false,
             base: start,
             limit,
-            fields: Vec::with_capacity(32),
+            ends: Vec::with_capacity(32),
             current: (0, 0),
             current_record: 0,
             record: 0,
@@ -445,82 +441,61 @@ impl<R: Read> Splitter<R> {
     /// which [`Blocks::at`] checks for a whole block with a few masks.
     #[inline]
     fn parse_fast(&mut self, start: usize) -> Option<(usize, u64)> {
-        self.fields.clear();
+        self.ends.clear();
         let buf = &self.buf[..self.filled];
         let mut blocks = match self.fast {
             Some((at, blocks)) if at == start => blocks,
             _ => Blocks::at(buf, start, (false, true, false))?,
         };
-        let mut fs = start;
-        let mut quoted = *buf.get(fs)? == b'"';
-        // The field holds a doubled quote in a block before this one.
-        let mut escaped = false;
         let mut newlines = 0u64;
         loop {
             let b = blocks.base;
-            while blocks.delims != 0 {
-                let i = blocks.delims.trailing_zeros() as usize;
-                blocks.delims &= blocks.delims - 1;
-                let at = b + i;
+            if blocks.endings != 0 {
+                // The record ends in this block: its fields are the commas
+                // before the line ending.
+                let i = blocks.endings.trailing_zeros() as usize;
                 let before = below(i);
-                let q = usize::from(quoted);
-                self.fields.push(FieldRef {
-                    start: (fs + q - start) as u32,
-                    end: (at - q - start) as u32,
-                    escaped: escaped || blocks.pairs & before != 0,
-                    quoted,
-                });
-                blocks.pairs &= !before;
-                match buf[at] {
-                    b',' => {
-                        fs = at + 1;
-                        quoted = *buf.get(fs)? == b'"';
-                        escaped = false;
+                push_ends(&mut self.ends, blocks.commas & before, b, start);
+                blocks.commas &= !before;
+                blocks.endings &= blocks.endings - 1;
+                let at = b + i;
+                self.ends.push((at - start) as u32);
+                // `\n`, or `\r` alone or before `\n`: one line break, with
+                // those inside quotes.
+                newlines += u64::from((blocks.lf & before).count_ones()) + 1;
+                blocks.lf &= !before;
+                let end = if buf[at] == b'\r' && buf.get(at + 1) == Some(&b'\n') {
+                    if i + 1 == BLOCK {
+                        // The `\n` opens the next block: start afresh after it.
+                        self.fast = None;
+                        return Some((at + 2, newlines));
                     }
-                    ending => {
-                        // `\n`, or `\r` alone or before `\n`: one line break,
-                        // with those inside quotes.
-                        if blocks.lf & before != 0 {
-                            newlines += u64::from((blocks.lf & before).count_ones());
-                            blocks.lf &= !before;
-                        }
-                        newlines += 1;
-                        let end = if ending == b'\r' && buf.get(at + 1) == Some(&b'\n') {
-                            if i + 1 == BLOCK {
-                                // The `\n` opens the next block: start afresh after it.
-                                self.fast = None;
-                                return Some((at + 2, newlines));
-                            }
-                            blocks.delims &= blocks.delims - 1;
-                            at + 2
-                        } else if ending == b'\r' && at + 1 == buf.len() {
-                            // A `\n` may follow: the walk waits for it.
-                            return None;
-                        } else {
-                            at + 1
-                        };
-                        self.fast = Some((end, blocks));
-                        return Some((end, newlines));
-                    }
-                }
+                    blocks.endings &= blocks.endings - 1;
+                    at + 2
+                } else if buf[at] == b'\r' && at + 1 == buf.len() {
+                    // A `\n` may follow: the walk waits for it.
+                    return None;
+                } else {
+                    at + 1
+                };
+                self.fast = Some((end, blocks));
+                return Some((end, newlines));
             }
+            push_ends(&mut self.ends, blocks.commas, b, start);
             // The field goes on into the next block; a record longer than
             // any real row is left to the walk, so that one that needs the
             // buffer to grow many times is not scanned twice each time.
             if b >= start + FAST_RECORD {
                 return None;
             }
-            escaped |= blocks.pairs != 0;
-            if blocks.lf != 0 {
-                newlines += u64::from(blocks.lf.count_ones());
-            }
+            newlines += u64::from(blocks.lf.count_ones());
             blocks = Blocks::at(buf, b + BLOCK, blocks.carry)?;
         }
     }
 
     /// The byte-by-byte reading of a record from `start` (see [`Splitter::parse_at`]).
     fn parse_walk(&mut self, start: usize) -> Result<Option<(usize, u64)>, SplitError> {
-        self.fields.clear();
+        self.ends.clear();
         let filled = self.filled;
         let whole = &self.buf[..];
         let buf = &whole[..filled];
@@ -533,21 +508,17 @@ impl<R: Read> Splitter<R> {
         let end = loop {
             // One field.
             if buf.get(p) == Some(&b'"') {
-                // The opening quote. Then find the closing quote, count line
-                // breaks, and note doubled quotes (left in place: most fields
+                // The opening quote. Then find the closing quote and count
+                // line breaks; doubled quotes are left in place (most fields
                 // that have them are never read as text, or only compared).
                 cursor.skip(whole, filled, p);
-                let mut escaped = false;
                 let close = loop {
                     let Some(i) = cursor.next(whole, filled) else {
                         return Ok(None);
                     };
                     match buf[i] {
                         b'"' => match buf.get(i + 1) {
-                            Some(b'"') => {
-                                cursor.skip(whole, filled, i + 1); // The second quote.
-                                escaped = true;
-                            }
+                            Some(b'"') => cursor.skip(whole, filled, i + 1), // The second quote.
                             None if !self.eof => return Ok(None),
                             _ => break i,
                         },
@@ -555,13 +526,8 @@ impl<R: Read> Splitter<R> {
                         _ => {}
                     }
                 };
-                self.fields.push(FieldRef {
-                    start: (p + 1 - start) as u32,
-                    end: (close - start) as u32,
-                    escaped,
-                    quoted: true,
-                });
                 p = close + 1;
+                self.ends.push((p - start) as u32);
                 match buf.get(p) {
                     Some(b',') => {
                         cursor.skip(whole, filled, p);
@@ -589,7 +555,7 @@ impl<R: Read> Splitter<R> {
                             line: self.next_line + newlines,
                             record: self.record,
                             start: self.base + start as u64,
-                            field: self.fields.len() - 1,
+                            field: self.ends.len() - 1,
                         })
                     }
                 }
@@ -605,20 +571,10 @@ impl<R: Read> Splitter<R> {
                     if !self.eof {
                         return Ok(None);
                     }
-                    self.fields.push(FieldRef {
-                        start: (p - start) as u32,
-                        end: (filled - start) as u32,
-                        escaped: false,
-                        quoted: false,
-                    });
+                    self.ends.push((filled - start) as u32);
                     break (filled, newlines);
                 };
-                self.fields.push(FieldRef {
-                    start: (p - start) as u32,
-                    end: (at - start) as u32,
-                    escaped: false,
-                    quoted: false,
-                });
+                self.ends.push((at - start) as u32);
                 match buf[at] {
                     b',' => p = at + 1,
                     b'\n' => break (at + 1, newlines + 1),
@@ -646,14 +602,14 @@ impl<R: Read> Splitter<R> {
 
     /// The number of fields of the current record.
     pub(crate) fn len(&self) -> usize {
-        self.fields.len()
+        self.ends.len()
     }
 
     /// Whether the current record is a blank line.
     pub(crate) fn is_blank(&self) -> bool {
-        self.fields.len() == 1 && {
-            let f = self.fields[0];
-            !f.escaped && self.raw_field(f).iter().all(u8::is_ascii_whitespace)
+        self.len() == 1 && {
+            let (text, escaped) = self.field(0);
+            !escaped && text.iter().all(u8::is_ascii_whitespace)
         }
     }
 
@@ -662,10 +618,12 @@ impl<R: Read> Splitter<R> {
         (self.base + self.current.0 as u64, self.line, self.current_record)
     }
 
-    /// The bytes of field `f` as they stand in the record (doubled quotes
-    /// still doubled).
-    fn raw_field(&self, f: FieldRef) -> &[u8] {
-        &self.buf[self.current.0 + f.start as usize..self.current.0 + f.end as usize]
+    /// The bytes of field `i` (see [`Fields::raw`]).
+    fn field(&self, i: usize) -> (&[u8], bool) {
+        let (a, b) = span_of(&self.ends, i).unwrap_or_default();
+        let raw = &self.buf[self.current.0 + a..self.current.0 + b];
+        let (text, escaped) = content(raw);
+        (&raw[text], escaped)
     }
 
     /// The fields of the current record as text, checking once that they are
@@ -677,7 +635,7 @@ impl<R: Read> Splitter<R> {
         match simdutf8::basic::from_utf8(&self.buf[a..b]) {
             Ok(record) => Ok(Fields {
                 record,
-                refs: &self.fields,
+                ends: &self.ends,
             }),
             Err(_) => Err(self.utf8_error()),
         }
@@ -686,13 +644,11 @@ impl<R: Read> Splitter<R> {
     /// The first field of the current record that is not UTF-8.
     #[cold]
     fn utf8_error(&self) -> SplitError {
-        let bad = self.fields.iter().enumerate().find_map(|(i, f)| {
+        let bad = (0..self.len()).find_map(|i| {
             // The byte is counted in the field's text, as its reader sees it.
-            let raw = self.raw_field(*f);
-            let text = if f.escaped {
-                unescape_bytes(raw)
-            } else {
-                raw.to_vec()
+            let text = match self.field(i) {
+                (text, true) => unescape_bytes(text),
+                (text, false) => text.to_vec(),
             };
             std::str::from_utf8(&text).err().map(|e| (i, e.valid_up_to()))
         });
@@ -715,31 +671,29 @@ impl<R: Read> Splitter<R> {
 pub(crate) struct Fields<'a> {
     /// The record, validated.
     record: &'a str,
-    refs: &'a [FieldRef],
+    /// See [`Splitter::ends`].
+    ends: &'a [u32],
 }
 
 impl<'a> Fields<'a> {
     /// Field `i` as it stands in the record, and whether it still holds
     /// doubled quotes (see [`unescape`]); `("", false)` when there is none.
     pub(crate) fn raw(&self, i: usize) -> (&'a str, bool) {
-        match self.refs.get(i) {
-            Some(f) => (
-                self.record
-                    .get(f.start as usize..f.end as usize)
-                    .unwrap_or_default(),
-                f.escaped,
-            ),
-            None => ("", false),
-        }
+        let Some((a, b)) = span_of(self.ends, i) else {
+            return ("", false);
+        };
+        let raw = self.record.get(a..b).unwrap_or_default();
+        // The quotes `content` leaves out are ASCII: its ends are boundaries.
+        let (text, escaped) = content(raw.as_bytes());
+        (raw.get(text).unwrap_or_default(), escaped)
     }
 
     /// Fields `first..=last` as they stand in the record, quotes and
     /// delimiters included: two records with the same span have the same
     /// fields there. `None` when the record has no such fields.
     pub(crate) fn span(&self, first: usize, last: usize) -> Option<&'a str> {
-        let (a, b) = (self.refs.get(first)?, self.refs.get(last)?);
-        let start = a.start as usize - usize::from(a.quoted);
-        let end = b.end as usize + usize::from(b.quoted);
+        let (start, _) = span_of(self.ends, first)?;
+        let (_, end) = span_of(self.ends, last)?;
         self.record.get(start..end)
     }
 
@@ -749,6 +703,40 @@ impl<'a> Fields<'a> {
             (text, true) => Cow::Owned(unescape(text)),
             (text, false) => Cow::Borrowed(text),
         }
+    }
+}
+
+/// Where field `i` stands in its record, quotes included (see
+/// [`Splitter::ends`]); `None` past the last field.
+#[inline]
+fn span_of(ends: &[u32], i: usize) -> Option<(usize, usize)> {
+    let end = *ends.get(i)? as usize;
+    let start = match i.checked_sub(1) {
+        Some(before) => ends[before] as usize + 1,
+        None => 0,
+    };
+    Some((start, end))
+}
+
+/// Where the text of a field that stands as `raw` is, and whether it still
+/// holds doubled quotes: inside its quotes when it starts with one (a quoted
+/// field ends with its closing quote, and any quote inside is one of a
+/// pair), else the whole field as it stands.
+#[inline]
+fn content(raw: &[u8]) -> (std::ops::Range<usize>, bool) {
+    match raw {
+        [b'"', inner @ .., b'"'] => (1..raw.len() - 1, inner.contains(&b'"')),
+        _ => (0..raw.len(), false),
+    }
+}
+
+/// Adds to `ends` the place of each comma in `commas`, a mask of the block
+/// at `base` whose commas all stand at or after the record's `start`.
+#[inline(always)]
+fn push_ends(ends: &mut Vec<u32>, mut commas: u64, base: usize, start: usize) {
+    while commas != 0 {
+        ends.push((base + commas.trailing_zeros() as usize - start) as u32);
+        commas &= commas - 1;
     }
 }
 
