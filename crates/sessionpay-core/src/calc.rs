@@ -421,17 +421,11 @@ pub fn compute_pay(session: &Session, policy: &RatePolicy) -> Result<PayBreakdow
 mod tests {
     use super::*;
     use crate::money::RoundingMode;
-    use crate::rate::Tier;
 
     use crate::testing::{d, gbp};
 
     fn tiers() -> Tiers {
-        let t = |lower, upper, amount: &str| Tier {
-            lower,
-            upper,
-            amount: d(amount),
-            currency: None,
-        };
+        let t = crate::testing::tier;
         Tiers::try_new(vec![
             t(1, Some(5), "1.80"),
             t(6, Some(10), "2.20"),
@@ -471,12 +465,7 @@ mod tests {
 
     #[test]
     fn beyond_a_closed_last_tier_pays_nothing_more() {
-        let t = |lower, upper, amount: &str| Tier {
-            lower,
-            upper,
-            amount: d(amount),
-            currency: None,
-        };
+        let t = crate::testing::tier;
         let kind = RateKind::Tiered {
             tiers: Tiers::try_new(vec![t(1, Some(5), "2"), t(6, Some(10), "3")]).unwrap(),
         };

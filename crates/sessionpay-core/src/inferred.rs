@@ -788,17 +788,12 @@ mod tests {
     use super::*;
     use crate::calc::pay_for;
     use crate::policy::{RatePolicy, TierMode};
-    use crate::rate::{PayRate, Tier, Tiers};
+    use crate::rate::{PayRate, Tiers};
     use crate::session::{InstructorId, SessionId, SessionType};
     use crate::testing::{d, gbp};
 
     fn rates() -> Vec<(Arc<PayRate>, RatePolicy)> {
-        let t = |lower, upper, amount: &str| Tier {
-            lower,
-            upper,
-            amount: d(amount),
-            currency: None,
-        };
+        let t = crate::testing::tier;
         let tiers = Tiers::try_new(vec![t(1, Some(5), "2.10"), t(6, None, "3.05")]).unwrap();
         let rate = |id, kind| Arc::new(PayRate::try_new(RateId(id), format!("Rate {id}"), kind).unwrap());
         vec![

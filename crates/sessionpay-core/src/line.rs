@@ -197,12 +197,11 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::money::Currency;
-    use crate::rate::{PayRate, RateId, Tier, Tiers};
-    use crate::session::{Counts, InstructorId, SessionId, SessionType, VenueId};
+    use crate::rate::{PayRate, RateId, Tiers};
+    use crate::session::Counts;
     use crate::HoursBasis;
 
-    use crate::testing::d;
+    use crate::testing::{d, gbp, session};
 
     fn line(
         kind: Option<RateKind>,
@@ -211,33 +210,14 @@ mod tests {
         reported: &str,
         policy: RatePolicy,
     ) -> SessionLine {
-        let session = Session {
-            id: SessionId(1),
-            name: "Spin".into(),
-            instructor: InstructorId(7),
-            instructor_name: "Ana".into(),
-            venue: VenueId(101),
-            venue_name: "Camden".into(),
-            zone: chrono_tz::Europe::London,
-            starts_at: "2026-05-02T09:00:00Z".parse().unwrap(),
-            hours: d(hours),
-            counts,
-            session_type: SessionType::Class,
-            rate: kind.map(|k| Arc::new(PayRate::try_new(RateId(3), "r".into(), k).unwrap())),
-            reported: (!reported.is_empty()).then(|| d(reported)),
-            pending: false,
-            currency: Currency::try_from_code("GBP").unwrap(),
-        };
+        let rate = kind.map(|k| Arc::new(PayRate::try_new(RateId(3), "r".into(), k).unwrap()));
+        let reported = (!reported.is_empty()).then(|| d(reported));
+        let session = session(rate, counts, hours, reported, gbp());
         SessionLine::price(session, &policy, Decimal::ZERO).unwrap()
     }
 
     fn tiered() -> RateKind {
-        let t = |lower, upper, amount: &str| Tier {
-            lower,
-            upper,
-            amount: d(amount),
-            currency: None,
-        };
+        let t = crate::testing::tier;
         RateKind::Tiered {
             tiers: Tiers::try_new(vec![t(1, Some(5), "1.80"), t(6, None, "2.20")]).unwrap(),
         }

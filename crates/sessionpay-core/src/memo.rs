@@ -198,17 +198,11 @@ mod tests {
 
     use crate::money::RoundingMode;
     use crate::policy::{HoursBasis, TierMode};
-    use crate::rate::{RateId, Tier, Tiers};
-    use crate::session::{Counts, InstructorId, SessionId, SessionType, VenueId};
-    use crate::testing::{d, gbp};
+    use crate::rate::{RateId, Tiers};
+    use crate::session::Counts;
+    use crate::testing::{d, gbp, tier};
 
     fn rates() -> Vec<Arc<PayRate>> {
-        let tier = |lower, upper, amount: &str| Tier {
-            lower,
-            upper,
-            amount: d(amount),
-            currency: None,
-        };
         let tiers = Tiers::try_new(vec![tier(1, Some(5), "1.80"), tier(6, None, "2.20")]).unwrap();
         let kinds = [
             RateKind::PerCustomer { base: d("6.75") },
@@ -260,23 +254,7 @@ mod tests {
     }
 
     fn session(rate: Option<Arc<PayRate>>, counts: Counts, hours: &str, currency: Currency) -> Session {
-        Session {
-            id: SessionId(1),
-            name: "Spin".into(),
-            instructor: InstructorId(7),
-            instructor_name: "Ana".into(),
-            venue: VenueId(101),
-            venue_name: "Camden".into(),
-            zone: chrono_tz::Europe::London,
-            starts_at: "2026-05-02T09:00:00Z".parse().unwrap(),
-            hours: d(hours),
-            counts,
-            session_type: SessionType::Class,
-            rate,
-            reported: None,
-            pending: false,
-            currency,
-        }
+        crate::testing::session(rate, counts, hours, None, currency)
     }
 
     #[test]

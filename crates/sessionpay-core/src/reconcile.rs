@@ -386,7 +386,7 @@ pub fn explain_mismatch(
 mod tests {
     use super::*;
     use crate::policy::TierMode;
-    use crate::rate::{Tier, Tiers};
+    use crate::rate::Tiers;
 
     use crate::testing::{d, gbp};
 
@@ -437,12 +437,7 @@ mod tests {
             why(&pc, c(4, 0, 0, 1), "1", default, "25").reason,
             Some(Reason::NoShowsCounted)
         );
-        let t = |lower, upper, amount: &str| Tier {
-            lower,
-            upper,
-            amount: d(amount),
-            currency: None,
-        };
+        let t = crate::testing::tier;
         let tiered = RateKind::Tiered {
             tiers: Tiers::try_new(vec![t(1, Some(5), "1"), t(6, None, "2")]).unwrap(),
         };
@@ -506,12 +501,7 @@ mod tests {
 
     #[test]
     fn the_matching_policy_comes_with_the_reason() {
-        let t = |lower, upper, amount: &str| Tier {
-            lower,
-            upper,
-            amount: d(amount),
-            currency: None,
-        };
+        let t = crate::testing::tier;
         let tiered = RateKind::Tiered {
             tiers: Tiers::try_new(vec![t(1, Some(5), "1"), t(6, None, "2")]).unwrap(),
         };
