@@ -53,8 +53,9 @@ struct Slot {
 /// [`PayMemo::pay`] gives exactly what [`compute_pay`] gives: the memo only
 /// skips work. It is a fixed table of 4,096 places, each holding the
 /// last figure that fell there, so it never grows. A rate is known by the
-/// shared value (`Arc`) the session holds: readers make one per distinct
-/// rate text, so equal rates read apart are only worked out once each.
+/// shared value (`Arc`) the session holds, which readers make once per
+/// distinct rate text: two equal rates in different `Arc`s only cost their
+/// figures worked out once each.
 ///
 /// ```
 /// use std::sync::Arc;

@@ -20,6 +20,14 @@ fn content_hash(session: &Session) -> u64 {
     hasher.finish()
 }
 
+/// The place of `location` in input number `input` of `names`.
+fn place_in(names: &[PathBuf], input: u32, location: Location) -> Place {
+    Place {
+        path: names[input as usize].clone(),
+        location,
+    }
+}
+
 /// Settles duplicates and hands each new session to the collector.
 struct Accept<'a, C> {
     names: Vec<PathBuf>,
@@ -31,10 +39,7 @@ struct Accept<'a, C> {
 
 impl<C: Collector> Accept<'_, C> {
     fn place(&self, input: u32, location: Location) -> Place {
-        Place {
-            path: self.names[input as usize].clone(),
-            location,
-        }
+        place_in(&self.names, input, location)
     }
 
     fn session(&mut self, input: u32, location: Location, session: Session) -> Result<()> {
@@ -80,11 +85,8 @@ impl<C: Collector> Accept<'_, C> {
             }
             None => self.stats.seen.add(&session),
         }
-        let place = || Place {
-            path: self.names[input as usize].clone(),
-            location,
-        };
-        let item = C::Item::from_session(session, &mut self.pricer, place)?;
+        let names = &self.names;
+        let item = C::Item::from_session(session, &mut self.pricer, || place_in(names, input, location))?;
         self.collector.add(item)
     }
 }
