@@ -19,6 +19,7 @@
 
 use std::sync::Arc;
 
+use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use sessionpay_core::chrono_tz::Tz;
 use sessionpay_core::{
@@ -56,9 +57,49 @@ enum Scalar {
     Null,
     /// A string's content; `true` when it holds an escape.
     Str(Span, bool),
-    /// A number's text.
-    Num(Span),
+    /// A number's text, and its value when it is a plain one.
+    Num(Span, Plain),
     Bool(bool),
+}
+
+/// The value of a number read by the scan, when it has no sign and no
+/// exponent, at most 18 digits and at most 15 after its point: those
+/// digits as one integer (below 2^60) and, in the top four bits, how many
+/// follow the point. Any other number is [`Plain::NONE`], and its text is
+/// read as the strict reader reads it.
+///
+/// Ids, counts, hours and figures are such numbers in every export, so the
+/// row's build takes them from here instead of reading their digits again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Plain(u64);
+
+impl Plain {
+    const NONE: Plain = Plain(u64::MAX);
+    const DIGITS: u64 = (1 << 60) - 1;
+
+    /// `digits` with `scale` of them after the point, when both fit.
+    #[inline]
+    fn new(digits: u64, count: u32, scale: u32) -> Plain {
+        if count > 18 || scale > 15 {
+            return Plain::NONE;
+        }
+        Plain(digits | u64::from(scale) << 60)
+    }
+
+    /// The whole number, when the text had no point.
+    #[inline]
+    fn whole(self) -> Option<u64> {
+        (self != Plain::NONE && self.0 >> 60 == 0).then_some(self.0)
+    }
+
+    /// The number as `value::decimal` reads its text.
+    #[inline]
+    fn decimal(self) -> Option<Decimal> {
+        (self != Plain::NONE).then(|| {
+            // Below 2^60, so the cast keeps every digit.
+            Decimal::new((self.0 & Plain::DIGITS) as i64, (self.0 >> 60) as u32)
+        })
+    }
 }
 
 /// The rate object, as it stands.
@@ -349,34 +390,43 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// A number at `pos`, held to JSON's grammar.
-    fn number(&mut self) -> Option<Span> {
+    /// A number at `pos`, held to JSON's grammar, and its [`Plain`] value.
+    fn number(&mut self) -> Option<(Span, Plain)> {
         let start = self.pos;
         let b = self.b;
         let mut i = start;
         let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
-        if b.get(i) == Some(&b'-') {
+        // The digits as one integer (wrapping: past 18 digits it is not
+        // used), and how many there are.
+        let mut digits = 0u64;
+        let mut count = 0u32;
+        let negative = b.get(i) == Some(&b'-');
+        if negative {
             i += 1;
         }
         match b.get(i) {
-            Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => {
-                while digit(i) {
-                    i += 1;
-                }
+            Some(b'0') => {
+                i += 1;
+                count = 1;
             }
+            Some(b'1'..=b'9') => take_digits(b, &mut i, &mut digits, &mut count),
             _ => return None,
         }
+        let whole = count;
         if b.get(i) == Some(&b'.') {
             i += 1;
             if !digit(i) {
                 return None;
             }
-            while digit(i) {
-                i += 1;
-            }
+            take_digits(b, &mut i, &mut digits, &mut count);
         }
+        let mut plain = if negative {
+            Plain::NONE
+        } else {
+            Plain::new(digits, count, count - whole)
+        };
         if matches!(b.get(i), Some(b'e' | b'E')) {
+            plain = Plain::NONE;
             i += 1;
             if matches!(b.get(i), Some(b'+' | b'-')) {
                 i += 1;
@@ -393,7 +443,7 @@ impl<'a> Scan<'a> {
             return None;
         }
         self.pos = i;
-        Some(Span { start, end: i })
+        Some((Span { start, end: i }, plain))
     }
 
     /// `word` at `pos`, passed over.
@@ -430,7 +480,10 @@ impl<'a> Scan<'a> {
                 self.literal(b"false")?;
                 Scalar::Bool(false)
             }
-            _ => Scalar::Num(self.number()?),
+            _ => {
+                let (span, plain) = self.number()?;
+                Scalar::Num(span, plain)
+            }
         })
     }
 
@@ -530,6 +583,17 @@ impl<'a> Scan<'a> {
         let start = self.pos;
         self.skip(depth)?;
         Some(Span { start, end: self.pos })
+    }
+}
+
+/// Passes over the digits of `b` from `i`, adding each to `digits`
+/// (wrapping: a [`Plain`] value takes at most 18) and counting them.
+#[inline(always)]
+fn take_digits(b: &[u8], i: &mut usize, digits: &mut u64, count: &mut u32) {
+    while let Some(d) = b.get(*i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
+        *digits = digits.wrapping_mul(10).wrapping_add(u64::from(d));
+        *count += 1;
+        *i += 1;
     }
 }
 
@@ -889,7 +953,7 @@ impl FastJson {
                     let t = text.get(span.start..span.end)?;
                     Some((!blank(t)).then_some(t))
                 }
-                Scalar::Num(span) => Some(Some(text.get(span.start..span.end)?)),
+                Scalar::Num(span, _) => Some(Some(text.get(span.start..span.end)?)),
                 Scalar::Bool(b) => Some(Some(if b { "true" } else { "false" })),
             }
         };
@@ -900,28 +964,47 @@ impl FastJson {
             opt(v)?
         };
         let present = |v: Scalar| (v != Scalar::Absent).then_some(());
-        let id = value::id(req(s.id)?).ok()?;
-        if let Some(t) = opt(s.offering_type_id)? {
-            value::id(t).ok()?;
-        }
-        if let Some(t) = opt(s.max_occupancy)? {
-            value::count(t).ok()?;
-        }
-        let instructor = value::id(req(s.instructor_id)?).ok()?;
-        let venue = value::id(req(s.venue_id)?).ok()?;
-        let zone = self.zone(req(s.venue_timezone)?.trim())?;
-        let starts_at = value::starts_at(req(s.starts_at)?).ok()?;
-        let hours = value::decimal(req(s.hours)?).ok()?;
-        if hours.is_sign_negative() && !hours.is_zero() {
-            return None;
-        }
+        // A number's value as the scan read it, when it is plain; what its
+        // text reads as otherwise (the same value: the tests hold them to it).
+        let whole = |v: Scalar| match v {
+            Scalar::Num(_, plain) => plain.whole(),
+            _ => None,
+        };
+        let an_id = |v: Scalar| whole(v).or_else(|| value::id(req(v)?).ok());
+        let decimal = |v: Scalar| -> Option<Decimal> {
+            match v {
+                Scalar::Num(_, plain) => plain.decimal(),
+                _ => None,
+            }
+            .or_else(|| value::decimal(req(v)?).ok())
+        };
         let count = |v: Scalar| -> Option<u32> {
+            if let Some(n) = whole(v) {
+                return u32::try_from(n).ok();
+            }
             present(v)?;
             match opt(v)? {
                 None => Some(0),
                 Some(t) => value::count(t).ok(),
             }
         };
+        let id = an_id(s.id)?;
+        if let Some(t) = opt(s.offering_type_id)? {
+            if whole(s.offering_type_id).is_none() {
+                value::id(t).ok()?;
+            }
+        }
+        if opt(s.max_occupancy)?.is_some() {
+            count(s.max_occupancy)?;
+        }
+        let instructor = an_id(s.instructor_id)?;
+        let venue = an_id(s.venue_id)?;
+        let zone = self.zone(req(s.venue_timezone)?.trim())?;
+        let starts_at = value::starts_at(req(s.starts_at)?).ok()?;
+        let hours = decimal(s.hours)?;
+        if hours.is_sign_negative() && !hours.is_zero() {
+            return None;
+        }
         let counts = Counts::try_new(
             count(s.attended)?,
             count(s.comped)?,
@@ -949,7 +1032,7 @@ impl FastJson {
         let reported = match s.pay {
             PayCell::Absent => return None,
             PayCell::Scalar(Scalar::Null) => None,
-            PayCell::Scalar(v @ Scalar::Num(_)) => Some(value::decimal(opt(v)??).ok()?),
+            PayCell::Scalar(v @ Scalar::Num(..)) => Some(decimal(v)?),
             PayCell::Scalar(v @ Scalar::Str(..)) => match opt(v)? {
                 None => None,
                 Some(t) => {
@@ -961,7 +1044,7 @@ impl FastJson {
             },
             PayCell::Scalar(_) => return None,
             PayCell::Object => {
-                let (decimal, string, code) = (s.pay_decimal, s.pay_string, s.pay_code);
+                let (pay_decimal, string, code) = (s.pay_decimal, s.pay_string, s.pay_code);
                 let formatted = match string {
                     Scalar::Str(_, false) => match opt(string)? {
                         Some(t) => Some(value::money(t).ok()?),
@@ -988,8 +1071,8 @@ impl FastJson {
                     }
                     _ => return None,
                 }
-                match decimal {
-                    Scalar::Num(_) | Scalar::Str(_, false) => Some(value::decimal(opt(decimal)??).ok()?),
+                match pay_decimal {
+                    Scalar::Num(..) | Scalar::Str(_, false) => Some(decimal(pay_decimal)?),
                     Scalar::Absent | Scalar::Null => formatted.map(|f| f.amount),
                     _ => return None,
                 }
@@ -1047,7 +1130,7 @@ impl FastJson {
     fn name(&mut self, text: &str, v: Scalar) -> Option<Arc<str>> {
         let t: &str = match v {
             Scalar::Absent | Scalar::Null => "",
-            Scalar::Str(span, false) | Scalar::Num(span) => text.get(span.start..span.end)?,
+            Scalar::Str(span, false) | Scalar::Num(span, _) => text.get(span.start..span.end)?,
             Scalar::Str(span, true) => {
                 let raw = text.get(span.start..span.end)?;
                 self.scratch.clear();
@@ -1194,7 +1277,7 @@ impl Scan<'_> {
     fn total(&mut self) -> Option<Option<u64>> {
         match self.scalar()? {
             Scalar::Null => Some(None),
-            Scalar::Num(span) => {
+            Scalar::Num(span, _) => {
                 let text = self.b.get(span.start..span.end)?;
                 if !text.iter().all(u8::is_ascii_digit) {
                     return None;
@@ -1213,6 +1296,54 @@ mod tests {
     /// The first quote, backslash or control character, byte by byte.
     fn first_special(bytes: &[u8; 8]) -> Option<usize> {
         bytes.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+    }
+
+    /// What the scan reads of `text` as a number: its span's end and value.
+    fn scanned(text: &str) -> Option<(usize, Plain)> {
+        let mut keys = Vec::new();
+        let mut scan = Scan::new(text.as_bytes(), &mut keys);
+        scan.number().map(|(span, plain)| (span.end, plain))
+    }
+
+    #[test]
+    fn a_plain_number_is_one_without_sign_or_exponent_and_of_few_digits() {
+        let plain = |t: &str| scanned(t).map(|(_, p)| p);
+        assert_eq!(plain("1062").and_then(Plain::whole), Some(1062));
+        assert_eq!(plain("0").and_then(Plain::whole), Some(0));
+        assert_eq!(plain("49.13").and_then(Plain::decimal).map(|d| d.to_string()), Some("49.13".into()));
+        assert_eq!(plain("0.750").and_then(Plain::decimal).map(|d| d.to_string()), Some("0.750".into()));
+        assert_eq!(plain("1.5").and_then(Plain::whole), None);
+        for t in ["-3", "1e2", "2.5E-1", "1234567890123456789", "0.1234567890123456"] {
+            assert_eq!(plain(t), Some(Plain::NONE), "{t}");
+        }
+        assert_eq!(plain("123456789012345678").and_then(Plain::whole), Some(123_456_789_012_345_678));
+        assert_eq!(plain("01"), None, "a leading zero is not JSON");
+    }
+
+    proptest::proptest! {
+        /// The value the scan gives a number is the one its text reads as,
+        /// to the scale, as an id, a count and a decimal.
+        #[test]
+        fn a_plain_number_has_the_value_its_text_reads_as(
+            text in "-?(0|[1-9][0-9]{0,20})(\\.[0-9]{1,18})?([eE][+-]?[0-9]{1,2})?",
+        ) {
+            let (end, plain) = scanned(&text).expect("the pattern is JSON's number");
+            proptest::prop_assert_eq!(end, text.len());
+            if let Some(d) = plain.decimal() {
+                let read = value::decimal(&text).expect("a plain number reads as a decimal");
+                proptest::prop_assert_eq!((d.mantissa(), d.scale()), (read.mantissa(), read.scale()));
+            }
+            match plain.whole() {
+                Some(n) => {
+                    proptest::prop_assert_eq!(value::id(&text), Ok(n));
+                    proptest::prop_assert_eq!(value::count(&text).ok(), u32::try_from(n).ok());
+                }
+                None => proptest::prop_assert!(
+                    plain == Plain::NONE || text.contains('.'),
+                    "only a number with a point, or one that is not plain, has no whole value"
+                ),
+            }
+        }
     }
 
     #[test]
