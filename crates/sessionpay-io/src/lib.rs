@@ -71,6 +71,7 @@ mod split;
 mod strict;
 #[cfg(test)]
 mod testing;
+mod text;
 mod toml_strict;
 mod value;
 mod watch;

@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use sessionpay_core::{describe_formula, local_start, Currency, Explanation, PayrollRow, SessionLine};
 
+use crate::text::{push_amount, push_date, push_decimal, push_hours, Cells};
 use crate::EachRow;
 
 /// Hours without trailing zeros (`1.5`, `1`), as every output writes them.
@@ -278,25 +279,10 @@ pub fn write_payroll(out: impl Write, rows: &[PayrollRow], format: Format) -> io
         Format::Csv => {
             let mut w = csv_writer(out);
             w.write_record(PAYROLL_COLUMNS).map_err(csv_io)?;
+            let mut cells = Cells::default();
             for r in rows {
-                let t = &r.totals;
-                w.write_record([
-                    r.instructor.0.to_string().as_str(),
-                    &neutralise(&r.instructor_name),
-                    r.currency.code(),
-                    &r.period.start.to_string(),
-                    &r.period.end.to_string(),
-                    &t.sessions.to_string(),
-                    &hours(t.hours),
-                    &t.counted_customers.to_string(),
-                    &amount(r.currency, t.computed_pay),
-                    &amount(r.currency, t.reported_pay),
-                    &amount(r.currency, r.difference),
-                    &t.mismatched_sessions.to_string(),
-                    &t.pending_sessions.to_string(),
-                    &t.unrated_sessions.to_string(),
-                ])
-                .map_err(csv_io)?;
+                fill_payroll_cells(&mut cells, r, &neutralise(&r.instructor_name));
+                w.write_record(cells.iter()).map_err(csv_io)?;
             }
             w.flush()
         }
@@ -311,23 +297,30 @@ pub fn write_payroll(out: impl Write, rows: &[PayrollRow], format: Format) -> io
 /// The cells of a payroll row, in [`PAYROLL_COLUMNS`] order, as text
 /// (not neutralised: for JSON and for writers that add columns).
 pub fn payroll_cells(r: &PayrollRow) -> [String; 14] {
+    let mut cells = Cells::default();
+    fill_payroll_cells(&mut cells, r, &r.instructor_name);
+    let mut texts = cells.iter();
+    std::array::from_fn(|_| texts.next().unwrap_or_default().to_owned())
+}
+
+/// Writes the cells of `r` into `cells`, with `name` for the instructor's.
+fn fill_payroll_cells(cells: &mut Cells, r: &PayrollRow, name: &str) {
     let t = &r.totals;
-    [
-        r.instructor.0.to_string(),
-        r.instructor_name.to_string(),
-        r.currency.code().to_string(),
-        r.period.start.to_string(),
-        r.period.end.to_string(),
-        t.sessions.to_string(),
-        hours(t.hours),
-        t.counted_customers.to_string(),
-        amount(r.currency, t.computed_pay),
-        amount(r.currency, t.reported_pay),
-        amount(r.currency, r.difference),
-        t.mismatched_sessions.to_string(),
-        t.pending_sessions.to_string(),
-        t.unrated_sessions.to_string(),
-    ]
+    cells.clear();
+    cells.push_u64(r.instructor.0);
+    cells.push(name);
+    cells.push(r.currency.code());
+    cells.push_with(|o| push_date(o, r.period.start));
+    cells.push_with(|o| push_date(o, r.period.end));
+    cells.push_u64(t.sessions);
+    cells.push_with(|o| push_hours(o, t.hours));
+    cells.push_u64(t.counted_customers);
+    cells.push_with(|o| push_amount(o, r.currency, t.computed_pay));
+    cells.push_with(|o| push_amount(o, r.currency, t.reported_pay));
+    cells.push_with(|o| push_amount(o, r.currency, r.difference));
+    cells.push_u64(t.mismatched_sessions);
+    cells.push_u64(t.pending_sessions);
+    cells.push_u64(t.unrated_sessions);
 }
 
 /// How a column's cells are written in JSON, the same in every output:
@@ -565,44 +558,6 @@ fn session_fields(line: &SessionLine) -> [String; 25] {
     ]
 }
 
-/// The cells of one row written one after another into one reused buffer:
-/// a row costs no allocation per cell.
-#[derive(Debug, Default)]
-struct Cells {
-    text: String,
-    ends: Vec<usize>,
-}
-
-impl Cells {
-    fn clear(&mut self) {
-        self.text.clear();
-        self.ends.clear();
-    }
-
-    /// Ends the cell written since the last one.
-    fn end(&mut self) {
-        self.ends.push(self.text.len());
-    }
-
-    fn push(&mut self, cell: &str) {
-        self.text.push_str(cell);
-        self.end();
-    }
-
-    fn push_display(&mut self, cell: impl std::fmt::Display) {
-        use std::fmt::Write as _;
-        let _ = write!(self.text, "{cell}");
-        self.end();
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &str> + '_ {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts
-            .zip(self.ends.iter().copied())
-            .map(|(a, b)| &self.text[a..b])
-    }
-}
-
 /// [`local_start`] written into `out` without a format string to parse:
 /// `2026-06-21T13:00:00+05:30`.
 fn push_local_start(out: &mut String, instant: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz) {
@@ -642,17 +597,16 @@ fn session_cells(line: &SessionLine, cells: &mut Cells) {
     let c = s.currency;
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     cells.clear();
-    cells.push_display(s.id.0);
-    cells.push_display(s.instructor.0);
+    cells.push_u64(s.id.0);
+    cells.push_u64(s.instructor.0);
     cells.push(&neutralise(&s.instructor_name));
     cells.push(&neutralise(&s.name));
-    cells.push_display(s.venue.0);
-    push_local_start(&mut cells.text, s.starts_at, s.zone);
-    cells.end();
+    cells.push_u64(s.venue.0);
+    cells.push_with(|o| push_local_start(o, s.starts_at, s.zone));
     cells.push(c.code());
     match &s.rate {
         Some(rate) => {
-            cells.push_display(rate.id.0);
+            cells.push_u64(rate.id.0);
             cells.push(rate.kind.as_str());
         }
         None => {
@@ -660,20 +614,21 @@ fn session_cells(line: &SessionLine, cells: &mut Cells) {
             cells.end();
         }
     }
-    cells.push(&hours(s.hours));
-    cells.push_display(p.counted.attended);
-    cells.push_display(p.counted.comped_excluded);
-    cells.push_display(p.counted.late_cancels_added);
-    cells.push_display(p.counted.no_shows_added);
-    cells.push_display(p.counted.total);
+    cells.push_with(|o| push_hours(o, s.hours));
+    cells.push_u64(u64::from(p.counted.attended));
+    cells.push_u64(u64::from(p.counted.comped_excluded));
+    cells.push_u64(u64::from(p.counted.late_cancels_added));
+    cells.push_u64(u64::from(p.counted.no_shows_added));
+    cells.push_u64(p.counted.total);
     cells.push(&describe_formula(line));
-    cells.push_display(p.formula_amount.normalize());
+    cells.push_with(|o| push_decimal(o, p.formula_amount.normalize()));
     cells.push(yes_no(p.empty_session_pay_applied));
     cells.push(yes_no(p.cap_applied));
-    cells.push_display(p.raw.normalize());
-    cells.push(&amount(c, p.pay));
-    cells.push(&opt_amount(c, s.reported));
-    cells.push(&opt_amount(c, line.rec.difference));
+    cells.push_with(|o| push_decimal(o, p.raw.normalize()));
+    cells.push_with(|o| push_amount(o, c, p.pay));
+    for figure in [s.reported, line.rec.difference] {
+        cells.push_with(|o| figure.into_iter().for_each(|f| push_amount(o, c, f)));
+    }
     cells.push(line.rec.status.as_str());
     cells.push(line.rec.reason.map(|r| r.as_str()).unwrap_or_default());
 }
