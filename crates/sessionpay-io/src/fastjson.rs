@@ -1310,13 +1310,22 @@ mod tests {
         let plain = |t: &str| scanned(t).map(|(_, p)| p);
         assert_eq!(plain("1062").and_then(Plain::whole), Some(1062));
         assert_eq!(plain("0").and_then(Plain::whole), Some(0));
-        assert_eq!(plain("49.13").and_then(Plain::decimal).map(|d| d.to_string()), Some("49.13".into()));
-        assert_eq!(plain("0.750").and_then(Plain::decimal).map(|d| d.to_string()), Some("0.750".into()));
+        assert_eq!(
+            plain("49.13").and_then(Plain::decimal).map(|d| d.to_string()),
+            Some("49.13".into())
+        );
+        assert_eq!(
+            plain("0.750").and_then(Plain::decimal).map(|d| d.to_string()),
+            Some("0.750".into())
+        );
         assert_eq!(plain("1.5").and_then(Plain::whole), None);
         for t in ["-3", "1e2", "2.5E-1", "1234567890123456789", "0.1234567890123456"] {
             assert_eq!(plain(t), Some(Plain::NONE), "{t}");
         }
-        assert_eq!(plain("123456789012345678").and_then(Plain::whole), Some(123_456_789_012_345_678));
+        assert_eq!(
+            plain("123456789012345678").and_then(Plain::whole),
+            Some(123_456_789_012_345_678)
+        );
         assert_eq!(plain("01"), None, "a leading zero is not JSON");
     }
 

@@ -142,18 +142,37 @@ mod tests {
 
     #[test]
     fn zeros_and_small_values_are_spelt_as_display_spells_them() {
-        for (mantissa, scale) in [(0, 0), (0, 2), (5, 2), (-5, 2), (1200, 0), (-1234, 2), (7, 1), (10, 3)] {
+        for (mantissa, scale) in [
+            (0, 0),
+            (0, 2),
+            (5, 2),
+            (-5, 2),
+            (1200, 0),
+            (-1234, 2),
+            (7, 1),
+            (10, 3),
+        ] {
             let d = Decimal::new(mantissa, scale);
             assert_eq!(text(|o| push_decimal(o, d)), d.to_string(), "{mantissa} {scale}");
         }
         let negative_zero = -Decimal::new(0, 2);
         assert!(negative_zero.is_sign_negative());
-        assert_eq!(text(|o| push_decimal(o, negative_zero)), negative_zero.to_string());
+        assert_eq!(
+            text(|o| push_decimal(o, negative_zero)),
+            negative_zero.to_string()
+        );
     }
 
     #[test]
     fn dates_outside_four_digit_years_keep_chrono_spelling() {
-        for (y, m, d) in [(2026, 5, 2), (1, 1, 1), (0, 12, 31), (9999, 12, 31), (10000, 1, 1), (-1, 3, 4)] {
+        for (y, m, d) in [
+            (2026, 5, 2),
+            (1, 1, 1),
+            (0, 12, 31),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-1, 3, 4),
+        ] {
             let date = NaiveDate::from_ymd_opt(y, m, d).expect("a date");
             assert_eq!(text(|o| push_date(o, date)), date.to_string());
         }
