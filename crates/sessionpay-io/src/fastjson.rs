@@ -592,7 +592,8 @@ impl<'a> Scan<'a> {
 fn take_digits(b: &[u8], i: &mut usize, digits: &mut u64, count: &mut u32) {
     while let Some(d) = b.get(*i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d < 10) {
         *digits = digits.wrapping_mul(10).wrapping_add(u64::from(d));
-        *count += 1;
+        // Saturating: a number of four billion digits must not count as a few.
+        *count = count.saturating_add(1);
         *i += 1;
     }
 }
