@@ -990,10 +990,8 @@ impl FastJson {
             }
         };
         let id = an_id(s.id)?;
-        if let Some(t) = opt(s.offering_type_id)? {
-            if whole(s.offering_type_id).is_none() {
-                value::id(t).ok()?;
-            }
+        if opt(s.offering_type_id)?.is_some() {
+            an_id(s.offering_type_id)?;
         }
         if opt(s.max_occupancy)?.is_some() {
             count(s.max_occupancy)?;
