@@ -483,13 +483,19 @@ impl Payroll {
     /// [`crate::Error::Overflow`] computing a difference, or
     /// [`crate::Error::UnknownPayrollRow`] for a reference another payroll gave.
     pub fn rows_for(&self, refs: impl IntoIterator<Item = RowRef>) -> Result<(Vec<PayrollRow>, LineRows)> {
-        let mut keyed: Vec<(&RowKey, &PayrollTotals)> = self.totals.iter().collect();
-        keyed.sort_unstable_by_key(|(key, _)| key.order());
+        // Each row's order once: worked out in every comparison, its
+        // calendar arithmetic cost more than the sort did.
+        let mut ordered: Vec<((u64, u64), &RowKey, &PayrollTotals)> = self
+            .totals
+            .iter()
+            .map(|(key, totals)| (key.order(), key, totals))
+            .collect();
+        ordered.sort_unstable_by_key(|(order, _, _)| *order);
         let line_rows = refs
             .into_iter()
             .map(|RowRef(key)| {
-                keyed
-                    .binary_search_by_key(&key.order(), |(k, _)| k.order())
+                ordered
+                    .binary_search_by_key(&key.order(), |(order, _, _)| *order)
                     .map_err(|_| crate::Error::UnknownPayrollRow {
                         instructor: key.instructor.0,
                         currency: key.currency,
@@ -498,9 +504,9 @@ impl Payroll {
             })
             .collect::<Result<Vec<usize>>>()?;
         let mut periods: HashMap<NaiveDate, Period> = HashMap::default();
-        let rows = keyed
+        let rows = ordered
             .into_iter()
-            .map(|(key, totals)| {
+            .map(|(_, key, totals)| {
                 let period = match (self.kind, self.dates) {
                     (PeriodKind::All, Some((first, last))) => self.range.all_period(first, last),
                     _ => match periods.get(&key.start) {
