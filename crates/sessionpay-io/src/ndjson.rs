@@ -21,8 +21,9 @@ pub(crate) const MAX_LINE: usize = crate::split::MAX_RECORD;
 
 /// The buffer a read starts with; a longer line grows it, up to the cap.
 /// Small enough to stay in a core's L2 cache (512 KiB on the AMD hosts
-/// measured) between the kernel's copy into it and the scan that reads it.
-const CHUNK: usize = 1 << 18;
+/// measured) beside the run's tables, between the kernel's copy into it and
+/// the scan that reads it.
+const CHUNK: usize = 1 << 17;
 
 /// Where a read of lines starts, and the caps it is held to.
 #[derive(Debug, Clone, Copy)]

@@ -180,7 +180,7 @@ pub(crate) fn read_part<S: RowSink>(
 /// The read buffer of a part: small enough to stay in a core's L2 cache
 /// between the kernel's copy into it and the splitter's pass (as the NDJSON
 /// reader's).
-const PART_BUFFER: usize = 1 << 18;
+const PART_BUFFER: usize = 1 << 17;
 
 #[cfg(test)]
 mod tests {
