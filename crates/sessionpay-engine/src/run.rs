@@ -11,7 +11,8 @@ use crate::{sequential, Collector, Pricing, Result, RunOptions};
 
 /// Parts per worker: workers take the next unread part as they finish one,
 /// so a worker slowed by the machine (or the last large part) leaves the
-/// others less to wait for. Each part costs a file open and a 1 MiB buffer.
+/// others less to wait for. Each part costs a file open and a refill of the
+/// worker's read buffer.
 const PARTS_PER_WORKER: usize = 16;
 
 /// Where rows that cannot be read go when the run is to go on without them.
