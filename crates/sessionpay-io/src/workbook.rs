@@ -336,17 +336,12 @@ fn number(f: f64) -> String {
 }
 
 /// A date-time cell as an ISO 8601 local time without an offset (in
-/// `starts_at`, venue-local time); a duration cell as hours, computed
-/// exactly from the stored number of days.
+/// `starts_at`, venue-local time); a duration cell as hours.
 fn date_time(dt: &calamine::ExcelDateTime) -> String {
     if dt.is_duration() {
         let days = number(dt.as_f64());
-        return match days
-            .parse::<Decimal>()
-            .ok()
-            .and_then(|d| d.checked_mul(Decimal::from(24)))
-        {
-            Some(hours) => hours.normalize().to_string(),
+        return match days.parse::<Decimal>().ok().and_then(duration_hours) {
+            Some(hours) => hours.to_string(),
             None => days,
         };
     }
@@ -356,6 +351,24 @@ fn date_time(dt: &calamine::ExcelDateTime) -> String {
     } else {
         format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}")
     }
+}
+
+/// The hours of a duration stored as `days`, the stored double's shortest
+/// text. A duration is typed in hours, minutes and seconds, but most of
+/// them (a quarter of an hour is 1/96 of a day) have no exact double, so
+/// the days alone, times 24, would be a hair off the typed value (15
+/// minutes: 0.249999999999999984 hours), enough to round a half cent of pay
+/// the wrong way. The days are taken to the nearest whole millisecond, the
+/// finest a sheet shows, exactly in decimal, and only then made hours: exact
+/// whenever the typed duration has a finite decimal of hours (15 minutes is
+/// 0.25), else to 28 decimal places (20 minutes).
+fn duration_hours(days: Decimal) -> Option<Decimal> {
+    const MS_A_DAY: i64 = 86_400_000;
+    const MS_AN_HOUR: i64 = 3_600_000;
+    let ms = days
+        .checked_mul(Decimal::from(MS_A_DAY))?
+        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    Some(ms.checked_div(Decimal::from(MS_AN_HOUR))?.normalize())
 }
 
 #[cfg(test)]
@@ -443,5 +456,28 @@ mod tests {
         assert_eq!(date_time(&at), "2026-05-02T09:00:00");
         let long = calamine::ExcelDateTime::new(0.0625, calamine::ExcelDateTimeType::TimeDelta, false);
         assert_eq!(date_time(&long), "1.5");
+    }
+
+    #[test]
+    fn durations_without_an_exact_double_read_as_typed() {
+        let hours = |days: f64| {
+            date_time(&calamine::ExcelDateTime::new(
+                days,
+                calamine::ExcelDateTimeType::TimeDelta,
+                false,
+            ))
+        };
+        // 0:15, 1:00, 0:45, 2:06 and 10:30:01 as a sheet stores them.
+        assert_eq!(hours(1.0 / 96.0), "0.25");
+        assert_eq!(hours(1.0 / 24.0), "1");
+        assert_eq!(hours(0.75 / 24.0), "0.75");
+        assert_eq!(hours(2.1 / 24.0), "2.1");
+        assert_eq!(
+            hours((10.0 * 3600.0 + 30.0 * 60.0 + 1.0) / 86_400.0),
+            "10.500277777777777777777777778"
+        );
+        // 20 minutes has no exact decimal: a third of an hour to 28 places.
+        assert_eq!(hours(1.0 / 72.0), "0.3333333333333333333333333333");
+        assert_eq!(hours(0.0), "0");
     }
 }
