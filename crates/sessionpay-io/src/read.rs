@@ -513,6 +513,11 @@ impl RowAccess for CsvRow<'_> {
         })
     }
 
+    #[inline]
+    fn plain(&self, field: Field) -> Option<&[u8]> {
+        Some(self.fields.bytes(self.header.columns[field as usize]?))
+    }
+
     fn has_required_fields(&self) -> bool {
         // read_csv_header refuses a header without them, and every record
         // has the header's width.
@@ -1259,6 +1264,84 @@ mod quoted_tests {
         // A doubled quote where a figure should be names the unescaped value.
         let err = sessions(&row(5, "n", r#""£1""0""#)).unwrap_err().to_string();
         assert!(err.contains(r#""£1\"0""#), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::*;
+    use sessionpay_core::Counts;
+
+    const HEADER: &str = "id,offering_type.id,instructor.id,starts_at,venue.id,venue_timezone,max_occupancy,\
+        hours,attended_count,no_show_count,late_cancel_count,comped_counts.attended,instructor_pay_rate.id,\
+        instructor_pay_rate.type,instructor_pay,instructor_pay_calculation_pending\n";
+
+    /// Id, instructor, venue, hours and counts of a session read.
+    type Numbers = (u64, u64, u64, String, Counts);
+
+    /// The numbers of each row's session, or its error.
+    fn read(body: &str) -> Vec<std::result::Result<Numbers, String>> {
+        let text = format!("{HEADER}{body}");
+        let mut rows = Vec::new();
+        let mut rejected = Vec::new();
+        crate::Reader::bytes(text.as_bytes(), Path::new("n.csv"))
+            .shape(Shape::Csv)
+            .read(&mut crate::Sinks {
+                on_row: |row: crate::ParsedRow| {
+                    let d = row.draft;
+                    rows.push(Ok((
+                        d.id.0,
+                        d.instructor.0,
+                        d.venue.0,
+                        d.hours.to_string(),
+                        d.counts,
+                    )));
+                    Ok(())
+                },
+                on_reject: |r: Rejected| {
+                    rejected.push(Err(r.error.to_string()));
+                    Ok::<_, Error>(())
+                },
+            })
+            .unwrap();
+        rows.extend(rejected);
+        rows
+    }
+
+    /// Plain digits are read without unquoting; any other spelling of a
+    /// number (quoted, padded, a whole decimal) takes the general reading,
+    /// and both give the same session.
+    #[test]
+    fn numbers_read_alike_plain_quoted_or_padded() {
+        let row = |cells: [&str; 9]| {
+            let [id, offering, instructor, venue, max, hours, attended, no_shows, comped] = cells;
+            format!(
+                "{id},{offering},{instructor},2026-05-02T09:00:00Z,{venue},Europe/London,{max},{hours},\
+                 {attended},{no_shows},0,{comped},,,£0.00,false\n"
+            )
+        };
+        let plain = read(&row(["12", "7", "301", "101", "20", "1.5", "4", "1", "2"]));
+        let expected = Counts::try_new(4, 2, 0, 1).unwrap();
+        assert_eq!(plain, [Ok((12, 301, 101, "1.5".to_string(), expected))]);
+        for cells in [
+            [r#""12""#, "7", "301", "101", "20", "1.5", "4", "1", "2"],
+            ["12", r#""7""#, r#""301""#, "101", "20", "1.5", "4", "1", "2"],
+            ["12", "7", "301", r#""101""#, r#""20""#, r#""1.5""#, "4", "1", "2"],
+            ["12", "", "301", "101", "", "1.5", r#""4""#, r#""1""#, r#""2""#],
+            [" 12", "7", "301 ", "101", "20", " 1.5", "4.0", "1", "2"],
+        ] {
+            assert_eq!(read(&row(cells)), plain, "{cells:?}");
+        }
+        // What neither reading takes is refused whichever way it is spelt.
+        for cells in [
+            ["12", "7", "301", "101", "x", "1.5", "4", "1", "2"],
+            ["12", "7", "301", "101", r#""x""#, "1.5", "4", "1", "2"],
+            ["12", "7", "301", "101", "20", "-1.5", "4", "1", "2"],
+            ["12", "7", "301", "101", "20", "1.5", "4", r#""-1""#, "2"],
+        ] {
+            let read = read(&row(cells));
+            assert!(matches!(read.as_slice(), [Err(_)]), "{cells:?}: {read:?}");
+        }
     }
 }
 

@@ -33,6 +33,16 @@ pub(crate) enum Cell<'a> {
 pub(crate) trait RowAccess {
     /// The cell of `field`, or `None` when the input has no such column or key.
     fn get(&self, field: Field) -> Option<Cell<'_>>;
+    /// The bytes of text `field` as they stand in the input, quotes and all,
+    /// for [`plain_cells`], which sends a row to the general path unless they
+    /// are plain digits: an input needs no unquoting or check here. `None`
+    /// when the input has no such column, or its cells are not text (JSON).
+    fn plain(&self, field: Field) -> Option<&[u8]> {
+        match self.get(field)? {
+            Cell::Text(t) | Cell::Quoted(t) => Some(t.as_bytes()),
+            Cell::Json(_) => None,
+        }
+    }
     /// The name of `field` as this input spells it, for messages.
     fn column_name(&self, field: Field) -> Cow<'_, str>;
     /// Whether every required field is known to be there (a CSV header
@@ -264,19 +274,28 @@ impl RowParser {
 
     /// A free-text name, shared with earlier rows that had the same text.
     fn name<R: RowAccess + ?Sized>(&mut self, ctx: &Ctx<'_, R>, field: Field) -> Result<Arc<str>> {
-        if let Some(Cell::Quoted(raw)) = ctx.row.get(field) {
-            if let Some(name) = self.quoted_names.get(raw) {
-                return Ok(Arc::clone(name));
+        let scalar;
+        // The text as `Ctx::scalar` gives it, read in place for CSV text.
+        let text = match ctx.row.get(field) {
+            Some(Cell::Quoted(raw)) => {
+                if let Some(name) = self.quoted_names.get(raw) {
+                    return Ok(Arc::clone(name));
+                }
+                let text = unescape(raw);
+                let name: Arc<str> = Arc::from(if is_blank(&text) { "" } else { text.as_str() });
+                if self.quoted_names.len() < CACHE_LIMIT {
+                    self.quoted_names.insert(raw.into(), Arc::clone(&name));
+                }
+                return Ok(name);
             }
-            let text = unescape(raw);
-            let name: Arc<str> = Arc::from(if is_blank(&text) { "" } else { text.as_str() });
-            if self.quoted_names.len() < CACHE_LIMIT {
-                self.quoted_names.insert(raw.into(), Arc::clone(&name));
+            None => "",
+            Some(Cell::Text(t)) if is_blank(t) => "",
+            Some(Cell::Text(t)) => t,
+            Some(Cell::Json(_)) => {
+                scalar = ctx.scalar(field)?;
+                scalar.as_deref().unwrap_or("")
             }
-            return Ok(name);
-        }
-        let text = ctx.scalar(field)?;
-        let text = text.as_deref().unwrap_or("");
+        };
         if let Some(name) = self.names.get(text) {
             return Ok(Arc::clone(name));
         }
@@ -426,35 +445,33 @@ struct Plain {
     counts: [u32; 4],
 }
 
-/// The cells of [`Plain`] when every one is plain text in the common
-/// shape (digits, and a decimal of zero or more for the hours) and the two
+/// The cells of [`Plain`] when every one stands in the input as plain text
+/// in the common shape (digits, and a decimal of zero or more for the hours;
+/// not quoted, so [`RowAccess::plain`] needs no unquoting) and the two
 /// cells that are only checked are too, or absent or empty: read without
 /// building a `Result` per cell. `None` for anything else, which
 /// [`RowParser::general_cells`] reads as before, with the same values or the
 /// error.
 #[inline]
 fn plain_cells<R: RowAccess + ?Sized>(row: &R) -> Option<Plain> {
-    let text = |field: Field| match row.get(field) {
-        Some(Cell::Text(t)) => Some(t),
-        _ => None,
-    };
-    let id = |field: Field| value::plain_digits(text(field)?, 18);
-    let count = |field: Field| u32::try_from(value::plain_digits(text(field)?, 9)?).ok();
+    let id = |field: Field| value::plain_digits(row.plain(field)?, 18);
+    let count = |field: Field| u32::try_from(value::plain_digits(row.plain(field)?, 9)?).ok();
+    // First, so that a row without text cells (JSON) goes no further.
+    let session = id(Field::Id)?;
     // Checked though not used: empty or absent is fine too.
-    let checked = |field: Field, max: usize| match row.get(field) {
+    let checked = |field: Field, max: usize| match row.plain(field) {
         None => true,
-        Some(Cell::Text(t)) => t.is_empty() || value::plain_digits(t, max).is_some(),
-        Some(_) => false,
+        Some(b) => b.is_empty() || value::plain_digits(b, max).is_some(),
     };
     if !checked(Field::OfferingTypeId, 18) || !checked(Field::MaxOccupancy, 9) {
         return None;
     }
-    let hours = value::simple_decimal(text(Field::Hours)?.as_bytes())?;
+    let hours = value::simple_decimal(row.plain(Field::Hours)?)?;
     if hours.is_sign_negative() {
         return None;
     }
     Some(Plain {
-        id: id(Field::Id)?,
+        id: session,
         instructor: id(Field::InstructorId)?,
         venue: id(Field::VenueId)?,
         hours,

@@ -688,6 +688,16 @@ impl<'a> Fields<'a> {
         (raw.get(text).unwrap_or_default(), escaped)
     }
 
+    /// The bytes of field `i` as it stands in the record, quotes included
+    /// (empty when there is none): for a reading that wants plain ASCII and
+    /// refuses a quote, without [`Fields::raw`]'s unquoting.
+    #[inline]
+    pub(crate) fn bytes(&self, i: usize) -> &'a [u8] {
+        span_of(self.ends, i)
+            .and_then(|(a, b)| self.record.as_bytes().get(a..b))
+            .unwrap_or_default()
+    }
+
     /// Fields `first..=last` as they stand in the record, quotes and
     /// delimiters included: two records with the same span have the same
     /// fields there. `None` when the record has no such fields.

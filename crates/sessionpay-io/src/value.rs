@@ -91,8 +91,7 @@ fn too_precise(text: &str) -> String {
 
 /// The common case of a count or id without allocation: 1 to `max` ASCII
 /// digits and nothing else (`max` at most 18, so the value fits).
-pub(crate) fn plain_digits(text: &str, max: usize) -> Option<u64> {
-    let b = text.as_bytes();
+pub(crate) fn plain_digits(b: &[u8], max: usize) -> Option<u64> {
     if b.is_empty() || b.len() > max {
         return None;
     }
@@ -103,7 +102,7 @@ pub(crate) fn plain_digits(text: &str, max: usize) -> Option<u64> {
 
 /// Parses a non-negative whole number that fits `u32`.
 pub(crate) fn count(text: &str) -> Result<u32, String> {
-    if let Some(n) = plain_digits(text, 9).and_then(|n| u32::try_from(n).ok()) {
+    if let Some(n) = plain_digits(text.as_bytes(), 9).and_then(|n| u32::try_from(n).ok()) {
         return Ok(n);
     }
     let t = text.trim();
@@ -129,7 +128,7 @@ pub(crate) fn count(text: &str) -> Result<u32, String> {
 
 /// Parses an id: a whole number that fits `u64`.
 pub(crate) fn id(text: &str) -> Result<u64, String> {
-    if let Some(n) = plain_digits(text, 18) {
+    if let Some(n) = plain_digits(text.as_bytes(), 18) {
         return Ok(n);
     }
     let t = text.trim();
