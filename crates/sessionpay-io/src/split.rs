@@ -109,6 +109,19 @@ fn structural_mask(block: &[u8; BLOCK]) -> u64 {
     mask
 }
 
+/// Bit `i` set when `block[i]` is `byte`.
+#[cold]
+fn byte_mask(block: &[u8; BLOCK], byte: u8) -> u64 {
+    let wanted = u8x16::splat(byte);
+    let mut mask = 0u64;
+    for k in 0..BLOCK / 16 {
+        let mut lanes = [0u8; 16];
+        lanes.copy_from_slice(&block[16 * k..16 * (k + 1)]);
+        mask |= u64::from(u8x16::new(lanes).simd_eq(wanted).to_bitmask()) << (16 * k);
+    }
+    mask
+}
+
 /// Walks the structural bytes of the buffer in order, classifying a block of
 /// [`BLOCK`] bytes at a time, so finding the end of a short field costs a
 /// few bit operations instead of a search call.
@@ -239,22 +252,23 @@ impl Blocks {
     fn at(buf: &[u8], base: usize, carry: (bool, bool, bool)) -> Option<Blocks> {
         let block: &[u8; BLOCK] = buf.get(base..base + BLOCK)?.try_into().ok()?;
         let [comma, quote, lf, cr] = STRUCTURAL.map(u8x16::splat);
-        let (mut quotes, mut commas, mut lfs, mut crs) = (0u64, 0u64, 0u64, 0u64);
+        // `\n` and `\r` in one mask: only a break inside quotes (rare) needs
+        // them apart, to count the lines there.
+        let (mut quotes, mut commas, mut breaks) = (0u64, 0u64, 0u64);
         for k in 0..BLOCK / 16 {
             let mut lanes = [0u8; 16];
             lanes.copy_from_slice(&block[16 * k..16 * (k + 1)]);
             let v = u8x16::new(lanes);
             quotes |= u64::from(v.simd_eq(quote).to_bitmask()) << (16 * k);
             commas |= u64::from(v.simd_eq(comma).to_bitmask()) << (16 * k);
-            lfs |= u64::from(v.simd_eq(lf).to_bitmask()) << (16 * k);
-            crs |= u64::from(v.simd_eq(cr).to_bitmask()) << (16 * k);
+            breaks |= u64::from((v.simd_eq(lf) | v.simd_eq(cr)).to_bitmask()) << (16 * k);
         }
         let (in_quotes, after_delim, after_close) = carry;
         let inside = prefix_xor(quotes) ^ if in_quotes { u64::MAX } else { 0 };
         let open = quotes & inside;
         let close = quotes & !inside;
         let commas = commas & !inside;
-        let endings = (lfs | crs) & !inside;
+        let endings = breaks & !inside;
         let delims = commas | endings;
         let field_starts = delims << 1 | u64::from(after_delim);
         let after_closes = close << 1 | u64::from(after_close);
@@ -265,7 +279,11 @@ impl Blocks {
             base,
             commas,
             endings,
-            lf: lfs & inside,
+            lf: if breaks & inside == 0 {
+                0
+            } else {
+                byte_mask(block, b'\n') & inside
+            },
             carry: (inside >> 63 == 1, delims >> 63 == 1, close >> 63 == 1),
         })
     }
