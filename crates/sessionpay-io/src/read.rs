@@ -1267,6 +1267,27 @@ mod quoted_tests {
     }
 }
 
+/// Reads CSV `text`, giving what `each` makes of every session read and,
+/// apart, every rejected row's message.
+#[cfg(test)]
+fn read_each<T>(text: &str, mut each: impl FnMut(ParsedRow) -> T) -> (Vec<T>, Vec<String>) {
+    let (mut rows, mut rejected) = (Vec::new(), Vec::new());
+    crate::Reader::bytes(text.as_bytes(), Path::new("t.csv"))
+        .shape(Shape::Csv)
+        .read(&mut crate::Sinks {
+            on_row: |row: ParsedRow| {
+                rows.push(each(row));
+                Ok(())
+            },
+            on_reject: |r: Rejected| {
+                rejected.push(r.error.to_string());
+                Ok::<_, Error>(())
+            },
+        })
+        .expect("a read of sinks that never fail");
+    (rows, rejected)
+}
+
 #[cfg(test)]
 mod number_tests {
     use super::*;
@@ -1281,31 +1302,11 @@ mod number_tests {
 
     /// The numbers of each row's session, or its error.
     fn read(body: &str) -> Vec<std::result::Result<Numbers, String>> {
-        let text = format!("{HEADER}{body}");
-        let mut rows = Vec::new();
-        let mut rejected = Vec::new();
-        crate::Reader::bytes(text.as_bytes(), Path::new("n.csv"))
-            .shape(Shape::Csv)
-            .read(&mut crate::Sinks {
-                on_row: |row: crate::ParsedRow| {
-                    let d = row.draft;
-                    rows.push(Ok((
-                        d.id.0,
-                        d.instructor.0,
-                        d.venue.0,
-                        d.hours.to_string(),
-                        d.counts,
-                    )));
-                    Ok(())
-                },
-                on_reject: |r: Rejected| {
-                    rejected.push(Err(r.error.to_string()));
-                    Ok::<_, Error>(())
-                },
-            })
-            .unwrap();
-        rows.extend(rejected);
-        rows
+        let (rows, rejected) = read_each(&format!("{HEADER}{body}"), |row| {
+            let d = row.draft;
+            Ok((d.id.0, d.instructor.0, d.venue.0, d.hours.to_string(), d.counts))
+        });
+        rows.into_iter().chain(rejected.into_iter().map(Err)).collect()
     }
 
     /// Plain digits are read without unquoting; any other spelling of a
@@ -1356,28 +1357,15 @@ mod rate_span_tests {
 
     /// (id, rate base or the error) of each row.
     fn read(body: &str) -> Vec<(u64, std::result::Result<String, String>)> {
-        let text = format!("{HEADER}{body}");
-        let mut out = Vec::new();
-        let mut rejected = Vec::new();
-        crate::Reader::bytes(text.as_bytes(), Path::new("r.csv"))
-            .shape(Shape::Csv)
-            .read(&mut crate::Sinks {
-                on_row: |row: crate::ParsedRow| {
-                    let rate = match row.draft.rate.as_deref().map(|r| &r.kind) {
-                        Some(sessionpay_core::RateKind::PerCustomer { base }) => {
-                            format!("{} {base}", row.draft.rate.as_ref().unwrap().name)
-                        }
-                        other => format!("{other:?}"),
-                    };
-                    out.push((row.draft.id.0, Ok(rate)));
-                    Ok(())
-                },
-                on_reject: |r: Rejected| {
-                    rejected.push(r.error.to_string());
-                    Ok::<_, Error>(())
-                },
-            })
-            .unwrap();
+        let (mut out, rejected) = read_each(&format!("{HEADER}{body}"), |row| {
+            let rate = match row.draft.rate.as_deref().map(|r| &r.kind) {
+                Some(sessionpay_core::RateKind::PerCustomer { base }) => {
+                    format!("{} {base}", row.draft.rate.as_ref().unwrap().name)
+                }
+                other => format!("{other:?}"),
+            };
+            (row.draft.id.0, Ok(rate))
+        });
         out.extend(rejected.into_iter().map(|e| (0, Err(e))));
         out
     }
