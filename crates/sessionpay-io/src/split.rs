@@ -93,6 +93,14 @@ const STRUCTURAL: [u8; 4] = [b',', b'"', b'\n', b'\r'];
 /// The bytes a [`Cursor`] classifies at a time.
 const BLOCK: usize = 64;
 
+/// Bytes `16 * k..16 * (k + 1)` of `block`, for one SIMD compare.
+#[inline(always)]
+fn lanes(block: &[u8; BLOCK], k: usize) -> u8x16 {
+    let mut lanes = [0u8; 16];
+    lanes.copy_from_slice(&block[16 * k..16 * (k + 1)]);
+    u8x16::new(lanes)
+}
+
 /// Bit `i` set when `block[i]` is a structural byte: 16 bytes per SIMD
 /// compare (SSE2 on x86_64, NEON or scalar elsewhere, as `wide` picks).
 #[inline]
@@ -100,9 +108,7 @@ fn structural_mask(block: &[u8; BLOCK]) -> u64 {
     let [comma, quote, lf, cr] = STRUCTURAL.map(u8x16::splat);
     let mut mask = 0u64;
     for k in 0..BLOCK / 16 {
-        let mut lanes = [0u8; 16];
-        lanes.copy_from_slice(&block[16 * k..16 * (k + 1)]);
-        let v = u8x16::new(lanes);
+        let v = lanes(block, k);
         let hit = v.simd_eq(comma) | v.simd_eq(quote) | v.simd_eq(lf) | v.simd_eq(cr);
         mask |= u64::from(hit.to_bitmask()) << (16 * k);
     }
@@ -115,9 +121,7 @@ fn byte_mask(block: &[u8; BLOCK], byte: u8) -> u64 {
     let wanted = u8x16::splat(byte);
     let mut mask = 0u64;
     for k in 0..BLOCK / 16 {
-        let mut lanes = [0u8; 16];
-        lanes.copy_from_slice(&block[16 * k..16 * (k + 1)]);
-        mask |= u64::from(u8x16::new(lanes).simd_eq(wanted).to_bitmask()) << (16 * k);
+        mask |= u64::from(lanes(block, k).simd_eq(wanted).to_bitmask()) << (16 * k);
     }
     mask
 }
@@ -256,9 +260,7 @@ impl Blocks {
         // them apart, to count the lines there.
         let (mut quotes, mut commas, mut breaks) = (0u64, 0u64, 0u64);
         for k in 0..BLOCK / 16 {
-            let mut lanes = [0u8; 16];
-            lanes.copy_from_slice(&block[16 * k..16 * (k + 1)]);
-            let v = u8x16::new(lanes);
+            let v = lanes(block, k);
             quotes |= u64::from(v.simd_eq(quote).to_bitmask()) << (16 * k);
             commas |= u64::from(v.simd_eq(comma).to_bitmask()) << (16 * k);
             breaks |= u64::from((v.simd_eq(lf) | v.simd_eq(cr)).to_bitmask()) << (16 * k);
